@@ -1,0 +1,122 @@
+//! The engine's error type: a stable kind plus what the caller needs to build a typed error.
+//!
+//! Messages never contain the request URL or any header value, so an API key can not leak
+//! through them (reqwest errors are stripped of their URL with `without_url`).
+
+use bytes::Bytes;
+use reqwest::header::HeaderMap;
+use std::fmt;
+
+/// A stable error kind; the TypeScript layer maps it to an error class and never parses messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// No usable response: refused, reset, DNS, TLS, or the body broke off mid-way.
+    Connection,
+    /// An attempt ran past its timeout (connect timeout or per-attempt timeout).
+    Timeout,
+    /// The caller cancelled the request (AbortSignal, `break` out of a stream, dropped handle).
+    Aborted,
+    /// The server answered with a non-2xx status (after retries, if any were allowed).
+    Status,
+    /// The response could not be decoded (bad compression, invalid SSE, an event past `max_event_bytes`).
+    Decode,
+    /// The request itself is invalid (bad URL, bad header name or value); it was never sent.
+    InvalidRequest,
+}
+
+impl ErrorKind {
+    /// The kind as the lowercase name the boundary hands to JavaScript: `connection`, `timeout`,
+    /// `aborted`, `status`, `decode` or `invalid_request`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Connection => "connection",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Aborted => "aborted",
+            ErrorKind::Status => "status",
+            ErrorKind::Decode => "decode",
+            ErrorKind::InvalidRequest => "invalid_request",
+        }
+    }
+}
+
+/// A complete non-2xx response attached to an error.
+#[derive(Debug)]
+pub struct ErrorResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Response headers.
+    pub headers: HeaderMap,
+    /// The whole body.
+    pub body: Bytes,
+}
+
+/// An error of one logical request (all its attempts).
+#[derive(Debug)]
+pub struct EngineError {
+    /// What went wrong, as a stable kind.
+    pub kind: ErrorKind,
+    /// A human-readable description without URL, headers or secrets.
+    pub message: String,
+    /// The last response (status, headers, complete body), for [`ErrorKind::Status`]. Boxed to keep
+    /// `Result<_, EngineError>` small.
+    pub response: Option<Box<ErrorResponse>>,
+    /// How many attempts were made (1 = no retry).
+    pub attempts: u32,
+}
+
+impl EngineError {
+    /// A new error of `kind` with `message` and no response attached; `attempts` starts at 0 and is set by
+    /// the retry loop.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        EngineError { kind, message: message.into(), response: None, attempts: 0 }
+    }
+
+    /// A [`ErrorKind::Status`] error for a complete non-2xx response.
+    pub fn status(status: u16, headers: HeaderMap, body: Bytes) -> Self {
+        EngineError {
+            kind: ErrorKind::Status,
+            message: format!("HTTP status {status}"),
+            response: Some(Box::new(ErrorResponse { status, headers, body })),
+            attempts: 0,
+        }
+    }
+
+    /// HTTP status of the attached response, if any.
+    pub fn http_status(&self) -> Option<u16> {
+        self.response.as_ref().map(|r| r.status)
+    }
+
+    /// Classify a reqwest error (URL stripped so it can not carry a key in a query string).
+    pub fn from_reqwest(err: reqwest::Error) -> Self {
+        let kind = if err.is_timeout() {
+            ErrorKind::Timeout
+        } else if err.is_decode() {
+            ErrorKind::Decode
+        } else if err.is_builder() {
+            ErrorKind::InvalidRequest
+        } else {
+            ErrorKind::Connection
+        };
+        let err = err.without_url();
+        let mut message = err.to_string();
+        let mut source = std::error::Error::source(&err);
+        while let Some(s) = source {
+            message.push_str(": ");
+            message.push_str(&s.to_string());
+            source = s.source();
+        }
+        EngineError::new(kind, message)
+    }
+}
+
+impl fmt::Display for EngineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} error", self.kind.as_str())?;
+        if let Some(status) = self.http_status() {
+            write!(f, " (status {status})")?;
+        }
+        write!(f, ": {} (after {} attempt(s))", self.message, self.attempts)
+    }
+}
+
+impl std::error::Error for EngineError {}

@@ -1,0 +1,430 @@
+//! Transport: one pooled reqwest client per aiwire client, the retry loop, timeouts and cancellation.
+//!
+//! [`Engine::send`] makes one logical request (buffered body) with retries; [`Engine::open_stream`]
+//! retries until a 2xx response head arrives and then hands back an [`SseStream`] that decodes
+//! server-sent events chunk by chunk. Retries and back-off sleeps run here, never in JavaScript.
+
+use crate::error::{EngineError, ErrorKind};
+use crate::retry::{new_idempotency_key, AttemptOutcome, RetryPolicy};
+use crate::sse::{SseDecoder, SseEvent};
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::Method;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Options of one engine (one per aiwire client). Durations are wall-clock.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// TCP + TLS connect timeout. Default 10 s.
+    pub connect_timeout: Duration,
+    /// Per-attempt timeout (until the whole body is read for buffered requests, until the response
+    /// head for streams). Default 600 s (10 minutes), as the official SDKs.
+    pub timeout: Duration,
+    /// Retries after the first attempt. Default 2.
+    pub max_retries: u32,
+    /// Largest server-requested retry delay (`retry-after`, `retry-after-ms`) that is honoured. Default 60 s.
+    pub max_retry_after: Duration,
+    /// Headers sent with every request (e.g. `authorization`, `user-agent`).
+    pub default_headers: Vec<(String, String)>,
+    /// Query parameters appended to every request URL.
+    pub default_query: Vec<(String, String)>,
+    /// Idle pooled connections are closed after this long. Default 4 s, shorter than common server
+    /// keep-alive timeouts (Node 5 s, nginx 75 s) so a reused socket is rarely one the server closed.
+    pub pool_idle_timeout: Duration,
+    /// Most idle connections kept per host. Default 1024.
+    pub pool_max_idle_per_host: usize,
+    /// Speak HTTP/2 without negotiation (h2c) — for HTTP/2-only plaintext peers. Default false; over
+    /// TLS, HTTP/2 is negotiated by ALPN regardless.
+    pub http2_prior_knowledge: bool,
+    /// Largest single SSE event (bytes of data or of one line). Default 64 MiB.
+    pub max_event_bytes: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(600),
+            max_retries: crate::retry::DEFAULT_MAX_RETRIES,
+            max_retry_after: crate::retry::DEFAULT_MAX_RETRY_AFTER,
+            default_headers: Vec::new(),
+            default_query: Vec::new(),
+            pool_idle_timeout: Duration::from_secs(4),
+            pool_max_idle_per_host: 1024,
+            http2_prior_knowledge: false,
+            max_event_bytes: SseDecoder::DEFAULT_MAX_EVENT_BYTES,
+        }
+    }
+}
+
+/// Whether and how a request carries an `Idempotency-Key` header.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Idempotency {
+    /// A fresh key for every logical non-GET/HEAD request, reused by its retries (default).
+    #[default]
+    Auto,
+    /// No key.
+    Disabled,
+    /// This key (sent for any method).
+    Key(String),
+}
+
+/// One logical request.
+#[derive(Debug, Clone)]
+pub struct RequestSpec {
+    /// HTTP method, e.g. `GET`, `POST`.
+    pub method: Method,
+    /// Absolute URL (`http` or `https`), possibly with a query string.
+    pub url: String,
+    /// Extra query parameters (appended after the URL's own and the defaults).
+    pub query: Vec<(String, String)>,
+    /// Per-request headers; they replace default headers of the same name.
+    pub headers: Vec<(String, String)>,
+    /// Request body bytes, sent as is.
+    pub body: Option<Bytes>,
+    /// Per-attempt timeout override.
+    pub timeout: Option<Duration>,
+    /// Retry count override.
+    pub max_retries: Option<u32>,
+    /// Idempotency key handling.
+    pub idempotency: Idempotency,
+}
+
+impl RequestSpec {
+    /// A request with no body, headers or overrides.
+    pub fn new(method: Method, url: impl Into<String>) -> Self {
+        RequestSpec {
+            method,
+            url: url.into(),
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: None,
+            timeout: None,
+            max_retries: None,
+            idempotency: Idempotency::Auto,
+        }
+    }
+}
+
+/// A complete 2xx response.
+#[derive(Debug)]
+pub struct Response {
+    /// HTTP status (2xx).
+    pub status: u16,
+    /// Response headers.
+    pub headers: HeaderMap,
+    /// The whole body, decompressed.
+    pub body: Bytes,
+    /// Attempts made (1 = no retry).
+    pub attempts: u32,
+}
+
+/// The pooled HTTP engine of one client. Cheap to share behind an `Arc`; every method takes `&self`.
+pub struct Engine {
+    client: reqwest::Client,
+    config: EngineConfig,
+    default_headers: HeaderMap,
+}
+
+fn header_map(pairs: &[(String, String)]) -> Result<HeaderMap, EngineError> {
+    let mut map = HeaderMap::with_capacity(pairs.len());
+    for (name, value) in pairs {
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+            EngineError::new(ErrorKind::InvalidRequest, format!("invalid header name {name:?}"))
+        })?;
+        let value = HeaderValue::from_str(value).map_err(|_| {
+            // The value may be a secret: name the header only.
+            EngineError::new(
+                ErrorKind::InvalidRequest,
+                format!("invalid value for header {name:?} (control characters or non-ASCII)"),
+            )
+        })?;
+        map.insert(name, value);
+    }
+    Ok(map)
+}
+
+async fn cancellable<T>(
+    cancel: &CancellationToken,
+    fut: impl std::future::Future<Output = T>,
+) -> Result<T, EngineError> {
+    tokio::select! {
+        biased;
+        _ = cancel.cancelled() => Err(EngineError::new(ErrorKind::Aborted, "request was aborted")),
+        v = fut => Ok(v),
+    }
+}
+
+/// What one attempt produced, before the retry decision.
+enum Attempt<T> {
+    Done(T),
+    Failed(EngineError),
+}
+
+impl Engine {
+    /// Build an engine (and its connection pool) from `config`.
+    ///
+    /// Errors: [`ErrorKind::InvalidRequest`] if a default header is invalid, [`ErrorKind::Connection`] if
+    /// the TLS backend can not be initialised.
+    pub fn new(config: EngineConfig) -> Result<Self, EngineError> {
+        let default_headers = header_map(&config.default_headers)?;
+        let mut builder = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .pool_idle_timeout(config.pool_idle_timeout)
+            .pool_max_idle_per_host(config.pool_max_idle_per_host)
+            .tcp_nodelay(true);
+        if config.http2_prior_knowledge {
+            builder = builder.http2_prior_knowledge();
+        }
+        let client = builder.build().map_err(EngineError::from_reqwest)?;
+        Ok(Engine { client, config, default_headers })
+    }
+
+    /// The configuration this engine was built with.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    fn build_request(
+        &self,
+        spec: &RequestSpec,
+        extra: &HeaderMap,
+        idempotency_key: Option<&str>,
+    ) -> Result<reqwest::Request, EngineError> {
+        let mut url = reqwest::Url::parse(&spec.url).map_err(|e| {
+            EngineError::new(ErrorKind::InvalidRequest, format!("invalid URL: {e}; check baseURL"))
+        })?;
+        if !self.config.default_query.is_empty() || !spec.query.is_empty() {
+            let mut pairs = url.query_pairs_mut();
+            for (k, v) in self.config.default_query.iter().chain(spec.query.iter()) {
+                pairs.append_pair(k, v);
+            }
+        }
+        let mut req = reqwest::Request::new(spec.method.clone(), url);
+        let headers = req.headers_mut();
+        headers.reserve(self.default_headers.len() + extra.len() + 1);
+        for (k, v) in self.default_headers.iter() {
+            headers.insert(k.clone(), v.clone());
+        }
+        for (k, v) in extra.iter() {
+            headers.insert(k.clone(), v.clone());
+        }
+        if let Some(key) = idempotency_key {
+            if !headers.contains_key("idempotency-key") {
+                let value = HeaderValue::from_str(key).map_err(|_| {
+                    EngineError::new(
+                        ErrorKind::InvalidRequest,
+                        "invalid idempotency key (must be visible ASCII)",
+                    )
+                })?;
+                headers.insert(HeaderName::from_static("idempotency-key"), value);
+            }
+        }
+        if let Some(body) = &spec.body {
+            *req.body_mut() = Some(reqwest::Body::from(body.clone()));
+        }
+        Ok(req)
+    }
+
+    fn idempotency_key(spec: &RequestSpec) -> Option<String> {
+        match &spec.idempotency {
+            Idempotency::Disabled => None,
+            Idempotency::Key(k) => Some(k.clone()),
+            Idempotency::Auto => {
+                if spec.method == Method::GET || spec.method == Method::HEAD {
+                    None
+                } else {
+                    Some(new_idempotency_key())
+                }
+            }
+        }
+    }
+
+    fn policy(&self, spec: &RequestSpec) -> RetryPolicy {
+        RetryPolicy {
+            max_retries: spec.max_retries.unwrap_or(self.config.max_retries),
+            max_retry_after: self.config.max_retry_after,
+        }
+    }
+
+    /// The retry loop shared by buffered requests and streams. `attempt` runs one attempt and returns
+    /// either the final value or a failure; a failure carrying a status is retried per the policy.
+    async fn with_retries<T, F, Fut>(
+        &self,
+        spec: &RequestSpec,
+        cancel: &CancellationToken,
+        mut attempt: F,
+    ) -> Result<(T, u32), EngineError>
+    where
+        F: FnMut(reqwest::Request) -> Fut,
+        Fut: std::future::Future<Output = Attempt<T>>,
+    {
+        let policy = self.policy(spec);
+        let extra = header_map(&spec.headers)?;
+        let key = Self::idempotency_key(spec);
+        let mut attempts = 0u32;
+        loop {
+            if cancel.is_cancelled() {
+                let mut e = EngineError::new(ErrorKind::Aborted, "request was aborted");
+                e.attempts = attempts;
+                return Err(e);
+            }
+            attempts += 1;
+            let req = self.build_request(spec, &extra, key.as_deref())?;
+            let outcome = match cancellable(cancel, attempt(req)).await {
+                Ok(o) => o,
+                Err(mut e) => {
+                    e.attempts = attempts;
+                    return Err(e);
+                }
+            };
+            let mut err = match outcome {
+                Attempt::Done(v) => return Ok((v, attempts)),
+                Attempt::Failed(e) => e,
+            };
+            err.attempts = attempts;
+            let delay = match (&err.kind, &err.response) {
+                (ErrorKind::Status, Some(r)) => policy.next_delay(
+                    &AttemptOutcome::Status { status: r.status, headers: &r.headers },
+                    attempts - 1,
+                ),
+                (ErrorKind::Connection | ErrorKind::Timeout, _) => {
+                    policy.next_delay(&AttemptOutcome::ConnectionError, attempts - 1)
+                }
+                _ => None,
+            };
+            let Some(delay) = delay else { return Err(err) };
+            if cancellable(cancel, tokio::time::sleep(delay)).await.is_err() {
+                let mut e = EngineError::new(ErrorKind::Aborted, "request was aborted during retry back-off");
+                e.attempts = attempts;
+                return Err(e);
+            }
+        }
+    }
+
+    fn attempt_timeout(&self, spec: &RequestSpec) -> Duration {
+        spec.timeout.unwrap_or(self.config.timeout)
+    }
+
+    /// Send one logical request and read its whole body, retrying per the policy.
+    ///
+    /// Returns the 2xx response. Errors: [`ErrorKind::Status`] (with status, headers and body) for a
+    /// final non-2xx answer; `Connection`, `Timeout`, `Decode`, `Aborted` (when `cancel` fires; the
+    /// connection is dropped at once) and `InvalidRequest`.
+    pub async fn send(
+        &self,
+        spec: &RequestSpec,
+        cancel: &CancellationToken,
+    ) -> Result<Response, EngineError> {
+        let timeout = self.attempt_timeout(spec);
+        let client = &self.client;
+        let (resp, attempts) = self
+            .with_retries(spec, cancel, |req| async move {
+                let fut = async {
+                    let resp = client.execute(req).await.map_err(EngineError::from_reqwest)?;
+                    let status = resp.status().as_u16();
+                    let headers = resp.headers().clone();
+                    let body = resp.bytes().await.map_err(EngineError::from_reqwest)?;
+                    Ok::<_, EngineError>((status, headers, body))
+                };
+                match tokio::time::timeout(timeout, fut).await {
+                    Err(_) => Attempt::Failed(EngineError::new(
+                        ErrorKind::Timeout,
+                        format!("request timed out after {} ms", timeout.as_millis()),
+                    )),
+                    Ok(Err(e)) => Attempt::Failed(e),
+                    Ok(Ok((status, headers, body))) if (200..300).contains(&status) => {
+                        Attempt::Done(Response { status, headers, body, attempts: 0 })
+                    }
+                    Ok(Ok((status, headers, body))) => {
+                        Attempt::Failed(EngineError::status(status, headers, body))
+                    }
+                }
+            })
+            .await?;
+        Ok(Response { attempts, ..resp })
+    }
+
+    /// Open a server-sent-events stream: retries (per the policy) until a 2xx response head arrives,
+    /// then returns the stream; nothing is retried after that, since events may have reached the caller.
+    ///
+    /// Errors: as [`Engine::send`]; a non-2xx answer carries its complete body.
+    pub async fn open_stream(
+        &self,
+        spec: &RequestSpec,
+        cancel: &CancellationToken,
+    ) -> Result<SseStream, EngineError> {
+        let timeout = self.attempt_timeout(spec);
+        let client = &self.client;
+        let (resp, attempts) = self
+            .with_retries(spec, cancel, |req| async move {
+                let fut = async {
+                    let resp = client.execute(req).await.map_err(EngineError::from_reqwest)?;
+                    let status = resp.status().as_u16();
+                    if (200..300).contains(&status) {
+                        return Ok(resp);
+                    }
+                    let headers = resp.headers().clone();
+                    let body = resp.bytes().await.map_err(EngineError::from_reqwest)?;
+                    Err(EngineError::status(status, headers, body))
+                };
+                match tokio::time::timeout(timeout, fut).await {
+                    Err(_) => Attempt::Failed(EngineError::new(
+                        ErrorKind::Timeout,
+                        format!("request timed out after {} ms", timeout.as_millis()),
+                    )),
+                    Ok(Err(e)) => Attempt::Failed(e),
+                    Ok(Ok(resp)) => Attempt::Done(resp),
+                }
+            })
+            .await?;
+        Ok(SseStream {
+            status: resp.status().as_u16(),
+            headers: resp.headers().clone(),
+            attempts,
+            response: Some(resp),
+            decoder: SseDecoder::with_max_event_bytes(self.config.max_event_bytes),
+        })
+    }
+}
+
+/// An open event stream: the response head, and events decoded as body chunks arrive.
+pub struct SseStream {
+    /// HTTP status of the response (2xx).
+    pub status: u16,
+    /// Response headers.
+    pub headers: HeaderMap,
+    /// Attempts it took to open (1 = no retry).
+    pub attempts: u32,
+    response: Option<reqwest::Response>,
+    decoder: SseDecoder,
+}
+
+impl SseStream {
+    /// Read the next body chunk and append the events it completes to `out`.
+    ///
+    /// Returns `Ok(true)` while the stream goes on, `Ok(false)` at its end (the decoder's pending
+    /// incomplete event is discarded, per the WHATWG rules). Errors: `Connection` if the body breaks
+    /// off, `Decode` for a corrupt body or an event past `max_event_bytes`.
+    pub async fn next_events(&mut self, out: &mut Vec<SseEvent>) -> Result<bool, EngineError> {
+        let Some(resp) = self.response.as_mut() else { return Ok(false) };
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                self.decoder
+                    .feed(&chunk, out)
+                    .map_err(|e| EngineError::new(ErrorKind::Decode, e.to_string()))?;
+                Ok(true)
+            }
+            Ok(None) => {
+                self.decoder.finish(out);
+                self.response = None;
+                Ok(false)
+            }
+            Err(e) => {
+                self.response = None;
+                Err(EngineError::from_reqwest(e))
+            }
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! The Node-API boundary of aiwire (napi-rs). Glue only: converts JS values to engine types and back.
+//!
+//! Rules (see ARCHITECTURE.md): one crossing per request, one per batch of stream events; every method
+//! takes `&self`; cancellation fires a `CancellationToken`; streams are bounded channels.
+#![deny(clippy::all)]
+
+mod stream;
+
+use aiwire_engine::{
+    CancellationToken, Engine, EngineConfig, EngineError, HeaderMap, Idempotency, Method, RequestSpec,
+};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use stream::{NativeBatch, NativeEvent, NativeStream};
+
+/// Options of one native engine (one per aiwire client). All durations in milliseconds.
+#[napi(object)]
+pub struct EngineOptions {
+    /// Connect timeout (ms). Default 10,000.
+    pub connect_timeout_ms: Option<f64>,
+    /// Per-attempt timeout (ms). Default 600,000.
+    pub timeout_ms: Option<f64>,
+    /// Retries after the first attempt. Default 2.
+    pub max_retries: Option<u32>,
+    /// Largest honoured `retry-after` (ms). Default 60,000.
+    pub max_retry_after_ms: Option<f64>,
+    /// Headers for every request, as a flat list `[name, value, name, value, ...]`.
+    pub default_headers: Option<Vec<String>>,
+    /// Query parameters for every request, as a flat list `[name, value, ...]`.
+    pub default_query: Option<Vec<String>>,
+    /// Idle pooled connections close after this long (ms). Default 4,000.
+    pub pool_idle_timeout_ms: Option<f64>,
+    /// Most idle connections kept per host. Default 1,024.
+    pub pool_max_idle_per_host: Option<u32>,
+    /// Use HTTP/2 without negotiation (h2c). Default false.
+    pub http2_prior_knowledge: Option<bool>,
+    /// Largest SSE event in bytes. Default 64 MiB.
+    pub max_event_bytes: Option<f64>,
+}
+
+/// One request as described by the TypeScript layer.
+#[napi(object)]
+pub struct NativeRequest {
+    /// HTTP method, upper case.
+    pub method: String,
+    /// Absolute URL.
+    pub url: String,
+    /// Per-request headers, flat `[name, value, ...]`.
+    pub headers: Option<Vec<String>>,
+    /// Body: a string (JSON) or a Buffer (binary).
+    pub body: Option<Either<String, Buffer>>,
+    /// Per-attempt timeout override (ms).
+    pub timeout_ms: Option<f64>,
+    /// Retry count override.
+    pub max_retries: Option<u32>,
+    /// `undefined`: automatic key for non-GET requests; `""`: no key; any other string: that key.
+    pub idempotency_key: Option<String>,
+}
+
+/// The settled result of a request: never a rejection, so JS maps `errorKind` to its error classes.
+#[napi(object)]
+pub struct NativeResponse {
+    /// True for a 2xx response (or an open stream).
+    pub ok: bool,
+    /// HTTP status, 0 when there was no response.
+    pub status: u32,
+    /// Response headers, flat `[name, value, ...]` (names lower case).
+    pub headers: Vec<String>,
+    /// The body, when there is one to hand over (2xx buffered responses and status errors).
+    pub body: Option<Buffer>,
+    /// `connection` | `timeout` | `aborted` | `status` | `decode` | `invalid_request`, when not ok.
+    pub error_kind: Option<String>,
+    /// A description without URL or secrets, when not ok.
+    pub error_message: Option<String>,
+    /// Attempts made (1 = no retry).
+    pub attempts: u32,
+}
+
+fn ms(v: Option<f64>, what: &str) -> Result<Option<Duration>> {
+    match v {
+        None => Ok(None),
+        Some(x) if x.is_finite() && x >= 0.0 => Ok(Some(Duration::from_secs_f64(x / 1000.0))),
+        Some(x) => Err(Error::new(
+            Status::InvalidArg,
+            format!("{what} must be a finite number of milliseconds >= 0, got {x}"),
+        )),
+    }
+}
+
+fn pairs(flat: Option<Vec<String>>) -> Vec<(String, String)> {
+    let mut it = flat.unwrap_or_default().into_iter();
+    let mut out = Vec::with_capacity(it.len() / 2);
+    while let (Some(k), Some(v)) = (it.next(), it.next()) {
+        out.push((k, v));
+    }
+    out
+}
+
+pub(crate) fn flat_headers(map: &HeaderMap) -> Vec<String> {
+    let mut out = Vec::with_capacity(map.len() * 2);
+    for (k, v) in map.iter() {
+        out.push(k.as_str().to_owned());
+        out.push(String::from_utf8_lossy(v.as_bytes()).into_owned());
+    }
+    out
+}
+
+pub(crate) fn error_response(e: EngineError) -> NativeResponse {
+    let (status, headers, body) = match e.response {
+        Some(r) => (u32::from(r.status), flat_headers(&r.headers), Some(Buffer::from(Vec::from(r.body)))),
+        None => (0, Vec::new(), None),
+    };
+    NativeResponse {
+        ok: false,
+        status,
+        headers,
+        body,
+        error_kind: Some(e.kind.as_str().to_owned()),
+        error_message: Some(e.message),
+        attempts: e.attempts,
+    }
+}
+
+fn to_spec(req: NativeRequest) -> Result<RequestSpec> {
+    let method = Method::from_bytes(req.method.as_bytes())
+        .map_err(|_| Error::new(Status::InvalidArg, format!("invalid HTTP method {:?}", req.method)))?;
+    let mut spec = RequestSpec::new(method, req.url);
+    spec.headers = pairs(req.headers);
+    spec.body = req.body.map(|b| match b {
+        Either::A(s) => bytes::Bytes::from(s.into_bytes()),
+        Either::B(buf) => bytes::Bytes::copy_from_slice(&buf),
+    });
+    spec.timeout = ms(req.timeout_ms, "timeout")?;
+    spec.max_retries = req.max_retries;
+    spec.idempotency = match req.idempotency_key {
+        None => Idempotency::Auto,
+        Some(k) if k.is_empty() => Idempotency::Disabled,
+        Some(k) => Idempotency::Key(k),
+    };
+    Ok(spec)
+}
+
+/// A cancellation handle passed to `request()`/`stream()`; `cancel()` aborts the request at once and
+/// closes its connection. Cancelling twice is harmless.
+#[napi]
+pub struct CancelToken {
+    pub(crate) token: CancellationToken,
+}
+
+#[napi]
+impl CancelToken {
+    /// A new, not yet cancelled token.
+    #[napi(constructor)]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        CancelToken { token: CancellationToken::new() }
+    }
+
+    /// Cancel every request this token was given to.
+    #[napi]
+    pub fn cancel(&self) {
+        self.token.cancel();
+    }
+
+    /// Whether `cancel()` was called.
+    #[napi(getter)]
+    pub fn cancelled(&self) -> bool {
+        self.token.is_cancelled()
+    }
+}
+
+/// The native HTTP engine of one client: a connection pool plus the retry policy.
+#[napi]
+pub struct NativeEngine {
+    engine: Arc<Engine>,
+}
+
+#[napi]
+impl NativeEngine {
+    /// Build an engine. Throws `InvalidArg` for a negative or non-finite duration or an invalid default
+    /// header.
+    #[napi(constructor)]
+    pub fn new(options: Option<EngineOptions>) -> Result<Self> {
+        let mut config = EngineConfig::default();
+        if let Some(o) = options {
+            if let Some(d) = ms(o.connect_timeout_ms, "connectTimeout")? {
+                config.connect_timeout = d;
+            }
+            if let Some(d) = ms(o.timeout_ms, "timeout")? {
+                config.timeout = d;
+            }
+            if let Some(n) = o.max_retries {
+                config.max_retries = n;
+            }
+            if let Some(d) = ms(o.max_retry_after_ms, "maxRetryAfter")? {
+                config.max_retry_after = d;
+            }
+            config.default_headers = pairs(o.default_headers);
+            config.default_query = pairs(o.default_query);
+            if let Some(d) = ms(o.pool_idle_timeout_ms, "poolIdleTimeout")? {
+                config.pool_idle_timeout = d;
+            }
+            if let Some(n) = o.pool_max_idle_per_host {
+                config.pool_max_idle_per_host = n as usize;
+            }
+            config.http2_prior_knowledge = o.http2_prior_knowledge.unwrap_or(false);
+            if let Some(n) = o.max_event_bytes {
+                if !(n.is_finite() && n >= 1.0) {
+                    return Err(Error::new(
+                        Status::InvalidArg,
+                        "maxEventBytes must be a positive number of bytes",
+                    ));
+                }
+                config.max_event_bytes = n as usize;
+            }
+        }
+        let engine = napi::bindgen_prelude::within_runtime_if_available(|| Engine::new(config))
+            .map_err(|e| Error::new(Status::InvalidArg, e.message))?;
+        Ok(NativeEngine { engine: Arc::new(engine) })
+    }
+
+    /// Send one request with retries; resolves once with a `NativeResponse` (errors included), never
+    /// rejects for HTTP or network failures. Throws synchronously for an invalid method or timeout.
+    #[napi(ts_return_type = "Promise<NativeResponse>")]
+    pub fn request<'env>(
+        &self,
+        env: &'env Env,
+        req: NativeRequest,
+        cancel: Option<&CancelToken>,
+    ) -> Result<PromiseRaw<'env, NativeResponse>> {
+        let spec = to_spec(req)?;
+        let engine = self.engine.clone();
+        let token = cancel.map(|c| c.token.clone()).unwrap_or_default();
+        env.spawn_future(async move {
+            Ok(match engine.send(&spec, &token).await {
+                Ok(r) => NativeResponse {
+                    ok: true,
+                    status: r.status as u32,
+                    headers: flat_headers(&r.headers),
+                    body: Some(Buffer::from(Vec::from(r.body))),
+                    error_kind: None,
+                    error_message: None,
+                    attempts: r.attempts,
+                },
+                Err(e) => error_response(e),
+            })
+        })
+    }
+
+    /// Start a server-sent-events request; returns its stream handle at once (the request runs in the
+    /// engine; `head()` resolves when it is open or failed).
+    #[napi]
+    pub fn stream(&self, req: NativeRequest, cancel: Option<&CancelToken>) -> Result<NativeStream> {
+        let spec = to_spec(req)?;
+        let token = cancel.map(|c| c.token.child_token()).unwrap_or_default();
+        Ok(NativeStream::spawn(self.engine.clone(), spec, token))
+    }
+}

@@ -1,0 +1,174 @@
+//! Native side of a stream: a task reads the response and decodes SSE into a bounded channel;
+//! `nextBatch()` takes everything ready at that moment in one crossing.
+
+use crate::{error_response, flat_headers, NativeResponse};
+use aiwire_engine::sse::SseEvent;
+use aiwire_engine::{CancellationToken, Engine, EngineError, ErrorKind, RequestSpec};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot, Mutex};
+
+/// Chunks of events buffered ahead of the consumer; a slow consumer holds the producer back.
+const CHANNEL_CHUNKS: usize = 16;
+/// Most events handed over in one `nextBatch()`.
+const MAX_BATCH_EVENTS: usize = 1024;
+
+enum Msg {
+    Events(Vec<SseEvent>),
+    Error(EngineError),
+}
+
+/// One server-sent event as handed to JavaScript.
+#[napi(object)]
+pub struct NativeEvent {
+    /// Event type (`message` when the stream gave none).
+    pub event: String,
+    /// Data lines joined by `\n`.
+    pub data: String,
+    /// Last event ID, if the stream set one.
+    pub id: Option<String>,
+}
+
+/// What one `nextBatch()` hands over.
+#[napi(object)]
+pub struct NativeBatch {
+    /// Events ready at this moment (up to 1,024), in order.
+    pub events: Vec<NativeEvent>,
+    /// True when the stream has ended (cleanly or with `errorKind`); no later batch has events.
+    pub done: bool,
+    /// Why the stream failed (`connection`, `timeout`, `aborted`, `decode`), if it did.
+    pub error_kind: Option<String>,
+    /// A description of that failure, without secrets.
+    pub error_message: Option<String>,
+}
+
+/// A running stream. Dropping it (garbage collection) cancels the request.
+#[napi]
+pub struct NativeStream {
+    cancel: CancellationToken,
+    head: Mutex<Option<oneshot::Receiver<NativeResponse>>>,
+    rx: Mutex<mpsc::Receiver<Msg>>,
+}
+
+impl NativeStream {
+    pub(crate) fn spawn(engine: Arc<Engine>, spec: RequestSpec, cancel: CancellationToken) -> Self {
+        let (head_tx, head_rx) = oneshot::channel();
+        let (tx, rx) = mpsc::channel(CHANNEL_CHUNKS);
+        let task_cancel = cancel.clone();
+        napi::bindgen_prelude::spawn(async move {
+            let mut stream = match engine.open_stream(&spec, &task_cancel).await {
+                Ok(s) => s,
+                Err(e) => {
+                    let _ = head_tx.send(error_response(e));
+                    return;
+                }
+            };
+            let _ = head_tx.send(NativeResponse {
+                ok: true,
+                status: stream.status as u32,
+                headers: flat_headers(&stream.headers),
+                body: None,
+                error_kind: None,
+                error_message: None,
+                attempts: stream.attempts,
+            });
+            loop {
+                let mut events = Vec::new();
+                let step = tokio::select! {
+                    biased;
+                    _ = task_cancel.cancelled() => Err(EngineError::new(ErrorKind::Aborted, "stream was aborted")),
+                    r = stream.next_events(&mut events) => r,
+                };
+                if !events.is_empty() && tx.send(Msg::Events(events)).await.is_err() {
+                    return; // consumer gone
+                }
+                match step {
+                    Ok(true) => {}
+                    Ok(false) => return, // dropping tx ends the channel
+                    Err(e) => {
+                        let _ = tx.send(Msg::Error(e)).await;
+                        return;
+                    }
+                }
+            }
+        });
+        NativeStream { cancel, head: Mutex::new(Some(head_rx)), rx: Mutex::new(rx) }
+    }
+}
+
+fn to_js(ev: SseEvent) -> NativeEvent {
+    NativeEvent { event: ev.event, data: ev.data, id: ev.id }
+}
+
+#[napi]
+impl NativeStream {
+    /// Resolves once the response head is in (ok, status, headers) or the request failed (errorKind,
+    /// status and body for a status error). Call it once, before `nextBatch()`.
+    #[napi]
+    pub async fn head(&self) -> Result<NativeResponse> {
+        let rx = self.head.lock().await.take();
+        let Some(rx) = rx else {
+            return Err(Error::new(Status::GenericFailure, "head() was already called on this stream"));
+        };
+        Ok(rx.await.unwrap_or_else(|_| NativeResponse {
+            ok: false,
+            status: 0,
+            headers: Vec::new(),
+            body: None,
+            error_kind: Some("aborted".into()),
+            error_message: Some("stream task ended before a response head".into()),
+            attempts: 0,
+        }))
+    }
+
+    /// All events ready now (waits for at least one, or the end). After `done`, returns empty batches.
+    #[napi]
+    pub async fn next_batch(&self) -> Result<NativeBatch> {
+        let mut rx = self.rx.lock().await;
+        let mut events = Vec::new();
+        let mut batch =
+            NativeBatch { events: Vec::new(), done: false, error_kind: None, error_message: None };
+        let first = rx.recv().await;
+        let mut next = first;
+        loop {
+            match next {
+                None => {
+                    batch.done = true;
+                    break;
+                }
+                Some(Msg::Error(e)) => {
+                    batch.done = true;
+                    batch.error_kind = Some(e.kind.as_str().to_owned());
+                    batch.error_message = Some(e.message);
+                    break;
+                }
+                Some(Msg::Events(evs)) => {
+                    events.extend(evs);
+                    if events.len() >= MAX_BATCH_EVENTS {
+                        break;
+                    }
+                }
+            }
+            next = match rx.try_recv() {
+                Ok(m) => Some(m),
+                Err(mpsc::error::TryRecvError::Empty) => break,
+                Err(mpsc::error::TryRecvError::Disconnected) => None,
+            };
+        }
+        batch.events = events.into_iter().map(to_js).collect();
+        Ok(batch)
+    }
+
+    /// Stop the stream now: the request is aborted and its connection closed. Idempotent.
+    #[napi]
+    pub fn cancel(&self) {
+        self.cancel.cancel();
+    }
+}
+
+impl Drop for NativeStream {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}

@@ -1,0 +1,19 @@
+/**
+ * Test helpers shipped as `aiwire/testing`: a deterministic OpenAI-compatible
+ * mock server ({@link startMockServer}) and a scriptable fault server
+ * ({@link startFaultServer}) for transport tests. Both use only Node's
+ * built-in modules and listen on loopback by default.
+ *
+ * @module
+ */
+
+export { startMockServer } from './mock-server.js';
+export type { MockServer, MockServerOptions } from './mock-server.js';
+export { startFaultServer } from './fault-server.js';
+export type {
+  ConnectionStats,
+  FaultServer,
+  FaultServerOptions,
+  FaultStep,
+  RecordedRequest,
+} from './fault-server.js';
