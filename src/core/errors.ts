@@ -1,0 +1,144 @@
+/**
+ * Error classes, named and shaped as in openai-node / @anthropic-ai/sdk so `instanceof` checks port
+ * unchanged. Built from the engine's stable error kind and the response; never from message text.
+ */
+
+/** Base class of every error aiwire throws. */
+export class AiwireError extends Error {}
+
+/**
+ * An error answered by the API (`status` set) or raised for a request that got no answer
+ * (`status` undefined: see the connection subclasses).
+ *
+ * - `status`: HTTP status, e.g. 429.
+ * - `headers`: response headers.
+ * - `error`: the parsed error object from the body (for OpenAI, the body's `error` field), or the raw body.
+ * - `requestID`: the `x-request-id` (or `request-id`) response header.
+ */
+export class APIError<
+  TStatus extends number | undefined = number | undefined,
+  THeaders extends Headers | undefined = Headers | undefined,
+  TError extends object | undefined = object | undefined,
+> extends AiwireError {
+  /** HTTP status of the response, or undefined when there was none. */
+  readonly status: TStatus;
+  /** Response headers, or undefined when there was no response. */
+  readonly headers: THeaders;
+  /** The error object from the body (JSON), if any. */
+  readonly error: TError;
+  /** The provider's request id (`x-request-id` / `request-id` header). */
+  readonly requestID: string | null | undefined;
+  /** OpenAI-style error fields, copied from `error` when present. */
+  readonly code: string | null | undefined;
+  readonly param: string | null | undefined;
+  readonly type: string | undefined;
+
+  constructor(status: TStatus, error: TError, message: string | undefined, headers: THeaders) {
+    super(APIError.makeMessage(status, error, message));
+    this.name = new.target.name;
+    this.status = status;
+    this.headers = headers;
+    this.requestID = headers?.get('x-request-id') ?? headers?.get('request-id');
+    this.error = error;
+    const data = error as Record<string, unknown> | undefined;
+    this.code = typeof data?.code === 'string' ? data.code : (data?.code as null | undefined);
+    this.param = typeof data?.param === 'string' ? data.param : (data?.param as null | undefined);
+    this.type = typeof data?.type === 'string' ? data.type : undefined;
+  }
+
+  private static makeMessage(status: number | undefined, error: unknown, message: string | undefined): string {
+    const e = error as { message?: unknown } | undefined;
+    const msg = e?.message
+      ? typeof e.message === 'string'
+        ? e.message
+        : JSON.stringify(e.message)
+      : error
+        ? JSON.stringify(error)
+        : message;
+    if (status && msg) return `${status} ${msg}`;
+    if (status) return `${status} status code (no body)`;
+    if (msg) return msg;
+    return '(no status code or body)';
+  }
+
+  /**
+   * The error subclass for an HTTP status: 400 BadRequestError, 401 AuthenticationError,
+   * 403 PermissionDeniedError, 404 NotFoundError, 409 ConflictError, 422 UnprocessableEntityError,
+   * 429 RateLimitError, >= 500 InternalServerError, other statuses APIError.
+   */
+  static generate(
+    status: number | undefined,
+    errorResponse: object | undefined,
+    message: string | undefined,
+    headers: Headers | undefined,
+  ): APIError {
+    if (!status || !headers) return new APIConnectionError({ message });
+    const error = (errorResponse as Record<string, unknown> | undefined)?.error as object | undefined;
+    const body = error ?? errorResponse;
+    switch (status) {
+      case 400:
+        return new BadRequestError(status, body, message, headers);
+      case 401:
+        return new AuthenticationError(status, body, message, headers);
+      case 403:
+        return new PermissionDeniedError(status, body, message, headers);
+      case 404:
+        return new NotFoundError(status, body, message, headers);
+      case 409:
+        return new ConflictError(status, body, message, headers);
+      case 422:
+        return new UnprocessableEntityError(status, body, message, headers);
+      case 429:
+        return new RateLimitError(status, body, message, headers);
+      default:
+        if (status >= 500) return new InternalServerError(status, body, message, headers);
+        return new APIError(status, body, message, headers);
+    }
+  }
+}
+
+/** The request was aborted by the caller (AbortSignal or leaving a stream loop early). */
+export class APIUserAbortError extends APIError<undefined, undefined, undefined> {
+  constructor({ message }: { message?: string } = {}) {
+    super(undefined, undefined, message || 'Request was aborted.', undefined);
+  }
+}
+
+/** No usable response: refused, reset, TLS failure, or a body cut off mid-way. `cause` may say more. */
+export class APIConnectionError extends APIError<undefined, undefined, undefined> {
+  constructor({ message, cause }: { message?: string | undefined; cause?: Error | undefined }) {
+    super(undefined, undefined, message || 'Connection error.', undefined);
+    if (cause) this.cause = cause;
+  }
+}
+
+/** An attempt ran past its timeout (`timeout` option, ms) or the connect timeout. */
+export class APIConnectionTimeoutError extends APIConnectionError {
+  constructor({ message }: { message?: string } = {}) {
+    super({ message: message ?? 'Request timed out.' });
+  }
+}
+
+/** HTTP 400. */
+export class BadRequestError extends APIError<400, Headers> {}
+/** HTTP 401: the API key is missing or wrong. */
+export class AuthenticationError extends APIError<401, Headers> {}
+/** HTTP 403. */
+export class PermissionDeniedError extends APIError<403, Headers> {}
+/** HTTP 404. */
+export class NotFoundError extends APIError<404, Headers> {}
+/** HTTP 409. */
+export class ConflictError extends APIError<409, Headers> {}
+/** HTTP 422: the request body did not validate. */
+export class UnprocessableEntityError extends APIError<422, Headers> {}
+/** HTTP 429: rate limited (after the retries allowed by `maxRetries`). */
+export class RateLimitError extends APIError<429, Headers> {}
+/** HTTP >= 500. */
+export class InternalServerError extends APIError<number, Headers> {}
+
+/** The response could not be decoded (corrupt compression, a body that is not the JSON expected, an SSE event over `maxEventBytes`). */
+export class APIResponseDecodeError extends APIError<number | undefined, Headers | undefined, undefined> {
+  constructor(status: number | undefined, message: string, headers: Headers | undefined) {
+    super(status, undefined, message, headers);
+  }
+}

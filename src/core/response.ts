@@ -1,0 +1,99 @@
+/**
+ * The raw result of one native request, and its conversion to data, `Response` objects and errors.
+ */
+import type { NativeResponse } from '../native/index.js';
+import {
+  AiwireError,
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  APIError,
+  APIResponseDecodeError,
+  APIUserAbortError,
+} from './errors.js';
+
+/** Headers as the engine hands them over: `[name, value, name, value, …]`, names lower case. */
+export type FlatHeaders = string[];
+
+/** Build a WHATWG `Headers` from the engine's flat list (repeated names are appended). */
+export function toHeaders(flat: FlatHeaders): Headers {
+  const h = new Headers();
+  for (let i = 0; i + 1 < flat.length; i += 2) h.append(flat[i] as string, flat[i + 1] as string);
+  return h;
+}
+
+/** Look one header up in a flat list without building `Headers` (name must be lower case). */
+export function flatHeader(flat: FlatHeaders, name: string): string | null {
+  for (let i = 0; i + 1 < flat.length; i += 2) if (flat[i] === name) return flat[i + 1] as string;
+  return null;
+}
+
+/** The first bytes of a body, for error messages about bodies that are not what was expected. */
+function preview(body: Buffer | undefined): string {
+  if (!body || body.length === 0) return '(empty body)';
+  const text = body.subarray(0, 200).toString('utf8');
+  return JSON.stringify(body.length > 200 ? `${text}…` : text);
+}
+
+/**
+ * The typed error for a failed native response, by the engine's `errorKind`:
+ * `status` → `APIError.generate` (status subclasses), `timeout` → `APIConnectionTimeoutError`,
+ * `aborted` → `APIUserAbortError`, `decode` → `APIResponseDecodeError`, `invalid_request` →
+ * `AiwireError`, anything else → `APIConnectionError`.
+ */
+export function errorFromNative(res: NativeResponse): AiwireError {
+  switch (res.errorKind) {
+    case 'status': {
+      const headers = toHeaders(res.headers);
+      const text = res.body?.toString('utf8') ?? '';
+      let json: object | undefined;
+      try {
+        const parsed: unknown = text ? JSON.parse(text) : undefined;
+        if (parsed && typeof parsed === 'object') json = parsed;
+      } catch {
+        json = undefined;
+      }
+      return APIError.generate(res.status, json, json ? undefined : text || undefined, headers);
+    }
+    case 'timeout':
+      return new APIConnectionTimeoutError({ message: `Request timed out: ${res.errorMessage ?? ''}`.trim() });
+    case 'aborted':
+      return new APIUserAbortError();
+    case 'decode':
+      return new APIResponseDecodeError(
+        res.status || undefined,
+        `Could not decode the response: ${res.errorMessage ?? 'unknown'}`,
+        res.status ? toHeaders(res.headers) : undefined,
+      );
+    case 'invalid_request':
+      return new AiwireError(`Invalid request: ${res.errorMessage ?? 'unknown'}`);
+    default:
+      return new APIConnectionError({ message: `Connection error: ${res.errorMessage ?? 'unknown'}` });
+  }
+}
+
+/**
+ * Parse a 2xx body as JSON.
+ * @throws APIResponseDecodeError with the status and the first 200 bytes when the body is not JSON.
+ */
+export function parseJSONBody(res: NativeResponse): unknown {
+  const body = res.body;
+  if (!body || body.length === 0) return undefined;
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch (e) {
+    throw new APIResponseDecodeError(
+      res.status,
+      `Expected a JSON body (status ${res.status}), got ${preview(body)}: ${(e as Error).message}`,
+      toHeaders(res.headers),
+    );
+  }
+}
+
+/** A WHATWG `Response` for `asResponse()` / `withResponse()`; `body` may be a Buffer or a stream. */
+export function toResponse(
+  res: NativeResponse,
+  body: Buffer | ReadableStream<Uint8Array> | null | undefined = res.body,
+): Response {
+  const nullBody = res.status === 204 || res.status === 205 || res.status === 304;
+  return new Response(nullBody ? null : ((body ?? null) as BodyInit | null), { status: res.status, headers: toHeaders(res.headers) });
+}

@@ -1,0 +1,106 @@
+/**
+ * OpenAI resources: `chat.completions`, `models`, `embeddings`, with openai-node's method names.
+ */
+import { APIPromise } from '../../core/api-promise.js';
+import type { BaseClient, RequestOptions } from '../../core/client.js';
+import { APIError } from '../../core/errors.js';
+import { fetchPage, type PagePromise } from '../../core/pagination.js';
+import { STREAM_DONE, type Stream } from '../../core/streaming.js';
+import type { NativeEvent } from '../../native/index.js';
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionCreateParamsBase,
+  ChatCompletionCreateParamsNonStreaming,
+  ChatCompletionCreateParamsStreaming,
+  CreateEmbeddingResponse,
+  EmbeddingCreateParams,
+  Model,
+} from './types.js';
+
+/**
+ * Decode one OpenAI stream event: `[DONE]` ends the stream; an `error` event or a chunk with an
+ * `error` field throws `APIError`; anything else is parsed as JSON.
+ */
+export function decodeOpenAIEvent<T>(ev: NativeEvent): T | typeof STREAM_DONE {
+  const data = ev.data;
+  if (data.startsWith('[DONE]')) return STREAM_DONE;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data);
+  } catch (e) {
+    throw new APIError(undefined, undefined, `Could not parse stream event as JSON: ${(e as Error).message}`, undefined);
+  }
+  const error = (parsed as { error?: object } | null)?.error;
+  if (ev.event === 'error' || error) {
+    throw new APIError(undefined, error ?? (parsed as object), undefined, undefined);
+  }
+  return parsed as T;
+}
+
+/** A resource bound to its client. */
+abstract class Resource {
+  /** @internal */
+  protected readonly _client: BaseClient;
+  constructor(client: BaseClient) {
+    this._client = client;
+  }
+}
+
+/** `POST /chat/completions`. */
+export class Completions extends Resource {
+  /**
+   * Create a model response for the conversation (API reference: "Create chat completion").
+   * With `stream: true` resolves to a `Stream<ChatCompletionChunk>`; otherwise to a `ChatCompletion`.
+   *
+   * @throws BadRequestError, AuthenticationError, RateLimitError, … (`APIError` subclasses by status),
+   *   APIConnectionError, APIConnectionTimeoutError, APIUserAbortError.
+   */
+  create(body: ChatCompletionCreateParamsNonStreaming, options?: RequestOptions): APIPromise<ChatCompletion>;
+  create(body: ChatCompletionCreateParamsStreaming, options?: RequestOptions): APIPromise<Stream<ChatCompletionChunk>>;
+  create(
+    body: ChatCompletionCreateParamsBase,
+    options?: RequestOptions,
+  ): APIPromise<Stream<ChatCompletionChunk> | ChatCompletion>;
+  create(
+    body: ChatCompletionCreateParamsBase,
+    options?: RequestOptions,
+  ): APIPromise<Stream<ChatCompletionChunk>> | APIPromise<ChatCompletion> {
+    const req = { method: 'post' as const, path: '/chat/completions', body, options };
+    if (body.stream) return this._client.stream<ChatCompletionChunk>(req, decodeOpenAIEvent);
+    return this._client.request<ChatCompletion>(req);
+  }
+}
+
+/** `chat.*` */
+export class Chat extends Resource {
+  /** Chat completions. */
+  readonly completions: Completions = new Completions(this._client);
+}
+
+/** `GET /models`, `GET /models/{model}`. */
+export class Models extends Resource {
+  /**
+   * A model's details (API reference: "Retrieve model").
+   * @throws NotFoundError for an unknown model id.
+   */
+  retrieve(model: string, options?: RequestOptions): APIPromise<Model> {
+    return this._client.request<Model>({ method: 'get', path: `/models/${encodeURIComponent(model)}`, options });
+  }
+
+  /** The models available (API reference: "List models"); iterate with `for await`. */
+  list(options?: RequestOptions): PagePromise<Model> {
+    return fetchPage<Model>(this._client, { method: 'get', path: '/models', options });
+  }
+}
+
+/** `POST /embeddings`. */
+export class Embeddings extends Resource {
+  /**
+   * Embedding vectors for the input (API reference: "Create embeddings").
+   * @throws BadRequestError / UnprocessableEntityError for invalid input, and the usual API errors.
+   */
+  create(body: EmbeddingCreateParams, options?: RequestOptions): APIPromise<CreateEmbeddingResponse> {
+    return this._client.request<CreateEmbeddingResponse>({ method: 'post', path: '/embeddings', body, options });
+  }
+}
