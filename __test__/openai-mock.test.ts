@@ -5,10 +5,10 @@ import OpenAIDefault, {
   AiwireError,
   APIError,
   BadRequestError,
+  type ChatCompletionChunk,
   NotFoundError,
   OpenAI,
   Stream,
-  type ChatCompletionChunk,
 } from '../src/index.js';
 import { type MockServer, startMockServer } from '../src/testing/index.js';
 import { client, messages } from './helpers/client.js';
@@ -79,7 +79,10 @@ describe('chat.completions.create', () => {
   it('toReadableStream() yields one JSON line per chunk', async () => {
     const stream = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
     const text = await new Response(stream.toReadableStream()).text();
-    const lines = text.trim().split('\n').map((l) => JSON.parse(l) as ChatCompletionChunk);
+    const lines = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as ChatCompletionChunk);
     expect(lines.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe('Echo: hello there');
   });
 
@@ -123,7 +126,11 @@ describe('models and embeddings', () => {
   });
 
   it('embeddings.create() returns one vector per input', async () => {
-    const res = await openai.embeddings.create({ model: 'text-embedding-3-small', input: ['a', 'b'], dimensions: 4 });
+    const res = await openai.embeddings.create({
+      model: 'text-embedding-3-small',
+      input: ['a', 'b'],
+      dimensions: 4,
+    });
     expect(res.data).toHaveLength(2);
     expect(res.data[0]?.embedding).toHaveLength(4);
     expect(res.data[0]?.embedding).not.toEqual(res.data[1]?.embedding);

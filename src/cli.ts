@@ -26,7 +26,10 @@ Options:
 function version(): string {
   for (const rel of ['../package.json', '../../package.json']) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (pkg.name === 'aiwire' && pkg.version) return pkg.version;
     } catch {
       // try the next location
@@ -68,7 +71,9 @@ export async function main(argv: string[]): Promise<number> {
     const port = Number(values.port ?? 4010);
     const latencyMs = Number(values.latency ?? 0);
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      process.stderr.write(`aiwire: --port must be a whole number from 0 to 65535, got ${String(values.port)}\n`);
+      process.stderr.write(
+        `aiwire: --port must be a whole number from 0 to 65535, got ${String(values.port)}\n`,
+      );
       return 2;
     }
     if (!Number.isFinite(latencyMs) || latencyMs < 0) {
@@ -77,7 +82,9 @@ export async function main(argv: string[]): Promise<number> {
     }
     const host = typeof values.host === 'string' ? values.host : '127.0.0.1';
     const server = await startMockServer({ port, host, latencyMs });
-    process.stdout.write(`aiwire mock server listening on ${server.url} (OpenAI API; baseURL ${server.url}/v1)\n`);
+    process.stdout.write(
+      `aiwire mock server listening on ${server.url} (OpenAI API; baseURL ${server.url}/v1)\n`,
+    );
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);

@@ -1,4 +1,4 @@
-import { OpenAI, type ClientOptions } from '../../src/index.js';
+import { type ClientOptions, OpenAI } from '../../src/index.js';
 
 /** An OpenAI client against a loopback server, with a fixed test key. */
 export function client(baseURL: string, options: Partial<ClientOptions> = {}): OpenAI {

@@ -70,6 +70,7 @@ export class APIPromise<T> extends Promise<T> {
     return this.#parsed;
   }
 
+  // biome-ignore lint/suspicious/noThenProperty: APIPromise is a Promise subclass on purpose (openai-node's design)
   override then<R1 = T, R2 = never>(
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,

@@ -2,8 +2,9 @@
  * The provider-neutral client base: options, the native engine, request and stream plumbing.
  * A provider's client (e.g. `OpenAI`) extends it with auth headers and resources.
  */
-import { loadNative, type NativeRequest, type NativeResponse } from '../native/index.js';
+
 import type { CancelToken, NativeEngine } from '../native/binding.js';
+import { loadNative, type NativeRequest, type NativeResponse } from '../native/index.js';
 import { APIPromise, type RawResponse, rawFromNative } from './api-promise.js';
 import { AiwireError } from './errors.js';
 import { LevelLogger, type Logger, type LogLevel, parseLogLevel } from './logger.js';
@@ -124,7 +125,9 @@ export abstract class BaseClient {
     try {
       base = new URL(options.baseURL);
     } catch {
-      throw new AiwireError(`baseURL must be an absolute http(s) URL, got ${JSON.stringify(options.baseURL)}`);
+      throw new AiwireError(
+        `baseURL must be an absolute http(s) URL, got ${JSON.stringify(options.baseURL)}`,
+      );
     }
     if (base.protocol !== 'http:' && base.protocol !== 'https:') {
       throw new AiwireError(`baseURL must use http or https, got ${JSON.stringify(options.baseURL)}`);

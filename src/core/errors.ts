@@ -46,7 +46,11 @@ export class APIError<
     this.type = typeof data?.type === 'string' ? data.type : undefined;
   }
 
-  private static makeMessage(status: number | undefined, error: unknown, message: string | undefined): string {
+  private static makeMessage(
+    status: number | undefined,
+    error: unknown,
+    message: string | undefined,
+  ): string {
     const e = error as { message?: unknown } | undefined;
     const msg = e?.message
       ? typeof e.message === 'string'

@@ -18,7 +18,8 @@ export interface Logger {
 const LEVELS: Record<LogLevel, number> = { off: 0, error: 1, warn: 2, info: 3, debug: 4 };
 
 /** Header names whose values are secrets. */
-const SECRET_HEADERS = /^(authorization|proxy-authorization|api-key|x-api-key|x-goog-api-key|cookie|set-cookie)$/i;
+const SECRET_HEADERS =
+  /^(authorization|proxy-authorization|api-key|x-api-key|x-goog-api-key|cookie|set-cookie)$/i;
 
 /** True for a header whose value must never be logged or put in an error. */
 export function isSecretHeader(name: string): boolean {

@@ -55,7 +55,9 @@ export function errorFromNative(res: NativeResponse): AiwireError {
       return APIError.generate(res.status, json, json ? undefined : text || undefined, headers);
     }
     case 'timeout':
-      return new APIConnectionTimeoutError({ message: `Request timed out: ${res.errorMessage ?? ''}`.trim() });
+      return new APIConnectionTimeoutError({
+        message: `Request timed out: ${res.errorMessage ?? ''}`.trim(),
+      });
     case 'aborted':
       return new APIUserAbortError();
     case 'decode':
@@ -95,5 +97,8 @@ export function toResponse(
   body: Buffer | ReadableStream<Uint8Array> | null | undefined = res.body,
 ): Response {
   const nullBody = res.status === 204 || res.status === 205 || res.status === 304;
-  return new Response(nullBody ? null : ((body ?? null) as BodyInit | null), { status: res.status, headers: toHeaders(res.headers) });
+  return new Response(nullBody ? null : ((body ?? null) as BodyInit | null), {
+    status: res.status,
+    headers: toHeaders(res.headers),
+  });
 }

@@ -20,7 +20,12 @@ export type EventDecoder<Item> = (event: NativeEvent) => Item | typeof STREAM_DO
 
 /** The native stream handle's surface used here (see src/native/stream.rs). */
 export interface NativeStreamLike {
-  nextBatch(): Promise<{ events: NativeEvent[]; done: boolean; errorKind?: string | null; errorMessage?: string | null }>;
+  nextBatch(): Promise<{
+    events: NativeEvent[];
+    done: boolean;
+    errorKind?: string | null;
+    errorMessage?: string | null;
+  }>;
   cancel(): void;
 }
 

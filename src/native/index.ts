@@ -5,13 +5,14 @@
  * `napi build` output next to the sources or the build (development). On failure it throws one
  * `Error` that names the platform, the package it expected and both fixes.
  */
-import { createRequire } from 'node:module';
+
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as Binding from './binding.js';
 
-export type { NativeBatch, NativeEvent, NativeRequest, NativeResponse, EngineOptions } from './binding.js';
+export type { EngineOptions, NativeBatch, NativeEvent, NativeRequest, NativeResponse } from './binding.js';
 
 /** The addon's exports, as typed by `napi build` (binding.d.ts). */
 export type NativeBinding = typeof Binding;

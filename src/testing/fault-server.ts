@@ -8,8 +8,8 @@
  * @module
  */
 
-import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
@@ -51,7 +51,13 @@ import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
  */
 export type FaultStep =
   | { kind: 'json'; status?: number; body?: unknown; headers?: Record<string, string>; delayMs?: number }
-  | { kind: 'raw'; status?: number; body: string | Buffer; headers?: Record<string, string>; delayMs?: number }
+  | {
+      kind: 'raw';
+      status?: number;
+      body: string | Buffer;
+      headers?: Record<string, string>;
+      delayMs?: number;
+    }
   | {
       kind: 'sse';
       events: string[];
@@ -61,7 +67,13 @@ export type FaultStep =
       thenReset?: boolean;
       hang?: boolean;
     }
-  | { kind: 'reset'; afterHeaders?: boolean; afterBytes?: string; status?: number; headers?: Record<string, string> }
+  | {
+      kind: 'reset';
+      afterHeaders?: boolean;
+      afterBytes?: string;
+      status?: number;
+      headers?: Record<string, string>;
+    }
   | { kind: 'hang' }
   | { kind: 'headersThenSilence'; status?: number; headers?: Record<string, string> }
   | {
@@ -201,28 +213,28 @@ function checkHeaders(value: unknown): void {
 /** Validates a step received from (possibly untyped) test code. */
 function validateStep(step: unknown): FaultStep {
   if (!isRecord(step)) throw new TypeError('fault step must be an object');
-  checkStatus(step['status']);
-  checkHeaders(step['headers']);
-  switch (step['kind']) {
+  checkStatus(step.status);
+  checkHeaders(step.headers);
+  switch (step.kind) {
     case 'json':
-      checkDelay(step['delayMs'], 'delayMs');
+      checkDelay(step.delayMs, 'delayMs');
       break;
     case 'raw':
-      checkDelay(step['delayMs'], 'delayMs');
-      if (typeof step['body'] !== 'string' && !Buffer.isBuffer(step['body'])) {
+      checkDelay(step.delayMs, 'delayMs');
+      if (typeof step.body !== 'string' && !Buffer.isBuffer(step.body)) {
         throw new TypeError("fault step 'raw': 'body' must be a string or a Buffer");
       }
       break;
     case 'sse': {
-      const events = step['events'];
+      const events = step.events;
       if (!Array.isArray(events) || !events.every((e) => typeof e === 'string')) {
         throw new TypeError("fault step 'sse': 'events' must be an array of strings");
       }
-      checkDelay(step['chunkDelayMs'], 'chunkDelayMs');
+      checkDelay(step.chunkDelayMs, 'chunkDelayMs');
       break;
     }
     case 'reset':
-      if (step['afterBytes'] !== undefined && typeof step['afterBytes'] !== 'string') {
+      if (step.afterBytes !== undefined && typeof step.afterBytes !== 'string') {
         throw new TypeError("fault step 'reset': 'afterBytes' must be a string");
       }
       break;
@@ -230,17 +242,19 @@ function validateStep(step: unknown): FaultStep {
     case 'headersThenSilence':
       break;
     case 'trickle': {
-      if (typeof step['body'] !== 'string') throw new TypeError("fault step 'trickle': 'body' must be a string");
-      const bpt = step['bytesPerTick'];
+      if (typeof step.body !== 'string') throw new TypeError("fault step 'trickle': 'body' must be a string");
+      const bpt = step.bytesPerTick;
       if (typeof bpt !== 'number' || !Number.isInteger(bpt) || bpt < 1) {
-        throw new RangeError(`fault step 'trickle': 'bytesPerTick' must be an integer >= 1, got ${String(bpt)}`);
+        throw new RangeError(
+          `fault step 'trickle': 'bytesPerTick' must be an integer >= 1, got ${String(bpt)}`,
+        );
       }
-      if (step['tickMs'] === undefined) throw new RangeError("fault step 'trickle': 'tickMs' is required");
-      checkDelay(step['tickMs'], 'tickMs');
+      if (step.tickMs === undefined) throw new RangeError("fault step 'trickle': 'tickMs' is required");
+      checkDelay(step.tickMs, 'tickMs');
       break;
     }
     default:
-      throw new TypeError(`fault step: unknown kind ${JSON.stringify(step['kind'])}`);
+      throw new TypeError(`fault step: unknown kind ${JSON.stringify(step.kind)}`);
   }
   return step as FaultStep;
 }
@@ -380,7 +394,12 @@ export async function startFaultServer(opts: FaultServerOptions = {}): Promise<F
         return;
       }
       case 'sse': {
-        applyHeaders(res, n, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' }, step.headers);
+        applyHeaders(
+          res,
+          n,
+          { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' },
+          step.headers,
+        );
         res.writeHead(step.status ?? 200);
         res.flushHeaders();
         const delay = step.chunkDelayMs ?? 0;
@@ -466,8 +485,13 @@ export async function startFaultServer(opts: FaultServerOptions = {}): Promise<F
         // A malformed step (e.g. an invalid header value) must not crash the test process.
         if (!res.headersSent && !res.destroyed) {
           const message = err instanceof Error ? err.message : String(err);
-          const text = JSON.stringify({ error: { message: `fault server: ${message}`, type: 'server_error' } });
-          res.writeHead(500, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+          const text = JSON.stringify({
+            error: { message: `fault server: ${message}`, type: 'server_error' },
+          });
+          res.writeHead(500, {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(text),
+          });
           res.end(text);
         } else {
           socket.destroy();

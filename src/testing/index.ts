@@ -7,9 +7,6 @@
  * @module
  */
 
-export { startMockServer } from './mock-server.js';
-export type { MockServer, MockServerOptions } from './mock-server.js';
-export { startFaultServer } from './fault-server.js';
 export type {
   ConnectionStats,
   FaultServer,
@@ -17,3 +14,6 @@ export type {
   FaultStep,
   RecordedRequest,
 } from './fault-server.js';
+export { startFaultServer } from './fault-server.js';
+export type { MockServer, MockServerOptions } from './mock-server.js';
+export { startMockServer } from './mock-server.js';

@@ -10,8 +10,8 @@
  * @module
  */
 
-import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 
@@ -142,8 +142,8 @@ function contentText(content: unknown): string {
     const texts: string[] = [];
     for (const part of content) {
       if (typeof part === 'string') texts.push(part);
-      else if (isObject(part) && part['type'] === 'text' && typeof part['text'] === 'string') {
-        texts.push(part['text']);
+      else if (isObject(part) && part.type === 'text' && typeof part.text === 'string') {
+        texts.push(part.text);
       }
     }
     return texts.join(' ');
@@ -247,7 +247,7 @@ function parseJsonBody(raw: Buffer): JsonObject {
   } catch {
     throw new ApiError(
       400,
-      'We could not parse the JSON body of your request. (HINT: This likely means you aren\'t using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)',
+      "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)",
     );
   }
   if (!isObject(parsed)) {
@@ -324,21 +324,25 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
   };
 
   const chatCompletion = async (res: ServerResponse, n: number, body: JsonObject): Promise<void> => {
-    const model = body['model'];
+    const model = body.model;
     if (typeof model !== 'string' || model === '') {
-      throw new ApiError(400, "you must provide a model parameter", 'model');
+      throw new ApiError(400, 'you must provide a model parameter', 'model');
     }
-    const messages = body['messages'];
+    const messages = body.messages;
     if (!Array.isArray(messages) || messages.length === 0) {
       throw new ApiError(400, "Invalid 'messages': expected a non-empty array of messages.", 'messages');
     }
     let promptTokens = 0;
     for (let i = 0; i < messages.length; i++) {
       const m: unknown = messages[i];
-      if (!isObject(m) || typeof m['role'] !== 'string') {
-        throw new ApiError(400, `Invalid 'messages[${i}]': expected an object with a string 'role'.`, `messages[${i}]`);
+      if (!isObject(m) || typeof m.role !== 'string') {
+        throw new ApiError(
+          400,
+          `Invalid 'messages[${i}]': expected an object with a string 'role'.`,
+          `messages[${i}]`,
+        );
       }
-      promptTokens += countWords(contentText(m['content']));
+      promptTokens += countWords(contentText(m.content));
     }
     const choices = optionalPositiveInt(body, 'n', MAX_N) ?? 1;
     const maxWords =
@@ -346,7 +350,7 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
       optionalPositiveInt(body, 'max_tokens', Number.MAX_SAFE_INTEGER);
 
     const last: unknown = messages[messages.length - 1];
-    let content = 'Echo: ' + (isObject(last) ? contentText(last['content']) : '');
+    let content = `Echo: ${isObject(last) ? contentText(last.content) : ''}`;
     let finishReason: 'stop' | 'length' = 'stop';
     let pieces = splitPieces(content);
     const words = countWords(content);
@@ -364,7 +368,7 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     };
     const id = `chatcmpl-mock-${n}`;
 
-    if (body['stream'] !== true) {
+    if (body.stream !== true) {
       const out = [];
       for (let i = 0; i < choices; i++) {
         out.push({
@@ -386,8 +390,8 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
       return;
     }
 
-    const streamOptions = body['stream_options'];
-    const includeUsage = isObject(streamOptions) && streamOptions['include_usage'] === true;
+    const streamOptions = body.stream_options;
+    const includeUsage = isObject(streamOptions) && streamOptions.include_usage === true;
     const events: string[] = [];
     const chunk = (index: number, delta: JsonObject, finish: string | null): string => {
       const c: JsonObject = {
@@ -398,7 +402,7 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
         system_fingerprint: SYSTEM_FINGERPRINT,
         choices: [{ index, delta, logprobs: null, finish_reason: finish }],
       };
-      if (includeUsage) c['usage'] = null;
+      if (includeUsage) c.usage = null;
       return `data: ${JSON.stringify(c)}\n\n`;
     };
     for (let i = 0; i < choices; i++) events.push(chunk(i, { role: 'assistant', content: '' }, null));
@@ -441,21 +445,25 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
   };
 
   const embeddings = (res: ServerResponse, body: JsonObject): void => {
-    const model = body['model'];
+    const model = body.model;
     if (typeof model !== 'string' || model === '') {
-      throw new ApiError(400, "you must provide a model parameter", 'model');
+      throw new ApiError(400, 'you must provide a model parameter', 'model');
     }
-    const input = body['input'];
+    const input = body.input;
     let inputs: string[];
     if (typeof input === 'string') {
       inputs = [input];
-    } else if (Array.isArray(input) && input.length > 0 && input.every((x): x is string => typeof x === 'string')) {
+    } else if (
+      Array.isArray(input) &&
+      input.length > 0 &&
+      input.every((x): x is string => typeof x === 'string')
+    ) {
       inputs = input;
     } else {
       throw new ApiError(400, "Invalid 'input': expected a string or a non-empty array of strings.", 'input');
     }
     const dimensions = optionalPositiveInt(body, 'dimensions', MAX_DIMENSIONS) ?? DEFAULT_DIMENSIONS;
-    const format = body['encoding_format'];
+    const format = body.encoding_format;
     if (format !== undefined && format !== null && format !== 'float' && format !== 'base64') {
       throw new ApiError(400, "Invalid 'encoding_format': expected 'float' or 'base64'.", 'encoding_format');
     }
@@ -558,7 +566,8 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     socket.once('close', () => sockets.delete(socket));
   });
   server.on('clientError', (_err: Error, socket: Socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    if (socket.writable)
+      socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
     else socket.destroy();
   });
 

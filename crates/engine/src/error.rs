@@ -90,10 +90,12 @@ impl EngineError {
     pub fn from_reqwest(err: reqwest::Error) -> Self {
         let kind = if err.is_timeout() {
             ErrorKind::Timeout
-        } else if err.is_decode() {
-            ErrorKind::Decode
         } else if err.is_builder() {
             ErrorKind::InvalidRequest
+        } else if err.is_decode() {
+            // reqwest reports every body failure under decompression as "decode"; only bad data is one.
+            // A transport failure underneath (reset, truncated body) is a connection error.
+            Self::transport_cause(&err).unwrap_or(ErrorKind::Decode)
         } else {
             ErrorKind::Connection
         };
@@ -106,6 +108,28 @@ impl EngineError {
             source = s.source();
         }
         EngineError::new(kind, message)
+    }
+}
+
+impl EngineError {
+    /// The kind implied by the deepest transport-level cause: an I/O error (reset, EOF) or a hyper
+    /// protocol error means the connection failed; `InvalidData` I/O (corrupt compressed data) is decode.
+    fn transport_cause(err: &reqwest::Error) -> Option<ErrorKind> {
+        let mut source = std::error::Error::source(err);
+        let mut found = None;
+        while let Some(s) = source {
+            if let Some(io) = s.downcast_ref::<std::io::Error>() {
+                found = Some(if io.kind() == std::io::ErrorKind::InvalidData {
+                    ErrorKind::Decode
+                } else {
+                    ErrorKind::Connection
+                });
+            } else if s.downcast_ref::<hyper::Error>().is_some() {
+                found = Some(ErrorKind::Connection);
+            }
+            source = s.source();
+        }
+        found
     }
 }
 

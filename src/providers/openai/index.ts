@@ -1,12 +1,12 @@
 /**
  * The OpenAI client: `new OpenAI()` with openai-node's options and resources.
  */
-import { type BaseClientOptions, BaseClient } from '../../core/client.js';
+import { BaseClient, type BaseClientOptions } from '../../core/client.js';
 import * as Errors from '../../core/errors.js';
 import { Chat, Embeddings, Models } from './resources.js';
 
+export { Chat, Completions, decodeOpenAIEvent, Embeddings, Models } from './resources.js';
 export * from './types.js';
-export { Chat, Completions, Embeddings, Models, decodeOpenAIEvent } from './resources.js';
 
 /** Options of `new OpenAI()`; every one optional (environment variables fill the gaps). */
 export interface ClientOptions extends BaseClientOptions {
@@ -53,11 +53,15 @@ export class OpenAI extends BaseClient {
         "The OPENAI_API_KEY environment variable is missing or empty; either provide it, or instantiate the OpenAI client with an apiKey option, like new OpenAI({ apiKey: 'My API Key' }).",
       );
     }
-    super({ ...options, baseURL: baseURL || 'https://api.openai.com/v1' }, {
-      authorization: `Bearer ${apiKey}`,
-      'openai-organization': organization,
-      'openai-project': project,
-    }, 'OPENAI_LOG');
+    super(
+      { ...options, baseURL: baseURL || 'https://api.openai.com/v1' },
+      {
+        authorization: `Bearer ${apiKey}`,
+        'openai-organization': organization,
+        'openai-project': project,
+      },
+      'OPENAI_LOG',
+    );
     Object.defineProperty(this, 'apiKey', { value: apiKey, enumerable: false, writable: false });
     this.organization = organization;
     this.project = project;

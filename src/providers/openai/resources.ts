@@ -1,7 +1,7 @@
 /**
  * OpenAI resources: `chat.completions`, `models`, `embeddings`, with openai-node's method names.
  */
-import { APIPromise } from '../../core/api-promise.js';
+import type { APIPromise } from '../../core/api-promise.js';
 import type { BaseClient, RequestOptions } from '../../core/client.js';
 import { APIError } from '../../core/errors.js';
 import { fetchPage, type PagePromise } from '../../core/pagination.js';
@@ -29,7 +29,12 @@ export function decodeOpenAIEvent<T>(ev: NativeEvent): T | typeof STREAM_DONE {
   try {
     parsed = JSON.parse(data);
   } catch (e) {
-    throw new APIError(undefined, undefined, `Could not parse stream event as JSON: ${(e as Error).message}`, undefined);
+    throw new APIError(
+      undefined,
+      undefined,
+      `Could not parse stream event as JSON: ${(e as Error).message}`,
+      undefined,
+    );
   }
   const error = (parsed as { error?: object } | null)?.error;
   if (ev.event === 'error' || error) {
@@ -57,7 +62,10 @@ export class Completions extends Resource {
    *   APIConnectionError, APIConnectionTimeoutError, APIUserAbortError.
    */
   create(body: ChatCompletionCreateParamsNonStreaming, options?: RequestOptions): APIPromise<ChatCompletion>;
-  create(body: ChatCompletionCreateParamsStreaming, options?: RequestOptions): APIPromise<Stream<ChatCompletionChunk>>;
+  create(
+    body: ChatCompletionCreateParamsStreaming,
+    options?: RequestOptions,
+  ): APIPromise<Stream<ChatCompletionChunk>>;
   create(
     body: ChatCompletionCreateParamsBase,
     options?: RequestOptions,
@@ -85,7 +93,11 @@ export class Models extends Resource {
    * @throws NotFoundError for an unknown model id.
    */
   retrieve(model: string, options?: RequestOptions): APIPromise<Model> {
-    return this._client.request<Model>({ method: 'get', path: `/models/${encodeURIComponent(model)}`, options });
+    return this._client.request<Model>({
+      method: 'get',
+      path: `/models/${encodeURIComponent(model)}`,
+      options,
+    });
   }
 
   /** The models available (API reference: "List models"); iterate with `for await`. */
@@ -101,6 +113,11 @@ export class Embeddings extends Resource {
    * @throws BadRequestError / UnprocessableEntityError for invalid input, and the usual API errors.
    */
   create(body: EmbeddingCreateParams, options?: RequestOptions): APIPromise<CreateEmbeddingResponse> {
-    return this._client.request<CreateEmbeddingResponse>({ method: 'post', path: '/embeddings', body, options });
+    return this._client.request<CreateEmbeddingResponse>({
+      method: 'post',
+      path: '/embeddings',
+      body,
+      options,
+    });
   }
 }

@@ -31,7 +31,7 @@ export type ChatCompletionContentPart =
 export interface ChatCompletionMessageToolCall {
   id: string;
   type: 'function';
-  function: { name: string; /** JSON text of the arguments. */ arguments: string };
+  function: { name: string /** JSON text of the arguments. */; arguments: string };
 }
 
 /** `developer` message (replaces `system` for o-series models). */
@@ -77,7 +77,12 @@ export type ChatCompletionMessageParam =
 /** A function the model may call. */
 export interface ChatCompletionTool {
   type: 'function';
-  function: { name: string; description?: string; parameters?: Record<string, unknown>; strict?: boolean | null };
+  function: {
+    name: string;
+    description?: string;
+    parameters?: Record<string, unknown>;
+    strict?: boolean | null;
+  };
 }
 
 /** Which tool the model must call, if any. */
@@ -123,7 +128,10 @@ export interface ChatCompletionCreateParamsBase {
   response_format?:
     | { type: 'text' }
     | { type: 'json_object' }
-    | { type: 'json_schema'; json_schema: { name: string; schema?: Record<string, unknown>; strict?: boolean | null } };
+    | {
+        type: 'json_schema';
+        json_schema: { name: string; schema?: Record<string, unknown>; strict?: boolean | null };
+      };
   seed?: number | null;
   tools?: ChatCompletionTool[];
   tool_choice?: ChatCompletionToolChoiceOption;
@@ -144,7 +152,9 @@ export interface ChatCompletionCreateParamsStreaming extends ChatCompletionCreat
   stream: true;
 }
 /** Either body. */
-export type ChatCompletionCreateParams = ChatCompletionCreateParamsNonStreaming | ChatCompletionCreateParamsStreaming;
+export type ChatCompletionCreateParams =
+  | ChatCompletionCreateParamsNonStreaming
+  | ChatCompletionCreateParamsStreaming;
 
 /** Token counts of a request. */
 export interface CompletionUsage {
@@ -164,7 +174,12 @@ export interface ChatCompletionMessage {
 }
 
 /** Why generation stopped. */
-export type ChatCompletionFinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'function_call';
+export type ChatCompletionFinishReason =
+  | 'stop'
+  | 'length'
+  | 'tool_calls'
+  | 'content_filter'
+  | 'function_call';
 
 /** A `chat.completion` object (response of a non-streamed create). */
 export interface ChatCompletion {

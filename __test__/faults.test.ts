@@ -1,0 +1,260 @@
+// Retries, timeouts, resets and aborts through the real addon against the project's fault server.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  APIError,
+  APIUserAbortError,
+  InternalServerError,
+  RateLimitError,
+} from '../src/index.js';
+import { type FaultServer, startFaultServer } from '../src/testing/index.js';
+import { chunk, client, messages } from './helpers/client.js';
+
+let server: FaultServer;
+const completion = {
+  id: 'chatcmpl-1',
+  object: 'chat.completion',
+  created: 1,
+  model: 'm',
+  choices: [
+    {
+      index: 0,
+      message: { role: 'assistant', content: 'ok', refusal: null },
+      finish_reason: 'stop',
+      logprobs: null,
+    },
+  ],
+};
+
+beforeAll(async () => {
+  server = await startFaultServer();
+});
+afterAll(async () => {
+  await server?.close();
+});
+beforeEach(() => {
+  server.reset();
+});
+
+const create = (opts: Parameters<typeof client>[1] = {}, reqOpts = {}) =>
+  client(server.url, opts).chat.completions.create({ model: 'm', messages }, reqOpts);
+
+describe('retries', () => {
+  it('500 then 200: one retry, the same Idempotency-Key both times', async () => {
+    server.enqueue(
+      { kind: 'json', status: 500, body: { error: { message: 'boom' } } },
+      { kind: 'json', body: completion },
+    );
+    const res = await create();
+    expect(res.choices[0]?.message.content).toBe('ok');
+    expect(server.requests).toHaveLength(2);
+    const keys = server.requests.map((r) => r.headers['idempotency-key']);
+    expect(keys[0]).toMatch(/^aiwire-retry-[0-9a-f]{32}$/);
+    expect(keys[1]).toBe(keys[0]);
+  });
+
+  it('each logical request gets its own Idempotency-Key; a given key is sent as is', async () => {
+    server.setFallback({ kind: 'json', body: completion });
+    await create();
+    await create();
+    await create({}, { idempotencyKey: 'my-key-1' });
+    const keys = server.requests.map((r) => r.headers['idempotency-key']);
+    expect(keys[0]).not.toBe(keys[1]);
+    expect(keys[2]).toBe('my-key-1');
+  });
+
+  it('429 with retry-after-ms waits that long, then succeeds', async () => {
+    server.enqueue(
+      {
+        kind: 'json',
+        status: 429,
+        body: { error: { message: 'slow down' } },
+        headers: { 'retry-after-ms': '300' },
+      },
+      { kind: 'json', body: completion },
+    );
+    await create();
+    const [first, second] = server.requests;
+    expect(second).toBeDefined();
+    const waited = (second?.receivedAt ?? 0) - (first?.receivedAt ?? 0);
+    expect(waited).toBeGreaterThanOrEqual(290);
+    expect(waited).toBeLessThan(2000);
+  });
+
+  it('x-should-retry: false stops retries of a 500', async () => {
+    server.enqueue({
+      kind: 'json',
+      status: 500,
+      body: { error: { message: 'no' } },
+      headers: { 'x-should-retry': 'false' },
+    });
+    const err = await create().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InternalServerError);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('gives up after maxRetries and reports the last status', async () => {
+    server.setFallback({
+      kind: 'json',
+      status: 429,
+      body: { error: { message: 'limit' } },
+      headers: { 'retry-after-ms': '10' },
+    });
+    const err = await create({ maxRetries: 3 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RateLimitError);
+    expect((err as RateLimitError).status).toBe(429);
+    expect((err as RateLimitError).message).toBe('429 limit');
+    expect(server.requests).toHaveLength(4);
+  });
+
+  it('maxRetries per request overrides the client', async () => {
+    server.setFallback({ kind: 'json', status: 503, headers: { 'retry-after-ms': '5' } });
+    await create({ maxRetries: 5 }, { maxRetries: 0 }).catch(() => undefined);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('a connection reset before headers is retried', async () => {
+    server.enqueue({ kind: 'reset' }, { kind: 'json', body: completion });
+    const res = await create();
+    expect(res.id).toBe('chatcmpl-1');
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('a reset on every attempt ends in APIConnectionError', async () => {
+    server.setFallback({ kind: 'reset' });
+    const err = await create({ maxRetries: 1 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(APIConnectionError);
+    expect((err as APIConnectionError).status).toBeUndefined();
+    expect(server.requests).toHaveLength(2);
+  });
+});
+
+describe('timeouts and aborts', () => {
+  it('a server that never answers gives APIConnectionTimeoutError after the timeout', async () => {
+    server.setFallback({ kind: 'hang' });
+    const started = performance.now();
+    const err = await create({ timeout: 200, maxRetries: 0 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(APIConnectionTimeoutError);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(190);
+  });
+
+  it('an AbortSignal aborts a pending request at once and frees its connection', async () => {
+    server.setFallback({ kind: 'hang' });
+    const controller = new AbortController();
+    const pending = create({}, { signal: controller.signal }).catch((e: unknown) => e);
+    while (server.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
+    const closed = server.waitForClose(2000);
+    controller.abort();
+    expect(await pending).toBeInstanceOf(APIUserAbortError);
+    await closed;
+  });
+
+  it('an already-aborted signal sends nothing', async () => {
+    const err = await create({}, { signal: AbortSignal.abort() }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(APIUserAbortError);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('abort during a retry back-off ends at once', async () => {
+    server.setFallback({ kind: 'json', status: 429, headers: { 'retry-after': '5' } });
+    const controller = new AbortController();
+    const started = performance.now();
+    const pending = create({}, { signal: controller.signal }).catch((e: unknown) => e);
+    while (server.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
+    controller.abort();
+    expect(await pending).toBeInstanceOf(APIUserAbortError);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+});
+
+describe('streams', () => {
+  const streamOf = (opts = {}, reqOpts = {}) =>
+    client(server.url, opts).chat.completions.create({ model: 'm', messages, stream: true }, reqOpts);
+
+  it('delivers chunks split at arbitrary bytes', async () => {
+    const body = `${chunk('Hel')}${chunk('lo ')}${chunk('wörld')}data: [DONE]\n\n`;
+    const pieces: string[] = [];
+    for (let i = 0; i < body.length; i += 7) pieces.push(body.slice(i, i + 7));
+    server.enqueue({ kind: 'sse', events: pieces });
+    let text = '';
+    for await (const c of await streamOf()) text += c.choices[0]?.delta?.content ?? '';
+    expect(text).toBe('Hello wörld');
+  });
+
+  it('leaving the loop early cancels the stream and closes the connection', async () => {
+    server.enqueue({ kind: 'sse', events: [chunk('a'), chunk('b'), chunk('c')], hang: true });
+    const stream = await streamOf();
+    const closed = server.waitForClose(2000);
+    let n = 0;
+    for await (const _ of stream) {
+      if (++n === 2) break;
+    }
+    expect(n).toBe(2);
+    await closed;
+  });
+
+  it('aborting mid-stream throws APIUserAbortError from the loop and closes the connection', async () => {
+    server.enqueue({ kind: 'sse', events: [chunk('a')], hang: true });
+    const controller = new AbortController();
+    const stream = await streamOf({}, { signal: controller.signal });
+    const closed = server.waitForClose(2000);
+    const seen: string[] = [];
+    const err = await (async () => {
+      for await (const c of stream) {
+        seen.push(c.choices[0]?.delta?.content ?? '');
+        controller.abort();
+      }
+    })().catch((e: unknown) => e);
+    expect(seen).toEqual(['a']);
+    expect(err).toBeInstanceOf(APIUserAbortError);
+    await closed;
+  });
+
+  it('a reset after events were delivered throws APIConnectionError, never a clean end', async () => {
+    server.enqueue({ kind: 'sse', events: [chunk('a'), chunk('b')], thenReset: true });
+    const seen: string[] = [];
+    const err = await (async () => {
+      for await (const c of await streamOf()) seen.push(c.choices[0]?.delta?.content ?? '');
+    })().catch((e: unknown) => e);
+    expect(seen).toEqual(['a', 'b']);
+    expect(err).toBeInstanceOf(APIConnectionError);
+  });
+
+  it('an in-stream error event is thrown as APIError', async () => {
+    server.enqueue({
+      kind: 'sse',
+      events: [
+        chunk('a'),
+        `data: ${JSON.stringify({ error: { message: 'overloaded', type: 'server_error' } })}\n\n`,
+      ],
+    });
+    const err = await (async () => {
+      for await (const _ of await streamOf()) {
+        // drain
+      }
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(APIError);
+    expect((err as APIError).message).toBe('overloaded');
+  });
+
+  it('a stream request answered 500 then 200 is retried before anything is delivered', async () => {
+    server.enqueue({ kind: 'json', status: 500 }, { kind: 'sse', events: [chunk('x'), 'data: [DONE]\n\n'] });
+    let text = '';
+    for await (const c of await streamOf()) text += c.choices[0]?.delta?.content ?? '';
+    expect(text).toBe('x');
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('a non-2xx stream answer rejects create() with the typed error and body', async () => {
+    server.enqueue({
+      kind: 'json',
+      status: 400,
+      body: { error: { message: 'bad stream', type: 'invalid_request_error' } },
+    });
+    const err = await streamOf().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(APIError);
+    expect((err as APIError).status).toBe(400);
+    expect((err as APIError).message).toBe('400 bad stream');
+  });
+});
