@@ -318,6 +318,8 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, shutdown: Cancell
 }
 
 async fn serve(stream: TcpStream, conn_id: usize, state: Arc<State>, shutdown: CancellationToken) {
+    // Small scripted chunks must leave at once, not wait for the client's delayed ACK (Nagle).
+    let _ = stream.set_nodelay(true);
     // Keep a second descriptor of the socket so a script can reset it while hyper owns the stream.
     let std_stream = stream.into_std().unwrap();
     let spare = std_stream.try_clone().unwrap();
@@ -328,8 +330,7 @@ async fn serve(stream: TcpStream, conn_id: usize, state: Arc<State>, shutdown: C
         hyper::service::service_fn(move |req| handle(req, conn_id, state.clone(), ctl.clone()))
     };
     let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-    let connection = builder.serve_connection(TokioIo::new(stream), service);
-    tokio::pin!(connection);
+    let mut connection = Box::pin(builder.serve_connection(TokioIo::new(stream), service));
     let reset = tokio::select! {
         _ = &mut connection => false,
         _ = ctl.reset.notified() => true,
@@ -369,12 +370,11 @@ async fn handle(
     if !reply.delay.is_zero() {
         tokio::time::sleep(reply.delay).await;
     }
-    let mut builder = Response::builder().status(StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK));
+    let mut builder =
+        Response::builder().status(StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK));
     for (name, value) in &reply.headers {
-        builder = builder.header(
-            HeaderName::from_bytes(name.as_bytes()).unwrap(),
-            HeaderValue::from_str(value).unwrap(),
-        );
+        builder = builder
+            .header(HeaderName::from_bytes(name.as_bytes()).unwrap(), HeaderValue::from_str(value).unwrap());
     }
     if reply.gzip {
         builder = builder.header("content-encoding", "gzip");
@@ -394,8 +394,7 @@ async fn handle(
             Full::new(bytes).boxed_unsync()
         }
         Action::Chunks { chunks, interval, then } => {
-            let chunks =
-                if reply.gzip { gzip_pieces(&chunks, then == After::End) } else { chunks };
+            let chunks = if reply.gzip { gzip_pieces(&chunks, then == After::End) } else { chunks };
             chunk_body(chunks, interval, then, ctl)
         }
     };

@@ -1,0 +1,983 @@
+//! Integration tests of the transport against a local scriptable server (127.0.0.1 only).
+//!
+//! Every test goes through the public API: `Engine::new`, `Engine::send`, `Engine::open_stream` and
+//! `SseStream::next_events`.
+
+mod support;
+
+use aiwire_engine::sse::SseEvent;
+use aiwire_engine::{
+    CancellationToken, Engine, EngineConfig, EngineError, ErrorKind, Idempotency, Method, RequestSpec,
+    SseStream,
+};
+use bytes::Bytes;
+use hyper::Version;
+use std::time::{Duration, Instant};
+use support::{split_every, Reply, TestServer};
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+/// A config with short timeouts: tests fail fast instead of waiting for the 10-minute default.
+fn config() -> EngineConfig {
+    EngineConfig {
+        timeout: Duration::from_secs(5),
+        connect_timeout: Duration::from_secs(2),
+        ..EngineConfig::default()
+    }
+}
+
+fn engine(config: EngineConfig) -> Engine {
+    Engine::new(config).expect("engine")
+}
+
+fn get(url: String) -> RequestSpec {
+    RequestSpec::new(Method::GET, url)
+}
+
+fn post(url: String, body: &'static [u8]) -> RequestSpec {
+    RequestSpec { body: Some(Bytes::from_static(body)), ..RequestSpec::new(Method::POST, url) }
+}
+
+/// A 5xx (or other) status asking for a 1 ms retry delay, so retry tests stay fast.
+fn fast_retry(status: u16) -> Reply {
+    Reply::status(status).header("retry-after-ms", "1")
+}
+
+async fn send(engine: &Engine, spec: &RequestSpec) -> Result<aiwire_engine::Response, EngineError> {
+    // Bounded: no test may hang the suite.
+    tokio::time::timeout(Duration::from_secs(8), engine.send(spec, &CancellationToken::new()))
+        .await
+        .expect("send did not finish within 8 s")
+}
+
+async fn open(engine: &Engine, spec: &RequestSpec) -> Result<SseStream, EngineError> {
+    tokio::time::timeout(Duration::from_secs(8), engine.open_stream(spec, &CancellationToken::new()))
+        .await
+        .expect("open_stream did not finish within 8 s")
+}
+
+/// Read the stream to its end (at most 10 000 chunks, 8 s). On failure returns the events delivered
+/// before the error, and the error.
+async fn read_all(stream: &mut SseStream) -> Result<Vec<SseEvent>, (Vec<SseEvent>, EngineError)> {
+    let mut out = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(8);
+    for _ in 0..10_000 {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, stream.next_events(&mut out)).await.expect("stream stalled") {
+            Ok(true) => {}
+            Ok(false) => return Ok(out),
+            Err(e) => return Err((out, e)),
+        }
+    }
+    panic!("stream did not end after 10 000 chunks");
+}
+
+fn msg(data: &str) -> SseEvent {
+    SseEvent { event: "message".into(), data: data.into(), id: None, retry: None }
+}
+
+fn assert_retry_key(key: &str) {
+    let hex = key.strip_prefix("aiwire-retry-").unwrap_or_else(|| panic!("bad key {key:?}"));
+    assert_eq!(hex.len(), 32, "{key:?}");
+    assert!(hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)), "{key:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. headers and query
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn default_and_request_headers_arrive_and_request_header_replaces_default() {
+    let server = TestServer::start([]).await;
+    let engine = engine(EngineConfig {
+        default_headers: vec![
+            ("x-default".into(), "d".into()),
+            ("X-Override".into(), "default".into()),
+            ("user-agent".into(), "aiwire-test/1".into()),
+        ],
+        ..config()
+    });
+    let spec = RequestSpec {
+        headers: vec![
+            ("x-override".into(), "request".into()),
+            ("X-Request".into(), "r".into()),
+            ("content-type".into(), "application/json".into()),
+        ],
+        ..post(server.url("/v1/h"), b"{}")
+    };
+    send(&engine, &spec).await.unwrap();
+    // A later request without per-request headers still gets the untouched defaults.
+    send(&engine, &get(server.url("/v1/h2"))).await.unwrap();
+
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2);
+    let first = &reqs[0];
+    assert_eq!(first.header("x-default"), Some("d"));
+    assert_eq!(first.header("x-override"), Some("request"), "{:?}", first.headers);
+    assert_eq!(first.header("x-request"), Some("r"));
+    assert_eq!(first.header("user-agent"), Some("aiwire-test/1"));
+    assert_eq!(first.header("content-type"), Some("application/json"));
+    let second = &reqs[1];
+    assert_eq!(second.header("x-override"), Some("default"));
+    assert_eq!(second.header("x-default"), Some("d"));
+    assert_eq!(second.header("x-request"), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn default_and_request_query_are_appended_percent_encoded() {
+    let server = TestServer::start([]).await;
+    let engine = engine(EngineConfig {
+        default_query: vec![("api-version".into(), "2024-10-21".into()), ("dq".into(), "a b&c".into())],
+        ..config()
+    });
+    let spec = RequestSpec {
+        query: vec![("q".into(), "ü=?/#".into()), ("empty".into(), String::new())],
+        ..get(server.url("/v1/items?a=1&sp=x%20y"))
+    };
+    send(&engine, &spec).await.unwrap();
+    // Defaults alone, on a URL without a query of its own.
+    send(&engine, &get(server.url("/v1/plain"))).await.unwrap();
+    // No query at all: no stray '?'.
+    let bare = self::engine(config());
+    send(&bare, &get(server.url("/v1/bare"))).await.unwrap();
+
+    let reqs = server.requests();
+    assert_eq!(
+        reqs[0].uri,
+        "/v1/items?a=1&sp=x%20y&api-version=2024-10-21&dq=a+b%26c&q=%C3%BC%3D%3F%2F%23&empty="
+    );
+    assert_eq!(reqs[1].uri, "/v1/plain?api-version=2024-10-21&dq=a+b%26c");
+    assert_eq!(reqs[2].uri, "/v1/bare");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. body and method
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn body_bytes_and_method_arrive_exactly() {
+    let server = TestServer::start([]).await;
+    let engine = engine(config());
+    // Every byte value, 256 KiB in all (several TCP segments).
+    let body: Bytes = (0..256 * 1024).map(|i| (i % 256) as u8).collect::<Vec<u8>>().into();
+    let methods =
+        [Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::from_bytes(b"PURGE").unwrap()];
+    for method in &methods {
+        let spec =
+            RequestSpec { body: Some(body.clone()), ..RequestSpec::new(method.clone(), server.url("/b")) };
+        let resp = send(&engine, &spec).await.unwrap();
+        assert_eq!((resp.status, resp.attempts, &resp.body[..]), (200, 1, &b"ok"[..]));
+    }
+    send(&engine, &get(server.url("/b"))).await.unwrap();
+
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), methods.len() + 1);
+    for (req, method) in reqs.iter().zip(&methods) {
+        assert_eq!(&req.method, method);
+        assert!(req.body == body, "{method}: body differs ({} bytes arrived)", req.body.len());
+        assert_eq!(req.header("content-length"), Some("262144"), "{method}");
+    }
+    let last = reqs.last().unwrap();
+    assert_eq!(last.method, Method::GET);
+    assert!(last.body.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_response_body_arrives_whole() {
+    let body: Bytes = (0..4 * 1024 * 1024).map(|i| (i * 7 % 251) as u8).collect::<Vec<u8>>().into();
+    let server = TestServer::start([Reply::ok(body.clone())]).await;
+    let engine = engine(config());
+    let resp = send(&engine, &get(server.url("/large"))).await.unwrap();
+    assert_eq!(resp.body.len(), body.len());
+    assert!(resp.body == body);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. pooling
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sequential_requests_reuse_one_connection() {
+    let server = TestServer::start([]).await;
+    let engine = engine(config());
+    for i in 0..20 {
+        let resp = send(&engine, &get(server.url(&format!("/seq/{i}")))).await.unwrap();
+        assert_eq!(resp.status, 200);
+        // hyper-util hands a finished HTTP/1 connection back to the pool from its connection task, a
+        // moment after the body's end reached us; a request issued in that instant races a fresh
+        // connect against the pool (and, on loopback, sometimes opens a spare connection). A short pause,
+        // as any real caller has between two requests, lets the connection settle back into the pool.
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 20);
+    assert_eq!(server.accepted(), 1, "20 sequential requests opened {} connections", server.accepted());
+    assert!(reqs.iter().all(|r| r.conn == 1 && r.version == Version::HTTP_11));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. HTTP/2
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_prior_knowledge_multiplexes_concurrent_requests_on_one_connection() {
+    let server = TestServer::start([]).await;
+    let engine = engine(EngineConfig { http2_prior_knowledge: true, ..config() });
+    let resp = send(&engine, &get(server.url("/h2/first"))).await.unwrap();
+    assert_eq!((resp.status, &resp.body[..]), (200, &b"ok"[..]));
+    assert_eq!(server.requests()[0].version, Version::HTTP_2);
+
+    // 50 concurrent requests, each held 100 ms by the server so they overlap.
+    for i in 0..50 {
+        server.push(Reply::ok(format!("r{i}")).delay(Duration::from_millis(100)));
+    }
+    let specs: Vec<RequestSpec> = (0..50).map(|i| post(server.url(&format!("/h2/{i}")), b"x")).collect();
+    let start = Instant::now();
+    let results = futures_util::future::join_all(specs.iter().map(|s| send(&engine, s))).await;
+    let elapsed = start.elapsed();
+    for r in &results {
+        let r = r.as_ref().unwrap();
+        assert_eq!((r.status, r.attempts), (200, 1));
+        assert!(r.body.starts_with(b"r"));
+    }
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 51);
+    assert!(reqs.iter().all(|r| r.version == Version::HTTP_2));
+    assert_eq!(server.accepted(), 1, "HTTP/2 requests used {} connections", server.accepted());
+    assert!(server.max_in_flight() >= 40, "only {} requests overlapped", server.max_in_flight());
+    assert!(elapsed < Duration::from_secs(2), "50 x 100 ms took {elapsed:?}: not concurrent");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. compression
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gzip_body_is_decompressed_and_accept_encoding_offers_gzip_br_zstd() {
+    let text = "hello gzip, ".repeat(2000);
+    let server = TestServer::start([Reply::ok(text.clone()).gzip()]).await;
+    let engine = engine(config());
+    let resp = send(&engine, &get(server.url("/gz"))).await.unwrap();
+    assert_eq!(resp.status, 200);
+    assert!(resp.body == text.as_bytes(), "body not decompressed ({} bytes)", resp.body.len());
+
+    let req = &server.requests()[0];
+    let accept = req.header("accept-encoding").expect("accept-encoding sent");
+    for coding in ["gzip", "br", "zstd"] {
+        assert!(accept.contains(coding), "accept-encoding {accept:?} lacks {coding}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gzip_body_with_bad_checksum_is_a_decode_error_not_retried() {
+    let text = "checksum me ".repeat(100);
+    let mut body = support::gzip(text.as_bytes());
+    let n = body.len();
+    body[n - 8] ^= 0xff; // corrupt the CRC32 in the trailer
+    let server = TestServer::start([
+        Reply::ok(body).header("content-encoding", "gzip"),
+        Reply::ok("should not be asked for"),
+    ])
+    .await;
+    let engine = engine(config());
+    let err = send(&engine, &get(server.url("/gz-bad"))).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Decode, "{err}");
+    assert_eq!(err.attempts, 1, "{err}");
+    assert_eq!(server.request_count(), 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. connect timeout
+
+/// A listener with a backlog of 0 whose accept queue is full (nobody accepts): Linux drops further
+/// SYNs, so a connect hangs until the client gives up. Loopback only. Returns `None` if the queue
+/// could not be filled (then the platform does not behave like Linux and the test is skipped).
+async fn full_listener() -> Option<(tokio::net::TcpListener, Vec<tokio::net::TcpStream>)> {
+    let socket = tokio::net::TcpSocket::new_v4().ok()?;
+    socket.bind("127.0.0.1:0".parse().unwrap()).ok()?;
+    let listener = socket.listen(0).ok()?;
+    let addr = listener.local_addr().ok()?;
+    let mut held = Vec::new();
+    for _ in 0..16 {
+        match tokio::time::timeout(Duration::from_millis(100), tokio::net::TcpStream::connect(addr)).await {
+            Ok(Ok(stream)) => held.push(stream),
+            Ok(Err(_)) => return None,
+            Err(_) => return Some((listener, held)),
+        }
+    }
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_timeout_fires_when_the_peer_never_completes_the_handshake() {
+    let Some((listener, _held)) = full_listener().await else {
+        eprintln!("skipped: could not fill a loopback accept queue on this platform");
+        return;
+    };
+    let url = format!("http://{}/never", listener.local_addr().unwrap());
+    let engine = engine(EngineConfig {
+        connect_timeout: Duration::from_millis(200),
+        timeout: Duration::from_secs(5),
+        max_retries: 0,
+        ..config()
+    });
+    let start = Instant::now();
+    let err = send(&engine, &get(url)).await.unwrap_err();
+    let elapsed = start.elapsed();
+    assert_eq!(err.kind, ErrorKind::Timeout, "{err}");
+    assert_eq!(err.attempts, 1);
+    assert!(elapsed >= Duration::from_millis(190), "gave up after {elapsed:?}");
+    assert!(elapsed < Duration::from_millis(1500), "connect timeout took {elapsed:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. per-attempt timeout
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn attempt_timeout_is_retried_then_reported_as_timeout() {
+    let server = TestServer::start([Reply::hang(), Reply::hang()]).await;
+    let engine = engine(EngineConfig { timeout: Duration::from_millis(150), max_retries: 1, ..config() });
+    let start = Instant::now();
+    let err = send(&engine, &post(server.url("/slow"), b"{}")).await.unwrap_err();
+    let elapsed = start.elapsed();
+    assert_eq!(err.kind, ErrorKind::Timeout, "{err}");
+    assert_eq!(err.attempts, 2, "max_retries 1 allows 2 attempts");
+    assert!(err.response.is_none());
+    // Two timeouts plus one default back-off (375-500 ms).
+    assert!(elapsed >= Duration::from_millis(150 * 2 + 370), "{elapsed:?}");
+    assert!(elapsed < Duration::from_millis(2000), "{elapsed:?}");
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2);
+    let gap = reqs[1].at - reqs[0].at;
+    assert!(gap >= Duration::from_millis(150 + 370), "second attempt came {gap:?} after the first");
+    // Each timed-out attempt dropped its connection.
+    assert!(
+        server.wait_until(Duration::from_secs(2), |s| s.closed() == 2).await,
+        "closed {}",
+        server.closed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_request_timeout_overrides_the_engine_timeout() {
+    let server = TestServer::start([Reply::hang()]).await;
+    let engine = engine(EngineConfig { timeout: Duration::from_secs(5), max_retries: 0, ..config() });
+    let spec = RequestSpec { timeout: Some(Duration::from_millis(100)), ..get(server.url("/slow")) };
+    let start = Instant::now();
+    let err = send(&engine, &spec).await.unwrap_err();
+    assert_eq!((err.kind, err.attempts), (ErrorKind::Timeout, 1), "{err}");
+    assert!(start.elapsed() < Duration::from_secs(1), "{:?}", start.elapsed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn buffered_timeout_covers_the_whole_body() {
+    // The head and a first chunk come at once, the rest only after 30 s.
+    let server =
+        TestServer::start([Reply::status(200).chunks(["partial ", "rest"], Duration::from_secs(30))]).await;
+    let engine = engine(EngineConfig { timeout: Duration::from_millis(150), max_retries: 0, ..config() });
+    let start = Instant::now();
+    let err = send(&engine, &get(server.url("/stall"))).await.unwrap_err();
+    assert_eq!((err.kind, err.attempts), (ErrorKind::Timeout, 1), "{err}");
+    let elapsed = start.elapsed();
+    assert!(elapsed >= Duration::from_millis(150) && elapsed < Duration::from_secs(1), "{elapsed:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. retries and idempotency keys
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_500_then_200_resends_same_body_and_idempotency_key() {
+    let server = TestServer::start([fast_retry(500), Reply::ok("done")]).await;
+    let engine = engine(config());
+    let resp = send(&engine, &post(server.url("/r"), b"payload")).await.unwrap();
+    assert_eq!((resp.status, resp.attempts, &resp.body[..]), (200, 2, &b"done"[..]));
+    // A second logical request gets a fresh key.
+    send(&engine, &post(server.url("/r"), b"payload")).await.unwrap();
+
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 3);
+    let key = reqs[0].header("idempotency-key").expect("POST carries an idempotency key");
+    assert_retry_key(key);
+    assert_eq!(reqs[1].header("idempotency-key"), Some(key), "retry must reuse the key");
+    assert_eq!(&reqs[1].body[..], b"payload");
+    let other = reqs[2].header("idempotency-key").unwrap();
+    assert_retry_key(other);
+    assert_ne!(other, key, "each logical request needs its own key");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn default_backoff_for_500_without_retry_headers() {
+    let server = TestServer::start([Reply::status(500), Reply::ok("ok")]).await;
+    let engine = engine(config());
+    let resp = send(&engine, &get(server.url("/backoff"))).await.unwrap();
+    assert_eq!(resp.attempts, 2);
+    let reqs = server.requests();
+    let gap = reqs[1].at - reqs[0].at;
+    // 500 ms * (1 - up to 25 % jitter).
+    assert!(gap >= Duration::from_millis(370), "retried after {gap:?}");
+    assert!(gap < Duration::from_millis(900), "retried after {gap:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_carries_no_idempotency_key_by_default() {
+    let server = TestServer::start([fast_retry(500), Reply::ok("ok")]).await;
+    let engine = engine(config());
+    let resp = send(&engine, &get(server.url("/g"))).await.unwrap();
+    assert_eq!(resp.attempts, 2);
+    for req in server.requests() {
+        assert_eq!(req.header("idempotency-key"), None);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idempotency_disabled_explicit_and_user_header() {
+    let server = TestServer::start([
+        fast_retry(500),
+        Reply::ok("disabled"),
+        fast_retry(500),
+        Reply::ok("key"),
+        fast_retry(500),
+        Reply::ok("header"),
+    ])
+    .await;
+    let engine = engine(config());
+
+    let disabled = RequestSpec { idempotency: Idempotency::Disabled, ..post(server.url("/d"), b"1") };
+    assert_eq!(send(&engine, &disabled).await.unwrap().attempts, 2);
+    // An explicit key is sent for any method, GET included.
+    let explicit = RequestSpec { idempotency: Idempotency::Key("k".into()), ..get(server.url("/k")) };
+    assert_eq!(send(&engine, &explicit).await.unwrap().attempts, 2);
+    // A key the caller put in the headers wins over the generated one.
+    let header = RequestSpec {
+        headers: vec![("Idempotency-Key".into(), "mine".into())],
+        ..post(server.url("/h"), b"1")
+    };
+    assert_eq!(send(&engine, &header).await.unwrap().attempts, 2);
+
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 6);
+    let keys: Vec<Option<&str>> = reqs.iter().map(|r| r.header("idempotency-key")).collect();
+    assert_eq!(keys, [None, None, Some("k"), Some("k"), Some("mine"), Some("mine")]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_after_ms_on_429_is_honoured() {
+    let server =
+        TestServer::start([Reply::status(429).header("retry-after-ms", "200"), Reply::ok("ok")]).await;
+    let engine = engine(config());
+    let resp = send(&engine, &post(server.url("/limited"), b"{}")).await.unwrap();
+    assert_eq!(resp.attempts, 2);
+    let reqs = server.requests();
+    let gap = reqs[1].at - reqs[0].at;
+    assert!(gap >= Duration::from_millis(200), "retried after {gap:?}");
+    // Well below the 375 ms minimum of the default back-off: the header was used.
+    assert!(gap < Duration::from_millis(370), "retried after {gap:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x_should_retry_false_stops_retrying_a_503() {
+    let server = TestServer::start([
+        fast_retry(503).header("x-should-retry", "false").body("overloaded"),
+        Reply::ok("not reached"),
+    ])
+    .await;
+    let engine = engine(config());
+    let err = send(&engine, &post(server.url("/no-retry"), b"{}")).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Status, "{err}");
+    assert_eq!(err.http_status(), Some(503));
+    assert_eq!(err.attempts, 1);
+    let response = err.response.as_ref().unwrap();
+    assert_eq!(&response.body[..], b"overloaded");
+    assert_eq!(response.headers.get("x-should-retry").unwrap(), "false");
+    assert_eq!(server.request_count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_400_is_not_retried() {
+    let body = r#"{"error":{"message":"bad request","type":"invalid_request_error"}}"#;
+    let server = TestServer::start([
+        Reply::status(400).header("content-type", "application/json").body(body),
+        Reply::ok("not reached"),
+    ])
+    .await;
+    let engine = engine(config());
+    let err = send(&engine, &post(server.url("/bad"), b"{}")).await.unwrap_err();
+    assert_eq!((err.kind, err.http_status(), err.attempts), (ErrorKind::Status, Some(400), 1));
+    let response = err.response.as_ref().unwrap();
+    assert_eq!(&response.body[..], body.as_bytes());
+    assert_eq!(response.headers.get("content-type").unwrap(), "application/json");
+    assert_eq!(server.request_count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reset_before_headers_is_retried_then_succeeds() {
+    let server = TestServer::start([Reply::reset(), Reply::ok("recovered")]).await;
+    let engine = engine(config());
+    let resp = send(&engine, &post(server.url("/flaky"), b"{}")).await.unwrap();
+    assert_eq!((resp.status, resp.attempts, &resp.body[..]), (200, 2, &b"recovered"[..]));
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_ne!(reqs[0].conn, reqs[1].conn, "the reset connection can not be reused");
+    assert_eq!(reqs[0].header("idempotency-key"), reqs[1].header("idempotency-key"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn body_broken_off_mid_way_is_retried_for_buffered_requests() {
+    let server = TestServer::start([
+        Reply::status(200)
+            .header("content-length", "100")
+            .chunks(["only part"], Duration::from_millis(5))
+            .then_reset(),
+        Reply::ok("whole"),
+    ])
+    .await;
+    let engine = engine(config());
+    let resp = send(&engine, &post(server.url("/cut"), b"{}")).await.unwrap();
+    assert_eq!((resp.attempts, &resp.body[..]), (2, &b"whole"[..]));
+    // Without retries the broken body is a connection error (not a decode error).
+    server.push(Reply::status(200).chunks(["only part"], Duration::from_millis(5)).then_reset());
+    let spec = RequestSpec { max_retries: Some(0), ..post(server.url("/cut"), b"{}") };
+    let err = send(&engine, &spec).await.unwrap_err();
+    assert_eq!((err.kind, err.attempts), (ErrorKind::Connection, 1), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn x_should_retry_true_retries_a_400() {
+    let server = TestServer::start([
+        fast_retry(400).header("x-should-retry", "true").body("try again"),
+        Reply::ok("ok"),
+    ])
+    .await;
+    let engine = engine(config());
+    let resp = send(&engine, &post(server.url("/please"), b"{}")).await.unwrap();
+    assert_eq!((resp.status, resp.attempts), (200, 2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http2_reset_before_headers_is_retried_on_a_new_connection() {
+    let server = TestServer::start([Reply::reset(), Reply::ok("h2 ok")]).await;
+    let engine = engine(EngineConfig { http2_prior_knowledge: true, ..config() });
+    let resp = send(&engine, &post(server.url("/h2-flaky"), b"{}")).await.unwrap();
+    assert_eq!((resp.attempts, &resp.body[..]), (2, &b"h2 ok"[..]));
+    let reqs = server.requests();
+    assert!(reqs.iter().all(|r| r.version == Version::HTTP_2));
+    assert_eq!(server.accepted(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_retries_zero_means_one_attempt_and_per_request_override_wins() {
+    let server = TestServer::start([
+        fast_retry(500),
+        fast_retry(500),
+        fast_retry(500),
+        fast_retry(500),
+        fast_retry(500),
+        fast_retry(500),
+        Reply::ok("fifth attempt"),
+    ])
+    .await;
+    // Engine-wide 0.
+    let none = engine(EngineConfig { max_retries: 0, ..config() });
+    let err = send(&none, &post(server.url("/0"), b"{}")).await.unwrap_err();
+    assert_eq!((err.kind, err.http_status(), err.attempts), (ErrorKind::Status, Some(500), 1));
+    assert_eq!(server.request_count(), 1);
+    // Per-request 0 on an engine that would retry twice.
+    let default = engine(config());
+    let spec = RequestSpec { max_retries: Some(0), ..post(server.url("/0"), b"{}") };
+    let err = send(&default, &spec).await.unwrap_err();
+    assert_eq!(err.attempts, 1);
+    assert_eq!(server.request_count(), 2);
+    // Per-request 4 on the engine with 0: four 500s, then the fifth attempt succeeds.
+    let spec = RequestSpec { max_retries: Some(4), ..post(server.url("/4"), b"{}") };
+    let resp = send(&none, &spec).await.unwrap();
+    assert_eq!((resp.attempts, &resp.body[..]), (5, &b"fifth attempt"[..]));
+    assert_eq!(server.request_count(), 7);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exhausted_retries_return_the_last_status_and_body() {
+    let server = TestServer::start([
+        fast_retry(502).body("e1"),
+        fast_retry(503).body("e2"),
+        fast_retry(504).body("e3"),
+        Reply::ok("not reached"),
+    ])
+    .await;
+    let engine = engine(config());
+    let err = send(&engine, &post(server.url("/down"), b"{}")).await.unwrap_err();
+    assert_eq!((err.kind, err.http_status(), err.attempts), (ErrorKind::Status, Some(504), 3));
+    assert_eq!(&err.response.as_ref().unwrap().body[..], b"e3");
+    assert_eq!(server.request_count(), 3);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 9. cancellation
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_while_server_hangs_aborts_promptly_and_closes_the_connection() {
+    let server = TestServer::start([Reply::hang()]).await;
+    let engine = engine(config());
+    let cancel = CancellationToken::new();
+    let canceller = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            cancel.cancel();
+            Instant::now()
+        })
+    };
+    let spec = post(server.url("/hang"), b"{}");
+    let err =
+        tokio::time::timeout(Duration::from_secs(5), engine.send(&spec, &cancel)).await.unwrap().unwrap_err();
+    let returned = Instant::now();
+    let cancelled_at = canceller.await.unwrap();
+    assert_eq!(err.kind, ErrorKind::Aborted, "{err}");
+    assert_eq!(err.attempts, 1);
+    let lag = returned.saturating_duration_since(cancelled_at);
+    assert!(lag < Duration::from_secs(1), "returned {lag:?} after the cancel");
+    assert_eq!(server.request_count(), 1);
+    assert!(
+        server.wait_until(Duration::from_secs(2), |s| s.closed() == 1).await,
+        "server never saw the connection close"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_during_retry_backoff_returns_promptly() {
+    let server = TestServer::start([Reply::status(503).header("retry-after", "5"), Reply::ok("late")]).await;
+    let engine = engine(config());
+    let cancel = CancellationToken::new();
+    {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            cancel.cancel();
+        });
+    }
+    let start = Instant::now();
+    let spec = post(server.url("/backoff"), b"{}");
+    let err =
+        tokio::time::timeout(Duration::from_secs(5), engine.send(&spec, &cancel)).await.unwrap().unwrap_err();
+    let elapsed = start.elapsed();
+    assert_eq!(err.kind, ErrorKind::Aborted, "{err}");
+    assert_eq!(err.attempts, 1);
+    assert!(elapsed < Duration::from_secs(1), "took {elapsed:?} despite the cancel at 200 ms");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(server.request_count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_cancelled_before_send_sends_nothing() {
+    let server = TestServer::start([]).await;
+    let engine = engine(config());
+    let cancel = CancellationToken::new();
+    cancel.cancel();
+    let err = engine.send(&post(server.url("/never"), b"{}"), &cancel).await.unwrap_err();
+    assert_eq!((err.kind, err.attempts), (ErrorKind::Aborted, 0), "{err}");
+    let err = engine.open_stream(&get(server.url("/never")), &cancel).await.err().unwrap();
+    assert_eq!((err.kind, err.attempts), (ErrorKind::Aborted, 0), "{err}");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(server.accepted(), 0);
+    assert_eq!(server.request_count(), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 10. streams
+
+const SSE_CRLF: &str = concat!(
+    "data: hello\r\n\r\n",
+    "event: update\r\ndata: {\"a\":1}\r\nid: 7\r\n\r\n",
+    ": keep-alive comment\r\n\r\n",
+    "data: line1\r\ndata: line2\r\nretry: 1500\r\n\r\n",
+    "data: [DONE]\r\n\r\n",
+);
+
+/// `s` cut into pieces of 1, 2, 3, 5 and 7 bytes in turn.
+fn ragged_chunks(s: &[u8]) -> Vec<Bytes> {
+    let sizes = [1usize, 2, 3, 5, 7];
+    let mut chunks = Vec::new();
+    let mut at = 0;
+    for size in sizes.iter().cycle() {
+        if at >= s.len() {
+            break;
+        }
+        let end = (at + size).min(s.len());
+        chunks.push(Bytes::copy_from_slice(&s[at..end]));
+        at = end;
+    }
+    chunks
+}
+
+fn expected_crlf_events() -> Vec<SseEvent> {
+    vec![
+        msg("hello"),
+        SseEvent { event: "update".into(), data: r#"{"a":1}"#.into(), id: Some("7".into()), retry: None },
+        SseEvent {
+            event: "message".into(),
+            data: "line1\nline2".into(),
+            id: Some("7".into()),
+            retry: Some(1500),
+        },
+        SseEvent { event: "message".into(), data: "[DONE]".into(), id: Some("7".into()), retry: None },
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_of_small_chunks_split_inside_lines_with_crlf_yields_events_in_order() {
+    let chunks = ragged_chunks(SSE_CRLF.as_bytes());
+    // The script really splits a CRLF pair and a line across chunks.
+    assert!(chunks.windows(2).any(|w| w[0].ends_with(b"\r") && w[1].starts_with(b"\n")));
+    let server = TestServer::start([Reply::sse(chunks, Duration::from_millis(1))]).await;
+    let engine = engine(config());
+    let mut stream = open(&engine, &get(server.url("/sse"))).await.unwrap();
+    assert_eq!((stream.status, stream.attempts), (200, 1));
+    assert_eq!(stream.headers.get("content-type").unwrap(), "text/event-stream");
+    let events = read_all(&mut stream).await.map_err(|(_, e)| e).unwrap();
+    assert_eq!(events, expected_crlf_events());
+    // After the end, the stream stays ended.
+    let mut out = Vec::new();
+    assert!(!stream.next_events(&mut out).await.unwrap());
+    assert!(out.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gzip_stream_is_decoded_as_it_arrives() {
+    let server =
+        TestServer::start([Reply::sse(ragged_chunks(SSE_CRLF.as_bytes()), Duration::from_millis(1)).gzip()])
+            .await;
+    let engine = engine(config());
+    let mut stream = open(&engine, &get(server.url("/sse-gz"))).await.unwrap();
+    let events = read_all(&mut stream).await.map_err(|(_, e)| e).unwrap();
+    assert_eq!(events, expected_crlf_events());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_500_is_retried_before_the_stream_is_returned() {
+    let server = TestServer::start([
+        fast_retry(500).body("boom"),
+        Reply::sse(["data: a\n\n", "data: b\n\n"], Duration::from_millis(5)),
+    ])
+    .await;
+    let engine = engine(config());
+    let mut stream = open(&engine, &post(server.url("/sse"), b"{}")).await.unwrap();
+    assert_eq!((stream.status, stream.attempts), (200, 2));
+    let events = read_all(&mut stream).await.map_err(|(_, e)| e).unwrap();
+    assert_eq!(events, [msg("a"), msg("b")]);
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[0].header("idempotency-key"), reqs[1].header("idempotency-key"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_timeout_covers_the_head_only() {
+    // The head comes at once, the four events over ~300 ms: longer than the 150 ms timeout.
+    let server = TestServer::start([
+        Reply::sse(["data: 1\n\n", "data: 2\n\n", "data: 3\n\n", "data: 4\n\n"], Duration::from_millis(100)),
+        Reply::hang(),
+    ])
+    .await;
+    let engine = engine(EngineConfig { timeout: Duration::from_millis(150), max_retries: 0, ..config() });
+    let start = Instant::now();
+    let mut stream = open(&engine, &get(server.url("/slow-body"))).await.unwrap();
+    let events = read_all(&mut stream).await.map_err(|(_, e)| e).unwrap();
+    assert_eq!(events, [msg("1"), msg("2"), msg("3"), msg("4")]);
+    assert!(start.elapsed() >= Duration::from_millis(300));
+    // A head that never comes does time out.
+    let err = open(&engine, &get(server.url("/no-head"))).await.err().unwrap();
+    assert_eq!((err.kind, err.attempts), (ErrorKind::Timeout, 1), "{err}");
+}
+
+/// Two events, then the connection is reset; the next read must fail with `Connection`.
+async fn reset_mid_stream(gzip: bool, http2: bool) {
+    let mut reply = Reply::sse(["data: one\n\n", "data: two\n\n"], Duration::from_millis(10)).then_reset();
+    if gzip {
+        reply = reply.gzip();
+    }
+    let server = TestServer::start([reply]).await;
+    let engine = engine(EngineConfig { http2_prior_knowledge: http2, ..config() });
+    let mut stream = open(&engine, &get(server.url("/sse-reset"))).await.unwrap();
+    match read_all(&mut stream).await {
+        Ok(events) => panic!("stream ended cleanly after {events:?}; expected an error"),
+        Err((events, err)) => {
+            assert_eq!(events, [msg("one"), msg("two")], "{err}");
+            assert_eq!(err.kind, ErrorKind::Connection, "gzip={gzip} http2={http2}: {err}");
+        }
+    }
+    // The broken stream stays ended.
+    let mut out = Vec::new();
+    assert!(!stream.next_events(&mut out).await.unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reset_mid_stream_is_a_connection_error() {
+    reset_mid_stream(false, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reset_mid_gzip_stream_is_a_connection_error() {
+    reset_mid_stream(true, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reset_mid_http2_stream_is_a_connection_error() {
+    reset_mid_stream(false, true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_non_2xx_returns_status_error_with_the_complete_body() {
+    let body = format!(r#"{{"error":{{"message":"{}"}}}}"#, "x".repeat(3000));
+    let server = TestServer::start([Reply::status(404)
+        .header("content-type", "application/json")
+        .chunks(split_every(body.as_bytes(), 500), Duration::from_millis(5))])
+    .await;
+    let engine = engine(config());
+    let err = open(&engine, &get(server.url("/missing"))).await.err().unwrap();
+    assert_eq!((err.kind, err.http_status(), err.attempts), (ErrorKind::Status, Some(404), 1), "{err}");
+    let response = err.response.as_ref().unwrap();
+    assert_eq!(response.body.len(), body.len());
+    assert!(response.body == body.as_bytes());
+    assert_eq!(response.headers.get("content-type").unwrap(), "application/json");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_larger_than_max_event_bytes_is_a_decode_error() {
+    let big = format!("data: {}\n\n", "x".repeat(1000));
+    let server = TestServer::start([Reply::sse(
+        [Bytes::from_static(b"data: small\n\n"), Bytes::from(big)],
+        Duration::from_millis(20),
+    )])
+    .await;
+    let engine = engine(EngineConfig { max_event_bytes: 64, ..config() });
+    let mut stream = open(&engine, &get(server.url("/big"))).await.unwrap();
+    let (events, err) = read_all(&mut stream).await.expect_err("a 1000-byte event passed a 64-byte limit");
+    assert_eq!(events, [msg("small")]);
+    assert_eq!(err.kind, ErrorKind::Decode, "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_stream_closes_its_connection() {
+    // One event now, the next only after 30 s: the client leaves before.
+    let server =
+        TestServer::start([Reply::sse(["data: first\n\n", "data: late\n\n"], Duration::from_secs(30))]).await;
+    let engine = engine(config());
+    let mut stream = open(&engine, &get(server.url("/sse"))).await.unwrap();
+    let mut out = Vec::new();
+    for _ in 0..100 {
+        if !out.is_empty() {
+            break;
+        }
+        assert!(tokio::time::timeout(Duration::from_secs(2), stream.next_events(&mut out))
+            .await
+            .unwrap()
+            .unwrap());
+    }
+    assert_eq!(out, [msg("first")]);
+    drop(stream);
+    assert!(
+        server.wait_until(Duration::from_secs(2), |s| s.closed() == 1).await,
+        "server never saw the connection close"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 11. no secrets in errors
+
+fn assert_no_secret(err: &EngineError) {
+    for text in [format!("{err}"), format!("{err:?}")] {
+        assert!(!text.contains("sk-secret"), "secret leaked: {text}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_never_contain_secrets() {
+    let engine = engine(EngineConfig {
+        default_headers: vec![("authorization".into(), "Bearer sk-secret-123".into())],
+        default_query: vec![("token".into(), "sk-secret-000".into())],
+        timeout: Duration::from_millis(150),
+        max_retries: 0,
+        ..config()
+    });
+    let with_secrets = |base: String| RequestSpec {
+        headers: vec![("x-api-key".into(), "sk-secret-789".into())],
+        query: vec![("sig".into(), "sk-secret-abc".into())],
+        ..post(format!("{base}?key=sk-secret-456"), b"{}")
+    };
+
+    // Connection refused: a port that was just bound and released.
+    let closed_port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let err = send(&engine, &with_secrets(format!("http://127.0.0.1:{closed_port}/v1/x"))).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Connection, "{err}");
+    assert_no_secret(&err);
+
+    let server = TestServer::start([
+        Reply::status(401).header("content-type", "application/json").body(r#"{"error":"invalid key"}"#),
+        Reply::status(500).body("internal"),
+        Reply::reset(),
+        Reply::hang(),
+    ])
+    .await;
+    let spec = with_secrets(server.url("/v1/x"));
+    for expected in [ErrorKind::Status, ErrorKind::Status, ErrorKind::Connection, ErrorKind::Timeout] {
+        let err = send(&engine, &spec).await.unwrap_err();
+        assert_eq!(err.kind, expected, "{err}");
+        assert_no_secret(&err);
+    }
+    // The server did get the secrets: the check above is not vacuous.
+    let req = &server.requests()[0];
+    assert_eq!(req.header("authorization"), Some("Bearer sk-secret-123"));
+    assert!(req.query().contains("key=sk-secret-456"));
+
+    // Invalid input that carries a secret.
+    let bad_value = RequestSpec {
+        headers: vec![("x-api-key".into(), "sk-secret-789\n".into())],
+        ..get(server.url("/v1/x"))
+    };
+    let bad_url = get("http://[::1/v1?key=sk-secret-456".into());
+    let bad_key =
+        RequestSpec { idempotency: Idempotency::Key("sk-secret-1\n".into()), ..get(server.url("/")) };
+    for spec in [bad_value, bad_url, bad_key] {
+        let err = send(&engine, &spec).await.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidRequest, "{err}");
+        assert_no_secret(&err);
+    }
+    let err = Engine::new(EngineConfig {
+        default_headers: vec![("authorization".into(), "Bearer sk-secret-123\r\n".into())],
+        ..config()
+    })
+    .err()
+    .unwrap();
+    assert_eq!(err.kind, ErrorKind::InvalidRequest);
+    assert_no_secret(&err);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 12. invalid input
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_requests_fail_without_network_traffic() {
+    let server = TestServer::start([]).await;
+    let engine = engine(config());
+    let cancel = CancellationToken::new();
+    let specs = [
+        get("not a url".into()),
+        get("http://exa mple.com/".into()),
+        get(format!("ftp://{}/file", server.addr)),
+        RequestSpec { headers: vec![("bad header".into(), "v".into())], ..get(server.url("/h")) },
+        RequestSpec { headers: vec![("x-ok".into(), "line\nbreak".into())], ..get(server.url("/h")) },
+        RequestSpec { idempotency: Idempotency::Key("two\nlines".into()), ..post(server.url("/k"), b"{}") },
+    ];
+    for spec in &specs {
+        let err = engine.send(spec, &cancel).await.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidRequest, "{}: {err}", spec.url);
+        assert!(err.response.is_none());
+        let err = engine.open_stream(spec, &cancel).await.err().unwrap();
+        assert_eq!(err.kind, ErrorKind::InvalidRequest, "{}: {err}", spec.url);
+    }
+    let err =
+        Engine::new(EngineConfig { default_headers: vec![("bad:name".into(), "v".into())], ..config() })
+            .err()
+            .unwrap();
+    assert_eq!(err.kind, ErrorKind::InvalidRequest);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(server.accepted(), 0, "an invalid request opened a connection");
+    assert_eq!(server.request_count(), 0);
+}
