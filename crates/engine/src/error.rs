@@ -112,20 +112,28 @@ impl EngineError {
 }
 
 impl EngineError {
-    /// The kind implied by the deepest transport-level cause: an I/O error (reset, EOF) or a hyper
-    /// protocol error means the connection failed; `InvalidData` I/O (corrupt compressed data) is decode.
+    /// The kind implied by the transport-level causes of a body error: a hyper error (reset, truncated
+    /// or malformed HTTP framing) or an I/O error of a transport kind (reset, aborted, broken pipe,
+    /// timed out) means the connection failed; any other I/O error under a decompressor (flate2 and
+    /// brotli report corrupt data as `Other`) means the data was bad: decode.
     fn transport_cause(err: &reqwest::Error) -> Option<ErrorKind> {
+        use std::io::ErrorKind as Io;
         let mut source = std::error::Error::source(err);
         let mut found = None;
         while let Some(s) = source {
+            if s.downcast_ref::<hyper::Error>().is_some() {
+                return Some(ErrorKind::Connection);
+            }
             if let Some(io) = s.downcast_ref::<std::io::Error>() {
-                found = Some(if io.kind() == std::io::ErrorKind::InvalidData {
-                    ErrorKind::Decode
-                } else {
-                    ErrorKind::Connection
-                });
-            } else if s.downcast_ref::<hyper::Error>().is_some() {
-                found = Some(ErrorKind::Connection);
+                let transport = matches!(
+                    io.kind(),
+                    Io::ConnectionReset
+                        | Io::ConnectionAborted
+                        | Io::BrokenPipe
+                        | Io::TimedOut
+                        | Io::NotConnected
+                );
+                found = Some(if transport { ErrorKind::Connection } else { ErrorKind::Decode });
             }
             source = s.source();
         }

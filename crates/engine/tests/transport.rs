@@ -265,6 +265,26 @@ async fn gzip_body_is_decompressed_and_accept_encoding_offers_gzip_br_zstd() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corrupt_compressed_body_is_a_decode_error_not_retried() {
+    // A valid gzip header, then a deflate block of the reserved type 0b11: corrupt data.
+    let mut gzip = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    gzip.extend_from_slice(&[0xff; 64]);
+    let brotli = vec![0x1b, 0xff, 0xff, 0xff, 0xff, 0, 1, 2, 3];
+    for (coding, body) in [("gzip", gzip), ("br", brotli)] {
+        let server = TestServer::start([
+            Reply::ok(body).header("content-encoding", coding),
+            Reply::ok("second attempt"),
+        ])
+        .await;
+        let engine = engine(config());
+        let result = send(&engine, &get(server.url("/corrupt"))).await;
+        assert_eq!(server.request_count(), 1, "{coding}: corrupt body was retried: {result:?}");
+        let err = result.unwrap_err();
+        assert_eq!((err.kind, err.attempts), (ErrorKind::Decode, 1), "{coding}: {err}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gzip_body_with_bad_checksum_is_a_decode_error_not_retried() {
     let text = "checksum me ".repeat(100);
     let mut body = support::gzip(text.as_bytes());
