@@ -9,7 +9,7 @@ import { APIPromise, type RawResponse, rawFromNative } from './api-promise.js';
 import { AiwireError } from './errors.js';
 import { LevelLogger, type Logger, type LogLevel, parseLogLevel } from './logger.js';
 import { errorFromNative, parseJSONBody, toResponse } from './response.js';
-import { type EventDecoder, Stream } from './streaming.js';
+import { Stream, type StreamDecoder } from './streaming.js';
 
 /** Options every client takes (names as in openai-node). */
 export interface BaseClientOptions {
@@ -238,10 +238,10 @@ export abstract class BaseClient {
   }
 
   /**
-   * Open a server-sent-events request and wrap it as a `Stream<Item>`, decoding each event with
-   * `decode`. The promise resolves once the response head is in (retries happen before that).
+   * Open a server-sent-events request and wrap it as a `Stream<Item>`, decoding events with
+   * `decoder`. The promise resolves once the response head is in (retries happen before that).
    */
-  stream<Item>(req: RequestDescription, decode: EventDecoder<Item>): APIPromise<Stream<Item>> {
+  stream<Item>(req: RequestDescription, decoder: StreamDecoder<Item>): APIPromise<Stream<Item>> {
     let native: NativeRequest;
     try {
       native = this.#native(req);
@@ -252,7 +252,11 @@ export abstract class BaseClient {
     }
     native.headers?.push('accept', 'text/event-stream');
     const { token, settled } = this.#cancellation(req.options?.signal);
-    const handle = this.engine.stream(native, token);
+    const handle = this.engine.stream(
+      native,
+      token,
+      decoder.mode === 'json' ? { jsonData: true, doneData: decoder.done } : undefined,
+    );
     const controller = new AbortController();
     let stream: Stream<Item> | undefined;
     const head = handle.head().then((res: NativeResponse): RawResponse => {
@@ -266,7 +270,7 @@ export abstract class BaseClient {
       };
     });
     const makeStream = () => {
-      stream = Stream.fromNative(handle, decode, controller, settled);
+      stream = Stream.fromNative(handle, decoder, controller, settled);
       return stream;
     };
     return new APIPromise(head, () => stream ?? makeStream());

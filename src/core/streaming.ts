@@ -7,7 +7,7 @@
  * which closes the connection.
  */
 import type { NativeEvent } from '../native/index.js';
-import { AiwireError, APIUserAbortError } from './errors.js';
+import { AiwireError, APIError, APIUserAbortError } from './errors.js';
 import { errorFromNative } from './response.js';
 
 /** A decoder's answer for one event: an item, `STREAM_DONE` to end the stream, `STREAM_SKIP` to drop it. */
@@ -15,18 +15,66 @@ export const STREAM_DONE: unique symbol = Symbol('aiwire.stream.done');
 /** See {@link STREAM_DONE}. */
 export const STREAM_SKIP: unique symbol = Symbol('aiwire.stream.skip');
 
-/** Turns one server-sent event into an item; may throw (e.g. an in-stream `error` event as `APIError`). */
-export type EventDecoder<Item> = (event: NativeEvent) => Item | typeof STREAM_DONE | typeof STREAM_SKIP;
+/** A decoder's answer for one event. */
+export type Decoded<Item> = Item | typeof STREAM_DONE | typeof STREAM_SKIP;
 
-/** The native stream handle's surface used here (see src/native/stream.rs). */
+/**
+ * How a provider turns server-sent events into items; `decode` may throw (e.g. an in-stream `error`
+ * event as `APIError`).
+ *
+ * - `json`: every event's data is JSON. Batches cross the boundary as one JSON array text and are
+ *   parsed with one `JSON.parse`; `decode(value, eventType)` gets each parsed value. `done` is the data
+ *   that ends the stream (e.g. `[DONE]`), recognised in the engine.
+ * - `event`: `decode(event)` gets each raw event (`event`, `data`, `id`).
+ */
+export type StreamDecoder<Item> =
+  | { mode: 'json'; done?: string; decode: (value: unknown, eventType: string) => Decoded<Item> }
+  | { mode: 'event'; decode: (event: NativeEvent) => Decoded<Item> };
+
+/** One batch as the native stream hands it over (see src/native/stream.rs). */
+export interface NativeBatchLike {
+  events: NativeEvent[];
+  json?: string | null;
+  offsets?: Uint32Array | null;
+  types?: string[] | null;
+  done: boolean;
+  errorKind?: string | null;
+  errorMessage?: string | null;
+}
+
+/** The native stream handle's surface used here. */
 export interface NativeStreamLike {
-  nextBatch(): Promise<{
-    events: NativeEvent[];
-    done: boolean;
-    errorKind?: string | null;
-    errorMessage?: string | null;
-  }>;
+  nextBatch(): Promise<NativeBatchLike>;
   cancel(): void;
+}
+
+/**
+ * The values of a JSON batch. When the array text does not parse (some event's data is not JSON),
+ * values are parsed one by one: those before the bad one are returned with the error to throw after them.
+ */
+function parseJsonBatch(
+  json: string,
+  offsets: Uint32Array | null | undefined,
+): { values: unknown[]; error?: Error } {
+  try {
+    return { values: JSON.parse(json) as unknown[] };
+  } catch {
+    const bytes = Buffer.from(json, 'utf8');
+    const starts = offsets ?? new Uint32Array(0);
+    const values: unknown[] = [];
+    for (let i = 0; i < starts.length; i++) {
+      const end = i + 1 < starts.length ? (starts[i + 1] as number) - 1 : bytes.length - 1;
+      const text = bytes.subarray(starts[i] as number, end).toString('utf8');
+      try {
+        values.push(JSON.parse(text));
+      } catch (e) {
+        const preview = JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}…` : text);
+        const message = `Could not parse stream event as JSON (${(e as Error).message}): ${preview}`;
+        return { values, error: new APIError(undefined, undefined, message, undefined) };
+      }
+    }
+    return { values };
+  }
 }
 
 /** An async iterable of items, consumable once (use `tee()` for two consumers). */
@@ -53,15 +101,19 @@ export class Stream<Item> implements AsyncIterable<Item> {
    */
   static fromNative<Item>(
     handle: NativeStreamLike,
-    decode: EventDecoder<Item>,
+    decoder: StreamDecoder<Item>,
     controller: AbortController,
     onEnd?: () => void,
   ): Stream<Item> {
     const factory = (): AsyncIterator<Item> => {
+      // Current batch: raw events (event mode) or parsed values (+ types) (json mode).
       let events: NativeEvent[] = [];
+      let values: unknown[] = [];
+      let types: string[] | null | undefined;
       let index = 0;
       let finished = false;
       let failure: Error | undefined;
+      let batchError: Error | undefined;
       let ended = false;
       const end = () => {
         if (ended) return;
@@ -74,25 +126,39 @@ export class Stream<Item> implements AsyncIterable<Item> {
       const onAbort = () => handle.cancel();
       controller.signal.addEventListener('abort', onAbort, { once: true });
       const doneResult: IteratorReturnResult<undefined> = { done: true, value: undefined };
+      const json = decoder.mode === 'json';
+      const take = (): Decoded<Item> | undefined => {
+        if (json) {
+          if (index < values.length) {
+            const i = index++;
+            return decoder.decode(values[i], types ? (types[i] as string) : 'message');
+          }
+          if (batchError) {
+            const e = batchError;
+            batchError = undefined;
+            throw e;
+          }
+          return undefined;
+        }
+        if (index < events.length) return decoder.decode(events[index++] as NativeEvent);
+        return undefined;
+      };
       return {
         async next(): Promise<IteratorResult<Item>> {
           for (;;) {
-            while (index < events.length) {
-              const ev = events[index++] as NativeEvent;
-              let item: Item | typeof STREAM_DONE | typeof STREAM_SKIP;
-              try {
-                item = decode(ev);
-              } catch (e) {
-                end();
-                throw e;
-              }
-              if (item === STREAM_SKIP) continue;
-              if (item === STREAM_DONE) {
-                end();
-                return doneResult;
-              }
-              return { done: false, value: item };
+            let item: Decoded<Item> | undefined;
+            try {
+              item = take();
+            } catch (e) {
+              end();
+              throw e;
             }
+            if (item === STREAM_SKIP) continue;
+            if (item === STREAM_DONE) {
+              end();
+              return doneResult;
+            }
+            if (item !== undefined) return { done: false, value: item };
             if (finished) {
               end();
               if (failure) {
@@ -103,8 +169,19 @@ export class Stream<Item> implements AsyncIterable<Item> {
               return doneResult;
             }
             const batch = await handle.nextBatch();
-            events = batch.events;
             index = 0;
+            if (json) {
+              if (batch.json) {
+                const parsed = parseJsonBatch(batch.json, batch.offsets);
+                values = parsed.values;
+                batchError = parsed.error;
+              } else {
+                values = [];
+              }
+              types = batch.types;
+            } else {
+              events = batch.events;
+            }
             if (batch.done) {
               finished = true;
               if (batch.errorKind) {

@@ -30,7 +30,7 @@ export declare class NativeEngine {
    * Start a server-sent-events request; returns its stream handle at once (the request runs in the
    * engine; `head()` resolves when it is open or failed).
    */
-  stream(req: NativeRequest, cancel?: CancelToken | undefined | null): NativeStream
+  stream(req: NativeRequest, cancel?: CancelToken | undefined | null, options?: StreamOptions | undefined | null): NativeStream
 }
 
 /** A running stream. Dropping it (garbage collection) cancels the request. */
@@ -72,8 +72,17 @@ export interface EngineOptions {
 
 /** What one `nextBatch()` hands over. */
 export interface NativeBatch {
-  /** Events ready at this moment (up to 1,024), in order. */
+  /** Events ready at this moment (up to 1,024), in order (empty in `jsonData` mode). */
   events: Array<NativeEvent>
+  /** `jsonData` mode: the batch's data values as one JSON array text, `[d1,d2,…]`. */
+  json?: string
+  /**
+   * `jsonData` mode: byte offset of each data value in the UTF-8 of `json` (for the fallback that
+   * parses values one by one when the array does not parse).
+   */
+  offsets?: Uint32Array
+  /** `jsonData` mode: the event types, only when some event's type is not `message`. */
+  types?: Array<string>
   /** True when the stream has ended (cleanly or with `errorKind`); no later batch has events. */
   done: boolean
   /** Why the stream failed (`connection`, `timeout`, `aborted`, `decode`), if it did. */
@@ -126,4 +135,18 @@ export interface NativeResponse {
   errorMessage?: string
   /** Attempts made (1 = no retry). */
   attempts: number
+}
+
+/** How a stream hands its events over. */
+export interface StreamOptions {
+  /**
+   * Every event's data is JSON: a batch crosses as one JSON array text (`json`) that JS parses
+   * with a single `JSON.parse`, instead of one object per event. Default false.
+   */
+  jsonData?: boolean
+  /**
+   * Data that ends the stream (e.g. OpenAI's `[DONE]`): neither it nor anything after it is
+   * delivered, and the stream reports `done`. Default none.
+   */
+  doneData?: string
 }

@@ -1,9 +1,10 @@
 /**
  * Loads the native addon (the Rust engine) for this platform.
  *
- * Order: the platform package `aiwire-<platform>` (what `npm install aiwire` brings), then a local
- * `napi build` output next to the sources or the build (development). On failure it throws one
- * `Error` that names the platform, the package it expected and both fixes.
+ * Order: the platform package `aiwire-<platform>` (what `npm install aiwire` brings as an optional
+ * dependency), then a local `napi build` output next to the sources or the build (development).
+ * `AIWIRE_NATIVE_PATH` replaces both with one file. On failure it throws one `Error` that names
+ * the platform, the package it expected and both fixes.
  */
 
 import { existsSync, readFileSync } from 'node:fs';
@@ -17,6 +18,18 @@ export type { EngineOptions, NativeBatch, NativeEvent, NativeRequest, NativeResp
 /** The addon's exports, as typed by `napi build` (binding.d.ts). */
 export type NativeBinding = typeof Binding;
 
+/** Platform keys with a prebuilt `aiwire-<key>` package (package.json `napi.targets`). */
+export const SUPPORTED_PLATFORMS: readonly string[] = [
+  'linux-x64-gnu',
+  'linux-arm64-gnu',
+  'linux-x64-musl',
+  'linux-arm64-musl',
+  'darwin-x64',
+  'darwin-arm64',
+  'win32-x64-msvc',
+  'win32-arm64-msvc',
+];
+
 /** `linux-x64-gnu`, `linux-x64-musl`, `darwin-arm64`, `win32-x64-msvc`, …: the napi-rs platform key. */
 export function platformKey(): string {
   const { platform, arch } = process;
@@ -28,13 +41,21 @@ export function platformKey(): string {
 }
 
 function isMusl(): boolean {
-  const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
-  if (report?.header) return !report.header.glibcVersionRuntime;
+  // Reading ldd is well under a millisecond; a diagnostic report costs ~10 ms of start-up time.
   try {
-    return readFileSync('/usr/bin/ldd', 'utf8').includes('musl');
+    const ldd = readFileSync('/usr/bin/ldd', 'utf8');
+    if (ldd.includes('musl')) return true;
+    if (ldd.includes('GLIBC') || ldd.includes('GNU C Library')) return false;
   } catch {
-    return false;
+    // no ldd (e.g. a distroless image): ask the runtime below
   }
+  const report = process.report as (NodeJS.ProcessReport & { excludeNetwork?: boolean }) | undefined;
+  if (report) {
+    report.excludeNetwork = true; // Node >= 20.13; older versions ignore it
+    const header = (report.getReport() as { header?: { glibcVersionRuntime?: string } }).header;
+    if (header) return !header.glibcVersionRuntime;
+  }
+  return false;
 }
 
 let cached: NativeBinding | undefined;
@@ -62,7 +83,10 @@ export function loadNative(): NativeBinding {
         join(here, '..', 'src', 'native', `aiwire.${key}.node`),
       ];
   for (const candidate of candidates) {
-    if (candidate !== pkg && !existsSync(candidate)) continue;
+    if (candidate !== pkg && !existsSync(candidate)) {
+      if (candidate === override) errors.push(`AIWIRE_NATIVE_PATH=${override}: no such file`);
+      continue;
+    }
     try {
       cached = require(candidate) as NativeBinding;
       return cached;
@@ -70,11 +94,18 @@ export function loadNative(): NativeBinding {
       errors.push(`${candidate}: ${(e as Error).message.split('\n')[0]}`);
     }
   }
+  const supported = SUPPORTED_PLATFORMS.includes(key);
   throw new Error(
-    `aiwire: no native engine for platform ${key}. Expected the package '${pkg}' ` +
-      '(an optional dependency of aiwire). Fixes: reinstall without --omit=optional / --no-optional ' +
-      '(e.g. `rm -rf node_modules package-lock.json && npm install`), or build from source with a Rust ' +
-      'toolchain: `npm run build:native` in a checkout of aiwire.' +
-      (errors.length ? `\nTried:\n  ${errors.join('\n  ')}` : ''),
+    (supported
+      ? `aiwire: no native engine for platform ${key}. Expected the package '${pkg}' ` +
+        '(an optional dependency of aiwire, installed only on its platform). Fixes: reinstall ' +
+        'without --omit=optional / --no-optional (e.g. `rm -rf node_modules package-lock.json && ' +
+        'npm install`), or build from source with a Rust toolchain: `npm run build:native` in a ' +
+        'checkout of aiwire.'
+      : `aiwire: platform ${key} is not supported by a prebuilt engine (there is no package ` +
+        `'${pkg}'; prebuilt: ${SUPPORTED_PLATFORMS.join(', ')}). Fixes: on a supported platform, ` +
+        'reinstall without --omit=optional / --no-optional; here, build from source with a Rust ' +
+        'toolchain: `npm run build:native` in a checkout of aiwire, then point AIWIRE_NATIVE_PATH ' +
+        'at the built .node file.') + (errors.length ? `\nTried:\n  ${errors.join('\n  ')}` : ''),
   );
 }

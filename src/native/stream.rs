@@ -13,6 +13,8 @@ use tokio::sync::{mpsc, oneshot, Mutex};
 const CHANNEL_CHUNKS: usize = 16;
 /// Most events handed over in one `nextBatch()`.
 const MAX_BATCH_EVENTS: usize = 1024;
+/// After the done marker, how long the rest of the body is read so the connection can go back to the pool.
+const DRAIN_AFTER_DONE: std::time::Duration = std::time::Duration::from_millis(100);
 
 enum Msg {
     Events(Vec<SseEvent>),
@@ -30,11 +32,30 @@ pub struct NativeEvent {
     pub id: Option<String>,
 }
 
+/// How a stream hands its events over.
+#[napi(object)]
+#[derive(Default, Clone)]
+pub struct StreamOptions {
+    /// Every event's data is JSON: a batch crosses as one JSON array text (`json`) that JS parses
+    /// with a single `JSON.parse`, instead of one object per event. Default false.
+    pub json_data: Option<bool>,
+    /// Data that ends the stream (e.g. OpenAI's `[DONE]`): neither it nor anything after it is
+    /// delivered, and the stream reports `done`. Default none.
+    pub done_data: Option<String>,
+}
+
 /// What one `nextBatch()` hands over.
 #[napi(object)]
 pub struct NativeBatch {
-    /// Events ready at this moment (up to 1,024), in order.
+    /// Events ready at this moment (up to 1,024), in order (empty in `jsonData` mode).
     pub events: Vec<NativeEvent>,
+    /// `jsonData` mode: the batch's data values as one JSON array text, `[d1,d2,…]`.
+    pub json: Option<String>,
+    /// `jsonData` mode: byte offset of each data value in the UTF-8 of `json` (for the fallback that
+    /// parses values one by one when the array does not parse).
+    pub offsets: Option<Uint32Array>,
+    /// `jsonData` mode: the event types, only when some event's type is not `message`.
+    pub types: Option<Vec<String>>,
     /// True when the stream has ended (cleanly or with `errorKind`); no later batch has events.
     pub done: bool,
     /// Why the stream failed (`connection`, `timeout`, `aborted`, `decode`), if it did.
@@ -49,10 +70,18 @@ pub struct NativeStream {
     cancel: CancellationToken,
     head: Mutex<Option<oneshot::Receiver<NativeResponse>>>,
     rx: Mutex<mpsc::Receiver<Msg>>,
+    json: bool,
 }
 
 impl NativeStream {
-    pub(crate) fn spawn(engine: Arc<Engine>, spec: RequestSpec, cancel: CancellationToken) -> Self {
+    pub(crate) fn spawn(
+        engine: Arc<Engine>,
+        spec: RequestSpec,
+        cancel: CancellationToken,
+        options: StreamOptions,
+    ) -> Self {
+        let json = options.json_data.unwrap_or(false);
+        let done_data = options.done_data;
         let (head_tx, head_rx) = oneshot::channel();
         let (tx, rx) = mpsc::channel(CHANNEL_CHUNKS);
         let task_cancel = cancel.clone();
@@ -80,8 +109,27 @@ impl NativeStream {
                     _ = task_cancel.cancelled() => Err(EngineError::new(ErrorKind::Aborted, "stream was aborted")),
                     r = stream.next_events(&mut events) => r,
                 };
+                let mut saw_done = false;
+                if let Some(done) = &done_data {
+                    if let Some(at) = events.iter().position(|e| e.data == *done) {
+                        events.truncate(at);
+                        saw_done = true;
+                    }
+                }
                 if !events.is_empty() && tx.send(Msg::Events(events)).await.is_err() {
                     return; // consumer gone
+                }
+                if saw_done {
+                    // End for the consumer now; read the rest briefly so the connection can be reused.
+                    drop(tx);
+                    let drain = async {
+                        let mut sink = Vec::new();
+                        while let Ok(true) = stream.next_events(&mut sink).await {
+                            sink.clear();
+                        }
+                    };
+                    let _ = tokio::time::timeout(DRAIN_AFTER_DONE, drain).await;
+                    return;
                 }
                 match step {
                     Ok(true) => {}
@@ -93,8 +141,31 @@ impl NativeStream {
                 }
             }
         });
-        NativeStream { cancel, head: Mutex::new(Some(head_rx)), rx: Mutex::new(rx) }
+        NativeStream { cancel, head: Mutex::new(Some(head_rx)), rx: Mutex::new(rx), json }
     }
+}
+
+/// `[d1,d2,…]` from the events' data (assumed JSON), the byte offset of each value, and the event types
+/// when any is not `message`.
+fn json_batch(events: Vec<SseEvent>) -> (String, Vec<u32>, Option<Vec<String>>) {
+    let len: usize = events.iter().map(|e| e.data.len() + 1).sum();
+    let mut text = String::with_capacity(len + 2);
+    let mut offsets = Vec::with_capacity(events.len());
+    let typed = events.iter().any(|e| e.event != "message");
+    let mut types = if typed { Some(Vec::with_capacity(events.len())) } else { None };
+    text.push('[');
+    for (i, ev) in events.into_iter().enumerate() {
+        if i > 0 {
+            text.push(',');
+        }
+        offsets.push(text.len() as u32);
+        text.push_str(&ev.data);
+        if let Some(t) = types.as_mut() {
+            t.push(ev.event);
+        }
+    }
+    text.push(']');
+    (text, offsets, types)
 }
 
 fn to_js(ev: SseEvent) -> NativeEvent {
@@ -127,10 +198,16 @@ impl NativeStream {
     pub async fn next_batch(&self) -> Result<NativeBatch> {
         let mut rx = self.rx.lock().await;
         let mut events = Vec::new();
-        let mut batch =
-            NativeBatch { events: Vec::new(), done: false, error_kind: None, error_message: None };
-        let first = rx.recv().await;
-        let mut next = first;
+        let mut batch = NativeBatch {
+            events: Vec::new(),
+            json: None,
+            offsets: None,
+            types: None,
+            done: false,
+            error_kind: None,
+            error_message: None,
+        };
+        let mut next = rx.recv().await;
         loop {
             match next {
                 None => {
@@ -156,7 +233,16 @@ impl NativeStream {
                 Err(mpsc::error::TryRecvError::Disconnected) => None,
             };
         }
-        batch.events = events.into_iter().map(to_js).collect();
+        if self.json {
+            if !events.is_empty() {
+                let (json, offsets, types) = json_batch(events);
+                batch.json = Some(json);
+                batch.offsets = Some(Uint32Array::new(offsets));
+                batch.types = types;
+            }
+        } else {
+            batch.events = events.into_iter().map(to_js).collect();
+        }
         Ok(batch)
     }
 

@@ -5,8 +5,7 @@ import type { APIPromise } from '../../core/api-promise.js';
 import type { BaseClient, RequestOptions } from '../../core/client.js';
 import { APIError } from '../../core/errors.js';
 import { fetchPage, type PagePromise } from '../../core/pagination.js';
-import { STREAM_DONE, type Stream } from '../../core/streaming.js';
-import type { NativeEvent } from '../../native/index.js';
+import type { Stream, StreamDecoder } from '../../core/streaming.js';
 import type {
   ChatCompletion,
   ChatCompletionChunk,
@@ -19,28 +18,24 @@ import type {
 } from './types.js';
 
 /**
- * Decode one OpenAI stream event: `[DONE]` ends the stream; an `error` event or a chunk with an
- * `error` field throws `APIError`; anything else is parsed as JSON.
+ * OpenAI stream decoding: event data is JSON; `[DONE]` ends the stream (recognised in the engine); an
+ * `error` event, or a chunk with an `error` field, throws `APIError` (as openai-node does).
  */
-export function decodeOpenAIEvent<T>(ev: NativeEvent): T | typeof STREAM_DONE {
-  const data = ev.data;
-  if (data.startsWith('[DONE]')) return STREAM_DONE;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(data);
-  } catch (e) {
-    throw new APIError(
-      undefined,
-      undefined,
-      `Could not parse stream event as JSON: ${(e as Error).message}`,
-      undefined,
-    );
-  }
-  const error = (parsed as { error?: object } | null)?.error;
-  if (ev.event === 'error' || error) {
-    throw new APIError(undefined, error ?? (parsed as object), undefined, undefined);
-  }
-  return parsed as T;
+export const openAIStreamDecoder: StreamDecoder<never> = {
+  mode: 'json',
+  done: '[DONE]',
+  decode(value: unknown, eventType: string): never {
+    const error = (value as { error?: object } | null)?.error;
+    if (eventType === 'error' || error) {
+      throw new APIError(undefined, error ?? (value as object), undefined, undefined);
+    }
+    return value as never;
+  },
+};
+
+/** {@link openAIStreamDecoder} typed for one item type. */
+function decoderOf<T>(): StreamDecoder<T> {
+  return openAIStreamDecoder as StreamDecoder<T>;
 }
 
 /** A resource bound to its client. */
@@ -75,7 +70,7 @@ export class Completions extends Resource {
     options?: RequestOptions,
   ): APIPromise<Stream<ChatCompletionChunk>> | APIPromise<ChatCompletion> {
     const req = { method: 'post' as const, path: '/chat/completions', body, options };
-    if (body.stream) return this._client.stream<ChatCompletionChunk>(req, decodeOpenAIEvent);
+    if (body.stream) return this._client.stream(req, decoderOf<ChatCompletionChunk>());
     return this._client.request<ChatCompletion>(req);
   }
 }
