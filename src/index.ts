@@ -6,7 +6,7 @@
 import { OpenAI } from './providers/openai/index.js';
 
 export { APIPromise, type WithResponse } from './core/api-promise.js';
-export type { BaseClientOptions, RequestOptions } from './core/client.js';
+export type { BaseClientOptions, EngineStats, RequestOptions } from './core/client.js';
 export * from './core/errors.js';
 export { AiwireError as OpenAIError } from './core/errors.js';
 export type { Logger, LogLevel } from './core/logger.js';

@@ -33,6 +33,23 @@ export interface BaseClientOptions {
   poolIdleTimeout?: number | undefined;
   /** Largest single SSE event (bytes); larger ones fail the stream with `APIResponseDecodeError`. Default 64 MiB. */
   maxEventBytes?: number | undefined;
+  /**
+   * A stream that receives no bytes for this long (ms) fails with `APIConnectionTimeoutError`
+   * (servers' keep-alive comments count as bytes). Default none: only `timeout` (until the response head).
+   */
+  streamIdleTimeout?: number | undefined;
+}
+
+/** Live counters of a client's engine (for metrics and leak checks). */
+export interface EngineStats {
+  /** Buffered requests not yet settled (retry back-offs included). */
+  requestsInFlight: number;
+  /** Streams whose native side is still open. */
+  streamsOpen: number;
+  /** Requests and streams started since the client was built. */
+  requestsTotal: number;
+  /** Retries made since the client was built. */
+  retriesTotal: number;
 }
 
 /** Per-request options, the second argument of every API method (as openai-node's `RequestOptions`). */
@@ -159,12 +176,18 @@ export abstract class BaseClient {
         connectTimeoutMs: checkMs('connectTimeout', options.connectTimeout),
         poolIdleTimeoutMs: checkMs('poolIdleTimeout', options.poolIdleTimeout),
         maxEventBytes: options.maxEventBytes,
+        streamIdleTimeoutMs: checkMs('streamIdleTimeout', options.streamIdleTimeout),
         defaultHeaders: headers,
         defaultQuery: query,
       });
     } catch (e) {
       throw new AiwireError(`Invalid client options: ${(e as Error).message}`);
     }
+  }
+
+  /** The engine's live counters: in-flight requests, open streams, totals. */
+  stats(): EngineStats {
+    return this.engine.stats();
   }
 
   #native(req: RequestDescription): NativeRequest {

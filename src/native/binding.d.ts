@@ -26,6 +26,8 @@ export declare class NativeEngine {
    * rejects for HTTP or network failures. Throws synchronously for an invalid method or timeout.
    */
   request(req: NativeRequest, cancel?: CancelToken | undefined | null): Promise<NativeResponse>
+  /** The engine's live counters. */
+  stats(): NativeEngineStats
   /**
    * Start a server-sent-events request; returns its stream handle at once (the request runs in the
    * engine; `head()` resolves when it is open or failed).
@@ -68,6 +70,8 @@ export interface EngineOptions {
   http2PriorKnowledge?: boolean
   /** Largest SSE event in bytes. Default 64 MiB. */
   maxEventBytes?: number
+  /** A stream idle this long (ms, no body bytes) fails with a timeout. Default none. */
+  streamIdleTimeoutMs?: number
 }
 
 /** What one `nextBatch()` hands over. */
@@ -89,6 +93,18 @@ export interface NativeBatch {
   errorKind?: string
   /** A description of that failure, without secrets. */
   errorMessage?: string
+}
+
+/** Live counters of an engine (for metrics and leak checks). */
+export interface NativeEngineStats {
+  /** Buffered requests not yet settled. */
+  requestsInFlight: number
+  /** Streams whose native side is still open. */
+  streamsOpen: number
+  /** Requests and streams started. */
+  requestsTotal: number
+  /** Retries made. */
+  retriesTotal: number
 }
 
 /** One server-sent event as handed to JavaScript. */

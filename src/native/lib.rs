@@ -59,6 +59,21 @@ pub struct EngineOptions {
     pub http2_prior_knowledge: Option<bool>,
     /// Largest SSE event in bytes. Default 64 MiB.
     pub max_event_bytes: Option<f64>,
+    /// A stream idle this long (ms, no body bytes) fails with a timeout. Default none.
+    pub stream_idle_timeout_ms: Option<f64>,
+}
+
+/// Live counters of an engine (for metrics and leak checks).
+#[napi(object)]
+pub struct NativeEngineStats {
+    /// Buffered requests not yet settled.
+    pub requests_in_flight: u32,
+    /// Streams whose native side is still open.
+    pub streams_open: u32,
+    /// Requests and streams started.
+    pub requests_total: f64,
+    /// Retries made.
+    pub retries_total: f64,
 }
 
 /// One request as described by the TypeScript layer.
@@ -227,6 +242,7 @@ impl NativeEngine {
                 config.pool_max_idle_per_host = n as usize;
             }
             config.http2_prior_knowledge = o.http2_prior_knowledge.unwrap_or(false);
+            config.stream_idle_timeout = ms(o.stream_idle_timeout_ms, "streamIdleTimeout")?;
             if let Some(n) = o.max_event_bytes {
                 if !(n.is_finite() && n >= 1.0) {
                     return Err(Error::new(
@@ -268,6 +284,18 @@ impl NativeEngine {
                 Err(e) => error_response(e),
             })
         })
+    }
+
+    /// The engine's live counters.
+    #[napi]
+    pub fn stats(&self) -> NativeEngineStats {
+        let s = self.engine.stats();
+        NativeEngineStats {
+            requests_in_flight: s.requests_in_flight as u32,
+            streams_open: s.streams_open as u32,
+            requests_total: s.requests_total as f64,
+            retries_total: s.retries_total as f64,
+        }
     }
 
     /// Start a server-sent-events request; returns its stream handle at once (the request runs in the

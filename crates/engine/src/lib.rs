@@ -13,4 +13,4 @@ pub use error::{EngineError, ErrorKind, ErrorResponse};
 pub use reqwest::header::HeaderMap;
 pub use reqwest::Method;
 pub use tokio_util::sync::CancellationToken;
-pub use transport::{Engine, EngineConfig, Idempotency, RequestSpec, Response, SseStream};
+pub use transport::{Engine, EngineConfig, EngineStats, Idempotency, RequestSpec, Response, SseStream};

@@ -10,6 +10,8 @@ use crate::sse::{SseDecoder, SseEvent};
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::Method;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -39,6 +41,9 @@ pub struct EngineConfig {
     pub http2_prior_knowledge: bool,
     /// Largest single SSE event (bytes of data or of one line). Default 64 MiB.
     pub max_event_bytes: usize,
+    /// A stream that delivers no body bytes for this long fails with [`ErrorKind::Timeout`].
+    /// Default none (only the per-attempt timeout, which covers the response head, applies).
+    pub stream_idle_timeout: Option<Duration>,
 }
 
 impl Default for EngineConfig {
@@ -54,6 +59,7 @@ impl Default for EngineConfig {
             pool_max_idle_per_host: 1024,
             http2_prior_knowledge: false,
             max_event_bytes: SseDecoder::DEFAULT_MAX_EVENT_BYTES,
+            stream_idle_timeout: None,
         }
     }
 }
@@ -125,6 +131,46 @@ pub struct Engine {
     client: reqwest::Client,
     config: EngineConfig,
     default_headers: HeaderMap,
+    stats: Arc<Counters>,
+}
+
+/// Live counters of one engine (see [`Engine::stats`]).
+#[derive(Debug, Default)]
+struct Counters {
+    requests_in_flight: AtomicU64,
+    streams_open: AtomicU64,
+    requests_total: AtomicU64,
+    retries_total: AtomicU64,
+}
+
+/// A snapshot of an engine's counters, for metrics and for leak checks in tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineStats {
+    /// Buffered requests started and not yet settled (including their retry back-offs).
+    pub requests_in_flight: u64,
+    /// Streams opened and not yet dropped (their connection may still be open).
+    pub streams_open: u64,
+    /// Logical requests and streams started since the engine was built.
+    pub requests_total: u64,
+    /// Retries made since the engine was built (attempts beyond the first).
+    pub retries_total: u64,
+}
+
+/// Decrements a counter when dropped (on every exit path, cancellation included).
+struct Gauge(Arc<Counters>, fn(&Counters) -> &AtomicU64);
+
+impl Gauge {
+    fn new(counters: &Arc<Counters>, field: fn(&Counters) -> &AtomicU64) -> Self {
+        field(counters).fetch_add(1, Ordering::Relaxed);
+        counters.requests_total.fetch_add(1, Ordering::Relaxed);
+        Gauge(counters.clone(), field)
+    }
+}
+
+impl Drop for Gauge {
+    fn drop(&mut self) {
+        (self.1)(&self.0).fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 fn header_map(pairs: &[(String, String)]) -> Result<HeaderMap, EngineError> {
@@ -178,7 +224,18 @@ impl Engine {
             builder = builder.http2_prior_knowledge();
         }
         let client = builder.build().map_err(EngineError::from_reqwest)?;
-        Ok(Engine { client, config, default_headers })
+        Ok(Engine { client, config, default_headers, stats: Arc::default() })
+    }
+
+    /// The engine's live counters.
+    pub fn stats(&self) -> EngineStats {
+        let c = &self.stats;
+        EngineStats {
+            requests_in_flight: c.requests_in_flight.load(Ordering::Relaxed),
+            streams_open: c.streams_open.load(Ordering::Relaxed),
+            requests_total: c.requests_total.load(Ordering::Relaxed),
+            retries_total: c.retries_total.load(Ordering::Relaxed),
+        }
     }
 
     /// The configuration this engine was built with.
@@ -295,6 +352,7 @@ impl Engine {
                 _ => None,
             };
             let Some(delay) = delay else { return Err(err) };
+            self.stats.retries_total.fetch_add(1, Ordering::Relaxed);
             if cancellable(cancel, tokio::time::sleep(delay)).await.is_err() {
                 let mut e = EngineError::new(ErrorKind::Aborted, "request was aborted during retry back-off");
                 e.attempts = attempts;
@@ -317,6 +375,7 @@ impl Engine {
         spec: &RequestSpec,
         cancel: &CancellationToken,
     ) -> Result<Response, EngineError> {
+        let _gauge = Gauge::new(&self.stats, |c| &c.requests_in_flight);
         let timeout = self.attempt_timeout(spec);
         let client = &self.client;
         let (resp, attempts) = self
@@ -355,6 +414,7 @@ impl Engine {
         spec: &RequestSpec,
         cancel: &CancellationToken,
     ) -> Result<SseStream, EngineError> {
+        let gauge = Gauge::new(&self.stats, |c| &c.streams_open);
         let timeout = self.attempt_timeout(spec);
         let client = &self.client;
         let (resp, attempts) = self
@@ -385,6 +445,8 @@ impl Engine {
             attempts,
             response: Some(resp),
             decoder: SseDecoder::with_max_event_bytes(self.config.max_event_bytes),
+            idle_timeout: self.config.stream_idle_timeout,
+            _gauge: gauge,
         })
     }
 }
@@ -399,6 +461,8 @@ pub struct SseStream {
     pub attempts: u32,
     response: Option<reqwest::Response>,
     decoder: SseDecoder,
+    idle_timeout: Option<Duration>,
+    _gauge: Gauge,
 }
 
 impl SseStream {
@@ -406,10 +470,24 @@ impl SseStream {
     ///
     /// Returns `Ok(true)` while the stream goes on, `Ok(false)` at its end (the decoder's pending
     /// incomplete event is discarded, per the WHATWG rules). Errors: `Connection` if the body breaks
-    /// off, `Decode` for a corrupt body or an event past `max_event_bytes`.
+    /// off, `Decode` for a corrupt body or an event past `max_event_bytes`, `Timeout` when
+    /// `stream_idle_timeout` passes without a byte.
     pub async fn next_events(&mut self, out: &mut Vec<SseEvent>) -> Result<bool, EngineError> {
         let Some(resp) = self.response.as_mut() else { return Ok(false) };
-        match resp.chunk().await {
+        let next = match self.idle_timeout {
+            None => resp.chunk().await,
+            Some(idle) => match tokio::time::timeout(idle, resp.chunk()).await {
+                Ok(r) => r,
+                Err(_) => {
+                    self.response = None;
+                    return Err(EngineError::new(
+                        ErrorKind::Timeout,
+                        format!("no stream data for {} ms (streamIdleTimeout)", idle.as_millis()),
+                    ));
+                }
+            },
+        };
+        match next {
             Ok(Some(chunk)) => {
                 self.decoder
                     .feed(&chunk, out)
