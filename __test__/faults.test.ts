@@ -257,4 +257,57 @@ describe('streams', () => {
     expect((err as APIError).status).toBe(400);
     expect((err as APIError).message).toBe('400 bad stream');
   });
+
+  it('an event whose data is not JSON: earlier events are delivered, then APIError with the bytes', async () => {
+    server.enqueue({ kind: 'sse', events: [`${chunk('a')}${chunk('b')}data: {not json\n\n${chunk('c')}`] });
+    const seen: string[] = [];
+    const err = await (async () => {
+      for await (const c of await streamOf()) seen.push(c.choices[0]?.delta?.content ?? '');
+    })().catch((e: unknown) => e);
+    expect(seen).toEqual(['a', 'b']);
+    expect(err).toBeInstanceOf(APIError);
+    expect((err as APIError).message).toContain('{not json');
+  });
+
+  it('[DONE] ends the stream even if the server sends more after it', async () => {
+    server.enqueue({ kind: 'sse', events: [chunk('a'), 'data: [DONE]\n\n', chunk('after')], hang: true });
+    const seen: string[] = [];
+    for await (const c of await streamOf()) seen.push(c.choices[0]?.delta?.content ?? '');
+    expect(seen).toEqual(['a']);
+  });
+
+  it('streamIdleTimeout fails a stream that goes silent with APIConnectionTimeoutError', async () => {
+    server.enqueue({ kind: 'sse', events: [chunk('a')], hang: true });
+    const seen: string[] = [];
+    const err = await (async () => {
+      for await (const c of await streamOf({ streamIdleTimeout: 150 }))
+        seen.push(c.choices[0]?.delta?.content ?? '');
+    })().catch((e: unknown) => e);
+    expect(seen).toEqual(['a']);
+    expect(err).toBeInstanceOf(APIConnectionTimeoutError);
+  });
+});
+
+describe('engine counters', () => {
+  it('return to zero after requests, finished streams and streams left early', async () => {
+    const openai = client(server.url);
+    server.setFallback({ kind: 'json', body: completion });
+    await Promise.all(
+      Array.from({ length: 20 }, () => openai.chat.completions.create({ model: 'm', messages })),
+    );
+    server.setFallback({ kind: 'sse', events: [chunk('a'), chunk('b'), chunk('c')], hang: true });
+    for (let i = 0; i < 5; i++) {
+      for await (const _ of await openai.chat.completions.create({ model: 'm', messages, stream: true }))
+        break;
+    }
+    const deadline = Date.now() + 2000;
+    while (openai.stats().streamsOpen > 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(openai.stats()).toMatchObject({
+      requestsInFlight: 0,
+      streamsOpen: 0,
+      requestsTotal: 25,
+      retriesTotal: 0,
+    });
+  });
 });
