@@ -76,7 +76,7 @@ export interface EngineOptions {
 
 /** What one `nextBatch()` hands over. */
 export interface NativeBatch {
-  /** Events ready at this moment (up to 1,024), in order (empty in `jsonData` mode). */
+  /** Events ready at this moment (up to 256), in order (empty in `jsonData` mode). */
   events: Array<NativeEvent>
   /** `jsonData` mode: the batch's data values as one JSON array text, `[d1,d2,…]`. */
   json?: string

@@ -11,8 +11,19 @@ use tokio::sync::{mpsc, oneshot, Mutex};
 
 /// Chunks of events buffered ahead of the consumer; a slow consumer holds the producer back.
 const CHANNEL_CHUNKS: usize = 16;
-/// Most events handed over in one `nextBatch()`.
-const MAX_BATCH_EVENTS: usize = 1024;
+/// Most events handed over in one `nextBatch()` (default; `AIWIRE_MAX_BATCH_EVENTS` overrides it).
+const MAX_BATCH_EVENTS: usize = 256;
+
+fn max_batch_events() -> usize {
+    static VALUE: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *VALUE.get_or_init(|| {
+        std::env::var("AIWIRE_MAX_BATCH_EVENTS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|n: &usize| *n > 0)
+            .unwrap_or(MAX_BATCH_EVENTS)
+    })
+}
 /// After the done marker, how long the rest of the body is read so the connection can go back to the pool.
 const DRAIN_AFTER_DONE: std::time::Duration = std::time::Duration::from_millis(100);
 
@@ -47,7 +58,7 @@ pub struct StreamOptions {
 /// What one `nextBatch()` hands over.
 #[napi(object)]
 pub struct NativeBatch {
-    /// Events ready at this moment (up to 1,024), in order (empty in `jsonData` mode).
+    /// Events ready at this moment (up to 256), in order (empty in `jsonData` mode).
     pub events: Vec<NativeEvent>,
     /// `jsonData` mode: the batch's data values as one JSON array text, `[d1,d2,…]`.
     pub json: Option<String>,
@@ -196,6 +207,7 @@ impl NativeStream {
     /// All events ready now (waits for at least one, or the end). After `done`, returns empty batches.
     #[napi]
     pub async fn next_batch(&self) -> Result<NativeBatch> {
+        let max_batch = max_batch_events();
         let mut rx = self.rx.lock().await;
         let mut events = Vec::new();
         let mut batch = NativeBatch {
@@ -222,7 +234,7 @@ impl NativeStream {
                 }
                 Some(Msg::Events(evs)) => {
                     events.extend(evs);
-                    if events.len() >= MAX_BATCH_EVENTS {
+                    if events.len() >= max_batch {
                         break;
                     }
                 }
