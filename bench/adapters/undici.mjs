@@ -1,0 +1,83 @@
+/**
+ * Raw undici `request()` on a keep-alive Agent with one connection per concurrent request;
+ * streams through eventsource-parser, each event's data parsed with JSON.parse.
+ */
+import { createParser } from 'eventsource-parser';
+import { Agent, request } from 'undici';
+import {
+  ANTHROPIC_HEADERS,
+  ANTHROPIC_PARAMS,
+  CHAT_PARAMS,
+  checkCount,
+  decodeEmbeddings,
+  EMBED_BASE64_PARAMS,
+  EMBED_FLOAT_PARAMS,
+  EXPECTED,
+  OPENAI_HEADERS,
+  STREAM_PARAMS,
+  useAnthropicEvent,
+  useChunk,
+  useCompletion,
+  useEmbeddings,
+} from '../lib/common.mjs';
+
+export const unsupported = {};
+
+export function setup({ baseURL, concurrency }) {
+  const dispatcher = new Agent({ connections: concurrency, keepAliveTimeout: 60_000 });
+
+  async function post(path, params, headers) {
+    const res = await request(`${baseURL}${path}`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(params),
+      dispatcher,
+    });
+    if (res.statusCode !== 200) {
+      await res.body.dump();
+      throw new Error(`HTTP ${res.statusCode}`);
+    }
+    return res.body;
+  }
+
+  async function sse(body, onEvent) {
+    const parser = createParser({ onEvent });
+    const decoder = new TextDecoder();
+    for await (const buf of body) parser.feed(decoder.decode(buf, { stream: true }));
+  }
+
+  return {
+    async chat() {
+      return useCompletion(await (await post('/chat/completions', CHAT_PARAMS, OPENAI_HEADERS)).json());
+    },
+    async openaiStream() {
+      let count = 0;
+      let chars = 0;
+      await sse(await post('/chat/completions', STREAM_PARAMS, OPENAI_HEADERS), (event) => {
+        if (event.data === '[DONE]') return;
+        chars += useChunk(JSON.parse(event.data));
+        count++;
+      });
+      checkCount('chunks', count, EXPECTED.openaiChunks);
+      return { items: count, chars };
+    },
+    async anthropicStream() {
+      let count = 0;
+      let chars = 0;
+      await sse(await post('/v1/messages', ANTHROPIC_PARAMS, ANTHROPIC_HEADERS), (event) => {
+        if (event.event === 'ping') return;
+        chars += useAnthropicEvent(JSON.parse(event.data));
+        count++;
+      });
+      checkCount('events', count, EXPECTED.anthropicEvents);
+      return { items: count, chars };
+    },
+    async embedFloat() {
+      return useEmbeddings(await (await post('/embeddings', EMBED_FLOAT_PARAMS, OPENAI_HEADERS)).json());
+    },
+    async embedBase64() {
+      const body = await post('/embeddings', EMBED_BASE64_PARAMS, OPENAI_HEADERS);
+      return useEmbeddings(decodeEmbeddings(await body.json()));
+    },
+  };
+}

@@ -1,0 +1,9 @@
+// Cold start: import aiwire, make a client, send one chat completion. `node bench/cold/aiwire.mjs <baseURL>`
+import { OpenAI } from '../../dist/index.js';
+
+const openai = new OpenAI({ apiKey: 'bench', baseURL: process.argv[2], maxRetries: 0 });
+const completion = await openai.chat.completions.create({
+  model: 'gpt-4o-mini',
+  messages: [{ role: 'user', content: 'Say hello.' }],
+});
+if (!completion.choices[0].message.content) process.exitCode = 1;

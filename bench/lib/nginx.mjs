@@ -1,0 +1,170 @@
+/**
+ * The peer: Debian's nginx serving the fixed bodies on 127.0.0.1, as a child process of the runner
+ * (`daemon off`), with its own config, pid, logs and temp paths in a temp dir. Killed by `stop()`.
+ *
+ * nginx's static module answers 405 to POST; `error_page 405 =200 $uri` turns that into an internal
+ * redirect (as GET) to the same file with status 200, after the request body has been read and
+ * discarded, so keep-alive connections stay usable. One worker process: the client under test gets
+ * the other core.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+
+/** Path of the nginx binary, or undefined. */
+export function findNginx() {
+  for (const candidate of ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/local/nginx/sbin/nginx']) {
+    const r = spawnSync(candidate, ['-v'], { encoding: 'utf8' });
+    if (r.status === 0)
+      return { bin: candidate, version: (r.stderr || r.stdout).trim().replace(/^nginx version: /, '') };
+  }
+  const r = spawnSync('nginx', ['-v'], { encoding: 'utf8' });
+  if (r.status === 0)
+    return { bin: 'nginx', version: (r.stderr || r.stdout).trim().replace(/^nginx version: /, '') };
+  return undefined;
+}
+
+/** A free TCP port on 127.0.0.1 (bound then released). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function config(dir, root, port) {
+  const tmp = (name) => join(dir, name);
+  return `worker_processes 1;
+daemon off;
+master_process on;
+pid ${tmp('nginx.pid')};
+error_log ${tmp('error.log')} warn;
+events {
+  worker_connections 8192;
+  multi_accept on;
+}
+http {
+  access_log off;
+  server_tokens off;
+  sendfile on;
+  tcp_nopush on;
+  tcp_nodelay on;
+  keepalive_requests 100000000;
+  keepalive_timeout 120s;
+  client_max_body_size 16m;
+  client_body_buffer_size 1m;
+  client_body_temp_path ${tmp('client_body')};
+  proxy_temp_path ${tmp('proxy')};
+  fastcgi_temp_path ${tmp('fastcgi')};
+  uwsgi_temp_path ${tmp('uwsgi')};
+  scgi_temp_path ${tmp('scgi')};
+  open_file_cache max=64 inactive=600s;
+  open_file_cache_valid 600s;
+  etag off;
+  types { }
+  server {
+    listen 127.0.0.1:${port} backlog=4096;
+    root ${root};
+    error_page 405 =200 $uri;
+    location /stream/ {
+      default_type text/event-stream;
+    }
+    location /anthropic/ {
+      default_type text/event-stream;
+    }
+    location / {
+      default_type application/json;
+    }
+  }
+}
+`;
+}
+
+async function waitReady(port, child, deadlineMs) {
+  const end = Date.now() + deadlineMs;
+  while (Date.now() < end) {
+    if (child.exitCode !== null) return false;
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`);
+      await res.arrayBuffer();
+      if (res.status === 200) return true;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+/** Worker pids of a master (Linux /proc), so they can be killed if the master must be SIGKILLed. */
+function childrenOf(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** SIGTERM (nginx's fast shutdown: the master stops its workers), SIGKILL to master and workers after 3 s. */
+async function stop(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  const workers = childrenOf(child.pid);
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => {
+    for (const pid of [...workers, ...childrenOf(child.pid)]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    child.kill('SIGKILL');
+  }, 3000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * Start nginx serving `root` from a config written into `dir`.
+ * @returns {Promise<{ port: number, url: string, pid: number, stop: () => Promise<void> }>}
+ */
+export async function startNginx({ bin, dir, root }) {
+  mkdirSync(dir, { recursive: true });
+  let lastError;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    const conf = join(dir, 'nginx.conf');
+    writeFileSync(conf, config(dir, root, port));
+    const child = spawn(bin, ['-c', conf, '-p', dir, '-e', join(dir, 'error.log')], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    if (await waitReady(port, child, 5000)) {
+      return { port, url: `http://127.0.0.1:${port}`, pid: child.pid, stop: () => stop(child) };
+    }
+    await stop(child);
+    let log = '';
+    try {
+      log = readFileSync(join(dir, 'error.log'), 'utf8');
+    } catch {
+      // no log
+    }
+    const tail = `${stderr}${log}`.trim().split('\n').slice(-3).join('\n');
+    lastError = new Error(`nginx did not serve ${root} on port ${port}: ${tail}`);
+  }
+  throw lastError;
+}

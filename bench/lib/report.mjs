@@ -1,0 +1,251 @@
+/**
+ * Figures from raw results, the markdown table (every figure with its ratio to openai-node from the
+ * same run) and the targets of the issue, checked.
+ */
+
+/** Official-SDK column: openai-node, except for the Anthropic row (@anthropic-ai/sdk). */
+export function sdkOf(scenarioId) {
+  return scenarioId === 'stream-anthropic' ? 'anthropic' : 'openai';
+}
+
+/** Derived figures of one raw result (`undefined` where the figure doesn't apply). */
+export function figures(scenario, raw, bodyBytes) {
+  if (!raw?.ok) return undefined;
+  if (scenario.kind === 'cold') return { coldMs: raw.meanMs, coldSdMs: raw.sdMs };
+  if (raw.tool === 'wrk') {
+    return {
+      reqPerSec: raw.reqPerSec,
+      cpuUsPerReq: raw.cpuUs / raw.requests,
+      p50Ms: raw.p50Ms,
+      p99Ms: raw.p99Ms,
+    };
+  }
+  const secs = raw.wallMs / 1000;
+  const cpuUs = raw.cpuUserUs + raw.cpuSystemUs;
+  const rssMB = raw.maxRssKB / 1024;
+  if (scenario.kind === 'chat') {
+    return {
+      reqPerSec: raw.requests / secs,
+      cpuUsPerReq: cpuUs / raw.requests,
+      p50Ms: raw.p50Ms,
+      p99Ms: raw.p99Ms,
+      rssMB,
+    };
+  }
+  if (scenario.kind === 'stream') {
+    return { chunksPerSec: raw.items / secs, cpuUsPerChunk: cpuUs / raw.items, rssMB };
+  }
+  if (scenario.kind === 'embed') {
+    return {
+      mbPerSec: (raw.requests * bodyBytes) / 1e6 / secs,
+      cpuMsPerReq: cpuUs / 1000 / raw.requests,
+      rssMB,
+    };
+  }
+  return undefined;
+}
+
+const int = (v) => Math.round(v).toLocaleString('en-US');
+const dec = (digits) => (v) =>
+  v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const auto = (v) => (v >= 100 ? int(v) : v >= 10 ? dec(1)(v) : dec(2)(v));
+
+/** Table rows: scenario, figure key, label, direction, formatter. */
+export const ROWS = [
+  ['chat-c64', 'reqPerSec', 'non-streaming req/s, C=64 ↑', int],
+  ['chat-c64', 'cpuUsPerReq', 'CPU µs per request, C=64 ↓', auto],
+  ['chat-c64', 'p50Ms', 'p50 latency ms, C=64 ↓', dec(2)],
+  ['chat-c64', 'p99Ms', 'p99 latency ms, C=64 ↓', dec(2)],
+  ['chat-c64', 'rssMB', 'peak RSS MB, C=64 ↓', int],
+  ['chat-c256', 'reqPerSec', 'non-streaming req/s, C=256 ↑', int],
+  ['chat-c256', 'cpuUsPerReq', 'CPU µs per request, C=256 ↓', auto],
+  ['chat-c256', 'p50Ms', 'p50 latency ms, C=256 ↓', dec(2)],
+  ['chat-c256', 'p99Ms', 'p99 latency ms, C=256 ↓', dec(2)],
+  ['chat-c256', 'rssMB', 'peak RSS MB, C=256 ↓', int],
+  ['stream-openai', 'chunksPerSec', 'OpenAI stream chunks/s, C=32 ↑', int],
+  ['stream-openai', 'cpuUsPerChunk', 'CPU µs per chunk ↓', dec(2)],
+  ['stream-openai', 'rssMB', 'peak RSS MB, OpenAI stream ↓', int],
+  ['stream-anthropic', 'chunksPerSec', 'Anthropic stream events/s, C=32 † ↑', int],
+  ['stream-anthropic', 'cpuUsPerChunk', 'CPU µs per event † ↓', dec(2)],
+  ['stream-anthropic', 'rssMB', 'peak RSS MB, Anthropic stream † ↓', int],
+  ['embed-float', 'mbPerSec', 'embeddings MB/s, float JSON, C=8 ↑', auto],
+  ['embed-float', 'cpuMsPerReq', 'CPU ms per embeddings request, float ↓', dec(2)],
+  ['embed-float', 'rssMB', 'peak RSS MB, embeddings float ↓', int],
+  ['embed-base64', 'mbPerSec', 'embeddings MB/s, base64, C=8 ↑', auto],
+  ['embed-base64', 'cpuMsPerReq', 'CPU ms per embeddings request, base64 ↓', dec(2)],
+  ['embed-base64', 'rssMB', 'peak RSS MB, embeddings base64 ↓', int],
+  ['cold', 'coldMs', 'cold start ms (import + client + 1 request) ↓', int],
+];
+
+export const COLUMNS = [
+  ['aiwire', 'aiwire'],
+  ['sdk', 'openai-node'],
+  ['undici', 'undici (+eventsource-parser)'],
+  ['fetch', 'fetch (+eventsource-parser)'],
+  ['wrk', 'wrk'],
+];
+
+export function ratio(a, b) {
+  if (typeof a !== 'number' || typeof b !== 'number' || !Number.isFinite(a) || !(b > 0)) return undefined;
+  return a / b;
+}
+
+export function fmtRatio(r) {
+  if (r === undefined) return '–';
+  return `${r >= 10 ? r.toFixed(1) : r.toFixed(2)}×`;
+}
+
+function clientKey(col, scenarioId) {
+  return col === 'sdk' ? sdkOf(scenarioId) : col;
+}
+
+/** The text of one cell; notes collects footnotes for failures. */
+function cell(results, scenario, client, key, fmt, notes) {
+  const raw = results[scenario.id]?.[client];
+  if (!raw) return '–';
+  if (!raw.ok) {
+    if (raw.unsupported) return raw.error;
+    let idx = notes.findIndex((n) => n.raw === raw);
+    if (idx < 0) idx = notes.push({ raw, text: `${scenario.id} / ${client}: ${raw.error}` }) - 1;
+    const what = raw.timedOut ? 'timeout' : raw.skipped ? 'skipped' : 'failed';
+    return `${what} [${idx + 1}]`;
+  }
+  const v = raw.figures?.[key];
+  if (v === undefined) return '–';
+  let text = fmt(v);
+  if (key === 'coldMs' && raw.figures.coldSdMs !== undefined) text += ` ± ${int(raw.figures.coldSdMs)}`;
+  if (raw.truncated) text += ' *';
+  return text;
+}
+
+/** The markdown table of all figures. */
+export function markdownTable(scenarios, results) {
+  const byId = Object.fromEntries(scenarios.map((s) => [s.id, s]));
+  const notes = [];
+  const head = ['figure', ...COLUMNS.map((c) => c[1]), 'aiwire / openai-node'];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
+  for (const [sid, key, label, fmt] of ROWS) {
+    const scenario = byId[sid];
+    if (!scenario || !results[sid]) continue;
+    const sdk = sdkOf(sid);
+    const base = results[sid][sdk]?.figures?.[key];
+    const cells = COLUMNS.map(([col]) => {
+      const client = clientKey(col, sid);
+      const text = cell(results, scenario, client, key, fmt, notes);
+      const v = results[sid][client]?.figures?.[key];
+      const r = col === 'sdk' ? undefined : ratio(v, base);
+      return r === undefined ? text : `${text} (${fmtRatio(r)})`;
+    });
+    const aw = results[sid].aiwire?.figures?.[key];
+    lines.push(`| ${label} | ${cells.join(' | ')} | ${fmtRatio(ratio(aw, base))} |`);
+  }
+  return { table: lines.join('\n'), notes: notes.map((n, i) => `[${i + 1}] ${n.text}`) };
+}
+
+/** The issue's targets, checked against this run. */
+export function targets(results) {
+  const f = (sid, client, key) => results[sid]?.[client]?.figures?.[key];
+  const verdict = (ok) => (ok === undefined ? 'not measured' : ok ? 'met' : 'NOT met');
+  const rows = [];
+  const add = (figure, issueSdk, sdkNow, target, aiwireNow, ok) =>
+    rows.push({ figure, issueSdk, sdkNow, target, aiwireNow, ok, verdict: verdict(ok) });
+
+  {
+    const a = f('chat-c64', 'aiwire', 'reqPerSec');
+    const o = f('chat-c64', 'openai', 'reqPerSec');
+    const u = f('chat-c64', 'undici', 'reqPerSec');
+    const ro = ratio(a, o);
+    const ru = ratio(a, u);
+    add(
+      'non-streaming req/s, C=64',
+      '~1,900',
+      o === undefined ? '–' : int(o),
+      '≥ 10× openai-node, and ≥ 1.2× raw undici',
+      a === undefined ? '–' : `${int(a)} (${fmtRatio(ro)} openai, ${fmtRatio(ru)} undici)`,
+      ro === undefined || ru === undefined ? undefined : ro >= 10 && ru >= 1.2,
+    );
+  }
+  {
+    const a = f('chat-c64', 'aiwire', 'cpuUsPerReq');
+    const o = f('chat-c64', 'openai', 'cpuUsPerReq');
+    add(
+      'CPU µs per non-streaming request (C=64)',
+      '~630',
+      o === undefined ? '–' : auto(o),
+      '≤ 60',
+      a === undefined ? '–' : auto(a),
+      a === undefined ? undefined : a <= 60,
+    );
+  }
+  {
+    const a = f('stream-openai', 'aiwire', 'chunksPerSec');
+    const o = f('stream-openai', 'openai', 'chunksPerSec');
+    const u = f('stream-openai', 'undici', 'chunksPerSec');
+    const ro = ratio(a, o);
+    const ru = ratio(a, u);
+    add(
+      'streaming chunks/s, C=32',
+      '~52,000-68,000',
+      o === undefined ? '–' : int(o),
+      '≥ 15× openai-node, and ≥ 2× undici + eventsource-parser',
+      a === undefined ? '–' : `${int(a)} (${fmtRatio(ro)} openai, ${fmtRatio(ru)} undici)`,
+      ro === undefined || ru === undefined ? undefined : ro >= 15 && ru >= 2,
+    );
+  }
+  {
+    const a = f('stream-openai', 'aiwire', 'cpuUsPerChunk');
+    const o = f('stream-openai', 'openai', 'cpuUsPerChunk');
+    add(
+      'CPU µs per chunk',
+      '~20',
+      o === undefined ? '–' : dec(2)(o),
+      '≤ 1.5',
+      a === undefined ? '–' : dec(2)(a),
+      a === undefined ? undefined : a <= 1.5,
+    );
+  }
+  {
+    const a = f('embed-float', 'aiwire', 'mbPerSec');
+    const o = f('embed-float', 'openai', 'mbPerSec');
+    const ro = ratio(a, o);
+    add(
+      'embeddings MB/s (float JSON), C=8',
+      '~127',
+      o === undefined ? '–' : auto(o),
+      '≥ 3× openai-node',
+      a === undefined ? '–' : `${auto(a)} (${fmtRatio(ro)})`,
+      ro === undefined ? undefined : ro >= 3,
+    );
+  }
+  {
+    const a = f('chat-c256', 'aiwire', 'rssMB');
+    const o = f('chat-c256', 'openai', 'rssMB');
+    add(
+      'peak RSS at C=256 (MB)',
+      '~220',
+      o === undefined ? '–' : int(o),
+      '≤ 130',
+      a === undefined ? '–' : int(a),
+      a === undefined ? undefined : a <= 130,
+    );
+  }
+  {
+    const a = f('cold', 'aiwire', 'coldMs');
+    const o = f('cold', 'openai', 'coldMs');
+    add(
+      'cold start (ms)',
+      '~260',
+      o === undefined ? '–' : int(o),
+      '≤ 200',
+      a === undefined ? '–' : int(a),
+      a === undefined ? undefined : a <= 200,
+    );
+  }
+  const head =
+    '| figure | openai-node (issue, 2026-11-21) | openai-node (this run) | target for aiwire | aiwire (this run) | verdict |';
+  const lines = [head, '|---|---:|---:|---|---:|---|'];
+  for (const r of rows) {
+    lines.push(`| ${r.figure} | ${r.issueSdk} | ${r.sdkNow} | ${r.target} | ${r.aiwireNow} | ${r.verdict} |`);
+  }
+  return { rows, table: lines.join('\n') };
+}

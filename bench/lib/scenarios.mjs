@@ -1,0 +1,91 @@
+/**
+ * The scenarios of the suite, their sizes (full and `--quick`) and the clients measured in each.
+ */
+import { PATHS } from './bodies.mjs';
+
+/** Every client the suite knows; `anthropic` fills the official-SDK column of the Anthropic row. */
+export const CLIENTS = ['aiwire', 'openai', 'anthropic', 'undici', 'fetch', 'wrk'];
+
+export const SCENARIOS = [
+  {
+    id: 'chat-c64',
+    kind: 'chat',
+    title: 'non-streaming chat.completion, C=64',
+    op: 'chat',
+    base: '/v1',
+    bodyPath: PATHS.chat,
+    concurrency: 64,
+    count: { full: 20_000, quick: 2_000 },
+    warmup: { full: 500, quick: 200 },
+    clients: ['aiwire', 'openai', 'undici', 'fetch', 'wrk'],
+  },
+  {
+    id: 'chat-c256',
+    kind: 'chat',
+    title: 'non-streaming chat.completion, C=256',
+    op: 'chat',
+    base: '/v1',
+    bodyPath: PATHS.chat,
+    concurrency: 256,
+    count: { full: 20_000, quick: 2_000 },
+    warmup: { full: 512, quick: 256 },
+    clients: ['aiwire', 'openai', 'undici', 'fetch', 'wrk'],
+  },
+  {
+    id: 'stream-openai',
+    kind: 'stream',
+    title: 'OpenAI chat stream, 1,000 chunks, C=32',
+    op: 'openaiStream',
+    base: '/stream/v1',
+    bodyPath: PATHS.openaiStream,
+    concurrency: 32,
+    count: { full: 200, quick: 20 },
+    warmup: { full: 32, quick: 8 },
+    clients: ['aiwire', 'openai', 'undici', 'fetch'],
+  },
+  {
+    id: 'stream-anthropic',
+    kind: 'stream',
+    title: 'Anthropic messages stream, 1,000 deltas, C=32',
+    op: 'anthropicStream',
+    base: '/anthropic',
+    bodyPath: PATHS.anthropicStream,
+    concurrency: 32,
+    count: { full: 200, quick: 20 },
+    warmup: { full: 32, quick: 8 },
+    clients: ['aiwire', 'anthropic', 'undici', 'fetch'],
+  },
+  {
+    id: 'embed-float',
+    kind: 'embed',
+    title: 'embeddings 100 x 1536, float JSON (~3.3 MB), C=8',
+    op: 'embedFloat',
+    base: '/float/v1',
+    bodyPath: PATHS.embedFloat,
+    concurrency: 8,
+    count: { full: 200, quick: 24 },
+    warmup: { full: 16, quick: 8 },
+    clients: ['aiwire', 'openai', 'undici', 'fetch'],
+  },
+  {
+    id: 'embed-base64',
+    kind: 'embed',
+    title: 'embeddings 100 x 1536, base64 (~0.8 MB), C=8',
+    op: 'embedBase64',
+    base: '/b64/v1',
+    bodyPath: PATHS.embedBase64,
+    concurrency: 8,
+    count: { full: 200, quick: 24 },
+    warmup: { full: 16, quick: 8 },
+    clients: ['aiwire', 'openai', 'undici', 'fetch'],
+  },
+  {
+    id: 'cold',
+    kind: 'cold',
+    title: 'cold start: import + client + 1 request',
+    base: '/v1',
+    runs: { full: 20, quick: 5 },
+    warmup: { full: 3, quick: 1 },
+    clients: ['aiwire', 'openai', 'undici', 'fetch'],
+  },
+];
