@@ -5,7 +5,7 @@ import { BaseClient, type BaseClientOptions } from '../../core/client.js';
 import * as Errors from '../../core/errors.js';
 import { Chat, Embeddings, Models } from './resources.js';
 
-export { Chat, Completions, openAIStreamDecoder, Embeddings, Models } from './resources.js';
+export { Chat, Completions, Embeddings, Models, openAIStreamDecoder } from './resources.js';
 export * from './types.js';
 
 /** Options of `new OpenAI()`; every one optional (environment variables fill the gaps). */
