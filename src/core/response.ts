@@ -10,14 +10,22 @@ import {
   APIResponseDecodeError,
   APIUserAbortError,
 } from './errors.js';
+import { isSecretHeader } from './logger.js';
 
 /** Headers as the engine hands them over: `[name, value, name, value, …]`, names lower case. */
 export type FlatHeaders = string[];
 
-/** Build a WHATWG `Headers` from the engine's flat list (repeated names are appended). */
-export function toHeaders(flat: FlatHeaders): Headers {
+/**
+ * Build a WHATWG `Headers` from the engine's flat list (repeated names are appended). With `redact`,
+ * values of credential headers (authorization, api-key, x-api-key, cookies, …) become `***`: error
+ * objects are logged and serialised, so they never carry a secret a server echoed back.
+ */
+export function toHeaders(flat: FlatHeaders, redact = false): Headers {
   const h = new Headers();
-  for (let i = 0; i + 1 < flat.length; i += 2) h.append(flat[i] as string, flat[i + 1] as string);
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const name = flat[i] as string;
+    h.append(name, redact && isSecretHeader(name) ? '***' : (flat[i + 1] as string));
+  }
   return h;
 }
 
@@ -43,7 +51,7 @@ function preview(body: Buffer | undefined): string {
 export function errorFromNative(res: NativeResponse): AiwireError {
   switch (res.errorKind) {
     case 'status': {
-      const headers = toHeaders(res.headers);
+      const headers = toHeaders(res.headers, true);
       const text = res.body?.toString('utf8') ?? '';
       let json: object | undefined;
       try {
@@ -64,7 +72,7 @@ export function errorFromNative(res: NativeResponse): AiwireError {
       return new APIResponseDecodeError(
         res.status || undefined,
         `Could not decode the response: ${res.errorMessage ?? 'unknown'}`,
-        res.status ? toHeaders(res.headers) : undefined,
+        res.status ? toHeaders(res.headers, true) : undefined,
       );
     case 'invalid_request':
       return new AiwireError(`Invalid request: ${res.errorMessage ?? 'unknown'}`);
@@ -86,7 +94,7 @@ export function parseJSONBody(res: NativeResponse): unknown {
     throw new APIResponseDecodeError(
       res.status,
       `Expected a JSON body (status ${res.status}), got ${preview(body)}: ${(e as Error).message}`,
-      toHeaders(res.headers),
+      toHeaders(res.headers, true),
     );
   }
 }

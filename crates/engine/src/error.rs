@@ -62,13 +62,17 @@ pub struct EngineError {
     pub response: Option<Box<ErrorResponse>>,
     /// How many attempts were made (1 = no retry).
     pub attempts: u32,
+    /// The attempt failed after the request went out on a connection and before any response byte
+    /// came back (e.g. a pooled keep-alive connection the server had closed): the server saw no
+    /// request, so one resend on a fresh connection is safe for any method.
+    pub before_response: bool,
 }
 
 impl EngineError {
     /// A new error of `kind` with `message` and no response attached; `attempts` starts at 0 and is set by
     /// the retry loop.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        EngineError { kind, message: message.into(), response: None, attempts: 0 }
+        EngineError { kind, message: message.into(), response: None, attempts: 0, before_response: false }
     }
 
     /// A [`ErrorKind::Status`] error for a complete non-2xx response.
@@ -78,7 +82,18 @@ impl EngineError {
             message: format!("HTTP status {status}"),
             response: Some(Box::new(ErrorResponse { status, headers, body })),
             attempts: 0,
+            before_response: false,
         }
+    }
+
+    /// Classify an error of sending a request and waiting for its response head: a failure that is not
+    /// a connect error or a timeout happened after the request was written on a connection and before a
+    /// response byte arrived (see [`EngineError::before_response`]).
+    pub fn from_send(err: reqwest::Error) -> Self {
+        let pre = !err.is_connect() && !err.is_timeout() && !err.is_builder();
+        let mut e = Self::from_reqwest(err);
+        e.before_response = pre && e.kind == ErrorKind::Connection;
+        e
     }
 
     /// HTTP status of the attached response, if any.

@@ -321,6 +321,8 @@ impl Engine {
         let extra = header_map(&spec.headers)?;
         let key = Self::idempotency_key(spec);
         let mut attempts = 0u32;
+        let mut retries_done = 0u32;
+        let mut resent_stale = false;
         loop {
             if cancel.is_cancelled() {
                 let mut e = EngineError::new(ErrorKind::Aborted, "request was aborted");
@@ -341,17 +343,25 @@ impl Engine {
                 Attempt::Failed(e) => e,
             };
             err.attempts = attempts;
+            if err.before_response && !resent_stale {
+                // Most likely a pooled connection the server had closed while idle: the server saw no
+                // request, so resend once at once on a fresh connection (as curl and undici do). This
+                // resend is not one of the `max_retries` retries.
+                resent_stale = true;
+                continue;
+            }
             let delay = match (&err.kind, &err.response) {
                 (ErrorKind::Status, Some(r)) => policy.next_delay(
                     &AttemptOutcome::Status { status: r.status, headers: &r.headers },
-                    attempts - 1,
+                    retries_done,
                 ),
                 (ErrorKind::Connection | ErrorKind::Timeout, _) => {
-                    policy.next_delay(&AttemptOutcome::ConnectionError, attempts - 1)
+                    policy.next_delay(&AttemptOutcome::ConnectionError, retries_done)
                 }
                 _ => None,
             };
             let Some(delay) = delay else { return Err(err) };
+            retries_done += 1;
             self.stats.retries_total.fetch_add(1, Ordering::Relaxed);
             if cancellable(cancel, tokio::time::sleep(delay)).await.is_err() {
                 let mut e = EngineError::new(ErrorKind::Aborted, "request was aborted during retry back-off");
@@ -381,10 +391,22 @@ impl Engine {
         let (resp, attempts) = self
             .with_retries(spec, cancel, |req| async move {
                 let fut = async {
-                    let resp = client.execute(req).await.map_err(EngineError::from_reqwest)?;
+                    let resp = client.execute(req).await.map_err(EngineError::from_send)?;
                     let status = resp.status().as_u16();
                     let headers = resp.headers().clone();
-                    let body = resp.bytes().await.map_err(EngineError::from_reqwest)?;
+                    let body = match resp.bytes().await {
+                        Ok(b) => b,
+                        Err(e) => {
+                            // Keep the head so a decode error can say which response it was.
+                            let mut e = EngineError::from_reqwest(e);
+                            e.response = Some(Box::new(crate::error::ErrorResponse {
+                                status,
+                                headers,
+                                body: Bytes::new(),
+                            }));
+                            return Err(e);
+                        }
+                    };
                     Ok::<_, EngineError>((status, headers, body))
                 };
                 match tokio::time::timeout(timeout, fut).await {
@@ -420,7 +442,7 @@ impl Engine {
         let (resp, attempts) = self
             .with_retries(spec, cancel, |req| async move {
                 let fut = async {
-                    let resp = client.execute(req).await.map_err(EngineError::from_reqwest)?;
+                    let resp = client.execute(req).await.map_err(EngineError::from_send)?;
                     let status = resp.status().as_u16();
                     if (200..300).contains(&status) {
                         return Ok(resp);

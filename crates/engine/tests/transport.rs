@@ -931,6 +931,8 @@ async fn errors_never_contain_secrets() {
     let server = TestServer::start([
         Reply::status(401).header("content-type", "application/json").body(r#"{"error":"invalid key"}"#),
         Reply::status(500).body("internal"),
+        // A reset before any response byte is resent once on a fresh connection: reset both.
+        Reply::reset(),
         Reply::reset(),
         Reply::hang(),
     ])
