@@ -323,6 +323,10 @@ impl Engine {
         let mut attempts = 0u32;
         let mut retries_done = 0u32;
         let mut resent_stale = false;
+        let resend_safe = key.is_some()
+            || spec.method == Method::GET
+            || spec.method == Method::HEAD
+            || spec.method == Method::OPTIONS;
         loop {
             if cancel.is_cancelled() {
                 let mut e = EngineError::new(ErrorKind::Aborted, "request was aborted");
@@ -343,10 +347,12 @@ impl Engine {
                 Attempt::Failed(e) => e,
             };
             err.attempts = attempts;
-            if err.before_response && !resent_stale {
-                // Most likely a pooled connection the server had closed while idle: the server saw no
-                // request, so resend once at once on a fresh connection (as curl and undici do). This
-                // resend is not one of the `max_retries` retries.
+            if err.before_response && !resent_stale && resend_safe {
+                // Most likely a pooled connection the server had closed while idle (the server never
+                // read the request): resend once at once on a fresh connection, as curl and undici do.
+                // This resend is not one of the `max_retries` retries. As the engine can not yet tell a
+                // reused connection from a fresh one (where the server may have read the request), it
+                // only does this when the server can deduplicate: an Idempotency-Key, or a safe method.
                 resent_stale = true;
                 continue;
             }
