@@ -9,23 +9,9 @@ import {
   RateLimitError,
 } from '../src/index.js';
 import { type FaultServer, startFaultServer } from '../src/testing/index.js';
-import { chunk, client, messages } from './helpers/client.js';
+import { chunk, client, completion, messages } from './helpers/client.js';
 
 let server: FaultServer;
-const completion = {
-  id: 'chatcmpl-1',
-  object: 'chat.completion',
-  created: 1,
-  model: 'm',
-  choices: [
-    {
-      index: 0,
-      message: { role: 'assistant', content: 'ok', refusal: null },
-      finish_reason: 'stop',
-      logprobs: null,
-    },
-  ],
-};
 
 beforeAll(async () => {
   server = await startFaultServer();

@@ -15,24 +15,10 @@ import {
   type OpenAI,
 } from '../src/index.js';
 import { type FaultServer, startFaultServer } from '../src/testing/index.js';
-import { chunk, client, messages } from './helpers/client.js';
+import { chunk, client, completion, messages } from './helpers/client.js';
 
 type ClientOpts = Parameters<typeof client>[1];
 
-const completion = {
-  id: 'chatcmpl-1',
-  object: 'chat.completion',
-  created: 1,
-  model: 'm',
-  choices: [
-    {
-      index: 0,
-      message: { role: 'assistant', content: 'ok', refusal: null },
-      finish_reason: 'stop',
-      logprobs: null,
-    },
-  ],
-};
 const completionText = JSON.stringify(completion);
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -17,3 +17,19 @@ export function chunk(content: string, index = 0): string {
 }
 
 export const messages = [{ role: 'user' as const, content: 'hello there' }];
+
+/** A minimal `chat.completion` body the fault server answers with (content `ok`). */
+export const completion = {
+  id: 'chatcmpl-1',
+  object: 'chat.completion',
+  created: 1,
+  model: 'm',
+  choices: [
+    {
+      index: 0,
+      message: { role: 'assistant', content: 'ok', refusal: null },
+      finish_reason: 'stop',
+      logprobs: null,
+    },
+  ],
+};
