@@ -3,13 +3,13 @@
  * openai-node); `withResponse()` also gives the raw `Response` and the request id; `asResponse()`
  * gives only the `Response`, unread.
  */
-import type { NativeResponse } from '../native/index.js';
+import type { NativeResult } from '../native/index.js';
 import { flatHeader, toResponse } from './response.js';
 
 /** The request's outcome handed to a parser: the native response (2xx) and the options used. */
 export interface RawResponse {
   /** The native response (ok, status, flat headers, body). */
-  native: NativeResponse;
+  native: NativeResult;
   /** Build the WHATWG `Response` (for streams: whose body is the event stream). */
   toResponse(): Response;
 }
@@ -88,6 +88,6 @@ export class APIPromise<T> extends Promise<T> {
 }
 
 /** Default parser helper: build the raw response wrapper for a buffered native response. */
-export function rawFromNative(native: NativeResponse): RawResponse {
+export function rawFromNative(native: NativeResult): RawResponse {
   return { native, toResponse: () => toResponse(native) };
 }

@@ -4,7 +4,13 @@
  */
 
 import type { CancelToken, NativeEngine } from '../native/binding.js';
-import { loadNative, type NativeRequest, type NativeResponse } from '../native/index.js';
+import {
+  loadNative,
+  type NativeBinding,
+  type NativeRequest,
+  type NativeResult,
+  sendRequest,
+} from '../native/index.js';
 import { APIPromise, type RawResponse, rawFromNative } from './api-promise.js';
 import { AiwireError } from './errors.js';
 import { LevelLogger, type Logger, type LogLevel, parseLogLevel } from './logger.js';
@@ -127,6 +133,7 @@ export abstract class BaseClient {
   /** @internal */
   protected readonly log: LevelLogger;
   readonly #CancelToken: typeof CancelToken;
+  readonly #binding: NativeBinding;
 
   /**
    * @param options client options.
@@ -169,6 +176,7 @@ export abstract class BaseClient {
     flatten(options.defaultQuery, query);
     const native = loadNative();
     this.#CancelToken = native.CancelToken;
+    this.#binding = native;
     try {
       this.engine = new native.NativeEngine({
         timeoutMs: this.timeout,
@@ -206,6 +214,7 @@ export abstract class BaseClient {
       timeoutMs: checkMs('timeout', options?.timeout),
       maxRetries: options?.maxRetries,
       idempotencyKey: options?.idempotencyKey,
+      textBody: true,
     };
   }
 
@@ -244,7 +253,7 @@ export abstract class BaseClient {
     const { token, settled } = this.#cancellation(req.options?.signal);
     const debug = this.log.enabled('debug');
     const started = debug ? performance.now() : 0;
-    return this.engine.request(native, token).then((res: NativeResponse) => {
+    return sendRequest(this.#binding, this.engine, native, token).then((res) => {
       settled();
       if (debug) this.#logResponse(native, res, started);
       if (!res.ok) throw errorFromNative(res);
@@ -252,7 +261,7 @@ export abstract class BaseClient {
     });
   }
 
-  #logResponse(req: NativeRequest, res: NativeResponse, started: number): void {
+  #logResponse(req: NativeRequest, res: NativeResult, started: number): void {
     const ms = (performance.now() - started).toFixed(1);
     const target = req.url.split('?')[0];
     this.log.debug(
@@ -282,7 +291,7 @@ export abstract class BaseClient {
     );
     const controller = new AbortController();
     let stream: Stream<Item> | undefined;
-    const head = handle.head().then((res: NativeResponse): RawResponse => {
+    const head = handle.head().then((res: NativeResult): RawResponse => {
       if (!res.ok) {
         settled();
         throw errorFromNative(res);

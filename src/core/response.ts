@@ -1,7 +1,7 @@
 /**
  * The raw result of one native request, and its conversion to data, `Response` objects and errors.
  */
-import type { NativeResponse } from '../native/index.js';
+import type { NativeResult } from '../native/index.js';
 import {
   AiwireError,
   APIConnectionError,
@@ -36,10 +36,16 @@ export function flatHeader(flat: FlatHeaders, name: string): string | null {
 }
 
 /** The first bytes of a body, for error messages about bodies that are not what was expected. */
-function preview(body: Buffer | undefined): string {
+function preview(body: string | Buffer | null | undefined): string {
   if (!body || body.length === 0) return '(empty body)';
-  const text = body.subarray(0, 200).toString('utf8');
+  const text = typeof body === 'string' ? body.slice(0, 200) : body.subarray(0, 200).toString('utf8');
   return JSON.stringify(body.length > 200 ? `${text}…` : text);
+}
+
+/** A body as text (UTF-8). */
+function bodyText(body: string | Buffer | null | undefined): string {
+  if (!body) return '';
+  return typeof body === 'string' ? body : body.toString('utf8');
 }
 
 /**
@@ -48,11 +54,11 @@ function preview(body: Buffer | undefined): string {
  * `aborted` → `APIUserAbortError`, `decode` → `APIResponseDecodeError`, `invalid_request` →
  * `AiwireError`, anything else → `APIConnectionError`.
  */
-export function errorFromNative(res: NativeResponse): AiwireError {
+export function errorFromNative(res: NativeResult): AiwireError {
   switch (res.errorKind) {
     case 'status': {
       const headers = toHeaders(res.headers, true);
-      const text = res.body?.toString('utf8') ?? '';
+      const text = bodyText(res.body);
       let json: object | undefined;
       try {
         const parsed: unknown = text ? JSON.parse(text) : undefined;
@@ -85,11 +91,11 @@ export function errorFromNative(res: NativeResponse): AiwireError {
  * Parse a 2xx body as JSON.
  * @throws APIResponseDecodeError with the status and the first 200 bytes when the body is not JSON.
  */
-export function parseJSONBody(res: NativeResponse): unknown {
+export function parseJSONBody(res: NativeResult): unknown {
   const body = res.body;
   if (!body || body.length === 0) return undefined;
   try {
-    return JSON.parse(body.toString('utf8'));
+    return JSON.parse(bodyText(body));
   } catch (e) {
     throw new APIResponseDecodeError(
       res.status,
@@ -101,8 +107,8 @@ export function parseJSONBody(res: NativeResponse): unknown {
 
 /** A WHATWG `Response` for `asResponse()` / `withResponse()`; `body` may be a Buffer or a stream. */
 export function toResponse(
-  res: NativeResponse,
-  body: Buffer | ReadableStream<Uint8Array> | null | undefined = res.body,
+  res: NativeResult,
+  body: string | Buffer | ReadableStream<Uint8Array> | null | undefined = res.body,
 ): Response {
   const nullBody = res.status === 204 || res.status === 205 || res.status === 304;
   return new Response(nullBody ? null : ((body ?? null) as BodyInit | null), {

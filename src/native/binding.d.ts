@@ -22,10 +22,11 @@ export declare class NativeEngine {
    */
   constructor(options?: EngineOptions | undefined | null)
   /**
-   * Send one request with retries; resolves once with a `NativeResponse` (errors included), never
-   * rejects for HTTP or network failures. Throws synchronously for an invalid method or timeout.
+   * Send one request with retries. Returns at once; the outcome (response or error, never both,
+   * exactly once) reaches the callback given to `setSettleCallback` as the `id`'s slots of a settled
+   * batch. Throws synchronously for an invalid method or timeout, or if no settle callback is set.
    */
-  request(req: NativeRequest, cancel?: CancelToken | undefined | null): Promise<NativeResponse>
+  request(id: number, req: NativeRequest, cancel?: CancelToken | undefined | null): void
   /** The engine's live counters. */
   stats(): NativeEngineStats
   /**
@@ -133,6 +134,11 @@ export interface NativeRequest {
   maxRetries?: number
   /** `undefined`: automatic key for non-GET requests; `""`: no key; any other string: that key. */
   idempotencyKey?: string
+  /**
+   * Hand the response body over as a string (UTF-8 text such as JSON) instead of a Buffer.
+   * Default false. A body that is not valid UTF-8 still comes as a Buffer.
+   */
+  textBody?: boolean
 }
 
 /** The settled result of a request: never a rejection, so JS maps `errorKind` to its error classes. */
@@ -152,6 +158,19 @@ export interface NativeResponse {
   /** Attempts made (1 = no retry). */
   attempts: number
 }
+
+/**
+ * Register this environment's settle callback (once, by the loader): `callback(settled)` receives
+ * every buffered request finished since its last call, as a flat array of `SETTLED_FIELDS` (7) slots
+ * per request: `id, status, attempts, headers (names and values joined by line feeds), body (string |
+ * Buffer | undefined),
+ * errorKind (string | undefined), errorMessage (string | undefined)`. Calling it again replaces the
+ * callback for requests started afterwards.
+ */
+export declare function setSettleCallback(callback: (settled: Array<number | string | Buffer | undefined>) => void): void
+
+/** Keep Node's event loop alive while requests are in flight (`true` on 0 → 1, `false` on → 0). */
+export declare function settleKeepAlive(on: boolean): void
 
 /** How a stream hands its events over. */
 export interface StreamOptions {

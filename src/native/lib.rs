@@ -4,6 +4,7 @@
 //! takes `&self`; cancellation fires a `CancellationToken`; streams are bounded channels.
 #![deny(clippy::all)]
 
+pub mod settle;
 mod stream;
 
 use aiwire_engine::{
@@ -11,8 +12,10 @@ use aiwire_engine::{
 };
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
+
+use settle::{Settled, Settler};
 
 pub use stream::{NativeBatch, NativeEvent, NativeStream, StreamOptions};
 
@@ -93,6 +96,9 @@ pub struct NativeRequest {
     pub max_retries: Option<u32>,
     /// `undefined`: automatic key for non-GET requests; `""`: no key; any other string: that key.
     pub idempotency_key: Option<String>,
+    /// Hand the response body over as a string (UTF-8 text such as JSON) instead of a Buffer.
+    /// Default false. A body that is not valid UTF-8 still comes as a Buffer.
+    pub text_body: Option<bool>,
 }
 
 /// The settled result of a request: never a rejection, so JS maps `errorKind` to its error classes.
@@ -139,6 +145,24 @@ pub(crate) fn flat_headers(map: &HeaderMap) -> Vec<String> {
     for (k, v) in map.iter() {
         out.push(k.as_str().to_owned());
         out.push(String::from_utf8_lossy(v.as_bytes()).into_owned());
+    }
+    out
+}
+
+/// Headers as one string `name\nvalue\nname\nvalue` (one crossing instead of two strings per header;
+/// `HeaderValue`s never contain `\n`, so JS splits it back into the flat list).
+pub(crate) fn flat_headers_text(map: &HeaderMap) -> String {
+    let mut out = String::with_capacity(map.len() * 32);
+    for (k, v) in map.iter() {
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(k.as_str());
+        out.push('\n');
+        match std::str::from_utf8(v.as_bytes()) {
+            Ok(text) => out.push_str(text),
+            Err(_) => out.push_str(&String::from_utf8_lossy(v.as_bytes())),
+        }
     }
     out
 }
@@ -211,6 +235,8 @@ impl CancelToken {
 #[napi]
 pub struct NativeEngine {
     engine: Arc<Engine>,
+    /// This environment's settle queue, looked up on the first request.
+    settler: OnceLock<Arc<Settler>>,
 }
 
 #[napi]
@@ -255,35 +281,38 @@ impl NativeEngine {
         }
         let engine = napi::bindgen_prelude::within_runtime_if_available(|| Engine::new(config))
             .map_err(|e| Error::new(Status::InvalidArg, e.message))?;
-        Ok(NativeEngine { engine: Arc::new(engine) })
+        Ok(NativeEngine { engine: Arc::new(engine), settler: OnceLock::new() })
     }
 
-    /// Send one request with retries; resolves once with a `NativeResponse` (errors included), never
-    /// rejects for HTTP or network failures. Throws synchronously for an invalid method or timeout.
-    #[napi(ts_return_type = "Promise<NativeResponse>")]
-    pub fn request<'env>(
+    /// Send one request with retries. Returns at once; the outcome (response or error, never both,
+    /// exactly once) reaches the callback given to `setSettleCallback` as the `id`'s slots of a settled
+    /// batch. Throws synchronously for an invalid method or timeout, or if no settle callback is set.
+    #[napi]
+    pub fn request(
         &self,
-        env: &'env Env,
+        env: &Env,
+        id: u32,
         req: NativeRequest,
         cancel: Option<&CancelToken>,
-    ) -> Result<PromiseRaw<'env, NativeResponse>> {
+    ) -> Result<()> {
+        let settler = match self.settler.get() {
+            Some(s) => s.clone(),
+            None => {
+                let s = env.get_instance_data::<Arc<Settler>>()?.map(|s| s.clone()).ok_or_else(|| {
+                    Error::new(Status::GenericFailure, "aiwire: setSettleCallback() was not called")
+                })?;
+                self.settler.get_or_init(|| s).clone()
+            }
+        };
+        let text = req.text_body.unwrap_or(false);
         let spec = to_spec(req)?;
         let engine = self.engine.clone();
         let token = cancel.map(|c| c.token.clone()).unwrap_or_default();
-        env.spawn_future(async move {
-            Ok(match engine.send(&spec, &token).await {
-                Ok(r) => NativeResponse {
-                    ok: true,
-                    status: r.status as u32,
-                    headers: flat_headers(&r.headers),
-                    body: Some(Buffer::from(Vec::from(r.body))),
-                    error_kind: None,
-                    error_message: None,
-                    attempts: r.attempts,
-                },
-                Err(e) => error_response(e),
-            })
-        })
+        napi::bindgen_prelude::spawn(async move {
+            let outcome = engine.send(&spec, &token).await;
+            settler.push(Settled::new(id, text, outcome));
+        });
+        Ok(())
     }
 
     /// The engine's live counters.
@@ -310,5 +339,25 @@ impl NativeEngine {
         let spec = to_spec(req)?;
         let token = cancel.map(|c| c.token.child_token()).unwrap_or_default();
         Ok(NativeStream::spawn(self.engine.clone(), spec, token, options.unwrap_or_default()))
+    }
+}
+
+/// Register this environment's settle callback (once, by the loader): `callback(settled)` receives
+/// every buffered request finished since its last call, as a flat array of `SETTLED_FIELDS` (7) slots
+/// per request: `id, status, attempts, headers (names and values joined by line feeds), body (string
+/// | Buffer | undefined), errorKind (string | undefined), errorMessage (string | undefined)`. Calling it
+/// again replaces the callback for requests started afterwards.
+#[napi(ts_args_type = "callback: (settled: Array<number | string | Buffer | undefined>) => void")]
+pub fn set_settle_callback(env: &Env, callback: Function<'_, settle::SettledBatch, ()>) -> Result<()> {
+    let settler = Arc::new(Settler::new(callback)?);
+    env.set_instance_data(settler, (), |_| {})
+}
+
+/// Keep Node's event loop alive while requests are in flight (`true` on 0 → 1, `false` on → 0).
+#[napi]
+pub fn settle_keep_alive(env: &Env, on: bool) -> Result<()> {
+    match env.get_instance_data::<Arc<Settler>>()? {
+        Some(s) => s.keep_alive(env, on),
+        None => Err(Error::new(Status::GenericFailure, "aiwire: setSettleCallback() was not called")),
     }
 }

@@ -1,0 +1,140 @@
+// The settle queue (src/native/settle.rs + settle.ts): buffered requests settle through one shared
+// callback per process. What users rely on: a pending request keeps Node alive and nothing keeps it
+// alive afterwards; the ESM and CJS builds loaded together share the queue; bodies and headers arrive
+// intact whatever their bytes.
+import { execFile } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InternalServerError } from '../src/index.js';
+import { client, completion, messages } from './helpers/client.js';
+
+const run = promisify(execFile);
+const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+
+let server: Server;
+let baseURL: string;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const send = (status: number, headers: Record<string, string | string[]>, body: string | Buffer) => {
+      res.writeHead(status, headers);
+      res.end(body);
+    };
+    req.resume();
+    req.on('end', () => {
+      switch (url.pathname) {
+        case '/slow/chat/completions':
+          setTimeout(
+            () => send(200, { 'content-type': 'application/json' }, JSON.stringify(completion)),
+            300,
+          );
+          return;
+        case '/utf8/chat/completions': {
+          const body = structuredClone(completion);
+          (body.choices[0] as (typeof completion.choices)[0]).message.content = 'héllo wörld ✓ 😀 日本語';
+          send(200, { 'content-type': 'application/json; charset=utf-8' }, JSON.stringify(body));
+          return;
+        }
+        case '/headers/chat/completions':
+          send(
+            200,
+            {
+              'content-type': 'application/json',
+              'x-request-id': 'req_123',
+              'set-cookie': ['a=1', 'b=2'],
+              'x-empty': '',
+            },
+            JSON.stringify(completion),
+          );
+          return;
+        case '/error/chat/completions':
+          send(
+            500,
+            { 'content-type': 'application/json', 'x-should-retry': 'false' },
+            JSON.stringify({ error: { message: 'boom ✗', type: 'server_error' } }),
+          );
+          return;
+        default:
+          send(200, { 'content-type': 'application/json' }, JSON.stringify(completion));
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+});
+
+describe('settle queue', () => {
+  it('a pending request keeps Node alive, and nothing keeps it alive once it settled', async () => {
+    // The server is in this process: the child's event loop has nothing but the request in flight.
+    const script = `
+      import { OpenAI } from ${JSON.stringify(`${dist}index.js`)};
+      const c = new OpenAI({ apiKey: 'k', baseURL: ${JSON.stringify(`${baseURL}/slow`)}, maxRetries: 0 });
+      const r = await c.chat.completions.create({ model: 'm', messages: [] });
+      console.log('content:' + r.choices[0].message.content);
+    `;
+    const started = Date.now();
+    const { stdout, stderr } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      timeout: 15_000,
+    });
+    expect(stderr).toBe('');
+    expect(stdout.trim()).toBe('content:ok');
+    // The answer takes 300 ms; an engine keeping the loop alive afterwards would hit the timeout.
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('the ESM and CJS builds loaded in one process share it: every request settles', async () => {
+    const script = `
+      import { createRequire } from 'node:module';
+      import { OpenAI as EsmOpenAI } from ${JSON.stringify(`${dist}index.js`)};
+      const { OpenAI: CjsOpenAI } = createRequire(import.meta.url)(${JSON.stringify(`${dist}index.cjs`)});
+      if (EsmOpenAI === CjsOpenAI) throw new Error('expected two copies of the client');
+      const opts = { apiKey: 'k', baseURL: ${JSON.stringify(baseURL)}, maxRetries: 0 };
+      const clients = [new EsmOpenAI(opts), new CjsOpenAI(opts)];
+      const results = await Promise.all(
+        Array.from({ length: 400 }, (_, i) =>
+          clients[i % 2].chat.completions.create({ model: 'm', messages: [] }).then((r) => r.choices[0].message.content),
+        ),
+      );
+      console.log(results.filter((c) => c === 'ok').length);
+    `;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      timeout: 30_000,
+    });
+    expect(stdout.trim()).toBe('400');
+  });
+
+  it('a UTF-8 body with non-ASCII text arrives intact', async () => {
+    const r = await client(`${baseURL}/utf8`).chat.completions.create({ model: 'm', messages });
+    expect(r.choices[0]?.message.content).toBe('héllo wörld ✓ 😀 日本語');
+  });
+
+  it('repeated and empty headers and the request id come through', async () => {
+    const { response, request_id } = await client(`${baseURL}/headers`)
+      .chat.completions.create({ model: 'm', messages })
+      .withResponse();
+    expect(request_id).toBe('req_123');
+    expect(response.headers.get('set-cookie')).toBe('a=1, b=2');
+    expect(response.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
+    expect(response.headers.get('x-empty')).toBe('');
+    expect(response.headers.get('content-type')).toBe('application/json');
+    expect(await response.json()).toEqual(completion);
+  });
+
+  it('an error body (non-ASCII) is parsed into the APIError', async () => {
+    const err = await client(`${baseURL}/error`, { maxRetries: 0 })
+      .chat.completions.create({ model: 'm', messages })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InternalServerError);
+    expect((err as InternalServerError).status).toBe(500);
+    expect((err as InternalServerError).message).toContain('boom ✗');
+  });
+});

@@ -1,0 +1,185 @@
+//! The settle queue: how buffered requests hand their results back to JavaScript.
+//!
+//! napi-rs' `async fn`/`spawn_future` creates a promise *and a thread-safe function* per call and wakes
+//! the JS thread once per call (perf: tsfn create/teardown, global handles, cleanup hooks and one
+//! `uv_async` wake-up each). Here every request of one Node environment settles through one queue and
+//! one weak thread-safe function: the engine pushes the finished request and wakes the JS thread only if
+//! no wake-up is pending, and the JS callback receives everything finished since, as one flat array
+//! (`SETTLED_FIELDS` slots per request). The JS side (`src/native/index.ts`) owns the promises.
+//!
+//! The thread-safe function is weak (does not keep Node alive) except while requests are in flight:
+//! the JS side calls `keep_alive(true)` on 0 → 1 requests in flight and `keep_alive(false)` on → 0.
+
+use crate::flat_headers_text;
+use aiwire_engine::{EngineError, Response};
+use napi::bindgen_prelude::*;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Slots per settled request in the array handed to JS:
+/// `[id, status, attempts, headers, body, errorKind, errorMessage]`.
+pub const SETTLED_FIELDS: u32 = 7;
+
+/// One finished request, converted to JS values on the JS thread.
+pub(crate) struct Settled {
+    id: u32,
+    status: u32,
+    attempts: u32,
+    /// Headers as `name\nvalue\nname\nvalue` (names lower case; values never contain `\n`).
+    headers: String,
+    body: Option<bytes::Bytes>,
+    /// Hand the body over as a JS string (JSON/text) instead of a Buffer.
+    body_text: bool,
+    error: Option<(&'static str, String)>,
+}
+
+impl Settled {
+    pub(crate) fn new(id: u32, body_text: bool, outcome: std::result::Result<Response, EngineError>) -> Self {
+        match outcome {
+            Ok(r) => Settled {
+                id,
+                status: u32::from(r.status),
+                attempts: r.attempts,
+                headers: flat_headers_text(&r.headers),
+                body: Some(r.body),
+                body_text,
+                error: None,
+            },
+            Err(e) => {
+                let (status, headers, body) = match e.response {
+                    Some(r) => (u32::from(r.status), flat_headers_text(&r.headers), Some(r.body)),
+                    None => (0, String::new(), None),
+                };
+                Settled {
+                    id,
+                    status,
+                    attempts: e.attempts,
+                    headers,
+                    body,
+                    body_text,
+                    error: Some((e.kind.as_str(), e.message)),
+                }
+            }
+        }
+    }
+}
+
+/// A body as a JS value: a string when `text` and valid UTF-8 (pure ASCII takes V8's one-byte copy,
+/// no decoding), else a Buffer.
+unsafe fn body_value(env: sys::napi_env, body: bytes::Bytes, text: bool) -> Result<sys::napi_value> {
+    if text {
+        let mut out = std::ptr::null_mut();
+        if body.is_ascii() {
+            check_status!(sys::napi_create_string_latin1(
+                env,
+                body.as_ptr().cast(),
+                body.len() as isize,
+                &mut out
+            ))?;
+            return Ok(out);
+        }
+        if std::str::from_utf8(&body).is_ok() {
+            check_status!(sys::napi_create_string_utf8(
+                env,
+                body.as_ptr().cast(),
+                body.len() as isize,
+                &mut out
+            ))?;
+            return Ok(out);
+        }
+    }
+    Buffer::to_napi_value(env, Buffer::from(Vec::from(body)))
+}
+
+/// Everything settled since the last wake-up; becomes one flat JS array.
+pub struct SettledBatch(Vec<Settled>);
+
+impl ToNapiValue for SettledBatch {
+    unsafe fn to_napi_value(env: sys::napi_env, batch: Self) -> Result<sys::napi_value> {
+        let mut arr = std::ptr::null_mut();
+        check_status!(sys::napi_create_array_with_length(
+            env,
+            batch.0.len() * SETTLED_FIELDS as usize,
+            &mut arr
+        ))?;
+        let mut undefined = std::ptr::null_mut();
+        check_status!(sys::napi_get_undefined(env, &mut undefined))?;
+        let mut i = 0u32;
+        let mut set = |v: sys::napi_value| -> Result<()> {
+            check_status!(sys::napi_set_element(env, arr, i, v))?;
+            i += 1;
+            Ok(())
+        };
+        for s in batch.0 {
+            set(u32::to_napi_value(env, s.id)?)?;
+            set(u32::to_napi_value(env, s.status)?)?;
+            set(u32::to_napi_value(env, s.attempts)?)?;
+            set(String::to_napi_value(env, s.headers)?)?;
+            set(match s.body {
+                Some(b) => body_value(env, b, s.body_text)?,
+                None => undefined,
+            })?;
+            match s.error {
+                Some((kind, message)) => {
+                    set(<&str>::to_napi_value(env, kind)?)?;
+                    set(String::to_napi_value(env, message)?)?;
+                }
+                None => {
+                    set(undefined)?;
+                    set(undefined)?;
+                }
+            }
+        }
+        Ok(arr)
+    }
+}
+
+type SettleFn = ThreadsafeFunction<(), (), SettledBatch, Status, false, true>;
+
+/// The per-environment settle queue (stored as the addon's instance data).
+pub(crate) struct Settler {
+    queue: Arc<Mutex<Vec<Settled>>>,
+    scheduled: Arc<AtomicBool>,
+    tsfn: SettleFn,
+}
+
+impl Settler {
+    /// Create the queue for this environment; `callback(settled: Array)` is called on the JS thread.
+    pub(crate) fn new(callback: Function<'_, SettledBatch, ()>) -> Result<Self> {
+        let queue: Arc<Mutex<Vec<Settled>>> = Arc::default();
+        let scheduled: Arc<AtomicBool> = Arc::default();
+        let (q, s) = (queue.clone(), scheduled.clone());
+        let tsfn: SettleFn = callback
+            .build_threadsafe_function::<()>()
+            .weak::<true>()
+            .callee_handled::<false>()
+            .build_callback(move |_ctx| {
+                // Clear first: anything pushed after this schedules a new wake-up.
+                s.store(false, Ordering::Release);
+                let items = std::mem::take(&mut *q.lock().unwrap_or_else(|p| p.into_inner()));
+                Ok(SettledBatch(items))
+            })?;
+        Ok(Settler { queue, scheduled, tsfn })
+    }
+
+    /// Keep Node alive (requests in flight) or not (JS thread; JS calls it on 0 -> 1 and 1 -> 0).
+    pub(crate) fn keep_alive(&self, env: &Env, on: bool) -> Result<()> {
+        let raw = self.tsfn.raw();
+        check_status!(unsafe {
+            if on {
+                sys::napi_ref_threadsafe_function(env.raw(), raw)
+            } else {
+                sys::napi_unref_threadsafe_function(env.raw(), raw)
+            }
+        })
+    }
+
+    /// A request finished (any thread): queue it and wake the JS thread unless a wake-up is pending.
+    pub(crate) fn push(&self, item: Settled) {
+        self.queue.lock().unwrap_or_else(|p| p.into_inner()).push(item);
+        if !self.scheduled.swap(true, Ordering::AcqRel) {
+            self.tsfn.call((), ThreadsafeFunctionCallMode::NonBlocking);
+        }
+    }
+}
