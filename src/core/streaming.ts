@@ -7,8 +7,9 @@
  * which closes the connection.
  */
 import type { NativeEvent } from '../native/index.js';
-import { AiwireError, APIError, APIUserAbortError } from './errors.js';
+import { AiwireError, APIUserAbortError } from './errors.js';
 import { errorFromNative } from './response.js';
+import { type TapeBatch, TapeDecoder } from './tape.js';
 
 /** A decoder's answer for one event: an item, `STREAM_DONE` to end the stream, `STREAM_SKIP` to drop it. */
 export const STREAM_DONE: unique symbol = Symbol('aiwire.stream.done');
@@ -32,10 +33,8 @@ export type StreamDecoder<Item> =
   | { mode: 'event'; decode: (event: NativeEvent) => Decoded<Item> };
 
 /** One batch as the native stream hands it over (see src/native/stream.rs). */
-export interface NativeBatchLike {
+export interface NativeBatchLike extends TapeBatch {
   events: NativeEvent[];
-  json?: string | null;
-  offsets?: Uint32Array | null;
   types?: string[] | null;
   done: boolean;
   errorKind?: string | null;
@@ -46,35 +45,6 @@ export interface NativeBatchLike {
 export interface NativeStreamLike {
   nextBatch(): Promise<NativeBatchLike>;
   cancel(): void;
-}
-
-/**
- * The values of a JSON batch. When the array text does not parse (some event's data is not JSON),
- * values are parsed one by one: those before the bad one are returned with the error to throw after them.
- */
-function parseJsonBatch(
-  json: string,
-  offsets: Uint32Array | null | undefined,
-): { values: unknown[]; error?: Error } {
-  try {
-    return { values: JSON.parse(json) as unknown[] };
-  } catch {
-    const bytes = Buffer.from(json, 'utf8');
-    const starts = offsets ?? new Uint32Array(0);
-    const values: unknown[] = [];
-    for (let i = 0; i < starts.length; i++) {
-      const end = i + 1 < starts.length ? (starts[i + 1] as number) - 1 : bytes.length - 1;
-      const text = bytes.subarray(starts[i] as number, end).toString('utf8');
-      try {
-        values.push(JSON.parse(text));
-      } catch (e) {
-        const preview = JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}…` : text);
-        const message = `Could not parse stream event as JSON (${(e as Error).message}): ${preview}`;
-        return { values, error: new APIError(undefined, undefined, message, undefined) };
-      }
-    }
-    return { values };
-  }
 }
 
 /** An async iterable of items, consumable once (use `tee()` for two consumers). */
@@ -127,6 +97,7 @@ export class Stream<Item> implements AsyncIterable<Item> {
       controller.signal.addEventListener('abort', onAbort, { once: true });
       const doneResult: IteratorReturnResult<undefined> = { done: true, value: undefined };
       const json = decoder.mode === 'json';
+      const tape = new TapeDecoder();
       const take = (): Decoded<Item> | undefined => {
         if (json) {
           if (index < values.length) {
@@ -171,10 +142,10 @@ export class Stream<Item> implements AsyncIterable<Item> {
             const batch = await handle.nextBatch();
             index = 0;
             if (json) {
-              if (batch.json) {
-                const parsed = parseJsonBatch(batch.json, batch.offsets);
-                values = parsed.values;
-                batchError = parsed.error;
+              if (batch.count > 0) {
+                const decoded = tape.decode(batch);
+                values = decoded.values;
+                batchError = decoded.error;
               } else {
                 values = [];
               }

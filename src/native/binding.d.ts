@@ -79,13 +79,16 @@ export interface EngineOptions {
 export interface NativeBatch {
   /** Events ready at this moment (up to 256), in order (empty in `jsonData` mode). */
   events: Array<NativeEvent>
-  /** `jsonData` mode: the batch's data values as one JSON array text, `[d1,d2,…]`. */
-  json?: string
-  /**
-   * `jsonData` mode: byte offset of each data value in the UTF-8 of `json` (for the fallback that
-   * parses values one by one when the array does not parse).
-   */
-  offsets?: Uint32Array
+  /** `jsonData` mode: events in this batch. */
+  count: number
+  /** `jsonData` mode: the tape's new strings (positions in UTF-16 code units). */
+  text?: string
+  /** `jsonData` mode: the tape's instructions, one value per event. */
+  ops?: Uint32Array
+  /** `jsonData` mode: numbers the instructions refer to. */
+  nums?: Float64Array
+  /** `jsonData` mode: shapes first used in this batch (`id, keyCount, (start, end) × keyCount`). */
+  defs?: Uint32Array
   /** `jsonData` mode: the event types, only when some event's type is not `message`. */
   types?: Array<string>
   /** True when the stream has ended (cleanly or with `errorKind`); no later batch has events. */
@@ -162,10 +165,9 @@ export interface NativeResponse {
 /**
  * Register this environment's settle callback (once, by the loader): `callback(settled)` receives
  * every buffered request finished since its last call, as a flat array of `SETTLED_FIELDS` (7) slots
- * per request: `id, status, attempts, headers (names and values joined by line feeds), body (string |
- * Buffer | undefined),
- * errorKind (string | undefined), errorMessage (string | undefined)`. Calling it again replaces the
- * callback for requests started afterwards.
+ * per request: `id, status, attempts, headers (names and values joined by line feeds), body (string
+ * | Buffer | undefined), errorKind (string | undefined), errorMessage (string | undefined)`. Calling it
+ * again replaces the callback for requests started afterwards.
  */
 export declare function setSettleCallback(callback: (settled: Array<number | string | Buffer | undefined>) => void): void
 
@@ -175,8 +177,9 @@ export declare function settleKeepAlive(on: boolean): void
 /** How a stream hands its events over. */
 export interface StreamOptions {
   /**
-   * Every event's data is JSON: a batch crosses as one JSON array text (`json`) that JS parses
-   * with a single `JSON.parse`, instead of one object per event. Default false.
+   * Every event's data is JSON: it is parsed in Rust and a batch crosses as one tape (`text`, `ops`,
+   * `nums`, `defs`; see `crates/engine/src/json_tape.rs`) that JS replays into objects, instead of
+   * one object per event. Default false.
    */
   jsonData?: boolean
   /**

@@ -2,6 +2,7 @@
 //! `nextBatch()` takes everything ready at that moment in one crossing.
 
 use crate::{error_response, flat_headers, NativeResponse};
+use aiwire_engine::json_tape::{Tape, TapeEncoder};
 use aiwire_engine::sse::SseEvent;
 use aiwire_engine::{CancellationToken, Engine, EngineError, ErrorKind, RequestSpec};
 use napi::bindgen_prelude::*;
@@ -47,8 +48,9 @@ pub struct NativeEvent {
 #[napi(object)]
 #[derive(Default, Clone)]
 pub struct StreamOptions {
-    /// Every event's data is JSON: a batch crosses as one JSON array text (`json`) that JS parses
-    /// with a single `JSON.parse`, instead of one object per event. Default false.
+    /// Every event's data is JSON: it is parsed in Rust and a batch crosses as one tape (`text`, `ops`,
+    /// `nums`, `defs`; see `crates/engine/src/json_tape.rs`) that JS replays into objects, instead of
+    /// one object per event. Default false.
     pub json_data: Option<bool>,
     /// Data that ends the stream (e.g. OpenAI's `[DONE]`): neither it nor anything after it is
     /// delivered, and the stream reports `done`. Default none.
@@ -60,11 +62,16 @@ pub struct StreamOptions {
 pub struct NativeBatch {
     /// Events ready at this moment (up to 256), in order (empty in `jsonData` mode).
     pub events: Vec<NativeEvent>,
-    /// `jsonData` mode: the batch's data values as one JSON array text, `[d1,d2,…]`.
-    pub json: Option<String>,
-    /// `jsonData` mode: byte offset of each data value in the UTF-8 of `json` (for the fallback that
-    /// parses values one by one when the array does not parse).
-    pub offsets: Option<Uint32Array>,
+    /// `jsonData` mode: events in this batch.
+    pub count: u32,
+    /// `jsonData` mode: the tape's new strings (positions in UTF-16 code units).
+    pub text: Option<String>,
+    /// `jsonData` mode: the tape's instructions, one value per event.
+    pub ops: Option<Uint32Array>,
+    /// `jsonData` mode: numbers the instructions refer to.
+    pub nums: Option<Float64Array>,
+    /// `jsonData` mode: shapes first used in this batch (`id, keyCount, (start, end) × keyCount`).
+    pub defs: Option<Uint32Array>,
     /// `jsonData` mode: the event types, only when some event's type is not `message`.
     pub types: Option<Vec<String>>,
     /// True when the stream has ended (cleanly or with `errorKind`); no later batch has events.
@@ -80,7 +87,8 @@ pub struct NativeBatch {
 pub struct NativeStream {
     cancel: CancellationToken,
     head: Mutex<Option<oneshot::Receiver<NativeResponse>>>,
-    rx: Mutex<mpsc::Receiver<Msg>>,
+    /// The event channel, and the tape encoder's per-stream state (`jsonData` mode).
+    rx: Mutex<(mpsc::Receiver<Msg>, TapeEncoder)>,
     json: bool,
 }
 
@@ -152,31 +160,29 @@ impl NativeStream {
                 }
             }
         });
-        NativeStream { cancel, head: Mutex::new(Some(head_rx)), rx: Mutex::new(rx), json }
+        NativeStream {
+            cancel,
+            head: Mutex::new(Some(head_rx)),
+            rx: Mutex::new((rx, TapeEncoder::new())),
+            json,
+        }
     }
 }
 
-/// `[d1,d2,…]` from the events' data (assumed JSON), the byte offset of each value, and the event types
-/// when any is not `message`.
-fn json_batch(events: Vec<SseEvent>) -> (String, Vec<u32>, Option<Vec<String>>) {
-    let len: usize = events.iter().map(|e| e.data.len() + 1).sum();
-    let mut text = String::with_capacity(len + 2);
-    let mut offsets = Vec::with_capacity(events.len());
+/// The events' data (JSON) as one tape, and the event types when any is not `message`.
+fn tape_batch(encoder: &mut TapeEncoder, events: Vec<SseEvent>) -> (Tape, Option<Vec<String>>) {
+    let len: usize = events.iter().map(|e| e.data.len()).sum();
+    let mut tape = Tape::default();
+    tape.ops.reserve(len / 8);
     let typed = events.iter().any(|e| e.event != "message");
     let mut types = if typed { Some(Vec::with_capacity(events.len())) } else { None };
-    text.push('[');
-    for (i, ev) in events.into_iter().enumerate() {
-        if i > 0 {
-            text.push(',');
-        }
-        offsets.push(text.len() as u32);
-        text.push_str(&ev.data);
+    for ev in events {
+        encoder.encode(&ev.data, &mut tape);
         if let Some(t) = types.as_mut() {
             t.push(ev.event);
         }
     }
-    text.push(']');
-    (text, offsets, types)
+    (tape, types)
 }
 
 fn to_js(ev: SseEvent) -> NativeEvent {
@@ -208,12 +214,16 @@ impl NativeStream {
     #[napi]
     pub async fn next_batch(&self) -> Result<NativeBatch> {
         let max_batch = max_batch_events();
-        let mut rx = self.rx.lock().await;
+        let mut guard = self.rx.lock().await;
+        let (rx, encoder) = &mut *guard;
         let mut events = Vec::new();
         let mut batch = NativeBatch {
             events: Vec::new(),
-            json: None,
-            offsets: None,
+            count: 0,
+            text: None,
+            ops: None,
+            nums: None,
+            defs: None,
             types: None,
             done: false,
             error_kind: None,
@@ -247,9 +257,12 @@ impl NativeStream {
         }
         if self.json {
             if !events.is_empty() {
-                let (json, offsets, types) = json_batch(events);
-                batch.json = Some(json);
-                batch.offsets = Some(Uint32Array::new(offsets));
+                let (tape, types) = tape_batch(encoder, events);
+                batch.count = tape.count;
+                batch.text = Some(tape.text);
+                batch.ops = Some(Uint32Array::new(tape.ops));
+                batch.nums = Some(Float64Array::new(tape.nums));
+                batch.defs = Some(Uint32Array::new(tape.defs));
                 batch.types = types;
             }
         } else {

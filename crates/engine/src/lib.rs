@@ -4,7 +4,9 @@
 //! - [`retry`]: the retry policy (which outcomes retry, how long to wait, idempotency keys).
 //! - [`sse`]: WHATWG server-sent-events decoder.
 //! - [`error`]: the stable error kinds handed to the boundary.
+//! - [`json_tape`]: stream events' JSON parsed in Rust into a tape JS replays without `JSON.parse`.
 pub mod error;
+pub mod json_tape;
 pub mod retry;
 pub mod sse;
 pub mod transport;
