@@ -85,6 +85,8 @@ export interface RequestDescription {
   query?: Record<string, unknown> | undefined;
   /** Per-request options. */
   options?: RequestOptions | undefined;
+  /** Decode the 2xx body in the engine (`embeddings`: vectors as a Float64Array, see `NativeResult`). */
+  decode?: 'embeddings' | undefined;
 }
 
 function flatten(record: Record<string, string | null | undefined> | undefined, into: string[]): void {
@@ -215,6 +217,7 @@ export abstract class BaseClient {
       maxRetries: options?.maxRetries,
       idempotencyKey: options?.idempotencyKey,
       textBody: true,
+      decode: req.decode,
     };
   }
 
@@ -240,6 +243,11 @@ export abstract class BaseClient {
    */
   request<T>(req: RequestDescription): APIPromise<T> {
     return new APIPromise<T>(this.requestRaw(req), (raw) => parseJSONBody(raw.native) as T);
+  }
+
+  /** Send a request and turn the 2xx response into `T` with `parse` (rejects with the typed error). */
+  requestWith<T>(req: RequestDescription, parse: (raw: RawResponse) => T): APIPromise<T> {
+    return new APIPromise<T>(this.requestRaw(req), parse);
   }
 
   /** @internal The raw 2xx response, or rejects with the typed error. */

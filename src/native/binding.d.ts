@@ -142,6 +142,13 @@ export interface NativeRequest {
    * Default false. A body that is not valid UTF-8 still comes as a Buffer.
    */
   textBody?: boolean
+  /**
+   * `"embeddings"`: decode an OpenAI embeddings body in the engine: the vectors come as one
+   * Float64Array plus offsets, the body without them as text (each `embedding` replaced by `0`) and
+   * the original body as a Buffer. A body that does not decode is handed over as usual. Default: no
+   * decoding.
+   */
+  decode?: string
 }
 
 /** The settled result of a request: never a rejection, so JS maps `errorKind` to its error classes. */
@@ -164,12 +171,13 @@ export interface NativeResponse {
 
 /**
  * Register this environment's settle callback (once, by the loader): `callback(settled)` receives
- * every buffered request finished since its last call, as a flat array of `SETTLED_FIELDS` (7) slots
+ * every buffered request finished since its last call, as a flat array of `SETTLED_FIELDS` (10) slots
  * per request: `id, status, attempts, headers (names and values joined by line feeds), body (string
- * | Buffer | undefined), errorKind (string | undefined), errorMessage (string | undefined)`. Calling it
- * again replaces the callback for requests started afterwards.
+ * | Buffer | undefined), errorKind (string | undefined), errorMessage (string | undefined), vectors
+ * (Float64Array | undefined), vectorOffsets (Uint32Array | undefined), decodedBody (string |
+ * undefined)`. Calling it again replaces the callback for requests started afterwards.
  */
-export declare function setSettleCallback(callback: (settled: Array<number | string | Buffer | undefined>) => void): void
+export declare function setSettleCallback(callback: (settled: Array<number | string | Buffer | Float64Array | Uint32Array | undefined>) => void): void
 
 /** Keep Node's event loop alive while requests are in flight (`true` on 0 → 1, `false` on → 0). */
 export declare function settleKeepAlive(on: boolean): void

@@ -99,6 +99,11 @@ pub struct NativeRequest {
     /// Hand the response body over as a string (UTF-8 text such as JSON) instead of a Buffer.
     /// Default false. A body that is not valid UTF-8 still comes as a Buffer.
     pub text_body: Option<bool>,
+    /// `"embeddings"`: decode an OpenAI embeddings body in the engine: the vectors come as one
+    /// Float64Array plus offsets, the body without them as text (each `embedding` replaced by `0`) and
+    /// the original body as a Buffer. A body that does not decode is handed over as usual. Default: no
+    /// decoding.
+    pub decode: Option<String>,
 }
 
 /// The settled result of a request: never a rejection, so JS maps `errorKind` to its error classes.
@@ -200,6 +205,29 @@ fn to_spec(req: NativeRequest) -> Result<RequestSpec> {
         Some(k) => Idempotency::Key(k),
     };
     Ok(spec)
+}
+
+/// Bodies above this many bytes are decoded on tokio's blocking pool, not on the engine's worker
+/// (a 3.3 MB float body takes ~8 ms, which would stall every other connection of the worker).
+const DECODE_INLINE_MAX: usize = 64 * 1024;
+
+/// A 2xx embeddings response with its vectors decoded (just the response if the body does not decode).
+/// The original body is handed over as a Buffer (for `asResponse()`), not as text: JS parses the small
+/// rest instead.
+async fn decode_embeddings(id: u32, text: bool, r: aiwire_engine::Response) -> Settled {
+    let body = r.body.clone();
+    let decoded = if body.len() > DECODE_INLINE_MAX {
+        tokio::task::spawn_blocking(move || aiwire_engine::embeddings::decode_embeddings(&body).ok())
+            .await
+            .ok()
+            .flatten()
+    } else {
+        aiwire_engine::embeddings::decode_embeddings(&body).ok()
+    };
+    match decoded {
+        Some(d) => Settled::new(id, false, Ok(r)).with_vectors(d.values, d.offsets, d.json),
+        None => Settled::new(id, text, Ok(r)),
+    }
 }
 
 /// A cancellation handle passed to `request()`/`stream()`; `cancel()` aborts the request at once and
@@ -305,12 +333,25 @@ impl NativeEngine {
             }
         };
         let text = req.text_body.unwrap_or(false);
+        let embeddings = match req.decode.as_deref() {
+            None => false,
+            Some("embeddings") => true,
+            Some(other) => {
+                return Err(Error::new(
+                    Status::InvalidArg,
+                    format!("unknown decode {other:?} (expected \"embeddings\")"),
+                ))
+            }
+        };
         let spec = to_spec(req)?;
         let engine = self.engine.clone();
         let token = cancel.map(|c| c.token.clone()).unwrap_or_default();
         napi::bindgen_prelude::spawn(async move {
-            let outcome = engine.send(&spec, &token).await;
-            settler.push(Settled::new(id, text, outcome));
+            let settled = match engine.send(&spec, &token).await {
+                Ok(r) if embeddings => decode_embeddings(id, text, r).await,
+                outcome => Settled::new(id, text, outcome),
+            };
+            settler.push(settled);
         });
         Ok(())
     }
@@ -343,11 +384,14 @@ impl NativeEngine {
 }
 
 /// Register this environment's settle callback (once, by the loader): `callback(settled)` receives
-/// every buffered request finished since its last call, as a flat array of `SETTLED_FIELDS` (7) slots
+/// every buffered request finished since its last call, as a flat array of `SETTLED_FIELDS` (10) slots
 /// per request: `id, status, attempts, headers (names and values joined by line feeds), body (string
-/// | Buffer | undefined), errorKind (string | undefined), errorMessage (string | undefined)`. Calling it
-/// again replaces the callback for requests started afterwards.
-#[napi(ts_args_type = "callback: (settled: Array<number | string | Buffer | undefined>) => void")]
+/// | Buffer | undefined), errorKind (string | undefined), errorMessage (string | undefined), vectors
+/// (Float64Array | undefined), vectorOffsets (Uint32Array | undefined), decodedBody (string |
+/// undefined)`. Calling it again replaces the callback for requests started afterwards.
+#[napi(
+    ts_args_type = "callback: (settled: Array<number | string | Buffer | Float64Array | Uint32Array | undefined>) => void"
+)]
 pub fn set_settle_callback(env: &Env, callback: Function<'_, settle::SettledBatch, ()>) -> Result<()> {
     let settler = Arc::new(Settler::new(callback)?);
     env.set_instance_data(settler, (), |_| {})

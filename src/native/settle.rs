@@ -18,8 +18,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Slots per settled request in the array handed to JS:
-/// `[id, status, attempts, headers, body, errorKind, errorMessage]`.
-pub const SETTLED_FIELDS: u32 = 7;
+/// `[id, status, attempts, headers, body, errorKind, errorMessage, vectors, vectorOffsets, decodedBody]`.
+pub const SETTLED_FIELDS: u32 = 10;
 
 /// One finished request, converted to JS values on the JS thread.
 pub(crate) struct Settled {
@@ -32,6 +32,9 @@ pub(crate) struct Settled {
     /// Hand the body over as a JS string (JSON/text) instead of a Buffer.
     body_text: bool,
     error: Option<(&'static str, String)>,
+    /// Decoded embedding vectors: all values, where each vector starts (`len + 1` offsets), and the body
+    /// without them (JSON text, each `embedding` replaced by `0`). `body` then stays the original.
+    vectors: Option<(Vec<f64>, Vec<u32>, String)>,
 }
 
 impl Settled {
@@ -45,6 +48,7 @@ impl Settled {
                 body: Some(r.body),
                 body_text,
                 error: None,
+                vectors: None,
             },
             Err(e) => {
                 let (status, headers, body) = match e.response {
@@ -59,9 +63,18 @@ impl Settled {
                     body,
                     body_text,
                     error: Some((e.kind.as_str(), e.message)),
+                    vectors: None,
                 }
             }
         }
+    }
+}
+
+impl Settled {
+    /// Attach decoded embedding vectors.
+    pub(crate) fn with_vectors(mut self, values: Vec<f64>, offsets: Vec<u32>, rest: String) -> Self {
+        self.vectors = Some((values, offsets, rest));
+        self
     }
 }
 
@@ -126,6 +139,18 @@ impl ToNapiValue for SettledBatch {
                     set(String::to_napi_value(env, message)?)?;
                 }
                 None => {
+                    set(undefined)?;
+                    set(undefined)?;
+                }
+            }
+            match s.vectors {
+                Some((values, offsets, rest)) => {
+                    set(Float64Array::to_napi_value(env, Float64Array::new(values))?)?;
+                    set(Uint32Array::to_napi_value(env, Uint32Array::new(offsets))?)?;
+                    set(String::to_napi_value(env, rest)?)?;
+                }
+                None => {
+                    set(undefined)?;
                     set(undefined)?;
                     set(undefined)?;
                 }

@@ -23,10 +23,19 @@ export interface NativeResult {
   readonly errorMessage?: string | null | undefined;
   /** Attempts made (1 = no retry). */
   readonly attempts: number;
+  /** With `decode: 'embeddings'`: every vector's values, concatenated (the body holds `0` in their place). */
+  readonly vectors?: Float64Array | undefined;
+  /** With `vectors`: vector `i` is `vectors[vectorOffsets[i] .. vectorOffsets[i + 1]]`. */
+  readonly vectorOffsets?: Uint32Array | undefined;
+  /** With `vectors`: the body as JSON text without them (each `embedding` is `0`); `body` is the original. */
+  readonly decodedBody?: string | undefined;
 }
 
-/** Slots per request in a settled batch: id, status, attempts, headers, body, errorKind, errorMessage. */
-const FIELDS = 7;
+/**
+ * Slots per request in a settled batch: id, status, attempts, headers, body, errorKind, errorMessage,
+ * vectors, vectorOffsets, decodedBody.
+ */
+const FIELDS = 10;
 
 /** A settled buffered request; headers are split from their one-string form only when read. */
 class SettledResult implements NativeResult {
@@ -35,6 +44,9 @@ class SettledResult implements NativeResult {
   readonly body: string | Buffer | undefined;
   readonly errorKind: string | undefined;
   readonly errorMessage: string | undefined;
+  readonly vectors: Float64Array | undefined;
+  readonly vectorOffsets: Uint32Array | undefined;
+  readonly decodedBody: string | undefined;
   #headerText: string;
   #headers: string[] | undefined;
 
@@ -45,6 +57,9 @@ class SettledResult implements NativeResult {
     body: string | Buffer | undefined,
     errorKind: string | undefined,
     errorMessage: string | undefined,
+    vectors: Float64Array | undefined,
+    vectorOffsets: Uint32Array | undefined,
+    decodedBody: string | undefined,
   ) {
     this.status = status;
     this.attempts = attempts;
@@ -52,6 +67,9 @@ class SettledResult implements NativeResult {
     this.body = body;
     this.errorKind = errorKind;
     this.errorMessage = errorMessage;
+    this.vectors = vectors;
+    this.vectorOffsets = vectorOffsets;
+    this.decodedBody = decodedBody;
   }
 
   get ok(): boolean {
@@ -97,6 +115,9 @@ function dispatcherOf(binding: typeof Binding): Dispatcher {
           flat[i + 4] as string | Buffer | undefined,
           flat[i + 5] as string | undefined,
           flat[i + 6] as string | undefined,
+          flat[i + 7] as Float64Array | undefined,
+          flat[i + 8] as Uint32Array | undefined,
+          flat[i + 9] as string | undefined,
         ),
       );
     }

@@ -4,7 +4,9 @@
 //! - [`retry`]: the retry policy (which outcomes retry, how long to wait, idempotency keys).
 //! - [`sse`]: WHATWG server-sent-events decoder.
 //! - [`error`]: the stable error kinds handed to the boundary.
+//! - [`embeddings`]: decodes an embeddings response body into flat f64 values plus the small rest as JSON.
 //! - [`json_tape`]: stream events' JSON parsed in Rust into a tape JS replays without `JSON.parse`.
+pub mod embeddings;
 pub mod error;
 pub mod json_tape;
 pub mod retry;
