@@ -20,8 +20,8 @@
 //! - `ops`: one value per event, each a pre-order instruction sequence (see the `OP_*` constants).
 //! - `nums`: numbers that are not integers in `0..2^32`.
 
-use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use rustc_hash::FxHashMap;
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 
 /// `null`.

@@ -132,7 +132,13 @@ pub struct Engine {
     config: EngineConfig,
     default_headers: HeaderMap,
     stats: Arc<Counters>,
+    /// Recently parsed URLs, most recent first: a client calls a handful of endpoints, and parsing
+    /// (with IDNA host processing) was ~3.5% of a request's CPU (perf, C=64).
+    urls: std::sync::Mutex<Vec<(Box<str>, reqwest::Url)>>,
 }
+
+/// Most URLs kept parsed per engine.
+const URL_CACHE_ENTRIES: usize = 16;
 
 /// Live counters of one engine (see [`Engine::stats`]).
 #[derive(Debug, Default)]
@@ -224,7 +230,7 @@ impl Engine {
             builder = builder.http2_prior_knowledge();
         }
         let client = builder.build().map_err(EngineError::from_reqwest)?;
-        Ok(Engine { client, config, default_headers, stats: Arc::default() })
+        Ok(Engine { client, config, default_headers, stats: Arc::default(), urls: Default::default() })
     }
 
     /// The engine's live counters.
@@ -249,9 +255,7 @@ impl Engine {
         extra: &HeaderMap,
         idempotency_key: Option<&str>,
     ) -> Result<reqwest::Request, EngineError> {
-        let mut url = reqwest::Url::parse(&spec.url).map_err(|e| {
-            EngineError::new(ErrorKind::InvalidRequest, format!("invalid URL: {e}; check baseURL"))
-        })?;
+        let mut url = self.parse_url(&spec.url)?;
         if !self.config.default_query.is_empty() || !spec.query.is_empty() {
             let mut pairs = url.query_pairs_mut();
             for (k, v) in self.config.default_query.iter().chain(spec.query.iter()) {
@@ -282,6 +286,24 @@ impl Engine {
             *req.body_mut() = Some(reqwest::Body::from(body.clone()));
         }
         Ok(req)
+    }
+
+    /// `text` parsed, from the cache of recent URLs when it is there.
+    fn parse_url(&self, text: &str) -> Result<reqwest::Url, EngineError> {
+        let mut cache = self.urls.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(i) = cache.iter().position(|(k, _)| &**k == text) {
+            if i > 0 {
+                let hit = cache.remove(i);
+                cache.insert(0, hit);
+            }
+            return Ok(cache[0].1.clone());
+        }
+        let url = reqwest::Url::parse(text).map_err(|e| {
+            EngineError::new(ErrorKind::InvalidRequest, format!("invalid URL: {e}; check baseURL"))
+        })?;
+        cache.truncate(URL_CACHE_ENTRIES - 1);
+        cache.insert(0, (text.into(), url.clone()));
+        Ok(url)
     }
 
     fn idempotency_key(spec: &RequestSpec) -> Option<String> {
