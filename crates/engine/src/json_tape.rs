@@ -47,10 +47,14 @@ pub const OP_OBJ: u32 = 9;
 /// `RAW start end`: the event's JSON text (serde_json refused it); JS applies `JSON.parse`.
 pub const OP_RAW: u32 = 10;
 
-/// Strings up to this many bytes are interned (ids, model names, finish reasons, short deltas).
+/// Strings up to this many bytes are interned on their second sighting (ids, model names, finish
+/// reasons, common short deltas). Strings seen once (random nonces such as OpenAI's `obfuscation`) never
+/// enter JS's table.
 const INTERN_MAX_BYTES: usize = 32;
-/// Most interned strings per stream (then new strings are sent as they come).
+/// Most strings tracked per stream (seen once or interned); then new strings are sent as they come.
 const INTERN_MAX_ENTRIES: usize = 8192;
+/// Table value of a string seen once and not (yet) interned.
+const SEEN_ONCE: u32 = u32::MAX;
 /// Most shapes per stream; an object of a new shape beyond this becomes `RAW` for its event.
 const MAX_SHAPES: usize = 4096;
 
@@ -95,14 +99,17 @@ impl Tape {
 /// The per-stream state: interned strings and known shapes. One per stream, used for every batch.
 #[derive(Debug, Default)]
 pub struct TapeEncoder {
-    /// Interned strings → table index. FxHash: SipHash was ~6% of a stream's CPU (perf); these keys
+    /// Short strings seen in this stream → their JS table index, or `SEEN_ONCE`. FxHash: SipHash was ~6% of a stream's CPU (perf); these keys
     /// come from one server's stream and the table is bounded, so HashDoS resistance buys nothing.
     strings: FxHashMap<Box<str>, u32>,
     shapes: FxHashMap<Box<[u8]>, u32>,
     /// Key signature scratch: for each open object, its keys as `len (4 bytes LE) ++ bytes`.
     keys: Vec<u8>,
-    /// Strings and shapes added while encoding the current event (undone if it falls back to RAW).
-    new_strings: Vec<Box<str>>,
+    /// Strings and shapes added or changed while encoding the current event, with their previous
+    /// state (undone if the event falls back to RAW).
+    new_strings: Vec<(Box<str>, Option<u32>)>,
+    /// Strings in JS's table (the next table index).
+    interned: u32,
     new_shapes: Vec<Box<[u8]>>,
 }
 
@@ -126,8 +133,18 @@ impl TapeEncoder {
         let ok = ValueSeed { enc: self, tape }.deserialize(&mut de).is_ok() && de.end().is_ok();
         if !ok {
             // Undo everything this event added, then hand its text over as it is.
-            for s in self.new_strings.drain(..) {
-                self.strings.remove(&s);
+            // Newest first, so a string added then interned in this event ends up absent.
+            while let Some((key, before)) = self.new_strings.pop() {
+                match before {
+                    None => {
+                        self.strings.remove(&key);
+                    }
+                    Some(v) => {
+                        if self.strings.insert(key, v) != Some(SEEN_ONCE) {
+                            self.interned -= 1;
+                        }
+                    }
+                }
             }
             for s in self.new_shapes.drain(..) {
                 self.shapes.remove(&s);
@@ -144,20 +161,28 @@ impl TapeEncoder {
     }
 
     fn string(&mut self, s: &str, tape: &mut Tape) {
-        if let Some(&i) = self.strings.get(s) {
-            tape.ops.extend_from_slice(&[OP_SREF, i]);
-            return;
+        if s.len() <= INTERN_MAX_BYTES {
+            if let Some(slot) = self.strings.get_mut(s) {
+                if *slot != SEEN_ONCE {
+                    tape.ops.extend_from_slice(&[OP_SREF, *slot]);
+                    return;
+                }
+                // Second sighting: into JS's table.
+                *slot = self.interned;
+                self.interned += 1;
+                self.new_strings.push((s.into(), Some(SEEN_ONCE)));
+                let (start, end) = tape.push_text(s);
+                tape.ops.extend_from_slice(&[OP_STR_KEEP, start, end]);
+                return;
+            }
+            if self.strings.len() < INTERN_MAX_ENTRIES {
+                let key: Box<str> = s.into();
+                self.new_strings.push((key.clone(), None));
+                self.strings.insert(key, SEEN_ONCE);
+            }
         }
         let (start, end) = tape.push_text(s);
-        if s.len() <= INTERN_MAX_BYTES && self.strings.len() < INTERN_MAX_ENTRIES {
-            let id = self.strings.len() as u32;
-            let key: Box<str> = s.into();
-            self.new_strings.push(key.clone());
-            self.strings.insert(key, id);
-            tape.ops.extend_from_slice(&[OP_STR_KEEP, start, end]);
-        } else {
-            tape.ops.extend_from_slice(&[OP_STR, start, end]);
-        }
+        tape.ops.extend_from_slice(&[OP_STR, start, end]);
     }
 
     /// The id of the shape whose signature is `keys[from..]`, defining it in `tape` if new.

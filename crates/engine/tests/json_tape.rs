@@ -12,13 +12,32 @@ fn encode_all(events: &[&str]) -> Tape {
 }
 
 #[test]
-fn a_shape_is_defined_once_and_short_strings_are_interned() {
-    let tape = encode_all(&[r#"{"a":1,"b":"x"}"#, r#"{"a":2,"b":"x"}"#]);
-    assert_eq!(tape.count, 2);
-    // "x" is text[0..1]; the shape's keys follow ("a" 1..2, "b" 2..3).
-    assert_eq!(tape.text, "xab");
+fn a_shape_is_defined_once_and_short_strings_are_interned_on_their_second_sighting() {
+    let tape = encode_all(&[r#"{"a":1,"b":"x"}"#, r#"{"a":2,"b":"x"}"#, r#"{"a":3,"b":"x"}"#]);
+    assert_eq!(tape.count, 3);
+    // "x" is text[0..1]; the shape's keys follow ("a" 1..2, "b" 2..3); "x" again when interned.
+    assert_eq!(tape.text, "xabx");
     assert_eq!(tape.defs, vec![0, 2, 1, 2, 2, 3]);
-    assert_eq!(tape.ops, vec![OP_OBJ, 0, OP_INT, 1, OP_STR_KEEP, 0, 1, OP_OBJ, 0, OP_INT, 2, OP_SREF, 0]);
+    #[rustfmt::skip]
+    let expected = vec![
+        OP_OBJ, 0, OP_INT, 1, OP_STR, 0, 1,      // first sighting: not kept
+        OP_OBJ, 0, OP_INT, 2, OP_STR_KEEP, 3, 4, // second: into JS's table (index 0)
+        OP_OBJ, 0, OP_INT, 3, OP_SREF, 0,
+    ];
+    assert_eq!(tape.ops, expected);
+}
+
+#[test]
+fn a_raw_fallback_undoes_an_interning_made_in_that_event() {
+    let tape = encode_all(&[r#"["p"]"#, r#"["p",tru"#, r#"["p"]"#, r#"["p"]"#]);
+    #[rustfmt::skip]
+    let expected = vec![
+        OP_ARR, 1, OP_STR, 0, 1,       // seen once
+        OP_RAW, 1, 9,                  // promoted inside, then undone
+        OP_ARR, 1, OP_STR_KEEP, 9, 10, // so this is the second sighting: table index 0
+        OP_ARR, 1, OP_SREF, 0,
+    ];
+    assert_eq!(tape.ops, expected);
 }
 
 #[test]
@@ -29,17 +48,19 @@ fn an_event_serde_refuses_becomes_raw_and_leaves_no_trace() {
     assert_eq!(tape.ops, vec![OP_RAW, 0, 21]);
     assert!(tape.defs.is_empty());
     assert_eq!(tape.text, r#"{"k":"new1","bad":tru"#);
-    // "new1" and the shape were rolled back: the next event defines them afresh.
+    // "new1" and the shape were rolled back: the next event sees them for the first time.
     enc.encode(r#"{"k":"new1"}"#, &mut tape);
-    assert_eq!(&tape.ops[3..], &[OP_OBJ, 0, OP_STR_KEEP, 21, 25]);
+    assert_eq!(&tape.ops[3..], &[OP_OBJ, 0, OP_STR, 21, 25]);
     assert_eq!(tape.defs, vec![0, 1, 25, 26]);
-    assert_eq!(tape.count, 2);
+    enc.encode(r#"{"k":"new1"}"#, &mut tape);
+    assert_eq!(&tape.ops[8..], &[OP_OBJ, 0, OP_STR_KEEP, 26, 30]);
+    assert_eq!(tape.count, 3);
 }
 
 #[test]
 fn positions_are_utf16_code_units() {
     let tape = encode_all(&[r#"["é😀","z"]"#]);
-    assert_eq!(tape.ops, vec![OP_ARR, 2, OP_STR_KEEP, 0, 3, OP_STR_KEEP, 3, 4]);
+    assert_eq!(tape.ops, vec![OP_ARR, 2, OP_STR, 0, 3, OP_STR, 3, 4]);
     assert_eq!(tape.text_utf16, 4);
 }
 
@@ -58,8 +79,8 @@ fn numbers_keep_their_js_value() {
 }
 
 #[test]
-fn long_strings_are_not_interned() {
+fn long_strings_are_never_interned() {
     let long = "y".repeat(33);
-    let tape = encode_all(&[&format!("[\"{long}\",\"{long}\"]")]);
-    assert_eq!(tape.ops, vec![OP_ARR, 2, OP_STR, 0, 33, OP_STR, 33, 66]);
+    let tape = encode_all(&[&format!("[\"{long}\",\"{long}\",\"{long}\"]")]);
+    assert_eq!(tape.ops, vec![OP_ARR, 3, OP_STR, 0, 33, OP_STR, 33, 66, OP_STR, 66, 99]);
 }
