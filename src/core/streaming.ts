@@ -76,14 +76,12 @@ export class Stream<Item> implements AsyncIterable<Item> {
     onEnd?: () => void,
   ): Stream<Item> {
     const factory = (): AsyncIterator<Item> => {
-      // Current batch: raw events (event mode) or parsed values (+ types) (json mode).
+      // Current batch: raw events (event mode) or the tape, decoded one value per item (json mode).
       let events: NativeEvent[] = [];
-      let values: unknown[] = [];
       let types: string[] | null | undefined;
       let index = 0;
       let finished = false;
       let failure: Error | undefined;
-      let batchError: Error | undefined;
       let ended = false;
       const end = () => {
         if (ended) return;
@@ -100,14 +98,9 @@ export class Stream<Item> implements AsyncIterable<Item> {
       const tape = new TapeDecoder();
       const take = (): Decoded<Item> | undefined => {
         if (json) {
-          if (index < values.length) {
+          if (tape.remaining > 0) {
             const i = index++;
-            return decoder.decode(values[i], types ? (types[i] as string) : 'message');
-          }
-          if (batchError) {
-            const e = batchError;
-            batchError = undefined;
-            throw e;
+            return decoder.decode(tape.next(), types ? (types[i] as string) : 'message');
           }
           return undefined;
         }
@@ -142,13 +135,7 @@ export class Stream<Item> implements AsyncIterable<Item> {
             const batch = await handle.nextBatch();
             index = 0;
             if (json) {
-              if (batch.count > 0) {
-                const decoded = tape.decode(batch);
-                values = decoded.values;
-                batchError = decoded.error;
-              } else {
-                values = [];
-              }
+              if (batch.count > 0) tape.load(batch);
               types = batch.types;
             } else {
               events = batch.events;
