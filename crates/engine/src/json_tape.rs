@@ -20,9 +20,10 @@
 //! - `ops`: one value per event, each a pre-order instruction sequence (see the `OP_*` constants).
 //! - `nums`: numbers that are not integers in `0..2^32`.
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::fmt;
+use std::hash::BuildHasher;
 
 /// `null`.
 pub const OP_NULL: u32 = 0;
@@ -51,10 +52,10 @@ pub const OP_RAW: u32 = 10;
 /// reasons, common short deltas). Strings seen once (random nonces such as OpenAI's `obfuscation`) never
 /// enter JS's table.
 const INTERN_MAX_BYTES: usize = 32;
-/// Most strings tracked per stream (seen once or interned); then new strings are sent as they come.
+/// Most interned strings per stream; then new strings are sent as they come.
 const INTERN_MAX_ENTRIES: usize = 8192;
-/// Table value of a string seen once and not (yet) interned.
-const SEEN_ONCE: u32 = u32::MAX;
+/// Most fingerprints of strings seen once kept per stream (8 bytes each).
+const SEEN_MAX_ENTRIES: usize = 65536;
 /// Most shapes per stream; an object of a new shape beyond this becomes `RAW` for its event.
 const MAX_SHAPES: usize = 4096;
 
@@ -99,17 +100,19 @@ impl Tape {
 /// The per-stream state: interned strings and known shapes. One per stream, used for every batch.
 #[derive(Debug, Default)]
 pub struct TapeEncoder {
-    /// Short strings seen in this stream → their JS table index, or `SEEN_ONCE`. FxHash: SipHash was ~6% of a stream's CPU (perf); these keys
-    /// come from one server's stream and the table is bounded, so HashDoS resistance buys nothing.
+    /// Interned strings → their index in JS's string table. FxHash: SipHash was ~6% of a stream's CPU
+    /// (perf); these keys come from one server's stream and the tables are bounded, so HashDoS
+    /// resistance buys nothing.
     strings: FxHashMap<Box<str>, u32>,
+    /// 64-bit fingerprints of short strings seen once: no allocation per string, and a collision only
+    /// interns a string one sighting early.
+    seen: FxHashSet<u64>,
     shapes: FxHashMap<Box<[u8]>, u32>,
     /// Key signature scratch: for each open object, its keys as `len (4 bytes LE) ++ bytes`.
     keys: Vec<u8>,
-    /// Strings and shapes added or changed while encoding the current event, with their previous
-    /// state (undone if the event falls back to RAW).
-    new_strings: Vec<(Box<str>, Option<u32>)>,
-    /// Strings in JS's table (the next table index).
-    interned: u32,
+    /// Strings interned and shapes defined while encoding the current event (undone if it falls back
+    /// to RAW, since JS never sees them).
+    new_strings: Vec<Box<str>>,
     new_shapes: Vec<Box<[u8]>>,
 }
 
@@ -118,6 +121,7 @@ impl TapeEncoder {
     pub fn new() -> Self {
         let mut enc = Self::default();
         enc.strings.reserve(256);
+        enc.seen.reserve(1024);
         enc.shapes.reserve(16);
         enc
     }
@@ -133,18 +137,10 @@ impl TapeEncoder {
         let ok = ValueSeed { enc: self, tape }.deserialize(&mut de).is_ok() && de.end().is_ok();
         if !ok {
             // Undo everything this event added, then hand its text over as it is.
-            // Newest first, so a string added then interned in this event ends up absent.
-            while let Some((key, before)) = self.new_strings.pop() {
-                match before {
-                    None => {
-                        self.strings.remove(&key);
-                    }
-                    Some(v) => {
-                        if self.strings.insert(key, v) != Some(SEEN_ONCE) {
-                            self.interned -= 1;
-                        }
-                    }
-                }
+            // Interned strings were the newest table entries: removing them restores the numbering.
+            // Fingerprints stay (a string of the failed event counts as seen once).
+            for key in self.new_strings.drain(..) {
+                self.strings.remove(&key);
             }
             for s in self.new_shapes.drain(..) {
                 self.shapes.remove(&s);
@@ -162,23 +158,24 @@ impl TapeEncoder {
 
     fn string(&mut self, s: &str, tape: &mut Tape) {
         if s.len() <= INTERN_MAX_BYTES {
-            if let Some(slot) = self.strings.get_mut(s) {
-                if *slot != SEEN_ONCE {
-                    tape.ops.extend_from_slice(&[OP_SREF, *slot]);
-                    return;
-                }
-                // Second sighting: into JS's table.
-                *slot = self.interned;
-                self.interned += 1;
-                self.new_strings.push((s.into(), Some(SEEN_ONCE)));
-                let (start, end) = tape.push_text(s);
-                tape.ops.extend_from_slice(&[OP_STR_KEEP, start, end]);
+            if let Some(&i) = self.strings.get(s) {
+                tape.ops.extend_from_slice(&[OP_SREF, i]);
                 return;
             }
-            if self.strings.len() < INTERN_MAX_ENTRIES {
-                let key: Box<str> = s.into();
-                self.new_strings.push((key.clone(), None));
-                self.strings.insert(key, SEEN_ONCE);
+            let fingerprint = self.seen.hasher().hash_one(s);
+            if self.seen.contains(&fingerprint) {
+                if self.strings.len() < INTERN_MAX_ENTRIES {
+                    // Second sighting: into JS's table.
+                    let id = self.strings.len() as u32;
+                    let key: Box<str> = s.into();
+                    self.new_strings.push(key.clone());
+                    self.strings.insert(key, id);
+                    let (start, end) = tape.push_text(s);
+                    tape.ops.extend_from_slice(&[OP_STR_KEEP, start, end]);
+                    return;
+                }
+            } else if self.seen.len() < SEEN_MAX_ENTRIES {
+                self.seen.insert(fingerprint);
             }
         }
         let (start, end) = tape.push_text(s);
