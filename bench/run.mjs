@@ -18,8 +18,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { cpus, platform, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeBodies } from './lib/bodies.mjs';
-import { findNginx, startNginx } from './lib/nginx.mjs';
+import { PATHS, writeBodies } from './lib/bodies.mjs';
+import { findNginx, startNginx, warmUp } from './lib/nginx.mjs';
 import { figures, markdownTable, targets } from './lib/report.mjs';
 import { CLIENTS, SCENARIOS } from './lib/scenarios.mjs';
 
@@ -449,6 +449,8 @@ async function main() {
     nginx = await startNginx({ bin: ngx.bin, dir: join(tmp, 'nginx'), root: www });
     ctx.url = nginx.url;
     log(`bench: ${info.mode} run; nginx ${ngx.version} on ${nginx.url} (pid ${nginx.pid}); bodies in ${www}`);
+    const warmed = await warmUp(nginx.url, Object.values(PATHS), opts.quick ? 1000 : 3000);
+    log(`bench: peer warmed up with ${warmed} requests`);
     for (const scenario of scenarios) {
       const clients = scenario.clients.filter((c) => !opts.clients || opts.clients.includes(c));
       if (clients.length === 0) continue;
