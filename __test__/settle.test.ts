@@ -138,3 +138,44 @@ describe('settle queue', () => {
     expect((err as InternalServerError).message).toContain('boom ✗');
   });
 });
+
+describe('worker threads', () => {
+  // Each worker loads the addon into its own environment (its own settle queue). This test found a
+  // crash: mimalloc v3 faulted in a new thread's first allocation (a worker loading the addon after
+  // another worker's thread had exited); mimalloc v2 is used since.
+  it('requests in a worker settle, and terminating workers with requests in flight harms nothing', async () => {
+    const script = `
+      import { Worker } from 'node:worker_threads';
+      const workerCode = \`
+        const { parentPort, workerData } = require('node:worker_threads');
+        const { OpenAI } = require(workerData.dist);
+        const c = new OpenAI({ apiKey: 'k', baseURL: workerData.baseURL, maxRetries: 0 });
+        const jobs = Array.from({ length: 50 }, () => c.chat.completions.create({ model: 'm', messages: [] }));
+        Promise.all(jobs).then((r) => parentPort.postMessage(r.filter((x) => x.choices[0].message.content === 'ok').length));
+      \`;
+      const run = (baseURL) => new Worker(workerCode, { eval: true, execArgv: [], workerData: { dist: ${JSON.stringify(`${dist}index.cjs`)}, baseURL } });
+      // 1. A worker whose requests all complete.
+      const done = await new Promise((resolve, reject) => {
+        const w = run(${JSON.stringify(baseURL)});
+        w.once('message', (n) => { resolve(n); w.terminate(); });
+        w.once('error', reject);
+      });
+      // 2. Workers terminated while their requests (300 ms each) are in flight.
+      for (let i = 0; i < 5; i++) {
+        const w = run(${JSON.stringify(`${baseURL}/slow`)});
+        await new Promise((r) => setTimeout(r, 50));
+        await w.terminate();
+      }
+      await new Promise((r) => setTimeout(r, 400)); // their responses arrive after the workers are gone
+      // 3. The main thread still works.
+      const { OpenAI } = await import(${JSON.stringify(`${dist}index.js`)});
+      const c = new OpenAI({ apiKey: 'k', baseURL: ${JSON.stringify(baseURL)}, maxRetries: 0 });
+      const r = await c.chat.completions.create({ model: 'm', messages: [] });
+      console.log(done + ' ' + r.choices[0].message.content);
+    `;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+      timeout: 30_000,
+    });
+    expect(stdout.trim()).toBe('50 ok');
+  });
+});
