@@ -51,6 +51,14 @@ beforeAll(async () => {
             JSON.stringify(completion),
           );
           return;
+        case '/bytes/models/x':
+          // Not valid UTF-8 (a lone 0xff inside a JSON string): the engine hands a Buffer over.
+          send(
+            200,
+            { 'content-type': 'application/json' },
+            Buffer.from([...Buffer.from('{"id":"'), 0xff, ...Buffer.from('"}')]),
+          );
+          return;
         case '/error/chat/completions':
           send(
             500,
@@ -127,6 +135,15 @@ describe('settle queue', () => {
     expect(response.headers.get('x-empty')).toBe('');
     expect(response.headers.get('content-type')).toBe('application/json');
     expect(await response.json()).toEqual(completion);
+  });
+
+  it('a body that is not valid UTF-8 decodes as Node does (U+FFFD), and asResponse() has the raw bytes', async () => {
+    const model = await client(`${baseURL}/bytes`).models.retrieve('x');
+    expect(model.id).toBe('\ufffd');
+    const raw = await client(`${baseURL}/bytes`).models.retrieve('x').asResponse();
+    expect(Buffer.from(await raw.arrayBuffer())).toEqual(
+      Buffer.from([...Buffer.from('{"id":"'), 0xff, ...Buffer.from('"}')]),
+    );
   });
 
   it('an error body (non-ASCII) is parsed into the APIError', async () => {
