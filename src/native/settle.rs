@@ -82,23 +82,22 @@ impl Settled {
 /// no decoding), else a Buffer.
 unsafe fn body_value(env: sys::napi_env, body: bytes::Bytes, text: bool) -> Result<sys::napi_value> {
     if text {
-        let mut out = std::ptr::null_mut();
-        if body.is_ascii() {
-            check_status!(sys::napi_create_string_latin1(
-                env,
-                body.as_ptr().cast(),
-                body.len() as isize,
-                &mut out
-            ))?;
-            return Ok(out);
-        }
-        if std::str::from_utf8(&body).is_ok() {
-            check_status!(sys::napi_create_string_utf8(
-                env,
-                body.as_ptr().cast(),
-                body.len() as isize,
-                &mut out
-            ))?;
+        type CreateString = unsafe extern "C" fn(
+            sys::napi_env,
+            *const std::ffi::c_char,
+            isize,
+            *mut sys::napi_value,
+        ) -> sys::napi_status;
+        let create: Option<CreateString> = if body.is_ascii() {
+            Some(sys::napi_create_string_latin1)
+        } else if std::str::from_utf8(&body).is_ok() {
+            Some(sys::napi_create_string_utf8)
+        } else {
+            None
+        };
+        if let Some(create) = create {
+            let mut out = std::ptr::null_mut();
+            check_status!(create(env, body.as_ptr().cast(), body.len() as isize, &mut out))?;
             return Ok(out);
         }
     }
