@@ -60,7 +60,10 @@ export interface EngineStats {
 
 /** Per-request options, the second argument of every API method (as openai-node's `RequestOptions`). */
 export interface RequestOptions {
-  /** Extra headers for this request; they replace client defaults of the same name. */
+  /**
+   * Extra headers for this request; they replace client defaults of the same name. `null` removes a
+   * client default (e.g. `{ 'openai-organization': null }`) for this request; `undefined` is ignored.
+   */
   headers?: Record<string, string | null | undefined> | undefined;
   /** Extra query parameters. */
   query?: Record<string, unknown> | undefined;
@@ -95,6 +98,13 @@ function flatten(record: Record<string, string | null | undefined> | undefined, 
     const value = record[key];
     if (value !== null && value !== undefined) into.push(key.toLowerCase(), value);
   }
+}
+
+/** Lower-case names of the headers set to `null` (client defaults not to send). */
+function removedHeaders(record: Record<string, string | null | undefined> | undefined): string[] | undefined {
+  let out: string[] | undefined;
+  for (const key in record) if (record[key] === null) (out ??= []).push(key.toLowerCase());
+  return out;
 }
 
 function appendQuery(url: string, query: Record<string, unknown> | undefined): string {
@@ -205,6 +215,7 @@ export abstract class BaseClient {
     const headers: string[] = [];
     if (req.body !== undefined) headers.push('content-type', 'application/json');
     flatten(options?.headers, headers);
+    const removeHeaders = removedHeaders(options?.headers);
     let url = this.baseURL + req.path;
     url = appendQuery(url, req.query);
     if (options?.query) url = appendQuery(url, options.query);
@@ -212,6 +223,7 @@ export abstract class BaseClient {
       method: req.method.toUpperCase(),
       url,
       headers,
+      removeHeaders,
       body: req.body === undefined ? undefined : JSON.stringify(req.body),
       timeoutMs: checkMs('timeout', options?.timeout),
       maxRetries: options?.maxRetries,

@@ -129,6 +129,8 @@ export interface NativeRequest {
   url: string
   /** Per-request headers, flat `[name, value, ...]`. */
   headers?: Array<string>
+  /** Client default headers (lower-case names) not to send with this request. */
+  removeHeaders?: Array<string>
   /** Body: a string (JSON) or a Buffer (binary). */
   body?: string | Buffer
   /** Per-attempt timeout override (ms). */

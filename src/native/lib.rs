@@ -103,6 +103,8 @@ pub struct NativeRequest {
     pub url: String,
     /// Per-request headers, flat `[name, value, ...]`.
     pub headers: Option<Vec<String>>,
+    /// Client default headers (lower-case names) not to send with this request.
+    pub remove_headers: Option<Vec<String>>,
     /// Body: a string (JSON) or a Buffer (binary).
     pub body: Option<Either<String, Buffer>>,
     /// Per-attempt timeout override (ms).
@@ -208,6 +210,7 @@ fn to_spec(req: NativeRequest) -> Result<RequestSpec> {
         .map_err(|_| Error::new(Status::InvalidArg, format!("invalid HTTP method {:?}", req.method)))?;
     let mut spec = RequestSpec::new(method, req.url);
     spec.headers = pairs(req.headers);
+    spec.remove_headers = req.remove_headers.unwrap_or_default();
     spec.body = req.body.map(|b| match b {
         Either::A(s) => bytes::Bytes::from(s.into_bytes()),
         Either::B(buf) => bytes::Bytes::copy_from_slice(&buf),

@@ -87,6 +87,9 @@ pub struct RequestSpec {
     pub query: Vec<(String, String)>,
     /// Per-request headers; they replace default headers of the same name.
     pub headers: Vec<(String, String)>,
+    /// Default headers (lower-case names) not to send with this request (openai-node's
+    /// `headers: { name: null }`). Headers in `headers` are still sent.
+    pub remove_headers: Vec<String>,
     /// Request body bytes, sent as is.
     pub body: Option<Bytes>,
     /// Per-attempt timeout override.
@@ -105,6 +108,7 @@ impl RequestSpec {
             url: url.into(),
             query: Vec::new(),
             headers: Vec::new(),
+            remove_headers: Vec::new(),
             body: None,
             timeout: None,
             max_retries: None,
@@ -267,6 +271,9 @@ impl Engine {
         headers.reserve(self.default_headers.len() + extra.len() + 1);
         for (k, v) in self.default_headers.iter() {
             headers.insert(k.clone(), v.clone());
+        }
+        for name in &spec.remove_headers {
+            headers.remove(name.as_str());
         }
         for (k, v) in extra.iter() {
             headers.insert(k.clone(), v.clone());
