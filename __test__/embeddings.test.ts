@@ -2,11 +2,10 @@
 // JS hands back number[] per item. Users rely on: the same numbers JSON.parse / Float32Array give,
 // every other field kept, openai-node's default (ask for base64, return numbers), explicit base64 left
 // as strings, and bodies the engine cannot decode still parsed as before.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadNative, sendRequest } from '../src/native/index.js';
 import { client } from './helpers/client.js';
+import { loopbackServer } from './helpers/server.js';
 
 /** Float32 values (as the API's vectors are), deterministic. */
 function vector(seed: number, dims: number): number[] {
@@ -16,45 +15,39 @@ function vector(seed: number, dims: number): number[] {
 }
 const base64 = (v: number[]) => Buffer.from(new Float32Array(v).buffer).toString('base64');
 
-let server: Server;
 let baseURL: string;
 let lastRequest: Record<string, unknown> = {};
 let nextBody: string | undefined;
 
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    let raw = '';
-    req.setEncoding('utf8');
-    req.on('data', (d) => {
-      raw += d;
-    });
-    req.on('end', () => {
-      lastRequest = JSON.parse(raw) as Record<string, unknown>;
-      const inputs = lastRequest.input as string[];
-      const asBase64 = lastRequest.encoding_format === 'base64';
-      const body =
-        nextBody ??
-        // Unknown fields at both levels and `embedding` not last: all must survive.
-        `{"object":"list","data":[${inputs
-          .map(
-            (_, i) =>
-              `{"object":"embedding","index":${i},"embedding":${asBase64 ? JSON.stringify(base64(vector(i, 256))) : JSON.stringify(vector(i, 256))},"extra":{"i":${i}}}`,
-          )
-          .join(
-            ',',
-          )}],"model":"text-embedding-3-small","usage":{"prompt_tokens":5,"total_tokens":5},"service_note":"x"}`;
-      nextBody = undefined;
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(body);
-    });
+const peer = loopbackServer((req, res) => {
+  let raw = '';
+  req.setEncoding('utf8');
+  req.on('data', (d) => {
+    raw += d;
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  req.on('end', () => {
+    lastRequest = JSON.parse(raw) as Record<string, unknown>;
+    const inputs = lastRequest.input as string[];
+    const asBase64 = lastRequest.encoding_format === 'base64';
+    const body =
+      nextBody ??
+      // Unknown fields at both levels and `embedding` not last: all must survive.
+      `{"object":"list","data":[${inputs
+        .map(
+          (_, i) =>
+            `{"object":"embedding","index":${i},"embedding":${asBase64 ? JSON.stringify(base64(vector(i, 256))) : JSON.stringify(vector(i, 256))},"extra":{"i":${i}}}`,
+        )
+        .join(
+          ',',
+        )}],"model":"text-embedding-3-small","usage":{"prompt_tokens":5,"total_tokens":5},"service_note":"x"}`;
+    nextBody = undefined;
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(body);
+  });
 });
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
+beforeAll(() => {
+  baseURL = peer.baseURL;
 });
 
 const input = ['alpha', 'beta', 'gamma'];

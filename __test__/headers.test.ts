@@ -1,30 +1,24 @@
 // Per-request headers as openai-node has them: a value replaces the client default of the same name,
 // `null` removes the default for that request only, `undefined` changes nothing.
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IncomingHttpHeaders } from 'node:http';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { client, completion, messages } from './helpers/client.js';
+import { loopbackServer } from './helpers/server.js';
 
-let server: Server;
 let baseURL: string;
 let seen: IncomingHttpHeaders[] = [];
 
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    seen.push(req.headers);
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(completion));
-    });
+const peer = loopbackServer((req, res) => {
+  seen.push(req.headers);
+  req.resume();
+  req.on('end', () => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(completion));
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
+beforeAll(() => {
+  baseURL = peer.baseURL;
 });
 
 describe('per-request headers', () => {

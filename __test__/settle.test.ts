@@ -3,81 +3,71 @@
 // alive afterwards; the ESM and CJS builds loaded together share the queue; bodies and headers arrive
 // intact whatever their bytes.
 import { execFile } from 'node:child_process';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { InternalServerError } from '../src/index.js';
 import { client, completion, messages } from './helpers/client.js';
+import { loopbackServer } from './helpers/server.js';
 
 const run = promisify(execFile);
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
 
-let server: Server;
 let baseURL: string;
 
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const send = (status: number, headers: Record<string, string | string[]>, body: string | Buffer) => {
-      res.writeHead(status, headers);
-      res.end(body);
-    };
-    req.resume();
-    req.on('end', () => {
-      switch (url.pathname) {
-        case '/slow/chat/completions':
-          setTimeout(
-            () => send(200, { 'content-type': 'application/json' }, JSON.stringify(completion)),
-            300,
-          );
-          return;
-        case '/utf8/chat/completions': {
-          const body = structuredClone(completion);
-          (body.choices[0] as (typeof completion.choices)[0]).message.content = 'héllo wörld ✓ 😀 日本語';
-          send(200, { 'content-type': 'application/json; charset=utf-8' }, JSON.stringify(body));
-          return;
-        }
-        case '/headers/chat/completions':
-          send(
-            200,
-            {
-              'content-type': 'application/json',
-              'x-request-id': 'req_123',
-              'set-cookie': ['a=1', 'b=2'],
-              'x-empty': '',
-            },
-            JSON.stringify(completion),
-          );
-          return;
-        case '/bytes/models/x':
-          // Not valid UTF-8 (a lone 0xff inside a JSON string): the engine hands a Buffer over.
-          send(
-            200,
-            { 'content-type': 'application/json' },
-            Buffer.from([...Buffer.from('{"id":"'), 0xff, ...Buffer.from('"}')]),
-          );
-          return;
-        case '/error/chat/completions':
-          send(
-            500,
-            { 'content-type': 'application/json', 'x-should-retry': 'false' },
-            JSON.stringify({ error: { message: 'boom ✗', type: 'server_error' } }),
-          );
-          return;
-        default:
-          send(200, { 'content-type': 'application/json' }, JSON.stringify(completion));
+const peer = loopbackServer((req, res) => {
+  const url = new URL(req.url ?? '/', 'http://x');
+  const send = (status: number, headers: Record<string, string | string[]>, body: string | Buffer) => {
+    res.writeHead(status, headers);
+    res.end(body);
+  };
+  req.resume();
+  req.on('end', () => {
+    switch (url.pathname) {
+      case '/slow/chat/completions':
+        setTimeout(() => send(200, { 'content-type': 'application/json' }, JSON.stringify(completion)), 300);
+        return;
+      case '/utf8/chat/completions': {
+        const body = structuredClone(completion);
+        (body.choices[0] as (typeof completion.choices)[0]).message.content = 'héllo wörld ✓ 😀 日本語';
+        send(200, { 'content-type': 'application/json; charset=utf-8' }, JSON.stringify(body));
+        return;
       }
-    });
+      case '/headers/chat/completions':
+        send(
+          200,
+          {
+            'content-type': 'application/json',
+            'x-request-id': 'req_123',
+            'set-cookie': ['a=1', 'b=2'],
+            'x-empty': '',
+          },
+          JSON.stringify(completion),
+        );
+        return;
+      case '/bytes/models/x':
+        // Not valid UTF-8 (a lone 0xff inside a JSON string): the engine hands a Buffer over.
+        send(
+          200,
+          { 'content-type': 'application/json' },
+          Buffer.from([...Buffer.from('{"id":"'), 0xff, ...Buffer.from('"}')]),
+        );
+        return;
+      case '/error/chat/completions':
+        send(
+          500,
+          { 'content-type': 'application/json', 'x-should-retry': 'false' },
+          JSON.stringify({ error: { message: 'boom ✗', type: 'server_error' } }),
+        );
+        return;
+      default:
+        send(200, { 'content-type': 'application/json' }, JSON.stringify(completion));
+    }
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
+beforeAll(() => {
+  baseURL = peer.baseURL;
 });
 
 describe('settle queue', () => {

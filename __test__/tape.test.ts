@@ -3,11 +3,10 @@
 // same values (-0, big and tiny numbers, escapes, surrogates), the same key order, duplicate keys,
 // `__proto__` as an own key. Checked through the real addon over loopback HTTP against JSON.parse of
 // the same text, on hand-picked edge cases and on seeded random documents.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { APIError } from '../src/index.js';
 import { client, messages } from './helpers/client.js';
+import { loopbackServer } from './helpers/server.js';
 
 /** Deep equality that also checks key order, prototypes and -0 (what `toEqual` does not). */
 function same(a: unknown, b: unknown, path = '$'): void {
@@ -141,35 +140,29 @@ const EDGE_CASES = [
   `{"long":"${'y'.repeat(5000)}","short":"same","again":"same"}`,
 ];
 
-let server: Server;
 let baseURL: string;
 let events: string[] = [];
 
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
-      // Several writes so events land in several batches (and strings are interned across batches).
-      const frames = events.map((e) => `data: ${e}\n\n`);
-      const step = Math.max(1, Math.ceil(frames.length / 7));
-      let i = 0;
-      const writeSome = () => {
-        res.write(frames.slice(i, i + step).join(''));
-        i += step;
-        if (i < frames.length) setTimeout(writeSome, 2);
-        else res.end('data: [DONE]\n\n');
-      };
-      writeSome();
-    });
+const peer = loopbackServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    // Several writes so events land in several batches (and strings are interned across batches).
+    const frames = events.map((e) => `data: ${e}\n\n`);
+    const step = Math.max(1, Math.ceil(frames.length / 7));
+    let i = 0;
+    const writeSome = () => {
+      res.write(frames.slice(i, i + step).join(''));
+      i += step;
+      if (i < frames.length) setTimeout(writeSome, 2);
+      else res.end('data: [DONE]\n\n');
+    };
+    writeSome();
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
+beforeAll(() => {
+  baseURL = peer.baseURL;
 });
 
 async function collect(list: string[]): Promise<unknown[]> {

@@ -102,9 +102,9 @@ function flatten(record: Record<string, string | null | undefined> | undefined, 
 
 /** Lower-case names of the headers set to `null` (client defaults not to send). */
 function removedHeaders(record: Record<string, string | null | undefined> | undefined): string[] | undefined {
-  let out: string[] | undefined;
-  for (const key in record) if (record[key] === null) (out ??= []).push(key.toLowerCase());
-  return out;
+  const out: string[] = [];
+  for (const key in record) if (record[key] === null) out.push(key.toLowerCase());
+  return out.length > 0 ? out : undefined;
 }
 
 function appendQuery(url: string, query: Record<string, unknown> | undefined): string {
