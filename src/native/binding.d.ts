@@ -77,7 +77,10 @@ export interface EngineOptions {
 
 /** What one `nextBatch()` hands over. */
 export interface NativeBatch {
-  /** Events ready at this moment (up to 256), in order (empty in `jsonData` mode). */
+  /**
+   * Events ready at this moment (about 256 at most: see `MAX_BATCH_EVENTS`), in order (empty in
+   * `jsonData` mode).
+   */
   events: Array<NativeEvent>
   /** `jsonData` mode: events in this batch. */
   count: number

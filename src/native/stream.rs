@@ -1,18 +1,19 @@
-//! Native side of a stream: a task reads the response and decodes SSE into a bounded channel;
-//! `nextBatch()` takes everything ready at that moment in one crossing.
+//! Native side of a stream: a producer task reads the response and hands each SSE event straight to
+//! the pending batch (in `jsonData` mode parsed into its tape at once, with no per-event allocation);
+//! `nextBatch()` takes the pending batch in one crossing.
 
 use crate::{error_response, flat_headers, NativeResponse};
 use aiwire_engine::json_tape::{Tape, TapeEncoder};
-use aiwire_engine::sse::SseEvent;
+use aiwire_engine::sse::SseSink;
 use aiwire_engine::{CancellationToken, Engine, EngineError, ErrorKind, RequestSpec};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use std::sync::Arc;
-use tokio::sync::{mpsc, oneshot, Mutex};
+use std::sync::{Arc, Mutex as SyncMutex};
+use tokio::sync::{oneshot, Mutex, Notify};
 
-/// Chunks of events buffered ahead of the consumer; a slow consumer holds the producer back.
-const CHANNEL_CHUNKS: usize = 16;
-/// Most events handed over in one `nextBatch()` (default; `AIWIRE_MAX_BATCH_EVENTS` overrides it).
+/// Events pending for the consumer at which the producer stops reading (default; `AIWIRE_MAX_BATCH_EVENTS`
+/// overrides it): a batch holds at most this many plus the events of one network read, and a slow
+/// consumer holds the producer back (the socket's buffer then holds the server back).
 const MAX_BATCH_EVENTS: usize = 256;
 
 fn max_batch_events() -> usize {
@@ -28,9 +29,93 @@ fn max_batch_events() -> usize {
 /// After the done marker, how long the rest of the body is read so the connection can go back to the pool.
 const DRAIN_AFTER_DONE: std::time::Duration = std::time::Duration::from_millis(100);
 
-enum Msg {
-    Events(Vec<SseEvent>),
-    Error(EngineError),
+/// The batch being filled by the producer and taken whole by `nextBatch()`.
+#[derive(Default)]
+struct Pending {
+    /// `event` mode: the events.
+    events: Vec<NativeEvent>,
+    /// `jsonData` mode: the events' values as a tape.
+    tape: Tape,
+    /// `jsonData` mode: every event's type, once one in this batch is not `message`.
+    types: Option<Vec<String>>,
+    /// The stream ended (cleanly, at the done marker, or with `error`); nothing more will be added.
+    finished: bool,
+    error: Option<EngineError>,
+    /// `jsonData` mode: the stream's interned strings and shapes.
+    encoder: TapeEncoder,
+    /// The done marker was seen: later events of the same read are dropped.
+    saw_done: bool,
+}
+
+impl Pending {
+    fn len(&self) -> usize {
+        self.events.len() + self.tape.count as usize
+    }
+}
+
+/// State shared by the producer task and the `NativeStream` handle.
+struct Shared {
+    pending: SyncMutex<Pending>,
+    /// Signalled when events are added or the stream finishes.
+    ready: Notify,
+    /// Signalled when the consumer took a batch.
+    space: Notify,
+    json: bool,
+    done_data: Option<String>,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Pending> {
+        // A panic while holding the lock cannot leave the batch half-written in a way that matters
+        // more than losing the stream; keep serving what is there.
+        self.pending.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn finish(&self, error: Option<EngineError>) {
+        let mut p = self.lock();
+        p.finished = true;
+        if p.error.is_none() {
+            p.error = error;
+        }
+        drop(p);
+        self.ready.notify_one();
+    }
+}
+
+/// Adds events to the pending batch as the SSE decoder hands them over (the batch is locked meanwhile).
+struct PendingSink<'a> {
+    p: &'a mut Pending,
+    json: bool,
+    done_data: Option<&'a str>,
+}
+
+impl SseSink for PendingSink<'_> {
+    fn event(&mut self, event: &str, data: &str, id: Option<&str>, _retry: Option<u64>) {
+        let p = &mut *self.p;
+        if p.saw_done {
+            return;
+        }
+        if self.done_data == Some(data) {
+            p.saw_done = true;
+            return;
+        }
+        if !self.json {
+            p.events.push(NativeEvent {
+                event: event.to_owned(),
+                data: data.to_owned(),
+                id: id.map(str::to_owned),
+            });
+            return;
+        }
+        let before = p.tape.count as usize;
+        p.encoder.encode(data, &mut p.tape);
+        if p.types.is_none() && event != "message" {
+            p.types = Some(vec![String::from("message"); before]);
+        }
+        if let Some(types) = p.types.as_mut() {
+            types.push(event.to_owned());
+        }
+    }
 }
 
 /// One server-sent event as handed to JavaScript.
@@ -60,7 +145,8 @@ pub struct StreamOptions {
 /// What one `nextBatch()` hands over.
 #[napi(object)]
 pub struct NativeBatch {
-    /// Events ready at this moment (up to 256), in order (empty in `jsonData` mode).
+    /// Events ready at this moment (about 256 at most: see `MAX_BATCH_EVENTS`), in order (empty in
+    /// `jsonData` mode).
     pub events: Vec<NativeEvent>,
     /// `jsonData` mode: events in this batch.
     pub count: u32,
@@ -87,9 +173,9 @@ pub struct NativeBatch {
 pub struct NativeStream {
     cancel: CancellationToken,
     head: Mutex<Option<oneshot::Receiver<NativeResponse>>>,
-    /// The event channel, and the tape encoder's per-stream state (`jsonData` mode).
-    rx: Mutex<(mpsc::Receiver<Msg>, TapeEncoder)>,
-    json: bool,
+    shared: Arc<Shared>,
+    /// Serialises `nextBatch()` calls (JS never overlaps them; this keeps a misuse harmless).
+    taking: Mutex<()>,
 }
 
 impl NativeStream {
@@ -99,16 +185,23 @@ impl NativeStream {
         cancel: CancellationToken,
         options: StreamOptions,
     ) -> Self {
-        let json = options.json_data.unwrap_or(false);
-        let done_data = options.done_data;
+        let shared = Arc::new(Shared {
+            pending: SyncMutex::new(Pending::default()),
+            ready: Notify::new(),
+            space: Notify::new(),
+            json: options.json_data.unwrap_or(false),
+            done_data: options.done_data,
+        });
         let (head_tx, head_rx) = oneshot::channel();
-        let (tx, rx) = mpsc::channel(CHANNEL_CHUNKS);
         let task_cancel = cancel.clone();
+        let task_shared = shared.clone();
         napi::bindgen_prelude::spawn(async move {
+            let shared = task_shared;
             let mut stream = match engine.open_stream(&spec, &task_cancel).await {
                 Ok(s) => s,
                 Err(e) => {
                     let _ = head_tx.send(error_response(e));
+                    shared.finish(None);
                     return;
                 }
             };
@@ -121,26 +214,42 @@ impl NativeStream {
                 error_message: None,
                 attempts: stream.attempts,
             });
+            let aborted = || EngineError::new(ErrorKind::Aborted, "stream was aborted");
+            let max_batch = max_batch_events();
             loop {
-                let mut events = Vec::new();
-                let step = tokio::select! {
-                    biased;
-                    _ = task_cancel.cancelled() => Err(EngineError::new(ErrorKind::Aborted, "stream was aborted")),
-                    r = stream.next_events(&mut events) => r,
-                };
-                let mut saw_done = false;
-                if let Some(done) = &done_data {
-                    if let Some(at) = events.iter().position(|e| e.data == *done) {
-                        events.truncate(at);
-                        saw_done = true;
+                // Wait while a full batch is pending.
+                loop {
+                    let space = shared.space.notified();
+                    if shared.lock().len() < max_batch {
+                        break;
+                    }
+                    tokio::select! {
+                        biased;
+                        _ = task_cancel.cancelled() => return shared.finish(Some(aborted())),
+                        _ = space => {}
                     }
                 }
-                if !events.is_empty() && tx.send(Msg::Events(events)).await.is_err() {
-                    return; // consumer gone
-                }
+                let step = tokio::select! {
+                    biased;
+                    _ = task_cancel.cancelled() => Err(aborted()),
+                    r = stream.next_chunk() => r,
+                };
+                let chunk = match step {
+                    Ok(Some(chunk)) => chunk,
+                    Ok(None) => return shared.finish(None),
+                    Err(e) => return shared.finish(Some(e)),
+                };
+                let (decoded, added, saw_done) = {
+                    let mut p = shared.lock();
+                    let before = p.len();
+                    let json = shared.json;
+                    let done_data = shared.done_data.as_deref();
+                    let decoded = stream.decode(&chunk, &mut PendingSink { p: &mut p, json, done_data });
+                    (decoded, p.len() > before, p.saw_done)
+                };
                 if saw_done {
                     // End for the consumer now; read the rest briefly so the connection can be reused.
-                    drop(tx);
+                    shared.finish(None);
                     let drain = async {
                         let mut sink = Vec::new();
                         while let Ok(true) = stream.next_events(&mut sink).await {
@@ -150,43 +259,16 @@ impl NativeStream {
                     let _ = tokio::time::timeout(DRAIN_AFTER_DONE, drain).await;
                     return;
                 }
-                match step {
-                    Ok(true) => {}
-                    Ok(false) => return, // dropping tx ends the channel
-                    Err(e) => {
-                        let _ = tx.send(Msg::Error(e)).await;
-                        return;
-                    }
+                if let Err(e) = decoded {
+                    return shared.finish(Some(e));
+                }
+                if added {
+                    shared.ready.notify_one();
                 }
             }
         });
-        NativeStream {
-            cancel,
-            head: Mutex::new(Some(head_rx)),
-            rx: Mutex::new((rx, TapeEncoder::new())),
-            json,
-        }
+        NativeStream { cancel, head: Mutex::new(Some(head_rx)), shared, taking: Mutex::new(()) }
     }
-}
-
-/// The events' data (JSON) as one tape, and the event types when any is not `message`.
-fn tape_batch(encoder: &mut TapeEncoder, events: Vec<SseEvent>) -> (Tape, Option<Vec<String>>) {
-    let len: usize = events.iter().map(|e| e.data.len()).sum();
-    let mut tape = Tape::default();
-    tape.ops.reserve(len / 8);
-    let typed = events.iter().any(|e| e.event != "message");
-    let mut types = if typed { Some(Vec::with_capacity(events.len())) } else { None };
-    for ev in events {
-        encoder.encode(&ev.data, &mut tape);
-        if let Some(t) = types.as_mut() {
-            t.push(ev.event);
-        }
-    }
-    (tape, types)
-}
-
-fn to_js(ev: SseEvent) -> NativeEvent {
-    NativeEvent { event: ev.event, data: ev.data, id: ev.id }
 }
 
 #[napi]
@@ -213,10 +295,7 @@ impl NativeStream {
     /// All events ready now (waits for at least one, or the end). After `done`, returns empty batches.
     #[napi]
     pub async fn next_batch(&self) -> Result<NativeBatch> {
-        let max_batch = max_batch_events();
-        let mut guard = self.rx.lock().await;
-        let (rx, encoder) = &mut *guard;
-        let mut events = Vec::new();
+        let _one_at_a_time = self.taking.lock().await;
         let mut batch = NativeBatch {
             events: Vec::new(),
             count: 0,
@@ -229,45 +308,39 @@ impl NativeStream {
             error_kind: None,
             error_message: None,
         };
-        let mut next = rx.recv().await;
         loop {
-            match next {
-                None => {
-                    batch.done = true;
-                    break;
-                }
-                Some(Msg::Error(e)) => {
-                    batch.done = true;
-                    batch.error_kind = Some(e.kind.as_str().to_owned());
-                    batch.error_message = Some(e.message);
-                    break;
-                }
-                Some(Msg::Events(evs)) => {
-                    events.extend(evs);
-                    if events.len() >= max_batch {
-                        break;
+            let ready = self.shared.ready.notified();
+            {
+                let mut p = self.shared.lock();
+                if p.len() > 0 || p.finished {
+                    if p.finished {
+                        batch.done = true;
+                        if let Some(e) = p.error.take() {
+                            batch.error_kind = Some(e.kind.as_str().to_owned());
+                            batch.error_message = Some(e.message);
+                        }
                     }
+                    if self.shared.json {
+                        if p.tape.count > 0 {
+                            // The next batch starts with room for as much as this one held.
+                            let next = Tape::with_capacity_of(&p.tape);
+                            let tape = std::mem::replace(&mut p.tape, next);
+                            batch.count = tape.count;
+                            batch.text = Some(tape.text);
+                            batch.ops = Some(Uint32Array::new(tape.ops));
+                            batch.nums = Some(Float64Array::new(tape.nums));
+                            batch.defs = Some(Uint32Array::new(tape.defs));
+                            batch.types = p.types.take();
+                        }
+                    } else {
+                        batch.events = std::mem::take(&mut p.events);
+                    }
+                    break;
                 }
             }
-            next = match rx.try_recv() {
-                Ok(m) => Some(m),
-                Err(mpsc::error::TryRecvError::Empty) => break,
-                Err(mpsc::error::TryRecvError::Disconnected) => None,
-            };
+            ready.await;
         }
-        if self.json {
-            if !events.is_empty() {
-                let (tape, types) = tape_batch(encoder, events);
-                batch.count = tape.count;
-                batch.text = Some(tape.text);
-                batch.ops = Some(Uint32Array::new(tape.ops));
-                batch.nums = Some(Float64Array::new(tape.nums));
-                batch.defs = Some(Uint32Array::new(tape.defs));
-                batch.types = types;
-            }
-        } else {
-            batch.events = events.into_iter().map(to_js).collect();
-        }
+        self.shared.space.notify_one();
         Ok(batch)
     }
 

@@ -1,5 +1,5 @@
-//! JSON → tape: stream events' JSON parsed in Rust (serde_json's lexer) into a compact instruction
-//! tape that JavaScript turns into objects without `JSON.parse`.
+//! JSON → tape: stream events' JSON parsed in Rust into a compact instruction tape that JavaScript
+//! turns into objects without `JSON.parse`.
 //!
 //! Why: `JSON.parse` of a typical 300-byte `chat.completion.chunk` costs ~1.4-1.6 µs on the JS thread
 //! (key internalisation, object building); replaying a tape costs ~0.25 µs, because
@@ -8,11 +8,19 @@
 //! - short strings (ids, model names, most content deltas) are interned per stream: each distinct one
 //!   crosses once and is referenced by index afterwards.
 //!
+//! The parser is this module's own (RFC 8259 grammar) because it reads a stream's events by their
+//! predecessor: each object's keys are compared against the shape the previous event had at the same
+//! place, and each string against the string there, as bytes, so a repeated key or id costs one
+//! comparison and no scan, unescape or hash lookup. Against serde_json's lexer driving the same encoder
+//! this halves the engine's CPU per chunk (see `examples/tape_bench.rs`); `tests/json_tape.rs` checks
+//! it against serde_json on random and mutated documents.
+//!
 //! Fidelity with `JSON.parse`: the same values, key order, duplicate-key rule (last value, first
-//! position: the same as an object literal), numbers as the nearest f64 (serde_json's
-//! `float_roundtrip`), `-0`. Anything serde_json refuses (invalid JSON, lone surrogate escapes, nesting
-//! deeper than 128) is emitted as a `RAW` instruction holding the event's text: JavaScript parses that
-//! one with `JSON.parse`, which gives the same value or the same error as before.
+//! position: the same as an object literal), numbers as the nearest f64 (Rust's correctly rounded
+//! `f64::from_str`; beyond the f64 range ±Infinity, as `JSON.parse`), `-0`. What it refuses (invalid
+//! JSON, lone surrogate escapes, nesting deeper than 128) is emitted as a `RAW` instruction holding the
+//! event's text: JavaScript parses that one with `JSON.parse`, which gives the same value or the same
+//! error as before.
 //!
 //! Layout of one batch ([`Tape`]), consumed by `src/core/tape.ts`:
 //! - `text`: every new string of the batch, concatenated; positions are UTF-16 code units.
@@ -21,8 +29,6 @@
 //! - `nums`: numbers that are not integers in `0..2^32`.
 
 use rustc_hash::{FxHashMap, FxHashSet};
-use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
-use std::fmt;
 use std::hash::BuildHasher;
 
 /// `null`.
@@ -48,14 +54,16 @@ pub const OP_OBJ: u32 = 9;
 /// `RAW start end`: the event's JSON text (serde_json refused it); JS applies `JSON.parse`.
 pub const OP_RAW: u32 = 10;
 
-/// Strings up to this many bytes are interned on their second sighting (ids, model names, finish
-/// reasons, common short deltas). Strings seen once (random nonces such as OpenAI's `obfuscation`) never
+/// Strings up to this many bytes are interned on their second sighting (ids such as OpenAI's 38-byte
+/// `chatcmpl-…`, model names, finish reasons, common short deltas). Strings seen once (random nonces such as OpenAI's `obfuscation`) never
 /// enter JS's table.
-const INTERN_MAX_BYTES: usize = 32;
+const INTERN_MAX_BYTES: usize = 64;
 /// Most interned strings per stream; then new strings are sent as they come.
 const INTERN_MAX_ENTRIES: usize = 8192;
 /// Most fingerprints of strings seen once kept per stream (8 bytes each).
 const SEEN_MAX_ENTRIES: usize = 65536;
+/// Memo slots (strings and objects) per event position; later positions use the hash tables only.
+const MEMO_SLOTS: usize = 64;
 /// Most shapes per stream; an object of a new shape beyond this becomes `RAW` for its event.
 const MAX_SHAPES: usize = 4096;
 
@@ -77,6 +85,19 @@ pub struct Tape {
 }
 
 impl Tape {
+    /// An empty tape with room for as much as `other` holds (the next batch of a stream is usually
+    /// like the last one, so it then grows without reallocating).
+    pub fn with_capacity_of(other: &Tape) -> Tape {
+        Tape {
+            text: String::with_capacity(other.text.len()),
+            text_utf16: 0,
+            ops: Vec::with_capacity(other.ops.len()),
+            nums: Vec::with_capacity(other.nums.len()),
+            defs: Vec::new(),
+            count: 0,
+        }
+    }
+
     /// Empty the tape for the next batch (keeps capacity).
     pub fn clear(&mut self) {
         self.text.clear();
@@ -114,6 +135,186 @@ pub struct TapeEncoder {
     /// to RAW, since JS never sees them).
     new_strings: Vec<Box<str>>,
     new_shapes: Vec<Box<[u8]>>,
+    /// Signatures by shape id, and whether every key of the shape is written in JSON exactly as its
+    /// text (no escapes), so the keys can be matched against the input byte for byte.
+    shape_sigs: Vec<(Box<[u8]>, bool)>,
+    /// Positional memo: events of one stream mostly repeat the previous event's strings and shapes at
+    /// the same places (ids, model names, every object's keys). Slot `k` holds the `k`-th string value
+    /// of the last event if it was interned, and whether its JSON form is its text; a match is one
+    /// comparison against the input, with no scanning, unescaping or hashing.
+    string_memo: Vec<Option<(String, u32, bool)>>,
+    /// Slot `k`: the shape id of the `k`-th object (in pre-order) of the last event. The next event's
+    /// object there is read by comparing the input against that shape's keys.
+    shape_memo: Vec<u32>,
+    /// Unescaping scratch for strings with escapes.
+    scratch: String,
+    /// Ordinals of the next string and object in the current event.
+    string_at: usize,
+    object_at: usize,
+}
+
+/// Deepest nesting of arrays and objects read here; deeper events go as `RAW` (JSON.parse).
+const MAX_DEPTH: usize = 128;
+
+/// Why an event could not be encoded (it then goes as `RAW`).
+struct Refused;
+
+type Step = Result<(), Refused>;
+
+/// Reading position in one event's JSON.
+struct Cursor<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Cursor<'a> {
+    #[inline]
+    fn bytes(&self) -> &'a [u8] {
+        self.text.as_bytes()
+    }
+
+    /// Skip JSON whitespace (space, tab, LF, CR); the byte after it.
+    #[inline]
+    fn skip_ws(&mut self) -> Option<u8> {
+        let b = self.bytes();
+        while let Some(&c) = b.get(self.at) {
+            if !matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
+                return Some(c);
+            }
+            self.at += 1;
+        }
+        None
+    }
+
+    /// The input continues with `expected` (JSON text of a string without escapes) and a closing quote;
+    /// if so, step over both. The cursor is just after an opening quote.
+    #[inline]
+    fn take_exact(&mut self, expected: &[u8]) -> bool {
+        let b = self.bytes();
+        let end = self.at + expected.len();
+        if end < b.len() && b[end] == b'"' && &b[self.at..end] == expected {
+            self.at = end + 1;
+            return true;
+        }
+        false
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Step {
+        if self.bytes()[self.at..].starts_with(word) {
+            self.at += word.len();
+            Ok(())
+        } else {
+            Err(Refused)
+        }
+    }
+}
+
+/// Index of the first `"`, `\` or control character (< 0x20) in `b` at or after `from`, eight bytes at a
+/// time (SWAR: a byte of `x ^ needle` is zero exactly where `x` has the needle; `v - 0x01…` sets the high
+/// bit of each zero byte of `v`, and of bytes below the needle for the control-character test).
+#[inline]
+fn find_string_end(b: &[u8], from: usize) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let mut i = from;
+    while i + 8 <= b.len() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&b[i..i + 8]);
+        let x = u64::from_le_bytes(word);
+        let quote = x ^ (LO * u64::from(b'"'));
+        let backslash = x ^ (LO * u64::from(b'\\'));
+        let found = ((quote.wrapping_sub(LO) & !quote)
+            | (backslash.wrapping_sub(LO) & !backslash)
+            | (x.wrapping_sub(LO * 0x20) & !x))
+            & HI;
+        if found != 0 {
+            return Some(i + (found.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    b[i..].iter().position(|&c| c == b'"' || c == b'\\' || c < 0x20).map(|k| i + k)
+}
+
+fn hex4(b: &[u8], at: usize) -> Result<u32, Refused> {
+    let digits = b.get(at..at + 4).ok_or(Refused)?;
+    let mut v = 0u32;
+    for &d in digits {
+        let n = (d as char).to_digit(16).ok_or(Refused)?;
+        v = v * 16 + n;
+    }
+    Ok(v)
+}
+
+/// Read the string whose opening quote was just passed. Returns it borrowed when it has no escapes
+/// (`true`: its JSON text is its value), else unescaped into `scratch`.
+fn read_string<'t: 's, 's>(
+    cur: &mut Cursor<'t>,
+    scratch: &'s mut String,
+) -> Result<(&'s str, bool), Refused> {
+    let b = cur.bytes();
+    let start = cur.at;
+    let end = find_string_end(b, start).ok_or(Refused)?;
+    match b[end] {
+        b'"' => {
+            cur.at = end + 1;
+            // Quotes and backslashes are ASCII, so these are char boundaries.
+            Ok((&cur.text[start..end], true))
+        }
+        b'\\' => {
+            scratch.clear();
+            scratch.push_str(&cur.text[start..end]);
+            let mut i = end;
+            loop {
+                // b[i] is a backslash here.
+                let esc = *b.get(i + 1).ok_or(Refused)?;
+                i += 2;
+                match esc {
+                    b'"' => scratch.push('"'),
+                    b'\\' => scratch.push('\\'),
+                    b'/' => scratch.push('/'),
+                    b'b' => scratch.push('\u{8}'),
+                    b'f' => scratch.push('\u{c}'),
+                    b'n' => scratch.push('\n'),
+                    b'r' => scratch.push('\r'),
+                    b't' => scratch.push('\t'),
+                    b'u' => {
+                        let hi = hex4(b, i)?;
+                        i += 4;
+                        let c = match hi {
+                            0xD800..=0xDBFF => {
+                                // Only a pair makes a char; a lone surrogate (valid for JSON.parse) goes
+                                // as RAW.
+                                if b.get(i) != Some(&b'\\') || b.get(i + 1) != Some(&b'u') {
+                                    return Err(Refused);
+                                }
+                                let lo = hex4(b, i + 2)?;
+                                if !(0xDC00..=0xDFFF).contains(&lo) {
+                                    return Err(Refused);
+                                }
+                                i += 6;
+                                0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                            }
+                            0xDC00..=0xDFFF => return Err(Refused),
+                            _ => hi,
+                        };
+                        scratch.push(char::from_u32(c).ok_or(Refused)?);
+                    }
+                    _ => return Err(Refused),
+                }
+                let next = find_string_end(b, i).ok_or(Refused)?;
+                scratch.push_str(&cur.text[i..next]);
+                i = next;
+                match b[i] {
+                    b'"' => break,
+                    b'\\' => {}
+                    _ => return Err(Refused), // a control character
+                }
+            }
+            cur.at = i + 1;
+            Ok((scratch.as_str(), false))
+        }
+        _ => Err(Refused), // a control character
+    }
 }
 
 impl TapeEncoder {
@@ -121,20 +322,23 @@ impl TapeEncoder {
     pub fn new() -> Self {
         let mut enc = Self::default();
         enc.strings.reserve(256);
-        enc.seen.reserve(1024);
+        enc.seen.reserve(2048);
         enc.shapes.reserve(16);
         enc
     }
 
-    /// Encode one JSON text as the next value of `tape` (a `RAW` instruction if serde_json refuses it).
+    /// Encode one JSON text as the next value of `tape` (a `RAW` instruction if it is not JSON this
+    /// parser reads: see the module docs).
     pub fn encode(&mut self, json: &str, tape: &mut Tape) {
         let (ops, nums, text, text_utf16, defs) =
             (tape.ops.len(), tape.nums.len(), tape.text.len(), tape.text_utf16, tape.defs.len());
         self.new_strings.clear();
         self.new_shapes.clear();
         self.keys.clear();
-        let mut de = serde_json::Deserializer::from_str(json);
-        let ok = ValueSeed { enc: self, tape }.deserialize(&mut de).is_ok() && de.end().is_ok();
+        self.string_at = 0;
+        self.object_at = 0;
+        let mut cur = Cursor { text: json, at: 0 };
+        let ok = self.value(&mut cur, tape, 0).is_ok() && cur.skip_ws().is_none();
         if !ok {
             // Undo everything this event added, then hand its text over as it is.
             // Interned strings were the newest table entries: removing them restores the numbering.
@@ -144,7 +348,11 @@ impl TapeEncoder {
             }
             for s in self.new_shapes.drain(..) {
                 self.shapes.remove(&s);
+                self.shape_sigs.pop();
             }
+            // The memo may name what was just removed.
+            self.string_memo.clear();
+            self.shape_memo.clear();
             tape.ops.truncate(ops);
             tape.nums.truncate(nums);
             tape.text.truncate(text);
@@ -156,9 +364,161 @@ impl TapeEncoder {
         tape.count += 1;
     }
 
-    fn string(&mut self, s: &str, tape: &mut Tape) {
+    fn value(&mut self, cur: &mut Cursor, tape: &mut Tape, depth: usize) -> Step {
+        match cur.skip_ws().ok_or(Refused)? {
+            b'"' => {
+                cur.at += 1;
+                self.string_value(cur, tape)
+            }
+            b'{' => self.object(cur, tape, depth + 1),
+            b'[' => self.array(cur, tape, depth + 1),
+            b't' => {
+                cur.literal(b"true")?;
+                tape.ops.push(OP_TRUE);
+                Ok(())
+            }
+            b'f' => {
+                cur.literal(b"false")?;
+                tape.ops.push(OP_FALSE);
+                Ok(())
+            }
+            b'n' => {
+                cur.literal(b"null")?;
+                tape.ops.push(OP_NULL);
+                Ok(())
+            }
+            b'-' | b'0'..=b'9' => number(cur, tape),
+            _ => Err(Refused),
+        }
+    }
+
+    fn array(&mut self, cur: &mut Cursor, tape: &mut Tape, depth: usize) -> Step {
+        if depth > MAX_DEPTH {
+            return Err(Refused);
+        }
+        cur.at += 1;
+        let at = tape.ops.len();
+        tape.ops.extend_from_slice(&[OP_ARR, 0]);
+        let mut n = 0u32;
+        if cur.skip_ws() == Some(b']') {
+            cur.at += 1;
+            return Ok(());
+        }
+        loop {
+            self.value(cur, tape, depth)?;
+            n += 1;
+            match cur.skip_ws() {
+                Some(b',') => cur.at += 1,
+                Some(b']') => {
+                    cur.at += 1;
+                    tape.ops[at + 1] = n;
+                    return Ok(());
+                }
+                _ => return Err(Refused),
+            }
+        }
+    }
+
+    fn object(&mut self, cur: &mut Cursor, tape: &mut Tape, depth: usize) -> Step {
+        if depth > MAX_DEPTH {
+            return Err(Refused);
+        }
+        cur.at += 1;
+        let at = tape.ops.len();
+        tape.ops.extend_from_slice(&[OP_OBJ, 0]);
+        let ordinal = self.object_at;
+        self.object_at += 1;
+        let from = self.keys.len();
+        // While `predicted` holds, the keys so far are the predicted shape's first keys (not yet copied
+        // into `keys`), up to `sig_at` in its signature.
+        let mut predicted =
+            self.shape_memo.get(ordinal).copied().filter(|&id| self.shape_sigs[id as usize].1);
+        let mut sig_at = 0usize;
+        let mut first = true;
+        loop {
+            match cur.skip_ws() {
+                Some(b'"') => cur.at += 1,
+                Some(b'}') if first => {
+                    cur.at += 1;
+                    break;
+                }
+                _ => return Err(Refused),
+            }
+            first = false;
+            let mut hit = false;
+            if let Some(id) = predicted {
+                let sig = &self.shape_sigs[id as usize].0;
+                if sig_at + 4 <= sig.len() {
+                    let len =
+                        u32::from_le_bytes([sig[sig_at], sig[sig_at + 1], sig[sig_at + 2], sig[sig_at + 3]])
+                            as usize;
+                    if cur.take_exact(&sig[sig_at + 4..sig_at + 4 + len]) {
+                        sig_at += 4 + len;
+                        hit = true;
+                    }
+                }
+                if !hit {
+                    // Off the prediction: the keys so far become explicit.
+                    self.keys.extend_from_slice(&sig[..sig_at]);
+                    predicted = None;
+                }
+            }
+            if !hit {
+                let (key, _) = read_string(cur, &mut self.scratch)?;
+                let keys = &mut self.keys;
+                keys.extend_from_slice(&(key.len() as u32).to_le_bytes());
+                keys.extend_from_slice(key.as_bytes());
+            }
+            if cur.skip_ws() != Some(b':') {
+                return Err(Refused);
+            }
+            cur.at += 1;
+            self.value(cur, tape, depth)?;
+            match cur.skip_ws() {
+                Some(b',') => cur.at += 1,
+                Some(b'}') => {
+                    cur.at += 1;
+                    break;
+                }
+                _ => return Err(Refused),
+            }
+        }
+        let id = match predicted {
+            Some(id) if sig_at == self.shape_sigs[id as usize].0.len() => id,
+            Some(id) => {
+                // A prefix of the predicted shape: a different shape.
+                let sig = &self.shape_sigs[id as usize].0;
+                self.keys.extend_from_slice(&sig[..sig_at]);
+                self.shape(from, ordinal, tape).ok_or(Refused)?
+            }
+            None => self.shape(from, ordinal, tape).ok_or(Refused)?,
+        };
+        self.keys.truncate(from);
+        tape.ops[at + 1] = id;
+        Ok(())
+    }
+
+    /// A string value; the cursor is just after its opening quote.
+    fn string_value(&mut self, cur: &mut Cursor, tape: &mut Tape) -> Step {
+        let at = self.string_at;
+        self.string_at += 1;
+        if let Some(Some((memo, id, true))) = self.string_memo.get(at) {
+            if cur.take_exact(memo.as_bytes()) {
+                tape.ops.extend_from_slice(&[OP_SREF, *id]);
+                return Ok(());
+            }
+        }
+        let mut scratch = std::mem::take(&mut self.scratch);
+        let result = read_string(cur, &mut scratch).map(|(s, plain)| self.string(s, at, plain, tape));
+        self.scratch = scratch;
+        result
+    }
+
+    /// Emit string `s` (the `at`-th string value of its event; `plain`: its JSON text is `s`).
+    fn string(&mut self, s: &str, at: usize, plain: bool, tape: &mut Tape) {
         if s.len() <= INTERN_MAX_BYTES {
             if let Some(&i) = self.strings.get(s) {
+                self.remember_string(at, s, i, plain);
                 tape.ops.extend_from_slice(&[OP_SREF, i]);
                 return;
             }
@@ -170,6 +530,7 @@ impl TapeEncoder {
                     let key: Box<str> = s.into();
                     self.new_strings.push(key.clone());
                     self.strings.insert(key, id);
+                    self.remember_string(at, s, id, plain);
                     let (start, end) = tape.push_text(s);
                     tape.ops.extend_from_slice(&[OP_STR_KEEP, start, end]);
                     return;
@@ -182,11 +543,42 @@ impl TapeEncoder {
         tape.ops.extend_from_slice(&[OP_STR, start, end]);
     }
 
-    /// The id of the shape whose signature is `keys[from..]`, defining it in `tape` if new.
-    fn shape(&mut self, from: usize, tape: &mut Tape) -> Option<u32> {
-        if let Some(&id) = self.shapes.get(&self.keys[from..]) {
-            return Some(id);
+    /// Memo slot `at` (see `string_memo`) now holds `s`, interned as `id`.
+    fn remember_string(&mut self, at: usize, s: &str, id: u32, plain: bool) {
+        if at >= MEMO_SLOTS {
+            return;
         }
+        if at >= self.string_memo.len() {
+            self.string_memo.resize(at + 1, None);
+        }
+        match &mut self.string_memo[at] {
+            Some(slot) => {
+                slot.0.clear();
+                slot.0.push_str(s);
+                slot.1 = id;
+                slot.2 = plain;
+            }
+            empty => *empty = Some((s.to_owned(), id, plain)),
+        }
+    }
+
+    /// The id of the shape whose signature is `keys[from..]` (the `at`-th object of its event),
+    /// defining it in `tape` if new.
+    fn shape(&mut self, from: usize, at: usize, tape: &mut Tape) -> Option<u32> {
+        let id = match self.shapes.get(&self.keys[from..]) {
+            Some(&id) => id,
+            None => self.define_shape(from, tape)?,
+        };
+        if at < MEMO_SLOTS {
+            if at >= self.shape_memo.len() {
+                self.shape_memo.resize(at + 1, id);
+            }
+            self.shape_memo[at] = id;
+        }
+        Some(id)
+    }
+
+    fn define_shape(&mut self, from: usize, tape: &mut Tape) -> Option<u32> {
         if self.shapes.len() >= MAX_SHAPES {
             return None;
         }
@@ -197,10 +589,12 @@ impl TapeEncoder {
         tape.defs.push(0);
         let mut rest = &sig[..];
         let mut count = 0;
+        let mut plain = true;
         while rest.len() >= 4 {
             let len = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
-            // The signature holds keys exactly as serde_json handed them over: valid UTF-8.
+            // The signature holds keys as read: valid UTF-8.
             let key = std::str::from_utf8(&rest[4..4 + len]).unwrap_or_default();
+            plain &= !key.bytes().any(|c| c == b'"' || c == b'\\' || c < 0x20);
             let (start, end) = tape.push_text(key);
             tape.defs.extend_from_slice(&[start, end]);
             rest = &rest[4 + len..];
@@ -208,117 +602,70 @@ impl TapeEncoder {
         }
         tape.defs[count_at] = count;
         self.new_shapes.push(sig.clone());
+        self.shape_sigs.push((sig.clone(), plain));
         self.shapes.insert(sig, id);
         Some(id)
     }
 }
 
-/// Encodes one value (and everything inside it) into the tape.
-struct ValueSeed<'a> {
-    enc: &'a mut TapeEncoder,
-    tape: &'a mut Tape,
-}
-
-impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
+/// A number (grammar of RFC 8259 section 6); the cursor is at its first byte.
+fn number(cur: &mut Cursor, tape: &mut Tape) -> Step {
+    let b = cur.bytes();
+    let start = cur.at;
+    let mut i = start;
+    let negative = b[i] == b'-';
+    if negative {
+        i += 1;
     }
-}
-
-impl<'de> Visitor<'de> for ValueSeed<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
-        self.tape.ops.push(OP_NULL);
-        Ok(())
-    }
-
-    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<(), E> {
-        self.tape.ops.push(if v { OP_TRUE } else { OP_FALSE });
-        Ok(())
-    }
-
-    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<(), E> {
-        match u32::try_from(v) {
-            Ok(small) => self.tape.ops.extend_from_slice(&[OP_INT, small]),
-            Err(_) => self.visit_f64::<E>(v as f64)?,
-        }
-        Ok(())
-    }
-
-    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<(), E> {
-        // serde_json hands non-negative integers to visit_u64; these are negative.
-        self.visit_f64(v as f64)
-    }
-
-    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<(), E> {
-        self.tape.ops.extend_from_slice(&[OP_NUM, self.tape.nums.len() as u32]);
-        self.tape.nums.push(v);
-        Ok(())
-    }
-
-    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
-        self.enc.string(v, self.tape);
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let at = self.tape.ops.len();
-        self.tape.ops.extend_from_slice(&[OP_ARR, 0]);
-        let mut n = 0u32;
-        while seq.next_element_seed(ValueSeed { enc: &mut *self.enc, tape: &mut *self.tape })?.is_some() {
-            n += 1;
-        }
-        self.tape.ops[at + 1] = n;
-        Ok(())
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let at = self.tape.ops.len();
-        self.tape.ops.extend_from_slice(&[OP_OBJ, 0]);
-        let from = self.enc.keys.len();
-        while map.next_key_seed(KeySeed { keys: &mut self.enc.keys })?.is_some() {
-            map.next_value_seed(ValueSeed { enc: &mut *self.enc, tape: &mut *self.tape })?;
-        }
-        let shape = self.enc.shape(from, self.tape);
-        self.enc.keys.truncate(from);
-        match shape {
-            Some(id) => {
-                self.tape.ops[at + 1] = id;
-                Ok(())
+    let int_start = i;
+    match b.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => {
+            while matches!(b.get(i), Some(b'0'..=b'9')) {
+                i += 1;
             }
-            None => Err(serde::de::Error::custom("too many object shapes in one stream")),
         }
+        _ => return Err(Refused),
     }
-}
-
-/// Appends one object key to the signature scratch.
-struct KeySeed<'a> {
-    keys: &'a mut Vec<u8>,
-}
-
-impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_str(self)
+    let int_end = i;
+    let mut integer = true;
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if !matches!(b.get(i), Some(b'0'..=b'9')) {
+            return Err(Refused);
+        }
+        while matches!(b.get(i), Some(b'0'..=b'9')) {
+            i += 1;
+        }
+        integer = false;
     }
-}
-
-impl<'de> Visitor<'de> for KeySeed<'_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an object key")
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if !matches!(b.get(i), Some(b'0'..=b'9')) {
+            return Err(Refused);
+        }
+        while matches!(b.get(i), Some(b'0'..=b'9')) {
+            i += 1;
+        }
+        integer = false;
     }
-
-    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
-        self.keys.extend_from_slice(&(v.len() as u32).to_le_bytes());
-        self.keys.extend_from_slice(v.as_bytes());
-        Ok(())
+    cur.at = i;
+    if integer && !negative && int_end - int_start <= 9 {
+        // Up to 9 digits: below 2^32, exact.
+        let v = b[int_start..int_end].iter().fold(0u32, |v, &d| v * 10 + u32::from(d - b'0'));
+        tape.ops.extend_from_slice(&[OP_INT, v]);
+        return Ok(());
     }
+    // Correctly rounded, as JSON.parse; out of range gives ±inf, as JSON.parse's ±Infinity.
+    let v: f64 = cur.text[start..i].parse().map_err(|_| Refused)?;
+    if v >= 0.0 && v <= f64::from(u32::MAX) && v.fract() == 0.0 && !(v == 0.0 && v.is_sign_negative()) {
+        tape.ops.extend_from_slice(&[OP_INT, v as u32]);
+    } else {
+        tape.ops.extend_from_slice(&[OP_NUM, tape.nums.len() as u32]);
+        tape.nums.push(v);
+    }
+    Ok(())
 }

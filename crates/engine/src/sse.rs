@@ -75,6 +75,26 @@ impl fmt::Display for SseError {
 
 impl std::error::Error for SseError {}
 
+/// Where [`SseDecoder::feed_into`] delivers events: borrowed views, valid only during the call, so a
+/// consumer that transforms events (e.g. parses their JSON) allocates nothing per event.
+/// `Vec<SseEvent>` collects owned copies.
+pub trait SseSink {
+    /// One dispatched event: its type (`"message"` when the block set none), its data (lines joined by
+    /// `'\n'`), the last event ID (see [`SseEvent::id`]) and the block's `retry:` value in ms.
+    fn event(&mut self, event: &str, data: &str, id: Option<&str>, retry: Option<u64>);
+}
+
+impl SseSink for Vec<SseEvent> {
+    fn event(&mut self, event: &str, data: &str, id: Option<&str>, retry: Option<u64>) {
+        self.push(SseEvent {
+            event: event.to_owned(),
+            data: data.to_owned(),
+            id: id.map(str::to_owned),
+            retry,
+        });
+    }
+}
+
 /// Incremental `text/event-stream` decoder.
 ///
 /// Feed the body's chunks in order with [`feed`](Self::feed), then call
@@ -175,6 +195,12 @@ impl SseDecoder {
     /// `out`. The decoder then drops its buffers and fails every further `feed` with the same
     /// error until [`finish`](Self::finish) is called.
     pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<SseEvent>) -> Result<(), SseError> {
+        self.feed_into(chunk, out)
+    }
+
+    /// [`feed`](Self::feed), handing each event to `sink` as borrowed views instead of collecting owned
+    /// [`SseEvent`]s (same events, same order, same errors).
+    pub fn feed_into<S: SseSink + ?Sized>(&mut self, chunk: &[u8], out: &mut S) -> Result<(), SseError> {
         if self.failed {
             return Err(self.too_large());
         }
@@ -228,7 +254,11 @@ impl SseDecoder {
     }
 
     /// Strip a leading BOM (possibly split across chunks), then parse the rest.
-    fn feed_sniffing_bom(&mut self, mut chunk: &[u8], out: &mut Vec<SseEvent>) -> Result<(), SseError> {
+    fn feed_sniffing_bom<S: SseSink + ?Sized>(
+        &mut self,
+        mut chunk: &[u8],
+        out: &mut S,
+    ) -> Result<(), SseError> {
         while self.bom < BOM_DECIDED {
             let Some((&byte, rest)) = chunk.split_first() else {
                 // The chunk was (the start of) a BOM; wait for more bytes.
@@ -248,7 +278,7 @@ impl SseDecoder {
     }
 
     /// Split `chunk` into lines and process each complete one; buffer the trailing partial line.
-    fn feed_lines(&mut self, mut chunk: &[u8], out: &mut Vec<SseEvent>) -> Result<(), SseError> {
+    fn feed_lines<S: SseSink + ?Sized>(&mut self, mut chunk: &[u8], out: &mut S) -> Result<(), SseError> {
         if chunk.is_empty() {
             return Ok(());
         }
@@ -305,7 +335,7 @@ impl SseDecoder {
     }
 
     /// Process one complete line (without its terminator).
-    fn process_line(&mut self, line: &[u8], out: &mut Vec<SseEvent>) -> Result<(), SseError> {
+    fn process_line<S: SseSink + ?Sized>(&mut self, line: &[u8], out: &mut S) -> Result<(), SseError> {
         if line.is_empty() {
             self.dispatch(out);
             return Ok(());
@@ -360,7 +390,7 @@ impl SseDecoder {
     }
 
     /// A blank line: dispatch the pending event, if it has data, and reset the block's buffers.
-    fn dispatch(&mut self, out: &mut Vec<SseEvent>) {
+    fn dispatch<S: SseSink + ?Sized>(&mut self, out: &mut S) {
         if let Some(id) = self.pending_id.take() {
             self.last_event_id = Some(id);
         }
@@ -369,15 +399,16 @@ impl SseDecoder {
             self.event_type.clear();
             return;
         }
-        let mut data = std::mem::take(&mut self.data);
         // The data buffer always ends with the '\n' appended after the last value.
-        data.pop();
-        let event = if self.event_type.is_empty() {
-            String::from("message")
-        } else {
-            std::mem::take(&mut self.event_type)
-        };
-        out.push(SseEvent { event, data, id: self.last_event_id.clone(), retry });
+        let data = &self.data[..self.data.len() - 1];
+        let event = if self.event_type.is_empty() { "message" } else { self.event_type.as_str() };
+        out.event(event, data, self.last_event_id.as_deref(), retry);
+        // Both buffers are reused by the next event.
+        self.data.clear();
+        self.event_type.clear();
+        if self.data.capacity() > KEEP_LINE_CAPACITY {
+            self.data = String::new();
+        }
     }
 }
 

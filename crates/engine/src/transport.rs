@@ -6,7 +6,7 @@
 
 use crate::error::{EngineError, ErrorKind};
 use crate::retry::{new_idempotency_key, AttemptOutcome, RetryPolicy};
-use crate::sse::{SseDecoder, SseEvent};
+use crate::sse::{SseDecoder, SseEvent, SseSink};
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::Method;
@@ -530,7 +530,27 @@ impl SseStream {
     /// off, `Decode` for a corrupt body or an event past `max_event_bytes`, `Timeout` when
     /// `stream_idle_timeout` passes without a byte.
     pub async fn next_events(&mut self, out: &mut Vec<SseEvent>) -> Result<bool, EngineError> {
-        let Some(resp) = self.response.as_mut() else { return Ok(false) };
+        self.next_events_into(out).await
+    }
+
+    /// [`next_events`](Self::next_events), handing events to `sink` as borrowed views (see [`SseSink`]):
+    /// nothing is allocated per event.
+    pub async fn next_events_into<S: SseSink + ?Sized>(&mut self, out: &mut S) -> Result<bool, EngineError> {
+        match self.next_chunk().await? {
+            Some(chunk) => {
+                self.decode(&chunk, out)?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// The next body chunk, undecoded (`None` at the end of the body; the decoder's pending incomplete
+    /// event is then discarded). Pass it to [`decode`](Self::decode). Same errors as
+    /// [`next_events`](Self::next_events) except `Decode`. Lets a caller lock what its sink writes to
+    /// only while decoding, not while waiting for bytes.
+    pub async fn next_chunk(&mut self) -> Result<Option<bytes::Bytes>, EngineError> {
+        let Some(resp) = self.response.as_mut() else { return Ok(None) };
         let next = match self.idle_timeout {
             None => resp.chunk().await,
             Some(idle) => match tokio::time::timeout(idle, resp.chunk()).await {
@@ -545,21 +565,22 @@ impl SseStream {
             },
         };
         match next {
-            Ok(Some(chunk)) => {
-                self.decoder
-                    .feed(&chunk, out)
-                    .map_err(|e| EngineError::new(ErrorKind::Decode, e.to_string()))?;
-                Ok(true)
-            }
+            Ok(Some(chunk)) => Ok(Some(chunk)),
             Ok(None) => {
-                self.decoder.finish(out);
+                self.decoder.finish(&mut Vec::new());
                 self.response = None;
-                Ok(false)
+                Ok(None)
             }
             Err(e) => {
                 self.response = None;
                 Err(EngineError::from_reqwest(e))
             }
         }
+    }
+
+    /// Decode a chunk from [`next_chunk`](Self::next_chunk), handing its events to `sink`. Errors:
+    /// `Decode` for an event past `max_event_bytes`.
+    pub fn decode<S: SseSink + ?Sized>(&mut self, chunk: &[u8], sink: &mut S) -> Result<(), EngineError> {
+        self.decoder.feed_into(chunk, sink).map_err(|e| EngineError::new(ErrorKind::Decode, e.to_string()))
     }
 }
