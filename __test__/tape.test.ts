@@ -142,13 +142,19 @@ const EDGE_CASES = [
 
 let baseURL: string;
 let events: string[] = [];
+/** Events per request model, for tests that run several streams at once (default: `events`). */
+const eventsByModel = new Map<string, string[]>();
 
 const peer = loopbackServer((req, res) => {
-  req.resume();
+  let body = '';
+  req.on('data', (d: Buffer) => {
+    body += d.toString();
+  });
   req.on('end', () => {
+    const model = (JSON.parse(body) as { model: string }).model;
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     // Several writes so events land in several batches (and strings are interned across batches).
-    const frames = events.map((e) => `data: ${e}\n\n`);
+    const frames = (eventsByModel.get(model) ?? events).map((e) => `data: ${e}\n\n`);
     const step = Math.max(1, Math.ceil(frames.length / 7));
     let i = 0;
     const writeSome = () => {
@@ -213,6 +219,41 @@ describe('stream events decoded in Rust equal JSON.parse', () => {
     expect(new Set(got.map((c) => c.id))).toEqual(new Set(['chatcmpl-same']));
     (got[0] as { id: string }).id = 'changed';
     expect(got[1]?.id).toBe('chatcmpl-same');
+  });
+
+  it('two streams read in lockstep decode independently, however their shapes and strings drift', async () => {
+    // Events alike enough that each is read against its predecessor, with keys and strings that
+    // change, appear and vanish along the way; two streams of different vocabularies interleaved item
+    // by item.
+    const drift = (tag: string, r: () => number) =>
+      Array.from({ length: 500 }, (_, i) => {
+        const delta =
+          r() < 0.2 ? `{"role":"${tag}","content":""}` : `{"content":"${tag}${Math.floor(r() * 6)}"}`;
+        const extra = r() < 0.3 ? `,"usage":{"n":${i},"${tag}":${r() < 0.5 ? 'null' : -i}}` : '';
+        const id = r() < 0.1 ? `${tag}-other` : `${tag}-id-0123456789-0123456789`;
+        return `{"id":"${id}","choices":[{"index":0,"delta":${delta},"finish_reason":null}]${extra}}`;
+      });
+    const lists = { a: drift('a', rng(1)), b: drift('ä\\n', rng(2)) };
+    eventsByModel.set('lockstep-a', lists.a);
+    eventsByModel.set('lockstep-b', lists.b);
+    const open = (model: string) =>
+      client(baseURL).chat.completions.create({ model, messages, stream: true });
+    const [sa, sb] = await Promise.all([open('lockstep-a'), open('lockstep-b')]);
+    const ia = sa[Symbol.asyncIterator]();
+    const ib = sb[Symbol.asyncIterator]();
+    const got: { a: unknown[]; b: unknown[] } = { a: [], b: [] };
+    for (;;) {
+      const [ra, rb] = [await ia.next(), await ib.next()];
+      if (!ra.done) got.a.push(ra.value);
+      if (!rb.done) got.b.push(rb.value);
+      if (ra.done && rb.done) break;
+    }
+    for (const k of ['a', 'b'] as const) {
+      expect(got[k]).toHaveLength(500);
+      lists[k].forEach((text, i) => {
+        same(got[k][i], JSON.parse(text), `${k} ${i}`);
+      });
+    }
   });
 
   it('an event that is not JSON ends the stream with an APIError after the events before it', async () => {

@@ -83,19 +83,20 @@ export class Stream<Item> implements AsyncIterable<Item> {
       let finished = false;
       let failure: Error | undefined;
       let ended = false;
+      const json = decoder.mode === 'json';
+      const tape = new TapeDecoder();
       const end = () => {
         if (ended) return;
         ended = true;
         finished = true;
         handle.cancel();
+        tape.close();
         controller.signal.removeEventListener('abort', onAbort);
         onEnd?.();
       };
       const onAbort = () => handle.cancel();
       controller.signal.addEventListener('abort', onAbort, { once: true });
       const doneResult: IteratorReturnResult<undefined> = { done: true, value: undefined };
-      const json = decoder.mode === 'json';
-      const tape = new TapeDecoder();
       const take = (): Decoded<Item> | undefined => {
         if (json) {
           if (tape.remaining > 0) {
@@ -107,57 +108,77 @@ export class Stream<Item> implements AsyncIterable<Item> {
         if (index < events.length) return decoder.decode(events[index++] as NativeEvent);
         return undefined;
       };
-      return {
-        async next(): Promise<IteratorResult<Item>> {
-          for (;;) {
-            let item: Decoded<Item> | undefined;
-            try {
-              item = take();
-            } catch (e) {
-              end();
-              throw e;
+      // The common step, an item ready in the current batch, resolves without an async function.
+      const next = (): Promise<IteratorResult<Item>> => {
+        if (json ? tape.remaining > 0 : index < events.length) {
+          let item: Decoded<Item> | undefined;
+          try {
+            item = take();
+          } catch (e) {
+            end();
+            return Promise.reject(e);
+          }
+          if (item === STREAM_DONE) {
+            end();
+            return Promise.resolve(doneResult);
+          }
+          if (item !== STREAM_SKIP) return Promise.resolve({ done: false, value: item as Item });
+        }
+        return pull();
+      };
+      // Everything else: skipped items, the next batch, the end.
+      const pull = async (): Promise<IteratorResult<Item>> => {
+        for (;;) {
+          let item: Decoded<Item> | undefined;
+          try {
+            item = take();
+          } catch (e) {
+            end();
+            throw e;
+          }
+          if (item === STREAM_SKIP) continue;
+          if (item === STREAM_DONE) {
+            end();
+            return doneResult;
+          }
+          if (item !== undefined) return { done: false, value: item };
+          if (finished) {
+            end();
+            if (failure) {
+              const f = failure;
+              failure = undefined;
+              throw f;
             }
-            if (item === STREAM_SKIP) continue;
-            if (item === STREAM_DONE) {
-              end();
-              return doneResult;
-            }
-            if (item !== undefined) return { done: false, value: item };
-            if (finished) {
-              end();
-              if (failure) {
-                const f = failure;
-                failure = undefined;
-                throw f;
-              }
-              return doneResult;
-            }
-            const batch = await handle.nextBatch();
-            index = 0;
-            if (json) {
-              if (batch.count > 0) tape.load(batch);
-              types = batch.types;
-            } else {
-              events = batch.events;
-            }
-            if (batch.done) {
-              finished = true;
-              if (batch.errorKind) {
-                failure =
-                  batch.errorKind === 'aborted' || controller.signal.aborted
-                    ? new APIUserAbortError()
-                    : errorFromNative({
-                        ok: false,
-                        status: 0,
-                        headers: [],
-                        errorKind: batch.errorKind,
-                        errorMessage: batch.errorMessage ?? undefined,
-                        attempts: 1,
-                      });
-              }
+            return doneResult;
+          }
+          const batch = await handle.nextBatch();
+          index = 0;
+          if (json) {
+            if (batch.count > 0) tape.load(batch);
+            types = batch.types;
+          } else {
+            events = batch.events;
+          }
+          if (batch.done) {
+            finished = true;
+            if (batch.errorKind) {
+              failure =
+                batch.errorKind === 'aborted' || controller.signal.aborted
+                  ? new APIUserAbortError()
+                  : errorFromNative({
+                      ok: false,
+                      status: 0,
+                      headers: [],
+                      errorKind: batch.errorKind,
+                      errorMessage: batch.errorMessage ?? undefined,
+                      attempts: 1,
+                    });
             }
           }
-        },
+        }
+      };
+      return {
+        next,
         async return(): Promise<IteratorResult<Item>> {
           end();
           return doneResult;

@@ -209,10 +209,17 @@ pub(super) fn number(cur: &mut Cursor, tape: &mut Tape) -> Step {
         integer = false;
     }
     cur.at = i;
-    if integer && !negative && int_end - int_start <= 9 {
-        // Up to 9 digits: below 2^32, exact.
-        let v = b[int_start..int_end].iter().fold(0u32, |v, &d| v * 10 + u32::from(d - b'0'));
-        tape.ops.extend_from_slice(&[OP_INT, v]);
+    if integer && int_end - int_start <= 15 {
+        // Up to 15 digits: below 2^53, so exact in an f64 (timestamps such as `created` are 10 digits).
+        let v = b[int_start..int_end].iter().fold(0u64, |v, &d| v * 10 + u64::from(d - b'0'));
+        match u32::try_from(v) {
+            Ok(small) if !negative => tape.ops.extend_from_slice(&[OP_INT, small]),
+            _ => {
+                tape.ops.extend_from_slice(&[OP_NUM, tape.nums.len() as u32]);
+                // `-0` stays -0.0, as JSON.parse gives.
+                tape.nums.push(if negative { -(v as f64) } else { v as f64 });
+            }
+        }
         return Ok(());
     }
     // Correctly rounded, as JSON.parse; out of range gives ±inf, as JSON.parse's ±Infinity.
