@@ -9,6 +9,7 @@ import {
   type NativeBinding,
   type NativeRequest,
   type NativeResult,
+  openStream,
   sendRequest,
 } from '../native/index.js';
 import { APIPromise, type RawResponse, rawFromNative } from './api-promise.js';
@@ -304,14 +305,25 @@ export abstract class BaseClient {
     }
     native.headers?.push('accept', 'text/event-stream');
     const { token, settled } = this.#cancellation(req.options?.signal);
-    const handle = this.engine.stream(
-      native,
-      token,
-      decoder.mode === 'json' ? { jsonData: true, doneData: decoder.done } : undefined,
-    );
+    let opened: ReturnType<typeof openStream>;
+    try {
+      opened = openStream(
+        this.#binding,
+        this.engine,
+        native,
+        token,
+        decoder.mode === 'json' ? { jsonData: true, doneData: decoder.done } : undefined,
+      );
+    } catch (e) {
+      settled();
+      return new APIPromise(Promise.reject(e), () => {
+        throw e;
+      });
+    }
+    const { handle } = opened;
     const controller = new AbortController();
     let stream: Stream<Item> | undefined;
-    const head = handle.head().then((res: NativeResult): RawResponse => {
+    const head = opened.head.then((res: NativeResult): RawResponse => {
       if (!res.ok) {
         settled();
         throw errorFromNative(res);

@@ -30,19 +30,16 @@ export declare class NativeEngine {
   /** The engine's live counters. */
   stats(): NativeEngineStats
   /**
-   * Start a server-sent-events request; returns its stream handle at once (the request runs in the
-   * engine; `head()` resolves when it is open or failed).
+   * Start a server-sent-events request; returns its stream handle at once. The response head (or
+   * the failure to get one, after retries) reaches the settle callback as `id`'s slots, like a
+   * request's outcome, with no body for a 2xx head: then read the events with `nextBatch()`. Throws
+   * synchronously for an invalid method or timeout, or if no settle callback is set.
    */
-  stream(req: NativeRequest, cancel?: CancelToken | undefined | null, options?: StreamOptions | undefined | null): NativeStream
+  stream(id: number, req: NativeRequest, cancel?: CancelToken | undefined | null, options?: StreamOptions | undefined | null): NativeStream
 }
 
 /** A running stream. Dropping it (garbage collection) cancels the request. */
 export declare class NativeStream {
-  /**
-   * Resolves once the response head is in (ok, status, headers) or the request failed (errorKind,
-   * status and body for a status error). Call it once, before `nextBatch()`.
-   */
-  head(): Promise<NativeResponse>
   /** All events ready now (waits for at least one, or the end). After `done`, returns empty batches. */
   nextBatch(): Promise<NativeBatch>
   /** Stop the stream now: the request is aborted and its connection closed. Idempotent. */
@@ -154,24 +151,6 @@ export interface NativeRequest {
    * decoding.
    */
   decode?: string
-}
-
-/** The settled result of a request: never a rejection, so JS maps `errorKind` to its error classes. */
-export interface NativeResponse {
-  /** True for a 2xx response (or an open stream). */
-  ok: boolean
-  /** HTTP status, 0 when there was no response. */
-  status: number
-  /** Response headers, flat `[name, value, ...]` (names lower case). */
-  headers: Array<string>
-  /** The body, when there is one to hand over (2xx buffered responses and status errors). */
-  body?: Buffer
-  /** `connection` | `timeout` | `aborted` | `status` | `decode` | `invalid_request`, when not ok. */
-  errorKind?: string
-  /** A description without URL or secrets, when not ok. */
-  errorMessage?: string
-  /** Attempts made (1 = no retry). */
-  attempts: number
 }
 
 /**

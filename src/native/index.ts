@@ -13,8 +13,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as Binding from './binding.js';
 
-export type { EngineOptions, NativeBatch, NativeEvent, NativeRequest, NativeResponse } from './binding.js';
-export { type NativeResult, sendRequest } from './settle.js';
+export type { EngineOptions, NativeBatch, NativeEvent, NativeRequest } from './binding.js';
+export { type NativeResult, openStream, sendRequest } from './settle.js';
 
 /** The addon's exports, as typed by `napi build` (binding.d.ts). */
 export type NativeBinding = typeof Binding;

@@ -7,9 +7,7 @@
 pub mod settle;
 mod stream;
 
-use aiwire_engine::{
-    CancellationToken, Engine, EngineConfig, EngineError, HeaderMap, Idempotency, Method, RequestSpec,
-};
+use aiwire_engine::{CancellationToken, Engine, EngineConfig, HeaderMap, Idempotency, Method, RequestSpec};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::sync::{Arc, OnceLock};
@@ -123,25 +121,6 @@ pub struct NativeRequest {
     pub decode: Option<String>,
 }
 
-/// The settled result of a request: never a rejection, so JS maps `errorKind` to its error classes.
-#[napi(object)]
-pub struct NativeResponse {
-    /// True for a 2xx response (or an open stream).
-    pub ok: bool,
-    /// HTTP status, 0 when there was no response.
-    pub status: u32,
-    /// Response headers, flat `[name, value, ...]` (names lower case).
-    pub headers: Vec<String>,
-    /// The body, when there is one to hand over (2xx buffered responses and status errors).
-    pub body: Option<Buffer>,
-    /// `connection` | `timeout` | `aborted` | `status` | `decode` | `invalid_request`, when not ok.
-    pub error_kind: Option<String>,
-    /// A description without URL or secrets, when not ok.
-    pub error_message: Option<String>,
-    /// Attempts made (1 = no retry).
-    pub attempts: u32,
-}
-
 fn ms(v: Option<f64>, what: &str) -> Result<Option<Duration>> {
     match v {
         None => Ok(None),
@@ -162,15 +141,6 @@ fn pairs(flat: Option<Vec<String>>) -> Vec<(String, String)> {
     out
 }
 
-pub(crate) fn flat_headers(map: &HeaderMap) -> Vec<String> {
-    let mut out = Vec::with_capacity(map.len() * 2);
-    for (k, v) in map.iter() {
-        out.push(k.as_str().to_owned());
-        out.push(String::from_utf8_lossy(v.as_bytes()).into_owned());
-    }
-    out
-}
-
 /// Headers as one string `name\nvalue\nname\nvalue` (one crossing instead of two strings per header;
 /// `HeaderValue`s never contain `\n`, so JS splits it back into the flat list).
 pub(crate) fn flat_headers_text(map: &HeaderMap) -> String {
@@ -187,22 +157,6 @@ pub(crate) fn flat_headers_text(map: &HeaderMap) -> String {
         }
     }
     out
-}
-
-pub(crate) fn error_response(e: EngineError) -> NativeResponse {
-    let (status, headers, body) = match e.response {
-        Some(r) => (u32::from(r.status), flat_headers(&r.headers), Some(Buffer::from(Vec::from(r.body)))),
-        None => (0, Vec::new(), None),
-    };
-    NativeResponse {
-        ok: false,
-        status,
-        headers,
-        body,
-        error_kind: Some(e.kind.as_str().to_owned()),
-        error_message: Some(e.message),
-        attempts: e.attempts,
-    }
 }
 
 fn to_spec(req: NativeRequest) -> Result<RequestSpec> {
@@ -245,6 +199,19 @@ async fn decode_embeddings(id: u32, text: bool, r: aiwire_engine::Response) -> S
     match decoded {
         Some(d) => Settled::new(id, false, Ok(r)).with_vectors(d.values, d.offsets, d.json),
         None => Settled::new(id, text, Ok(r)),
+    }
+}
+
+impl NativeEngine {
+    /// This environment's settle queue (set by `setSettleCallback`), cached after the first call.
+    fn settler(&self, env: &Env) -> Result<Arc<Settler>> {
+        if let Some(s) = self.settler.get() {
+            return Ok(s.clone());
+        }
+        let s = env.get_instance_data::<Arc<Settler>>()?.map(|s| s.clone()).ok_or_else(|| {
+            Error::new(Status::GenericFailure, "aiwire: setSettleCallback() was not called")
+        })?;
+        Ok(self.settler.get_or_init(|| s).clone())
     }
 }
 
@@ -341,15 +308,7 @@ impl NativeEngine {
         req: NativeRequest,
         cancel: Option<&CancelToken>,
     ) -> Result<()> {
-        let settler = match self.settler.get() {
-            Some(s) => s.clone(),
-            None => {
-                let s = env.get_instance_data::<Arc<Settler>>()?.map(|s| s.clone()).ok_or_else(|| {
-                    Error::new(Status::GenericFailure, "aiwire: setSettleCallback() was not called")
-                })?;
-                self.settler.get_or_init(|| s).clone()
-            }
-        };
+        let settler = self.settler(env)?;
         let text = req.text_body.unwrap_or(false);
         let embeddings = match req.decode.as_deref() {
             None => false,
@@ -386,18 +345,23 @@ impl NativeEngine {
         }
     }
 
-    /// Start a server-sent-events request; returns its stream handle at once (the request runs in the
-    /// engine; `head()` resolves when it is open or failed).
+    /// Start a server-sent-events request; returns its stream handle at once. The response head (or
+    /// the failure to get one, after retries) reaches the settle callback as `id`'s slots, like a
+    /// request's outcome, with no body for a 2xx head: then read the events with `nextBatch()`. Throws
+    /// synchronously for an invalid method or timeout, or if no settle callback is set.
     #[napi]
     pub fn stream(
         &self,
+        env: &Env,
+        id: u32,
         req: NativeRequest,
         cancel: Option<&CancelToken>,
         options: Option<StreamOptions>,
     ) -> Result<NativeStream> {
+        let settler = self.settler(env)?;
         let spec = to_spec(req)?;
         let token = cancel.map(|c| c.token.child_token()).unwrap_or_default();
-        Ok(NativeStream::spawn(self.engine.clone(), spec, token, options.unwrap_or_default()))
+        Ok(NativeStream::spawn(self.engine.clone(), settler, id, spec, token, options.unwrap_or_default()))
     }
 }
 

@@ -71,6 +71,20 @@ impl Settled {
 }
 
 impl Settled {
+    /// A stream's response head (2xx; its body is the stream, read through `nextBatch()`).
+    pub(crate) fn head(id: u32, status: u16, attempts: u32, headers: &aiwire_engine::HeaderMap) -> Self {
+        Settled {
+            id,
+            status: u32::from(status),
+            attempts,
+            headers: flat_headers_text(headers),
+            body: None,
+            body_text: false,
+            error: None,
+            vectors: None,
+        }
+    }
+
     /// Attach decoded embedding vectors.
     pub(crate) fn with_vectors(mut self, values: Vec<f64>, offsets: Vec<u32>, rest: String) -> Self {
         self.vectors = Some((values, offsets, rest));

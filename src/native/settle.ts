@@ -129,6 +129,30 @@ function dispatcherOf(binding: typeof Binding): Dispatcher {
 }
 
 /**
+ * Start a server-sent-events request: the native stream handle at once, and a promise of its
+ * response head through the settle queue (a 2xx head has no body; a failure after retries has
+ * `errorKind`, and the error body for a status error). Read the events with `handle.nextBatch()`.
+ * @throws what `engine.stream` throws synchronously (invalid method or timeout).
+ */
+export function openStream(
+  binding: typeof Binding,
+  engine: Binding.NativeEngine,
+  req: Binding.NativeRequest,
+  cancel: Binding.CancelToken | undefined,
+  options: Binding.StreamOptions | undefined,
+): { handle: Binding.NativeStream; head: Promise<NativeResult> } {
+  const d = dispatcherOf(binding);
+  const id = d.nextId;
+  const handle = engine.stream(id, req, cancel, options);
+  d.nextId = id === 0xffffffff ? 0 : id + 1;
+  if (d.pending.size === 0) binding.settleKeepAlive(true);
+  const head = new Promise<NativeResult>((resolve) => {
+    d.pending.set(id, resolve);
+  });
+  return { handle, head };
+}
+
+/**
  * Send one buffered request through `engine`. Resolves exactly once with its `NativeResult` (HTTP and
  * network failures included: check `ok`/`errorKind`); rejects only when the request is invalid
  * (synchronous `InvalidArg` from the engine: bad method or timeout).

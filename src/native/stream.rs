@@ -2,14 +2,14 @@
 //! the pending batch (in `jsonData` mode parsed into its tape at once, with no per-event allocation);
 //! `nextBatch()` takes the pending batch in one crossing.
 
-use crate::{error_response, flat_headers, NativeResponse};
+use crate::settle::{Settled, Settler};
 use aiwire_engine::json_tape::{Tape, TapeEncoder};
 use aiwire_engine::sse::SseSink;
 use aiwire_engine::{CancellationToken, Engine, EngineError, ErrorKind, RequestSpec};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::sync::{Arc, Mutex as SyncMutex};
-use tokio::sync::{oneshot, Mutex, Notify};
+use tokio::sync::{Mutex, Notify};
 
 /// Events pending for the consumer at which the producer stops reading (default; `AIWIRE_MAX_BATCH_EVENTS`
 /// overrides it): a batch holds at most this many plus the events of one network read, and a slow
@@ -172,7 +172,6 @@ pub struct NativeBatch {
 #[napi]
 pub struct NativeStream {
     cancel: CancellationToken,
-    head: Mutex<Option<oneshot::Receiver<NativeResponse>>>,
     shared: Arc<Shared>,
     /// Serialises `nextBatch()` calls (JS never overlaps them; this keeps a misuse harmless).
     taking: Mutex<()>,
@@ -181,6 +180,8 @@ pub struct NativeStream {
 impl NativeStream {
     pub(crate) fn spawn(
         engine: Arc<Engine>,
+        settler: Arc<Settler>,
+        id: u32,
         spec: RequestSpec,
         cancel: CancellationToken,
         options: StreamOptions,
@@ -192,7 +193,6 @@ impl NativeStream {
             json: options.json_data.unwrap_or(false),
             done_data: options.done_data,
         });
-        let (head_tx, head_rx) = oneshot::channel();
         let task_cancel = cancel.clone();
         let task_shared = shared.clone();
         napi::bindgen_prelude::spawn(async move {
@@ -200,20 +200,13 @@ impl NativeStream {
             let mut stream = match engine.open_stream(&spec, &task_cancel).await {
                 Ok(s) => s,
                 Err(e) => {
-                    let _ = head_tx.send(error_response(e));
+                    settler.push(Settled::new(id, true, Err(e)));
                     shared.finish(None);
                     return;
                 }
             };
-            let _ = head_tx.send(NativeResponse {
-                ok: true,
-                status: stream.status as u32,
-                headers: flat_headers(&stream.headers),
-                body: None,
-                error_kind: None,
-                error_message: None,
-                attempts: stream.attempts,
-            });
+            settler.push(Settled::head(id, stream.status, stream.attempts, &stream.headers));
+            drop(settler);
             let aborted = || EngineError::new(ErrorKind::Aborted, "stream was aborted");
             let max_batch = max_batch_events();
             loop {
@@ -267,31 +260,12 @@ impl NativeStream {
                 }
             }
         });
-        NativeStream { cancel, head: Mutex::new(Some(head_rx)), shared, taking: Mutex::new(()) }
+        NativeStream { cancel, shared, taking: Mutex::new(()) }
     }
 }
 
 #[napi]
 impl NativeStream {
-    /// Resolves once the response head is in (ok, status, headers) or the request failed (errorKind,
-    /// status and body for a status error). Call it once, before `nextBatch()`.
-    #[napi]
-    pub async fn head(&self) -> Result<NativeResponse> {
-        let rx = self.head.lock().await.take();
-        let Some(rx) = rx else {
-            return Err(Error::new(Status::GenericFailure, "head() was already called on this stream"));
-        };
-        Ok(rx.await.unwrap_or_else(|_| NativeResponse {
-            ok: false,
-            status: 0,
-            headers: Vec::new(),
-            body: None,
-            error_kind: Some("aborted".into()),
-            error_message: Some("stream task ended before a response head".into()),
-            attempts: 0,
-        }))
-    }
-
     /// All events ready now (waits for at least one, or the end). After `done`, returns empty batches.
     #[napi]
     pub async fn next_batch(&self) -> Result<NativeBatch> {
