@@ -75,8 +75,8 @@ export interface EngineOptions {
 /** What one `nextBatch()` hands over. */
 export interface NativeBatch {
   /**
-   * Events ready at this moment (about 256 at most: see `MAX_BATCH_EVENTS`), in order (empty in
-   * `jsonData` mode).
+   * Events ready at this moment, in order: at most 256 (`MAX_BATCH_EVENTS`) plus the events of one
+   * network read (empty in `jsonData` mode).
    */
   events: Array<NativeEvent>
   /** `jsonData` mode: events in this batch. */

@@ -145,8 +145,8 @@ pub struct StreamOptions {
 /// What one `nextBatch()` hands over.
 #[napi(object)]
 pub struct NativeBatch {
-    /// Events ready at this moment (about 256 at most: see `MAX_BATCH_EVENTS`), in order (empty in
-    /// `jsonData` mode).
+    /// Events ready at this moment, in order: at most 256 (`MAX_BATCH_EVENTS`) plus the events of one
+    /// network read (empty in `jsonData` mode).
     pub events: Vec<NativeEvent>,
     /// `jsonData` mode: events in this batch.
     pub count: u32,
