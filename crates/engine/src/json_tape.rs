@@ -160,6 +160,17 @@ pub struct TapeEncoder {
 /// Deepest nesting of arrays and objects read here; deeper events go as `RAW` (JSON.parse).
 const MAX_DEPTH: usize = 128;
 
+/// Step into an array or object (the cursor is at its bracket): writes `op` and a placeholder for its
+/// length or shape, whose index is returned.
+fn open(cur: &mut Cursor, tape: &mut Tape, depth: usize, op: u32) -> Result<usize, Refused> {
+    if depth > MAX_DEPTH {
+        return Err(Refused);
+    }
+    cur.at += 1;
+    tape.ops.extend_from_slice(&[op, 0]);
+    Ok(tape.ops.len() - 2)
+}
+
 impl TapeEncoder {
     /// A fresh encoder (empty string table, no shapes).
     pub fn new() -> Self {
@@ -236,12 +247,7 @@ impl TapeEncoder {
     }
 
     fn array(&mut self, cur: &mut Cursor, tape: &mut Tape, depth: usize) -> Step {
-        if depth > MAX_DEPTH {
-            return Err(Refused);
-        }
-        cur.at += 1;
-        let at = tape.ops.len();
-        tape.ops.extend_from_slice(&[OP_ARR, 0]);
+        let at = open(cur, tape, depth, OP_ARR)?;
         let mut n = 0u32;
         if cur.skip_ws() == Some(b']') {
             cur.at += 1;
@@ -263,12 +269,7 @@ impl TapeEncoder {
     }
 
     fn object(&mut self, cur: &mut Cursor, tape: &mut Tape, depth: usize) -> Step {
-        if depth > MAX_DEPTH {
-            return Err(Refused);
-        }
-        cur.at += 1;
-        let at = tape.ops.len();
-        tape.ops.extend_from_slice(&[OP_OBJ, 0]);
+        let at = open(cur, tape, depth, OP_OBJ)?;
         let ordinal = self.object_at;
         self.object_at += 1;
         let from = self.keys.len();

@@ -186,13 +186,7 @@ pub(super) fn number(cur: &mut Cursor, tape: &mut Tape) -> Step {
     let int_end = i;
     let mut integer = true;
     if b.get(i) == Some(&b'.') {
-        i += 1;
-        if !matches!(b.get(i), Some(b'0'..=b'9')) {
-            return Err(Refused);
-        }
-        while matches!(b.get(i), Some(b'0'..=b'9')) {
-            i += 1;
-        }
+        i = digits(b, i + 1)?;
         integer = false;
     }
     if matches!(b.get(i), Some(b'e' | b'E')) {
@@ -200,12 +194,7 @@ pub(super) fn number(cur: &mut Cursor, tape: &mut Tape) -> Step {
         if matches!(b.get(i), Some(b'+' | b'-')) {
             i += 1;
         }
-        if !matches!(b.get(i), Some(b'0'..=b'9')) {
-            return Err(Refused);
-        }
-        while matches!(b.get(i), Some(b'0'..=b'9')) {
-            i += 1;
-        }
+        i = digits(b, i)?;
         integer = false;
     }
     cur.at = i;
@@ -231,4 +220,15 @@ pub(super) fn number(cur: &mut Cursor, tape: &mut Tape) -> Step {
         tape.nums.push(v);
     }
     Ok(())
+}
+
+/// The end of the run of one or more ASCII digits starting at `i` (none there: refused).
+fn digits(b: &[u8], mut i: usize) -> Result<usize, Refused> {
+    if !matches!(b.get(i), Some(b'0'..=b'9')) {
+        return Err(Refused);
+    }
+    while matches!(b.get(i), Some(b'0'..=b'9')) {
+        i += 1;
+    }
+    Ok(i)
 }
