@@ -198,6 +198,37 @@ describe('streams', () => {
     await closed;
   });
 
+  it('stream.controller.abort() mid-stream ends the loop with APIUserAbortError and closes the connection', async () => {
+    server.enqueue({ kind: 'sse', events: [chunk('a'), chunk('b'), chunk('c')], hang: true });
+    const stream = await streamOf();
+    const closed = server.waitForClose(2000);
+    const seen: string[] = [];
+    const err = await (async () => {
+      for await (const c of stream) {
+        seen.push(c.choices[0]?.delta?.content ?? '');
+        stream.controller.abort();
+      }
+    })().catch((e: unknown) => e);
+    // 'b' and 'c' may already be in the batch: they are not handed out after the abort.
+    expect(seen).toEqual(['a']);
+    expect(err).toBeInstanceOf(APIUserAbortError);
+    await closed;
+  });
+
+  it('stream.controller.abort() before the loop starts: no item, APIUserAbortError, connection closed', async () => {
+    server.enqueue({ kind: 'sse', events: [chunk('a')], hang: true });
+    const stream = await streamOf();
+    const closed = server.waitForClose(2000);
+    stream.controller.abort();
+    const seen: unknown[] = [];
+    const err = await (async () => {
+      for await (const c of stream) seen.push(c);
+    })().catch((e: unknown) => e);
+    expect(seen).toEqual([]);
+    expect(err).toBeInstanceOf(APIUserAbortError);
+    await closed;
+  });
+
   it('a reset after events were delivered throws APIConnectionError, never a clean end', async () => {
     server.enqueue({ kind: 'sse', events: [chunk('a'), chunk('b')], thenReset: true });
     const seen: string[] = [];

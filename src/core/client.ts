@@ -321,7 +321,6 @@ export abstract class BaseClient {
       });
     }
     const { handle } = opened;
-    const controller = new AbortController();
     let stream: Stream<Item> | undefined;
     const head = opened.head.then((res: NativeResult): RawResponse => {
       if (!res.ok) {
@@ -334,7 +333,7 @@ export abstract class BaseClient {
       };
     });
     const makeStream = () => {
-      stream = Stream.fromNative(handle, decoder, controller, settled);
+      stream = Stream.fromNative(handle, decoder, settled);
       return stream;
     };
     return new APIPromise(head, () => stream ?? makeStream());

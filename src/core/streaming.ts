@@ -49,30 +49,56 @@ export interface NativeStreamLike {
 
 /** An async iterable of items, consumable once (use `tee()` for two consumers). */
 export class Stream<Item> implements AsyncIterable<Item> {
-  /** Aborting this controller stops the stream (as `break` does). */
-  readonly controller: AbortController;
   #iteratorFactory: () => AsyncIterator<Item>;
   #consumed = false;
+  #controller: AbortController | undefined;
+  /** What aborting the controller does while the stream runs (cancel the native side). */
+  #onAbort: (() => void) | undefined;
 
   /**
    * @param iteratorFactory makes the one iterator this stream hands out.
-   * @param controller aborting it cancels the stream.
+   * @param controller aborting it cancels the stream; default: one made when first asked for.
    */
-  constructor(iteratorFactory: () => AsyncIterator<Item>, controller: AbortController) {
+  constructor(iteratorFactory: () => AsyncIterator<Item>, controller?: AbortController) {
     this.#iteratorFactory = iteratorFactory;
-    this.controller = controller;
+    this.#controller = controller;
+  }
+
+  /**
+   * Aborting this controller stops the stream (as `break` does): the request is cancelled and its
+   * connection closed; a loop waiting for the next item ends with `APIUserAbortError`. Made when first
+   * read (an `AbortController` and its listener cost ~5-10 µs a stream).
+   */
+  get controller(): AbortController {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#onAbort) this.#controller.signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
+    return this.#controller;
+  }
+
+  /** While the stream runs, aborting the controller calls `onAbort` (at once if already aborted). */
+  #watchAbort(onAbort: () => void): void {
+    this.#onAbort = onAbort;
+    const signal = this.#controller?.signal;
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+  }
+
+  #unwatchAbort(): void {
+    if (this.#onAbort) this.#controller?.signal.removeEventListener('abort', this.#onAbort);
+    this.#onAbort = undefined;
   }
 
   /**
    * A stream over a native handle: pulls batches, decodes each event with `decode`, and cancels the
-   * native side when the consumer stops early or `controller` aborts. A failure after events were
+   * native side when the consumer stops early or `stream.controller` aborts. A failure after events were
    * delivered is thrown from the loop as the typed error (`APIConnectionError`, …), never a clean end.
    * `onEnd` runs exactly once when the stream settles (done, error or early exit).
    */
   static fromNative<Item>(
     handle: NativeStreamLike,
     decoder: StreamDecoder<Item>,
-    controller: AbortController,
     onEnd?: () => void,
   ): Stream<Item> {
     const factory = (): AsyncIterator<Item> => {
@@ -91,11 +117,15 @@ export class Stream<Item> implements AsyncIterable<Item> {
         finished = true;
         handle.cancel();
         tape.close();
-        controller.signal.removeEventListener('abort', onAbort);
+        stream.#unwatchAbort();
         onEnd?.();
       };
-      const onAbort = () => handle.cancel();
-      controller.signal.addEventListener('abort', onAbort, { once: true });
+      // `stream.controller.abort()`: nothing more is handed out, the loop ends with APIUserAbortError.
+      let userAborted = false;
+      stream.#watchAbort(() => {
+        userAborted = true;
+        handle.cancel();
+      });
       const doneResult: IteratorReturnResult<undefined> = { done: true, value: undefined };
       const take = (): Decoded<Item> | undefined => {
         if (json) {
@@ -110,7 +140,7 @@ export class Stream<Item> implements AsyncIterable<Item> {
       };
       // The common step, an item ready in the current batch, resolves without an async function.
       const next = (): Promise<IteratorResult<Item>> => {
-        if (json ? tape.remaining > 0 : index < events.length) {
+        if (!userAborted && (json ? tape.remaining > 0 : index < events.length)) {
           let item: Decoded<Item> | undefined;
           try {
             item = take();
@@ -129,6 +159,12 @@ export class Stream<Item> implements AsyncIterable<Item> {
       // Everything else: skipped items, the next batch, the end.
       const pull = async (): Promise<IteratorResult<Item>> => {
         for (;;) {
+          if (userAborted) {
+            const wasEnded = ended;
+            end();
+            if (wasEnded) return doneResult;
+            throw new APIUserAbortError();
+          }
           let item: Decoded<Item> | undefined;
           try {
             item = take();
@@ -163,7 +199,7 @@ export class Stream<Item> implements AsyncIterable<Item> {
             finished = true;
             if (batch.errorKind) {
               failure =
-                batch.errorKind === 'aborted' || controller.signal.aborted
+                batch.errorKind === 'aborted' || userAborted
                   ? new APIUserAbortError()
                   : errorFromNative({
                       ok: false,
@@ -185,7 +221,8 @@ export class Stream<Item> implements AsyncIterable<Item> {
         },
       };
     };
-    return new Stream(factory, controller);
+    const stream = new Stream(factory);
+    return stream;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Item> {
