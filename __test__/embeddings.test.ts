@@ -120,6 +120,30 @@ describe('embeddings.create', () => {
     });
   });
 
+  it("bodies above 64 KiB are decoded on the engine's decode threads: 12 at once, float and base64, same numbers", async () => {
+    // 60 x 256 floats: ~300 KB as float JSON, ~80 KB as base64; both above the inline limit.
+    const many = Array.from({ length: 60 }, (_, i) => `text ${i}`);
+    const formats = ['float', 'base64', undefined] as const;
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, k) => {
+        const encoding_format = formats[k % 3];
+        return client(baseURL).embeddings.create({
+          model: 'text-embedding-3-small',
+          input: many,
+          ...(encoding_format ? { encoding_format } : {}),
+        });
+      }),
+    );
+    results.forEach((res, k) => {
+      expect(res.data).toHaveLength(60);
+      res.data.forEach((item, i) => {
+        if (formats[k % 3] === 'base64')
+          expect(item.embedding).toBe(base64(vector(i, 256)) as unknown as number[]);
+        else expect(item.embedding).toEqual(vector(i, 256));
+      });
+    });
+  });
+
   it('a body the engine cannot decode is still parsed as JSON (and base64 decoded in JS)', async () => {
     // `embedding` padded oddly for the engine's strict base64 (no padding): JS's decoder accepts it.
     const unpadded = base64(vector(0, 3)).replace(/=+$/, '');
