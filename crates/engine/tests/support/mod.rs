@@ -6,6 +6,8 @@
 //! It counts accepted and closed connections, and the largest number of requests in flight at once.
 #![allow(dead_code)]
 
+pub mod client;
+
 use bytes::Bytes;
 use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full, StreamBody};
