@@ -129,6 +129,25 @@ function dispatcherOf(binding: typeof Binding): Dispatcher {
 }
 
 /**
+ * Give a new id to `begin` (which starts the native work and may throw), then wait for that id's
+ * slots in a settled batch. Keeps Node alive while anything is pending.
+ */
+function start<T>(
+  binding: typeof Binding,
+  begin: (id: number) => T,
+): { value: T; settled: Promise<NativeResult> } {
+  const d = dispatcherOf(binding);
+  const id = d.nextId;
+  const value = begin(id);
+  d.nextId = id === 0xffffffff ? 0 : id + 1;
+  if (d.pending.size === 0) binding.settleKeepAlive(true);
+  const settled = new Promise<NativeResult>((resolve) => {
+    d.pending.set(id, resolve);
+  });
+  return { value, settled };
+}
+
+/**
  * Start a server-sent-events request: the native stream handle at once, and a promise of its
  * response head through the settle queue (a 2xx head has no body; a failure after retries has
  * `errorKind`, and the error body for a status error). Read the events with `handle.nextBatch()`.
@@ -141,15 +160,8 @@ export function openStream(
   cancel: Binding.CancelToken | undefined,
   options: Binding.StreamOptions | undefined,
 ): { handle: Binding.NativeStream; head: Promise<NativeResult> } {
-  const d = dispatcherOf(binding);
-  const id = d.nextId;
-  const handle = engine.stream(id, req, cancel, options);
-  d.nextId = id === 0xffffffff ? 0 : id + 1;
-  if (d.pending.size === 0) binding.settleKeepAlive(true);
-  const head = new Promise<NativeResult>((resolve) => {
-    d.pending.set(id, resolve);
-  });
-  return { handle, head };
+  const { value, settled } = start(binding, (id) => engine.stream(id, req, cancel, options));
+  return { handle: value, head: settled };
 }
 
 /**
@@ -163,17 +175,9 @@ export function sendRequest(
   req: Binding.NativeRequest,
   cancel: Binding.CancelToken | undefined,
 ): Promise<NativeResult> {
-  const d = dispatcherOf(binding);
-  return new Promise<NativeResult>((resolve, reject) => {
-    const id = d.nextId;
-    d.nextId = id === 0xffffffff ? 0 : id + 1;
-    try {
-      engine.request(id, req, cancel);
-    } catch (e) {
-      reject(e);
-      return;
-    }
-    if (d.pending.size === 0) binding.settleKeepAlive(true);
-    d.pending.set(id, resolve);
-  });
+  try {
+    return start(binding, (id) => engine.request(id, req, cancel)).settled;
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
