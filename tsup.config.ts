@@ -1,13 +1,40 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
 
+/**
+ * CommonJS: `const OpenAI = require('aiwire')` must be the client class itself, as with openai-node,
+ * while `require('aiwire').APIError`, `.OpenAI` and `.default` keep working: the entry's exports are
+ * copied onto the class, which becomes `module.exports`.
+ */
+function cjsClassExport(file: string): void {
+  const text = readFileSync(file, 'utf8');
+  const marker = '// aiwire: module.exports is the OpenAI class';
+  if (text.includes(marker)) return;
+  writeFileSync(
+    file,
+    `${text}\n${marker}\n{ const ns = module.exports; const C = ns.OpenAI; for (const k of Object.keys(ns)) { if (!(k in C) || C[k] !== ns[k]) { try { Object.defineProperty(C, k, { value: ns[k], enumerable: true, configurable: true, writable: true }); } catch {} } } Object.defineProperty(C, '__esModule', { value: true }); module.exports = C; }\n`,
+  );
+}
+
 export default defineConfig({
-  entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts', cli: 'src/cli.ts' },
+  // One copy of core for every entry point (`splitting`: shared chunks), so `instanceof APIError`
+  // holds between `aiwire` and `aiwire/openai`.
+  entry: {
+    index: 'src/index.ts',
+    openai: 'src/openai.ts',
+    'testing/index': 'src/testing/index.ts',
+    cli: 'src/cli.ts',
+  },
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,
   shims: true,
   target: 'node20',
   platform: 'node',
-  splitting: false,
+  splitting: true,
   sourcemap: false,
+  async onSuccess() {
+    cjsClassExport('dist/index.cjs');
+    cjsClassExport('dist/openai.cjs');
+  },
 });

@@ -35,7 +35,7 @@ beforeEach(() => {
 async function readEvents(c: OpenAI): Promise<{ events: Ev[]; error: unknown }> {
   const events: Ev[] = [];
   try {
-    const stream = await c.stream({ method: 'post', path: '/events', body: {} }, rawEvents);
+    const stream = await c.streamWith({ method: 'post', path: '/events', body: {} }, rawEvents);
     for await (const e of stream) events.push(e);
   } catch (error) {
     return { events, error };

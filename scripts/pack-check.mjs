@@ -68,6 +68,15 @@ function ok(message) {
   log(`ok  ${message}`);
 }
 
+/** A `files` entry as the paths it packs: a folder's files (recursively), or the file itself. */
+function packedFiles(entry) {
+  const abs = join(repo, entry);
+  if (!statSync(abs).isDirectory()) return [entry];
+  return readdirSync(abs, { recursive: true })
+    .map((name) => `${entry}/${String(name).split(sep).join('/')}`)
+    .filter((rel) => statSync(join(repo, rel)).isFile());
+}
+
 function readJson(file) {
   return JSON.parse(readFileSync(file, 'utf8'));
 }
@@ -366,7 +375,7 @@ async function main() {
   const binaryName = rootManifest.napi.binaryName;
   const nodeFile = `${binaryName}.${key}.node`;
   const builtNode = join(repo, 'src', 'native', nodeFile);
-  for (const file of [builtNode, ...rootManifest.files.filter((f) => f.startsWith('dist/'))]) {
+  for (const file of [builtNode, join(repo, 'dist', 'index.js'), join(repo, 'dist', 'index.cjs')]) {
     const abs = resolve(repo, file);
     if (!existsSync(abs)) fail(`${relative(repo, abs)} is missing: run \`npm run build\` first`);
   }
@@ -436,7 +445,7 @@ async function main() {
   const platformPack = await pack(join(stage, 'npm', key));
 
   const rootFiles = rootPack.files.map((f) => f.path).sort();
-  const expectedRoot = [...new Set(['package.json', ...rootManifest.files])].sort();
+  const expectedRoot = [...new Set(['package.json', ...rootManifest.files.flatMap(packedFiles)])].sort();
   if (JSON.stringify(rootFiles) !== JSON.stringify(expectedRoot)) {
     fail(`root tarball holds ${JSON.stringify(rootFiles)}, expected ${JSON.stringify(expectedRoot)}`);
   }

@@ -48,14 +48,21 @@ const ERROR_TAIL_LINES = 40;
 const ORPHAN_WATCHDOG =
   'const p=process.ppid;setInterval(()=>{if(process.ppid!==p)process.exit(0)},1000).unref();';
 
-function specPath(spec: 'openai'): string {
-  switch (spec) {
-    case 'openai':
-      return (
-        process.env.AIWIRE_OPENAI_SPEC ??
-        path.resolve(REPO_ROOT, '..', 'shared', 'specs', 'openai.openapi.yaml')
-      );
-  }
+/** The specs vendored in the repo (specs/, see specs/SOURCES.md), by provider. */
+const SPEC_FILES = {
+  openai: 'openai.openapi.yaml',
+  anthropic: 'anthropic.openapi.json',
+  replicate: 'replicate.openapi.json',
+  codegen: 'codegen.openapi.json',
+  aivillage: 'aivillage.openapi.yaml',
+} as const;
+
+/** A provider whose published spec the repo vendors. */
+export type SpecName = keyof typeof SPEC_FILES;
+
+function specPath(spec: SpecName): string {
+  const override = spec === 'openai' ? process.env.AIWIRE_OPENAI_SPEC : undefined;
+  return override ?? path.resolve(REPO_ROOT, 'specs', SPEC_FILES[spec]);
 }
 
 /** Children still running, killed synchronously if the test process exits without closing them. */
@@ -247,7 +254,7 @@ async function attempt(
  * Starts Prism (`prism mock`) for a spec on 127.0.0.1 with a free port, and waits until it
  * answers HTTP (polls `GET /models` until any response).
  *
- * The spec `'openai'` is `AIWIRE_OPENAI_SPEC` if set, else `<repo>/../shared/specs/openai.openapi.yaml`.
+ * The spec is the one vendored in `<repo>/specs/` (for `'openai'`, `AIWIRE_OPENAI_SPEC` overrides it).
  * The process is killed on {@link PrismServer.close}, when the test process exits, and (by a
  * watchdog inside it) when the test process dies without exiting cleanly.
  *
@@ -256,7 +263,7 @@ async function attempt(
  * @returns the running server; call `close()` in `afterAll`.
  * @throws Error with the last lines of Prism's output if it exits before answering or times out.
  */
-export async function startPrism(spec: 'openai', opts: StartPrismOptions = {}): Promise<PrismServer> {
+export async function startPrism(spec: SpecName, opts: StartPrismOptions = {}): Promise<PrismServer> {
   const resolved: Required<StartPrismOptions> = {
     timeoutMs: opts.timeoutMs ?? 90_000,
     dynamic: opts.dynamic ?? false,

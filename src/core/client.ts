@@ -1,6 +1,8 @@
 /**
- * The provider-neutral client base: options, the native engine, request and stream plumbing.
- * A provider's client (e.g. `OpenAI`) extends it with auth headers and resources.
+ * The provider-neutral client base: options, the native engine, and the request methods resources
+ * call (`get/post/put/patch/delete`, `getAPIList`). A provider's client (e.g. `OpenAI`) extends it
+ * with its `ProviderSpec` (error envelope, stream decoding, request-id headers), auth headers and
+ * resource tree. Nothing here knows a provider.
  */
 
 import type { CancelToken, NativeEngine } from '../native/binding.js';
@@ -15,7 +17,11 @@ import {
 import { APIPromise, type RawResponse, rawFromNative } from './api-promise.js';
 import { AiwireError } from './errors.js';
 import { LevelLogger, type Logger, type LogLevel, parseLogLevel } from './logger.js';
-import { errorFromNative, parseJSONBody, toResponse } from './response.js';
+import type { PageConstructor, PageRequest } from './pagination/page.js';
+import { type AbstractPage, PagePromise } from './pagination/page.js';
+import { DEFAULT_REQUEST_ID_HEADERS, type ProviderSpec } from './provider.js';
+import { appendQuery, checkMs, flatten, nativeRequest, resolveURL } from './request.js';
+import { errorFromNative, flatHeader, parseJSONBody, toResponse } from './response.js';
 import { Stream, type StreamDecoder } from './streaming.js';
 
 /** Options every client takes (names as in openai-node). */
@@ -59,7 +65,7 @@ export interface EngineStats {
   retriesTotal: number;
 }
 
-/** Per-request options, the second argument of every API method (as openai-node's `RequestOptions`). */
+/** Per-request options, the last argument of every API method (as openai-node's `RequestOptions`). */
 export interface RequestOptions {
   /**
    * Extra headers for this request; they replace client defaults of the same name. `null` removes a
@@ -67,7 +73,7 @@ export interface RequestOptions {
    */
   headers?: Record<string, string | null | undefined> | undefined;
   /** Extra query parameters. */
-  query?: Record<string, unknown> | undefined;
+  query?: object | null | undefined;
   /** Per-attempt timeout in ms for this request. */
   timeout?: number | undefined;
   /** Retries for this request. */
@@ -78,55 +84,22 @@ export interface RequestOptions {
   idempotencyKey?: string | undefined;
 }
 
-/** A request as a resource method describes it. */
-export interface RequestDescription {
-  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
-  /** Path below `baseURL`, starting with `/`. */
-  path: string;
-  /** JSON body (serialized with `JSON.stringify`). */
+/**
+ * What a resource method hands to `get/post/…`: the request options plus the body and how the
+ * response is read.
+ */
+export interface FinalRequestOptions extends RequestOptions {
+  /** JSON body (`JSON.stringify`), or a `string`/`Buffer` sent as is. */
   body?: unknown;
-  /** Query parameters (undefined values are dropped). */
-  query?: Record<string, unknown> | undefined;
-  /** Per-request options. */
-  options?: RequestOptions | undefined;
-  /** Decode the 2xx body in the engine (`embeddings`: vectors as a Float64Array, see `NativeResult`). */
-  decode?: 'embeddings' | undefined;
-}
-
-function flatten(record: Record<string, string | null | undefined> | undefined, into: string[]): void {
-  if (!record) return;
-  for (const key in record) {
-    const value = record[key];
-    if (value !== null && value !== undefined) into.push(key.toLowerCase(), value);
-  }
-}
-
-/** Lower-case names of the headers set to `null` (client defaults not to send). */
-function removedHeaders(record: Record<string, string | null | undefined> | undefined): string[] | undefined {
-  const out: string[] = [];
-  for (const key in record) if (record[key] === null) out.push(key.toLowerCase());
-  return out.length > 0 ? out : undefined;
-}
-
-function appendQuery(url: string, query: Record<string, unknown> | undefined): string {
-  if (!query) return url;
-  const params = new URLSearchParams();
-  for (const key in query) {
-    const value = query[key];
-    if (value === undefined || value === null) continue;
-    params.append(key, typeof value === 'object' ? JSON.stringify(value) : String(value));
-  }
-  const qs = params.toString();
-  if (!qs) return url;
-  return url + (url.includes('?') ? '&' : '?') + qs;
-}
-
-function checkMs(name: string, value: number | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new AiwireError(`${name} must be a finite number of milliseconds >= 0, got ${String(value)}`);
-  }
-  return value;
+  /** Open a server-sent-events stream decoded by the provider's `streamDecoder` (`Stream<Item>`). */
+  stream?: boolean | undefined;
+  /** Resolve to a WHATWG `Response` whose body streams (audio, file contents), not parsed JSON. */
+  binaryResponse?: boolean | undefined;
+  /**
+   * Decode the 2xx body in the engine by name: `float-vectors` gives the numbers of `data[*].<field>`
+   * as one Float64Array (see `NativeResult.vectors`). Default none.
+   */
+  decode?: { kind: 'float-vectors'; field?: string | undefined } | undefined;
 }
 
 /**
@@ -141,6 +114,8 @@ export abstract class BaseClient {
   readonly timeout: number;
   /** Retries after the first attempt. */
   readonly maxRetries: number;
+  /** @internal The provider's wire conventions. */
+  protected readonly _spec: ProviderSpec;
   /** @internal */
   protected readonly engine: NativeEngine;
   /** @internal */
@@ -149,14 +124,14 @@ export abstract class BaseClient {
   readonly #binding: NativeBinding;
 
   /**
-   * @param options client options.
+   * @param options client options (`baseURL` resolved by the provider from its option, env and default).
+   * @param spec the provider's wire conventions.
    * @param authHeaders credential headers (sent with every request, never logged).
-   * @param envLogVariable the provider's log-level variable (e.g. `OPENAI_LOG`).
    */
   constructor(
     options: BaseClientOptions & { baseURL: string },
+    spec: ProviderSpec,
     authHeaders: Record<string, string | null | undefined>,
-    envLogVariable?: string,
   ) {
     let base: URL;
     try {
@@ -169,6 +144,7 @@ export abstract class BaseClient {
     if (base.protocol !== 'http:' && base.protocol !== 'https:') {
       throw new AiwireError(`baseURL must use http or https, got ${JSON.stringify(options.baseURL)}`);
     }
+    this._spec = spec;
     this.baseURL = options.baseURL.replace(/\/+$/, '');
     this.timeout = checkMs('timeout', options.timeout) ?? 600_000;
     const maxRetries = options.maxRetries ?? 2;
@@ -176,10 +152,11 @@ export abstract class BaseClient {
       throw new AiwireError(`maxRetries must be a whole number >= 0, got ${String(options.maxRetries)}`);
     }
     this.maxRetries = maxRetries;
+    const envLog = spec.logEnvVariable;
     const level =
       options.logLevel ??
       parseLogLevel(process.env.AIWIRE_LOG) ??
-      parseLogLevel(envLogVariable ? process.env[envLogVariable] : undefined) ??
+      parseLogLevel(envLog ? process.env[envLog] : undefined) ??
       'warn';
     this.log = new LevelLogger(level, options.logger ?? console);
     const headers: string[] = ['accept', 'application/json'];
@@ -211,27 +188,121 @@ export abstract class BaseClient {
     return this.engine.stats();
   }
 
-  #native(req: RequestDescription): NativeRequest {
-    const options = req.options;
-    const headers: string[] = [];
-    if (req.body !== undefined) headers.push('content-type', 'application/json');
-    flatten(options?.headers, headers);
-    const removeHeaders = removedHeaders(options?.headers);
-    let url = this.baseURL + req.path;
-    url = appendQuery(url, req.query);
-    if (options?.query) url = appendQuery(url, options.query);
-    return {
-      method: req.method.toUpperCase(),
+  /** `GET path`; see {@link BaseClient.request}. */
+  get<R>(path: string, opts?: FinalRequestOptions): APIPromise<R> {
+    return this.request<R>({ ...opts, method: 'get', path });
+  }
+  /** `POST path`; see {@link BaseClient.request}. */
+  post<R>(path: string, opts?: FinalRequestOptions): APIPromise<R> {
+    return this.request<R>({ ...opts, method: 'post', path });
+  }
+  /** `PUT path`; see {@link BaseClient.request}. */
+  put<R>(path: string, opts?: FinalRequestOptions): APIPromise<R> {
+    return this.request<R>({ ...opts, method: 'put', path });
+  }
+  /** `PATCH path`; see {@link BaseClient.request}. */
+  patch<R>(path: string, opts?: FinalRequestOptions): APIPromise<R> {
+    return this.request<R>({ ...opts, method: 'patch', path });
+  }
+  /** `DELETE path`; see {@link BaseClient.request}. */
+  delete<R>(path: string, opts?: FinalRequestOptions): APIPromise<R> {
+    return this.request<R>({ ...opts, method: 'delete', path });
+  }
+
+  /**
+   * Send one request (with the engine's retries) and resolve to `R`: the parsed JSON body (with a
+   * non-enumerable `_request_id` on objects), a `Stream` (`stream: true`), or a `Response`
+   * (`binaryResponse: true`).
+   *
+   * @throws (rejects with) `APIError` subclasses by status (`BadRequestError` 400 … `InternalServerError`
+   *   >= 500), `APIConnectionError`, `APIConnectionTimeoutError`, `APIUserAbortError`,
+   *   `APIResponseDecodeError` (a 2xx body that is not JSON), `AiwireError` (invalid options).
+   */
+  request<R>(options: PageRequest): APIPromise<R> {
+    if (options.stream) return this.streamWith(options, this._spec.streamDecoder) as APIPromise<R>;
+    if (options.binaryResponse) {
+      return new APIPromise<R>(this.#send(options), (raw) => raw.toResponse() as R);
+    }
+    return new APIPromise<R>(this.#send(options), (raw) => this.#json(raw) as R);
+  }
+
+  /**
+   * Request a list and resolve to its first page, of the style `Page` names; `for await` on the
+   * promise iterates every item of every page.
+   */
+  getAPIList<Item, P extends AbstractPage<Item> = AbstractPage<Item>>(
+    path: string,
+    Page: PageConstructor<P>,
+    opts?: FinalRequestOptions,
+  ): PagePromise<P, Item> {
+    return this.requestAPIList(Page, { ...opts, method: 'get', path });
+  }
+
+  /** A list request with any method (`getAPIList` is the GET case). */
+  requestAPIList<Item = unknown, P extends AbstractPage<Item> = AbstractPage<Item>>(
+    Page: PageConstructor<P>,
+    request: PageRequest,
+  ): PagePromise<P, Item> {
+    return new PagePromise<P, Item>(this.#send(request), (raw) => new Page(this, request, this.#json(raw)));
+  }
+
+  /**
+   * Send a request and turn the 2xx response into `T` with `parse` (for helpers that read the native
+   * result themselves, e.g. engine-decoded vectors). Rejects with the typed error.
+   */
+  requestWith<T>(request: PageRequest, parse: (raw: RawResponse) => T): APIPromise<T> {
+    return new APIPromise<T>(this.#send(request), parse);
+  }
+
+  /** The parsed JSON body, with the request id as a non-enumerable `_request_id` (openai-node). */
+  #json(raw: RawResponse): unknown {
+    const data = parseJSONBody(raw.native);
+    if (data && typeof data === 'object') {
+      Object.defineProperty(data, '_request_id', {
+        value: this.requestID(raw.native.headers),
+        enumerable: false,
+        writable: true,
+        configurable: true,
+      });
+    }
+    return data;
+  }
+
+  /** @internal The provider's request id among flat response headers, or null. */
+  requestID(flat: string[]): string | null {
+    for (const name of this._spec.requestIdHeaders ?? DEFAULT_REQUEST_ID_HEADERS) {
+      const value = flatHeader(flat, name);
+      if (value !== null) return value;
+    }
+    return null;
+  }
+
+  /**
+   * A provider's last word on a request before it is sent (e.g. Azure OpenAI moves deployment-routed
+   * paths under `/deployments/{model}`). Default: unchanged.
+   */
+  protected prepareRequest(req: PageRequest): PageRequest {
+    return req;
+  }
+
+  #native(request: PageRequest): NativeRequest {
+    const req = this.prepareRequest(request);
+    let url = resolveURL(this.baseURL, req.path);
+    url = appendQuery(url, req.query, this._spec.queryArrayFormat);
+    const native = nativeRequest({
+      method: req.method,
       url,
-      headers,
-      removeHeaders,
-      body: req.body === undefined ? undefined : JSON.stringify(req.body),
-      timeoutMs: checkMs('timeout', options?.timeout),
-      maxRetries: options?.maxRetries,
-      idempotencyKey: options?.idempotencyKey,
-      textBody: true,
-      decode: req.decode,
-    };
+      headers: req.headers,
+      body: req.body,
+      timeout: req.timeout,
+      maxRetries: req.maxRetries,
+      idempotencyKey: req.idempotencyKey,
+    });
+    if (req.decode) {
+      native.decode = req.decode.kind;
+      if (req.decode.field) (native as { decodeField?: string }).decodeField = req.decode.field;
+    }
+    return native;
   }
 
   /**
@@ -250,34 +321,21 @@ export abstract class BaseClient {
     return { token, settled: () => signal.removeEventListener('abort', onAbort) };
   }
 
-  /**
-   * Send a request and parse the 2xx body as JSON into `T`.
-   * Rejects with the typed error (`APIError` subclasses, `APIConnectionError`, …).
-   */
-  request<T>(req: RequestDescription): APIPromise<T> {
-    return new APIPromise<T>(this.requestRaw(req), (raw) => parseJSONBody(raw.native) as T);
-  }
-
-  /** Send a request and turn the 2xx response into `T` with `parse` (rejects with the typed error). */
-  requestWith<T>(req: RequestDescription, parse: (raw: RawResponse) => T): APIPromise<T> {
-    return new APIPromise<T>(this.requestRaw(req), parse);
-  }
-
-  /** @internal The raw 2xx response, or rejects with the typed error. */
-  requestRaw(req: RequestDescription): Promise<RawResponse> {
+  /** The raw 2xx response, or rejects with the typed error. */
+  #send(req: PageRequest): Promise<RawResponse> {
     let native: NativeRequest;
     try {
       native = this.#native(req);
     } catch (e) {
       return Promise.reject(e);
     }
-    const { token, settled } = this.#cancellation(req.options?.signal);
+    const { token, settled } = this.#cancellation(req.signal);
     const debug = this.log.enabled('debug');
     const started = debug ? performance.now() : 0;
     return sendRequest(this.#binding, this.engine, native, token).then((res) => {
       settled();
       if (debug) this.#logResponse(native, res, started);
-      if (!res.ok) throw errorFromNative(res);
+      if (!res.ok) throw errorFromNative(res, this._spec);
       return rawFromNative(res);
     });
   }
@@ -292,19 +350,24 @@ export abstract class BaseClient {
 
   /**
    * Open a server-sent-events request and wrap it as a `Stream<Item>`, decoding events with
-   * `decoder`. The promise resolves once the response head is in (retries happen before that).
+   * `decoder` instead of the provider's default (e.g. Replicate's `output`/`logs` events, which are
+   * not JSON). The promise resolves once the response head is in (retries happen before that).
+   *
+   * @throws (rejects with) the same typed errors as {@link BaseClient.request}.
    */
-  stream<Item>(req: RequestDescription, decoder: StreamDecoder<Item>): APIPromise<Stream<Item>> {
+  streamWith<Item>(req: PageRequest, decoder: StreamDecoder<Item>): APIPromise<Stream<Item>> {
+    const fail = (e: unknown) =>
+      new APIPromise<Stream<Item>>(Promise.reject(e), () => {
+        throw e;
+      });
     let native: NativeRequest;
     try {
       native = this.#native(req);
     } catch (e) {
-      return new APIPromise(Promise.reject(e), () => {
-        throw e;
-      });
+      return fail(e);
     }
     native.headers?.push('accept', 'text/event-stream');
-    const { token, settled } = this.#cancellation(req.options?.signal);
+    const { token, settled } = this.#cancellation(req.signal);
     let opened: ReturnType<typeof openStream>;
     try {
       opened = openStream(
@@ -316,16 +379,14 @@ export abstract class BaseClient {
       );
     } catch (e) {
       settled();
-      return new APIPromise(Promise.reject(e), () => {
-        throw e;
-      });
+      return fail(e);
     }
     const { handle } = opened;
     let stream: Stream<Item> | undefined;
     const head = opened.head.then((res: NativeResult): RawResponse => {
       if (!res.ok) {
         settled();
-        throw errorFromNative(res);
+        throw errorFromNative(res, this._spec);
       }
       return {
         native: res,
@@ -333,7 +394,7 @@ export abstract class BaseClient {
       };
     });
     const makeStream = () => {
-      stream = Stream.fromNative(handle, decoder, settled);
+      stream = Stream.fromNative(handle, decoder, settled, req.signal);
       return stream;
     };
     return new APIPromise(head, () => stream ?? makeStream());

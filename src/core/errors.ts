@@ -12,7 +12,8 @@ export class AiwireError extends Error {}
  *
  * - `status`: HTTP status, e.g. 429.
  * - `headers`: response headers.
- * - `error`: the parsed error object from the body (for OpenAI, the body's `error` field), or the raw body.
+ * - `error`: the error object from the body, as the provider reads its envelope (OpenAI and Anthropic:
+ *   the body's `error` field; Replicate: the problem+json body), or the raw body.
  * - `requestID`: the `x-request-id` (or `request-id`) response header.
  */
 export class APIError<
@@ -28,7 +29,7 @@ export class APIError<
   readonly error: TError;
   /** The provider's request id (`x-request-id` / `request-id` header). */
   readonly requestID: string | null | undefined;
-  /** OpenAI-style error fields, copied from `error` when present. */
+  /** `code`, `param` and `type` fields of `error`, when present (OpenAI and Anthropic set `type`). */
   readonly code: string | null | undefined;
   readonly param: string | null | undefined;
   readonly type: string | undefined;
@@ -56,9 +57,7 @@ export class APIError<
       ? typeof e.message === 'string'
         ? e.message
         : JSON.stringify(e.message)
-      : error
-        ? JSON.stringify(error)
-        : message;
+      : (message ?? (error ? JSON.stringify(error) : undefined));
     if (status && msg) return `${status} ${msg}`;
     if (status) return `${status} status code (no body)`;
     if (msg) return msg;
@@ -69,34 +68,36 @@ export class APIError<
    * The error subclass for an HTTP status: 400 BadRequestError, 401 AuthenticationError,
    * 403 PermissionDeniedError, 404 NotFoundError, 409 ConflictError, 422 UnprocessableEntityError,
    * 429 RateLimitError, >= 500 InternalServerError, other statuses APIError.
+   *
+   * @param error the error object as the provider's spec extracted it from the body (OpenAI's
+   *   `body.error`, Anthropic's `body.error`, Replicate's problem+json body), or undefined.
+   * @param message the message when the body had no JSON error (e.g. a plain-text body).
    */
   static generate(
     status: number | undefined,
-    errorResponse: object | undefined,
+    error: object | undefined,
     message: string | undefined,
     headers: Headers | undefined,
   ): APIError {
     if (!status || !headers) return new APIConnectionError({ message });
-    const error = (errorResponse as Record<string, unknown> | undefined)?.error as object | undefined;
-    const body = error ?? errorResponse;
     switch (status) {
       case 400:
-        return new BadRequestError(status, body, message, headers);
+        return new BadRequestError(status, error, message, headers);
       case 401:
-        return new AuthenticationError(status, body, message, headers);
+        return new AuthenticationError(status, error, message, headers);
       case 403:
-        return new PermissionDeniedError(status, body, message, headers);
+        return new PermissionDeniedError(status, error, message, headers);
       case 404:
-        return new NotFoundError(status, body, message, headers);
+        return new NotFoundError(status, error, message, headers);
       case 409:
-        return new ConflictError(status, body, message, headers);
+        return new ConflictError(status, error, message, headers);
       case 422:
-        return new UnprocessableEntityError(status, body, message, headers);
+        return new UnprocessableEntityError(status, error, message, headers);
       case 429:
-        return new RateLimitError(status, body, message, headers);
+        return new RateLimitError(status, error, message, headers);
       default:
-        if (status >= 500) return new InternalServerError(status, body, message, headers);
-        return new APIError(status, body, message, headers);
+        if (status >= 500) return new InternalServerError(status, error, message, headers);
+        return new APIError(status, error, message, headers);
     }
   }
 }
@@ -144,5 +145,16 @@ export class InternalServerError extends APIError<number, Headers> {}
 export class APIResponseDecodeError extends APIError<number | undefined, Headers | undefined, undefined> {
   constructor(status: number | undefined, message: string, headers: Headers | undefined) {
     super(status, undefined, message, headers);
+  }
+}
+
+/**
+ * A webhook's signature did not verify: missing or malformed `webhook-*` headers, a timestamp outside
+ * the tolerance (default 300 s), or no signature matching the payload and secret.
+ */
+export class InvalidWebhookSignatureError extends AiwireError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidWebhookSignatureError';
   }
 }

@@ -11,6 +11,7 @@ import {
   APIUserAbortError,
 } from './errors.js';
 import { isSecretHeader } from './logger.js';
+import { defaultErrorBody, type ProviderSpec } from './provider.js';
 
 /** Headers as the engine hands them over: `[name, value, name, value, …]`, names lower case. */
 export type FlatHeaders = string[];
@@ -52,9 +53,10 @@ function bodyText(body: string | Buffer | null | undefined): string {
  * The typed error for a failed native response, by the engine's `errorKind`:
  * `status` → `APIError.generate` (status subclasses), `timeout` → `APIConnectionTimeoutError`,
  * `aborted` → `APIUserAbortError`, `decode` → `APIResponseDecodeError`, `invalid_request` →
- * `AiwireError`, anything else → `APIConnectionError`.
+ * `AiwireError`, anything else → `APIConnectionError`. A JSON error body is read by the provider's
+ * `spec.errorBody` (default: the whole body is the error).
  */
-export function errorFromNative(res: NativeResult): AiwireError {
+export function errorFromNative(res: NativeResult, spec?: Pick<ProviderSpec, 'errorBody'>): AiwireError {
   switch (res.errorKind) {
     case 'status': {
       const headers = toHeaders(res.headers, true);
@@ -66,7 +68,9 @@ export function errorFromNative(res: NativeResult): AiwireError {
       } catch {
         json = undefined;
       }
-      return APIError.generate(res.status, json, json ? undefined : text || undefined, headers);
+      if (!json) return APIError.generate(res.status, undefined, text || undefined, headers);
+      const read = spec?.errorBody ? spec.errorBody(json, res.status) : defaultErrorBody(json);
+      return APIError.generate(res.status, read.error, read.message, headers);
     }
     case 'timeout':
       return new APIConnectionTimeoutError({

@@ -7,7 +7,7 @@
  * which closes the connection.
  */
 import type { NativeEvent } from '../native/index.js';
-import { AiwireError, APIUserAbortError } from './errors.js';
+import { AiwireError } from './errors.js';
 import { errorFromNative } from './response.js';
 import { type TapeBatch, TapeDecoder } from './tape.js';
 
@@ -95,11 +95,17 @@ export class Stream<Item> implements AsyncIterable<Item> {
    * native side when the consumer stops early or `stream.controller` aborts. A failure after events were
    * delivered is thrown from the loop as the typed error (`APIConnectionError`, …), never a clean end.
    * `onEnd` runs exactly once when the stream settles (done, error or early exit).
+   *
+   * Aborting while the loop runs (`stream.controller.abort()` or the request's `signal`) ends the loop
+   * quietly, as openai-node's streams do, and hands out nothing more, not even events already
+   * received; the connection is closed. (Aborting before the response head arrives rejects the
+   * request's promise with `APIUserAbortError`, as for any request.)
    */
   static fromNative<Item>(
     handle: NativeStreamLike,
     decoder: StreamDecoder<Item>,
     onEnd?: () => void,
+    signal?: AbortSignal | null,
   ): Stream<Item> {
     const factory = (): AsyncIterator<Item> => {
       // Current batch: raw events (event mode) or the tape, decoded one value per item (json mode).
@@ -111,6 +117,12 @@ export class Stream<Item> implements AsyncIterable<Item> {
       let ended = false;
       const json = decoder.mode === 'json';
       const tape = new TapeDecoder();
+      // `stream.controller.abort()` or the request's signal: nothing more is handed out, the loop ends.
+      let userAborted = false;
+      const onUserAbort = () => {
+        userAborted = true;
+        handle.cancel();
+      };
       const end = () => {
         if (ended) return;
         ended = true;
@@ -118,14 +130,12 @@ export class Stream<Item> implements AsyncIterable<Item> {
         handle.cancel();
         tape.close();
         stream.#unwatchAbort();
+        signal?.removeEventListener('abort', onUserAbort);
         onEnd?.();
       };
-      // `stream.controller.abort()`: nothing more is handed out, the loop ends with APIUserAbortError.
-      let userAborted = false;
-      stream.#watchAbort(() => {
-        userAborted = true;
-        handle.cancel();
-      });
+      stream.#watchAbort(onUserAbort);
+      if (signal?.aborted) onUserAbort();
+      else signal?.addEventListener('abort', onUserAbort, { once: true });
       const doneResult: IteratorReturnResult<undefined> = { done: true, value: undefined };
       const take = (): Decoded<Item> | undefined => {
         if (json) {
@@ -160,10 +170,8 @@ export class Stream<Item> implements AsyncIterable<Item> {
       const pull = async (): Promise<IteratorResult<Item>> => {
         for (;;) {
           if (userAborted) {
-            const wasEnded = ended;
             end();
-            if (wasEnded) return doneResult;
-            throw new APIUserAbortError();
+            return doneResult;
           }
           let item: Decoded<Item> | undefined;
           try {
@@ -197,18 +205,18 @@ export class Stream<Item> implements AsyncIterable<Item> {
           }
           if (batch.done) {
             finished = true;
-            if (batch.errorKind) {
-              failure =
-                batch.errorKind === 'aborted' || userAborted
-                  ? new APIUserAbortError()
-                  : errorFromNative({
-                      ok: false,
-                      status: 0,
-                      headers: [],
-                      errorKind: batch.errorKind,
-                      errorMessage: batch.errorMessage ?? undefined,
-                      attempts: 1,
-                    });
+            if (batch.errorKind === 'aborted' || userAborted) {
+              // Cancelled (by an abort, or the handle dropped): a quiet end, as openai-node's streams.
+              failure = undefined;
+            } else if (batch.errorKind) {
+              failure = errorFromNative({
+                ok: false,
+                status: 0,
+                headers: [],
+                errorKind: batch.errorKind,
+                errorMessage: batch.errorMessage ?? undefined,
+                attempts: 1,
+              });
             }
           }
         }

@@ -2,9 +2,13 @@
  * Embeddings responses: vectors decoded by the engine (one Float64Array for the whole response)
  * become `number[]` per item, as openai-node returns them.
  */
-import { parseJSONBody } from '../../core/response.js';
-import type { NativeResult } from '../../native/index.js';
-import type { CreateEmbeddingResponse } from './types.js';
+import type { APIPromise } from '../../../core/api-promise.js';
+import type { RawResponse } from '../../../core/api-promise.js';
+import type { BaseClient, RequestOptions } from '../../../core/client.js';
+import { parseJSONBody } from '../../../core/response.js';
+import type { CreateEmbeddingResponse, EmbeddingCreateParams } from '../types.js';
+
+type NativeResult = RawResponse['native'];
 
 /** base64 of little-endian float32 values → numbers (the JS path when the engine did not decode). */
 function numbersFromBase64(text: string): number[] {
@@ -46,4 +50,29 @@ export function embeddingsFromNative(res: NativeResult, keepBase64: boolean): Cr
     }
   }
   return parsed;
+}
+
+/**
+ * `embeddings.create`: without an explicit `encoding_format`, ask for base64 (4 bytes per value on the
+ * wire instead of ~20) and hand back numbers, as openai-node does; the engine decodes either format
+ * into one Float64Array (`float-vectors` decoder), so no base64 or number parsing runs in JS.
+ *
+ * @throws BadRequestError / UnprocessableEntityError for invalid input, and the usual API errors.
+ */
+export function createEmbeddings(
+  client: BaseClient,
+  body: EmbeddingCreateParams,
+  options?: RequestOptions,
+): APIPromise<CreateEmbeddingResponse> {
+  const asked = body.encoding_format;
+  return client.requestWith<CreateEmbeddingResponse>(
+    {
+      ...options,
+      method: 'post',
+      path: '/embeddings',
+      body: asked ? body : { ...body, encoding_format: 'base64' },
+      decode: asked === 'base64' ? undefined : { kind: 'float-vectors', field: 'embedding' },
+    },
+    (raw) => embeddingsFromNative(raw.native, asked === 'base64'),
+  );
 }

@@ -1,0 +1,117 @@
+/**
+ * Building the engine's `NativeRequest` from a resource method's options: URL (base URL, path or
+ * same-origin absolute URL, query), headers (per-request values replace client defaults, `null`
+ * removes one), JSON body, per-request timeout and retries. Pure functions, no I/O.
+ */
+import type { NativeRequest } from '../native/index.js';
+import { AiwireError } from './errors.js';
+
+/** Append `[name, value]` pairs of a header/query record to a flat list, skipping null/undefined. */
+export function flatten(record: Record<string, string | null | undefined> | undefined, into: string[]): void {
+  if (!record) return;
+  for (const key in record) {
+    const value = record[key];
+    if (value !== null && value !== undefined) into.push(key.toLowerCase(), value);
+  }
+}
+
+/** Lower-case names of the headers set to `null` (client defaults not to send). */
+export function removedHeaders(
+  record: Record<string, string | null | undefined> | undefined,
+): string[] | undefined {
+  const out: string[] = [];
+  for (const key in record) if (record[key] === null) out.push(key.toLowerCase());
+  return out.length > 0 ? out : undefined;
+}
+
+/** How arrays in a query are written: `brackets` `a[]=1&a[]=2`, `repeat` `a=1&a=2`, `comma` `a=1,2`. */
+export type QueryArrayFormat = 'brackets' | 'repeat' | 'comma';
+
+/**
+ * Append query parameters to a URL. `undefined`/`null` values are dropped; arrays are written in the
+ * provider's `arrays` format (default `brackets`, as openai-node); other objects as `key[sub]=value`.
+ */
+export function appendQuery(
+  url: string,
+  query: object | null | undefined,
+  arrays: QueryArrayFormat = 'brackets',
+): string {
+  if (!query) return url;
+  const params = new URLSearchParams();
+  const add = (key: string, value: unknown): void => {
+    if (value === undefined || value === null) return;
+    if (Array.isArray(value)) {
+      if (arrays === 'comma') params.append(key, value.join(','));
+      else for (const v of value) add(arrays === 'brackets' ? `${key}[]` : key, v);
+    } else if (typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) add(`${key}[${k}]`, v);
+    } else {
+      params.append(key, String(value));
+    }
+  };
+  for (const [key, value] of Object.entries(query)) add(key, value);
+  const qs = params.toString();
+  if (!qs) return url;
+  return url + (url.includes('?') ? '&' : '?') + qs;
+}
+
+/**
+ * Validate a duration option.
+ * @throws AiwireError when it is not a finite number of ms >= 0.
+ */
+export function checkMs(name: string, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new AiwireError(`${name} must be a finite number of milliseconds >= 0, got ${String(value)}`);
+  }
+  return value;
+}
+
+/**
+ * The absolute URL for `path` under `baseURL`. An absolute `path` (a `next` link) is used as is when
+ * it is on the base URL's origin.
+ * @throws AiwireError for an absolute URL on another origin (credentials must not leave for it).
+ */
+export function resolveURL(baseURL: string, path: string): string {
+  if (/^https?:\/\//i.test(path)) {
+    const origin = new URL(baseURL).origin;
+    if (new URL(path).origin !== origin) {
+      throw new AiwireError(
+        `Refusing to send a request to ${new URL(path).origin}: absolute URLs must be on the client's origin (${origin}).`,
+      );
+    }
+    return path;
+  }
+  return baseURL + (path.startsWith('/') ? path : `/${path}`);
+}
+
+/** The parts of a request the engine needs, before multipart or stream specifics. */
+export interface NativeRequestInput {
+  method: string;
+  url: string;
+  headers?: Record<string, string | null | undefined> | undefined;
+  body?: unknown;
+  timeout?: number | undefined;
+  maxRetries?: number | undefined;
+  idempotencyKey?: string | undefined;
+}
+
+/** A JSON (or raw `string`/`Buffer`) request for the engine. */
+export function nativeRequest(input: NativeRequestInput): NativeRequest {
+  const headers: string[] = [];
+  const { body } = input;
+  const raw = typeof body === 'string' || Buffer.isBuffer(body);
+  if (body !== undefined && !raw) headers.push('content-type', 'application/json');
+  flatten(input.headers, headers);
+  return {
+    method: input.method.toUpperCase(),
+    url: input.url,
+    headers,
+    removeHeaders: removedHeaders(input.headers),
+    body: body === undefined ? undefined : raw ? (body as string | Buffer) : JSON.stringify(body),
+    timeoutMs: checkMs('timeout', input.timeout),
+    maxRetries: input.maxRetries,
+    idempotencyKey: input.idempotencyKey,
+    textBody: true,
+  };
+}
