@@ -131,7 +131,8 @@ describe('pagination styles', () => {
     ['next-cursor', NextCursorPage],
     ['id', IdCursorPage],
     ['offset', OffsetPage],
-  ] as const)('%s: for await on the promise walks every page, keeping the filters', async (style, Style) => {
+  ] as const)('%s: for await on the promise walks every page, keeping the filters', async (style, PageStyle) => {
+    const Style = PageStyle as unknown as typeof CursorPage;
     const things = new Things(client(server.baseURL));
     seen.length = 0;
     const query = style === 'offset' ? { limit: 3, status: 'done' } : { limit: 3, status: 'done' };

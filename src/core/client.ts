@@ -93,6 +93,11 @@ export interface FinalRequestOptions extends RequestOptions {
   body?: unknown;
   /** Open a server-sent-events stream decoded by the provider's `streamDecoder` (`Stream<Item>`). */
   stream?: boolean | undefined;
+  /**
+   * Send `body` as multipart/form-data: files (`Uploadable`: File, Blob, fs.ReadStream, Buffer, web or
+   * Node streams) stream from where they are, never whole in memory; other fields as form fields.
+   */
+  multipart?: boolean | undefined;
   /** Resolve to a WHATWG `Response` whose body streams (audio, file contents), not parsed JSON. */
   binaryResponse?: boolean | undefined;
   /**

@@ -1,11 +1,34 @@
 /**
  * The OpenAI client: `new OpenAI()` with openai-node's options and resource tree.
  */
-import { BaseClient, type BaseClientOptions } from '../../core/client.js';
+import { BaseClient, type BaseClientOptions, type RequestOptions } from '../../core/client.js';
 import * as Errors from '../../core/errors.js';
 import type { ProviderSpec } from '../../core/provider.js';
 import { Webhooks } from './lib/webhooks.js';
-import { Chat, Embeddings, Models } from './resources.js';
+import {
+  Admin,
+  Audio,
+  Batches,
+  Beta,
+  Chat,
+  Completions,
+  Containers,
+  ContentProvenanceChecks,
+  Conversations,
+  Embeddings,
+  Evals,
+  Files,
+  FineTuning,
+  Images,
+  Models,
+  Moderations,
+  Realtime,
+  Responses,
+  Skills,
+  Uploads,
+  VectorStores,
+  Videos,
+} from './resources/index.js';
 import { openAISpec } from './spec.js';
 
 /** Options of `new OpenAI()`; every one optional (environment variables fill the gaps). */
@@ -40,12 +63,50 @@ export class OpenAI extends BaseClient {
   /** The options this client was built with (for `withOptions`). */
   readonly #options: ClientOptions;
 
-  /** `chat.completions.*`. */
+  /** `client.admin.*`: see the `Admin` resource. */
+  readonly admin: Admin = new Admin(this);
+  /** `client.audio.*`: see the `Audio` resource. */
+  readonly audio: Audio = new Audio(this);
+  /** `client.batches.*`: see the `Batches` resource. */
+  readonly batches: Batches = new Batches(this);
+  /** `client.beta.*`: see the `Beta` resource. */
+  readonly beta: Beta = new Beta(this);
+  /** `client.chat.*`: see the `Chat` resource. */
   readonly chat: Chat = new Chat(this);
-  /** `models.list()`, `models.retrieve(id)`. */
-  readonly models: Models = new Models(this);
-  /** `embeddings.create(...)`. */
+  /** `client.completions.*`: see the `Completions` resource. */
+  readonly completions: Completions = new Completions(this);
+  /** `client.containers.*`: see the `Containers` resource. */
+  readonly containers: Containers = new Containers(this);
+  /** `client.contentProvenanceChecks.*`: see the `ContentProvenanceChecks` resource. */
+  readonly contentProvenanceChecks: ContentProvenanceChecks = new ContentProvenanceChecks(this);
+  /** `client.conversations.*`: see the `Conversations` resource. */
+  readonly conversations: Conversations = new Conversations(this);
+  /** `client.embeddings.*`: see the `Embeddings` resource. */
   readonly embeddings: Embeddings = new Embeddings(this);
+  /** `client.evals.*`: see the `Evals` resource. */
+  readonly evals: Evals = new Evals(this);
+  /** `client.files.*`: see the `Files` resource. */
+  readonly files: Files = new Files(this);
+  /** `client.fineTuning.*`: see the `FineTuning` resource. */
+  readonly fineTuning: FineTuning = new FineTuning(this);
+  /** `client.images.*`: see the `Images` resource. */
+  readonly images: Images = new Images(this);
+  /** `client.models.*`: see the `Models` resource. */
+  readonly models: Models = new Models(this);
+  /** `client.moderations.*`: see the `Moderations` resource. */
+  readonly moderations: Moderations = new Moderations(this);
+  /** `client.realtime.*`: see the `Realtime` resource. */
+  readonly realtime: Realtime = new Realtime(this);
+  /** `client.responses.*`: see the `Responses` resource. */
+  readonly responses: Responses = new Responses(this);
+  /** `client.skills.*`: see the `Skills` resource. */
+  readonly skills: Skills = new Skills(this);
+  /** `client.uploads.*`: see the `Uploads` resource. */
+  readonly uploads: Uploads = new Uploads(this);
+  /** `client.vectorStores.*`: see the `VectorStores` resource. */
+  readonly vectorStores: VectorStores = new VectorStores(this);
+  /** `client.videos.*`: see the `Videos` resource. */
+  readonly videos: Videos = new Videos(this);
   /** `webhooks.unwrap()`, `webhooks.verifySignature()`. */
   readonly webhooks: Webhooks = new Webhooks(this);
 
@@ -122,4 +183,37 @@ export class OpenAI extends BaseClient {
   static PermissionDeniedError = Errors.PermissionDeniedError;
   static UnprocessableEntityError = Errors.UnprocessableEntityError;
   static InvalidWebhookSignatureError = Errors.InvalidWebhookSignatureError;
+}
+
+/**
+ * Types and resource classes reachable as `OpenAI.Chat.ChatCompletionMessageParam`,
+ * `OpenAI.Chat.Completions.ChatCompletion`, … (openai-node's namespaces).
+ */
+export declare namespace OpenAI {
+  export type { ClientOptions, RequestOptions };
+  export {
+    Admin,
+    Audio,
+    Batches,
+    Beta,
+    Chat,
+    Completions,
+    Containers,
+    ContentProvenanceChecks,
+    Conversations,
+    Embeddings,
+    Evals,
+    Files,
+    FineTuning,
+    Images,
+    Models,
+    Moderations,
+    Realtime,
+    Responses,
+    Skills,
+    Uploads,
+    VectorStores,
+    Videos,
+    Webhooks,
+  };
 }

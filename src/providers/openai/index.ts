@@ -5,6 +5,5 @@ export { type AzureClientOptions, AzureOpenAI, azureOpenAISpec } from './azure.j
 export { type ClientOptions, OpenAI } from './client.js';
 export { createEmbeddings } from './lib/embeddings.js';
 export { type UnwrapWebhookEvent, Webhooks } from './lib/webhooks.js';
-export { Chat, Completions, Embeddings, Models } from './resources.js';
+export * from './resources/index.js';
 export { openAISpec, openAIStreamDecoder } from './spec.js';
-export * from './types.js';

@@ -6,7 +6,7 @@ import type { APIPromise } from '../../../core/api-promise.js';
 import type { RawResponse } from '../../../core/api-promise.js';
 import type { BaseClient, RequestOptions } from '../../../core/client.js';
 import { parseJSONBody } from '../../../core/response.js';
-import type { CreateEmbeddingResponse, EmbeddingCreateParams } from '../types.js';
+import type { CreateEmbeddingResponse, EmbeddingCreateParams } from '../resources/embeddings.js';
 
 type NativeResult = RawResponse['native'];
 
