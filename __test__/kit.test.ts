@@ -97,7 +97,11 @@ const server = loopbackServer((req: IncomingMessage, res: ServerResponse) => {
       res.end(JSON.stringify(page(url.pathname.slice(3), url, origin)));
     } else if (url.pathname === '/bad') {
       res.statusCode = 400;
-      res.end(JSON.stringify({ error: { message: 'bad thing', type: 'invalid_request_error', param: 'x', code: 'c1' } }));
+      res.end(
+        JSON.stringify({
+          error: { message: 'bad thing', type: 'invalid_request_error', param: 'x', code: 'c1' },
+        }),
+      );
     } else if (url.pathname === '/missing') {
       res.statusCode = 404;
       res.end('plain text not found');
@@ -131,15 +135,18 @@ describe('pagination styles', () => {
     ['next-cursor', NextCursorPage],
     ['id', IdCursorPage],
     ['offset', OffsetPage],
-  ] as const)('%s: for await on the promise walks every page, keeping the filters', async (style, PageStyle) => {
-    const Style = PageStyle as unknown as typeof CursorPage;
-    const things = new Things(client(server.baseURL));
-    seen.length = 0;
-    const query = style === 'offset' ? { limit: 3, status: 'done' } : { limit: 3, status: 'done' };
-    expect(await ids(things.list(style, Style, query))).toEqual(all);
-    expect(seen).toHaveLength(3);
-    for (const s of seen) expect(new URL(s.url, 'http://x').searchParams.get('status')).toBe('done');
-  });
+  ] as const)(
+    '%s: for await on the promise walks every page, keeping the filters',
+    async (style, PageStyle) => {
+      const Style = PageStyle as unknown as typeof CursorPage;
+      const things = new Things(client(server.baseURL));
+      seen.length = 0;
+      const query = style === 'offset' ? { limit: 3, status: 'done' } : { limit: 3, status: 'done' };
+      expect(await ids(things.list(style, Style, query))).toEqual(all);
+      expect(seen).toHaveLength(3);
+      for (const s of seen) expect(new URL(s.url, 'http://x').searchParams.get('status')).toBe('done');
+    },
+  );
 
   it('hasNextPage / getNextPage / iterPages on a cursor page', async () => {
     const things = new Things(client(server.baseURL));
@@ -242,12 +249,12 @@ describe('AzureOpenAI', () => {
     const azure = new AzureOpenAI({ apiKey: 'azure-key', apiVersion: '2024-10-21', baseURL: server.baseURL });
     seen.length = 0;
     await azure.chat.completions.create({ model: 'my-deploy', messages: [{ role: 'user', content: 'hi' }] });
-    await azure.models.list();
+    await azure.models.retrieve('gpt-x');
     const [chat, models] = seen;
     expect(chat?.url).toBe('/deployments/my-deploy/chat/completions?api-version=2024-10-21');
     expect(chat?.headers['api-key']).toBe('azure-key');
     expect(chat?.headers.authorization).toBeUndefined();
-    expect(models?.url).toBe('/models?api-version=2024-10-21');
+    expect(models?.url).toBe('/models/gpt-x?api-version=2024-10-21');
   });
 
   it('a fixed deployment goes into the base URL; an Entra ID token is a Bearer header', async () => {

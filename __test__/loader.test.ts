@@ -101,7 +101,10 @@ describe('built package without its binary (child processes)', () => {
     const pkgDir = join(dir, 'node_modules', 'aiwire');
     mkdirSync(join(pkgDir, 'dist'), { recursive: true });
     copyFileSync(join(repo, 'package.json'), join(pkgDir, 'package.json'));
-    for (const file of ['index.js', 'index.cjs']) copyFileSync(join(dist, file), join(pkgDir, 'dist', file));
+    // The entry points and the chunks they share (no .node file is ever in dist/).
+    for (const file of readdirSync(dist)) {
+      if (/\.c?js$/.test(file)) copyFileSync(join(dist, file), join(pkgDir, 'dist', file));
+    }
     const construct = "new OpenAI({ apiKey: 'sk-test', baseURL: 'http://127.0.0.1:9/v1' });";
     writeFileSync(
       join(dir, 'esm.mjs'),

@@ -26,7 +26,9 @@ function headers(body = payload, at = Math.floor(Date.now() / 1000), key = secre
 describe('webhooks', () => {
   it('unwrap verifies and parses a delivery (headers as a record, Headers or Buffer body)', () => {
     expect(client.webhooks.unwrap(payload, headers())).toMatchObject({ type: 'response.completed' });
-    expect(client.webhooks.unwrap(Buffer.from(payload), new Headers(headers())).data).toEqual({ id: 'resp_1' });
+    expect(client.webhooks.unwrap(Buffer.from(payload), new Headers(headers())).data).toEqual({
+      id: 'resp_1',
+    });
   });
 
   it('accepts any of several signatures (secret rotation)', () => {

@@ -16,6 +16,7 @@ export * from './core/pagination/index.js';
 export type { ProviderErrorBody, ProviderSpec } from './core/provider.js';
 export { APIResource } from './core/resource.js';
 export { Stream } from './core/streaming.js';
+export { isUploadable, type ToFileInput, toFile, type Uploadable } from './core/uploads.js';
 export {
   signStandardWebhook,
   type VerifyWebhookOptions,

@@ -15,6 +15,7 @@ import {
   sendRequest,
 } from '../native/index.js';
 import { APIPromise, type RawResponse, rawFromNative } from './api-promise.js';
+import { openBinaryResponse } from './binary.js';
 import { AiwireError } from './errors.js';
 import { LevelLogger, type Logger, type LogLevel, parseLogLevel } from './logger.js';
 import type { PageConstructor, PageRequest } from './pagination/page.js';
@@ -23,6 +24,7 @@ import { DEFAULT_REQUEST_ID_HEADERS, type ProviderSpec } from './provider.js';
 import { appendQuery, checkMs, flatten, nativeRequest, resolveURL } from './request.js';
 import { errorFromNative, flatHeader, parseJSONBody, toResponse } from './response.js';
 import { Stream, type StreamDecoder } from './streaming.js';
+import { multipartParts } from './uploads.js';
 
 /** Options every client takes (names as in openai-node). */
 export interface BaseClientOptions {
@@ -326,14 +328,48 @@ export abstract class BaseClient {
     return { token, settled: () => signal.removeEventListener('abort', onAbort) };
   }
 
-  /** The raw 2xx response, or rejects with the typed error. */
+  /** The raw 2xx response (for `binaryResponse`, its body unread), or rejects with the typed error. */
   #send(req: PageRequest): Promise<RawResponse> {
+    const send = req.binaryResponse ? this.#sendBinary : this.#sendBuffered;
+    if (req.multipart) return this.#withMultipart(req, send);
     let native: NativeRequest;
     try {
       native = this.#native(req);
     } catch (e) {
       return Promise.reject(e);
     }
+    return send.call(this, req, native);
+  }
+
+  /**
+   * Encode `req.body` as multipart parts (files stream from disk or from their source: see
+   * `multipartParts`), start the request with them, then start pumping the streamed parts.
+   */
+  async #withMultipart(
+    req: PageRequest,
+    send: (req: PageRequest, native: NativeRequest) => Promise<RawResponse>,
+  ): Promise<RawResponse> {
+    const body = req.body ?? {};
+    if (typeof body !== 'object' || Array.isArray(body)) {
+      throw new AiwireError(
+        `A multipart body must be an object of fields, got ${Array.isArray(body) ? 'an array' : typeof body}`,
+      );
+    }
+    const native = this.#native({ ...req, body: undefined });
+    const prepared = await multipartParts(this.#binding, body as Record<string, unknown>);
+    Object.assign(native, prepared.fields);
+    let pending: Promise<RawResponse>;
+    try {
+      pending = send.call(this, req, native);
+    } catch (e) {
+      prepared.abort();
+      throw e;
+    }
+    prepared.start();
+    return pending;
+  }
+
+  #sendBuffered(req: PageRequest, native: NativeRequest): Promise<RawResponse> {
     const { token, settled } = this.#cancellation(req.signal);
     const debug = this.log.enabled('debug');
     const started = debug ? performance.now() : 0;
@@ -343,6 +379,27 @@ export abstract class BaseClient {
       if (!res.ok) throw errorFromNative(res, this._spec);
       return rawFromNative(res);
     });
+  }
+
+  /** A response whose body streams from the engine (raw bytes, pulled as read). */
+  #sendBinary(req: PageRequest, native: NativeRequest): Promise<RawResponse> {
+    // Accept whatever the operation produces (audio, octet-stream, SDP), unless the caller chose.
+    if (!req.headers || !Object.keys(req.headers).some((k) => k.toLowerCase() === 'accept')) {
+      native.headers?.push('accept', '*/*');
+    }
+    const { token, settled } = this.#cancellation(req.signal);
+    return openBinaryResponse(this.#binding, this.engine, native, token, settled, this._spec).then(
+      (response): RawResponse => {
+        const headers: string[] = [];
+        response.headers.forEach((value, name) => {
+          headers.push(name, value);
+        });
+        return {
+          native: { ok: true, status: response.status, headers, attempts: 1 },
+          toResponse: () => response,
+        };
+      },
+    );
   }
 
   #logResponse(req: NativeRequest, res: NativeResult, started: number): void {
@@ -361,47 +418,49 @@ export abstract class BaseClient {
    * @throws (rejects with) the same typed errors as {@link BaseClient.request}.
    */
   streamWith<Item>(req: PageRequest, decoder: StreamDecoder<Item>): APIPromise<Stream<Item>> {
-    const fail = (e: unknown) =>
-      new APIPromise<Stream<Item>>(Promise.reject(e), () => {
-        throw e;
-      });
-    let native: NativeRequest;
-    try {
-      native = this.#native(req);
-    } catch (e) {
-      return fail(e);
-    }
-    native.headers?.push('accept', 'text/event-stream');
-    const { token, settled } = this.#cancellation(req.signal);
-    let opened: ReturnType<typeof openStream>;
-    try {
-      opened = openStream(
-        this.#binding,
-        this.engine,
-        native,
-        token,
-        decoder.mode === 'json' ? { jsonData: true, doneData: decoder.done } : undefined,
-      );
-    } catch (e) {
-      settled();
-      return fail(e);
-    }
-    const { handle } = opened;
     let stream: Stream<Item> | undefined;
-    const head = opened.head.then((res: NativeResult): RawResponse => {
-      if (!res.ok) {
+    let makeStream: (() => Stream<Item>) | undefined;
+    const open = (_req: PageRequest, native: NativeRequest): Promise<RawResponse> => {
+      native.headers?.push('accept', 'text/event-stream');
+      const { token, settled } = this.#cancellation(req.signal);
+      let opened: ReturnType<typeof openStream>;
+      try {
+        opened = openStream(
+          this.#binding,
+          this.engine,
+          native,
+          token,
+          decoder.mode === 'json' ? { jsonData: true, doneData: decoder.done } : undefined,
+        );
+      } catch (e) {
         settled();
-        throw errorFromNative(res, this._spec);
+        return Promise.reject(e);
       }
-      return {
-        native: res,
-        toResponse: () => toResponse(res, (stream ?? makeStream()).toReadableStream()),
+      const { handle } = opened;
+      const make = () => {
+        stream = Stream.fromNative(handle, decoder, settled, req.signal);
+        return stream;
       };
-    });
-    const makeStream = () => {
-      stream = Stream.fromNative(handle, decoder, settled, req.signal);
-      return stream;
+      makeStream = make;
+      return opened.head.then((res: NativeResult): RawResponse => {
+        if (!res.ok) {
+          settled();
+          throw errorFromNative(res, this._spec);
+        }
+        return { native: res, toResponse: () => toResponse(res, (stream ?? make()).toReadableStream()) };
+      });
     };
-    return new APIPromise(head, () => stream ?? makeStream());
+    let head: Promise<RawResponse>;
+    if (req.multipart) {
+      head = this.#withMultipart(req, open);
+    } else {
+      try {
+        head = open(req, this.#native(req));
+      } catch (e) {
+        head = Promise.reject(e);
+      }
+    }
+    // The parse step runs only after `head` resolved, so `makeStream` is set by then.
+    return new APIPromise(head, () => stream ?? (makeStream as () => Stream<Item>)());
   }
 }

@@ -14,6 +14,29 @@ export declare class CancelToken {
   get cancelled(): boolean
 }
 
+/**
+ * The producer end of a streamed request body. Give it to a request as `bodySender` or as a multipart
+ * part's `sender` (one request only: its chunks can be read once), then `write()` chunks, awaiting
+ * each, and `end()`; or `abort(message)` to fail the request.
+ */
+export declare class NativeBodySender {
+  /** A new sender with an empty bounded channel. */
+  constructor()
+  /**
+   * Queue `chunk` (copied); resolves once it is accepted into the channel (waits while 4 chunks are
+   * pending). Rejects after `end()`/`abort()`, or when the request stopped reading its body (it
+   * finished, failed or was cancelled): stop producing then.
+   */
+  write(chunk: Buffer): Promise<void>
+  /** The body is complete. Idempotent. */
+  end(): void
+  /**
+   * Fail the body: the request stops and settles with errorKind `invalid_request` and a message
+   * containing `message`. Only the first abort's message is kept.
+   */
+  abort(message: string): void
+}
+
 /** The native HTTP engine of one client: a connection pool plus the retry policy. */
 export declare class NativeEngine {
   /**
@@ -24,16 +47,19 @@ export declare class NativeEngine {
   /**
    * Send one request with retries. Returns at once; the outcome (response or error, never both,
    * exactly once) reaches the callback given to `setSettleCallback` as the `id`'s slots of a settled
-   * batch. Throws synchronously for an invalid method or timeout, or if no settle callback is set.
+   * batch. Throws synchronously for an invalid method, timeout, body combination or decoder, or if
+   * no settle callback is set. A streamed body's file that can not be opened settles with errorKind
+   * `invalid_request`.
    */
   request(id: number, req: NativeRequest, cancel?: CancelToken | undefined | null): void
   /** The engine's live counters. */
   stats(): NativeEngineStats
   /**
-   * Start a server-sent-events request; returns its stream handle at once. The response head (or
-   * the failure to get one, after retries) reaches the settle callback as `id`'s slots, like a
-   * request's outcome, with no body for a 2xx head: then read the events with `nextBatch()`. Throws
-   * synchronously for an invalid method or timeout, or if no settle callback is set.
+   * Start a streamed response (server-sent events, or raw bytes with `options.raw`); returns its
+   * stream handle at once. The response head (or the failure to get one, after retries) reaches the
+   * settle callback as `id`'s slots, like a request's outcome, with no body for a 2xx head: then read
+   * the events (or bytes) with `nextBatch()`. Throws synchronously for an invalid method, timeout or
+   * body combination, or if no settle callback is set.
    */
   stream(id: number, req: NativeRequest, cancel?: CancelToken | undefined | null, options?: StreamOptions | undefined | null): NativeStream
 }
@@ -91,6 +117,8 @@ export interface NativeBatch {
   defs?: Uint32Array
   /** `jsonData` mode: the event types, only when some event's type is not `message`. */
   types?: Array<string>
+  /** `raw` mode: the body bytes read since the last batch (absent when none). */
+  bytes?: Buffer
   /** True when the stream has ended (cleanly or with `errorKind`); no later batch has events. */
   done: boolean
   /** Why the stream failed (`connection`, `timeout`, `aborted`, `decode`), if it did. */
@@ -121,6 +149,24 @@ export interface NativeEvent {
   id?: string
 }
 
+/** One part of a `multipart/form-data` body: exactly one of `value`, `path`, `sender`. */
+export interface NativePart {
+  /** The form field name. */
+  name: string
+  /** The part's bytes: a string (sent as UTF-8) or a Buffer. */
+  value?: string | Buffer
+  /** A file streamed from disk, re-opened on each attempt. */
+  path?: string
+  /** Chunks pushed from JS (makes the request single-attempt). */
+  sender?: NativeBodySender
+  /** The part's file name (`filename=`); a part with one is a file part. */
+  filename?: string
+  /** The part's `Content-Type`. Default `application/octet-stream` for file parts, none for fields. */
+  contentType?: string
+  /** A `sender` part's length in bytes, when known (the body then gets a `Content-Length`). */
+  length?: number
+}
+
 /** One request as described by the TypeScript layer. */
 export interface NativeRequest {
   /** HTTP method, upper case. */
@@ -131,8 +177,27 @@ export interface NativeRequest {
   headers?: Array<string>
   /** Client default headers (lower-case names) not to send with this request. */
   removeHeaders?: Array<string>
-  /** Body: a string (JSON) or a Buffer (binary). */
+  /**
+   * Body: a string (JSON) or a Buffer (binary). At most one of `body`, `bodyPath`, `bodySender`,
+   * `multipart`.
+   */
   body?: string | Buffer
+  /**
+   * Body: this whole file, streamed from disk (re-opened on each attempt: retries as usual); sent
+   * with `Content-Length`. Set `content-type` in `headers`.
+   */
+  bodyPath?: string
+  /**
+   * Body: chunks pushed through this sender (chunked encoding). Not replayable: the request makes
+   * exactly one attempt (no retry, no resend on a stale connection).
+   */
+  bodySender?: NativeBodySender
+  /**
+   * Body: `multipart/form-data` of these parts, framed by the engine (the `content-type` header with
+   * its boundary is set by the engine, replacing any given). Replayable (retries as usual) unless a
+   * part has a `sender`, in which case the request makes exactly one attempt.
+   */
+  multipart?: Array<NativePart>
   /** Per-attempt timeout override (ms). */
   timeoutMs?: number
   /** Retry count override. */
@@ -145,12 +210,15 @@ export interface NativeRequest {
    */
   textBody?: boolean
   /**
-   * `"embeddings"`: decode an OpenAI embeddings body in the engine: the vectors come as one
-   * Float64Array plus offsets, the body without them as text (each `embedding` replaced by `0`) and
-   * the original body as a Buffer. A body that does not decode is handed over as usual. Default: no
-   * decoding.
+   * A body decoder, by name. `"float-vectors"`: the body is a JSON object whose `data[*].<decodeField>`
+   * are float arrays or base64 little-endian float32 strings; the vectors come as one Float64Array
+   * plus offsets, the body without them as text (each vector replaced by `0`) and the original body
+   * as a Buffer. `"embeddings"`: an alias of `"float-vectors"` (deprecated). A body that does not
+   * decode is handed over as usual. Default: no decoding.
    */
   decode?: string
+  /** With `decode: "float-vectors"`: the vector field of each `data` item. Default `"embedding"`. */
+  decodeField?: string
 }
 
 /**
@@ -179,4 +247,10 @@ export interface StreamOptions {
    * delivered, and the stream reports `done`. Default none.
    */
   doneData?: string
+  /**
+   * The body is not server-sent events but bytes (audio, file contents): no decoding; each
+   * `nextBatch()` hands over the bytes read since the last one as `bytes`. The producer stops
+   * reading while 1 MiB is pending. `jsonData` and `doneData` are ignored. Default false.
+   */
+  raw?: boolean
 }

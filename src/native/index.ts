@@ -13,7 +13,15 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as Binding from './binding.js';
 
-export type { EngineOptions, NativeBatch, NativeEvent, NativeRequest } from './binding.js';
+export type {
+  EngineOptions,
+  NativeBatch,
+  NativeBodySender,
+  NativeEvent,
+  NativePart,
+  NativeRequest,
+  StreamOptions,
+} from './binding.js';
 export { type NativeResult, openStream, sendRequest } from './settle.js';
 
 /** The addon's exports, as typed by `napi build` (binding.d.ts). */

@@ -10,7 +10,7 @@
 //! The thread-safe function is weak (does not keep Node alive) except while requests are in flight:
 //! the JS side calls `keep_alive(true)` on 0 → 1 requests in flight and `keep_alive(false)` on → 0.
 
-use crate::flat_headers_text;
+use crate::request::flat_headers_text;
 use aiwire_engine::{EngineError, Response};
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};

@@ -1,6 +1,8 @@
 //! Native side of a stream: a producer task reads the response and hands each SSE event straight to
 //! the pending batch (in `jsonData` mode parsed into its tape at once, with no per-event allocation);
-//! `nextBatch()` takes the pending batch in one crossing.
+//! `nextBatch()` takes the pending batch in one crossing. In `raw` mode (binary bodies: audio, file
+//! contents) there is no SSE decoding: the bytes read since the last `nextBatch()` cross as one Buffer,
+//! and the producer stops reading while `RAW_PENDING_MAX` (1 MiB) bytes are pending.
 
 use crate::settle::{Settled, Settler};
 use aiwire_engine::json_tape::{Tape, TapeEncoder};
@@ -26,6 +28,10 @@ fn max_batch_events() -> usize {
             .unwrap_or(MAX_BATCH_EVENTS)
     })
 }
+/// Raw mode: bytes pending for the consumer at which the producer stops reading (a batch holds at most
+/// this plus one network read, ~16-64 KiB).
+const RAW_PENDING_MAX: usize = 1 << 20;
+
 /// After the done marker, how long the rest of the body is read so the connection can go back to the pool.
 const DRAIN_AFTER_DONE: std::time::Duration = std::time::Duration::from_millis(100);
 
@@ -36,6 +42,8 @@ struct Pending {
     events: Vec<NativeEvent>,
     /// `jsonData` mode: the events' values as a tape.
     tape: Tape,
+    /// `raw` mode: the body bytes read since the last batch.
+    raw: Vec<u8>,
     /// `jsonData` mode: every event's type, once one in this batch is not `message`.
     types: Option<Vec<String>>,
     /// The stream ended (cleanly, at the done marker, or with `error`); nothing more will be added.
@@ -51,6 +59,16 @@ impl Pending {
     fn len(&self) -> usize {
         self.events.len() + self.tape.count as usize
     }
+
+    /// Something is pending for the consumer.
+    fn has_data(&self) -> bool {
+        self.len() > 0 || !self.raw.is_empty()
+    }
+
+    /// The producer must wait for the consumer.
+    fn full(&self, max_batch: usize) -> bool {
+        self.len() >= max_batch || self.raw.len() >= RAW_PENDING_MAX
+    }
 }
 
 /// State shared by the producer task and the `NativeStream` handle.
@@ -61,6 +79,7 @@ struct Shared {
     /// Signalled when the consumer took a batch.
     space: Notify,
     json: bool,
+    raw: bool,
     done_data: Option<String>,
 }
 
@@ -140,6 +159,10 @@ pub struct StreamOptions {
     /// Data that ends the stream (e.g. OpenAI's `[DONE]`): neither it nor anything after it is
     /// delivered, and the stream reports `done`. Default none.
     pub done_data: Option<String>,
+    /// The body is not server-sent events but bytes (audio, file contents): no decoding; each
+    /// `nextBatch()` hands over the bytes read since the last one as `bytes`. The producer stops
+    /// reading while 1 MiB is pending. `jsonData` and `doneData` are ignored. Default false.
+    pub raw: Option<bool>,
 }
 
 /// What one `nextBatch()` hands over.
@@ -160,6 +183,8 @@ pub struct NativeBatch {
     pub defs: Option<Uint32Array>,
     /// `jsonData` mode: the event types, only when some event's type is not `message`.
     pub types: Option<Vec<String>>,
+    /// `raw` mode: the body bytes read since the last batch (absent when none).
+    pub bytes: Option<Buffer>,
     /// True when the stream has ended (cleanly or with `errorKind`); no later batch has events.
     pub done: bool,
     /// Why the stream failed (`connection`, `timeout`, `aborted`, `decode`), if it did.
@@ -191,6 +216,7 @@ impl NativeStream {
             ready: Notify::new(),
             space: Notify::new(),
             json: options.json_data.unwrap_or(false),
+            raw: options.raw.unwrap_or(false),
             done_data: options.done_data,
         });
         let task_cancel = cancel.clone();
@@ -213,7 +239,7 @@ impl NativeStream {
                 // Wait while a full batch is pending.
                 loop {
                     let space = shared.space.notified();
-                    if shared.lock().len() < max_batch {
+                    if !shared.lock().full(max_batch) {
                         break;
                     }
                     tokio::select! {
@@ -232,6 +258,13 @@ impl NativeStream {
                     Ok(None) => return shared.finish(None),
                     Err(e) => return shared.finish(Some(e)),
                 };
+                if shared.raw {
+                    if !chunk.is_empty() {
+                        shared.lock().raw.extend_from_slice(&chunk);
+                        shared.ready.notify_one();
+                    }
+                    continue;
+                }
                 let (decoded, added, saw_done) = {
                     let mut p = shared.lock();
                     let before = p.len();
@@ -278,6 +311,7 @@ impl NativeStream {
             nums: None,
             defs: None,
             types: None,
+            bytes: None,
             done: false,
             error_kind: None,
             error_message: None,
@@ -286,7 +320,7 @@ impl NativeStream {
             let ready = self.shared.ready.notified();
             {
                 let mut p = self.shared.lock();
-                if p.len() > 0 || p.finished {
+                if p.has_data() || p.finished {
                     if p.finished {
                         batch.done = true;
                         if let Some(e) = p.error.take() {
@@ -294,7 +328,12 @@ impl NativeStream {
                             batch.error_message = Some(e.message);
                         }
                     }
-                    if self.shared.json {
+                    if self.shared.raw {
+                        if !p.raw.is_empty() {
+                            let next = Vec::new();
+                            batch.bytes = Some(Buffer::from(std::mem::replace(&mut p.raw, next)));
+                        }
+                    } else if self.shared.json {
                         if p.tape.count > 0 {
                             // The next batch starts with room for as much as this one held.
                             let next = Tape::with_capacity_of(&p.tape);

@@ -1,4 +1,4 @@
-//! Benchmark of [`aiwire_engine::embeddings::decode_embeddings`] on a body like a real one:
+//! Benchmark of [`aiwire_engine::float_vectors::decode_embeddings`] on a body like a real one:
 //! 100 vectors × 1536 float32 values, once as a float array (each value printed as JavaScript prints a
 //! float32 widened to double, e.g. `-0.012345678918063641`) and once as base64.
 //!
@@ -15,7 +15,7 @@
 //!   console.log(((performance.now() - t) / 20).toFixed(2), "ms per JSON.parse")'
 //! ```
 
-use aiwire_engine::embeddings::decode_embeddings;
+use aiwire_engine::float_vectors::decode_embeddings;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use std::time::{Duration, Instant};

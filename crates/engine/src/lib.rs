@@ -4,14 +4,17 @@
 //! - [`retry`]: the retry policy (which outcomes retry, how long to wait, idempotency keys).
 //! - [`sse`]: WHATWG server-sent-events decoder.
 //! - [`error`]: the stable error kinds handed to the boundary.
-//! - [`embeddings`]: decodes an embeddings response body into flat f64 values plus the small rest as JSON.
+//! - [`float_vectors`]: decodes a body of `data[*].<field>` float vectors (e.g. embeddings) into flat f64
+//!   values plus the small rest as JSON.
+//! - [`upload`]: request bodies streamed from disk or from a bounded channel, and multipart framing.
 //! - [`json_tape`]: stream events' JSON parsed in Rust into a tape JS replays without `JSON.parse`.
-pub mod embeddings;
 pub mod error;
+pub mod float_vectors;
 pub mod json_tape;
 pub mod retry;
 pub mod sse;
 pub mod transport;
+pub mod upload;
 
 pub use error::{EngineError, ErrorKind, ErrorResponse};
 pub use reqwest::header::HeaderMap;

@@ -7,6 +7,7 @@
 use crate::error::{EngineError, ErrorKind};
 use crate::retry::{new_idempotency_key, AttemptOutcome, RetryPolicy};
 use crate::sse::{SseDecoder, SseEvent, SseSink};
+use crate::upload::Upload;
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::Method;
@@ -92,6 +93,10 @@ pub struct RequestSpec {
     pub remove_headers: Vec<String>,
     /// Request body bytes, sent as is.
     pub body: Option<Bytes>,
+    /// A streamed body (a file, a channel, multipart parts; see [`crate::upload`]). When set it is sent
+    /// instead of `body`. A body holding a channel is read once: the request then makes exactly one
+    /// attempt (no retry, no resend on a stale connection).
+    pub upload: Option<Upload>,
     /// Per-attempt timeout override.
     pub timeout: Option<Duration>,
     /// Retry count override.
@@ -110,6 +115,7 @@ impl RequestSpec {
             headers: Vec::new(),
             remove_headers: Vec::new(),
             body: None,
+            upload: None,
             timeout: None,
             max_retries: None,
             idempotency: Idempotency::Auto,
@@ -199,6 +205,22 @@ fn header_map(pairs: &[(String, String)]) -> Result<HeaderMap, EngineError> {
         map.insert(name, value);
     }
     Ok(map)
+}
+
+/// Set `upload`'s freshly opened body (and its `Content-Length`, multipart `Content-Type`) on `req`.
+async fn attach_upload(req: &mut reqwest::Request, upload: &Upload) -> Result<(), EngineError> {
+    let opened = upload.open().await?;
+    let headers = req.headers_mut();
+    if let Some(t) = opened.content_type {
+        let value = HeaderValue::from_str(&t)
+            .map_err(|_| EngineError::new(ErrorKind::InvalidRequest, "invalid multipart content type"))?;
+        headers.insert(reqwest::header::CONTENT_TYPE, value);
+    }
+    if let Some(n) = opened.length {
+        headers.insert(reqwest::header::CONTENT_LENGTH, HeaderValue::from(n));
+    }
+    *req.body_mut() = Some(opened.body);
+    Ok(())
 }
 
 async fn cancellable<T>(
@@ -363,7 +385,13 @@ impl Engine {
                 return Err(e);
             }
             attempts += 1;
-            let req = self.build_request(spec, &extra, key.as_deref())?;
+            let mut req = self.build_request(spec, &extra, key.as_deref())?;
+            if let Some(upload) = &spec.upload {
+                if let Err(mut e) = attach_upload(&mut req, upload).await {
+                    e.attempts = attempts;
+                    return Err(e);
+                }
+            }
             let outcome = match cancellable(cancel, attempt(req)).await {
                 Ok(o) => o,
                 Err(mut e) => {
@@ -376,6 +404,18 @@ impl Engine {
                 Attempt::Failed(e) => e,
             };
             err.attempts = attempts;
+            if let Some(upload) = spec.upload.as_ref().filter(|u| !u.replayable()) {
+                // A streamed body was consumed by this attempt: it can not be sent again.
+                if let Some(message) = upload.aborted() {
+                    let mut e = EngineError::new(
+                        ErrorKind::InvalidRequest,
+                        format!("request body aborted by its producer: {message}"),
+                    );
+                    e.attempts = attempts;
+                    return Err(e);
+                }
+                return Err(err);
+            }
             if err.before_response && !resent_stale && resend_safe {
                 // Most likely a pooled connection the server had closed while idle (the server never
                 // read the request): resend once at once on a fresh connection, as curl and undici do.

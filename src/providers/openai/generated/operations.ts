@@ -12,6 +12,19 @@ export interface Operation {
   resource: string;
   name: string;
   kind: OperationKind;
+  /** The path's parameters, in path order. */
+  pathParams: readonly string[];
+  /** The path parameter passed positionally (the last one), or null when the path has none. */
+  positional: string | null;
+  /**
+   * What the params object carries besides the parent path ids and header params: the request body's
+   * fields (and the query parameters, when there is a body too), the query parameters, or nothing.
+   */
+  params: 'body' | 'query' | 'none';
+  /** Header parameters: header name -> the params-object property that sets it. */
+  headerParams?: Readonly<Record<string, string>>;
+  /** `stream: true` in the params makes the method resolve to a `Stream` (text/event-stream). */
+  stream?: boolean;
   multipart?: boolean;
   page?: 'CursorPage' | 'ConversationCursorPage' | 'NextCursorPage' | 'Page';
   /** Not in openai-node: named by the generator's rule. */
@@ -27,6 +40,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.assistants',
     name: 'list',
     kind: 'list',
+    pathParams: [],
+    positional: null,
+    params: 'query',
     page: 'CursorPage',
   },
   {
@@ -36,6 +52,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.assistants',
     name: 'create',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
   },
   {
     operationId: 'getAssistant',
@@ -44,6 +63,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.assistants',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['assistant_id'],
+    positional: 'assistant_id',
+    params: 'none',
   },
   {
     operationId: 'modifyAssistant',
@@ -52,6 +74,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.assistants',
     name: 'update',
     kind: 'json',
+    pathParams: ['assistant_id'],
+    positional: 'assistant_id',
+    params: 'body',
   },
   {
     operationId: 'deleteAssistant',
@@ -60,6 +85,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.assistants',
     name: 'delete',
     kind: 'json',
+    pathParams: ['assistant_id'],
+    positional: 'assistant_id',
+    params: 'none',
   },
   {
     operationId: 'createSpeech',
@@ -68,6 +96,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'audio.speech',
     name: 'create',
     kind: 'binary',
+    pathParams: [],
+    positional: null,
+    params: 'body',
   },
   {
     operationId: 'createTranscription',
@@ -76,6 +107,10 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'audio.transcriptions',
     name: 'create',
     kind: 'stream-or-json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
+    stream: true,
     multipart: true,
   },
   {
@@ -85,6 +120,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'audio.translations',
     name: 'create',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
     multipart: true,
   },
   {
@@ -94,6 +132,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'audio.voiceConsents',
     name: 'list',
     kind: 'list',
+    pathParams: [],
+    positional: null,
+    params: 'query',
     page: 'CursorPage',
     byRule: true,
   },
@@ -104,6 +145,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'audio.voiceConsents',
     name: 'create',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
     multipart: true,
     byRule: true,
   },
@@ -114,6 +158,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'audio.voiceConsents',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['consent_id'],
+    positional: 'consent_id',
+    params: 'none',
     byRule: true,
   },
   {
@@ -123,6 +170,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'audio.voiceConsents',
     name: 'update',
     kind: 'json',
+    pathParams: ['consent_id'],
+    positional: 'consent_id',
+    params: 'body',
     byRule: true,
   },
   {
@@ -132,6 +182,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'audio.voiceConsents',
     name: 'delete',
     kind: 'json',
+    pathParams: ['consent_id'],
+    positional: 'consent_id',
+    params: 'none',
     byRule: true,
   },
   {
@@ -141,6 +194,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'audio.voices',
     name: 'create',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
     multipart: true,
     byRule: true,
   },
@@ -151,6 +207,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'batches',
     name: 'list',
     kind: 'list',
+    pathParams: [],
+    positional: null,
+    params: 'query',
     page: 'CursorPage',
   },
   {
@@ -160,6 +219,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'batches',
     name: 'create',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
   },
   {
     operationId: 'retrieveBatch',
@@ -168,6 +230,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'batches',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['batch_id'],
+    positional: 'batch_id',
+    params: 'none',
   },
   {
     operationId: 'cancelBatch',
@@ -176,6 +241,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'batches',
     name: 'cancel',
     kind: 'json',
+    pathParams: ['batch_id'],
+    positional: 'batch_id',
+    params: 'none',
   },
   {
     operationId: 'listChatCompletions',
@@ -184,6 +252,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'chat.completions',
     name: 'list',
     kind: 'list',
+    pathParams: [],
+    positional: null,
+    params: 'query',
     page: 'CursorPage',
   },
   {
@@ -193,6 +264,10 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'chat.completions',
     name: 'create',
     kind: 'stream-or-json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
+    stream: true,
   },
   {
     operationId: 'getChatCompletion',
@@ -201,6 +276,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'chat.completions',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['completion_id'],
+    positional: 'completion_id',
+    params: 'none',
   },
   {
     operationId: 'updateChatCompletion',
@@ -209,6 +287,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'chat.completions',
     name: 'update',
     kind: 'json',
+    pathParams: ['completion_id'],
+    positional: 'completion_id',
+    params: 'body',
   },
   {
     operationId: 'deleteChatCompletion',
@@ -217,6 +298,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'chat.completions',
     name: 'delete',
     kind: 'json',
+    pathParams: ['completion_id'],
+    positional: 'completion_id',
+    params: 'none',
   },
   {
     operationId: 'getChatCompletionMessages',
@@ -225,6 +309,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'chat.completions.messages',
     name: 'list',
     kind: 'list',
+    pathParams: ['completion_id'],
+    positional: 'completion_id',
+    params: 'query',
     page: 'CursorPage',
   },
   {
@@ -234,6 +321,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.chatkit.sessions',
     name: 'create',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
   },
   {
     operationId: 'CancelChatSessionMethod',
@@ -242,6 +332,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.chatkit.sessions',
     name: 'cancel',
     kind: 'json',
+    pathParams: ['session_id'],
+    positional: 'session_id',
+    params: 'none',
   },
   {
     operationId: 'ListThreadsMethod',
@@ -250,6 +343,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.chatkit.threads',
     name: 'list',
     kind: 'list',
+    pathParams: [],
+    positional: null,
+    params: 'query',
     page: 'ConversationCursorPage',
   },
   {
@@ -259,6 +355,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.chatkit.threads',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['thread_id'],
+    positional: 'thread_id',
+    params: 'none',
   },
   {
     operationId: 'DeleteThreadMethod',
@@ -267,6 +366,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.chatkit.threads',
     name: 'delete',
     kind: 'json',
+    pathParams: ['thread_id'],
+    positional: 'thread_id',
+    params: 'none',
   },
   {
     operationId: 'ListThreadItemsMethod',
@@ -275,6 +377,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.chatkit.threads',
     name: 'listItems',
     kind: 'list',
+    pathParams: ['thread_id'],
+    positional: 'thread_id',
+    params: 'query',
     page: 'CursorPage',
   },
   {
@@ -284,6 +389,10 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'completions',
     name: 'create',
     kind: 'stream-or-json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
+    stream: true,
   },
   {
     operationId: 'ListContainers',
@@ -292,6 +401,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'containers',
     name: 'list',
     kind: 'list',
+    pathParams: [],
+    positional: null,
+    params: 'query',
     page: 'CursorPage',
   },
   {
@@ -301,6 +413,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'containers',
     name: 'create',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
   },
   {
     operationId: 'RetrieveContainer',
@@ -309,6 +424,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'containers',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['container_id'],
+    positional: 'container_id',
+    params: 'none',
   },
   {
     operationId: 'DeleteContainer',
@@ -317,6 +435,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'containers',
     name: 'delete',
     kind: 'json',
+    pathParams: ['container_id'],
+    positional: 'container_id',
+    params: 'none',
   },
   {
     operationId: 'ListContainerFiles',
@@ -325,6 +446,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'containers.files',
     name: 'list',
     kind: 'list',
+    pathParams: ['container_id'],
+    positional: 'container_id',
+    params: 'query',
     page: 'CursorPage',
   },
   {
@@ -334,6 +458,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'containers.files',
     name: 'create',
     kind: 'json',
+    pathParams: ['container_id'],
+    positional: 'container_id',
+    params: 'body',
     multipart: true,
   },
   {
@@ -343,6 +470,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'containers.files',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['container_id', 'file_id'],
+    positional: 'file_id',
+    params: 'none',
   },
   {
     operationId: 'DeleteContainerFile',
@@ -351,6 +481,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'containers.files',
     name: 'delete',
     kind: 'json',
+    pathParams: ['container_id', 'file_id'],
+    positional: 'file_id',
+    params: 'none',
   },
   {
     operationId: 'RetrieveContainerFileContent',
@@ -359,6 +492,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'containers.files.content',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['container_id', 'file_id'],
+    positional: 'file_id',
+    params: 'none',
   },
   {
     operationId: 'Createcontentprovenancecheck',
@@ -367,6 +503,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'contentProvenanceChecks',
     name: 'create',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
     multipart: true,
   },
   {
@@ -376,6 +515,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'conversations',
     name: 'create',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
   },
   {
     operationId: 'getConversation',
@@ -384,6 +526,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'conversations',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['conversation_id'],
+    positional: 'conversation_id',
+    params: 'none',
   },
   {
     operationId: 'updateConversation',
@@ -392,6 +537,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'conversations',
     name: 'update',
     kind: 'json',
+    pathParams: ['conversation_id'],
+    positional: 'conversation_id',
+    params: 'body',
   },
   {
     operationId: 'deleteConversation',
@@ -400,6 +548,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'conversations',
     name: 'delete',
     kind: 'json',
+    pathParams: ['conversation_id'],
+    positional: 'conversation_id',
+    params: 'none',
   },
   {
     operationId: 'listConversationItems',
@@ -408,6 +559,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'conversations.items',
     name: 'list',
     kind: 'list',
+    pathParams: ['conversation_id'],
+    positional: 'conversation_id',
+    params: 'query',
     page: 'ConversationCursorPage',
   },
   {
@@ -417,6 +571,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'conversations.items',
     name: 'create',
     kind: 'json',
+    pathParams: ['conversation_id'],
+    positional: 'conversation_id',
+    params: 'body',
   },
   {
     operationId: 'getConversationItem',
@@ -425,6 +582,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'conversations.items',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['conversation_id', 'item_id'],
+    positional: 'item_id',
+    params: 'query',
   },
   {
     operationId: 'deleteConversationItem',
@@ -433,6 +593,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'conversations.items',
     name: 'delete',
     kind: 'json',
+    pathParams: ['conversation_id', 'item_id'],
+    positional: 'item_id',
+    params: 'none',
   },
   {
     operationId: 'createEmbedding',
@@ -441,6 +604,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'embeddings',
     name: 'create',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
   },
   {
     operationId: 'listEvals',
@@ -449,6 +615,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'evals',
     name: 'list',
     kind: 'list',
+    pathParams: [],
+    positional: null,
+    params: 'query',
     page: 'CursorPage',
   },
   {
@@ -458,6 +627,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'evals',
     name: 'create',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
   },
   {
     operationId: 'getEval',
@@ -466,6 +638,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'evals',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['eval_id'],
+    positional: 'eval_id',
+    params: 'none',
   },
   {
     operationId: 'updateEval',
@@ -474,6 +649,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'evals',
     name: 'update',
     kind: 'json',
+    pathParams: ['eval_id'],
+    positional: 'eval_id',
+    params: 'body',
   },
   {
     operationId: 'deleteEval',
@@ -482,6 +660,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'evals',
     name: 'delete',
     kind: 'json',
+    pathParams: ['eval_id'],
+    positional: 'eval_id',
+    params: 'none',
   },
   {
     operationId: 'getEvalRuns',
@@ -490,6 +671,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'evals.runs',
     name: 'list',
     kind: 'list',
+    pathParams: ['eval_id'],
+    positional: 'eval_id',
+    params: 'query',
     page: 'CursorPage',
   },
   {
@@ -499,6 +683,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'evals.runs',
     name: 'create',
     kind: 'json',
+    pathParams: ['eval_id'],
+    positional: 'eval_id',
+    params: 'body',
   },
   {
     operationId: 'getEvalRun',
@@ -507,6 +694,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'evals.runs',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['eval_id', 'run_id'],
+    positional: 'run_id',
+    params: 'none',
   },
   {
     operationId: 'cancelEvalRun',
@@ -515,6 +705,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'evals.runs',
     name: 'cancel',
     kind: 'json',
+    pathParams: ['eval_id', 'run_id'],
+    positional: 'run_id',
+    params: 'none',
   },
   {
     operationId: 'deleteEvalRun',
@@ -523,6 +716,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'evals.runs',
     name: 'delete',
     kind: 'json',
+    pathParams: ['eval_id', 'run_id'],
+    positional: 'run_id',
+    params: 'none',
   },
   {
     operationId: 'getEvalRunOutputItems',
@@ -531,6 +727,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'evals.runs.outputItems',
     name: 'list',
     kind: 'list',
+    pathParams: ['eval_id', 'run_id'],
+    positional: 'run_id',
+    params: 'query',
     page: 'CursorPage',
   },
   {
@@ -540,6 +739,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'evals.runs.outputItems',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['eval_id', 'run_id', 'output_item_id'],
+    positional: 'output_item_id',
+    params: 'none',
   },
   {
     operationId: 'listFiles',
@@ -548,6 +750,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'files',
     name: 'list',
     kind: 'list',
+    pathParams: [],
+    positional: null,
+    params: 'query',
     page: 'CursorPage',
   },
   {
@@ -557,6 +762,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'files',
     name: 'create',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
     multipart: true,
   },
   {
@@ -566,6 +774,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'files',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['file_id'],
+    positional: 'file_id',
+    params: 'none',
   },
   {
     operationId: 'deleteFile',
@@ -574,6 +785,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'files',
     name: 'delete',
     kind: 'json',
+    pathParams: ['file_id'],
+    positional: 'file_id',
+    params: 'none',
   },
   {
     operationId: 'downloadFile',
@@ -582,6 +796,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'files',
     name: 'content',
     kind: 'json',
+    pathParams: ['file_id'],
+    positional: 'file_id',
+    params: 'none',
   },
   {
     operationId: 'runGrader',
@@ -590,6 +807,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'fineTuning.alpha.graders',
     name: 'run',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
   },
   {
     operationId: 'validateGrader',
@@ -598,6 +818,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'fineTuning.alpha.graders',
     name: 'validate',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
   },
   {
     operationId: 'listFineTuningCheckpointPermissions',
@@ -606,6 +829,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'fineTuning.checkpoints.permissions',
     name: 'list',
     kind: 'list',
+    pathParams: ['fine_tuned_model_checkpoint'],
+    positional: 'fine_tuned_model_checkpoint',
+    params: 'query',
     page: 'ConversationCursorPage',
   },
   {
@@ -615,6 +841,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'fineTuning.checkpoints.permissions',
     name: 'create',
     kind: 'json',
+    pathParams: ['fine_tuned_model_checkpoint'],
+    positional: 'fine_tuned_model_checkpoint',
+    params: 'body',
   },
   {
     operationId: 'deleteFineTuningCheckpointPermission',
@@ -623,6 +852,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'fineTuning.checkpoints.permissions',
     name: 'delete',
     kind: 'json',
+    pathParams: ['fine_tuned_model_checkpoint', 'permission_id'],
+    positional: 'permission_id',
+    params: 'none',
   },
   {
     operationId: 'listPaginatedFineTuningJobs',
@@ -631,6 +863,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'fineTuning.jobs',
     name: 'list',
     kind: 'list',
+    pathParams: [],
+    positional: null,
+    params: 'query',
     page: 'CursorPage',
   },
   {
@@ -640,6 +875,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'fineTuning.jobs',
     name: 'create',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
   },
   {
     operationId: 'retrieveFineTuningJob',
@@ -648,6 +886,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'fineTuning.jobs',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['fine_tuning_job_id'],
+    positional: 'fine_tuning_job_id',
+    params: 'none',
   },
   {
     operationId: 'cancelFineTuningJob',
@@ -656,6 +897,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'fineTuning.jobs',
     name: 'cancel',
     kind: 'json',
+    pathParams: ['fine_tuning_job_id'],
+    positional: 'fine_tuning_job_id',
+    params: 'none',
   },
   {
     operationId: 'listFineTuningJobCheckpoints',
@@ -664,6 +908,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'fineTuning.jobs.checkpoints',
     name: 'list',
     kind: 'list',
+    pathParams: ['fine_tuning_job_id'],
+    positional: 'fine_tuning_job_id',
+    params: 'query',
     page: 'CursorPage',
   },
   {
@@ -673,6 +920,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'fineTuning.jobs',
     name: 'listEvents',
     kind: 'list',
+    pathParams: ['fine_tuning_job_id'],
+    positional: 'fine_tuning_job_id',
+    params: 'query',
     page: 'CursorPage',
   },
   {
@@ -682,6 +932,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'fineTuning.jobs',
     name: 'pause',
     kind: 'json',
+    pathParams: ['fine_tuning_job_id'],
+    positional: 'fine_tuning_job_id',
+    params: 'none',
   },
   {
     operationId: 'resumeFineTuningJob',
@@ -690,6 +943,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'fineTuning.jobs',
     name: 'resume',
     kind: 'json',
+    pathParams: ['fine_tuning_job_id'],
+    positional: 'fine_tuning_job_id',
+    params: 'none',
   },
   {
     operationId: 'createImageEdit',
@@ -698,6 +954,10 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'images',
     name: 'edit',
     kind: 'stream-or-json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
+    stream: true,
     multipart: true,
   },
   {
@@ -707,6 +967,10 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'images',
     name: 'generate',
     kind: 'stream-or-json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
+    stream: true,
   },
   {
     operationId: 'createImageVariation',
@@ -715,6 +979,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'images',
     name: 'createVariation',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
     multipart: true,
   },
   {
@@ -724,6 +991,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'models',
     name: 'list',
     kind: 'list',
+    pathParams: [],
+    positional: null,
+    params: 'none',
     page: 'Page',
   },
   {
@@ -733,6 +1003,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'models',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['model'],
+    positional: 'model',
+    params: 'none',
   },
   {
     operationId: 'deleteModel',
@@ -741,6 +1014,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'models',
     name: 'delete',
     kind: 'json',
+    pathParams: ['model'],
+    positional: 'model',
+    params: 'none',
   },
   {
     operationId: 'createModeration',
@@ -749,6 +1025,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'moderations',
     name: 'create',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
   },
   {
     operationId: 'admin-api-keys-list',
@@ -757,6 +1036,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.adminAPIKeys',
     name: 'list',
     kind: 'list',
+    pathParams: [],
+    positional: null,
+    params: 'query',
     page: 'CursorPage',
   },
   {
@@ -766,6 +1048,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.adminAPIKeys',
     name: 'create',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
   },
   {
     operationId: 'admin-api-keys-get',
@@ -774,6 +1059,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.adminAPIKeys',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['key_id'],
+    positional: 'key_id',
+    params: 'none',
   },
   {
     operationId: 'admin-api-keys-delete',
@@ -782,6 +1070,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.adminAPIKeys',
     name: 'delete',
     kind: 'json',
+    pathParams: ['key_id'],
+    positional: 'key_id',
+    params: 'none',
   },
   {
     operationId: 'list-audit-logs',
@@ -790,6 +1081,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.auditLogs',
     name: 'list',
     kind: 'list',
+    pathParams: [],
+    positional: null,
+    params: 'query',
     page: 'ConversationCursorPage',
   },
   {
@@ -799,6 +1093,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.certificates',
     name: 'list',
     kind: 'list',
+    pathParams: [],
+    positional: null,
+    params: 'query',
     page: 'ConversationCursorPage',
   },
   {
@@ -808,6 +1105,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.certificates',
     name: 'create',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
   },
   {
     operationId: 'getCertificate',
@@ -816,6 +1116,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.certificates',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['certificate_id'],
+    positional: 'certificate_id',
+    params: 'query',
   },
   {
     operationId: 'modifyCertificate',
@@ -824,6 +1127,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.certificates',
     name: 'update',
     kind: 'json',
+    pathParams: ['certificate_id'],
+    positional: 'certificate_id',
+    params: 'body',
   },
   {
     operationId: 'deleteCertificate',
@@ -832,6 +1138,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.certificates',
     name: 'delete',
     kind: 'json',
+    pathParams: ['certificate_id'],
+    positional: 'certificate_id',
+    params: 'none',
   },
   {
     operationId: 'activateOrganizationCertificates',
@@ -840,6 +1149,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.certificates',
     name: 'activate',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
   },
   {
     operationId: 'deactivateOrganizationCertificates',
@@ -848,6 +1160,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.certificates',
     name: 'deactivate',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
   },
   {
     operationId: 'usage-costs',
@@ -856,6 +1171,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.usage',
     name: 'costs',
     kind: 'list',
+    pathParams: [],
+    positional: null,
+    params: 'query',
     page: 'Page',
   },
   {
@@ -865,6 +1183,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.dataRetention',
     name: 'retrieve',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'none',
   },
   {
     operationId: 'update-organization-data-retention',
@@ -873,6 +1194,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.dataRetention',
     name: 'update',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
   },
   {
     operationId: 'list-groups',
@@ -881,6 +1205,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.groups',
     name: 'list',
     kind: 'list',
+    pathParams: [],
+    positional: null,
+    params: 'query',
     page: 'NextCursorPage',
   },
   {
@@ -890,6 +1217,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.groups',
     name: 'create',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
   },
   {
     operationId: 'retrieve-group',
@@ -898,6 +1228,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.groups',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['group_id'],
+    positional: 'group_id',
+    params: 'none',
   },
   {
     operationId: 'update-group',
@@ -906,6 +1239,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.groups',
     name: 'update',
     kind: 'json',
+    pathParams: ['group_id'],
+    positional: 'group_id',
+    params: 'body',
   },
   {
     operationId: 'delete-group',
@@ -914,6 +1250,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.groups',
     name: 'delete',
     kind: 'json',
+    pathParams: ['group_id'],
+    positional: 'group_id',
+    params: 'none',
   },
   {
     operationId: 'list-group-role-assignments',
@@ -922,6 +1261,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.groups.roles',
     name: 'list',
     kind: 'list',
+    pathParams: ['group_id'],
+    positional: 'group_id',
+    params: 'query',
     page: 'NextCursorPage',
   },
   {
@@ -931,6 +1273,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.groups.roles',
     name: 'create',
     kind: 'json',
+    pathParams: ['group_id'],
+    positional: 'group_id',
+    params: 'body',
   },
   {
     operationId: 'retrieve-group-role',
@@ -939,6 +1284,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.groups.roles',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['group_id', 'role_id'],
+    positional: 'role_id',
+    params: 'none',
   },
   {
     operationId: 'unassign-group-role',
@@ -947,6 +1295,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.groups.roles',
     name: 'delete',
     kind: 'json',
+    pathParams: ['group_id', 'role_id'],
+    positional: 'role_id',
+    params: 'none',
   },
   {
     operationId: 'list-group-users',
@@ -955,6 +1306,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.groups.users',
     name: 'list',
     kind: 'list',
+    pathParams: ['group_id'],
+    positional: 'group_id',
+    params: 'query',
     page: 'NextCursorPage',
   },
   {
@@ -964,6 +1318,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.groups.users',
     name: 'create',
     kind: 'json',
+    pathParams: ['group_id'],
+    positional: 'group_id',
+    params: 'body',
   },
   {
     operationId: 'retrieve-group-user',
@@ -972,6 +1329,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.groups.users',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['group_id', 'user_id'],
+    positional: 'user_id',
+    params: 'none',
   },
   {
     operationId: 'remove-group-user',
@@ -980,6 +1340,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.groups.users',
     name: 'delete',
     kind: 'json',
+    pathParams: ['group_id', 'user_id'],
+    positional: 'user_id',
+    params: 'none',
   },
   {
     operationId: 'list-invites',
@@ -988,6 +1351,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.invites',
     name: 'list',
     kind: 'list',
+    pathParams: [],
+    positional: null,
+    params: 'query',
     page: 'ConversationCursorPage',
   },
   {
@@ -997,6 +1363,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.invites',
     name: 'create',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
   },
   {
     operationId: 'retrieve-invite',
@@ -1005,6 +1374,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.invites',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['invite_id'],
+    positional: 'invite_id',
+    params: 'none',
   },
   {
     operationId: 'delete-invite',
@@ -1013,6 +1385,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.invites',
     name: 'delete',
     kind: 'json',
+    pathParams: ['invite_id'],
+    positional: 'invite_id',
+    params: 'none',
   },
   {
     operationId: 'list-projects',
@@ -1021,6 +1396,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects',
     name: 'list',
     kind: 'list',
+    pathParams: [],
+    positional: null,
+    params: 'query',
     page: 'ConversationCursorPage',
   },
   {
@@ -1030,6 +1408,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects',
     name: 'create',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
   },
   {
     operationId: 'retrieve-project',
@@ -1038,6 +1419,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['project_id'],
+    positional: 'project_id',
+    params: 'none',
   },
   {
     operationId: 'modify-project',
@@ -1046,6 +1430,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects',
     name: 'update',
     kind: 'json',
+    pathParams: ['project_id'],
+    positional: 'project_id',
+    params: 'body',
   },
   {
     operationId: 'list-project-api-keys',
@@ -1054,6 +1441,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.apiKeys',
     name: 'list',
     kind: 'list',
+    pathParams: ['project_id'],
+    positional: 'project_id',
+    params: 'query',
     page: 'ConversationCursorPage',
   },
   {
@@ -1063,6 +1453,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.apiKeys',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['project_id', 'api_key_id'],
+    positional: 'api_key_id',
+    params: 'none',
   },
   {
     operationId: 'delete-project-api-key',
@@ -1071,6 +1464,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.apiKeys',
     name: 'delete',
     kind: 'json',
+    pathParams: ['project_id', 'api_key_id'],
+    positional: 'api_key_id',
+    params: 'none',
   },
   {
     operationId: 'archive-project',
@@ -1079,6 +1475,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects',
     name: 'archive',
     kind: 'json',
+    pathParams: ['project_id'],
+    positional: 'project_id',
+    params: 'none',
   },
   {
     operationId: 'listProjectCertificates',
@@ -1087,6 +1486,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.certificates',
     name: 'list',
     kind: 'list',
+    pathParams: ['project_id'],
+    positional: 'project_id',
+    params: 'query',
     page: 'ConversationCursorPage',
   },
   {
@@ -1096,6 +1498,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.certificates',
     name: 'activate',
     kind: 'json',
+    pathParams: ['project_id'],
+    positional: 'project_id',
+    params: 'body',
   },
   {
     operationId: 'deactivateProjectCertificates',
@@ -1104,6 +1509,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.certificates',
     name: 'deactivate',
     kind: 'json',
+    pathParams: ['project_id'],
+    positional: 'project_id',
+    params: 'body',
   },
   {
     operationId: 'retrieve-project-data-retention',
@@ -1112,6 +1520,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.dataRetention',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['project_id'],
+    positional: 'project_id',
+    params: 'none',
   },
   {
     operationId: 'update-project-data-retention',
@@ -1120,6 +1531,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.dataRetention',
     name: 'update',
     kind: 'json',
+    pathParams: ['project_id'],
+    positional: 'project_id',
+    params: 'body',
   },
   {
     operationId: 'list-project-groups',
@@ -1128,6 +1542,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.groups',
     name: 'list',
     kind: 'list',
+    pathParams: ['project_id'],
+    positional: 'project_id',
+    params: 'query',
     page: 'NextCursorPage',
   },
   {
@@ -1137,6 +1554,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.groups',
     name: 'create',
     kind: 'json',
+    pathParams: ['project_id'],
+    positional: 'project_id',
+    params: 'body',
   },
   {
     operationId: 'retrieve-project-group',
@@ -1145,6 +1565,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.groups',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['project_id', 'group_id'],
+    positional: 'group_id',
+    params: 'query',
   },
   {
     operationId: 'remove-project-group',
@@ -1153,6 +1576,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.groups',
     name: 'delete',
     kind: 'json',
+    pathParams: ['project_id', 'group_id'],
+    positional: 'group_id',
+    params: 'none',
   },
   {
     operationId: 'retrieve-project-hosted-tool-permissions',
@@ -1161,6 +1587,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.hostedToolPermissions',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['project_id'],
+    positional: 'project_id',
+    params: 'none',
   },
   {
     operationId: 'update-project-hosted-tool-permissions',
@@ -1169,6 +1598,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.hostedToolPermissions',
     name: 'update',
     kind: 'json',
+    pathParams: ['project_id'],
+    positional: 'project_id',
+    params: 'body',
   },
   {
     operationId: 'retrieve-project-model-permissions',
@@ -1177,6 +1609,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.modelPermissions',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['project_id'],
+    positional: 'project_id',
+    params: 'none',
   },
   {
     operationId: 'update-project-model-permissions',
@@ -1185,6 +1620,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.modelPermissions',
     name: 'update',
     kind: 'json',
+    pathParams: ['project_id'],
+    positional: 'project_id',
+    params: 'body',
   },
   {
     operationId: 'delete-project-model-permissions',
@@ -1193,6 +1631,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.modelPermissions',
     name: 'delete',
     kind: 'json',
+    pathParams: ['project_id'],
+    positional: 'project_id',
+    params: 'none',
   },
   {
     operationId: 'list-project-rate-limits',
@@ -1201,6 +1642,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.rateLimits',
     name: 'listRateLimits',
     kind: 'list',
+    pathParams: ['project_id'],
+    positional: 'project_id',
+    params: 'query',
     page: 'ConversationCursorPage',
   },
   {
@@ -1210,6 +1654,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.rateLimits',
     name: 'updateRateLimit',
     kind: 'json',
+    pathParams: ['project_id', 'rate_limit_id'],
+    positional: 'rate_limit_id',
+    params: 'body',
   },
   {
     operationId: 'list-project-service-accounts',
@@ -1218,6 +1665,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.serviceAccounts',
     name: 'list',
     kind: 'list',
+    pathParams: ['project_id'],
+    positional: 'project_id',
+    params: 'query',
     page: 'ConversationCursorPage',
   },
   {
@@ -1227,6 +1677,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.serviceAccounts',
     name: 'create',
     kind: 'json',
+    pathParams: ['project_id'],
+    positional: 'project_id',
+    params: 'body',
   },
   {
     operationId: 'retrieve-project-service-account',
@@ -1235,6 +1688,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.serviceAccounts',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['project_id', 'service_account_id'],
+    positional: 'service_account_id',
+    params: 'none',
   },
   {
     operationId: 'update-project-service-account',
@@ -1243,6 +1699,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.serviceAccounts',
     name: 'update',
     kind: 'json',
+    pathParams: ['project_id', 'service_account_id'],
+    positional: 'service_account_id',
+    params: 'body',
   },
   {
     operationId: 'delete-project-service-account',
@@ -1251,6 +1710,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.serviceAccounts',
     name: 'delete',
     kind: 'json',
+    pathParams: ['project_id', 'service_account_id'],
+    positional: 'service_account_id',
+    params: 'none',
   },
   {
     operationId: 'CreateanAPIkeyforaserviceaccount',
@@ -1259,6 +1721,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.serviceAccounts.apiKeys',
     name: 'create',
     kind: 'json',
+    pathParams: ['project_id', 'service_account_id'],
+    positional: 'service_account_id',
+    params: 'body',
   },
   {
     operationId: 'list-project-spend-alerts',
@@ -1267,6 +1732,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.spendAlerts',
     name: 'list',
     kind: 'list',
+    pathParams: ['project_id'],
+    positional: 'project_id',
+    params: 'query',
     page: 'ConversationCursorPage',
   },
   {
@@ -1276,6 +1744,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.spendAlerts',
     name: 'create',
     kind: 'json',
+    pathParams: ['project_id'],
+    positional: 'project_id',
+    params: 'body',
   },
   {
     operationId: 'retrieve-project-spend-alert',
@@ -1284,6 +1755,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.spendAlerts',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['project_id', 'alert_id'],
+    positional: 'alert_id',
+    params: 'none',
   },
   {
     operationId: 'update-project-spend-alert',
@@ -1292,6 +1766,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.spendAlerts',
     name: 'update',
     kind: 'json',
+    pathParams: ['project_id', 'alert_id'],
+    positional: 'alert_id',
+    params: 'body',
   },
   {
     operationId: 'delete-project-spend-alert',
@@ -1300,6 +1777,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.spendAlerts',
     name: 'delete',
     kind: 'json',
+    pathParams: ['project_id', 'alert_id'],
+    positional: 'alert_id',
+    params: 'none',
   },
   {
     operationId: 'Getprojectspendlimit',
@@ -1308,6 +1788,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.spendLimit',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['project_id'],
+    positional: 'project_id',
+    params: 'none',
   },
   {
     operationId: 'Updateprojectspendlimit',
@@ -1316,6 +1799,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.spendLimit',
     name: 'update',
     kind: 'json',
+    pathParams: ['project_id'],
+    positional: 'project_id',
+    params: 'body',
   },
   {
     operationId: 'Deleteprojectspendlimit',
@@ -1324,6 +1810,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.spendLimit',
     name: 'delete',
     kind: 'json',
+    pathParams: ['project_id'],
+    positional: 'project_id',
+    params: 'none',
   },
   {
     operationId: 'list-project-users',
@@ -1332,6 +1821,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.users',
     name: 'list',
     kind: 'list',
+    pathParams: ['project_id'],
+    positional: 'project_id',
+    params: 'query',
     page: 'ConversationCursorPage',
   },
   {
@@ -1341,6 +1833,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.users',
     name: 'create',
     kind: 'json',
+    pathParams: ['project_id'],
+    positional: 'project_id',
+    params: 'body',
   },
   {
     operationId: 'retrieve-project-user',
@@ -1349,6 +1844,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.users',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['project_id', 'user_id'],
+    positional: 'user_id',
+    params: 'none',
   },
   {
     operationId: 'modify-project-user',
@@ -1357,6 +1855,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.users',
     name: 'update',
     kind: 'json',
+    pathParams: ['project_id', 'user_id'],
+    positional: 'user_id',
+    params: 'body',
   },
   {
     operationId: 'delete-project-user',
@@ -1365,6 +1866,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.users',
     name: 'delete',
     kind: 'json',
+    pathParams: ['project_id', 'user_id'],
+    positional: 'user_id',
+    params: 'none',
   },
   {
     operationId: 'list-roles',
@@ -1373,6 +1877,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.roles',
     name: 'list',
     kind: 'list',
+    pathParams: [],
+    positional: null,
+    params: 'query',
     page: 'NextCursorPage',
   },
   {
@@ -1382,6 +1889,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.roles',
     name: 'create',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
   },
   {
     operationId: 'retrieve-role',
@@ -1390,6 +1900,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.roles',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['role_id'],
+    positional: 'role_id',
+    params: 'none',
   },
   {
     operationId: 'update-role',
@@ -1398,6 +1911,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.roles',
     name: 'update',
     kind: 'json',
+    pathParams: ['role_id'],
+    positional: 'role_id',
+    params: 'body',
   },
   {
     operationId: 'delete-role',
@@ -1406,6 +1922,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.roles',
     name: 'delete',
     kind: 'json',
+    pathParams: ['role_id'],
+    positional: 'role_id',
+    params: 'none',
   },
   {
     operationId: 'list-organization-spend-alerts',
@@ -1414,6 +1933,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.spendAlerts',
     name: 'list',
     kind: 'list',
+    pathParams: [],
+    positional: null,
+    params: 'query',
     page: 'ConversationCursorPage',
   },
   {
@@ -1423,6 +1945,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.spendAlerts',
     name: 'create',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
   },
   {
     operationId: 'retrieve-organization-spend-alert',
@@ -1431,6 +1956,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.spendAlerts',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['alert_id'],
+    positional: 'alert_id',
+    params: 'none',
   },
   {
     operationId: 'update-organization-spend-alert',
@@ -1439,6 +1967,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.spendAlerts',
     name: 'update',
     kind: 'json',
+    pathParams: ['alert_id'],
+    positional: 'alert_id',
+    params: 'body',
   },
   {
     operationId: 'delete-organization-spend-alert',
@@ -1447,6 +1978,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.spendAlerts',
     name: 'delete',
     kind: 'json',
+    pathParams: ['alert_id'],
+    positional: 'alert_id',
+    params: 'none',
   },
   {
     operationId: 'Getorganizationspendlimit',
@@ -1455,6 +1989,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.spendLimit',
     name: 'retrieve',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'none',
   },
   {
     operationId: 'Updateorganizationspendlimit',
@@ -1463,6 +2000,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.spendLimit',
     name: 'update',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
   },
   {
     operationId: 'Deleteorganizationspendlimit',
@@ -1471,6 +2011,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.spendLimit',
     name: 'delete',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'none',
   },
   {
     operationId: 'usage-audio-speeches',
@@ -1479,6 +2022,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.usage',
     name: 'audioSpeeches',
     kind: 'list',
+    pathParams: [],
+    positional: null,
+    params: 'query',
     page: 'Page',
   },
   {
@@ -1488,6 +2034,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.usage',
     name: 'audioTranscriptions',
     kind: 'list',
+    pathParams: [],
+    positional: null,
+    params: 'query',
     page: 'Page',
   },
   {
@@ -1497,6 +2046,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.usage',
     name: 'codeInterpreterSessions',
     kind: 'list',
+    pathParams: [],
+    positional: null,
+    params: 'query',
     page: 'Page',
   },
   {
@@ -1506,6 +2058,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.usage',
     name: 'completions',
     kind: 'list',
+    pathParams: [],
+    positional: null,
+    params: 'query',
     page: 'Page',
   },
   {
@@ -1515,6 +2070,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.usage',
     name: 'embeddings',
     kind: 'list',
+    pathParams: [],
+    positional: null,
+    params: 'query',
     page: 'Page',
   },
   {
@@ -1524,6 +2082,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.usage',
     name: 'fileSearchCalls',
     kind: 'list',
+    pathParams: [],
+    positional: null,
+    params: 'query',
     page: 'Page',
   },
   {
@@ -1533,6 +2094,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.usage',
     name: 'images',
     kind: 'list',
+    pathParams: [],
+    positional: null,
+    params: 'query',
     page: 'Page',
   },
   {
@@ -1542,6 +2106,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.usage',
     name: 'moderations',
     kind: 'list',
+    pathParams: [],
+    positional: null,
+    params: 'query',
     page: 'Page',
   },
   {
@@ -1551,6 +2118,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.usage',
     name: 'vectorStores',
     kind: 'list',
+    pathParams: [],
+    positional: null,
+    params: 'query',
     page: 'Page',
   },
   {
@@ -1560,6 +2130,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.usage',
     name: 'webSearchCalls',
     kind: 'list',
+    pathParams: [],
+    positional: null,
+    params: 'query',
     page: 'Page',
   },
   {
@@ -1569,6 +2142,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.users',
     name: 'list',
     kind: 'list',
+    pathParams: [],
+    positional: null,
+    params: 'query',
     page: 'ConversationCursorPage',
   },
   {
@@ -1578,6 +2154,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.users',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['user_id'],
+    positional: 'user_id',
+    params: 'none',
   },
   {
     operationId: 'modify-user',
@@ -1586,6 +2165,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.users',
     name: 'update',
     kind: 'json',
+    pathParams: ['user_id'],
+    positional: 'user_id',
+    params: 'body',
   },
   {
     operationId: 'delete-user',
@@ -1594,6 +2176,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.users',
     name: 'delete',
     kind: 'json',
+    pathParams: ['user_id'],
+    positional: 'user_id',
+    params: 'none',
   },
   {
     operationId: 'list-user-role-assignments',
@@ -1602,6 +2187,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.users.roles',
     name: 'list',
     kind: 'list',
+    pathParams: ['user_id'],
+    positional: 'user_id',
+    params: 'query',
     page: 'NextCursorPage',
   },
   {
@@ -1611,6 +2199,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.users.roles',
     name: 'create',
     kind: 'json',
+    pathParams: ['user_id'],
+    positional: 'user_id',
+    params: 'body',
   },
   {
     operationId: 'retrieve-user-role',
@@ -1619,6 +2210,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.users.roles',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['user_id', 'role_id'],
+    positional: 'role_id',
+    params: 'none',
   },
   {
     operationId: 'unassign-user-role',
@@ -1627,6 +2221,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.users.roles',
     name: 'delete',
     kind: 'json',
+    pathParams: ['user_id', 'role_id'],
+    positional: 'role_id',
+    params: 'none',
   },
   {
     operationId: 'list-project-group-role-assignments',
@@ -1635,6 +2232,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.groups.roles',
     name: 'list',
     kind: 'list',
+    pathParams: ['project_id', 'group_id'],
+    positional: 'group_id',
+    params: 'query',
     page: 'NextCursorPage',
   },
   {
@@ -1644,6 +2244,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.groups.roles',
     name: 'create',
     kind: 'json',
+    pathParams: ['project_id', 'group_id'],
+    positional: 'group_id',
+    params: 'body',
   },
   {
     operationId: 'retrieve-project-group-role',
@@ -1652,6 +2255,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.groups.roles',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['project_id', 'group_id', 'role_id'],
+    positional: 'role_id',
+    params: 'none',
   },
   {
     operationId: 'unassign-project-group-role',
@@ -1660,6 +2266,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.groups.roles',
     name: 'delete',
     kind: 'json',
+    pathParams: ['project_id', 'group_id', 'role_id'],
+    positional: 'role_id',
+    params: 'none',
   },
   {
     operationId: 'list-project-roles',
@@ -1668,6 +2277,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.roles',
     name: 'list',
     kind: 'list',
+    pathParams: ['project_id'],
+    positional: 'project_id',
+    params: 'query',
     page: 'NextCursorPage',
   },
   {
@@ -1677,6 +2289,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.roles',
     name: 'create',
     kind: 'json',
+    pathParams: ['project_id'],
+    positional: 'project_id',
+    params: 'body',
   },
   {
     operationId: 'retrieve-project-role',
@@ -1685,6 +2300,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.roles',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['project_id', 'role_id'],
+    positional: 'role_id',
+    params: 'none',
   },
   {
     operationId: 'update-project-role',
@@ -1693,6 +2311,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.roles',
     name: 'update',
     kind: 'json',
+    pathParams: ['project_id', 'role_id'],
+    positional: 'role_id',
+    params: 'body',
   },
   {
     operationId: 'delete-project-role',
@@ -1701,6 +2322,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.roles',
     name: 'delete',
     kind: 'json',
+    pathParams: ['project_id', 'role_id'],
+    positional: 'role_id',
+    params: 'none',
   },
   {
     operationId: 'list-project-user-role-assignments',
@@ -1709,6 +2333,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.users.roles',
     name: 'list',
     kind: 'list',
+    pathParams: ['project_id', 'user_id'],
+    positional: 'user_id',
+    params: 'query',
     page: 'NextCursorPage',
   },
   {
@@ -1718,6 +2345,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.users.roles',
     name: 'create',
     kind: 'json',
+    pathParams: ['project_id', 'user_id'],
+    positional: 'user_id',
+    params: 'body',
   },
   {
     operationId: 'retrieve-project-user-role',
@@ -1726,6 +2356,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.users.roles',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['project_id', 'user_id', 'role_id'],
+    positional: 'role_id',
+    params: 'none',
   },
   {
     operationId: 'unassign-project-user-role',
@@ -1734,6 +2367,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'admin.organization.projects.users.roles',
     name: 'delete',
     kind: 'json',
+    pathParams: ['project_id', 'user_id', 'role_id'],
+    positional: 'role_id',
+    params: 'none',
   },
   {
     operationId: 'create-realtime-call',
@@ -1742,6 +2378,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'realtime.calls',
     name: 'create',
     kind: 'binary',
+    pathParams: [],
+    positional: null,
+    params: 'body',
     multipart: true,
     byRule: true,
   },
@@ -1752,6 +2391,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'realtime.calls',
     name: 'accept',
     kind: 'json',
+    pathParams: ['call_id'],
+    positional: 'call_id',
+    params: 'body',
   },
   {
     operationId: 'hangup-realtime-call',
@@ -1760,6 +2402,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'realtime.calls',
     name: 'hangup',
     kind: 'json',
+    pathParams: ['call_id'],
+    positional: 'call_id',
+    params: 'none',
   },
   {
     operationId: 'refer-realtime-call',
@@ -1768,6 +2413,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'realtime.calls',
     name: 'refer',
     kind: 'json',
+    pathParams: ['call_id'],
+    positional: 'call_id',
+    params: 'body',
   },
   {
     operationId: 'reject-realtime-call',
@@ -1776,6 +2424,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'realtime.calls',
     name: 'reject',
     kind: 'json',
+    pathParams: ['call_id'],
+    positional: 'call_id',
+    params: 'body',
   },
   {
     operationId: 'create-realtime-client-secret',
@@ -1784,6 +2435,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'realtime.clientSecrets',
     name: 'create',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
   },
   {
     operationId: 'create-realtime-session',
@@ -1792,6 +2446,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.realtime.sessions',
     name: 'create',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
   },
   {
     operationId: 'create-realtime-transcription-session',
@@ -1800,6 +2457,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.realtime.transcriptionSessions',
     name: 'create',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
   },
   {
     operationId: 'create-realtime-translation-client-secret',
@@ -1808,6 +2468,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'realtime.translations.clientSecrets',
     name: 'create',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
     byRule: true,
   },
   {
@@ -1817,6 +2480,10 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'responses',
     name: 'create',
     kind: 'stream-or-json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
+    stream: true,
   },
   {
     operationId: 'beta_createResponse',
@@ -1825,6 +2492,11 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.responses',
     name: 'create',
     kind: 'stream-or-json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
+    headerParams: { 'openai-beta': 'betas' },
+    stream: true,
   },
   {
     operationId: 'getResponse',
@@ -1833,6 +2505,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'responses',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['response_id'],
+    positional: 'response_id',
+    params: 'query',
   },
   {
     operationId: 'deleteResponse',
@@ -1841,6 +2516,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'responses',
     name: 'delete',
     kind: 'json',
+    pathParams: ['response_id'],
+    positional: 'response_id',
+    params: 'none',
   },
   {
     operationId: 'beta_getResponse',
@@ -1849,6 +2527,10 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.responses',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['response_id'],
+    positional: 'response_id',
+    params: 'query',
+    headerParams: { 'openai-beta': 'betas' },
   },
   {
     operationId: 'beta_deleteResponse',
@@ -1857,6 +2539,10 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.responses',
     name: 'delete',
     kind: 'json',
+    pathParams: ['response_id'],
+    positional: 'response_id',
+    params: 'none',
+    headerParams: { 'openai-beta': 'betas' },
   },
   {
     operationId: 'cancelResponse',
@@ -1865,6 +2551,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'responses',
     name: 'cancel',
     kind: 'json',
+    pathParams: ['response_id'],
+    positional: 'response_id',
+    params: 'none',
   },
   {
     operationId: 'beta_cancelResponse',
@@ -1873,6 +2562,10 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.responses',
     name: 'cancel',
     kind: 'json',
+    pathParams: ['response_id'],
+    positional: 'response_id',
+    params: 'none',
+    headerParams: { 'openai-beta': 'betas' },
   },
   {
     operationId: 'listInputItems',
@@ -1881,6 +2574,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'responses.inputItems',
     name: 'list',
     kind: 'list',
+    pathParams: ['response_id'],
+    positional: 'response_id',
+    params: 'query',
     page: 'CursorPage',
   },
   {
@@ -1890,6 +2586,10 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.responses.inputItems',
     name: 'list',
     kind: 'list',
+    pathParams: ['response_id'],
+    positional: 'response_id',
+    params: 'query',
+    headerParams: { 'openai-beta': 'betas' },
     page: 'CursorPage',
   },
   {
@@ -1899,6 +2599,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'responses',
     name: 'compact',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
   },
   {
     operationId: 'beta_Compactconversation',
@@ -1907,6 +2610,10 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.responses',
     name: 'compact',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
+    headerParams: { 'openai-beta': 'betas' },
   },
   {
     operationId: 'Getinputtokencounts',
@@ -1915,6 +2622,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'responses.inputTokens',
     name: 'count',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
   },
   {
     operationId: 'beta_Getinputtokencounts',
@@ -1923,6 +2633,10 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.responses.inputTokens',
     name: 'count',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
+    headerParams: { 'openai-beta': 'betas' },
   },
   {
     operationId: 'ListSkills',
@@ -1931,6 +2645,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'skills',
     name: 'list',
     kind: 'list',
+    pathParams: [],
+    positional: null,
+    params: 'query',
     page: 'CursorPage',
   },
   {
@@ -1940,6 +2657,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'skills',
     name: 'create',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
     multipart: true,
   },
   {
@@ -1949,6 +2669,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'skills',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['skill_id'],
+    positional: 'skill_id',
+    params: 'none',
   },
   {
     operationId: 'UpdateSkillDefaultVersion',
@@ -1957,6 +2680,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'skills',
     name: 'update',
     kind: 'json',
+    pathParams: ['skill_id'],
+    positional: 'skill_id',
+    params: 'body',
   },
   {
     operationId: 'DeleteSkill',
@@ -1965,6 +2691,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'skills',
     name: 'delete',
     kind: 'json',
+    pathParams: ['skill_id'],
+    positional: 'skill_id',
+    params: 'none',
   },
   {
     operationId: 'GetSkillContent',
@@ -1973,6 +2702,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'skills.content',
     name: 'retrieve',
     kind: 'binary',
+    pathParams: ['skill_id'],
+    positional: 'skill_id',
+    params: 'none',
   },
   {
     operationId: 'ListSkillVersions',
@@ -1981,6 +2713,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'skills.versions',
     name: 'list',
     kind: 'list',
+    pathParams: ['skill_id'],
+    positional: 'skill_id',
+    params: 'query',
     page: 'CursorPage',
   },
   {
@@ -1990,6 +2725,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'skills.versions',
     name: 'create',
     kind: 'json',
+    pathParams: ['skill_id'],
+    positional: 'skill_id',
+    params: 'body',
     multipart: true,
   },
   {
@@ -1999,6 +2737,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'skills.versions',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['skill_id', 'version'],
+    positional: 'version',
+    params: 'none',
   },
   {
     operationId: 'DeleteSkillVersion',
@@ -2007,6 +2748,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'skills.versions',
     name: 'delete',
     kind: 'json',
+    pathParams: ['skill_id', 'version'],
+    positional: 'version',
+    params: 'none',
   },
   {
     operationId: 'GetSkillVersionContent',
@@ -2015,6 +2759,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'skills.versions.content',
     name: 'retrieve',
     kind: 'binary',
+    pathParams: ['skill_id', 'version'],
+    positional: 'version',
+    params: 'none',
   },
   {
     operationId: 'createThread',
@@ -2023,6 +2770,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.threads',
     name: 'create',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
   },
   {
     operationId: 'getThread',
@@ -2031,6 +2781,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.threads',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['thread_id'],
+    positional: 'thread_id',
+    params: 'none',
   },
   {
     operationId: 'modifyThread',
@@ -2039,6 +2792,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.threads',
     name: 'update',
     kind: 'json',
+    pathParams: ['thread_id'],
+    positional: 'thread_id',
+    params: 'body',
   },
   {
     operationId: 'deleteThread',
@@ -2047,6 +2803,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.threads',
     name: 'delete',
     kind: 'json',
+    pathParams: ['thread_id'],
+    positional: 'thread_id',
+    params: 'none',
   },
   {
     operationId: 'listMessages',
@@ -2055,6 +2814,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.threads.messages',
     name: 'list',
     kind: 'list',
+    pathParams: ['thread_id'],
+    positional: 'thread_id',
+    params: 'query',
     page: 'CursorPage',
   },
   {
@@ -2064,6 +2826,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.threads.messages',
     name: 'create',
     kind: 'json',
+    pathParams: ['thread_id'],
+    positional: 'thread_id',
+    params: 'body',
   },
   {
     operationId: 'getMessage',
@@ -2072,6 +2837,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.threads.messages',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['thread_id', 'message_id'],
+    positional: 'message_id',
+    params: 'none',
   },
   {
     operationId: 'modifyMessage',
@@ -2080,6 +2848,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.threads.messages',
     name: 'update',
     kind: 'json',
+    pathParams: ['thread_id', 'message_id'],
+    positional: 'message_id',
+    params: 'body',
   },
   {
     operationId: 'deleteMessage',
@@ -2088,6 +2859,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.threads.messages',
     name: 'delete',
     kind: 'json',
+    pathParams: ['thread_id', 'message_id'],
+    positional: 'message_id',
+    params: 'none',
   },
   {
     operationId: 'listRuns',
@@ -2096,6 +2870,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.threads.runs',
     name: 'list',
     kind: 'list',
+    pathParams: ['thread_id'],
+    positional: 'thread_id',
+    params: 'query',
     page: 'CursorPage',
   },
   {
@@ -2105,6 +2882,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.threads.runs',
     name: 'create',
     kind: 'json',
+    pathParams: ['thread_id'],
+    positional: 'thread_id',
+    params: 'body',
   },
   {
     operationId: 'getRun',
@@ -2113,6 +2893,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.threads.runs',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['thread_id', 'run_id'],
+    positional: 'run_id',
+    params: 'none',
   },
   {
     operationId: 'modifyRun',
@@ -2121,6 +2904,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.threads.runs',
     name: 'update',
     kind: 'json',
+    pathParams: ['thread_id', 'run_id'],
+    positional: 'run_id',
+    params: 'body',
   },
   {
     operationId: 'cancelRun',
@@ -2129,6 +2915,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.threads.runs',
     name: 'cancel',
     kind: 'json',
+    pathParams: ['thread_id', 'run_id'],
+    positional: 'run_id',
+    params: 'none',
   },
   {
     operationId: 'listRunSteps',
@@ -2137,6 +2926,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.threads.runs.steps',
     name: 'list',
     kind: 'list',
+    pathParams: ['thread_id', 'run_id'],
+    positional: 'run_id',
+    params: 'query',
     page: 'CursorPage',
   },
   {
@@ -2146,6 +2938,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.threads.runs.steps',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['thread_id', 'run_id', 'step_id'],
+    positional: 'step_id',
+    params: 'query',
   },
   {
     operationId: 'submitToolOuputsToRun',
@@ -2154,6 +2949,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.threads.runs',
     name: 'submitToolOutputs',
     kind: 'json',
+    pathParams: ['thread_id', 'run_id'],
+    positional: 'run_id',
+    params: 'body',
   },
   {
     operationId: 'createThreadAndRun',
@@ -2162,6 +2960,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'beta.threads',
     name: 'createAndRun',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
   },
   {
     operationId: 'createUpload',
@@ -2170,6 +2971,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'uploads',
     name: 'create',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
   },
   {
     operationId: 'cancelUpload',
@@ -2178,6 +2982,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'uploads',
     name: 'cancel',
     kind: 'json',
+    pathParams: ['upload_id'],
+    positional: 'upload_id',
+    params: 'none',
   },
   {
     operationId: 'completeUpload',
@@ -2186,6 +2993,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'uploads',
     name: 'complete',
     kind: 'json',
+    pathParams: ['upload_id'],
+    positional: 'upload_id',
+    params: 'body',
   },
   {
     operationId: 'addUploadPart',
@@ -2194,6 +3004,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'uploads.parts',
     name: 'create',
     kind: 'json',
+    pathParams: ['upload_id'],
+    positional: 'upload_id',
+    params: 'body',
     multipart: true,
   },
   {
@@ -2203,6 +3016,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'vectorStores',
     name: 'list',
     kind: 'list',
+    pathParams: [],
+    positional: null,
+    params: 'query',
     page: 'CursorPage',
   },
   {
@@ -2212,6 +3028,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'vectorStores',
     name: 'create',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
   },
   {
     operationId: 'getVectorStore',
@@ -2220,6 +3039,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'vectorStores',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['vector_store_id'],
+    positional: 'vector_store_id',
+    params: 'none',
   },
   {
     operationId: 'modifyVectorStore',
@@ -2228,6 +3050,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'vectorStores',
     name: 'update',
     kind: 'json',
+    pathParams: ['vector_store_id'],
+    positional: 'vector_store_id',
+    params: 'body',
   },
   {
     operationId: 'deleteVectorStore',
@@ -2236,6 +3061,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'vectorStores',
     name: 'delete',
     kind: 'json',
+    pathParams: ['vector_store_id'],
+    positional: 'vector_store_id',
+    params: 'none',
   },
   {
     operationId: 'createVectorStoreFileBatch',
@@ -2244,6 +3072,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'vectorStores.fileBatches',
     name: 'create',
     kind: 'json',
+    pathParams: ['vector_store_id'],
+    positional: 'vector_store_id',
+    params: 'body',
   },
   {
     operationId: 'getVectorStoreFileBatch',
@@ -2252,6 +3083,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'vectorStores.fileBatches',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['vector_store_id', 'batch_id'],
+    positional: 'batch_id',
+    params: 'none',
   },
   {
     operationId: 'cancelVectorStoreFileBatch',
@@ -2260,6 +3094,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'vectorStores.fileBatches',
     name: 'cancel',
     kind: 'json',
+    pathParams: ['vector_store_id', 'batch_id'],
+    positional: 'batch_id',
+    params: 'none',
   },
   {
     operationId: 'listFilesInVectorStoreBatch',
@@ -2268,6 +3105,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'vectorStores.fileBatches',
     name: 'listFiles',
     kind: 'list',
+    pathParams: ['vector_store_id', 'batch_id'],
+    positional: 'batch_id',
+    params: 'query',
     page: 'CursorPage',
   },
   {
@@ -2277,6 +3117,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'vectorStores.files',
     name: 'list',
     kind: 'list',
+    pathParams: ['vector_store_id'],
+    positional: 'vector_store_id',
+    params: 'query',
     page: 'CursorPage',
   },
   {
@@ -2286,6 +3129,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'vectorStores.files',
     name: 'create',
     kind: 'json',
+    pathParams: ['vector_store_id'],
+    positional: 'vector_store_id',
+    params: 'body',
   },
   {
     operationId: 'getVectorStoreFile',
@@ -2294,6 +3140,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'vectorStores.files',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['vector_store_id', 'file_id'],
+    positional: 'file_id',
+    params: 'none',
   },
   {
     operationId: 'updateVectorStoreFileAttributes',
@@ -2302,6 +3151,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'vectorStores.files',
     name: 'update',
     kind: 'json',
+    pathParams: ['vector_store_id', 'file_id'],
+    positional: 'file_id',
+    params: 'body',
   },
   {
     operationId: 'deleteVectorStoreFile',
@@ -2310,6 +3162,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'vectorStores.files',
     name: 'delete',
     kind: 'json',
+    pathParams: ['vector_store_id', 'file_id'],
+    positional: 'file_id',
+    params: 'none',
   },
   {
     operationId: 'retrieveVectorStoreFileContent',
@@ -2318,6 +3173,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'vectorStores.files',
     name: 'content',
     kind: 'list',
+    pathParams: ['vector_store_id', 'file_id'],
+    positional: 'file_id',
+    params: 'none',
     page: 'Page',
   },
   {
@@ -2327,6 +3185,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'vectorStores',
     name: 'search',
     kind: 'json',
+    pathParams: ['vector_store_id'],
+    positional: 'vector_store_id',
+    params: 'body',
   },
   {
     operationId: 'ListVideos',
@@ -2335,6 +3196,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'videos',
     name: 'list',
     kind: 'list',
+    pathParams: [],
+    positional: null,
+    params: 'query',
     page: 'ConversationCursorPage',
   },
   {
@@ -2344,6 +3208,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'videos',
     name: 'create',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
     multipart: true,
   },
   {
@@ -2353,6 +3220,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'videos',
     name: 'retrieve',
     kind: 'json',
+    pathParams: ['video_id'],
+    positional: 'video_id',
+    params: 'none',
   },
   {
     operationId: 'DeleteVideo',
@@ -2361,6 +3231,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'videos',
     name: 'delete',
     kind: 'json',
+    pathParams: ['video_id'],
+    positional: 'video_id',
+    params: 'none',
   },
   {
     operationId: 'RetrieveVideoContent',
@@ -2369,6 +3242,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'videos',
     name: 'downloadContent',
     kind: 'binary',
+    pathParams: ['video_id'],
+    positional: 'video_id',
+    params: 'query',
   },
   {
     operationId: 'CreateVideoRemix',
@@ -2377,6 +3253,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'videos',
     name: 'remix',
     kind: 'json',
+    pathParams: ['video_id'],
+    positional: 'video_id',
+    params: 'body',
     multipart: true,
   },
   {
@@ -2386,6 +3265,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'videos',
     name: 'createCharacter',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
     multipart: true,
   },
   {
@@ -2395,6 +3277,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'videos',
     name: 'getCharacter',
     kind: 'json',
+    pathParams: ['character_id'],
+    positional: 'character_id',
+    params: 'none',
   },
   {
     operationId: 'CreateVideoEdit',
@@ -2403,6 +3288,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'videos',
     name: 'edit',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
     multipart: true,
   },
   {
@@ -2412,6 +3300,9 @@ export const OPERATIONS: readonly Operation[] = [
     resource: 'videos',
     name: 'extend',
     kind: 'json',
+    pathParams: [],
+    positional: null,
+    params: 'body',
     multipart: true,
   },
 ];

@@ -2,8 +2,7 @@
  * Embeddings responses: vectors decoded by the engine (one Float64Array for the whole response)
  * become `number[]` per item, as openai-node returns them.
  */
-import type { APIPromise } from '../../../core/api-promise.js';
-import type { RawResponse } from '../../../core/api-promise.js';
+import type { APIPromise, RawResponse } from '../../../core/api-promise.js';
 import type { BaseClient, RequestOptions } from '../../../core/client.js';
 import { parseJSONBody } from '../../../core/response.js';
 import type { CreateEmbeddingResponse, EmbeddingCreateParams } from '../resources/embeddings.js';

@@ -1,20 +1,21 @@
-//! Decoding of an OpenAI embeddings response body (`CreateEmbeddingResponse`) without building a
-//! JavaScript object per number.
+//! The "float vectors" body decoder: a JSON object whose `data` array holds items with one vector
+//! field each (`data[*].<field>`, e.g. OpenAI's `embedding`), decoded without building a JavaScript
+//! object per number. Provider-neutral: the field name is a parameter ([`decode_float_vectors`]).
 //!
-//! A body of 100 vectors × 1536 floats is about 3.3 MB of float text; [`decode_embeddings`] lexes it
-//! once with serde_json and hands back the numbers as one flat `Vec<f64>` plus offsets, and the rest
-//! of the body as small JSON text in which every `data[i].embedding` is replaced by `0`. The Node
-//! layer parses that small text and slots the vectors back in.
+//! A body of 100 vectors × 1536 floats is about 3.3 MB of float text; the decoder lexes it once with
+//! serde_json and hands back the numbers as one flat `Vec<f64>` plus offsets, and the rest of the body
+//! as small JSON text in which every `data[i].<field>` is replaced by `0`. The Node layer parses that
+//! small text and slots the vectors back in.
 //!
-//! Accepted shape (key order and unknown extra keys at any level are kept):
+//! Accepted shape (key order and unknown extra keys at any level are kept), with field `embedding`:
 //!
 //! ```json
 //! {"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.1,-0.2]}],
 //!  "model":"text-embedding-3-small","usage":{"prompt_tokens":8,"total_tokens":8}}
 //! ```
 //!
-//! where each `embedding` is either an array of JSON numbers (`encoding_format: "float"`) or a
-//! standard, padded base64 string of little-endian float32 values (`encoding_format: "base64"`).
+//! where each vector is either an array of JSON numbers or a standard, padded base64 string of
+//! little-endian float32 values.
 //!
 //! Anything else is a [`DecodeError`], returned cheaply and without panicking: the caller then hands
 //! the raw body to JavaScript, which is always correct, only slower.
@@ -27,9 +28,12 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 
-/// The decoded body of an embeddings response.
+/// The default vector field (`data[*].embedding`).
+pub const DEFAULT_FIELD: &str = "embedding";
+
+/// The decoded body of a float-vectors response.
 #[derive(Debug, Clone, PartialEq)]
-pub struct DecodedEmbeddings {
+pub struct DecodedVectors {
     /// The body as compact JSON text with every `data[i].embedding` value replaced by the number `0`.
     /// Keys are in the order received; every value other than `data` at the top level, and every
     /// value other than `embedding` in a `data` item, is copied byte for byte (including its inner
@@ -47,7 +51,7 @@ pub struct DecodedEmbeddings {
     pub formats: Vec<EmbeddingFormat>,
 }
 
-impl DecodedEmbeddings {
+impl DecodedVectors {
     /// Number of vectors (`data.len()` of the body).
     pub fn count(&self) -> usize {
         self.formats.len()
@@ -68,7 +72,7 @@ pub enum EmbeddingFormat {
     Base64,
 }
 
-/// The body is not valid JSON or not an embeddings response of the accepted shape.
+/// The body is not valid JSON or not a float-vectors body of the accepted shape.
 ///
 /// The message says what was wrong and, for JSON-level problems, where (line and column).
 #[derive(Debug)]
@@ -76,23 +80,29 @@ pub struct DecodeError(serde_json::Error);
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "not a decodable embeddings response: {}", self.0)
+        write!(f, "not a decodable float-vectors body: {}", self.0)
     }
 }
 
 impl std::error::Error for DecodeError {}
 
-/// Decodes an OpenAI `CreateEmbeddingResponse` body (UTF-8 JSON bytes).
+/// Decodes an OpenAI `CreateEmbeddingResponse` body: [`decode_float_vectors`] with field `embedding`.
+pub fn decode_embeddings(body: &[u8]) -> Result<DecodedVectors, DecodeError> {
+    decode_float_vectors(body, DEFAULT_FIELD)
+}
+
+/// Decodes a body (UTF-8 JSON bytes) whose `data` items each hold a vector in `field`.
 ///
 /// Fails (never panics) when `body` is not valid JSON, not an object, has no `data` array, has a
-/// `data` item that is not an object or lacks `embedding`, has an `embedding` that is neither an array
+/// `data` item that is not an object or lacks `field`, has a `field` value that is neither an array
 /// of numbers nor a standard padded base64 string decoding to a multiple of 4 bytes, has a number out
 /// of f64 range, has a duplicated key at the top level or in a `data` item, or holds more than
 /// `u32::MAX` values in total.
-pub fn decode_embeddings(body: &[u8]) -> Result<DecodedEmbeddings, DecodeError> {
+pub fn decode_float_vectors(body: &[u8], field: &str) -> Result<DecodedVectors, DecodeError> {
     let mut state = State {
         body,
-        out: DecodedEmbeddings {
+        field,
+        out: DecodedVectors {
             json: String::new(),
             values: Vec::new(),
             offsets: Vec::new(),
@@ -111,7 +121,9 @@ pub fn decode_embeddings(body: &[u8]) -> Result<DecodedEmbeddings, DecodeError> 
 /// Everything the visitors share while walking one body.
 struct State<'de> {
     body: &'de [u8],
-    out: DecodedEmbeddings,
+    /// The vector field's name in each `data` item.
+    field: &'de str,
+    out: DecodedVectors,
     /// `values` capacity has been reserved from an estimate (done at the first embedding).
     reserved: bool,
     /// Decoded base64 bytes of the current vector, reused across vectors.
@@ -354,7 +366,7 @@ impl<'de> Visitor<'de> for ItemSeed<'_, 'de> {
             first_key = false;
             write_key(&mut st.out.json, &key)?;
             st.out.json.push(':');
-            let is_embedding = key == "embedding";
+            let is_embedding = key == st.field;
             if let Err(key) = seen.insert(key) {
                 return Err(duplicate_key(&key));
             }
@@ -369,7 +381,7 @@ impl<'de> Visitor<'de> for ItemSeed<'_, 'de> {
         }
         st.item_keys = seen;
         if !have_embedding {
-            return Err(de::Error::missing_field("embedding"));
+            return Err(de::Error::custom(format_args!("missing field `{}`", st.field)));
         }
         st.out.json.push('}');
         Ok(())

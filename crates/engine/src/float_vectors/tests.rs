@@ -4,7 +4,7 @@ use super::*;
 use proptest::prelude::*;
 use serde_json::Value;
 
-fn decode(body: &str) -> DecodedEmbeddings {
+fn decode(body: &str) -> DecodedVectors {
     decode_embeddings(body.as_bytes()).unwrap_or_else(|e| panic!("{e}\nbody: {body}"))
 }
 
@@ -17,7 +17,7 @@ fn zeroed(body: &str) -> Value {
     v
 }
 
-fn check_json(body: &str, d: &DecodedEmbeddings) {
+fn check_json(body: &str, d: &DecodedVectors) {
     let got: Value = serde_json::from_str(&d.json).unwrap();
     assert_eq!(got, zeroed(body), "json: {}", d.json);
 }
@@ -397,4 +397,16 @@ proptest! {
             prop_assert!(serde_json::from_str::<Value>(&d.json).is_ok());
         }
     }
+}
+
+#[test]
+fn another_field_name_is_decoded_and_the_default_one_is_kept_as_is() {
+    let body = r#"{"data":[{"vec":[1.5,-2],"embedding":"kept"},{"vec":"AACAPw=="}],"n":1}"#;
+    let d = decode_float_vectors(body.as_bytes(), "vec").unwrap();
+    assert_eq!(d.values, vec![1.5, -2.0, 1.0]);
+    assert_eq!(d.offsets, vec![0, 2, 3]);
+    assert_eq!(d.formats, vec![EmbeddingFormat::Float, EmbeddingFormat::Base64]);
+    assert_eq!(d.json, r#"{"data":[{"vec":0,"embedding":"kept"},{"vec":0}],"n":1}"#);
+    let err = decode_float_vectors(br#"{"data":[{"embedding":[1]}]}"#, "vec").unwrap_err();
+    assert!(err.to_string().contains("missing field `vec`"), "{err}");
 }
