@@ -594,10 +594,18 @@ export function generateOperations(spec, opts = {}) {
       a.path.localeCompare(b.path) ||
       VERBS.indexOf(a.method) - VERBS.indexOf(b.method),
   );
-  const rows = sorted.map(
-    (o) =>
-      `  { operationId: '${o.operationId}', method: '${o.method}', path: '${o.path}', resource: '${o.resource}', name: '${o.name}', kind: '${o.kind}'${o.multipart ? ', multipart: true' : ''}${o.page ? `, page: '${o.page}'` : ''}${o.byRule ? ', byRule: true' : ''} },`,
-  );
+  const rows = sorted.map((o) => {
+    const positional = o.pathParams.length ? o.pathParams[o.pathParams.length - 1] : null;
+    const params = o.bodySchema ? 'body' : o.query.length ? 'query' : 'none';
+    const headerParams = o.headers.length
+      ? `, headerParams: { ${o.headers.map((h) => `${prop(h.name)}: '${o.table.headerParams?.[h.name] ?? h.name.replace(/-/g, '_')}'`).join(', ')} }`
+      : '';
+    return (
+      `  { operationId: '${o.operationId}', method: '${o.method}', path: '${o.path}', resource: '${o.resource}', name: '${o.name}', kind: '${o.kind}'` +
+      `, pathParams: [${o.pathParams.map((p) => `'${p}'`).join(', ')}], positional: ${positional ? `'${positional}'` : 'null'}, params: '${params}'${headerParams}` +
+      `${o.kind === 'stream-or-json' ? ', stream: true' : ''}${o.multipart ? ', multipart: true' : ''}${o.page ? `, page: '${o.page}'` : ''}${o.byRule ? ', byRule: true' : ''} },`
+    );
+  });
   files.set(
     `${base}generated/operations.ts`,
     `${HEADER('operation table')}
@@ -612,6 +620,19 @@ export interface Operation {
   resource: string;
   name: string;
   kind: OperationKind;
+  /** The path's parameters, in path order. */
+  pathParams: readonly string[];
+  /** The path parameter passed positionally (the last one), or null when the path has none. */
+  positional: string | null;
+  /**
+   * What the params object carries besides the parent path ids and header params: the request body's
+   * fields (and the query parameters, when there is a body too), the query parameters, or nothing.
+   */
+  params: 'body' | 'query' | 'none';
+  /** Header parameters: header name -> the params-object property that sets it. */
+  headerParams?: Readonly<Record<string, string>>;
+  /** \`stream: true\` in the params makes the method resolve to a \`Stream\` (text/event-stream). */
+  stream?: boolean;
   multipart?: boolean;
   page?: 'CursorPage' | 'ConversationCursorPage' | 'NextCursorPage' | 'Page';
   /** Not in openai-node: named by the generator's rule. */
