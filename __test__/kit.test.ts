@@ -95,6 +95,27 @@ const server = loopbackServer((req: IncomingMessage, res: ServerResponse) => {
     res.setHeader('x-request-id', `req_${seen.length}`);
     if (url.pathname.startsWith('/p/')) {
       res.end(JSON.stringify(page(url.pathname.slice(3), url, origin)));
+    } else if (url.pathname === '/responses') {
+      res.end(
+        JSON.stringify({
+          id: 'resp_1',
+          object: 'response',
+          output: [
+            { type: 'reasoning', summary: [] },
+            {
+              type: 'message',
+              content: [
+                { type: 'output_text', text: 'Hello, ' },
+                { type: 'refusal', refusal: 'x' },
+              ],
+            },
+            { type: 'message', content: [{ type: 'output_text', text: 'world' }] },
+          ],
+        }),
+      );
+    } else if (url.pathname === '/files/file_1/content') {
+      res.setHeader('content-type', 'application/octet-stream');
+      res.end(Buffer.from([0, 1, 2, 255]));
     } else if (url.pathname === '/bad') {
       res.statusCode = 400;
       res.end(
@@ -229,6 +250,23 @@ describe('requests', () => {
     const missing = await c.get('/missing').catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(NotFoundError);
     expect((missing as Error).message).toBe('404 plain text not found');
+  });
+
+  it('responses.create adds output_text (the text of every output message), as openai-node', async () => {
+    const response = await client(server.baseURL).responses.create({ model: 'm', input: 'hi' });
+    expect(response.output_text).toBe('Hello, world');
+  });
+
+  it('files.content resolves to a Response whose body is the raw bytes', async () => {
+    const response = await client(server.baseURL).files.content('file_1');
+    expect(response).toBeInstanceOf(Response);
+    expect([...new Uint8Array(await response.arrayBuffer())]).toEqual([0, 1, 2, 255]);
+  });
+
+  it('an object awaited carries _request_id in its type and value', async () => {
+    const model = await client(server.baseURL).models.retrieve('m');
+    const id: string | null | undefined = model._request_id;
+    expect(id).toMatch(/^req_/);
   });
 
   it('withOptions builds a client with the options merged over the original', async () => {

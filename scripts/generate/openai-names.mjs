@@ -16,6 +16,7 @@
 //   optional  true when the query/body argument may be omitted
 //   override  { call, imports }: the body of the method, for a call that is not a plain request
 //   headerParams { header: property } for header parameters of the spec
+//   unwrap    { fn, imports }: a helper applied to the parsed result (`._thenUnwrap(fn)`), e.g. output_text
 // An operation absent from OPERATIONS is not in openai-node; the generator names it by rule
 // (see nameByRule in operations.mjs) and the coverage table says so.
 export const OPERATIONS = {
@@ -1143,6 +1144,10 @@ export const OPERATIONS = {
     params: 'ResponseCreateParams',
     chunk: 'ResponseStreamEvent',
     returns: 'Response',
+    unwrap: {
+      fn: 'addOutputText',
+      imports: "import { addOutputText } from '../lib/responses.js';",
+    },
   },
   getResponse: {
     resource: 'responses',
@@ -1150,10 +1155,22 @@ export const OPERATIONS = {
     params: 'ResponseRetrieveParams',
     chunk: 'ResponseStreamEvent',
     returns: 'Response',
+    unwrap: {
+      fn: 'addOutputText',
+      imports: "import { addOutputText } from '../lib/responses.js';",
+    },
     optional: true,
   },
   deleteResponse: { resource: 'responses', method: 'delete', returns: 'void' },
-  cancelResponse: { resource: 'responses', method: 'cancel', returns: 'Response' },
+  cancelResponse: {
+    resource: 'responses',
+    method: 'cancel',
+    returns: 'Response',
+    unwrap: {
+      fn: 'addOutputText',
+      imports: "import { addOutputText } from '../lib/responses.js';",
+    },
+  },
   listInputItems: {
     resource: 'responses.inputItems',
     method: 'list',

@@ -170,13 +170,19 @@ function describe(tw, path, method, op, pathItem) {
     tw.props(resolvedBody).stream !== undefined &&
     method !== 'get';
   let kind = 'json';
-  if (firstCT && !jsonLike(firstCT) && firstCT !== 'text/event-stream') kind = 'binary';
+  // openai-node returns a raw `Response` for file contents the spec calls a JSON string (`files.content`)
+  const jsonString = !!jsonResp?.[1].schema && tw.resolve(jsonResp[1].schema)?.type === 'string';
+  if (
+    (firstCT && !jsonLike(firstCT) && firstCT !== 'text/event-stream') ||
+    (table?.returns === 'Response' && jsonString)
+  )
+    kind = 'binary';
   else if (streamable) kind = 'stream-or-json';
   const respSchema = kind === 'binary' ? null : (jsonResp?.[1].schema ?? null);
-  // lists: a GET whose body has a `data` array (POST lists stay json: the kit pages GETs)
+  // lists: a GET whose body has a `data` array, or any method openai-node returns a page for
   let page = null;
   let itemSchema = null;
-  if (method === 'get' && respSchema) {
+  if ((method === 'get' || table?.page) && kind !== 'binary' && respSchema) {
     const r = { properties: tw.props(respSchema) };
     const data = r.properties.data;
     if (data && tw.resolve(data).type === 'array') {
@@ -277,6 +283,7 @@ function resourceFile(r, tw) {
 
   for (const o of r.ops) {
     const t = o.table;
+    if (t.unwrap?.imports) extraImports.add(t.unwrap.imports);
     const pName = t.params ?? `${singular}${pascal(o.name)}Params`;
     const positional = o.pathParams.length ? o.pathParams[o.pathParams.length - 1] : null;
     const parents = o.pathParams.slice(0, -1);
@@ -421,7 +428,7 @@ function resourceFile(r, tw) {
           `  ${o.name}(${head}${v}: ${pName}Base, options?: RequestOptions): APIPromise<Stream<${chunk}> | ${ret}>;\n` +
           `  ${o.name}(${head}${v}: ${pName}, options?: RequestOptions): APIPromise<${ret}> | APIPromise<Stream<${chunk}>> {\n` +
           lines.map((l) => `    ${l}\n`).join('') +
-          `    return this._client.${verb}(${pathExpr}${o.pathQuery ? '' : ''}, ${optsExpr}) as APIPromise<${ret}> | APIPromise<Stream<${chunk}>>;\n  }\n`,
+          `    return ${t.unwrap ? '(' : ''}this._client.${verb}(${pathExpr}${o.pathQuery ? '' : ''}, ${optsExpr}) as APIPromise<${ret}> | APIPromise<Stream<${chunk}>>${t.unwrap ? `)._thenUnwrap(${t.unwrap.fn}) as APIPromise<${ret}> | APIPromise<Stream<${chunk}>>` : ''};\n  }\n`,
       );
       continue;
     }
@@ -436,11 +443,16 @@ function resourceFile(r, tw) {
       if (t.override.imports) extraImports.add(t.override.imports);
     } else if (o.kind === 'list') {
       retT = `PagePromise<${o.page}<${item}>, ${item}>`;
-      body = `${lines.map((l) => `    ${l}\n`).join('')}    return this._client.getAPIList(${pathExpr}, ${o.page}<${item}>, ${optsExpr});\n`;
+      const call =
+        verb === 'get'
+          ? `this._client.getAPIList(${pathExpr}, ${o.page}<${item}>, ${optsExpr})`
+          : `this._client.requestAPIList(${o.page}<${item}>, { method: '${verb}', path: ${pathExpr}, ${opts.join(', ')} })`;
+      body = `${lines.map((l) => `    ${l}\n`).join('')}    return ${call};\n`;
     } else {
       retT = `APIPromise<${ret}>`;
       kitTypes.add('APIPromise');
-      body = `${lines.map((l) => `    ${l}\n`).join('')}    return this._client.${verb}(${pathExpr}, ${optsExpr});\n`;
+      const call = `this._client.${verb}<${ret}>(${pathExpr}, ${optsExpr})`;
+      body = `${lines.map((l) => `    ${l}\n`).join('')}    return ${t.unwrap ? `${call}._thenUnwrap(${t.unwrap.fn})` : call};\n`;
     }
     methods.push(`${d}  ${o.name}(${sig.join(', ')}): ${retT} {\n${body}  }\n`);
   }

@@ -14,6 +14,20 @@ export interface RawResponse {
   toResponse(): Response;
 }
 
+/**
+ * A parsed API object as awaiting resolves it: objects carry the provider's request id as a
+ * non-enumerable `_request_id` (as openai-node); arrays, `Response`s, pages and streams are unchanged.
+ */
+export type WithRequestID<T> = T extends
+  | readonly unknown[]
+  | Response
+  | { getPaginatedItems(): unknown[] }
+  | { [Symbol.asyncIterator](): AsyncIterator<unknown> }
+  ? T
+  : T extends object
+    ? T & { _request_id?: string | null }
+    : T;
+
 /** What `withResponse()` resolves to. */
 export interface WithResponse<T> {
   /** The parsed data, the same value awaiting the promise gives. */
@@ -30,7 +44,7 @@ export interface WithResponse<T> {
  * `responsePromise` resolves with the 2xx raw response or rejects with the typed error; `parse`
  * turns it into `T` (JSON parse, stream construction). Parsing happens once, lazily.
  */
-export class APIPromise<T> extends Promise<T> {
+export class APIPromise<T> extends Promise<WithRequestID<T>> {
   #parsed: Promise<T> | undefined;
   readonly #responsePromise: Promise<RawResponse>;
   readonly #parse: (raw: RawResponse) => T | Promise<T>;
@@ -38,7 +52,7 @@ export class APIPromise<T> extends Promise<T> {
   constructor(responsePromise: Promise<RawResponse>, parse: (raw: RawResponse) => T | Promise<T>) {
     super((resolve) => {
       // The base promise is never used: then/catch/finally below go through parse().
-      resolve(null as T);
+      resolve(null as WithRequestID<T>);
     });
     this.#responsePromise = responsePromise;
     this.#parse = parse;
@@ -71,19 +85,21 @@ export class APIPromise<T> extends Promise<T> {
   }
 
   // biome-ignore lint/suspicious/noThenProperty: APIPromise is a Promise subclass on purpose (openai-node's design)
-  override then<R1 = T, R2 = never>(
-    onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+  override then<R1 = WithRequestID<T>, R2 = never>(
+    onfulfilled?: ((value: WithRequestID<T>) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
-    return this.parse().then(onfulfilled, onrejected);
+    return (this.parse() as Promise<WithRequestID<T>>).then(onfulfilled, onrejected);
   }
 
-  override catch<R = never>(onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null): Promise<T | R> {
-    return this.parse().catch(onrejected);
+  override catch<R = never>(
+    onrejected?: ((reason: unknown) => R | PromiseLike<R>) | null,
+  ): Promise<WithRequestID<T> | R> {
+    return (this.parse() as Promise<WithRequestID<T>>).catch(onrejected);
   }
 
-  override finally(onfinally?: (() => void) | null): Promise<T> {
-    return this.parse().finally(onfinally);
+  override finally(onfinally?: (() => void) | null): Promise<WithRequestID<T>> {
+    return (this.parse() as Promise<WithRequestID<T>>).finally(onfinally);
   }
 }
 

@@ -16,7 +16,7 @@ import {
 } from '../native/index.js';
 import { APIPromise, type RawResponse, rawFromNative } from './api-promise.js';
 import { openBinaryResponse } from './binary.js';
-import { AiwireError } from './errors.js';
+import { AiwireError, APIUserAbortError } from './errors.js';
 import { LevelLogger, type Logger, type LogLevel, parseLogLevel } from './logger.js';
 import type { PageConstructor, PageRequest } from './pagination/page.js';
 import { type AbstractPage, PagePromise } from './pagination/page.js';
@@ -376,6 +376,8 @@ export abstract class BaseClient {
     return sendRequest(this.#binding, this.engine, native, token).then((res) => {
       settled();
       if (debug) this.#logResponse(native, res, started);
+      // Aborted after the engine had the answer but before JS took it: still an abort (openai-node).
+      if (req.signal?.aborted) throw new APIUserAbortError();
       if (!res.ok) throw errorFromNative(res, this._spec);
       return rawFromNative(res);
     });
@@ -390,6 +392,10 @@ export abstract class BaseClient {
     const { token, settled } = this.#cancellation(req.signal);
     return openBinaryResponse(this.#binding, this.engine, native, token, settled, this._spec).then(
       (response): RawResponse => {
+        if (req.signal?.aborted) {
+          void response.body?.cancel();
+          throw new APIUserAbortError();
+        }
         const headers: string[] = [];
         response.headers.forEach((value, name) => {
           headers.push(name, value);
@@ -443,6 +449,11 @@ export abstract class BaseClient {
       };
       makeStream = make;
       return opened.head.then((res: NativeResult): RawResponse => {
+        if (req.signal?.aborted) {
+          handle.cancel();
+          settled();
+          throw new APIUserAbortError();
+        }
         if (!res.ok) {
           settled();
           throw errorFromNative(res, this._spec);

@@ -13,7 +13,21 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
+import { chatCompletion } from './mock-chat.js';
+import {
+  ApiError,
+  countWords,
+  decodeBody,
+  hashString,
+  type JsonObject,
+  optionalPositiveInt,
+  parseJsonBody,
+  readBody,
+  send,
+  sendError,
+  sleep,
+} from './mock-common.js';
+import { azurePath, extraRoute, handleExtra } from './mock-openai-extra.js';
 
 /**
  * Options of {@link startMockServer}. Every field is optional.
@@ -67,15 +81,9 @@ export interface MockServer {
   close(): Promise<void>;
 }
 
-/** Fixed `created` timestamp (seconds since the epoch) of every object. */
-const CREATED = 1_700_000_000;
-const SYSTEM_FINGERPRINT = 'fp_aiwire_mock';
-/** Largest request body accepted, in bytes; larger bodies get a 413. */
-const MAX_BODY_BYTES = 32 * 1024 * 1024;
 /** Default embedding length when the request has no `dimensions`. */
 const DEFAULT_DIMENSIONS = 8;
 const MAX_DIMENSIONS = 8192;
-const MAX_N = 128;
 
 interface ModelInfo {
   id: string;
@@ -90,90 +98,10 @@ const MODELS: readonly ModelInfo[] = [
   { id: 'text-embedding-3-small', object: 'model', created: 1_705_948_997, owned_by: 'system' },
 ];
 
-/** An HTTP error with an OpenAI-style body, thrown inside handlers. */
-class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly param: string | null = null,
-    readonly code: string | null = null,
-    readonly type: string = 'invalid_request_error',
-  ) {
-    super(message);
-  }
-}
-
-type JsonObject = Record<string, unknown>;
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Number of whitespace-separated words in `text` (the mock's "tokens"). */
-function countWords(text: string): number {
-  let count = 0;
-  let inWord = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    // ASCII whitespace plus NBSP; enough for a mock tokenizer.
-    const space = c === 32 || (c >= 9 && c <= 13) || c === 160;
-    if (space) {
-      inWord = false;
-    } else if (!inWord) {
-      inWord = true;
-      count++;
-    }
-  }
-  return count;
-}
-
-/**
- * Splits `text` into word pieces that concatenate back to `text` exactly:
- * each piece is one word with the whitespace around it.
- */
-function splitPieces(text: string): string[] {
-  return text.match(/\s*\S+\s*|\s+/g) ?? [];
-}
-
-/** Text of a chat message `content`: a string, or the `text` parts of an array joined by a space. */
-function contentText(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (Array.isArray(content)) {
-    const texts: string[] = [];
-    for (const part of content) {
-      if (typeof part === 'string') texts.push(part);
-      else if (isObject(part) && part.type === 'text' && typeof part.text === 'string') {
-        texts.push(part.text);
-      }
-    }
-    return texts.join(' ');
-  }
-  return '';
-}
-
-function optionalPositiveInt(body: JsonObject, key: string, max: number): number | undefined {
-  const value = body[key];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > max) {
-    throw new ApiError(400, `Invalid '${key}': expected an integer between 1 and ${max}.`, key);
-  }
-  return value;
-}
-
 function hostForUrl(host: string): string {
   if (host === '0.0.0.0') return '127.0.0.1';
   if (host === '::') return '[::1]';
   return host.includes(':') ? `[${host}]` : host;
-}
-
-/** 32-bit FNV-1a hash over the UTF-16 code units of `text`. */
-function hashString(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
 }
 
 /**
@@ -204,58 +132,6 @@ function toBase64LE(values: Float32Array): string {
   return buf.toString('base64');
 }
 
-function decodeBody(raw: Buffer, encoding: string | undefined): Buffer {
-  const enc = (encoding ?? '').trim().toLowerCase();
-  if (enc === '' || enc === 'identity') return raw;
-  try {
-    if (enc === 'gzip' || enc === 'x-gzip') return gunzipSync(raw);
-    if (enc === 'deflate') return inflateSync(raw);
-    if (enc === 'br') return brotliDecompressSync(raw);
-  } catch {
-    throw new ApiError(400, `Could not decode the request body with content-encoding '${enc}'.`);
-  }
-  throw new ApiError(415, `Unsupported content-encoding '${enc}'.`);
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
-      if (tooLarge) return;
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        tooLarge = true;
-        chunks.length = 0;
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (tooLarge) reject(new ApiError(413, `Request body larger than ${MAX_BODY_BYTES} bytes.`));
-      else resolve(chunks.length === 1 && chunks[0] ? chunks[0] : Buffer.concat(chunks));
-    });
-    req.on('error', reject);
-  });
-}
-
-function parseJsonBody(raw: Buffer): JsonObject {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw.toString('utf8'));
-  } catch {
-    throw new ApiError(
-      400,
-      "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)",
-    );
-  }
-  if (!isObject(parsed)) {
-    throw new ApiError(400, 'The request body must be a JSON object.');
-  }
-  return parsed;
-}
-
 /**
  * Starts a deterministic OpenAI-compatible mock server.
  *
@@ -267,13 +143,20 @@ function parseJsonBody(raw: Buffer): JsonObject {
  *   `n` identical choices. With `stream: true` the reply is sent as
  *   `text/event-stream`, one `chat.completion.chunk` per word, then
  *   `data: [DONE]`; `stream_options.include_usage` adds a final usage chunk.
- *   Tokens are counted as whitespace-separated words.
+ *   Tokens are counted as whitespace-separated words. With `tools`, the
+ *   assistant calls a function instead; with `response_format` json_schema
+ *   it answers a JSON value of the schema (see `mock-chat.ts`).
  * - `GET /models`, `GET /models/{id}` — a fixed list: `gpt-4o-mini`,
  *   `gpt-4o`, `text-embedding-3-small`; unknown id → 404 `model_not_found`.
  * - `POST /embeddings` — `input` a string or a non-empty array of strings,
  *   `dimensions` default 8 (max 8192); unit vectors derived from a hash of
  *   each input; `encoding_format: 'base64'` returns little-endian float32
  *   bytes in base64.
+ * - `POST /responses` (plain and streamed), `POST /audio/speech`
+ *   (deterministic bytes), `GET /fine_tuning/jobs` (7 jobs, cursor pages)
+ *   and `GET /fine_tuning/jobs/{id}/events`; Azure paths
+ *   `/openai/deployments/{name}/…` with `api-version` (see
+ *   `mock-openai-extra.ts`).
  * - Anything else → 404. Invalid JSON → 400. Bodies over 32 MiB → 413.
  *   `content-encoding: gzip | deflate | br` request bodies are decoded.
  *
@@ -301,148 +184,6 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
 
   let counter = 0;
   const sockets = new Set<Socket>();
-
-  const sleep = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      setTimeout(resolve, ms).unref();
-    });
-
-  const send = (res: ServerResponse, status: number, payload: unknown): void => {
-    if (res.destroyed || res.headersSent) return;
-    const text = JSON.stringify(payload);
-    res.writeHead(status, {
-      'content-type': 'application/json',
-      'content-length': Buffer.byteLength(text),
-    });
-    res.end(text);
-  };
-
-  const sendError = (res: ServerResponse, err: ApiError): void => {
-    send(res, err.status, {
-      error: { message: err.message, type: err.type, param: err.param, code: err.code },
-    });
-  };
-
-  const chatCompletion = async (res: ServerResponse, n: number, body: JsonObject): Promise<void> => {
-    const model = body.model;
-    if (typeof model !== 'string' || model === '') {
-      throw new ApiError(400, 'you must provide a model parameter', 'model');
-    }
-    const messages = body.messages;
-    if (!Array.isArray(messages) || messages.length === 0) {
-      throw new ApiError(400, "Invalid 'messages': expected a non-empty array of messages.", 'messages');
-    }
-    let promptTokens = 0;
-    for (let i = 0; i < messages.length; i++) {
-      const m: unknown = messages[i];
-      if (!isObject(m) || typeof m.role !== 'string') {
-        throw new ApiError(
-          400,
-          `Invalid 'messages[${i}]': expected an object with a string 'role'.`,
-          `messages[${i}]`,
-        );
-      }
-      promptTokens += countWords(contentText(m.content));
-    }
-    const choices = optionalPositiveInt(body, 'n', MAX_N) ?? 1;
-    const maxWords =
-      optionalPositiveInt(body, 'max_completion_tokens', Number.MAX_SAFE_INTEGER) ??
-      optionalPositiveInt(body, 'max_tokens', Number.MAX_SAFE_INTEGER);
-
-    const last: unknown = messages[messages.length - 1];
-    let content = `Echo: ${isObject(last) ? contentText(last.content) : ''}`;
-    let finishReason: 'stop' | 'length' = 'stop';
-    let pieces = splitPieces(content);
-    const words = countWords(content);
-    if (maxWords !== undefined && words > maxWords) {
-      // Keep the first `maxWords` words; each piece holds exactly one word.
-      content = pieces.slice(0, maxWords).join('').trimEnd();
-      pieces = splitPieces(content);
-      finishReason = 'length';
-    }
-    const completionTokens = countWords(content) * choices;
-    const usage = {
-      prompt_tokens: promptTokens,
-      completion_tokens: completionTokens,
-      total_tokens: promptTokens + completionTokens,
-    };
-    const id = `chatcmpl-mock-${n}`;
-
-    if (body.stream !== true) {
-      const out = [];
-      for (let i = 0; i < choices; i++) {
-        out.push({
-          index: i,
-          message: { role: 'assistant', content, refusal: null },
-          logprobs: null,
-          finish_reason: finishReason,
-        });
-      }
-      send(res, 200, {
-        id,
-        object: 'chat.completion',
-        created: CREATED,
-        model,
-        choices: out,
-        usage,
-        system_fingerprint: SYSTEM_FINGERPRINT,
-      });
-      return;
-    }
-
-    const streamOptions = body.stream_options;
-    const includeUsage = isObject(streamOptions) && streamOptions.include_usage === true;
-    const events: string[] = [];
-    const chunk = (index: number, delta: JsonObject, finish: string | null): string => {
-      const c: JsonObject = {
-        id,
-        object: 'chat.completion.chunk',
-        created: CREATED,
-        model,
-        system_fingerprint: SYSTEM_FINGERPRINT,
-        choices: [{ index, delta, logprobs: null, finish_reason: finish }],
-      };
-      if (includeUsage) c.usage = null;
-      return `data: ${JSON.stringify(c)}\n\n`;
-    };
-    for (let i = 0; i < choices; i++) events.push(chunk(i, { role: 'assistant', content: '' }, null));
-    for (const piece of pieces) {
-      for (let i = 0; i < choices; i++) events.push(chunk(i, { content: piece }, null));
-    }
-    for (let i = 0; i < choices; i++) events.push(chunk(i, {}, finishReason));
-    if (includeUsage) {
-      events.push(
-        `data: ${JSON.stringify({
-          id,
-          object: 'chat.completion.chunk',
-          created: CREATED,
-          model,
-          system_fingerprint: SYSTEM_FINGERPRINT,
-          choices: [],
-          usage,
-        })}\n\n`,
-      );
-    }
-    events.push('data: [DONE]\n\n');
-
-    res.writeHead(200, {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-cache',
-    });
-    if (chunkDelayMs <= 0) {
-      res.end(events.join(''));
-      return;
-    }
-    for (let i = 0; i < events.length; i++) {
-      if (res.destroyed) return;
-      if (i > 0) {
-        await sleep(chunkDelayMs);
-        if (res.destroyed) return;
-      }
-      res.write(events[i]);
-    }
-    res.end();
-  };
 
   const embeddings = (res: ServerResponse, body: JsonObject): void => {
     const model = body.model;
@@ -492,12 +233,16 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     const method = req.method ?? 'GET';
     const rawUrl = req.url ?? '/';
     try {
+      // Always drain the body so the connection can be reused.
+      const raw = await readBody(req);
       const q = rawUrl.indexOf('?');
       let path = q === -1 ? rawUrl : rawUrl.slice(0, q);
       if (path === '/v1' || path.startsWith('/v1/')) path = path.slice(3);
       if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
+      path = azurePath(path, q === -1 ? '' : rawUrl.slice(q + 1), req.headers);
 
       let route: 'chat' | 'embeddings' | 'models' | 'model' | null = null;
+      const extra = extraRoute(method, path);
       let modelId = '';
       if (method === 'POST' && path === '/chat/completions') route = 'chat';
       else if (method === 'POST' && path === '/embeddings') route = 'embeddings';
@@ -511,17 +256,21 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
         }
       }
 
-      // Always drain the body so the connection can be reused.
-      const raw = await readBody(req);
       if (latencyMs > 0) await sleep(latencyMs);
       if (res.destroyed) return;
+      const json = (): JsonObject => parseJsonBody(decodeBody(raw, req.headers['content-encoding']));
+      if (extra) {
+        const query = new URLSearchParams(q === -1 ? '' : rawUrl.slice(q + 1));
+        await handleExtra(extra, res, { n, path, query, json, chunkDelayMs });
+        return;
+      }
 
       switch (route) {
         case 'chat':
-          await chatCompletion(res, n, parseJsonBody(decodeBody(raw, req.headers['content-encoding'])));
+          await chatCompletion(res, n, json(), chunkDelayMs);
           return;
         case 'embeddings':
-          embeddings(res, parseJsonBody(decodeBody(raw, req.headers['content-encoding'])));
+          embeddings(res, json());
           return;
         case 'models':
           send(res, 200, { object: 'list', data: MODELS });

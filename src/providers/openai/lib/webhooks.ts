@@ -5,53 +5,63 @@
  */
 import { APIResource } from '../../../core/resource.js';
 import { verifyStandardWebhook, type WebhookHeaders } from '../../../core/webhooks.js';
+import type * as S from '../generated/schemas.js';
 
-/** A webhook event as OpenAI sends it (`type` such as `response.completed`, `batch.completed`, …). */
-export interface UnwrapWebhookEvent {
-  /** Event id (`evt_…`). */
-  id: string;
-  /** Unix seconds when the event was created. */
-  created_at: number;
-  /** Event type, e.g. `response.completed`. */
-  type: string;
-  /** The object the event is about, e.g. `{ id: 'resp_…' }`. */
-  data: Record<string, unknown>;
-  /** Always `event`. */
-  object?: 'event';
-}
+/**
+ * A webhook event as OpenAI sends it: one of the spec's `Webhook*` event schemas, told apart by
+ * `type` (`response.completed`, `batch.completed`, `fine_tuning.job.succeeded`, …).
+ * Reference: https://platform.openai.com/docs/api-reference/webhook-events
+ */
+export type UnwrapWebhookEvent =
+  | S.WebhookBatchCancelled
+  | S.WebhookBatchCompleted
+  | S.WebhookBatchExpired
+  | S.WebhookBatchFailed
+  | S.WebhookEvalRunCanceled
+  | S.WebhookEvalRunFailed
+  | S.WebhookEvalRunSucceeded
+  | S.WebhookFineTuningJobCancelled
+  | S.WebhookFineTuningJobFailed
+  | S.WebhookFineTuningJobSucceeded
+  | S.WebhookLiveCallIncoming
+  | S.WebhookRealtimeCallIncoming
+  | S.WebhookResponseCancelled
+  | S.WebhookResponseCompleted
+  | S.WebhookResponseFailed
+  | S.WebhookResponseIncomplete;
 
 /** Verify and parse webhook deliveries. */
 export class Webhooks extends APIResource {
   /**
-   * Verify the signature of a delivery, then parse its body.
+   * Verify the signature of a delivery, then parse its body (async, as openai-node's).
    *
    * @param payload the raw body as received (string or Buffer).
    * @param headers the delivery's headers (`webhook-id`, `webhook-timestamp`, `webhook-signature`).
    * @param secret the endpoint secret; default the client's `webhookSecret` (OPENAI_WEBHOOK_SECRET).
    * @param tolerance largest accepted age (and clock skew) of the timestamp, in seconds; default 300.
-   * @throws InvalidWebhookSignatureError when the signature or timestamp does not verify;
+   * @throws (rejects with) InvalidWebhookSignatureError when the signature or timestamp does not verify;
    *   AiwireError when no secret is configured; SyntaxError when a verified body is not JSON.
    */
-  unwrap(
+  async unwrap(
     payload: string | Buffer,
     headers: WebhookHeaders,
     secret: string | null | undefined = this.#secret(),
     tolerance = 300,
-  ): UnwrapWebhookEvent {
-    this.verifySignature(payload, headers, secret, tolerance);
+  ): Promise<UnwrapWebhookEvent> {
+    await this.verifySignature(payload, headers, secret, tolerance);
     return JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8')) as UnwrapWebhookEvent;
   }
 
   /**
    * Verify a delivery's signature (constant-time comparison, `tolerance` seconds, default 300).
-   * @throws InvalidWebhookSignatureError when it does not verify; AiwireError when no secret is set.
+   * @throws (rejects with) InvalidWebhookSignatureError when it does not verify; AiwireError when no secret is set.
    */
-  verifySignature(
+  async verifySignature(
     payload: string | Buffer,
     headers: WebhookHeaders,
     secret: string | null | undefined = this.#secret(),
     tolerance = 300,
-  ): void {
+  ): Promise<void> {
     verifyStandardWebhook({ payload, headers, secret: secret ?? '', toleranceSeconds: tolerance });
   }
 

@@ -56,7 +56,7 @@ export class Batches extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   create(body: BatchCreateParams, options?: RequestOptions): APIPromise<Batch> {
-    return this._client.post('/batches', { body, ...options });
+    return this._client.post<Batch>('/batches', { body, ...options });
   }
 
   /**
@@ -66,7 +66,7 @@ export class Batches extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   retrieve(batchID: string, options?: RequestOptions): APIPromise<Batch> {
-    return this._client.get(path`/batches/${batchID}`, { ...options });
+    return this._client.get<Batch>(path`/batches/${batchID}`, { ...options });
   }
 
   /**
@@ -76,7 +76,7 @@ export class Batches extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   cancel(batchID: string, options?: RequestOptions): APIPromise<Batch> {
-    return this._client.post(path`/batches/${batchID}/cancel`, { ...options });
+    return this._client.post<Batch>(path`/batches/${batchID}/cancel`, { ...options });
   }
 }
 

@@ -88,7 +88,7 @@ export class Containers extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   create(body: ContainerCreateParams, options?: RequestOptions): APIPromise<ContainerCreateResponse> {
-    return this._client.post('/containers', { body, ...options });
+    return this._client.post<ContainerCreateResponse>('/containers', { body, ...options });
   }
 
   /**
@@ -98,7 +98,7 @@ export class Containers extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   retrieve(containerID: string, options?: RequestOptions): APIPromise<ContainerRetrieveResponse> {
-    return this._client.get(path`/containers/${containerID}`, { ...options });
+    return this._client.get<ContainerRetrieveResponse>(path`/containers/${containerID}`, { ...options });
   }
 
   /**
@@ -108,7 +108,7 @@ export class Containers extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   delete(containerID: string, options?: RequestOptions): APIPromise<void> {
-    return this._client.delete(path`/containers/${containerID}`, { ...options });
+    return this._client.delete<void>(path`/containers/${containerID}`, { ...options });
   }
 }
 

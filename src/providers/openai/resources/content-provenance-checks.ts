@@ -24,7 +24,11 @@ export class ContentProvenanceChecks extends APIResource {
     body: ContentProvenanceCheckCreateParams,
     options?: RequestOptions,
   ): APIPromise<ContentProvenanceCheck> {
-    return this._client.post('/content_provenance_checks', { body, ...options, multipart: true });
+    return this._client.post<ContentProvenanceCheck>('/content_provenance_checks', {
+      body,
+      ...options,
+      multipart: true,
+    });
   }
 }
 

@@ -60,7 +60,7 @@ export class Conversations extends APIResource {
     body: ConversationCreateParams | null | undefined = {},
     options?: RequestOptions,
   ): APIPromise<Conversation> {
-    return this._client.post('/conversations', { body, ...options });
+    return this._client.post<Conversation>('/conversations', { body, ...options });
   }
 
   /**
@@ -70,7 +70,7 @@ export class Conversations extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   retrieve(conversationID: string, options?: RequestOptions): APIPromise<Conversation> {
-    return this._client.get(path`/conversations/${conversationID}`, { ...options });
+    return this._client.get<Conversation>(path`/conversations/${conversationID}`, { ...options });
   }
 
   /**
@@ -84,7 +84,7 @@ export class Conversations extends APIResource {
     body: ConversationUpdateParams,
     options?: RequestOptions,
   ): APIPromise<Conversation> {
-    return this._client.post(path`/conversations/${conversationID}`, { body, ...options });
+    return this._client.post<Conversation>(path`/conversations/${conversationID}`, { body, ...options });
   }
 
   /**
@@ -94,7 +94,9 @@ export class Conversations extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   delete(conversationID: string, options?: RequestOptions): APIPromise<ConversationDeletedResource> {
-    return this._client.delete(path`/conversations/${conversationID}`, { ...options });
+    return this._client.delete<ConversationDeletedResource>(path`/conversations/${conversationID}`, {
+      ...options,
+    });
   }
 }
 

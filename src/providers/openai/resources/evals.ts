@@ -121,7 +121,7 @@ export class Evals extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   create(body: EvalCreateParams, options?: RequestOptions): APIPromise<EvalCreateResponse> {
-    return this._client.post('/evals', { body, ...options });
+    return this._client.post<EvalCreateResponse>('/evals', { body, ...options });
   }
 
   /**
@@ -132,7 +132,7 @@ export class Evals extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   retrieve(evalID: string, options?: RequestOptions): APIPromise<EvalRetrieveResponse> {
-    return this._client.get(path`/evals/${evalID}`, { ...options });
+    return this._client.get<EvalRetrieveResponse>(path`/evals/${evalID}`, { ...options });
   }
 
   /**
@@ -143,7 +143,7 @@ export class Evals extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   update(evalID: string, body: EvalUpdateParams, options?: RequestOptions): APIPromise<EvalUpdateResponse> {
-    return this._client.post(path`/evals/${evalID}`, { body, ...options });
+    return this._client.post<EvalUpdateResponse>(path`/evals/${evalID}`, { body, ...options });
   }
 
   /**
@@ -154,7 +154,7 @@ export class Evals extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   delete(evalID: string, options?: RequestOptions): APIPromise<EvalDeleteResponse> {
-    return this._client.delete(path`/evals/${evalID}`, { ...options });
+    return this._client.delete<EvalDeleteResponse>(path`/evals/${evalID}`, { ...options });
   }
 }
 

@@ -87,7 +87,7 @@ export class Files extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   create(body: FileCreateParams, options?: RequestOptions): APIPromise<FileObject> {
-    return this._client.post('/files', { body, ...options, multipart: true });
+    return this._client.post<FileObject>('/files', { body, ...options, multipart: true });
   }
 
   /**
@@ -97,7 +97,7 @@ export class Files extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   retrieve(fileID: string, options?: RequestOptions): APIPromise<FileObject> {
-    return this._client.get(path`/files/${fileID}`, { ...options });
+    return this._client.get<FileObject>(path`/files/${fileID}`, { ...options });
   }
 
   /**
@@ -107,7 +107,7 @@ export class Files extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   delete(fileID: string, options?: RequestOptions): APIPromise<FileDeleted> {
-    return this._client.delete(path`/files/${fileID}`, { ...options });
+    return this._client.delete<FileDeleted>(path`/files/${fileID}`, { ...options });
   }
 
   /**
@@ -116,8 +116,8 @@ export class Files extends APIResource {
    * API reference: `GET /files/{file_id}/content` (downloadFile).
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
-  content(fileID: string, options?: RequestOptions): APIPromise<string> {
-    return this._client.get(path`/files/${fileID}/content`, { ...options });
+  content(fileID: string, options?: RequestOptions): APIPromise<Response> {
+    return this._client.get<Response>(path`/files/${fileID}/content`, { ...options, binaryResponse: true });
   }
 }
 

@@ -104,7 +104,7 @@ export class Images extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   createVariation(body: ImageCreateVariationParams, options?: RequestOptions): APIPromise<ImagesResponse> {
-    return this._client.post('/images/variations', { body, ...options, multipart: true });
+    return this._client.post<ImagesResponse>('/images/variations', { body, ...options, multipart: true });
   }
 }
 

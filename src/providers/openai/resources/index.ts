@@ -444,6 +444,8 @@ export type {
   VectorStoreFilesPage,
   VectorStoreListParams,
   VectorStoreSearchParams,
+  VectorStoreSearchResponse,
+  VectorStoreSearchResponsesPage,
   VectorStoresPage,
   VectorStoreUpdateParams,
 } from './vector-stores.js';

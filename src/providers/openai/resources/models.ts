@@ -38,7 +38,7 @@ export class Models extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   retrieve(model: string, options?: RequestOptions): APIPromise<Model> {
-    return this._client.get(path`/models/${model}`, { ...options });
+    return this._client.get<Model>(path`/models/${model}`, { ...options });
   }
 
   /**
@@ -48,7 +48,7 @@ export class Models extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   delete(model: string, options?: RequestOptions): APIPromise<ModelDeleted> {
-    return this._client.delete(path`/models/${model}`, { ...options });
+    return this._client.delete<ModelDeleted>(path`/models/${model}`, { ...options });
   }
 }
 

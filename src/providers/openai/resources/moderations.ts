@@ -23,7 +23,7 @@ export class Moderations extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   create(body: ModerationCreateParams, options?: RequestOptions): APIPromise<ModerationCreateResponse> {
-    return this._client.post('/moderations', { body, ...options });
+    return this._client.post<ModerationCreateResponse>('/moderations', { body, ...options });
   }
 }
 

@@ -3,6 +3,7 @@
 
 import { type APIPromise, APIResource, path, type RequestOptions, type Stream } from '../../../core/kit.js';
 import type * as S from '../generated/schemas.js';
+import { addOutputText } from '../lib/responses.js';
 import type { InputItemListParams } from './responses/input-items.js';
 import { InputItems } from './responses/input-items.js';
 import type { InputTokenCountParams, InputTokenCountResponse } from './responses/input-tokens.js';
@@ -224,9 +225,11 @@ export class Responses extends APIResource {
     body: ResponseCreateParams,
     options?: RequestOptions,
   ): APIPromise<S.Response> | APIPromise<Stream<ResponseStreamEvent>> {
-    return this._client.post('/responses', { body, ...options, stream: body.stream ?? false }) as
-      | APIPromise<S.Response>
-      | APIPromise<Stream<ResponseStreamEvent>>;
+    return (
+      this._client.post('/responses', { body, ...options, stream: body.stream ?? false }) as
+        | APIPromise<S.Response>
+        | APIPromise<Stream<ResponseStreamEvent>>
+    )._thenUnwrap(addOutputText) as APIPromise<S.Response> | APIPromise<Stream<ResponseStreamEvent>>;
   }
 
   /**
@@ -241,7 +244,9 @@ export class Responses extends APIResource {
     query: ResponseRetrieveParams | null | undefined = {},
     options?: RequestOptions,
   ): APIPromise<S.Response> {
-    return this._client.get(path`/responses/${responseID}`, { query, ...options });
+    return this._client
+      .get<S.Response>(path`/responses/${responseID}`, { query, ...options })
+      ._thenUnwrap(addOutputText);
   }
 
   /**
@@ -252,7 +257,7 @@ export class Responses extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   delete(responseID: string, options?: RequestOptions): APIPromise<void> {
-    return this._client.delete(path`/responses/${responseID}`, { ...options });
+    return this._client.delete<void>(path`/responses/${responseID}`, { ...options });
   }
 
   /**
@@ -265,7 +270,9 @@ export class Responses extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   cancel(responseID: string, options?: RequestOptions): APIPromise<S.Response> {
-    return this._client.post(path`/responses/${responseID}/cancel`, { ...options });
+    return this._client
+      .post<S.Response>(path`/responses/${responseID}/cancel`, { ...options })
+      ._thenUnwrap(addOutputText);
   }
 
   /**
@@ -277,7 +284,7 @@ export class Responses extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   compact(body: ResponseCompactParams, options?: RequestOptions): APIPromise<CompactedResponse> {
-    return this._client.post('/responses/compact', { body, ...options });
+    return this._client.post<CompactedResponse>('/responses/compact', { body, ...options });
   }
 }
 

@@ -84,7 +84,7 @@ export class Skills extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   create(body: SkillCreateParams, options?: RequestOptions): APIPromise<Skill> {
-    return this._client.post('/skills', { body, ...options, multipart: true });
+    return this._client.post<Skill>('/skills', { body, ...options, multipart: true });
   }
 
   /**
@@ -94,7 +94,7 @@ export class Skills extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   retrieve(skillID: string, options?: RequestOptions): APIPromise<Skill> {
-    return this._client.get(path`/skills/${skillID}`, { ...options });
+    return this._client.get<Skill>(path`/skills/${skillID}`, { ...options });
   }
 
   /**
@@ -104,7 +104,7 @@ export class Skills extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   update(skillID: string, body: SkillUpdateParams, options?: RequestOptions): APIPromise<Skill> {
-    return this._client.post(path`/skills/${skillID}`, { body, ...options });
+    return this._client.post<Skill>(path`/skills/${skillID}`, { body, ...options });
   }
 
   /**
@@ -114,7 +114,7 @@ export class Skills extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   delete(skillID: string, options?: RequestOptions): APIPromise<DeletedSkill> {
-    return this._client.delete(path`/skills/${skillID}`, { ...options });
+    return this._client.delete<DeletedSkill>(path`/skills/${skillID}`, { ...options });
   }
 }
 

@@ -48,7 +48,7 @@ export class Uploads extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   create(body: UploadCreateParams, options?: RequestOptions): APIPromise<Upload> {
-    return this._client.post('/uploads', { body, ...options });
+    return this._client.post<Upload>('/uploads', { body, ...options });
   }
 
   /**
@@ -61,7 +61,7 @@ export class Uploads extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   cancel(uploadID: string, options?: RequestOptions): APIPromise<Upload> {
-    return this._client.post(path`/uploads/${uploadID}/cancel`, { ...options });
+    return this._client.post<Upload>(path`/uploads/${uploadID}/cancel`, { ...options });
   }
 
   /**
@@ -79,7 +79,7 @@ export class Uploads extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   complete(uploadID: string, body: UploadCompleteParams, options?: RequestOptions): APIPromise<Upload> {
-    return this._client.post(path`/uploads/${uploadID}/complete`, { body, ...options });
+    return this._client.post<Upload>(path`/uploads/${uploadID}/complete`, { body, ...options });
   }
 }
 

@@ -5,6 +5,7 @@ import {
   type APIPromise,
   APIResource,
   CursorPage,
+  Page,
   type PagePromise,
   path,
   type RequestOptions,
@@ -79,9 +80,13 @@ export type VectorStoreUpdateParams = S.UpdateVectorStoreRequest;
 
 export type VectorStoreDeleted = S.DeleteVectorStoreResponse;
 
+export type VectorStoreSearchResponse = S.VectorStoreSearchResultItem;
+
 export type VectorStoreSearchParams = S.VectorStoreSearchRequest;
 
 export type VectorStoresPage = CursorPage<VectorStore>;
+
+export type VectorStoreSearchResponsesPage = Page<VectorStoreSearchResponse>;
 
 /**
  * `client.vectorStores`: 6 operations.
@@ -114,7 +119,7 @@ export class VectorStores extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   create(body: VectorStoreCreateParams, options?: RequestOptions): APIPromise<VectorStore> {
-    return this._client.post('/vector_stores', {
+    return this._client.post<VectorStore>('/vector_stores', {
       body,
       ...options,
       headers: { 'OpenAI-Beta': 'assistants=v2', ...options?.headers },
@@ -128,7 +133,7 @@ export class VectorStores extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   retrieve(vectorStoreID: string, options?: RequestOptions): APIPromise<VectorStore> {
-    return this._client.get(path`/vector_stores/${vectorStoreID}`, {
+    return this._client.get<VectorStore>(path`/vector_stores/${vectorStoreID}`, {
       ...options,
       headers: { 'OpenAI-Beta': 'assistants=v2', ...options?.headers },
     });
@@ -145,7 +150,7 @@ export class VectorStores extends APIResource {
     body: VectorStoreUpdateParams,
     options?: RequestOptions,
   ): APIPromise<VectorStore> {
-    return this._client.post(path`/vector_stores/${vectorStoreID}`, {
+    return this._client.post<VectorStore>(path`/vector_stores/${vectorStoreID}`, {
       body,
       ...options,
       headers: { 'OpenAI-Beta': 'assistants=v2', ...options?.headers },
@@ -159,7 +164,7 @@ export class VectorStores extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   delete(vectorStoreID: string, options?: RequestOptions): APIPromise<VectorStoreDeleted> {
-    return this._client.delete(path`/vector_stores/${vectorStoreID}`, {
+    return this._client.delete<VectorStoreDeleted>(path`/vector_stores/${vectorStoreID}`, {
       ...options,
       headers: { 'OpenAI-Beta': 'assistants=v2', ...options?.headers },
     });
@@ -175,8 +180,10 @@ export class VectorStores extends APIResource {
     vectorStoreID: string,
     body: VectorStoreSearchParams,
     options?: RequestOptions,
-  ): APIPromise<S.VectorStoreSearchResultsPage> {
-    return this._client.post(path`/vector_stores/${vectorStoreID}/search`, {
+  ): PagePromise<Page<VectorStoreSearchResponse>, VectorStoreSearchResponse> {
+    return this._client.requestAPIList(Page<VectorStoreSearchResponse>, {
+      method: 'post',
+      path: path`/vector_stores/${vectorStoreID}/search`,
       body,
       ...options,
       headers: { 'OpenAI-Beta': 'assistants=v2', ...options?.headers },
@@ -209,6 +216,8 @@ export declare namespace VectorStores {
     type VectorStoreFilesPage,
     type VectorStoreListParams,
     type VectorStoreSearchParams,
+    type VectorStoreSearchResponse,
+    type VectorStoreSearchResponsesPage,
     type VectorStoresPage,
     type VectorStoreUpdateParams,
   };

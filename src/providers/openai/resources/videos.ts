@@ -83,7 +83,7 @@ export class Videos extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   create(body: VideoCreateParams, options?: RequestOptions): APIPromise<Video> {
-    return this._client.post('/videos', { body, ...options, multipart: true });
+    return this._client.post<Video>('/videos', { body, ...options, multipart: true });
   }
 
   /**
@@ -96,7 +96,11 @@ export class Videos extends APIResource {
     body: VideoCreateCharacterParams,
     options?: RequestOptions,
   ): APIPromise<VideoCreateCharacterResponse> {
-    return this._client.post('/videos/characters', { body, ...options, multipart: true });
+    return this._client.post<VideoCreateCharacterResponse>('/videos/characters', {
+      body,
+      ...options,
+      multipart: true,
+    });
   }
 
   /**
@@ -106,7 +110,9 @@ export class Videos extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   getCharacter(characterID: string, options?: RequestOptions): APIPromise<VideoGetCharacterResponse> {
-    return this._client.get(path`/videos/characters/${characterID}`, { ...options });
+    return this._client.get<VideoGetCharacterResponse>(path`/videos/characters/${characterID}`, {
+      ...options,
+    });
   }
 
   /**
@@ -116,7 +122,7 @@ export class Videos extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   edit(body: VideoEditParams, options?: RequestOptions): APIPromise<Video> {
-    return this._client.post('/videos/edits', { body, ...options, multipart: true });
+    return this._client.post<Video>('/videos/edits', { body, ...options, multipart: true });
   }
 
   /**
@@ -126,7 +132,7 @@ export class Videos extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   extend(body: VideoExtendParams, options?: RequestOptions): APIPromise<Video> {
-    return this._client.post('/videos/extensions', { body, ...options, multipart: true });
+    return this._client.post<Video>('/videos/extensions', { body, ...options, multipart: true });
   }
 
   /**
@@ -136,7 +142,7 @@ export class Videos extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   retrieve(videoID: string, options?: RequestOptions): APIPromise<Video> {
-    return this._client.get(path`/videos/${videoID}`, { ...options });
+    return this._client.get<Video>(path`/videos/${videoID}`, { ...options });
   }
 
   /**
@@ -146,7 +152,7 @@ export class Videos extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   delete(videoID: string, options?: RequestOptions): APIPromise<VideoDeleteResponse> {
-    return this._client.delete(path`/videos/${videoID}`, { ...options });
+    return this._client.delete<VideoDeleteResponse>(path`/videos/${videoID}`, { ...options });
   }
 
   /**
@@ -162,7 +168,11 @@ export class Videos extends APIResource {
     query: VideoDownloadContentParams | null | undefined = {},
     options?: RequestOptions,
   ): APIPromise<Response> {
-    return this._client.get(path`/videos/${videoID}/content`, { query, ...options, binaryResponse: true });
+    return this._client.get<Response>(path`/videos/${videoID}/content`, {
+      query,
+      ...options,
+      binaryResponse: true,
+    });
   }
 
   /**
@@ -172,7 +182,7 @@ export class Videos extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   remix(videoID: string, body: VideoRemixParams, options?: RequestOptions): APIPromise<Video> {
-    return this._client.post(path`/videos/${videoID}/remix`, { body, ...options, multipart: true });
+    return this._client.post<Video>(path`/videos/${videoID}/remix`, { body, ...options, multipart: true });
   }
 }
 

@@ -20,7 +20,7 @@ export class Speech extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   create(body: SpeechCreateParams, options?: RequestOptions): APIPromise<Response> {
-    return this._client.post('/audio/speech', { body, ...options, binaryResponse: true });
+    return this._client.post<Response>('/audio/speech', { body, ...options, binaryResponse: true });
   }
 }
 

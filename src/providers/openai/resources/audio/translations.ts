@@ -20,7 +20,10 @@ export class Translations extends APIResource {
     body: TranslationCreateParams,
     options?: RequestOptions,
   ): APIPromise<S.CreateTranslationResponseJson | S.CreateTranslationResponseVerboseJson> {
-    return this._client.post('/audio/translations', { body, ...options, multipart: true });
+    return this._client.post<S.CreateTranslationResponseJson | S.CreateTranslationResponseVerboseJson>(
+      '/audio/translations',
+      { body, ...options, multipart: true },
+    );
   }
 }
 

@@ -59,7 +59,11 @@ export class VoiceConsents extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   create(body: VoiceConsentCreateParams, options?: RequestOptions): APIPromise<S.VoiceConsentResource> {
-    return this._client.post('/audio/voice_consents', { body, ...options, multipart: true });
+    return this._client.post<S.VoiceConsentResource>('/audio/voice_consents', {
+      body,
+      ...options,
+      multipart: true,
+    });
   }
 
   /**
@@ -72,7 +76,7 @@ export class VoiceConsents extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   retrieve(consentID: string, options?: RequestOptions): APIPromise<S.VoiceConsentResource> {
-    return this._client.get(path`/audio/voice_consents/${consentID}`, { ...options });
+    return this._client.get<S.VoiceConsentResource>(path`/audio/voice_consents/${consentID}`, { ...options });
   }
 
   /**
@@ -89,7 +93,10 @@ export class VoiceConsents extends APIResource {
     body: VoiceConsentUpdateParams,
     options?: RequestOptions,
   ): APIPromise<S.VoiceConsentResource> {
-    return this._client.post(path`/audio/voice_consents/${consentID}`, { body, ...options });
+    return this._client.post<S.VoiceConsentResource>(path`/audio/voice_consents/${consentID}`, {
+      body,
+      ...options,
+    });
   }
 
   /**
@@ -102,7 +109,9 @@ export class VoiceConsents extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   delete(consentID: string, options?: RequestOptions): APIPromise<S.VoiceConsentDeletedResource> {
-    return this._client.delete(path`/audio/voice_consents/${consentID}`, { ...options });
+    return this._client.delete<S.VoiceConsentDeletedResource>(path`/audio/voice_consents/${consentID}`, {
+      ...options,
+    });
   }
 }
 

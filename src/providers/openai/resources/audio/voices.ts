@@ -20,7 +20,7 @@ export class Voices extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   create(body: VoiceCreateParams, options?: RequestOptions): APIPromise<S.VoiceResource> {
-    return this._client.post('/audio/voices', { body, ...options, multipart: true });
+    return this._client.post<S.VoiceResource>('/audio/voices', { body, ...options, multipart: true });
   }
 }
 

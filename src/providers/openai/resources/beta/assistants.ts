@@ -84,7 +84,7 @@ export class Assistants extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   create(body: AssistantCreateParams, options?: RequestOptions): APIPromise<Assistant> {
-    return this._client.post('/assistants', {
+    return this._client.post<Assistant>('/assistants', {
       body,
       ...options,
       headers: { 'OpenAI-Beta': 'assistants=v2', ...options?.headers },
@@ -98,7 +98,7 @@ export class Assistants extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   retrieve(assistantID: string, options?: RequestOptions): APIPromise<Assistant> {
-    return this._client.get(path`/assistants/${assistantID}`, {
+    return this._client.get<Assistant>(path`/assistants/${assistantID}`, {
       ...options,
       headers: { 'OpenAI-Beta': 'assistants=v2', ...options?.headers },
     });
@@ -111,7 +111,7 @@ export class Assistants extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   update(assistantID: string, body: AssistantUpdateParams, options?: RequestOptions): APIPromise<Assistant> {
-    return this._client.post(path`/assistants/${assistantID}`, {
+    return this._client.post<Assistant>(path`/assistants/${assistantID}`, {
       body,
       ...options,
       headers: { 'OpenAI-Beta': 'assistants=v2', ...options?.headers },
@@ -125,7 +125,7 @@ export class Assistants extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   delete(assistantID: string, options?: RequestOptions): APIPromise<AssistantDeleted> {
-    return this._client.delete(path`/assistants/${assistantID}`, {
+    return this._client.delete<AssistantDeleted>(path`/assistants/${assistantID}`, {
       ...options,
       headers: { 'OpenAI-Beta': 'assistants=v2', ...options?.headers },
     });

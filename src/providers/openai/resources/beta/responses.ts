@@ -283,7 +283,7 @@ export class Responses extends APIResource {
     options?: RequestOptions,
   ): APIPromise<BetaResponse> {
     const { betas, ...query } = params ?? {};
-    return this._client.get(path`/responses/${responseID}?beta=true`, {
+    return this._client.get<BetaResponse>(path`/responses/${responseID}?beta=true`, {
       query,
       ...options,
       headers: { 'openai-beta': betas != null ? String(betas) : undefined, ...options?.headers },
@@ -303,7 +303,7 @@ export class Responses extends APIResource {
     options?: RequestOptions,
   ): APIPromise<void> {
     const { betas } = params ?? {};
-    return this._client.delete(path`/responses/${responseID}?beta=true`, {
+    return this._client.delete<void>(path`/responses/${responseID}?beta=true`, {
       ...options,
       headers: { 'openai-beta': betas != null ? String(betas) : undefined, ...options?.headers },
     });
@@ -324,7 +324,7 @@ export class Responses extends APIResource {
     options?: RequestOptions,
   ): APIPromise<BetaResponse> {
     const { betas } = params ?? {};
-    return this._client.post(path`/responses/${responseID}/cancel?beta=true`, {
+    return this._client.post<BetaResponse>(path`/responses/${responseID}/cancel?beta=true`, {
       ...options,
       headers: { 'openai-beta': betas != null ? String(betas) : undefined, ...options?.headers },
     });
@@ -340,7 +340,7 @@ export class Responses extends APIResource {
    */
   compact(params: ResponseCompactParams, options?: RequestOptions): APIPromise<BetaCompactedResponse> {
     const { betas, ...body } = params;
-    return this._client.post('/responses/compact?beta=true', {
+    return this._client.post<BetaCompactedResponse>('/responses/compact?beta=true', {
       body,
       ...options,
       headers: { 'openai-beta': betas != null ? String(betas) : undefined, ...options?.headers },

@@ -197,7 +197,7 @@ export class Completions extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   retrieve(completionID: string, options?: RequestOptions): APIPromise<ChatCompletion> {
-    return this._client.get(path`/chat/completions/${completionID}`, { ...options });
+    return this._client.get<ChatCompletion>(path`/chat/completions/${completionID}`, { ...options });
   }
 
   /**
@@ -214,7 +214,7 @@ export class Completions extends APIResource {
     body: ChatCompletionUpdateParams,
     options?: RequestOptions,
   ): APIPromise<ChatCompletion> {
-    return this._client.post(path`/chat/completions/${completionID}`, { body, ...options });
+    return this._client.post<ChatCompletion>(path`/chat/completions/${completionID}`, { body, ...options });
   }
 
   /**
@@ -226,7 +226,9 @@ export class Completions extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   delete(completionID: string, options?: RequestOptions): APIPromise<ChatCompletionDeleted> {
-    return this._client.delete(path`/chat/completions/${completionID}`, { ...options });
+    return this._client.delete<ChatCompletionDeleted>(path`/chat/completions/${completionID}`, {
+      ...options,
+    });
   }
 }
 

@@ -85,7 +85,11 @@ export class Files extends APIResource {
     body: FileCreateParams,
     options?: RequestOptions,
   ): APIPromise<FileCreateResponse> {
-    return this._client.post(path`/containers/${containerID}/files`, { body, ...options, multipart: true });
+    return this._client.post<FileCreateResponse>(path`/containers/${containerID}/files`, {
+      body,
+      ...options,
+      multipart: true,
+    });
   }
 
   /**
@@ -100,7 +104,9 @@ export class Files extends APIResource {
     options?: RequestOptions,
   ): APIPromise<FileRetrieveResponse> {
     const { container_id } = params;
-    return this._client.get(path`/containers/${container_id}/files/${fileID}`, { ...options });
+    return this._client.get<FileRetrieveResponse>(path`/containers/${container_id}/files/${fileID}`, {
+      ...options,
+    });
   }
 
   /**
@@ -111,7 +117,7 @@ export class Files extends APIResource {
    */
   delete(fileID: string, params: FileDeleteParams, options?: RequestOptions): APIPromise<void> {
     const { container_id } = params;
-    return this._client.delete(path`/containers/${container_id}/files/${fileID}`, { ...options });
+    return this._client.delete<void>(path`/containers/${container_id}/files/${fileID}`, { ...options });
   }
 }
 

@@ -108,7 +108,7 @@ export class Items extends APIResource {
     options?: RequestOptions,
   ): APIPromise<ConversationItemList> {
     const { include, ...body } = params;
-    return this._client.post(path`/conversations/${conversationID}/items`, {
+    return this._client.post<ConversationItemList>(path`/conversations/${conversationID}/items`, {
       query: { include },
       body,
       ...options,
@@ -127,7 +127,10 @@ export class Items extends APIResource {
     options?: RequestOptions,
   ): APIPromise<ConversationItem> {
     const { conversation_id, ...query } = params;
-    return this._client.get(path`/conversations/${conversation_id}/items/${itemID}`, { query, ...options });
+    return this._client.get<ConversationItem>(path`/conversations/${conversation_id}/items/${itemID}`, {
+      query,
+      ...options,
+    });
   }
 
   /**
@@ -142,7 +145,10 @@ export class Items extends APIResource {
     options?: RequestOptions,
   ): APIPromise<S.ConversationResource> {
     const { conversation_id } = params;
-    return this._client.delete(path`/conversations/${conversation_id}/items/${itemID}`, { ...options });
+    return this._client.delete<S.ConversationResource>(
+      path`/conversations/${conversation_id}/items/${itemID}`,
+      { ...options },
+    );
   }
 }
 

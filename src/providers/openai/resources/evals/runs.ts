@@ -113,7 +113,7 @@ export class Runs extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   create(evalID: string, body: RunCreateParams, options?: RequestOptions): APIPromise<RunCreateResponse> {
-    return this._client.post(path`/evals/${evalID}/runs`, { body, ...options });
+    return this._client.post<RunCreateResponse>(path`/evals/${evalID}/runs`, { body, ...options });
   }
 
   /**
@@ -129,7 +129,7 @@ export class Runs extends APIResource {
     options?: RequestOptions,
   ): APIPromise<RunRetrieveResponse> {
     const { eval_id } = params;
-    return this._client.get(path`/evals/${eval_id}/runs/${runID}`, { ...options });
+    return this._client.get<RunRetrieveResponse>(path`/evals/${eval_id}/runs/${runID}`, { ...options });
   }
 
   /**
@@ -141,7 +141,7 @@ export class Runs extends APIResource {
    */
   cancel(runID: string, params: RunCancelParams, options?: RequestOptions): APIPromise<RunCancelResponse> {
     const { eval_id } = params;
-    return this._client.post(path`/evals/${eval_id}/runs/${runID}`, { ...options });
+    return this._client.post<RunCancelResponse>(path`/evals/${eval_id}/runs/${runID}`, { ...options });
   }
 
   /**
@@ -153,7 +153,7 @@ export class Runs extends APIResource {
    */
   delete(runID: string, params: RunDeleteParams, options?: RequestOptions): APIPromise<RunDeleteResponse> {
     const { eval_id } = params;
-    return this._client.delete(path`/evals/${eval_id}/runs/${runID}`, { ...options });
+    return this._client.delete<RunDeleteResponse>(path`/evals/${eval_id}/runs/${runID}`, { ...options });
   }
 }
 

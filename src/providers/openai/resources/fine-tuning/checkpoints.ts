@@ -4,6 +4,8 @@
 import { APIResource } from '../../../../core/kit.js';
 import type {
   PermissionCreateParams,
+  PermissionCreateResponse,
+  PermissionCreateResponsesPage,
   PermissionDeleteParams,
   PermissionDeleteResponse,
   PermissionListParams,
@@ -14,6 +16,8 @@ import { Permissions } from './checkpoints/permissions.js';
 
 export type {
   PermissionCreateParams,
+  PermissionCreateResponse,
+  PermissionCreateResponsesPage,
   PermissionDeleteParams,
   PermissionDeleteResponse,
   PermissionListParams,
@@ -31,6 +35,8 @@ export class Checkpoints extends APIResource {
 export declare namespace Checkpoints {
   export {
     type PermissionCreateParams,
+    type PermissionCreateResponse,
+    type PermissionCreateResponsesPage,
     type PermissionDeleteParams,
     type PermissionDeleteResponse,
     type PermissionListParams,

@@ -85,7 +85,7 @@ export class Jobs extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   create(body: JobCreateParams, options?: RequestOptions): APIPromise<FineTuningJob> {
-    return this._client.post('/fine_tuning/jobs', { body, ...options });
+    return this._client.post<FineTuningJob>('/fine_tuning/jobs', { body, ...options });
   }
 
   /**
@@ -98,7 +98,7 @@ export class Jobs extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   retrieve(fineTuningJobID: string, options?: RequestOptions): APIPromise<FineTuningJob> {
-    return this._client.get(path`/fine_tuning/jobs/${fineTuningJobID}`, { ...options });
+    return this._client.get<FineTuningJob>(path`/fine_tuning/jobs/${fineTuningJobID}`, { ...options });
   }
 
   /**
@@ -109,7 +109,9 @@ export class Jobs extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   cancel(fineTuningJobID: string, options?: RequestOptions): APIPromise<FineTuningJob> {
-    return this._client.post(path`/fine_tuning/jobs/${fineTuningJobID}/cancel`, { ...options });
+    return this._client.post<FineTuningJob>(path`/fine_tuning/jobs/${fineTuningJobID}/cancel`, {
+      ...options,
+    });
   }
 
   /**
@@ -139,7 +141,7 @@ export class Jobs extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   pause(fineTuningJobID: string, options?: RequestOptions): APIPromise<FineTuningJob> {
-    return this._client.post(path`/fine_tuning/jobs/${fineTuningJobID}/pause`, { ...options });
+    return this._client.post<FineTuningJob>(path`/fine_tuning/jobs/${fineTuningJobID}/pause`, { ...options });
   }
 
   /**
@@ -150,7 +152,9 @@ export class Jobs extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   resume(fineTuningJobID: string, options?: RequestOptions): APIPromise<FineTuningJob> {
-    return this._client.post(path`/fine_tuning/jobs/${fineTuningJobID}/resume`, { ...options });
+    return this._client.post<FineTuningJob>(path`/fine_tuning/jobs/${fineTuningJobID}/resume`, {
+      ...options,
+    });
   }
 }
 

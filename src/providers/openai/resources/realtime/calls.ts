@@ -24,7 +24,12 @@ export class Calls extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   create(body: CallCreateParams, options?: RequestOptions): APIPromise<Response> {
-    return this._client.post('/realtime/calls', { body, ...options, multipart: true, binaryResponse: true });
+    return this._client.post<Response>('/realtime/calls', {
+      body,
+      ...options,
+      multipart: true,
+      binaryResponse: true,
+    });
   }
 
   /**
@@ -35,7 +40,7 @@ export class Calls extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   accept(callID: string, body: CallAcceptParams, options?: RequestOptions): APIPromise<void> {
-    return this._client.post(path`/realtime/calls/${callID}/accept`, { body, ...options });
+    return this._client.post<void>(path`/realtime/calls/${callID}/accept`, { body, ...options });
   }
 
   /**
@@ -46,7 +51,7 @@ export class Calls extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   hangup(callID: string, options?: RequestOptions): APIPromise<void> {
-    return this._client.post(path`/realtime/calls/${callID}/hangup`, { ...options });
+    return this._client.post<void>(path`/realtime/calls/${callID}/hangup`, { ...options });
   }
 
   /**
@@ -56,7 +61,7 @@ export class Calls extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   refer(callID: string, body: CallReferParams, options?: RequestOptions): APIPromise<void> {
-    return this._client.post(path`/realtime/calls/${callID}/refer`, { body, ...options });
+    return this._client.post<void>(path`/realtime/calls/${callID}/refer`, { body, ...options });
   }
 
   /**
@@ -70,7 +75,7 @@ export class Calls extends APIResource {
     body: CallRejectParams | null | undefined = {},
     options?: RequestOptions,
   ): APIPromise<void> {
-    return this._client.post(path`/realtime/calls/${callID}/reject`, { body, ...options });
+    return this._client.post<void>(path`/realtime/calls/${callID}/reject`, { body, ...options });
   }
 }
 

@@ -36,7 +36,7 @@ export class ClientSecrets extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   create(body: ClientSecretCreateParams, options?: RequestOptions): APIPromise<ClientSecretCreateResponse> {
-    return this._client.post('/realtime/client_secrets', { body, ...options });
+    return this._client.post<ClientSecretCreateResponse>('/realtime/client_secrets', { body, ...options });
   }
 }
 

@@ -24,7 +24,7 @@ export class InputTokens extends APIResource {
     body: InputTokenCountParams | null | undefined = {},
     options?: RequestOptions,
   ): APIPromise<InputTokenCountResponse> {
-    return this._client.post('/responses/input_tokens', { body, ...options });
+    return this._client.post<InputTokenCountResponse>('/responses/input_tokens', { body, ...options });
   }
 }
 

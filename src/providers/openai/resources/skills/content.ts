@@ -14,6 +14,6 @@ export class Content extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   retrieve(skillID: string, options?: RequestOptions): APIPromise<Response> {
-    return this._client.get(path`/skills/${skillID}/content`, { ...options, binaryResponse: true });
+    return this._client.get<Response>(path`/skills/${skillID}/content`, { ...options, binaryResponse: true });
   }
 }

@@ -78,7 +78,11 @@ export class Versions extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   create(skillID: string, body: VersionCreateParams, options?: RequestOptions): APIPromise<SkillVersion> {
-    return this._client.post(path`/skills/${skillID}/versions`, { body, ...options, multipart: true });
+    return this._client.post<SkillVersion>(path`/skills/${skillID}/versions`, {
+      body,
+      ...options,
+      multipart: true,
+    });
   }
 
   /**
@@ -93,7 +97,7 @@ export class Versions extends APIResource {
     options?: RequestOptions,
   ): APIPromise<SkillVersion> {
     const { skill_id } = params;
-    return this._client.get(path`/skills/${skill_id}/versions/${version}`, { ...options });
+    return this._client.get<SkillVersion>(path`/skills/${skill_id}/versions/${version}`, { ...options });
   }
 
   /**
@@ -108,7 +112,9 @@ export class Versions extends APIResource {
     options?: RequestOptions,
   ): APIPromise<DeletedSkillVersion> {
     const { skill_id } = params;
-    return this._client.delete(path`/skills/${skill_id}/versions/${version}`, { ...options });
+    return this._client.delete<DeletedSkillVersion>(path`/skills/${skill_id}/versions/${version}`, {
+      ...options,
+    });
   }
 }
 

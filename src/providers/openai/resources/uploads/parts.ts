@@ -24,7 +24,11 @@ export class Parts extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   create(uploadID: string, body: PartCreateParams, options?: RequestOptions): APIPromise<UploadPart> {
-    return this._client.post(path`/uploads/${uploadID}/parts`, { body, ...options, multipart: true });
+    return this._client.post<UploadPart>(path`/uploads/${uploadID}/parts`, {
+      body,
+      ...options,
+      multipart: true,
+    });
   }
 }
 

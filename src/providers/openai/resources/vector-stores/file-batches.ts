@@ -68,7 +68,7 @@ export class FileBatches extends APIResource {
     body: FileBatchCreateParams,
     options?: RequestOptions,
   ): APIPromise<VectorStoreFileBatch> {
-    return this._client.post(path`/vector_stores/${vectorStoreID}/file_batches`, {
+    return this._client.post<VectorStoreFileBatch>(path`/vector_stores/${vectorStoreID}/file_batches`, {
       body,
       ...options,
       headers: { 'OpenAI-Beta': 'assistants=v2', ...options?.headers },
@@ -87,10 +87,10 @@ export class FileBatches extends APIResource {
     options?: RequestOptions,
   ): APIPromise<VectorStoreFileBatch> {
     const { vector_store_id } = params;
-    return this._client.get(path`/vector_stores/${vector_store_id}/file_batches/${batchID}`, {
-      ...options,
-      headers: { 'OpenAI-Beta': 'assistants=v2', ...options?.headers },
-    });
+    return this._client.get<VectorStoreFileBatch>(
+      path`/vector_stores/${vector_store_id}/file_batches/${batchID}`,
+      { ...options, headers: { 'OpenAI-Beta': 'assistants=v2', ...options?.headers } },
+    );
   }
 
   /**
@@ -105,10 +105,10 @@ export class FileBatches extends APIResource {
     options?: RequestOptions,
   ): APIPromise<VectorStoreFileBatch> {
     const { vector_store_id } = params;
-    return this._client.post(path`/vector_stores/${vector_store_id}/file_batches/${batchID}/cancel`, {
-      ...options,
-      headers: { 'OpenAI-Beta': 'assistants=v2', ...options?.headers },
-    });
+    return this._client.post<VectorStoreFileBatch>(
+      path`/vector_stores/${vector_store_id}/file_batches/${batchID}/cancel`,
+      { ...options, headers: { 'OpenAI-Beta': 'assistants=v2', ...options?.headers } },
+    );
   }
 
   /**

@@ -110,7 +110,7 @@ export class Files extends APIResource {
     body: FileCreateParams,
     options?: RequestOptions,
   ): APIPromise<VectorStoreFile> {
-    return this._client.post(path`/vector_stores/${vectorStoreID}/files`, {
+    return this._client.post<VectorStoreFile>(path`/vector_stores/${vectorStoreID}/files`, {
       body,
       ...options,
       headers: { 'OpenAI-Beta': 'assistants=v2', ...options?.headers },
@@ -129,7 +129,7 @@ export class Files extends APIResource {
     options?: RequestOptions,
   ): APIPromise<VectorStoreFile> {
     const { vector_store_id } = params;
-    return this._client.get(path`/vector_stores/${vector_store_id}/files/${fileID}`, {
+    return this._client.get<VectorStoreFile>(path`/vector_stores/${vector_store_id}/files/${fileID}`, {
       ...options,
       headers: { 'OpenAI-Beta': 'assistants=v2', ...options?.headers },
     });
@@ -143,7 +143,7 @@ export class Files extends APIResource {
    */
   update(fileID: string, params: FileUpdateParams, options?: RequestOptions): APIPromise<VectorStoreFile> {
     const { vector_store_id, ...body } = params;
-    return this._client.post(path`/vector_stores/${vector_store_id}/files/${fileID}`, {
+    return this._client.post<VectorStoreFile>(path`/vector_stores/${vector_store_id}/files/${fileID}`, {
       body,
       ...options,
       headers: { 'OpenAI-Beta': 'assistants=v2', ...options?.headers },
@@ -162,10 +162,10 @@ export class Files extends APIResource {
     options?: RequestOptions,
   ): APIPromise<VectorStoreFileDeleted> {
     const { vector_store_id } = params;
-    return this._client.delete(path`/vector_stores/${vector_store_id}/files/${fileID}`, {
-      ...options,
-      headers: { 'OpenAI-Beta': 'assistants=v2', ...options?.headers },
-    });
+    return this._client.delete<VectorStoreFileDeleted>(
+      path`/vector_stores/${vector_store_id}/files/${fileID}`,
+      { ...options, headers: { 'OpenAI-Beta': 'assistants=v2', ...options?.headers } },
+    );
   }
 
   /**

@@ -64,7 +64,7 @@ export class AdminAPIKeys extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   create(body: AdminAPIKeyCreateParams, options?: RequestOptions): APIPromise<AdminAPIKeyCreateResponse> {
-    return this._client.post('/organization/admin_api_keys', { body, ...options });
+    return this._client.post<AdminAPIKeyCreateResponse>('/organization/admin_api_keys', { body, ...options });
   }
 
   /**
@@ -74,7 +74,7 @@ export class AdminAPIKeys extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   retrieve(keyID: string, options?: RequestOptions): APIPromise<AdminAPIKey> {
-    return this._client.get(path`/organization/admin_api_keys/${keyID}`, { ...options });
+    return this._client.get<AdminAPIKey>(path`/organization/admin_api_keys/${keyID}`, { ...options });
   }
 
   /**
@@ -84,7 +84,9 @@ export class AdminAPIKeys extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   delete(keyID: string, options?: RequestOptions): APIPromise<AdminAPIKeyDeleteResponse> {
-    return this._client.delete(path`/organization/admin_api_keys/${keyID}`, { ...options });
+    return this._client.delete<AdminAPIKeyDeleteResponse>(path`/organization/admin_api_keys/${keyID}`, {
+      ...options,
+    });
   }
 }
 

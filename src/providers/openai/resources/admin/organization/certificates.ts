@@ -5,6 +5,7 @@ import {
   type APIPromise,
   APIResource,
   ConversationCursorPage,
+  Page,
   type PagePromise,
   path,
   type RequestOptions,
@@ -32,7 +33,11 @@ export type Certificate = S.Certificate;
 
 export type CertificateCreateParams = S.UploadCertificateRequest;
 
+export type CertificateActivateResponse = S.OrganizationCertificate;
+
 export type CertificateActivateParams = S.ToggleCertificatesRequest;
+
+export type CertificateDeactivateResponse = S.OrganizationCertificate;
 
 export type CertificateDeactivateParams = S.ToggleCertificatesRequest;
 
@@ -48,6 +53,10 @@ export type CertificateUpdateParams = S.ModifyCertificateRequest;
 export type CertificateDeleteResponse = S.DeleteCertificateResponse;
 
 export type CertificateListResponsesPage = ConversationCursorPage<CertificateListResponse>;
+
+export type CertificateActivateResponsesPage = Page<CertificateActivateResponse>;
+
+export type CertificateDeactivateResponsesPage = Page<CertificateDeactivateResponse>;
 
 /**
  * `client.admin.organization.certificates`: 7 operations.
@@ -80,7 +89,7 @@ export class Certificates extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   create(body: CertificateCreateParams, options?: RequestOptions): APIPromise<Certificate> {
-    return this._client.post('/organization/certificates', { body, ...options });
+    return this._client.post<Certificate>('/organization/certificates', { body, ...options });
   }
 
   /**
@@ -95,8 +104,13 @@ export class Certificates extends APIResource {
   activate(
     body: CertificateActivateParams,
     options?: RequestOptions,
-  ): APIPromise<S.OrganizationCertificateActivationResponse> {
-    return this._client.post('/organization/certificates/activate', { body, ...options });
+  ): PagePromise<Page<CertificateActivateResponse>, CertificateActivateResponse> {
+    return this._client.requestAPIList(Page<CertificateActivateResponse>, {
+      method: 'post',
+      path: '/organization/certificates/activate',
+      body,
+      ...options,
+    });
   }
 
   /**
@@ -111,8 +125,13 @@ export class Certificates extends APIResource {
   deactivate(
     body: CertificateDeactivateParams,
     options?: RequestOptions,
-  ): APIPromise<S.OrganizationCertificateDeactivationResponse> {
-    return this._client.post('/organization/certificates/deactivate', { body, ...options });
+  ): PagePromise<Page<CertificateDeactivateResponse>, CertificateDeactivateResponse> {
+    return this._client.requestAPIList(Page<CertificateDeactivateResponse>, {
+      method: 'post',
+      path: '/organization/certificates/deactivate',
+      body,
+      ...options,
+    });
   }
 
   /**
@@ -129,7 +148,10 @@ export class Certificates extends APIResource {
     query: CertificateRetrieveParams | null | undefined = {},
     options?: RequestOptions,
   ): APIPromise<Certificate> {
-    return this._client.get(path`/organization/certificates/${certificateID}`, { query, ...options });
+    return this._client.get<Certificate>(path`/organization/certificates/${certificateID}`, {
+      query,
+      ...options,
+    });
   }
 
   /**
@@ -144,7 +166,10 @@ export class Certificates extends APIResource {
     body: CertificateUpdateParams,
     options?: RequestOptions,
   ): APIPromise<Certificate> {
-    return this._client.post(path`/organization/certificates/${certificateID}`, { body, ...options });
+    return this._client.post<Certificate>(path`/organization/certificates/${certificateID}`, {
+      body,
+      ...options,
+    });
   }
 
   /**
@@ -157,7 +182,9 @@ export class Certificates extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   delete(certificateID: string, options?: RequestOptions): APIPromise<CertificateDeleteResponse> {
-    return this._client.delete(path`/organization/certificates/${certificateID}`, { ...options });
+    return this._client.delete<CertificateDeleteResponse>(path`/organization/certificates/${certificateID}`, {
+      ...options,
+    });
   }
 }
 
@@ -165,8 +192,12 @@ export declare namespace Certificates {
   export type {
     Certificate,
     CertificateActivateParams,
+    CertificateActivateResponse,
+    CertificateActivateResponsesPage,
     CertificateCreateParams,
     CertificateDeactivateParams,
+    CertificateDeactivateResponse,
+    CertificateDeactivateResponsesPage,
     CertificateDeleteResponse,
     CertificateListParams,
     CertificateListResponse,

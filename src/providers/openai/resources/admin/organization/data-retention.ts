@@ -19,7 +19,7 @@ export class DataRetention extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   retrieve(options?: RequestOptions): APIPromise<OrganizationDataRetention> {
-    return this._client.get('/organization/data_retention', { ...options });
+    return this._client.get<OrganizationDataRetention>('/organization/data_retention', { ...options });
   }
 
   /**
@@ -29,7 +29,7 @@ export class DataRetention extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   update(body: DataRetentionUpdateParams, options?: RequestOptions): APIPromise<OrganizationDataRetention> {
-    return this._client.post('/organization/data_retention', { body, ...options });
+    return this._client.post<OrganizationDataRetention>('/organization/data_retention', { body, ...options });
   }
 }
 

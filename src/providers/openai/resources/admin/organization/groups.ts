@@ -110,7 +110,7 @@ export class Groups extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   create(body: GroupCreateParams, options?: RequestOptions): APIPromise<Group> {
-    return this._client.post('/organization/groups', { body, ...options });
+    return this._client.post<Group>('/organization/groups', { body, ...options });
   }
 
   /**
@@ -120,7 +120,7 @@ export class Groups extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   retrieve(groupID: string, options?: RequestOptions): APIPromise<Group> {
-    return this._client.get(path`/organization/groups/${groupID}`, { ...options });
+    return this._client.get<Group>(path`/organization/groups/${groupID}`, { ...options });
   }
 
   /**
@@ -134,7 +134,10 @@ export class Groups extends APIResource {
     body: GroupUpdateParams,
     options?: RequestOptions,
   ): APIPromise<GroupUpdateResponse> {
-    return this._client.post(path`/organization/groups/${groupID}`, { body, ...options });
+    return this._client.post<GroupUpdateResponse>(path`/organization/groups/${groupID}`, {
+      body,
+      ...options,
+    });
   }
 
   /**
@@ -144,7 +147,7 @@ export class Groups extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   delete(groupID: string, options?: RequestOptions): APIPromise<GroupDeleteResponse> {
-    return this._client.delete(path`/organization/groups/${groupID}`, { ...options });
+    return this._client.delete<GroupDeleteResponse>(path`/organization/groups/${groupID}`, { ...options });
   }
 }
 

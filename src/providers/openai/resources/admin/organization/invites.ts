@@ -57,7 +57,7 @@ export class Invites extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   create(body: InviteCreateParams, options?: RequestOptions): APIPromise<Invite> {
-    return this._client.post('/organization/invites', { body, ...options });
+    return this._client.post<Invite>('/organization/invites', { body, ...options });
   }
 
   /**
@@ -67,7 +67,7 @@ export class Invites extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   retrieve(inviteID: string, options?: RequestOptions): APIPromise<Invite> {
-    return this._client.get(path`/organization/invites/${inviteID}`, { ...options });
+    return this._client.get<Invite>(path`/organization/invites/${inviteID}`, { ...options });
   }
 
   /**
@@ -77,7 +77,7 @@ export class Invites extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   delete(inviteID: string, options?: RequestOptions): APIPromise<InviteDeleteResponse> {
-    return this._client.delete(path`/organization/invites/${inviteID}`, { ...options });
+    return this._client.delete<InviteDeleteResponse>(path`/organization/invites/${inviteID}`, { ...options });
   }
 }
 

@@ -21,7 +21,11 @@ import type {
 import { APIKeys } from './projects/api-keys.js';
 import type {
   CertificateActivateParams,
+  CertificateActivateResponse,
+  CertificateActivateResponsesPage,
   CertificateDeactivateParams,
+  CertificateDeactivateResponse,
+  CertificateDeactivateResponsesPage,
   CertificateListParams,
   CertificateListResponse,
   CertificateListResponsesPage,
@@ -101,7 +105,11 @@ export type {
   APIKeyListParams,
   APIKeyRetrieveParams,
   CertificateActivateParams,
+  CertificateActivateResponse,
+  CertificateActivateResponsesPage,
   CertificateDeactivateParams,
+  CertificateDeactivateResponse,
+  CertificateDeactivateResponsesPage,
   CertificateListParams,
   CertificateListResponse,
   CertificateListResponsesPage,
@@ -233,7 +241,7 @@ export class Projects extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   create(body: ProjectCreateParams, options?: RequestOptions): APIPromise<Project> {
-    return this._client.post('/organization/projects', { body, ...options });
+    return this._client.post<Project>('/organization/projects', { body, ...options });
   }
 
   /**
@@ -243,7 +251,7 @@ export class Projects extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   retrieve(projectID: string, options?: RequestOptions): APIPromise<Project> {
-    return this._client.get(path`/organization/projects/${projectID}`, { ...options });
+    return this._client.get<Project>(path`/organization/projects/${projectID}`, { ...options });
   }
 
   /**
@@ -253,7 +261,7 @@ export class Projects extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   update(projectID: string, body: ProjectUpdateParams, options?: RequestOptions): APIPromise<Project> {
-    return this._client.post(path`/organization/projects/${projectID}`, { body, ...options });
+    return this._client.post<Project>(path`/organization/projects/${projectID}`, { body, ...options });
   }
 
   /**
@@ -263,7 +271,7 @@ export class Projects extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   archive(projectID: string, options?: RequestOptions): APIPromise<Project> {
-    return this._client.post(path`/organization/projects/${projectID}/archive`, { ...options });
+    return this._client.post<Project>(path`/organization/projects/${projectID}/archive`, { ...options });
   }
 }
 
@@ -275,7 +283,11 @@ export declare namespace Projects {
     type APIKeyRetrieveParams,
     APIKeys,
     type CertificateActivateParams,
+    type CertificateActivateResponse,
+    type CertificateActivateResponsesPage,
     type CertificateDeactivateParams,
+    type CertificateDeactivateResponse,
+    type CertificateDeactivateResponsesPage,
     type CertificateListParams,
     type CertificateListResponse,
     type CertificateListResponsesPage,

@@ -60,7 +60,7 @@ export class Roles extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   create(body: RoleCreateParams, options?: RequestOptions): APIPromise<Role> {
-    return this._client.post('/organization/roles', { body, ...options });
+    return this._client.post<Role>('/organization/roles', { body, ...options });
   }
 
   /**
@@ -70,7 +70,7 @@ export class Roles extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   retrieve(roleID: string, options?: RequestOptions): APIPromise<Role> {
-    return this._client.get(path`/organization/roles/${roleID}`, { ...options });
+    return this._client.get<Role>(path`/organization/roles/${roleID}`, { ...options });
   }
 
   /**
@@ -80,7 +80,7 @@ export class Roles extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   update(roleID: string, body: RoleUpdateParams, options?: RequestOptions): APIPromise<Role> {
-    return this._client.post(path`/organization/roles/${roleID}`, { body, ...options });
+    return this._client.post<Role>(path`/organization/roles/${roleID}`, { body, ...options });
   }
 
   /**
@@ -90,7 +90,7 @@ export class Roles extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   delete(roleID: string, options?: RequestOptions): APIPromise<RoleDeleteResponse> {
-    return this._client.delete(path`/organization/roles/${roleID}`, { ...options });
+    return this._client.delete<RoleDeleteResponse>(path`/organization/roles/${roleID}`, { ...options });
   }
 }
 

@@ -68,7 +68,7 @@ export class SpendAlerts extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   create(body: SpendAlertCreateParams, options?: RequestOptions): APIPromise<OrganizationSpendAlert> {
-    return this._client.post('/organization/spend_alerts', { body, ...options });
+    return this._client.post<OrganizationSpendAlert>('/organization/spend_alerts', { body, ...options });
   }
 
   /**
@@ -78,7 +78,9 @@ export class SpendAlerts extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   retrieve(alertID: string, options?: RequestOptions): APIPromise<OrganizationSpendAlert> {
-    return this._client.get(path`/organization/spend_alerts/${alertID}`, { ...options });
+    return this._client.get<OrganizationSpendAlert>(path`/organization/spend_alerts/${alertID}`, {
+      ...options,
+    });
   }
 
   /**
@@ -92,7 +94,10 @@ export class SpendAlerts extends APIResource {
     body: SpendAlertUpdateParams,
     options?: RequestOptions,
   ): APIPromise<OrganizationSpendAlert> {
-    return this._client.post(path`/organization/spend_alerts/${alertID}`, { body, ...options });
+    return this._client.post<OrganizationSpendAlert>(path`/organization/spend_alerts/${alertID}`, {
+      body,
+      ...options,
+    });
   }
 
   /**
@@ -102,7 +107,9 @@ export class SpendAlerts extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   delete(alertID: string, options?: RequestOptions): APIPromise<OrganizationSpendAlertDeleted> {
-    return this._client.delete(path`/organization/spend_alerts/${alertID}`, { ...options });
+    return this._client.delete<OrganizationSpendAlertDeleted>(path`/organization/spend_alerts/${alertID}`, {
+      ...options,
+    });
   }
 }
 

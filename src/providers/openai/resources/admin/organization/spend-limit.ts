@@ -21,7 +21,7 @@ export class SpendLimit extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   retrieve(options?: RequestOptions): APIPromise<OrganizationSpendLimit> {
-    return this._client.get('/organization/spend_limit', { ...options });
+    return this._client.get<OrganizationSpendLimit>('/organization/spend_limit', { ...options });
   }
 
   /**
@@ -31,7 +31,7 @@ export class SpendLimit extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   update(body: SpendLimitUpdateParams, options?: RequestOptions): APIPromise<OrganizationSpendLimit> {
-    return this._client.post('/organization/spend_limit', { body, ...options });
+    return this._client.post<OrganizationSpendLimit>('/organization/spend_limit', { body, ...options });
   }
 
   /**
@@ -41,7 +41,7 @@ export class SpendLimit extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   delete(options?: RequestOptions): APIPromise<OrganizationSpendLimitDeleted> {
-    return this._client.delete('/organization/spend_limit', { ...options });
+    return this._client.delete<OrganizationSpendLimitDeleted>('/organization/spend_limit', { ...options });
   }
 }
 

@@ -87,7 +87,7 @@ export class Users extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   retrieve(userID: string, options?: RequestOptions): APIPromise<OrganizationUser> {
-    return this._client.get(path`/organization/users/${userID}`, { ...options });
+    return this._client.get<OrganizationUser>(path`/organization/users/${userID}`, { ...options });
   }
 
   /**
@@ -97,7 +97,7 @@ export class Users extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   update(userID: string, body: UserUpdateParams, options?: RequestOptions): APIPromise<OrganizationUser> {
-    return this._client.post(path`/organization/users/${userID}`, { body, ...options });
+    return this._client.post<OrganizationUser>(path`/organization/users/${userID}`, { body, ...options });
   }
 
   /**
@@ -107,7 +107,7 @@ export class Users extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   delete(userID: string, options?: RequestOptions): APIPromise<UserDeleteResponse> {
-    return this._client.delete(path`/organization/users/${userID}`, { ...options });
+    return this._client.delete<UserDeleteResponse>(path`/organization/users/${userID}`, { ...options });
   }
 }
 

@@ -19,7 +19,7 @@ export class Sessions extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   cancel(sessionID: string, options?: RequestOptions): APIPromise<S.ChatSessionResource> {
-    return this._client.post(path`/chatkit/sessions/${sessionID}/cancel`, {
+    return this._client.post<S.ChatSessionResource>(path`/chatkit/sessions/${sessionID}/cancel`, {
       ...options,
       headers: { 'OpenAI-Beta': 'chatkit_beta=v1', ...options?.headers },
     });
@@ -32,7 +32,7 @@ export class Sessions extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   create(body: SessionCreateParams, options?: RequestOptions): APIPromise<S.ChatSessionResource> {
-    return this._client.post('/chatkit/sessions', {
+    return this._client.post<S.ChatSessionResource>('/chatkit/sessions', {
       body,
       ...options,
       headers: { 'OpenAI-Beta': 'chatkit_beta=v1', ...options?.headers },

@@ -99,7 +99,7 @@ export class Threads extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   retrieve(threadID: string, options?: RequestOptions): APIPromise<ChatKitThread> {
-    return this._client.get(path`/chatkit/threads/${threadID}`, {
+    return this._client.get<ChatKitThread>(path`/chatkit/threads/${threadID}`, {
       ...options,
       headers: { 'OpenAI-Beta': 'chatkit_beta=v1', ...options?.headers },
     });
@@ -112,7 +112,7 @@ export class Threads extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   delete(threadID: string, options?: RequestOptions): APIPromise<ThreadDeleteResponse> {
-    return this._client.delete(path`/chatkit/threads/${threadID}`, {
+    return this._client.delete<ThreadDeleteResponse>(path`/chatkit/threads/${threadID}`, {
       ...options,
       headers: { 'OpenAI-Beta': 'chatkit_beta=v1', ...options?.headers },
     });

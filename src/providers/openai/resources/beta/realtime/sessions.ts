@@ -28,7 +28,7 @@ export class Sessions extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   create(body: SessionCreateParams, options?: RequestOptions): APIPromise<SessionCreateResponse> {
-    return this._client.post('/realtime/sessions', {
+    return this._client.post<SessionCreateResponse>('/realtime/sessions', {
       body,
       ...options,
       headers: { 'OpenAI-Beta': 'assistants=v2', ...options?.headers },

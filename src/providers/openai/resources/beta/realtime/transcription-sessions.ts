@@ -28,7 +28,7 @@ export class TranscriptionSessions extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   create(body: TranscriptionSessionCreateParams, options?: RequestOptions): APIPromise<TranscriptionSession> {
-    return this._client.post('/realtime/transcription_sessions', {
+    return this._client.post<TranscriptionSession>('/realtime/transcription_sessions', {
       body,
       ...options,
       headers: { 'OpenAI-Beta': 'assistants=v2', ...options?.headers },

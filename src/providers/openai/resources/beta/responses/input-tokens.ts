@@ -30,7 +30,7 @@ export class InputTokens extends APIResource {
     options?: RequestOptions,
   ): APIPromise<InputTokenCountResponse> {
     const { betas, ...body } = params ?? {};
-    return this._client.post('/responses/input_tokens?beta=true', {
+    return this._client.post<InputTokenCountResponse>('/responses/input_tokens?beta=true', {
       body,
       ...options,
       headers: { 'openai-beta': betas != null ? String(betas) : undefined, ...options?.headers },

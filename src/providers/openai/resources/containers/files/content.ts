@@ -20,7 +20,7 @@ export class Content extends APIResource {
    */
   retrieve(fileID: string, params: ContentRetrieveParams, options?: RequestOptions): APIPromise<void> {
     const { container_id } = params;
-    return this._client.get(path`/containers/${container_id}/files/${fileID}/content`, { ...options });
+    return this._client.get<void>(path`/containers/${container_id}/files/${fileID}/content`, { ...options });
   }
 }
 

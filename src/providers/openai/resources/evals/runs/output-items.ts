@@ -83,9 +83,10 @@ export class OutputItems extends APIResource {
     options?: RequestOptions,
   ): APIPromise<OutputItemRetrieveResponse> {
     const { eval_id, run_id } = params;
-    return this._client.get(path`/evals/${eval_id}/runs/${run_id}/output_items/${outputItemID}`, {
-      ...options,
-    });
+    return this._client.get<OutputItemRetrieveResponse>(
+      path`/evals/${eval_id}/runs/${run_id}/output_items/${outputItemID}`,
+      { ...options },
+    );
   }
 }
 

@@ -24,7 +24,7 @@ export class Graders extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   run(body: GraderRunParams, options?: RequestOptions): APIPromise<GraderRunResponse> {
-    return this._client.post('/fine_tuning/alpha/graders/run', { body, ...options });
+    return this._client.post<GraderRunResponse>('/fine_tuning/alpha/graders/run', { body, ...options });
   }
 
   /**
@@ -35,7 +35,10 @@ export class Graders extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   validate(body: GraderValidateParams, options?: RequestOptions): APIPromise<GraderValidateResponse> {
-    return this._client.post('/fine_tuning/alpha/graders/validate', { body, ...options });
+    return this._client.post<GraderValidateResponse>('/fine_tuning/alpha/graders/validate', {
+      body,
+      ...options,
+    });
   }
 }
 

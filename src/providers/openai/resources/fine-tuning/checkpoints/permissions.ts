@@ -5,6 +5,7 @@ import {
   type APIPromise,
   APIResource,
   ConversationCursorPage,
+  Page,
   type PagePromise,
   path,
   type RequestOptions,
@@ -32,6 +33,8 @@ export interface PermissionListParams {
   order?: 'ascending' | 'descending';
 }
 
+export type PermissionCreateResponse = S.FineTuningCheckpointPermission;
+
 export type PermissionCreateParams = S.CreateFineTuningCheckpointPermissionRequest;
 
 export type PermissionDeleteResponse = S.DeleteFineTuningCheckpointPermissionResponse;
@@ -42,6 +45,8 @@ export interface PermissionDeleteParams {
 }
 
 export type PermissionListResponsesPage = ConversationCursorPage<PermissionListResponse>;
+
+export type PermissionCreateResponsesPage = Page<PermissionCreateResponse>;
 
 /**
  * `client.fineTuning.checkpoints.permissions`: 3 operations.
@@ -81,8 +86,10 @@ export class Permissions extends APIResource {
     fineTunedModelCheckpoint: string,
     body: PermissionCreateParams,
     options?: RequestOptions,
-  ): APIPromise<S.ListFineTuningCheckpointPermissionResponse> {
-    return this._client.post(path`/fine_tuning/checkpoints/${fineTunedModelCheckpoint}/permissions`, {
+  ): PagePromise<Page<PermissionCreateResponse>, PermissionCreateResponse> {
+    return this._client.requestAPIList(Page<PermissionCreateResponse>, {
+      method: 'post',
+      path: path`/fine_tuning/checkpoints/${fineTunedModelCheckpoint}/permissions`,
       body,
       ...options,
     });
@@ -103,7 +110,7 @@ export class Permissions extends APIResource {
     options?: RequestOptions,
   ): APIPromise<PermissionDeleteResponse> {
     const { fine_tuned_model_checkpoint } = params;
-    return this._client.delete(
+    return this._client.delete<PermissionDeleteResponse>(
       path`/fine_tuning/checkpoints/${fine_tuned_model_checkpoint}/permissions/${permissionID}`,
       { ...options },
     );
@@ -113,6 +120,8 @@ export class Permissions extends APIResource {
 export declare namespace Permissions {
   export type {
     PermissionCreateParams,
+    PermissionCreateResponse,
+    PermissionCreateResponsesPage,
     PermissionDeleteParams,
     PermissionDeleteResponse,
     PermissionListParams,

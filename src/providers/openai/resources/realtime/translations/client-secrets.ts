@@ -29,7 +29,10 @@ export class ClientSecrets extends APIResource {
     body: ClientSecretCreateParams,
     options?: RequestOptions,
   ): APIPromise<S.RealtimeTranslationClientSecretCreateResponse> {
-    return this._client.post('/realtime/translations/client_secrets', { body, ...options });
+    return this._client.post<S.RealtimeTranslationClientSecretCreateResponse>(
+      '/realtime/translations/client_secrets',
+      { body, ...options },
+    );
   }
 }
 

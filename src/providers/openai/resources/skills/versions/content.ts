@@ -20,7 +20,7 @@ export class Content extends APIResource {
    */
   retrieve(version: string, params: ContentRetrieveParams, options?: RequestOptions): APIPromise<Response> {
     const { skill_id } = params;
-    return this._client.get(path`/skills/${skill_id}/versions/${version}/content`, {
+    return this._client.get<Response>(path`/skills/${skill_id}/versions/${version}/content`, {
       ...options,
       binaryResponse: true,
     });

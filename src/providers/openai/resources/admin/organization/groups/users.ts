@@ -77,7 +77,10 @@ export class Users extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   create(groupID: string, body: UserCreateParams, options?: RequestOptions): APIPromise<UserCreateResponse> {
-    return this._client.post(path`/organization/groups/${groupID}/users`, { body, ...options });
+    return this._client.post<UserCreateResponse>(path`/organization/groups/${groupID}/users`, {
+      body,
+      ...options,
+    });
   }
 
   /**
@@ -92,7 +95,9 @@ export class Users extends APIResource {
     options?: RequestOptions,
   ): APIPromise<UserRetrieveResponse> {
     const { group_id } = params;
-    return this._client.get(path`/organization/groups/${group_id}/users/${userID}`, { ...options });
+    return this._client.get<UserRetrieveResponse>(path`/organization/groups/${group_id}/users/${userID}`, {
+      ...options,
+    });
   }
 
   /**
@@ -103,7 +108,9 @@ export class Users extends APIResource {
    */
   delete(userID: string, params: UserDeleteParams, options?: RequestOptions): APIPromise<UserDeleteResponse> {
     const { group_id } = params;
-    return this._client.delete(path`/organization/groups/${group_id}/users/${userID}`, { ...options });
+    return this._client.delete<UserDeleteResponse>(path`/organization/groups/${group_id}/users/${userID}`, {
+      ...options,
+    });
   }
 }
 

@@ -76,7 +76,9 @@ export class APIKeys extends APIResource {
     options?: RequestOptions,
   ): APIPromise<ProjectAPIKey> {
     const { project_id } = params;
-    return this._client.get(path`/organization/projects/${project_id}/api_keys/${apiKeyID}`, { ...options });
+    return this._client.get<ProjectAPIKey>(path`/organization/projects/${project_id}/api_keys/${apiKeyID}`, {
+      ...options,
+    });
   }
 
   /**
@@ -95,9 +97,10 @@ export class APIKeys extends APIResource {
     options?: RequestOptions,
   ): APIPromise<APIKeyDeleteResponse> {
     const { project_id } = params;
-    return this._client.delete(path`/organization/projects/${project_id}/api_keys/${apiKeyID}`, {
-      ...options,
-    });
+    return this._client.delete<APIKeyDeleteResponse>(
+      path`/organization/projects/${project_id}/api_keys/${apiKeyID}`,
+      { ...options },
+    );
   }
 }
 

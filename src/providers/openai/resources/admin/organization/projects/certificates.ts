@@ -2,9 +2,9 @@
 // scripts/generate/openai-names.mjs and run `npm run generate`.
 
 import {
-  type APIPromise,
   APIResource,
   ConversationCursorPage,
+  Page,
   type PagePromise,
   path,
   type RequestOptions,
@@ -28,11 +28,19 @@ export interface CertificateListParams {
   order?: 'asc' | 'desc';
 }
 
+export type CertificateActivateResponse = S.OrganizationProjectCertificate;
+
 export type CertificateActivateParams = S.ToggleCertificatesRequest;
+
+export type CertificateDeactivateResponse = S.OrganizationProjectCertificate;
 
 export type CertificateDeactivateParams = S.ToggleCertificatesRequest;
 
 export type CertificateListResponsesPage = ConversationCursorPage<CertificateListResponse>;
+
+export type CertificateActivateResponsesPage = Page<CertificateActivateResponse>;
+
+export type CertificateDeactivateResponsesPage = Page<CertificateDeactivateResponse>;
 
 /**
  * `client.admin.organization.projects.certificates`: 3 operations.
@@ -69,8 +77,10 @@ export class Certificates extends APIResource {
     projectID: string,
     body: CertificateActivateParams,
     options?: RequestOptions,
-  ): APIPromise<S.OrganizationProjectCertificateActivationResponse> {
-    return this._client.post(path`/organization/projects/${projectID}/certificates/activate`, {
+  ): PagePromise<Page<CertificateActivateResponse>, CertificateActivateResponse> {
+    return this._client.requestAPIList(Page<CertificateActivateResponse>, {
+      method: 'post',
+      path: path`/organization/projects/${projectID}/certificates/activate`,
       body,
       ...options,
     });
@@ -88,8 +98,10 @@ export class Certificates extends APIResource {
     projectID: string,
     body: CertificateDeactivateParams,
     options?: RequestOptions,
-  ): APIPromise<S.OrganizationProjectCertificateDeactivationResponse> {
-    return this._client.post(path`/organization/projects/${projectID}/certificates/deactivate`, {
+  ): PagePromise<Page<CertificateDeactivateResponse>, CertificateDeactivateResponse> {
+    return this._client.requestAPIList(Page<CertificateDeactivateResponse>, {
+      method: 'post',
+      path: path`/organization/projects/${projectID}/certificates/deactivate`,
       body,
       ...options,
     });
@@ -99,7 +111,11 @@ export class Certificates extends APIResource {
 export declare namespace Certificates {
   export type {
     CertificateActivateParams,
+    CertificateActivateResponse,
+    CertificateActivateResponsesPage,
     CertificateDeactivateParams,
+    CertificateDeactivateResponse,
+    CertificateDeactivateResponsesPage,
     CertificateListParams,
     CertificateListResponse,
     CertificateListResponsesPage,

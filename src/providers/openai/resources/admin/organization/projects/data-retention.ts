@@ -19,7 +19,9 @@ export class DataRetention extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   retrieve(projectID: string, options?: RequestOptions): APIPromise<ProjectDataRetention> {
-    return this._client.get(path`/organization/projects/${projectID}/data_retention`, { ...options });
+    return this._client.get<ProjectDataRetention>(path`/organization/projects/${projectID}/data_retention`, {
+      ...options,
+    });
   }
 
   /**
@@ -33,7 +35,10 @@ export class DataRetention extends APIResource {
     body: DataRetentionUpdateParams,
     options?: RequestOptions,
   ): APIPromise<ProjectDataRetention> {
-    return this._client.post(path`/organization/projects/${projectID}/data_retention`, { body, ...options });
+    return this._client.post<ProjectDataRetention>(path`/organization/projects/${projectID}/data_retention`, {
+      body,
+      ...options,
+    });
   }
 }
 

@@ -103,7 +103,10 @@ export class Groups extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   create(projectID: string, body: GroupCreateParams, options?: RequestOptions): APIPromise<ProjectGroup> {
-    return this._client.post(path`/organization/projects/${projectID}/groups`, { body, ...options });
+    return this._client.post<ProjectGroup>(path`/organization/projects/${projectID}/groups`, {
+      body,
+      ...options,
+    });
   }
 
   /**
@@ -114,7 +117,7 @@ export class Groups extends APIResource {
    */
   retrieve(groupID: string, params: GroupRetrieveParams, options?: RequestOptions): APIPromise<ProjectGroup> {
     const { project_id, ...query } = params;
-    return this._client.get(path`/organization/projects/${project_id}/groups/${groupID}`, {
+    return this._client.get<ProjectGroup>(path`/organization/projects/${project_id}/groups/${groupID}`, {
       query,
       ...options,
     });
@@ -132,7 +135,10 @@ export class Groups extends APIResource {
     options?: RequestOptions,
   ): APIPromise<GroupDeleteResponse> {
     const { project_id } = params;
-    return this._client.delete(path`/organization/projects/${project_id}/groups/${groupID}`, { ...options });
+    return this._client.delete<GroupDeleteResponse>(
+      path`/organization/projects/${project_id}/groups/${groupID}`,
+      { ...options },
+    );
   }
 }
 

@@ -19,9 +19,10 @@ export class HostedToolPermissions extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   retrieve(projectID: string, options?: RequestOptions): APIPromise<ProjectHostedToolPermissions> {
-    return this._client.get(path`/organization/projects/${projectID}/hosted_tool_permissions`, {
-      ...options,
-    });
+    return this._client.get<ProjectHostedToolPermissions>(
+      path`/organization/projects/${projectID}/hosted_tool_permissions`,
+      { ...options },
+    );
   }
 
   /**
@@ -35,10 +36,10 @@ export class HostedToolPermissions extends APIResource {
     body: HostedToolPermissionUpdateParams,
     options?: RequestOptions,
   ): APIPromise<ProjectHostedToolPermissions> {
-    return this._client.post(path`/organization/projects/${projectID}/hosted_tool_permissions`, {
-      body,
-      ...options,
-    });
+    return this._client.post<ProjectHostedToolPermissions>(
+      path`/organization/projects/${projectID}/hosted_tool_permissions`,
+      { body, ...options },
+    );
   }
 }
 

@@ -21,7 +21,10 @@ export class ModelPermissions extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   retrieve(projectID: string, options?: RequestOptions): APIPromise<ProjectModelPermissions> {
-    return this._client.get(path`/organization/projects/${projectID}/model_permissions`, { ...options });
+    return this._client.get<ProjectModelPermissions>(
+      path`/organization/projects/${projectID}/model_permissions`,
+      { ...options },
+    );
   }
 
   /**
@@ -35,10 +38,10 @@ export class ModelPermissions extends APIResource {
     body: ModelPermissionUpdateParams,
     options?: RequestOptions,
   ): APIPromise<ProjectModelPermissions> {
-    return this._client.post(path`/organization/projects/${projectID}/model_permissions`, {
-      body,
-      ...options,
-    });
+    return this._client.post<ProjectModelPermissions>(
+      path`/organization/projects/${projectID}/model_permissions`,
+      { body, ...options },
+    );
   }
 
   /**
@@ -48,7 +51,10 @@ export class ModelPermissions extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   delete(projectID: string, options?: RequestOptions): APIPromise<ProjectModelPermissionsDeleted> {
-    return this._client.delete(path`/organization/projects/${projectID}/model_permissions`, { ...options });
+    return this._client.delete<ProjectModelPermissionsDeleted>(
+      path`/organization/projects/${projectID}/model_permissions`,
+      { ...options },
+    );
   }
 }
 

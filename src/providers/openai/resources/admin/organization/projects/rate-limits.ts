@@ -69,10 +69,10 @@ export class RateLimits extends APIResource {
     options?: RequestOptions,
   ): APIPromise<ProjectRateLimit> {
     const { project_id, ...body } = params;
-    return this._client.post(path`/organization/projects/${project_id}/rate_limits/${rateLimitID}`, {
-      body,
-      ...options,
-    });
+    return this._client.post<ProjectRateLimit>(
+      path`/organization/projects/${project_id}/rate_limits/${rateLimitID}`,
+      { body, ...options },
+    );
   }
 }
 

@@ -73,7 +73,7 @@ export class Roles extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   create(projectID: string, body: RoleCreateParams, options?: RequestOptions): APIPromise<S.Role> {
-    return this._client.post(path`/projects/${projectID}/roles`, { body, ...options });
+    return this._client.post<S.Role>(path`/projects/${projectID}/roles`, { body, ...options });
   }
 
   /**
@@ -84,7 +84,7 @@ export class Roles extends APIResource {
    */
   retrieve(roleID: string, params: RoleRetrieveParams, options?: RequestOptions): APIPromise<S.Role> {
     const { project_id } = params;
-    return this._client.get(path`/projects/${project_id}/roles/${roleID}`, { ...options });
+    return this._client.get<S.Role>(path`/projects/${project_id}/roles/${roleID}`, { ...options });
   }
 
   /**
@@ -95,7 +95,7 @@ export class Roles extends APIResource {
    */
   update(roleID: string, params: RoleUpdateParams, options?: RequestOptions): APIPromise<S.Role> {
     const { project_id, ...body } = params;
-    return this._client.post(path`/projects/${project_id}/roles/${roleID}`, { body, ...options });
+    return this._client.post<S.Role>(path`/projects/${project_id}/roles/${roleID}`, { body, ...options });
   }
 
   /**
@@ -106,7 +106,9 @@ export class Roles extends APIResource {
    */
   delete(roleID: string, params: RoleDeleteParams, options?: RequestOptions): APIPromise<RoleDeleteResponse> {
     const { project_id } = params;
-    return this._client.delete(path`/projects/${project_id}/roles/${roleID}`, { ...options });
+    return this._client.delete<RoleDeleteResponse>(path`/projects/${project_id}/roles/${roleID}`, {
+      ...options,
+    });
   }
 }
 

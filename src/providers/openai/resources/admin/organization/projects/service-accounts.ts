@@ -86,10 +86,10 @@ export class ServiceAccounts extends APIResource {
     body: ServiceAccountCreateParams,
     options?: RequestOptions,
   ): APIPromise<ServiceAccountCreateResponse> {
-    return this._client.post(path`/organization/projects/${projectID}/service_accounts`, {
-      body,
-      ...options,
-    });
+    return this._client.post<ServiceAccountCreateResponse>(
+      path`/organization/projects/${projectID}/service_accounts`,
+      { body, ...options },
+    );
   }
 
   /**
@@ -104,9 +104,10 @@ export class ServiceAccounts extends APIResource {
     options?: RequestOptions,
   ): APIPromise<ProjectServiceAccount> {
     const { project_id } = params;
-    return this._client.get(path`/organization/projects/${project_id}/service_accounts/${serviceAccountID}`, {
-      ...options,
-    });
+    return this._client.get<ProjectServiceAccount>(
+      path`/organization/projects/${project_id}/service_accounts/${serviceAccountID}`,
+      { ...options },
+    );
   }
 
   /**
@@ -121,7 +122,7 @@ export class ServiceAccounts extends APIResource {
     options?: RequestOptions,
   ): APIPromise<ProjectServiceAccount> {
     const { project_id, ...body } = params;
-    return this._client.post(
+    return this._client.post<ProjectServiceAccount>(
       path`/organization/projects/${project_id}/service_accounts/${serviceAccountID}`,
       { body, ...options },
     );
@@ -143,7 +144,7 @@ export class ServiceAccounts extends APIResource {
     options?: RequestOptions,
   ): APIPromise<ServiceAccountDeleteResponse> {
     const { project_id } = params;
-    return this._client.delete(
+    return this._client.delete<ServiceAccountDeleteResponse>(
       path`/organization/projects/${project_id}/service_accounts/${serviceAccountID}`,
       { ...options },
     );

@@ -86,7 +86,10 @@ export class SpendAlerts extends APIResource {
     body: SpendAlertCreateParams,
     options?: RequestOptions,
   ): APIPromise<ProjectSpendAlert> {
-    return this._client.post(path`/organization/projects/${projectID}/spend_alerts`, { body, ...options });
+    return this._client.post<ProjectSpendAlert>(path`/organization/projects/${projectID}/spend_alerts`, {
+      body,
+      ...options,
+    });
   }
 
   /**
@@ -101,9 +104,10 @@ export class SpendAlerts extends APIResource {
     options?: RequestOptions,
   ): APIPromise<ProjectSpendAlert> {
     const { project_id } = params;
-    return this._client.get(path`/organization/projects/${project_id}/spend_alerts/${alertID}`, {
-      ...options,
-    });
+    return this._client.get<ProjectSpendAlert>(
+      path`/organization/projects/${project_id}/spend_alerts/${alertID}`,
+      { ...options },
+    );
   }
 
   /**
@@ -118,10 +122,10 @@ export class SpendAlerts extends APIResource {
     options?: RequestOptions,
   ): APIPromise<ProjectSpendAlert> {
     const { project_id, ...body } = params;
-    return this._client.post(path`/organization/projects/${project_id}/spend_alerts/${alertID}`, {
-      body,
-      ...options,
-    });
+    return this._client.post<ProjectSpendAlert>(
+      path`/organization/projects/${project_id}/spend_alerts/${alertID}`,
+      { body, ...options },
+    );
   }
 
   /**
@@ -136,9 +140,10 @@ export class SpendAlerts extends APIResource {
     options?: RequestOptions,
   ): APIPromise<ProjectSpendAlertDeleted> {
     const { project_id } = params;
-    return this._client.delete(path`/organization/projects/${project_id}/spend_alerts/${alertID}`, {
-      ...options,
-    });
+    return this._client.delete<ProjectSpendAlertDeleted>(
+      path`/organization/projects/${project_id}/spend_alerts/${alertID}`,
+      { ...options },
+    );
   }
 }
 

@@ -21,7 +21,9 @@ export class SpendLimit extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   retrieve(projectID: string, options?: RequestOptions): APIPromise<ProjectSpendLimit> {
-    return this._client.get(path`/organization/projects/${projectID}/spend_limit`, { ...options });
+    return this._client.get<ProjectSpendLimit>(path`/organization/projects/${projectID}/spend_limit`, {
+      ...options,
+    });
   }
 
   /**
@@ -35,7 +37,10 @@ export class SpendLimit extends APIResource {
     body: SpendLimitUpdateParams,
     options?: RequestOptions,
   ): APIPromise<ProjectSpendLimit> {
-    return this._client.post(path`/organization/projects/${projectID}/spend_limit`, { body, ...options });
+    return this._client.post<ProjectSpendLimit>(path`/organization/projects/${projectID}/spend_limit`, {
+      body,
+      ...options,
+    });
   }
 
   /**
@@ -45,7 +50,10 @@ export class SpendLimit extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   delete(projectID: string, options?: RequestOptions): APIPromise<ProjectSpendLimitDeleted> {
-    return this._client.delete(path`/organization/projects/${projectID}/spend_limit`, { ...options });
+    return this._client.delete<ProjectSpendLimitDeleted>(
+      path`/organization/projects/${projectID}/spend_limit`,
+      { ...options },
+    );
   }
 }
 

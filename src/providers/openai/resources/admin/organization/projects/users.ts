@@ -100,7 +100,10 @@ export class Users extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   create(projectID: string, body: UserCreateParams, options?: RequestOptions): APIPromise<ProjectUser> {
-    return this._client.post(path`/organization/projects/${projectID}/users`, { body, ...options });
+    return this._client.post<ProjectUser>(path`/organization/projects/${projectID}/users`, {
+      body,
+      ...options,
+    });
   }
 
   /**
@@ -111,7 +114,9 @@ export class Users extends APIResource {
    */
   retrieve(userID: string, params: UserRetrieveParams, options?: RequestOptions): APIPromise<ProjectUser> {
     const { project_id } = params;
-    return this._client.get(path`/organization/projects/${project_id}/users/${userID}`, { ...options });
+    return this._client.get<ProjectUser>(path`/organization/projects/${project_id}/users/${userID}`, {
+      ...options,
+    });
   }
 
   /**
@@ -122,7 +127,7 @@ export class Users extends APIResource {
    */
   update(userID: string, params: UserUpdateParams, options?: RequestOptions): APIPromise<ProjectUser> {
     const { project_id, ...body } = params;
-    return this._client.post(path`/organization/projects/${project_id}/users/${userID}`, {
+    return this._client.post<ProjectUser>(path`/organization/projects/${project_id}/users/${userID}`, {
       body,
       ...options,
     });
@@ -140,7 +145,10 @@ export class Users extends APIResource {
    */
   delete(userID: string, params: UserDeleteParams, options?: RequestOptions): APIPromise<UserDeleteResponse> {
     const { project_id } = params;
-    return this._client.delete(path`/organization/projects/${project_id}/users/${userID}`, { ...options });
+    return this._client.delete<UserDeleteResponse>(
+      path`/organization/projects/${project_id}/users/${userID}`,
+      { ...options },
+    );
   }
 }
 

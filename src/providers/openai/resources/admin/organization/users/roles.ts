@@ -77,7 +77,10 @@ export class Roles extends APIResource {
    * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
    */
   create(userID: string, body: RoleCreateParams, options?: RequestOptions): APIPromise<RoleCreateResponse> {
-    return this._client.post(path`/organization/users/${userID}/roles`, { body, ...options });
+    return this._client.post<RoleCreateResponse>(path`/organization/users/${userID}/roles`, {
+      body,
+      ...options,
+    });
   }
 
   /**
@@ -92,7 +95,9 @@ export class Roles extends APIResource {
     options?: RequestOptions,
   ): APIPromise<RoleRetrieveResponse> {
     const { user_id } = params;
-    return this._client.get(path`/organization/users/${user_id}/roles/${roleID}`, { ...options });
+    return this._client.get<RoleRetrieveResponse>(path`/organization/users/${user_id}/roles/${roleID}`, {
+      ...options,
+    });
   }
 
   /**
@@ -103,7 +108,9 @@ export class Roles extends APIResource {
    */
   delete(roleID: string, params: RoleDeleteParams, options?: RequestOptions): APIPromise<RoleDeleteResponse> {
     const { user_id } = params;
-    return this._client.delete(path`/organization/users/${user_id}/roles/${roleID}`, { ...options });
+    return this._client.delete<RoleDeleteResponse>(path`/organization/users/${user_id}/roles/${roleID}`, {
+      ...options,
+    });
   }
 }
 

@@ -92,7 +92,10 @@ export class Roles extends APIResource {
     options?: RequestOptions,
   ): APIPromise<RoleCreateResponse> {
     const { project_id, ...body } = params;
-    return this._client.post(path`/projects/${project_id}/groups/${groupID}/roles`, { body, ...options });
+    return this._client.post<RoleCreateResponse>(path`/projects/${project_id}/groups/${groupID}/roles`, {
+      body,
+      ...options,
+    });
   }
 
   /**
@@ -107,7 +110,10 @@ export class Roles extends APIResource {
     options?: RequestOptions,
   ): APIPromise<RoleRetrieveResponse> {
     const { project_id, group_id } = params;
-    return this._client.get(path`/projects/${project_id}/groups/${group_id}/roles/${roleID}`, { ...options });
+    return this._client.get<RoleRetrieveResponse>(
+      path`/projects/${project_id}/groups/${group_id}/roles/${roleID}`,
+      { ...options },
+    );
   }
 
   /**
@@ -118,9 +124,10 @@ export class Roles extends APIResource {
    */
   delete(roleID: string, params: RoleDeleteParams, options?: RequestOptions): APIPromise<RoleDeleteResponse> {
     const { project_id, group_id } = params;
-    return this._client.delete(path`/projects/${project_id}/groups/${group_id}/roles/${roleID}`, {
-      ...options,
-    });
+    return this._client.delete<RoleDeleteResponse>(
+      path`/projects/${project_id}/groups/${group_id}/roles/${roleID}`,
+      { ...options },
+    );
   }
 }
 

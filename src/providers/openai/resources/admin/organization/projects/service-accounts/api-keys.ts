@@ -27,7 +27,7 @@ export class APIKeys extends APIResource {
     options?: RequestOptions,
   ): APIPromise<APIKeyCreateResponse> {
     const { project_id, ...body } = params;
-    return this._client.post(
+    return this._client.post<APIKeyCreateResponse>(
       path`/organization/projects/${project_id}/service_accounts/${serviceAccountID}/api_keys`,
       { body, ...options },
     );

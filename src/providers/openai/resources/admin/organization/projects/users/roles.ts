@@ -88,7 +88,10 @@ export class Roles extends APIResource {
    */
   create(userID: string, params: RoleCreateParams, options?: RequestOptions): APIPromise<RoleCreateResponse> {
     const { project_id, ...body } = params;
-    return this._client.post(path`/projects/${project_id}/users/${userID}/roles`, { body, ...options });
+    return this._client.post<RoleCreateResponse>(path`/projects/${project_id}/users/${userID}/roles`, {
+      body,
+      ...options,
+    });
   }
 
   /**
@@ -103,7 +106,10 @@ export class Roles extends APIResource {
     options?: RequestOptions,
   ): APIPromise<RoleRetrieveResponse> {
     const { project_id, user_id } = params;
-    return this._client.get(path`/projects/${project_id}/users/${user_id}/roles/${roleID}`, { ...options });
+    return this._client.get<RoleRetrieveResponse>(
+      path`/projects/${project_id}/users/${user_id}/roles/${roleID}`,
+      { ...options },
+    );
   }
 
   /**
@@ -114,9 +120,10 @@ export class Roles extends APIResource {
    */
   delete(roleID: string, params: RoleDeleteParams, options?: RequestOptions): APIPromise<RoleDeleteResponse> {
     const { project_id, user_id } = params;
-    return this._client.delete(path`/projects/${project_id}/users/${user_id}/roles/${roleID}`, {
-      ...options,
-    });
+    return this._client.delete<RoleDeleteResponse>(
+      path`/projects/${project_id}/users/${user_id}/roles/${roleID}`,
+      { ...options },
+    );
   }
 }
 
