@@ -1,6 +1,6 @@
 //! Response body decoders chosen by name (`NativeRequest.decode`), provider-neutral.
 //!
-//! `float-vectors` (alias `embeddings`, kept until the OpenAI provider switches): a JSON body whose
+//! `float-vectors`: a JSON body whose
 //! `data[*].<decodeField>` (default `embedding`) are float arrays or base64 little-endian float32
 //! strings; the vectors cross as one Float64Array plus offsets (see `crates/engine/src/float_vectors.rs`).
 //! Bodies above 64 KiB are decoded on dedicated `aiwire-decode-N` threads, not on the engine's worker.
@@ -26,7 +26,7 @@ impl Decode {
                 Err(Error::new(Status::InvalidArg, "decodeField needs decode: \"float-vectors\""))
             }
             None => Ok(None),
-            Some("float-vectors" | "embeddings") => {
+            Some("float-vectors") => {
                 let field = field.unwrap_or_else(|| DEFAULT_FIELD.to_owned());
                 if field.is_empty() {
                     return Err(Error::new(Status::InvalidArg, "decodeField must not be empty"));

@@ -45,8 +45,7 @@ pub struct NativeRequest<'a> {
     /// A body decoder, by name. `"float-vectors"`: the body is a JSON object whose `data[*].<decodeField>`
     /// are float arrays or base64 little-endian float32 strings; the vectors come as one Float64Array
     /// plus offsets, the body without them as text (each vector replaced by `0`) and the original body
-    /// as a Buffer. `"embeddings"`: an alias of `"float-vectors"` (deprecated). A body that does not
-    /// decode is handed over as usual. Default: no decoding.
+    /// as a Buffer. A body that does not decode is handed over as usual. Default: no decoding.
     pub decode: Option<String>,
     /// With `decode: "float-vectors"`: the vector field of each `data` item. Default `"embedding"`.
     pub decode_field: Option<String>,

@@ -23,7 +23,7 @@ export interface NativeResult {
   readonly errorMessage?: string | null | undefined;
   /** Attempts made (1 = no retry). */
   readonly attempts: number;
-  /** With `decode: 'float-vectors'` (alias `'embeddings'`): every vector's values, concatenated (the body holds `0` in their place). */
+  /** With `decode: 'float-vectors'`: every vector's values, concatenated (the body holds `0` in their place). */
   readonly vectors?: Float64Array | undefined;
   /** With `vectors`: vector `i` is `vectors[vectorOffsets[i] .. vectorOffsets[i + 1]]`. */
   readonly vectorOffsets?: Uint32Array | undefined;
