@@ -244,6 +244,8 @@ function buildTree(ops) {
     return r;
   };
   for (const o of ops) ensure(o.resource).ops.push(o);
+  // openai-node resources without operations that only hold types (fineTuning.methods, graders)
+  for (const rp of Object.keys(TYPE_ALIASES)) if (RESOURCES[rp]) ensure(rp);
   for (const r of res.values()) r.children.sort((a, b) => a.path.localeCompare(b.path));
   return res;
 }
@@ -257,6 +259,57 @@ const relImport = (fromFile, toFile) => {
   const rest = to.slice(i).join('/').replace(/\.ts$/, '.js');
   return (up === 0 ? './' : '../'.repeat(up)) + rest;
 };
+
+/**
+ * The TypeScript of one TYPE_ALIASES entry (forms documented in openai-names.mjs). Every schema and
+ * property it names must exist in the spec, so a renamed or dropped schema fails the generator.
+ */
+function aliasType(tw, where, target) {
+  const schemas = tw.spec.components.schemas;
+  const ref = (name) => {
+    if (!schemas[name]) throw new Error(`TYPE_ALIASES ${where}: no spec schema '${name}'`);
+    return `S.${schemaIdent(name)}`;
+  };
+  if (typeof target === 'string') return ref(target);
+  if (target.union) return target.union.map(ref).join(' | ');
+  if (target.array) return `Array<${ref(target.array)}>`;
+  if (target.prop) {
+    const [name, key] = target.prop.split('.');
+    const t = ref(name);
+    if (!tw.props({ $ref: `#/components/schemas/${name}` })[key])
+      throw new Error(`TYPE_ALIASES ${where}: spec schema '${name}' has no property '${key}'`);
+    return `NonNullable<${t}['${key}']>`;
+  }
+  if (target.item) {
+    const [name, key] = target.item.split('.');
+    const t = ref(name);
+    const p = tw.props({ $ref: `#/components/schemas/${name}` })[key];
+    if (!p || tw.resolve(p).type !== 'array')
+      throw new Error(`TYPE_ALIASES ${where}: spec schema '${name}' has no array property '${key}'`);
+    return `NonNullable<${t}['${key}']>[number]`;
+  }
+  if (target.literals) {
+    const [name, key] = target.literals.split('.');
+    ref(name);
+    let node = { $ref: `#/components/schemas/${name}` };
+    if (key) {
+      node = tw.props(node)[key];
+      if (!node) throw new Error(`TYPE_ALIASES ${where}: spec schema '${name}' has no property '${key}'`);
+    }
+    const values = new Set();
+    const walk = (x, depth) => {
+      const v = tw.resolve(x);
+      if (depth > 10 || !v) return;
+      for (const e of v.enum ?? []) if (e !== null) values.add(e);
+      for (const part of [...(v.anyOf ?? []), ...(v.oneOf ?? []), ...(v.allOf ?? [])]) walk(part, depth + 1);
+      if (v.items) walk(v.items, depth + 1);
+    };
+    walk(node, 0);
+    if (!values.size) throw new Error(`TYPE_ALIASES ${where}: '${target.literals}' has no enum values`);
+    return [...values].map((v) => JSON.stringify(v)).join(' | ');
+  }
+  throw new Error(`TYPE_ALIASES ${where}: unknown form ${JSON.stringify(target)}`);
+}
 
 /** Generates one resource file. */
 function resourceFile(r, tw) {
@@ -458,13 +511,16 @@ function resourceFile(r, tw) {
   }
 
   // named types of this resource that openai-node has and the spec holds under the same name or an alias
+  for (const [n, target] of Object.entries(aliases)) {
+    if (!own.has(n)) throw new Error(`TYPE_ALIASES['${r.path}'].${n}: not a name of RESOURCES['${r.path}']`);
+    if (types.has(n)) continue; // an operation's own type (params, response) comes first
+    usesS = true;
+    define(n, `export type ${n} = ${aliasType(tw, `${r.path}.${n}`, target)};`);
+  }
   for (const n of own) {
-    if (types.has(n)) continue;
-    const target = aliases[n] ?? (tw.spec.components.schemas[n] ? n : null);
-    if (target && tw.spec.components.schemas[target]) {
-      usesS = true;
-      define(n, `export type ${n} = S.${schemaIdent(target)};`);
-    }
+    if (types.has(n) || !tw.spec.components.schemas[n]) continue;
+    usesS = true;
+    define(n, `export type ${n} = S.${schemaIdent(n)};`);
   }
   // page names (openai-node exports `FineTuningJobsPage` as a type)
   for (const o of r.ops) {

@@ -19,6 +19,7 @@ import {
   Evals,
   Files,
   FineTuning,
+  Graders,
   Images,
   Models,
   Moderations,
@@ -89,6 +90,8 @@ export class OpenAI extends BaseClient {
   readonly files: Files = new Files(this);
   /** `client.fineTuning.*`: see the `FineTuning` resource. */
   readonly fineTuning: FineTuning = new FineTuning(this);
+  /** `client.graders.*`: see the `Graders` resource (grader types). */
+  readonly graders: Graders = new Graders(this);
   /** `client.images.*`: see the `Images` resource. */
   readonly images: Images = new Images(this);
   /** `client.models.*`: see the `Models` resource. */
@@ -205,6 +208,7 @@ export declare namespace OpenAI {
     Evals,
     Files,
     FineTuning,
+    Graders,
     Images,
     Models,
     Moderations,

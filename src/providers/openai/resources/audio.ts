@@ -3,30 +3,59 @@
 
 import { APIResource } from '../../../core/kit.js';
 import type * as S from '../generated/schemas.js';
-import type { SpeechCreateParams } from './audio/speech.js';
+import type { SpeechCreateParams, SpeechModel } from './audio/speech.js';
 import { Speech } from './audio/speech.js';
 import type {
   Transcription,
   TranscriptionCreateParams,
   TranscriptionCreateParamsNonStreaming,
   TranscriptionCreateParamsStreaming,
+  TranscriptionCreateResponse,
+  TranscriptionDiarized,
   TranscriptionStreamEvent,
+  TranscriptionTextDeltaEvent,
+  TranscriptionTextDoneEvent,
+  TranscriptionTextSegmentEvent,
+  TranscriptionVerbose,
 } from './audio/transcriptions.js';
 import { Transcriptions } from './audio/transcriptions.js';
-import type { TranslationCreateParams } from './audio/translations.js';
+import type {
+  Translation,
+  TranslationCreateParams,
+  TranslationCreateResponse,
+  TranslationVerbose,
+} from './audio/translations.js';
 import { Translations } from './audio/translations.js';
 import { VoiceConsents } from './audio/voice-consents.js';
 import { Voices } from './audio/voices.js';
 
 export type {
   SpeechCreateParams,
+  SpeechModel,
   Transcription,
   TranscriptionCreateParams,
   TranscriptionCreateParamsNonStreaming,
   TranscriptionCreateParamsStreaming,
+  TranscriptionCreateResponse,
+  TranscriptionDiarized,
   TranscriptionStreamEvent,
+  TranscriptionTextDeltaEvent,
+  TranscriptionTextDoneEvent,
+  TranscriptionTextSegmentEvent,
+  TranscriptionVerbose,
+  Translation,
   TranslationCreateParams,
+  TranslationCreateResponse,
+  TranslationVerbose,
 };
+
+export type AudioModel =
+  | 'whisper-1'
+  | 'gpt-transcribe'
+  | 'gpt-4o-transcribe'
+  | 'gpt-4o-mini-transcribe'
+  | 'gpt-4o-mini-transcribe-2025-12-15'
+  | 'gpt-4o-transcribe-diarize';
 
 export type AudioResponseFormat = S.AudioResponseFormat;
 
@@ -53,22 +82,33 @@ export class Audio extends APIResource {
 
 export declare namespace Audio {
   export {
+    type AudioModel,
     type AudioResponseFormat,
     Speech,
     type SpeechCreateParams,
+    type SpeechModel,
     type Transcription,
     type TranscriptionCreateParams,
     type TranscriptionCreateParamsNonStreaming,
     type TranscriptionCreateParamsStreaming,
+    type TranscriptionCreateResponse,
+    type TranscriptionDiarized,
     type TranscriptionDiarizedSegment,
     type TranscriptionInclude,
     type TranscriptionLanguage,
     type TranscriptionSegment,
     type TranscriptionStreamEvent,
     Transcriptions,
+    type TranscriptionTextDeltaEvent,
+    type TranscriptionTextDoneEvent,
+    type TranscriptionTextSegmentEvent,
+    type TranscriptionVerbose,
     type TranscriptionWord,
+    type Translation,
     type TranslationCreateParams,
+    type TranslationCreateResponse,
     Translations,
+    type TranslationVerbose,
     VoiceConsents,
     Voices,
   };

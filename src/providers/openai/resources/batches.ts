@@ -26,6 +26,8 @@ export interface BatchListParams {
 
 export type BatchCreateParams = S.CreateBatchRequest;
 
+export type BatchUsage = NonNullable<S.Batch['usage']>;
+
 export type BatchError = S.BatchError;
 
 export type BatchRequestCounts = S.BatchRequestCounts;
@@ -81,5 +83,13 @@ export class Batches extends APIResource {
 }
 
 export declare namespace Batches {
-  export type { Batch, BatchCreateParams, BatchError, BatchesPage, BatchListParams, BatchRequestCounts };
+  export type {
+    Batch,
+    BatchCreateParams,
+    BatchError,
+    BatchesPage,
+    BatchListParams,
+    BatchRequestCounts,
+    BatchUsage,
+  };
 }

@@ -14,6 +14,8 @@ export type CompletionCreateParamsNonStreaming = CompletionCreateParamsBase & { 
 
 export type CompletionCreateParams = CompletionCreateParamsStreaming | CompletionCreateParamsNonStreaming;
 
+export type CompletionChoice = NonNullable<S.CreateCompletionResponse['choices']>[number];
+
 export type CompletionUsage = S.CompletionUsage;
 
 /**
@@ -48,6 +50,7 @@ export class Completions extends APIResource {
 export declare namespace Completions {
   export type {
     Completion,
+    CompletionChoice,
     CompletionCreateParams,
     CompletionCreateParamsBase,
     CompletionCreateParamsNonStreaming,

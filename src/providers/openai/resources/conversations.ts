@@ -22,6 +22,8 @@ export type ConversationUpdateParams = S.UpdateConversationBody;
 
 export type ConversationDeletedResource = S.DeletedConversationResource;
 
+export type ConversationDeleted = S.DeletedConversation;
+
 export type ComputerScreenshotContent = S.ComputerScreenshotContent;
 
 export type Message = S.Message;
@@ -105,6 +107,7 @@ export declare namespace Conversations {
     type ComputerScreenshotContent,
     type Conversation,
     type ConversationCreateParams,
+    type ConversationDeleted,
     type ConversationDeletedResource,
     type ConversationItem,
     type ConversationItemList,

@@ -9,6 +9,8 @@ export type CreateEmbeddingResponse = S.CreateEmbeddingResponse;
 
 export type EmbeddingCreateParams = S.CreateEmbeddingRequest;
 
+export type EmbeddingModel = 'text-embedding-ada-002' | 'text-embedding-3-small' | 'text-embedding-3-large';
+
 export type Embedding = S.Embedding;
 
 /**
@@ -27,5 +29,5 @@ export class Embeddings extends APIResource {
 }
 
 export declare namespace Embeddings {
-  export type { CreateEmbeddingResponse, Embedding, EmbeddingCreateParams };
+  export type { CreateEmbeddingResponse, Embedding, EmbeddingCreateParams, EmbeddingModel };
 }

@@ -11,6 +11,8 @@ import {
 } from '../../../core/kit.js';
 import type * as S from '../generated/schemas.js';
 import type {
+  CreateEvalJSONLRunDataSource,
+  EvalAPIError,
   RunCancelParams,
   RunCancelResponse,
   RunCreateParams,
@@ -26,6 +28,8 @@ import type {
 import { Runs } from './evals/runs.js';
 
 export type {
+  CreateEvalJSONLRunDataSource,
+  EvalAPIError,
   RunCancelParams,
   RunCancelResponse,
   RunCreateParams,
@@ -161,6 +165,8 @@ export class Evals extends APIResource {
 export declare namespace Evals {
   export {
     type CreateEvalCompletionsRunDataSource,
+    type CreateEvalJSONLRunDataSource,
+    type EvalAPIError,
     type EvalCreateParams,
     type EvalCreateResponse,
     type EvalCustomDataSourceConfig,

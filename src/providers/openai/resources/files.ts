@@ -36,6 +36,8 @@ export type FileCreateParams = S.CreateFileRequest;
 
 export type FileDeleted = S.DeleteFileResponse;
 
+export type FilePurpose = 'assistants' | 'batch' | 'fine-tune' | 'vision' | 'user_data' | 'evals';
+
 export type FileObjectsPage = CursorPage<FileObject>;
 
 /**
@@ -122,5 +124,5 @@ export class Files extends APIResource {
 }
 
 export declare namespace Files {
-  export type { FileCreateParams, FileDeleted, FileListParams, FileObject, FileObjectsPage };
+  export type { FileCreateParams, FileDeleted, FileListParams, FileObject, FileObjectsPage, FilePurpose };
 }

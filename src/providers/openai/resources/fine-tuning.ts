@@ -7,19 +7,40 @@ import { Alpha } from './fine-tuning/alpha.js';
 import { Checkpoints } from './fine-tuning/checkpoints.js';
 import type {
   FineTuningJobEventsPage,
+  FineTuningJobIntegration,
   FineTuningJobsPage,
+  FineTuningJobWandbIntegration,
+  FineTuningJobWandbIntegrationObject,
   JobCreateParams,
   JobListEventsParams,
   JobListParams,
 } from './fine-tuning/jobs.js';
 import { Jobs } from './fine-tuning/jobs.js';
+import type {
+  DpoHyperparameters,
+  DpoMethod,
+  ReinforcementHyperparameters,
+  ReinforcementMethod,
+  SupervisedHyperparameters,
+  SupervisedMethod,
+} from './fine-tuning/methods.js';
+import { Methods } from './fine-tuning/methods.js';
 
 export type {
+  DpoHyperparameters,
+  DpoMethod,
   FineTuningJobEventsPage,
+  FineTuningJobIntegration,
   FineTuningJobsPage,
+  FineTuningJobWandbIntegration,
+  FineTuningJobWandbIntegrationObject,
   JobCreateParams,
   JobListEventsParams,
   JobListParams,
+  ReinforcementHyperparameters,
+  ReinforcementMethod,
+  SupervisedHyperparameters,
+  SupervisedMethod,
 };
 
 export type FineTuningJob = S.FineTuningJob;
@@ -33,19 +54,30 @@ export class FineTuning extends APIResource {
   alpha: Alpha = new Alpha(this._client);
   checkpoints: Checkpoints = new Checkpoints(this._client);
   jobs: Jobs = new Jobs(this._client);
+  methods: Methods = new Methods(this._client);
 }
 
 export declare namespace FineTuning {
   export {
     Alpha,
     Checkpoints,
+    type DpoHyperparameters,
+    type DpoMethod,
     type FineTuningJob,
     type FineTuningJobEvent,
     type FineTuningJobEventsPage,
+    type FineTuningJobIntegration,
     type FineTuningJobsPage,
+    type FineTuningJobWandbIntegration,
+    type FineTuningJobWandbIntegrationObject,
     type JobCreateParams,
     type JobListEventsParams,
     type JobListParams,
     Jobs,
+    Methods,
+    type ReinforcementHyperparameters,
+    type ReinforcementMethod,
+    type SupervisedHyperparameters,
+    type SupervisedMethod,
   };
 }

@@ -28,6 +28,15 @@ export type ImageGenerateParams = ImageGenerateParamsStreaming | ImageGeneratePa
 
 export type ImageCreateVariationParams = S.CreateImageVariationRequest;
 
+export type ImageModel =
+  | 'gpt-image-1.5'
+  | 'gpt-image-2'
+  | 'gpt-image-2-2026-04-21'
+  | 'dall-e-2'
+  | 'dall-e-3'
+  | 'gpt-image-1'
+  | 'gpt-image-1-mini';
+
 export type Image = S.Image;
 
 export type ImageEditCompletedEvent = S.ImageEditCompletedEvent;
@@ -126,6 +135,7 @@ export declare namespace Images {
     ImageGenerateParamsStreaming,
     ImageGenPartialImageEvent,
     ImageGenStreamEvent,
+    ImageModel,
     ImagesResponse,
   };
 }

@@ -8,6 +8,12 @@ export type ModerationCreateResponse = S.CreateModerationResponse;
 
 export type ModerationCreateParams = S.CreateModerationRequest;
 
+export type ModerationModel =
+  | 'omni-moderation-latest'
+  | 'omni-moderation-2024-09-26'
+  | 'text-moderation-latest'
+  | 'text-moderation-stable';
+
 export type Moderation = S.Moderation;
 
 /**
@@ -28,5 +34,5 @@ export class Moderations extends APIResource {
 }
 
 export declare namespace Moderations {
-  export type { Moderation, ModerationCreateParams, ModerationCreateResponse };
+  export type { Moderation, ModerationCreateParams, ModerationCreateResponse, ModerationModel };
 }

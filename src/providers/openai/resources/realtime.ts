@@ -17,6 +17,144 @@ export type {
   ClientSecretCreateResponse,
 };
 
+export type ConversationCreatedEvent = S.RealtimeServerEventConversationCreated;
+
+export type ConversationItemAdded = S.RealtimeServerEventConversationItemAdded;
+
+export type ConversationItemCreateEvent = S.RealtimeClientEventConversationItemCreate;
+
+export type ConversationItemCreatedEvent = S.RealtimeServerEventConversationItemCreated;
+
+export type ConversationItemDeleteEvent = S.RealtimeClientEventConversationItemDelete;
+
+export type ConversationItemDeletedEvent = S.RealtimeServerEventConversationItemDeleted;
+
+export type ConversationItemDone = S.RealtimeServerEventConversationItemDone;
+
+export type ConversationItemInputAudioTranscriptionCompletedEvent =
+  S.RealtimeServerEventConversationItemInputAudioTranscriptionCompleted;
+
+export type ConversationItemInputAudioTranscriptionDeltaEvent =
+  S.RealtimeServerEventConversationItemInputAudioTranscriptionDelta;
+
+export type ConversationItemInputAudioTranscriptionFailedEvent =
+  S.RealtimeServerEventConversationItemInputAudioTranscriptionFailed;
+
+export type ConversationItemInputAudioTranscriptionSegment =
+  S.RealtimeServerEventConversationItemInputAudioTranscriptionSegment;
+
+export type ConversationItemRetrieveEvent = S.RealtimeClientEventConversationItemRetrieve;
+
+export type ConversationItemTruncateEvent = S.RealtimeClientEventConversationItemTruncate;
+
+export type ConversationItemTruncatedEvent = S.RealtimeServerEventConversationItemTruncated;
+
+export type ConversationItemWithReference = S.RealtimeConversationItemWithReference;
+
+export type InputAudioBufferAppendEvent = S.RealtimeClientEventInputAudioBufferAppend;
+
+export type InputAudioBufferClearEvent = S.RealtimeClientEventInputAudioBufferClear;
+
+export type InputAudioBufferClearedEvent = S.RealtimeServerEventInputAudioBufferCleared;
+
+export type InputAudioBufferCommitEvent = S.RealtimeClientEventInputAudioBufferCommit;
+
+export type InputAudioBufferCommittedEvent = S.RealtimeServerEventInputAudioBufferCommitted;
+
+export type InputAudioBufferDtmfEventReceivedEvent = S.RealtimeServerEventInputAudioBufferDtmfEventReceived;
+
+export type InputAudioBufferSpeechStartedEvent = S.RealtimeServerEventInputAudioBufferSpeechStarted;
+
+export type InputAudioBufferSpeechStoppedEvent = S.RealtimeServerEventInputAudioBufferSpeechStopped;
+
+export type InputAudioBufferTimeoutTriggered = S.RealtimeServerEventInputAudioBufferTimeoutTriggered;
+
+export type McpListToolsCompleted = S.RealtimeServerEventMCPListToolsCompleted;
+
+export type McpListToolsFailed = S.RealtimeServerEventMCPListToolsFailed;
+
+export type McpListToolsInProgress = S.RealtimeServerEventMCPListToolsInProgress;
+
+export type OutputAudioBufferClearEvent = S.RealtimeClientEventOutputAudioBufferClear;
+
+export type RateLimitsUpdatedEvent = S.RealtimeServerEventRateLimitsUpdated;
+
+export type RealtimeConversationItemAssistantMessage = S.RealtimeConversationItemMessageAssistant;
+
+export type RealtimeConversationItemSystemMessage = S.RealtimeConversationItemMessageSystem;
+
+export type RealtimeConversationItemUserMessage = S.RealtimeConversationItemMessageUser;
+
+export type RealtimeError = NonNullable<S.RealtimeServerEventError['error']>;
+
+export type RealtimeErrorEvent = S.RealtimeServerEventError;
+
+export type RealtimeMcpApprovalRequest = S.RealtimeMCPApprovalRequest;
+
+export type RealtimeMcpApprovalResponse = S.RealtimeMCPApprovalResponse;
+
+export type RealtimeMcpListTools = S.RealtimeMCPListTools;
+
+export type RealtimeMcpProtocolError = S.RealtimeMCPProtocolError;
+
+export type RealtimeMcpToolCall = S.RealtimeMCPToolCall;
+
+export type RealtimeMcpToolExecutionError = S.RealtimeMCPToolExecutionError;
+
+export type RealtimeMcphttpError = S.RealtimeMCPHTTPError;
+
+export type RealtimeResponseStatus = NonNullable<S.RealtimeResponse['status_details']>;
+
+export type RealtimeResponseUsage = NonNullable<S.RealtimeResponse['usage']>;
+
+export type ResponseCancelEvent = S.RealtimeClientEventResponseCancel;
+
+export type ResponseCreateEvent = S.RealtimeClientEventResponseCreate;
+
+export type ResponseDoneEvent = S.RealtimeServerEventResponseDone;
+
+export type ResponseMcpCallArgumentsDelta = S.RealtimeServerEventResponseMCPCallArgumentsDelta;
+
+export type ResponseMcpCallArgumentsDone = S.RealtimeServerEventResponseMCPCallArgumentsDone;
+
+export type ResponseMcpCallCompleted = S.RealtimeServerEventResponseMCPCallCompleted;
+
+export type ResponseMcpCallFailed = S.RealtimeServerEventResponseMCPCallFailed;
+
+export type ResponseMcpCallInProgress = S.RealtimeServerEventResponseMCPCallInProgress;
+
+export type SessionCreatedEvent = S.RealtimeServerEventSessionCreated;
+
+export type SessionUpdateEvent = S.RealtimeClientEventSessionUpdate;
+
+export type SessionUpdatedEvent = S.RealtimeServerEventSessionUpdated;
+
+export type TranscriptionSessionUpdate = S.RealtimeClientEventTranscriptionSessionUpdate;
+
+export type TranscriptionSessionUpdatedEvent = S.RealtimeServerEventTranscriptionSessionUpdated;
+
+export type RealtimeTranslationInputAudioBufferAppendEvent =
+  S.RealtimeTranslationClientEventInputAudioBufferAppend;
+
+export type RealtimeTranslationInputTranscriptDeltaEvent =
+  S.RealtimeTranslationServerEventSessionInputTranscriptDelta;
+
+export type RealtimeTranslationOutputAudioDeltaEvent =
+  S.RealtimeTranslationServerEventSessionOutputAudioDelta;
+
+export type RealtimeTranslationOutputTranscriptDeltaEvent =
+  S.RealtimeTranslationServerEventSessionOutputTranscriptDelta;
+
+export type RealtimeTranslationSessionCloseEvent = S.RealtimeTranslationClientEventSessionClose;
+
+export type RealtimeTranslationSessionClosedEvent = S.RealtimeTranslationServerEventSessionClosed;
+
+export type RealtimeTranslationSessionCreatedEvent = S.RealtimeTranslationServerEventSessionCreated;
+
+export type RealtimeTranslationSessionUpdateEvent = S.RealtimeTranslationClientEventSessionUpdate;
+
+export type RealtimeTranslationSessionUpdatedEvent = S.RealtimeTranslationServerEventSessionUpdated;
+
 export type AudioTranscription = S.AudioTranscription;
 
 export type ConversationItem = S.ConversationItem;
@@ -116,18 +254,61 @@ export declare namespace Realtime {
     type ClientSecretCreateParams,
     type ClientSecretCreateResponse,
     ClientSecrets,
+    type ConversationCreatedEvent,
     type ConversationItem,
+    type ConversationItemAdded,
+    type ConversationItemCreatedEvent,
+    type ConversationItemCreateEvent,
+    type ConversationItemDeletedEvent,
+    type ConversationItemDeleteEvent,
+    type ConversationItemDone,
+    type ConversationItemInputAudioTranscriptionCompletedEvent,
+    type ConversationItemInputAudioTranscriptionDeltaEvent,
+    type ConversationItemInputAudioTranscriptionFailedEvent,
+    type ConversationItemInputAudioTranscriptionSegment,
+    type ConversationItemRetrieveEvent,
+    type ConversationItemTruncatedEvent,
+    type ConversationItemTruncateEvent,
+    type ConversationItemWithReference,
+    type InputAudioBufferAppendEvent,
+    type InputAudioBufferClearEvent,
+    type InputAudioBufferClearedEvent,
+    type InputAudioBufferCommitEvent,
+    type InputAudioBufferCommittedEvent,
+    type InputAudioBufferDtmfEventReceivedEvent,
+    type InputAudioBufferSpeechStartedEvent,
+    type InputAudioBufferSpeechStoppedEvent,
+    type InputAudioBufferTimeoutTriggered,
     type LogProbProperties,
+    type McpListToolsCompleted,
+    type McpListToolsFailed,
+    type McpListToolsInProgress,
     type NoiseReductionType,
+    type OutputAudioBufferClearEvent,
+    type RateLimitsUpdatedEvent,
     type RealtimeAudioFormats,
     type RealtimeClientEvent,
+    type RealtimeConversationItemAssistantMessage,
     type RealtimeConversationItemFunctionCall,
     type RealtimeConversationItemFunctionCallOutput,
+    type RealtimeConversationItemSystemMessage,
+    type RealtimeConversationItemUserMessage,
+    type RealtimeError,
+    type RealtimeErrorEvent,
     type RealtimeFunctionTool,
+    type RealtimeMcpApprovalRequest,
+    type RealtimeMcpApprovalResponse,
+    type RealtimeMcphttpError,
+    type RealtimeMcpListTools,
+    type RealtimeMcpProtocolError,
+    type RealtimeMcpToolCall,
+    type RealtimeMcpToolExecutionError,
     type RealtimeReasoning,
     type RealtimeReasoningEffort,
     type RealtimeResponse,
     type RealtimeResponseCreateParams,
+    type RealtimeResponseStatus,
+    type RealtimeResponseUsage,
     type RealtimeServerEvent,
     type RealtimeSession,
     type RealtimeSessionCreateRequest,
@@ -137,24 +318,46 @@ export declare namespace Realtime {
     type RealtimeTranslationClientEvent,
     type RealtimeTranslationClientSecretCreateRequest,
     type RealtimeTranslationClientSecretCreateResponse,
+    type RealtimeTranslationInputAudioBufferAppendEvent,
+    type RealtimeTranslationInputTranscriptDeltaEvent,
+    type RealtimeTranslationOutputAudioDeltaEvent,
+    type RealtimeTranslationOutputTranscriptDeltaEvent,
     type RealtimeTranslationServerEvent,
     type RealtimeTranslationSession,
+    type RealtimeTranslationSessionClosedEvent,
+    type RealtimeTranslationSessionCloseEvent,
+    type RealtimeTranslationSessionCreatedEvent,
     type RealtimeTranslationSessionCreateRequest,
+    type RealtimeTranslationSessionUpdatedEvent,
+    type RealtimeTranslationSessionUpdateEvent,
     type RealtimeTranslationSessionUpdateRequest,
     type RealtimeTruncation,
     type ResponseAudioDeltaEvent,
     type ResponseAudioDoneEvent,
     type ResponseAudioTranscriptDeltaEvent,
     type ResponseAudioTranscriptDoneEvent,
+    type ResponseCancelEvent,
     type ResponseContentPartAddedEvent,
     type ResponseContentPartDoneEvent,
     type ResponseCreatedEvent,
+    type ResponseCreateEvent,
+    type ResponseDoneEvent,
     type ResponseFunctionCallArgumentsDeltaEvent,
     type ResponseFunctionCallArgumentsDoneEvent,
+    type ResponseMcpCallArgumentsDelta,
+    type ResponseMcpCallArgumentsDone,
+    type ResponseMcpCallCompleted,
+    type ResponseMcpCallFailed,
+    type ResponseMcpCallInProgress,
     type ResponseOutputItemAddedEvent,
     type ResponseOutputItemDoneEvent,
     type ResponseTextDeltaEvent,
     type ResponseTextDoneEvent,
+    type SessionCreatedEvent,
+    type SessionUpdatedEvent,
+    type SessionUpdateEvent,
+    type TranscriptionSessionUpdate,
+    type TranscriptionSessionUpdatedEvent,
     Translations,
   };
 }

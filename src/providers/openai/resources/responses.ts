@@ -54,6 +54,178 @@ export type CompactedResponse = S.CompactResource;
 
 export type ResponseCompactParams = S.CompactResponseMethodPublicBody;
 
+export type ApplyPatchTool = S.ApplyPatchToolParam;
+
+export type ContainerAuto = S.ContainerAutoParam;
+
+export type ContainerNetworkPolicyAllowlist = S.ContainerNetworkPolicyAllowlistParam;
+
+export type ContainerNetworkPolicyDisabled = S.ContainerNetworkPolicyDisabledParam;
+
+export type ContainerNetworkPolicyDomainSecret = S.ContainerNetworkPolicyDomainSecretParam;
+
+export type ContainerReference = S.ContainerReferenceParam;
+
+export type CustomTool = S.CustomToolParam;
+
+export type FunctionShellTool = S.FunctionShellToolParam;
+
+export type InlineSkill = S.InlineSkillParam;
+
+export type InlineSkillSource = S.InlineSkillSourceParam;
+
+export type LocalEnvironment = S.LocalEnvironmentParam;
+
+export type LocalSkill = S.LocalSkillParam;
+
+export type McpToolCallError = S.MCPToolCallError;
+
+export type NamespaceTool = S.NamespaceToolParam;
+
+export type ResponseApplyPatchToolCall = S.ApplyPatchToolCall;
+
+export type ResponseApplyPatchToolCallOutput = S.ApplyPatchToolCallOutput;
+
+export type ResponseCodeInterpreterToolCall = S.CodeInterpreterToolCall;
+
+export type ResponseCompactionItem = S.CompactionBody;
+
+export type ResponseCompactionItemParam = S.CompactionSummaryItemParam;
+
+export type ResponseComputerToolCall = S.ComputerToolCall;
+
+export type ResponseComputerToolCallOutputItem = S.ComputerToolCallOutputResource;
+
+export type ResponseComputerToolCallOutputScreenshot = S.ComputerScreenshotImage;
+
+export type ResponseContainerReference = S.ContainerReferenceResource;
+
+export type ResponseContent = S.Content;
+
+export type ResponseConversationParam = S.ConversationParam2;
+
+export type ResponseCustomToolCall = S.CustomToolCall;
+
+export type ResponseCustomToolCallItem = S.CustomToolCallResource;
+
+export type ResponseCustomToolCallOutput = S.CustomToolCallOutput;
+
+export type ResponseCustomToolCallOutputItem = S.CustomToolCallOutputResource;
+
+export type ResponseFileSearchToolCall = S.FileSearchToolCall;
+
+export type ResponseFormatTextConfig = S.TextResponseFormatConfiguration;
+
+export type ResponseFormatTextJSONSchemaConfig = S.TextResponseFormatJsonSchema;
+
+export type ResponseFunctionCallOutputItem = S.FunctionAndCustomToolCallOutput;
+
+export type ResponseFunctionCallOutputItemList = Array<S.FunctionAndCustomToolCallOutput>;
+
+export type ResponseFunctionShellCallOutputContent = S.FunctionShellCallOutputContent;
+
+export type ResponseFunctionShellToolCall = S.FunctionShellCall;
+
+export type ResponseFunctionShellToolCallOutput = S.FunctionShellCallOutput;
+
+export type ResponseFunctionToolCall = S.FunctionToolCall;
+
+export type ResponseFunctionToolCallItem = S.FunctionToolCallResource;
+
+export type ResponseFunctionToolCallOutputItem = S.FunctionToolCallOutputResource;
+
+export type ResponseFunctionWebSearch = S.WebSearchToolCall;
+
+export type ResponseIncludable = S.IncludeEnum;
+
+export type ResponseInput = Array<S.InputItem>;
+
+export type ResponseInputAudio = S.InputAudio;
+
+export type ResponseInputContent = S.InputContent;
+
+export type ResponseInputFile = S.InputFileContent;
+
+export type ResponseInputFileContent = S.InputFileContentParam;
+
+export type ResponseInputImage = S.InputImageContent;
+
+export type ResponseInputImageContent = S.InputImageContentParamAutoParam;
+
+export type ResponseInputItem = S.InputItem;
+
+export type ResponseInputMessageContentList = S.InputMessageContentList;
+
+export type ResponseInputMessageItem = S.InputMessageResource;
+
+export type ResponseInputText = S.InputTextContent;
+
+export type ResponseInputTextContent = S.InputTextContentParam;
+
+export type ResponseItem = S.ItemResource;
+
+export type ResponseLocalEnvironment = S.LocalEnvironmentResource;
+
+export type ResponseMcpCallArgumentsDeltaEvent = S.ResponseMCPCallArgumentsDeltaEvent;
+
+export type ResponseMcpCallArgumentsDoneEvent = S.ResponseMCPCallArgumentsDoneEvent;
+
+export type ResponseMcpCallCompletedEvent = S.ResponseMCPCallCompletedEvent;
+
+export type ResponseMcpCallFailedEvent = S.ResponseMCPCallFailedEvent;
+
+export type ResponseMcpCallInProgressEvent = S.ResponseMCPCallInProgressEvent;
+
+export type ResponseMcpListToolsCompletedEvent = S.ResponseMCPListToolsCompletedEvent;
+
+export type ResponseMcpListToolsFailedEvent = S.ResponseMCPListToolsFailedEvent;
+
+export type ResponseMcpListToolsInProgressEvent = S.ResponseMCPListToolsInProgressEvent;
+
+export type ResponseOutputAudio = S.OutputAudio;
+
+export type ResponseOutputItem = S.OutputItem;
+
+export type ResponseOutputMessage = S.OutputMessage;
+
+export type ResponseOutputRefusal = S.RefusalContent;
+
+export type ResponseOutputText = S.OutputTextContent;
+
+export type ResponsePrompt = S.Prompt;
+
+export type ResponseReasoningItem = S.ReasoningItem;
+
+export type ResponseShellCallCommandAddedEvent = S.ResponseShellCallCommandAddedStreamingEvent;
+
+export type ResponseShellCallCommandDeltaEvent = S.ResponseShellCallCommandDeltaStreamingEvent;
+
+export type ResponseShellCallCommandDoneEvent = S.ResponseShellCallCommandDoneStreamingEvent;
+
+export type ResponseShellCallOutputContentDeltaEvent = S.ResponseShellCallOutputContentDeltaStreamingEvent;
+
+export type ResponseShellCallOutputContentDoneEvent = S.ResponseShellCallOutputContentDoneStreamingEvent;
+
+export type ResponseStatus = 'completed' | 'failed' | 'in_progress' | 'cancelled' | 'queued' | 'incomplete';
+
+export type ResponseTextConfig = S.ResponseTextParam;
+
+export type ResponseToolSearchCall = S.ToolSearchCall;
+
+export type ResponseToolSearchOutputItem = S.ToolSearchOutput;
+
+export type ResponseToolSearchOutputItemParam = S.ToolSearchOutputItemParam;
+
+export type SkillReference = S.SkillReferenceParam;
+
+export type ToolChoiceApplyPatch = S.SpecificApplyPatchParam;
+
+export type ToolChoiceMcp = S.ToolChoiceMCP;
+
+export type ToolChoiceShell = S.SpecificFunctionShellParam;
+
+export type ToolSearchTool = S.ToolSearchToolParam;
+
 export type ComputerAction = S.ComputerAction;
 
 export type ComputerActionList = S.ComputerActionList;
@@ -133,8 +305,6 @@ export type ResponseIncompleteEvent = S.ResponseIncompleteEvent;
 export type ResponseOutputItemAddedEvent = S.ResponseOutputItemAddedEvent;
 
 export type ResponseOutputItemDoneEvent = S.ResponseOutputItemDoneEvent;
-
-export type ResponseOutputText = S.ResponseOutputText;
 
 export type ResponseOutputTextAnnotationAddedEvent = S.ResponseOutputTextAnnotationAddedEvent;
 
@@ -290,21 +460,37 @@ export class Responses extends APIResource {
 
 export declare namespace Responses {
   export {
+    type ApplyPatchTool,
     type CompactedResponse,
     type ComputerAction,
     type ComputerActionList,
     type ComputerTool,
     type ComputerUsePreviewTool,
+    type ContainerAuto,
+    type ContainerNetworkPolicyAllowlist,
+    type ContainerNetworkPolicyDisabled,
+    type ContainerNetworkPolicyDomainSecret,
+    type ContainerReference,
+    type CustomTool,
     type EasyInputMessage,
     type FileSearchTool,
+    type FunctionShellTool,
     type FunctionTool,
     type ImageDetail,
+    type InlineSkill,
+    type InlineSkillSource,
     type InputItemListParams,
     InputItems,
     type InputTokenCountParams,
     type InputTokenCountResponse,
     InputTokens,
+    type LocalEnvironment,
+    type LocalSkill,
+    type McpToolCallError,
+    type NamespaceTool,
     type Response,
+    type ResponseApplyPatchToolCall,
+    type ResponseApplyPatchToolCallOutput,
     type ResponseAudioDeltaEvent,
     type ResponseAudioDoneEvent,
     type ResponseAudioTranscriptDeltaEvent,
@@ -314,37 +500,91 @@ export declare namespace Responses {
     type ResponseCodeInterpreterCallCompletedEvent,
     type ResponseCodeInterpreterCallInProgressEvent,
     type ResponseCodeInterpreterCallInterpretingEvent,
+    type ResponseCodeInterpreterToolCall,
+    type ResponseCompactionItem,
+    type ResponseCompactionItemParam,
     type ResponseCompactParams,
     type ResponseCompletedEvent,
+    type ResponseComputerToolCall,
+    type ResponseComputerToolCallOutputItem,
+    type ResponseComputerToolCallOutputScreenshot,
+    type ResponseContainerReference,
+    type ResponseContent,
     type ResponseContentPartAddedEvent,
     type ResponseContentPartDoneEvent,
+    type ResponseConversationParam,
     type ResponseCreatedEvent,
     type ResponseCreateParams,
     type ResponseCreateParamsBase,
     type ResponseCreateParamsNonStreaming,
     type ResponseCreateParamsStreaming,
+    type ResponseCustomToolCall,
     type ResponseCustomToolCallInputDeltaEvent,
     type ResponseCustomToolCallInputDoneEvent,
+    type ResponseCustomToolCallItem,
+    type ResponseCustomToolCallOutput,
+    type ResponseCustomToolCallOutputItem,
     type ResponseError,
     type ResponseErrorEvent,
     type ResponseFailedEvent,
     type ResponseFileSearchCallCompletedEvent,
     type ResponseFileSearchCallInProgressEvent,
     type ResponseFileSearchCallSearchingEvent,
+    type ResponseFileSearchToolCall,
+    type ResponseFormatTextConfig,
+    type ResponseFormatTextJSONSchemaConfig,
     type ResponseFunctionCallArgumentsDeltaEvent,
     type ResponseFunctionCallArgumentsDoneEvent,
+    type ResponseFunctionCallOutputItem,
+    type ResponseFunctionCallOutputItemList,
+    type ResponseFunctionShellCallOutputContent,
+    type ResponseFunctionShellToolCall,
+    type ResponseFunctionShellToolCallOutput,
+    type ResponseFunctionToolCall,
+    type ResponseFunctionToolCallItem,
+    type ResponseFunctionToolCallOutputItem,
+    type ResponseFunctionWebSearch,
     type ResponseImageGenCallCompletedEvent,
     type ResponseImageGenCallGeneratingEvent,
     type ResponseImageGenCallInProgressEvent,
     type ResponseImageGenCallPartialImageEvent,
+    type ResponseIncludable,
     type ResponseIncompleteEvent,
     type ResponseInProgressEvent,
+    type ResponseInput,
+    type ResponseInputAudio,
+    type ResponseInputContent,
+    type ResponseInputFile,
+    type ResponseInputFileContent,
+    type ResponseInputImage,
+    type ResponseInputImageContent,
+    type ResponseInputItem,
+    type ResponseInputMessageContentList,
+    type ResponseInputMessageItem,
+    type ResponseInputText,
+    type ResponseInputTextContent,
+    type ResponseItem,
     type ResponseItemList,
+    type ResponseLocalEnvironment,
+    type ResponseMcpCallArgumentsDeltaEvent,
+    type ResponseMcpCallArgumentsDoneEvent,
+    type ResponseMcpCallCompletedEvent,
+    type ResponseMcpCallFailedEvent,
+    type ResponseMcpCallInProgressEvent,
+    type ResponseMcpListToolsCompletedEvent,
+    type ResponseMcpListToolsFailedEvent,
+    type ResponseMcpListToolsInProgressEvent,
+    type ResponseOutputAudio,
+    type ResponseOutputItem,
     type ResponseOutputItemAddedEvent,
     type ResponseOutputItemDoneEvent,
+    type ResponseOutputMessage,
+    type ResponseOutputRefusal,
     type ResponseOutputText,
     type ResponseOutputTextAnnotationAddedEvent,
+    type ResponsePrompt,
     type ResponseQueuedEvent,
+    type ResponseReasoningItem,
     type ResponseReasoningSummaryPartAddedEvent,
     type ResponseReasoningSummaryPartDoneEvent,
     type ResponseReasoningSummaryTextDeltaEvent,
@@ -354,22 +594,37 @@ export declare namespace Responses {
     type ResponseRefusalDeltaEvent,
     type ResponseRefusalDoneEvent,
     type ResponseRetrieveParams,
+    type ResponseShellCallCommandAddedEvent,
+    type ResponseShellCallCommandDeltaEvent,
+    type ResponseShellCallCommandDoneEvent,
+    type ResponseShellCallOutputContentDeltaEvent,
+    type ResponseShellCallOutputContentDoneEvent,
+    type ResponseStatus,
     type ResponseStreamEvent,
     type ResponsesClientEvent,
     type ResponsesServerEvent,
+    type ResponseTextConfig,
     type ResponseTextDeltaEvent,
     type ResponseTextDoneEvent,
+    type ResponseToolSearchCall,
+    type ResponseToolSearchOutputItem,
+    type ResponseToolSearchOutputItemParam,
     type ResponseUsage,
     type ResponseWebSearchCallCompletedEvent,
     type ResponseWebSearchCallInProgressEvent,
     type ResponseWebSearchCallSearchingEvent,
     type ServiceTier,
+    type SkillReference,
     type Tool,
     type ToolChoiceAllowed,
+    type ToolChoiceApplyPatch,
     type ToolChoiceCustom,
     type ToolChoiceFunction,
+    type ToolChoiceMcp,
     type ToolChoiceOptions,
+    type ToolChoiceShell,
     type ToolChoiceTypes,
+    type ToolSearchTool,
     type WebSearchPreviewTool,
     type WebSearchTool,
   };

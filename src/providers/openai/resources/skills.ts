@@ -14,6 +14,7 @@ import { Content } from './skills/content.js';
 import type {
   DeletedSkillVersion,
   SkillVersion,
+  SkillVersionList,
   SkillVersionsPage,
   VersionCreateParams,
   VersionDeleteParams,
@@ -25,6 +26,7 @@ import { Versions } from './skills/versions.js';
 export type {
   DeletedSkillVersion,
   SkillVersion,
+  SkillVersionList,
   SkillVersionsPage,
   VersionCreateParams,
   VersionDeleteParams,
@@ -54,6 +56,8 @@ export type SkillCreateParams = S.CreateSkillBody;
 export type SkillUpdateParams = S.SetDefaultSkillVersionBody;
 
 export type DeletedSkill = S.DeletedSkillResource;
+
+export type SkillList = S.SkillListResource;
 
 export type SkillsPage = CursorPage<Skill>;
 
@@ -125,10 +129,12 @@ export declare namespace Skills {
     type DeletedSkillVersion,
     type Skill,
     type SkillCreateParams,
+    type SkillList,
     type SkillListParams,
     type SkillsPage,
     type SkillUpdateParams,
     type SkillVersion,
+    type SkillVersionList,
     type SkillVersionsPage,
     type VersionCreateParams,
     type VersionDeleteParams,

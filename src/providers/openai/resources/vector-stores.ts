@@ -84,6 +84,22 @@ export type VectorStoreSearchResponse = S.VectorStoreSearchResultItem;
 
 export type VectorStoreSearchParams = S.VectorStoreSearchRequest;
 
+export type AutoFileChunkingStrategyParam = S.AutoChunkingStrategyRequestParam;
+
+export type FileChunkingStrategy =
+  | S.StaticChunkingStrategyResponseParam
+  | S.OtherChunkingStrategyResponseParam;
+
+export type FileChunkingStrategyParam = S.ChunkingStrategyRequestParam;
+
+export type OtherFileChunkingStrategyObject = S.OtherChunkingStrategyResponseParam;
+
+export type StaticFileChunkingStrategy = S.StaticChunkingStrategy;
+
+export type StaticFileChunkingStrategyObject = S.StaticChunkingStrategyResponseParam;
+
+export type StaticFileChunkingStrategyObjectParam = S.StaticChunkingStrategyRequestParam;
+
 export type VectorStoresPage = CursorPage<VectorStore>;
 
 export type VectorStoreSearchResponsesPage = Page<VectorStoreSearchResponse>;
@@ -193,11 +209,14 @@ export class VectorStores extends APIResource {
 
 export declare namespace VectorStores {
   export {
+    type AutoFileChunkingStrategyParam,
     type FileBatchCancelParams,
     type FileBatchCreateParams,
     FileBatches,
     type FileBatchListFilesParams,
     type FileBatchRetrieveParams,
+    type FileChunkingStrategy,
+    type FileChunkingStrategyParam,
     type FileContentParams,
     type FileContentResponse,
     type FileContentResponsesPage,
@@ -207,6 +226,10 @@ export declare namespace VectorStores {
     type FileRetrieveParams,
     Files,
     type FileUpdateParams,
+    type OtherFileChunkingStrategyObject,
+    type StaticFileChunkingStrategy,
+    type StaticFileChunkingStrategyObject,
+    type StaticFileChunkingStrategyObjectParam,
     type VectorStore,
     type VectorStoreCreateParams,
     type VectorStoreDeleted,

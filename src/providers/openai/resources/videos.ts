@@ -51,6 +51,10 @@ export interface VideoDownloadContentParams {
 
 export type VideoRemixParams = S.CreateVideoRemixBody;
 
+export type ImageInputReferenceParam = S.ImageRefParam2;
+
+export type VideoCreateError = S.Error2;
+
 export type VideoModel = S.VideoModel;
 
 export type VideoSeconds = S.VideoSeconds;
@@ -188,9 +192,11 @@ export class Videos extends APIResource {
 
 export declare namespace Videos {
   export type {
+    ImageInputReferenceParam,
     Video,
     VideoCreateCharacterParams,
     VideoCreateCharacterResponse,
+    VideoCreateError,
     VideoCreateParams,
     VideoDeleteResponse,
     VideoDownloadContentParams,

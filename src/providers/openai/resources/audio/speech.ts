@@ -6,6 +6,8 @@ import type * as S from '../../generated/schemas.js';
 
 export type SpeechCreateParams = S.CreateSpeechRequest;
 
+export type SpeechModel = 'tts-1' | 'tts-1-hd' | 'gpt-4o-mini-tts' | 'gpt-4o-mini-tts-2025-12-15';
+
 /**
  * `client.audio.speech`: 1 operation.
  */
@@ -25,5 +27,5 @@ export class Speech extends APIResource {
 }
 
 export declare namespace Speech {
-  export type { SpeechCreateParams };
+  export type { SpeechCreateParams, SpeechModel };
 }

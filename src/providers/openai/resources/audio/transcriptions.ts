@@ -21,6 +21,21 @@ export type TranscriptionCreateParams =
   | TranscriptionCreateParamsStreaming
   | TranscriptionCreateParamsNonStreaming;
 
+export type TranscriptionDiarized = S.CreateTranscriptionResponseDiarizedJson;
+
+export type TranscriptionVerbose = S.CreateTranscriptionResponseVerboseJson;
+
+export type TranscriptionTextDeltaEvent = S.TranscriptTextDeltaEvent;
+
+export type TranscriptionTextDoneEvent = S.TranscriptTextDoneEvent;
+
+export type TranscriptionTextSegmentEvent = S.TranscriptTextSegmentEvent;
+
+export type TranscriptionCreateResponse =
+  | S.CreateTranscriptionResponseJson
+  | S.CreateTranscriptionResponseDiarizedJson
+  | S.CreateTranscriptionResponseVerboseJson;
+
 export type TranscriptionDiarizedSegment = S.TranscriptionDiarizedSegment;
 
 export type TranscriptionInclude = S.TranscriptionInclude;
@@ -74,11 +89,17 @@ export declare namespace Transcriptions {
     TranscriptionCreateParamsBase,
     TranscriptionCreateParamsNonStreaming,
     TranscriptionCreateParamsStreaming,
+    TranscriptionCreateResponse,
+    TranscriptionDiarized,
     TranscriptionDiarizedSegment,
     TranscriptionInclude,
     TranscriptionLanguage,
     TranscriptionSegment,
     TranscriptionStreamEvent,
+    TranscriptionTextDeltaEvent,
+    TranscriptionTextDoneEvent,
+    TranscriptionTextSegmentEvent,
+    TranscriptionVerbose,
     TranscriptionWord,
   };
 }

@@ -6,6 +6,14 @@ import type * as S from '../../generated/schemas.js';
 
 export type TranslationCreateParams = S.CreateTranslationRequest;
 
+export type Translation = S.CreateTranslationResponseJson;
+
+export type TranslationVerbose = S.CreateTranslationResponseVerboseJson;
+
+export type TranslationCreateResponse =
+  | S.CreateTranslationResponseJson
+  | S.CreateTranslationResponseVerboseJson;
+
 /**
  * `client.audio.translations`: 1 operation.
  */
@@ -28,5 +36,5 @@ export class Translations extends APIResource {
 }
 
 export declare namespace Translations {
-  export type { TranslationCreateParams };
+  export type { Translation, TranslationCreateParams, TranslationCreateResponse, TranslationVerbose };
 }

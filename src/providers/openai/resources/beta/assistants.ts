@@ -38,6 +38,8 @@ export type AssistantUpdateParams = S.ModifyAssistantRequest;
 
 export type AssistantDeleted = S.DeleteAssistantResponse;
 
+export type AssistantTool = S.AssistantToolsCode | S.AssistantToolsFileSearch | S.AssistantToolsFunction;
+
 export type AssistantStreamEvent = S.AssistantStreamEvent;
 
 export type CodeInterpreterTool = S.CodeInterpreterTool;
@@ -140,6 +142,7 @@ export declare namespace Assistants {
     AssistantListParams,
     AssistantStreamEvent,
     AssistantsPage,
+    AssistantTool,
     AssistantUpdateParams,
     CodeInterpreterTool,
     FileSearchTool,

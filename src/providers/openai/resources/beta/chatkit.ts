@@ -6,8 +6,20 @@ import type * as S from '../../generated/schemas.js';
 import type { SessionCreateParams } from './chatkit/sessions.js';
 import { Sessions } from './chatkit/sessions.js';
 import type {
+  ChatKitAttachment,
+  ChatKitResponseOutputText,
   ChatKitThread,
+  ChatKitThreadAssistantMessageItem,
+  ChatKitThreadItemList,
   ChatKitThreadsPage,
+  ChatKitThreadUserMessageItem,
+  ChatKitWidgetItem,
+  ChatSession,
+  ChatSessionChatKitConfiguration,
+  ChatSessionChatKitConfigurationParam,
+  ChatSessionExpiresAfterParam,
+  ChatSessionRateLimitsParam,
+  ChatSessionWorkflowParam,
   ThreadDeleteResponse,
   ThreadListItemsParams,
   ThreadListParams,
@@ -15,13 +27,27 @@ import type {
 import { Threads } from './chatkit/threads.js';
 
 export type {
+  ChatKitAttachment,
+  ChatKitResponseOutputText,
   ChatKitThread,
+  ChatKitThreadAssistantMessageItem,
+  ChatKitThreadItemList,
   ChatKitThreadsPage,
+  ChatKitThreadUserMessageItem,
+  ChatKitWidgetItem,
+  ChatSession,
+  ChatSessionChatKitConfiguration,
+  ChatSessionChatKitConfigurationParam,
+  ChatSessionExpiresAfterParam,
+  ChatSessionRateLimitsParam,
+  ChatSessionWorkflowParam,
   SessionCreateParams,
   ThreadDeleteResponse,
   ThreadListItemsParams,
   ThreadListParams,
 };
+
+export type ChatKitWorkflow = S.ChatkitWorkflow;
 
 export type ChatSessionAutomaticThreadTitling = S.ChatSessionAutomaticThreadTitling;
 
@@ -43,13 +69,26 @@ export class ChatKit extends APIResource {
 
 export declare namespace ChatKit {
   export {
+    type ChatKitAttachment,
+    type ChatKitResponseOutputText,
     type ChatKitThread,
+    type ChatKitThreadAssistantMessageItem,
+    type ChatKitThreadItemList,
     type ChatKitThreadsPage,
+    type ChatKitThreadUserMessageItem,
+    type ChatKitWidgetItem,
+    type ChatKitWorkflow,
+    type ChatSession,
     type ChatSessionAutomaticThreadTitling,
+    type ChatSessionChatKitConfiguration,
+    type ChatSessionChatKitConfigurationParam,
+    type ChatSessionExpiresAfterParam,
     type ChatSessionFileUpload,
     type ChatSessionHistory,
     type ChatSessionRateLimits,
+    type ChatSessionRateLimitsParam,
     type ChatSessionStatus,
+    type ChatSessionWorkflowParam,
     type SessionCreateParams,
     Sessions,
     type ThreadDeleteResponse,

@@ -18,6 +18,65 @@ export type {
   TranscriptionSessionCreateParams,
 };
 
+export type ConversationItemCreateEvent = S.RealtimeBetaClientEventConversationItemCreate;
+
+export type ConversationItemCreatedEvent = S.RealtimeBetaServerEventConversationItemCreated;
+
+export type ConversationItemDeleteEvent = S.RealtimeBetaClientEventConversationItemDelete;
+
+export type ConversationItemDeletedEvent = S.RealtimeBetaServerEventConversationItemDeleted;
+
+export type ConversationItemInputAudioTranscriptionCompletedEvent =
+  S.RealtimeBetaServerEventConversationItemInputAudioTranscriptionCompleted;
+
+export type ConversationItemInputAudioTranscriptionDeltaEvent =
+  S.RealtimeBetaServerEventConversationItemInputAudioTranscriptionDelta;
+
+export type ConversationItemInputAudioTranscriptionFailedEvent =
+  S.RealtimeBetaServerEventConversationItemInputAudioTranscriptionFailed;
+
+export type ConversationItemRetrieveEvent = S.RealtimeBetaClientEventConversationItemRetrieve;
+
+export type ConversationItemTruncateEvent = S.RealtimeBetaClientEventConversationItemTruncate;
+
+export type ConversationItemTruncatedEvent = S.RealtimeBetaServerEventConversationItemTruncated;
+
+export type InputAudioBufferAppendEvent = S.RealtimeBetaClientEventInputAudioBufferAppend;
+
+export type InputAudioBufferClearEvent = S.RealtimeBetaClientEventInputAudioBufferClear;
+
+export type InputAudioBufferClearedEvent = S.RealtimeBetaServerEventInputAudioBufferCleared;
+
+export type InputAudioBufferCommitEvent = S.RealtimeBetaClientEventInputAudioBufferCommit;
+
+export type InputAudioBufferCommittedEvent = S.RealtimeBetaServerEventInputAudioBufferCommitted;
+
+export type InputAudioBufferSpeechStartedEvent = S.RealtimeBetaServerEventInputAudioBufferSpeechStarted;
+
+export type InputAudioBufferSpeechStoppedEvent = S.RealtimeBetaServerEventInputAudioBufferSpeechStopped;
+
+export type RateLimitsUpdatedEvent = S.RealtimeBetaServerEventRateLimitsUpdated;
+
+export type ResponseCancelEvent = S.RealtimeBetaClientEventResponseCancel;
+
+export type ResponseCreateEvent = S.RealtimeBetaClientEventResponseCreate;
+
+export type ResponseDoneEvent = S.RealtimeBetaServerEventResponseDone;
+
+export type SessionCreatedEvent = S.RealtimeBetaServerEventSessionCreated;
+
+export type SessionUpdateEvent = S.RealtimeBetaClientEventSessionUpdate;
+
+export type SessionUpdatedEvent = S.RealtimeBetaServerEventSessionUpdated;
+
+export type TranscriptionSessionUpdate = S.RealtimeBetaClientEventTranscriptionSessionUpdate;
+
+export type TranscriptionSessionUpdatedEvent = S.RealtimeBetaServerEventTranscriptionSessionUpdated;
+
+export type RealtimeResponseStatus = NonNullable<S.RealtimeBetaResponse['status_details']>;
+
+export type RealtimeResponseUsage = NonNullable<S.RealtimeBetaResponse['usage']>;
+
 export type ConversationItem = S.ConversationItem;
 
 export type ErrorEvent = S.ErrorEvent;
@@ -65,28 +124,56 @@ export class Realtime extends APIResource {
 export declare namespace Realtime {
   export {
     type ConversationItem,
+    type ConversationItemCreatedEvent,
+    type ConversationItemCreateEvent,
+    type ConversationItemDeletedEvent,
+    type ConversationItemDeleteEvent,
+    type ConversationItemInputAudioTranscriptionCompletedEvent,
+    type ConversationItemInputAudioTranscriptionDeltaEvent,
+    type ConversationItemInputAudioTranscriptionFailedEvent,
+    type ConversationItemRetrieveEvent,
+    type ConversationItemTruncatedEvent,
+    type ConversationItemTruncateEvent,
     type ErrorEvent,
+    type InputAudioBufferAppendEvent,
+    type InputAudioBufferClearEvent,
+    type InputAudioBufferClearedEvent,
+    type InputAudioBufferCommitEvent,
+    type InputAudioBufferCommittedEvent,
+    type InputAudioBufferSpeechStartedEvent,
+    type InputAudioBufferSpeechStoppedEvent,
+    type RateLimitsUpdatedEvent,
     type RealtimeClientEvent,
     type RealtimeResponse,
+    type RealtimeResponseStatus,
+    type RealtimeResponseUsage,
     type RealtimeServerEvent,
     type ResponseAudioDeltaEvent,
     type ResponseAudioDoneEvent,
     type ResponseAudioTranscriptDeltaEvent,
     type ResponseAudioTranscriptDoneEvent,
+    type ResponseCancelEvent,
     type ResponseContentPartAddedEvent,
     type ResponseContentPartDoneEvent,
     type ResponseCreatedEvent,
+    type ResponseCreateEvent,
+    type ResponseDoneEvent,
     type ResponseFunctionCallArgumentsDeltaEvent,
     type ResponseFunctionCallArgumentsDoneEvent,
     type ResponseOutputItemAddedEvent,
     type ResponseOutputItemDoneEvent,
     type ResponseTextDeltaEvent,
     type ResponseTextDoneEvent,
+    type SessionCreatedEvent,
     type SessionCreateParams,
     type SessionCreateResponse,
     Sessions,
+    type SessionUpdatedEvent,
+    type SessionUpdateEvent,
     type TranscriptionSession,
     type TranscriptionSessionCreateParams,
     TranscriptionSessions,
+    type TranscriptionSessionUpdate,
+    type TranscriptionSessionUpdatedEvent,
   };
 }

@@ -89,6 +89,186 @@ export type ResponseCompactParams = S.BetaCompactResponseMethodPublicBody & {
   betas?: Array<'responses_multi_agent=v1'>;
 };
 
+export type BetaApplyPatchTool = S.BetaApplyPatchToolParam;
+
+export type BetaContainerAuto = S.BetaContainerAutoParam;
+
+export type BetaContainerNetworkPolicyAllowlist = S.BetaContainerNetworkPolicyAllowlistParam;
+
+export type BetaContainerNetworkPolicyDisabled = S.BetaContainerNetworkPolicyDisabledParam;
+
+export type BetaContainerNetworkPolicyDomainSecret = S.BetaContainerNetworkPolicyDomainSecretParam;
+
+export type BetaContainerReference = S.BetaContainerReferenceParam;
+
+export type BetaCustomTool = S.BetaCustomToolParam;
+
+export type BetaFunctionShellTool = S.BetaFunctionShellToolParam;
+
+export type BetaInlineSkill = S.BetaInlineSkillParam;
+
+export type BetaInlineSkillSource = S.BetaInlineSkillSourceParam;
+
+export type BetaLocalEnvironment = S.BetaLocalEnvironmentParam;
+
+export type BetaLocalSkill = S.BetaLocalSkillParam;
+
+export type BetaMcpToolCallError = S.BetaMCPToolCallError;
+
+export type BetaNamespaceTool = S.BetaNamespaceToolParam;
+
+export type BetaResponseApplyPatchToolCall = S.BetaApplyPatchToolCall;
+
+export type BetaResponseApplyPatchToolCallOutput = S.BetaApplyPatchToolCallOutput;
+
+export type BetaResponseCodeInterpreterToolCall = S.BetaCodeInterpreterToolCall;
+
+export type BetaResponseCompactionItem = S.BetaCompactionBody;
+
+export type BetaResponseCompactionItemParam = S.BetaCompactionSummaryItemParam;
+
+export type BetaResponseComputerToolCall = S.BetaComputerToolCall;
+
+export type BetaResponseComputerToolCallOutputItem = S.BetaComputerToolCallOutputResource;
+
+export type BetaResponseComputerToolCallOutputScreenshot = S.BetaComputerScreenshotImage;
+
+export type BetaResponseContainerReference = S.BetaContainerReferenceResource;
+
+export type BetaResponseContent = S.BetaContent;
+
+export type BetaResponseConversationParam = S.BetaConversationParam2;
+
+export type BetaResponseCustomToolCall = S.BetaCustomToolCall;
+
+export type BetaResponseCustomToolCallItem = S.BetaCustomToolCallResource;
+
+export type BetaResponseCustomToolCallOutput = S.BetaCustomToolCallOutput;
+
+export type BetaResponseCustomToolCallOutputItem = S.BetaCustomToolCallOutputResource;
+
+export type BetaResponseFileSearchToolCall = S.BetaFileSearchToolCall;
+
+export type BetaResponseFormatTextConfig = S.BetaTextResponseFormatConfiguration;
+
+export type BetaResponseFormatTextJSONSchemaConfig = S.BetaTextResponseFormatJsonSchema;
+
+export type BetaResponseFunctionCallOutputItem = S.BetaFunctionAndCustomToolCallOutput;
+
+export type BetaResponseFunctionCallOutputItemList = Array<S.BetaFunctionAndCustomToolCallOutput>;
+
+export type BetaResponseFunctionShellCallOutputContent = S.BetaFunctionShellCallOutputContent;
+
+export type BetaResponseFunctionShellToolCall = S.BetaFunctionShellCall;
+
+export type BetaResponseFunctionShellToolCallOutput = S.BetaFunctionShellCallOutput;
+
+export type BetaResponseFunctionToolCall = S.BetaFunctionToolCall;
+
+export type BetaResponseFunctionToolCallItem = S.BetaFunctionToolCallResource;
+
+export type BetaResponseFunctionToolCallOutputItem = S.BetaFunctionToolCallOutputResource;
+
+export type BetaResponseFunctionWebSearch = S.BetaWebSearchToolCall;
+
+export type BetaResponseIncludable = S.BetaIncludeEnum;
+
+export type BetaResponseInput = Array<S.BetaInputItem>;
+
+export type BetaResponseInputAudio = S.BetaInputAudio;
+
+export type BetaResponseInputContent = S.BetaInputContent;
+
+export type BetaResponseInputFile = S.BetaInputFileContent;
+
+export type BetaResponseInputFileContent = S.BetaInputFileContentParam;
+
+export type BetaResponseInputImage = S.BetaInputImageContent;
+
+export type BetaResponseInputImageContent = S.BetaInputImageContentParamAutoParam;
+
+export type BetaResponseInputItem = S.BetaInputItem;
+
+export type BetaResponseInputMessageContentList = S.BetaInputMessageContentList;
+
+export type BetaResponseInputMessageItem = S.BetaInputMessageResource;
+
+export type BetaResponseInputText = S.BetaInputTextContent;
+
+export type BetaResponseInputTextContent = S.BetaInputTextContentParam;
+
+export type BetaResponseItem = S.BetaItemResource;
+
+export type BetaResponseLocalEnvironment = S.BetaLocalEnvironmentResource;
+
+export type BetaResponseMcpCallArgumentsDeltaEvent = S.BetaResponseMCPCallArgumentsDeltaEvent;
+
+export type BetaResponseMcpCallArgumentsDoneEvent = S.BetaResponseMCPCallArgumentsDoneEvent;
+
+export type BetaResponseMcpCallCompletedEvent = S.BetaResponseMCPCallCompletedEvent;
+
+export type BetaResponseMcpCallFailedEvent = S.BetaResponseMCPCallFailedEvent;
+
+export type BetaResponseMcpCallInProgressEvent = S.BetaResponseMCPCallInProgressEvent;
+
+export type BetaResponseMcpListToolsCompletedEvent = S.BetaResponseMCPListToolsCompletedEvent;
+
+export type BetaResponseMcpListToolsFailedEvent = S.BetaResponseMCPListToolsFailedEvent;
+
+export type BetaResponseMcpListToolsInProgressEvent = S.BetaResponseMCPListToolsInProgressEvent;
+
+export type BetaResponseOutputAudio = S.BetaOutputAudio;
+
+export type BetaResponseOutputItem = S.BetaOutputItem;
+
+export type BetaResponseOutputMessage = S.BetaOutputMessage;
+
+export type BetaResponseOutputRefusal = S.BetaRefusalContent;
+
+export type BetaResponseOutputText = S.BetaOutputTextContent;
+
+export type BetaResponsePrompt = S.BetaPrompt;
+
+export type BetaResponseReasoningItem = S.BetaReasoningItem;
+
+export type BetaResponseShellCallCommandAddedEvent = S.BetaResponseShellCallCommandAddedStreamingEvent;
+
+export type BetaResponseShellCallCommandDeltaEvent = S.BetaResponseShellCallCommandDeltaStreamingEvent;
+
+export type BetaResponseShellCallCommandDoneEvent = S.BetaResponseShellCallCommandDoneStreamingEvent;
+
+export type BetaResponseShellCallOutputContentDeltaEvent =
+  S.BetaResponseShellCallOutputContentDeltaStreamingEvent;
+
+export type BetaResponseShellCallOutputContentDoneEvent =
+  S.BetaResponseShellCallOutputContentDoneStreamingEvent;
+
+export type BetaResponseStatus =
+  | 'completed'
+  | 'failed'
+  | 'in_progress'
+  | 'cancelled'
+  | 'queued'
+  | 'incomplete';
+
+export type BetaResponseTextConfig = S.BetaResponseTextParam;
+
+export type BetaResponseToolSearchCall = S.BetaToolSearchCall;
+
+export type BetaResponseToolSearchOutputItem = S.BetaToolSearchOutput;
+
+export type BetaResponseToolSearchOutputItemParam = S.BetaToolSearchOutputItemParam;
+
+export type BetaSkillReference = S.BetaSkillReferenceParam;
+
+export type BetaToolChoiceApplyPatch = S.BetaSpecificApplyPatchParam;
+
+export type BetaToolChoiceMcp = S.BetaToolChoiceMCP;
+
+export type BetaToolChoiceShell = S.BetaSpecificFunctionShellParam;
+
+export type BetaToolSearchTool = S.BetaToolSearchToolParam;
+
 export type BetaComputerAction = S.BetaComputerAction;
 
 export type BetaComputerActionList = S.BetaComputerActionList;
@@ -350,16 +530,32 @@ export class Responses extends APIResource {
 
 export declare namespace Responses {
   export {
+    type BetaApplyPatchTool,
     type BetaCompactedResponse,
     type BetaComputerAction,
     type BetaComputerActionList,
     type BetaComputerTool,
     type BetaComputerUsePreviewTool,
+    type BetaContainerAuto,
+    type BetaContainerNetworkPolicyAllowlist,
+    type BetaContainerNetworkPolicyDisabled,
+    type BetaContainerNetworkPolicyDomainSecret,
+    type BetaContainerReference,
+    type BetaCustomTool,
     type BetaEasyInputMessage,
     type BetaFileSearchTool,
+    type BetaFunctionShellTool,
     type BetaFunctionTool,
     type BetaImageDetail,
+    type BetaInlineSkill,
+    type BetaInlineSkillSource,
+    type BetaLocalEnvironment,
+    type BetaLocalSkill,
+    type BetaMcpToolCallError,
+    type BetaNamespaceTool,
     type BetaResponse,
+    type BetaResponseApplyPatchToolCall,
+    type BetaResponseApplyPatchToolCallOutput,
     type BetaResponseAudioDeltaEvent,
     type BetaResponseAudioDoneEvent,
     type BetaResponseAudioTranscriptDeltaEvent,
@@ -369,34 +565,89 @@ export declare namespace Responses {
     type BetaResponseCodeInterpreterCallCompletedEvent,
     type BetaResponseCodeInterpreterCallInProgressEvent,
     type BetaResponseCodeInterpreterCallInterpretingEvent,
+    type BetaResponseCodeInterpreterToolCall,
+    type BetaResponseCompactionItem,
+    type BetaResponseCompactionItemParam,
     type BetaResponseCompletedEvent,
+    type BetaResponseComputerToolCall,
+    type BetaResponseComputerToolCallOutputItem,
+    type BetaResponseComputerToolCallOutputScreenshot,
+    type BetaResponseContainerReference,
+    type BetaResponseContent,
     type BetaResponseContentPartAddedEvent,
     type BetaResponseContentPartDoneEvent,
+    type BetaResponseConversationParam,
     type BetaResponseCreatedEvent,
+    type BetaResponseCustomToolCall,
     type BetaResponseCustomToolCallInputDeltaEvent,
     type BetaResponseCustomToolCallInputDoneEvent,
+    type BetaResponseCustomToolCallItem,
+    type BetaResponseCustomToolCallOutput,
+    type BetaResponseCustomToolCallOutputItem,
     type BetaResponseError,
     type BetaResponseErrorEvent,
     type BetaResponseFailedEvent,
     type BetaResponseFileSearchCallCompletedEvent,
     type BetaResponseFileSearchCallInProgressEvent,
     type BetaResponseFileSearchCallSearchingEvent,
+    type BetaResponseFileSearchToolCall,
+    type BetaResponseFormatTextConfig,
+    type BetaResponseFormatTextJSONSchemaConfig,
     type BetaResponseFunctionCallArgumentsDeltaEvent,
     type BetaResponseFunctionCallArgumentsDoneEvent,
+    type BetaResponseFunctionCallOutputItem,
+    type BetaResponseFunctionCallOutputItemList,
+    type BetaResponseFunctionShellCallOutputContent,
+    type BetaResponseFunctionShellToolCall,
+    type BetaResponseFunctionShellToolCallOutput,
+    type BetaResponseFunctionToolCall,
+    type BetaResponseFunctionToolCallItem,
+    type BetaResponseFunctionToolCallOutputItem,
+    type BetaResponseFunctionWebSearch,
     type BetaResponseImageGenCallCompletedEvent,
     type BetaResponseImageGenCallGeneratingEvent,
     type BetaResponseImageGenCallInProgressEvent,
     type BetaResponseImageGenCallPartialImageEvent,
+    type BetaResponseIncludable,
     type BetaResponseIncompleteEvent,
     type BetaResponseInjectCreatedEvent,
     type BetaResponseInjectEvent,
     type BetaResponseInjectFailedEvent,
     type BetaResponseInProgressEvent,
+    type BetaResponseInput,
+    type BetaResponseInputAudio,
+    type BetaResponseInputContent,
+    type BetaResponseInputFile,
+    type BetaResponseInputFileContent,
+    type BetaResponseInputImage,
+    type BetaResponseInputImageContent,
+    type BetaResponseInputItem,
+    type BetaResponseInputMessageContentList,
+    type BetaResponseInputMessageItem,
+    type BetaResponseInputText,
+    type BetaResponseInputTextContent,
+    type BetaResponseItem,
     type BetaResponseItemList,
+    type BetaResponseLocalEnvironment,
+    type BetaResponseMcpCallArgumentsDeltaEvent,
+    type BetaResponseMcpCallArgumentsDoneEvent,
+    type BetaResponseMcpCallCompletedEvent,
+    type BetaResponseMcpCallFailedEvent,
+    type BetaResponseMcpCallInProgressEvent,
+    type BetaResponseMcpListToolsCompletedEvent,
+    type BetaResponseMcpListToolsFailedEvent,
+    type BetaResponseMcpListToolsInProgressEvent,
+    type BetaResponseOutputAudio,
+    type BetaResponseOutputItem,
     type BetaResponseOutputItemAddedEvent,
     type BetaResponseOutputItemDoneEvent,
+    type BetaResponseOutputMessage,
+    type BetaResponseOutputRefusal,
+    type BetaResponseOutputText,
     type BetaResponseOutputTextAnnotationAddedEvent,
+    type BetaResponsePrompt,
     type BetaResponseQueuedEvent,
+    type BetaResponseReasoningItem,
     type BetaResponseReasoningSummaryPartAddedEvent,
     type BetaResponseReasoningSummaryPartDoneEvent,
     type BetaResponseReasoningSummaryTextDeltaEvent,
@@ -405,21 +656,36 @@ export declare namespace Responses {
     type BetaResponseReasoningTextDoneEvent,
     type BetaResponseRefusalDeltaEvent,
     type BetaResponseRefusalDoneEvent,
+    type BetaResponseShellCallCommandAddedEvent,
+    type BetaResponseShellCallCommandDeltaEvent,
+    type BetaResponseShellCallCommandDoneEvent,
+    type BetaResponseShellCallOutputContentDeltaEvent,
+    type BetaResponseShellCallOutputContentDoneEvent,
+    type BetaResponseStatus,
     type BetaResponseStreamEvent,
     type BetaResponsesClientEvent,
     type BetaResponsesServerEvent,
+    type BetaResponseTextConfig,
     type BetaResponseTextDeltaEvent,
     type BetaResponseTextDoneEvent,
+    type BetaResponseToolSearchCall,
+    type BetaResponseToolSearchOutputItem,
+    type BetaResponseToolSearchOutputItemParam,
     type BetaResponseUsage,
     type BetaResponseWebSearchCallCompletedEvent,
     type BetaResponseWebSearchCallInProgressEvent,
     type BetaResponseWebSearchCallSearchingEvent,
+    type BetaSkillReference,
     type BetaTool,
     type BetaToolChoiceAllowed,
+    type BetaToolChoiceApplyPatch,
     type BetaToolChoiceCustom,
     type BetaToolChoiceFunction,
+    type BetaToolChoiceMcp,
     type BetaToolChoiceOptions,
+    type BetaToolChoiceShell,
     type BetaToolChoiceTypes,
+    type BetaToolSearchTool,
     type BetaWebSearchPreviewTool,
     type BetaWebSearchTool,
     type InputItemListParams,

@@ -67,6 +67,10 @@ export type ChatCompletionAllowedToolChoice = S.ChatCompletionAllowedToolsChoice
 
 export type ChatCompletionAssistantMessageParam = S.ChatCompletionRequestAssistantMessage;
 
+export type ChatCompletionAudio = NonNullable<S.ChatCompletionResponseMessage['audio']>;
+
+export type ChatCompletionAudioParam = NonNullable<S.CreateChatCompletionRequest['audio']>;
+
 export type ChatCompletionContentPart = S.ChatCompletionRequestUserMessageContentPart;
 
 export type ChatCompletionContentPartImage = S.ChatCompletionRequestMessageContentPartImage;
@@ -81,19 +85,33 @@ export type ChatCompletionCustomTool = S.CustomToolChatCompletions;
 
 export type ChatCompletionDeveloperMessageParam = S.ChatCompletionRequestDeveloperMessage;
 
-export type ChatCompletionFunctionCallOption = S.ChatCompletionFunctionCallOption;
-
 export type ChatCompletionFunctionMessageParam = S.ChatCompletionRequestFunctionMessage;
 
 export type ChatCompletionFunctionTool = S.ChatCompletionTool;
 
 export type ChatCompletionMessage = S.ChatCompletionResponseMessage;
 
-export type ChatCompletionMessageCustomToolCall = S.ChatCompletionMessageCustomToolCall;
-
 export type ChatCompletionMessageFunctionToolCall = S.ChatCompletionMessageToolCall;
 
 export type ChatCompletionMessageParam = S.ChatCompletionRequestMessage;
+
+export type ChatCompletionModality = 'text' | 'audio';
+
+export type ChatCompletionPredictionContent = S.PredictionContent;
+
+export type ChatCompletionReasoningEffort = S.ReasoningEffort;
+
+export type ChatCompletionStoreMessage = NonNullable<S.ChatCompletionMessageList['data']>[number];
+
+export type ChatCompletionSystemMessageParam = S.ChatCompletionRequestSystemMessage;
+
+export type ChatCompletionToolMessageParam = S.ChatCompletionRequestToolMessage;
+
+export type ChatCompletionUserMessageParam = S.ChatCompletionRequestUserMessage;
+
+export type ChatCompletionFunctionCallOption = S.ChatCompletionFunctionCallOption;
+
+export type ChatCompletionMessageCustomToolCall = S.ChatCompletionMessageCustomToolCall;
 
 export type ChatCompletionMessageToolCall = S.ChatCompletionMessageToolCall;
 
@@ -101,13 +119,9 @@ export type ChatCompletionNamedToolChoice = S.ChatCompletionNamedToolChoice;
 
 export type ChatCompletionNamedToolChoiceCustom = S.ChatCompletionNamedToolChoiceCustom;
 
-export type ChatCompletionPredictionContent = S.PredictionContent;
-
 export type ChatCompletionRole = S.ChatCompletionRole;
 
 export type ChatCompletionStreamOptions = S.ChatCompletionStreamOptions;
-
-export type ChatCompletionSystemMessageParam = S.ChatCompletionRequestSystemMessage;
 
 export type ChatCompletionTokenLogprob = S.ChatCompletionTokenLogprob;
 
@@ -115,13 +129,7 @@ export type ChatCompletionTool = S.ChatCompletionTool;
 
 export type ChatCompletionToolChoiceOption = S.ChatCompletionToolChoiceOption;
 
-export type ChatCompletionToolMessageParam = S.ChatCompletionRequestToolMessage;
-
-export type ChatCompletionUserMessageParam = S.ChatCompletionRequestUserMessage;
-
 export type ChatCompletionAllowedTools = S.ChatCompletionAllowedTools;
-
-export type ChatCompletionReasoningEffort = S.ReasoningEffort;
 
 export type ChatCompletionsPage = CursorPage<ChatCompletion>;
 
@@ -238,6 +246,8 @@ export declare namespace Completions {
     type ChatCompletionAllowedToolChoice,
     type ChatCompletionAllowedTools,
     type ChatCompletionAssistantMessageParam,
+    type ChatCompletionAudio,
+    type ChatCompletionAudioParam,
     type ChatCompletionChunk,
     type ChatCompletionContentPart,
     type ChatCompletionContentPartImage,
@@ -260,11 +270,13 @@ export declare namespace Completions {
     type ChatCompletionMessageFunctionToolCall,
     type ChatCompletionMessageParam,
     type ChatCompletionMessageToolCall,
+    type ChatCompletionModality,
     type ChatCompletionNamedToolChoice,
     type ChatCompletionNamedToolChoiceCustom,
     type ChatCompletionPredictionContent,
     type ChatCompletionReasoningEffort,
     type ChatCompletionRole,
+    type ChatCompletionStoreMessage,
     type ChatCompletionStreamOptions,
     type ChatCompletionSystemMessageParam,
     type ChatCompletionsPage,

@@ -77,6 +77,10 @@ export interface RunDeleteParams {
   eval_id: string;
 }
 
+export type CreateEvalJSONLRunDataSource = S.CreateEvalJsonlRunDataSource;
+
+export type EvalAPIError = S.EvalApiError;
+
 export type CreateEvalCompletionsRunDataSource = S.CreateEvalCompletionsRunDataSource;
 
 export type RunListResponsesPage = CursorPage<RunListResponse>;
@@ -160,6 +164,8 @@ export class Runs extends APIResource {
 export declare namespace Runs {
   export {
     type CreateEvalCompletionsRunDataSource,
+    type CreateEvalJSONLRunDataSource,
+    type EvalAPIError,
     type OutputItemListParams,
     type OutputItemListResponse,
     type OutputItemListResponsesPage,

@@ -47,6 +47,12 @@ export interface JobListEventsParams {
   limit?: number;
 }
 
+export type FineTuningJobIntegration = S.FineTuningIntegration;
+
+export type FineTuningJobWandbIntegration = NonNullable<S.FineTuningIntegration['wandb']>;
+
+export type FineTuningJobWandbIntegrationObject = S.FineTuningIntegration;
+
 export type FineTuningJobCheckpoint = S.FineTuningJobCheckpoint;
 
 export type FineTuningJobsPage = CursorPage<FineTuningJob>;
@@ -167,7 +173,10 @@ export declare namespace Jobs {
     type FineTuningJobCheckpointsPage,
     type FineTuningJobEvent,
     type FineTuningJobEventsPage,
+    type FineTuningJobIntegration,
     type FineTuningJobsPage,
+    type FineTuningJobWandbIntegration,
+    type FineTuningJobWandbIntegrationObject,
     type JobCreateParams,
     type JobListEventsParams,
     type JobListParams,

@@ -46,6 +46,8 @@ export interface VersionDeleteParams {
   skill_id: string;
 }
 
+export type SkillVersionList = S.SkillVersionListResource;
+
 export type SkillVersionsPage = CursorPage<SkillVersion>;
 
 /**
@@ -124,6 +126,7 @@ export declare namespace Versions {
     type ContentRetrieveParams,
     type DeletedSkillVersion,
     type SkillVersion,
+    type SkillVersionList,
     type SkillVersionsPage,
     type VersionCreateParams,
     type VersionDeleteParams,

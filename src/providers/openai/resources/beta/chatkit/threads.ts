@@ -58,6 +58,30 @@ export interface ThreadListParams {
   user?: string;
 }
 
+export type ChatKitAttachment = S.Attachment;
+
+export type ChatKitResponseOutputText = S.ResponseOutputText;
+
+export type ChatKitThreadAssistantMessageItem = S.AssistantMessageItem;
+
+export type ChatKitThreadItemList = S.ThreadItemListResource;
+
+export type ChatKitThreadUserMessageItem = S.UserMessageItem;
+
+export type ChatKitWidgetItem = S.WidgetMessageItem;
+
+export type ChatSession = S.ChatSessionResource;
+
+export type ChatSessionChatKitConfiguration = S.ChatSessionChatkitConfiguration;
+
+export type ChatSessionChatKitConfigurationParam = S.ChatkitConfigurationParam;
+
+export type ChatSessionExpiresAfterParam = S.ExpiresAfterParam;
+
+export type ChatSessionRateLimitsParam = S.RateLimitsParam;
+
+export type ChatSessionWorkflowParam = S.WorkflowParam;
+
 export type ChatSessionAutomaticThreadTitling = S.ChatSessionAutomaticThreadTitling;
 
 export type ChatSessionFileUpload = S.ChatSessionFileUpload;
@@ -138,13 +162,25 @@ export class Threads extends APIResource {
 
 export declare namespace Threads {
   export type {
+    ChatKitAttachment,
+    ChatKitResponseOutputText,
     ChatKitThread,
+    ChatKitThreadAssistantMessageItem,
+    ChatKitThreadItemList,
     ChatKitThreadsPage,
+    ChatKitThreadUserMessageItem,
+    ChatKitWidgetItem,
+    ChatSession,
     ChatSessionAutomaticThreadTitling,
+    ChatSessionChatKitConfiguration,
+    ChatSessionChatKitConfigurationParam,
+    ChatSessionExpiresAfterParam,
     ChatSessionFileUpload,
     ChatSessionHistory,
     ChatSessionRateLimits,
+    ChatSessionRateLimitsParam,
     ChatSessionStatus,
+    ChatSessionWorkflowParam,
     ThreadDeleteResponse,
     ThreadListItemsParams,
     ThreadListParams,

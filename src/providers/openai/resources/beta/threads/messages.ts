@@ -55,7 +55,72 @@ export interface MessageDeleteParams {
   thread_id: string;
 }
 
-export type Annotation = S.Annotation;
+export type Annotation =
+  | S.MessageContentTextAnnotationsFileCitationObject
+  | S.MessageContentTextAnnotationsFilePathObject;
+
+export type AnnotationDelta =
+  | S.MessageDeltaContentTextAnnotationsFileCitationObject
+  | S.MessageDeltaContentTextAnnotationsFilePathObject;
+
+export type FileCitationAnnotation = S.MessageContentTextAnnotationsFileCitationObject;
+
+export type FileCitationDeltaAnnotation = S.MessageDeltaContentTextAnnotationsFileCitationObject;
+
+export type FilePathAnnotation = S.MessageContentTextAnnotationsFilePathObject;
+
+export type FilePathDeltaAnnotation = S.MessageDeltaContentTextAnnotationsFilePathObject;
+
+export type ImageFile = NonNullable<S.MessageContentImageFileObject['image_file']>;
+
+export type ImageFileContentBlock = S.MessageContentImageFileObject;
+
+export type ImageFileDelta = NonNullable<S.MessageDeltaContentImageFileObject['image_file']>;
+
+export type ImageFileDeltaBlock = S.MessageDeltaContentImageFileObject;
+
+export type ImageURL = NonNullable<S.MessageContentImageUrlObject['image_url']>;
+
+export type ImageURLContentBlock = S.MessageContentImageUrlObject;
+
+export type ImageURLDelta = NonNullable<S.MessageDeltaContentImageUrlObject['image_url']>;
+
+export type ImageURLDeltaBlock = S.MessageDeltaContentImageUrlObject;
+
+export type MessageContent =
+  | S.MessageContentImageFileObject
+  | S.MessageContentImageUrlObject
+  | S.MessageContentTextObject
+  | S.MessageContentRefusalObject;
+
+export type MessageContentDelta =
+  | S.MessageDeltaContentImageFileObject
+  | S.MessageDeltaContentTextObject
+  | S.MessageDeltaContentRefusalObject
+  | S.MessageDeltaContentImageUrlObject;
+
+export type MessageContentPartParam =
+  | S.MessageContentImageFileObject
+  | S.MessageContentImageUrlObject
+  | S.MessageRequestContentTextObject;
+
+export type MessageDelta = NonNullable<S.MessageDeltaObject['delta']>;
+
+export type MessageDeltaEvent = S.MessageDeltaObject;
+
+export type RefusalContentBlock = S.MessageContentRefusalObject;
+
+export type RefusalDeltaBlock = S.MessageDeltaContentRefusalObject;
+
+export type Text = NonNullable<S.MessageContentTextObject['text']>;
+
+export type TextContentBlock = S.MessageContentTextObject;
+
+export type TextContentBlockParam = S.MessageRequestContentTextObject;
+
+export type TextDelta = NonNullable<S.MessageDeltaContentTextObject['text']>;
+
+export type TextDeltaBlock = S.MessageDeltaContentTextObject;
 
 export type MessagesPage = CursorPage<Message>;
 
@@ -146,13 +211,38 @@ export class Messages extends APIResource {
 export declare namespace Messages {
   export type {
     Annotation,
+    AnnotationDelta,
+    FileCitationAnnotation,
+    FileCitationDeltaAnnotation,
+    FilePathAnnotation,
+    FilePathDeltaAnnotation,
+    ImageFile,
+    ImageFileContentBlock,
+    ImageFileDelta,
+    ImageFileDeltaBlock,
+    ImageURL,
+    ImageURLContentBlock,
+    ImageURLDelta,
+    ImageURLDeltaBlock,
     Message,
+    MessageContent,
+    MessageContentDelta,
+    MessageContentPartParam,
     MessageCreateParams,
     MessageDeleted,
     MessageDeleteParams,
+    MessageDelta,
+    MessageDeltaEvent,
     MessageListParams,
     MessageRetrieveParams,
     MessagesPage,
     MessageUpdateParams,
+    RefusalContentBlock,
+    RefusalDeltaBlock,
+    Text,
+    TextContentBlock,
+    TextContentBlockParam,
+    TextDelta,
+    TextDeltaBlock,
   };
 }

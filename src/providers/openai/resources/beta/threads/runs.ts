@@ -10,10 +10,44 @@ import {
   type RequestOptions,
 } from '../../../../../core/kit.js';
 import type * as S from '../../../generated/schemas.js';
-import type { RunStep, RunStepsPage, StepListParams, StepRetrieveParams } from './runs/steps.js';
+import type {
+  CodeInterpreterLogs,
+  CodeInterpreterToolCallDelta,
+  FileSearchToolCallDelta,
+  FunctionToolCallDelta,
+  MessageCreationStepDetails,
+  RunStep,
+  RunStepDelta,
+  RunStepDeltaEvent,
+  RunStepDeltaMessageDelta,
+  RunStepsPage,
+  StepListParams,
+  StepRetrieveParams,
+  ToolCall,
+  ToolCallDelta,
+  ToolCallDeltaObject,
+  ToolCallsStepDetails,
+} from './runs/steps.js';
 import { Steps } from './runs/steps.js';
 
-export type { RunStep, RunStepsPage, StepListParams, StepRetrieveParams };
+export type {
+  CodeInterpreterLogs,
+  CodeInterpreterToolCallDelta,
+  FileSearchToolCallDelta,
+  FunctionToolCallDelta,
+  MessageCreationStepDetails,
+  RunStep,
+  RunStepDelta,
+  RunStepDeltaEvent,
+  RunStepDeltaMessageDelta,
+  RunStepsPage,
+  StepListParams,
+  StepRetrieveParams,
+  ToolCall,
+  ToolCallDelta,
+  ToolCallDeltaObject,
+  ToolCallsStepDetails,
+};
 
 export type Run = S.RunObject;
 
@@ -64,6 +98,19 @@ export type RunSubmitToolOutputsParams = S.SubmitToolOutputsRunRequest & {
   /** Path parameter `thread_id`. */
   thread_id: string;
 };
+
+export type RequiredActionFunctionToolCall = S.RunToolCallObject;
+
+export type RunStatus =
+  | 'queued'
+  | 'in_progress'
+  | 'requires_action'
+  | 'cancelling'
+  | 'cancelled'
+  | 'failed'
+  | 'completed'
+  | 'incomplete'
+  | 'expired';
 
 export type CodeInterpreterOutputImage = S.CodeInterpreterOutputImage;
 
@@ -181,16 +228,26 @@ export class Runs extends APIResource {
 
 export declare namespace Runs {
   export {
+    type CodeInterpreterLogs,
     type CodeInterpreterOutputImage,
     type CodeInterpreterToolCall,
+    type CodeInterpreterToolCallDelta,
     type FileSearchToolCall,
+    type FileSearchToolCallDelta,
     type FunctionToolCall,
+    type FunctionToolCallDelta,
+    type MessageCreationStepDetails,
+    type RequiredActionFunctionToolCall,
     type Run,
     type RunCancelParams,
     type RunCreateParams,
     type RunListParams,
     type RunRetrieveParams,
+    type RunStatus,
     type RunStep,
+    type RunStepDelta,
+    type RunStepDeltaEvent,
+    type RunStepDeltaMessageDelta,
     type RunStepsPage,
     type RunSubmitToolOutputsParams,
     type RunsPage,
@@ -198,5 +255,9 @@ export declare namespace Runs {
     type StepListParams,
     type StepRetrieveParams,
     Steps,
+    type ToolCall,
+    type ToolCallDelta,
+    type ToolCallDeltaObject,
+    type ToolCallsStepDetails,
   };
 }

@@ -53,6 +53,36 @@ export interface StepRetrieveParams {
   'include[]'?: Array<'step_details.tool_calls[*].file_search.results[*].content'>;
 }
 
+export type CodeInterpreterLogs = S.RunStepDeltaStepDetailsToolCallsCodeOutputLogsObject;
+
+export type CodeInterpreterToolCallDelta = S.RunStepDeltaStepDetailsToolCallsCodeObject;
+
+export type FileSearchToolCallDelta = S.RunStepDeltaStepDetailsToolCallsFileSearchObject;
+
+export type FunctionToolCallDelta = S.RunStepDeltaStepDetailsToolCallsFunctionObject;
+
+export type MessageCreationStepDetails = S.RunStepDetailsMessageCreationObject;
+
+export type RunStepDelta = NonNullable<S.RunStepDeltaObject['delta']>;
+
+export type RunStepDeltaEvent = S.RunStepDeltaObject;
+
+export type RunStepDeltaMessageDelta = S.RunStepDeltaStepDetailsMessageCreationObject;
+
+export type ToolCall =
+  | S.RunStepDetailsToolCallsCodeObject
+  | S.RunStepDetailsToolCallsFileSearchObject
+  | S.RunStepDetailsToolCallsFunctionObject;
+
+export type ToolCallDelta =
+  | S.RunStepDeltaStepDetailsToolCallsCodeObject
+  | S.RunStepDeltaStepDetailsToolCallsFileSearchObject
+  | S.RunStepDeltaStepDetailsToolCallsFunctionObject;
+
+export type ToolCallDeltaObject = S.RunStepDeltaStepDetailsToolCallsObject;
+
+export type ToolCallsStepDetails = S.RunStepDetailsToolCallsObject;
+
 export type CodeInterpreterOutputImage = S.CodeInterpreterOutputImage;
 
 export type CodeInterpreterToolCall = S.CodeInterpreterToolCall;
@@ -104,13 +134,25 @@ export class Steps extends APIResource {
 
 export declare namespace Steps {
   export type {
+    CodeInterpreterLogs,
     CodeInterpreterOutputImage,
     CodeInterpreterToolCall,
+    CodeInterpreterToolCallDelta,
     FileSearchToolCall,
+    FileSearchToolCallDelta,
     FunctionToolCall,
+    FunctionToolCallDelta,
+    MessageCreationStepDetails,
     RunStep,
+    RunStepDelta,
+    RunStepDeltaEvent,
+    RunStepDeltaMessageDelta,
     RunStepsPage,
     StepListParams,
     StepRetrieveParams,
+    ToolCall,
+    ToolCallDelta,
+    ToolCallDeltaObject,
+    ToolCallsStepDetails,
   };
 }
