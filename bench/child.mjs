@@ -3,11 +3,30 @@
  *   node bench/child.mjs '{"client":"aiwire","op":"chat","baseURL":"http://127.0.0.1:8080/v1",
  *                          "concurrency":64,"count":20000,"warmup":500,"deadlineMs":60000}'
  * CPU is `process.cpuUsage()` around the measured phase (all threads of the process, the addon's
- * included); peak RSS is `process.resourceUsage().maxRSS` at the end (the whole life of the process).
+ * included); peak RSS is the process's `VmHWM` at the end (the whole life of the process, see peakRssKB);
+ * `rssBeforeKB` is the RSS just before the first call (warm-up included), for the transfer scenarios'
+ * RSS growth (peak minus that).
  */
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 const args = JSON.parse(process.argv[2]);
+
+/**
+ * Peak RSS of this process in KB: `VmHWM` of /proc/self/status (the high-water mark of this process's
+ * own address space, new at exec). Not `process.resourceUsage().maxRSS`: Linux carries `ru_maxrss`
+ * over fork + exec, so a child's figure was floored at the runner's own RSS when it was spawned
+ * (69-84 MB measured: the same `maxRSS` in every child of a run before its first request).
+ */
+function peakRssKB() {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]);
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS;
+}
 
 function emit(result) {
   process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));
@@ -47,11 +66,13 @@ try {
   if (adapter.unsupported?.[args.op]) {
     emit({ ok: false, unsupported: true, error: adapter.unsupported[args.op] });
   } else {
-    const ops = adapter.setup({ baseURL: args.baseURL, concurrency: args.concurrency });
+    const ops = adapter.setup({ baseURL: args.baseURL, concurrency: args.concurrency, file: args.file });
     const op = ops[args.op];
     if (!op) throw new Error(`adapter ${args.client} has no ${args.op}`);
+    const rssBeforeKB = Math.round(process.memoryUsage().rss / 1024);
+    const maxRssBeforeKB = peakRssKB();
     const t0 = performance.now();
-    await pool(args.warmup, args.concurrency, op, t0 + args.warmupDeadlineMs);
+    const warm = await pool(args.warmup, args.concurrency, op, t0 + args.warmupDeadlineMs);
     const warmupMs = performance.now() - t0;
     const latencies = new Float64Array(args.count);
     const cpu0 = process.cpuUsage();
@@ -67,9 +88,12 @@ try {
       items: run.items,
       wallMs,
       warmupMs,
+      warmups: warm.done,
       cpuUserUs: cpu.user,
       cpuSystemUs: cpu.system,
-      maxRssKB: process.resourceUsage().maxRSS,
+      maxRssKB: peakRssKB(),
+      rssBeforeKB,
+      maxRssBeforeKB,
       p50Ms: percentile(sorted, 0.5),
       p99Ms: percentile(sorted, 0.99),
     });

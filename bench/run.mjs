@@ -18,7 +18,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { cpus, platform, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PATHS, writeBodies } from './lib/bodies.mjs';
+import { PATHS, TRANSFER_BYTES, writeBodies, writeTransferBodies } from './lib/bodies.mjs';
 import { calibrate } from './lib/calibrate.mjs';
 import { findNginx, startNginx, warmUp } from './lib/nginx.mjs';
 import { figures, markdownTable, targets } from './lib/report.mjs';
@@ -230,7 +230,9 @@ async function runClient(scenario, client, ctx) {
     warmup: Math.max(scenario.warmup[mode], scenario.kind === 'chat' ? scenario.concurrency : 0),
     warmupDeadlineMs: Math.round(timeoutMs * 0.2),
     deadlineMs: Math.round(timeoutMs * 0.6),
+    file: ctx.uploadFile,
   };
+  const logged = scenario.op === 'upload' ? uploadsLogged(ctx) : undefined;
   const r = await runProcess(process.execPath, [join(BENCH, 'child.mjs'), JSON.stringify(args)], timeoutMs, {
     cwd: BENCH,
   });
@@ -238,11 +240,40 @@ async function runClient(scenario, client, ctx) {
   try {
     const out = JSON.parse(lastLine(r.stdout));
     if (out.ok && out.truncated) out.note = `stopped at the time bound after ${out.requests} of ${count}`;
+    if (out.ok && logged) {
+      // every upload the client saw answered must have reached the peer whole
+      const now = uploadsLogged(ctx);
+      const whole = now.whole - logged.whole;
+      const seen = now.all - logged.all;
+      const made = out.requests + (out.warmups ?? 0);
+      if (whole < made) {
+        return {
+          ok: false,
+          error: `nginx received ${whole} whole uploads of ${TRANSFER_BYTES} bytes (${seen} requests), the client made ${made}`,
+        };
+      }
+    }
     return out;
   } catch {
     const why = lastLine(r.stderr || '') || `exit code ${r.code ?? r.signal}`;
     return { ok: false, error: `no result (${why})` };
   }
+}
+
+/** Requests the peer logged on its upload endpoint so far, and how many carried the whole file. */
+function uploadsLogged(ctx) {
+  let text = '';
+  try {
+    text = readFileSync(ctx.uploadLog, 'utf8');
+  } catch {
+    // nothing logged yet
+  }
+  const lines = text.split('\n').filter(Boolean);
+  const whole = lines.filter((l) => {
+    const [length, status] = l.split(' ');
+    return Number(length) > TRANSFER_BYTES && status === '200';
+  }).length;
+  return { all: lines.length, whole };
 }
 
 function parseDuration(text) {
@@ -370,6 +401,8 @@ function summary(scenario, raw) {
       `${n(f.reqPerSec)} req/s, ${n(f.cpuUsPerReq, 1)} µs CPU/req, p99 ${n(f.p99Ms, 2)} ms, ${n(f.rssMB)} MB`,
     stream: () => `${n(f.chunksPerSec)} chunks/s, ${n(f.cpuUsPerChunk, 2)} µs CPU/chunk, ${n(f.rssMB)} MB`,
     embed: () => `${n(f.mbPerSec, 1)} MB/s, ${n(f.cpuMsPerReq, 2)} ms CPU/req, ${n(f.rssMB)} MB`,
+    transfer: () =>
+      `${n(f.mbPerSec, 1)} MB/s, ${n(f.cpuMsPerReq, 1)} ms CPU/100 MB, RSS +${n(f.rssGrowthMB)} MB (peak ${n(f.rssMB)} MB)`,
     cold: () => `${n(f.coldMs)} ± ${n(f.coldSdMs)} ms`,
   }[scenario.kind]();
   return raw.note ? `${s} (${raw.note})` : s;
@@ -443,6 +476,8 @@ async function main() {
   chmodSync(tmp, 0o755); // nginx's worker runs as another user (www-data) when started by root
   const www = join(tmp, 'www');
   const sizes = writeBodies(www);
+  const uploadFile = join(tmp, 'upload-100mb.bin');
+  if (scenarios.some((s) => s.transfer)) Object.assign(sizes, writeTransferBodies(www, uploadFile));
   const bm = join(BENCH, 'node_modules');
   const info = {
     date: new Date().toISOString(),
@@ -478,10 +513,13 @@ async function main() {
     deadline: started + opts.budgetSec * 1000,
     waitedMs: 0,
     calibrationMin: calibrate(),
+    uploadFile,
+    uploadLog: '',
   };
   try {
     nginx = await startNginx({ bin: ngx.bin, dir: join(tmp, 'nginx'), root: www });
     ctx.url = nginx.url;
+    ctx.uploadLog = nginx.uploadLog;
     log(`bench: ${info.mode} run; nginx ${ngx.version} on ${nginx.url} (pid ${nginx.pid}); bodies in ${www}`);
     const warmed = await warmUp(nginx.url, Object.values(PATHS), opts.quick ? 1000 : 3000);
     log(`bench: peer warmed up with ${warmed} requests`);
@@ -561,7 +599,7 @@ async function main() {
     table,
     '',
     '↑ higher is better, ↓ lower is better. "(N×)" is the ratio to openai-node in the same run (value ÷ openai-node value).',
-    'CPU is the client process only (all its threads; nginx excluded); RSS is the client process peak (`maxRSS`).',
+    'CPU is the client process only (all its threads; nginx excluded); RSS is the client process peak (`VmHWM`).',
     '† Anthropic rows: the official-SDK column is @anthropic-ai/sdk (`messages.create({ stream: true })`); ' +
       'events counted are the 1,005 per stream the SDK hands to the loop (ping excluded).',
     'wrk: the loopback ceiling (duration-based, 2 threads; its CPU is per request, from `times`; no RSS).',

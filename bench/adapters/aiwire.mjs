@@ -1,25 +1,37 @@
 /**
  * aiwire, used exactly as openai-node is (same calls, same options).
  * aiwire returns embeddings as sent: for base64 the user decodes the strings (as with a raw client).
+ * Uploads pass an `fs.createReadStream(path)`: aiwire sends it by path (the engine streams the file).
  */
+import { createReadStream } from 'node:fs';
 import { OpenAI } from '../../dist/index.js';
 import {
   API_KEY,
   CHAT_PARAMS,
   checkCount,
   decodeEmbeddings,
+  drainResponse,
   EMBED_BASE64_PARAMS,
   EMBED_FLOAT_PARAMS,
   EXPECTED,
   STREAM_PARAMS,
+  TRANSFER_FILE_ID,
   useChunk,
   useCompletion,
   useEmbeddings,
+  useFileObject,
 } from '../lib/common.mjs';
 
 export const unsupported = { anthropicStream: 'n/a (no Anthropic surface yet)' };
 
-export function setup({ baseURL }) {
+/**
+ * `files.content()` resolves to a streamed `Response` (as openai-node's). Where the generated method
+ * still reads the body as JSON (the spec types downloadFile's 200 as a JSON string; aiwire at 060a6a2),
+ * `binaryResponse: true` asks for the same `Response`; it is a no-op once the method sets it itself.
+ */
+const BINARY = { binaryResponse: true };
+
+export function setup({ baseURL, file }) {
   const openai = new OpenAI({ apiKey: API_KEY, baseURL, maxRetries: 0 });
   return {
     async chat() {
@@ -41,6 +53,12 @@ export function setup({ baseURL }) {
     },
     async embedBase64() {
       return useEmbeddings(decodeEmbeddings(await openai.embeddings.create(EMBED_BASE64_PARAMS)));
+    },
+    async upload() {
+      return useFileObject(await openai.files.create({ file: createReadStream(file), purpose: 'batch' }));
+    },
+    async download() {
+      return drainResponse(await openai.files.content(TRANSFER_FILE_ID, BINARY));
     },
   };
 }

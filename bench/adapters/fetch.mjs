@@ -1,7 +1,10 @@
 /**
  * Node's built-in fetch: `fetch(...).then((r) => r.json())`; streams read from `res.body` through a
  * TextDecoder into eventsource-parser, each event's data parsed with JSON.parse.
+ * Uploads: a FormData whose file is `fs.openAsBlob(path)` (a Blob backed by the file on disk, streamed
+ * as it is sent); downloads: `res.body` read to the end.
  */
+import { openAsBlob } from 'node:fs';
 import { createParser } from 'eventsource-parser';
 import {
   ANTHROPIC_HEADERS,
@@ -9,20 +12,24 @@ import {
   CHAT_PARAMS,
   checkCount,
   decodeEmbeddings,
+  drainResponse,
   EMBED_BASE64_PARAMS,
   EMBED_FLOAT_PARAMS,
   EXPECTED,
   OPENAI_HEADERS,
   STREAM_PARAMS,
+  TRANSFER_FILE_ID,
+  TRANSFER_FILE_NAME,
   useAnthropicEvent,
   useChunk,
   useCompletion,
   useEmbeddings,
+  useFileObject,
 } from '../lib/common.mjs';
 
 export const unsupported = {};
 
-export function setup({ baseURL }) {
+export function setup({ baseURL, file }) {
   async function post(path, params, headers) {
     const res = await fetch(`${baseURL}${path}`, { method: 'POST', headers, body: JSON.stringify(params) });
     if (res.status !== 200) {
@@ -74,6 +81,25 @@ export function setup({ baseURL }) {
     async embedBase64() {
       const res = await post('/embeddings', EMBED_BASE64_PARAMS, OPENAI_HEADERS);
       return useEmbeddings(decodeEmbeddings(await res.json()));
+    },
+    async upload() {
+      const form = new FormData();
+      form.append('purpose', 'batch');
+      form.append('file', await openAsBlob(file), TRANSFER_FILE_NAME);
+      const res = await fetch(`${baseURL}/files`, {
+        method: 'POST',
+        headers: { authorization: OPENAI_HEADERS.authorization },
+        body: form,
+      });
+      if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
+      return useFileObject(await res.json());
+    },
+    async download() {
+      return drainResponse(
+        await fetch(`${baseURL}/files/${TRANSFER_FILE_ID}/content`, {
+          headers: { authorization: OPENAI_HEADERS.authorization },
+        }),
+      );
     },
   };
 }

@@ -1,29 +1,36 @@
 /**
  * Raw undici `request()` on a keep-alive Agent with one connection per concurrent request;
  * streams through eventsource-parser, each event's data parsed with JSON.parse.
+ * Uploads: undici's FormData whose file is `fs.openAsBlob(path)` (a Blob backed by the file on disk,
+ * streamed as it is sent); downloads: the body's chunks counted to the end.
  */
+import { openAsBlob } from 'node:fs';
 import { createParser } from 'eventsource-parser';
-import { Agent, request } from 'undici';
+import { Agent, FormData, request } from 'undici';
 import {
   ANTHROPIC_HEADERS,
   ANTHROPIC_PARAMS,
   CHAT_PARAMS,
   checkCount,
+  checkBytes,
   decodeEmbeddings,
   EMBED_BASE64_PARAMS,
   EMBED_FLOAT_PARAMS,
   EXPECTED,
   OPENAI_HEADERS,
   STREAM_PARAMS,
+  TRANSFER_FILE_ID,
+  TRANSFER_FILE_NAME,
   useAnthropicEvent,
   useChunk,
   useCompletion,
   useEmbeddings,
+  useFileObject,
 } from '../lib/common.mjs';
 
 export const unsupported = {};
 
-export function setup({ baseURL, concurrency }) {
+export function setup({ baseURL, concurrency, file }) {
   const dispatcher = new Agent({ connections: concurrency, keepAliveTimeout: 60_000 });
 
   async function post(path, params, headers) {
@@ -78,6 +85,35 @@ export function setup({ baseURL, concurrency }) {
     async embedBase64() {
       const body = await post('/embeddings', EMBED_BASE64_PARAMS, OPENAI_HEADERS);
       return useEmbeddings(decodeEmbeddings(await body.json()));
+    },
+    async upload() {
+      const form = new FormData();
+      form.append('purpose', 'batch');
+      form.append('file', await openAsBlob(file), TRANSFER_FILE_NAME);
+      const res = await request(`${baseURL}/files`, {
+        method: 'POST',
+        headers: { authorization: OPENAI_HEADERS.authorization },
+        body: form,
+        dispatcher,
+      });
+      if (res.statusCode !== 200) {
+        await res.body.dump();
+        throw new Error(`HTTP ${res.statusCode}`);
+      }
+      return useFileObject(await res.body.json());
+    },
+    async download() {
+      const res = await request(`${baseURL}/files/${TRANSFER_FILE_ID}/content`, {
+        headers: { authorization: OPENAI_HEADERS.authorization },
+        dispatcher,
+      });
+      if (res.statusCode !== 200) {
+        await res.body.dump();
+        throw new Error(`HTTP ${res.statusCode}`);
+      }
+      let bytes = 0;
+      for await (const buf of res.body) bytes += buf.length;
+      return checkBytes(bytes);
     },
   };
 }

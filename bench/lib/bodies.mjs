@@ -10,8 +10,14 @@
  *                                     message_stop
  *   float/v1/embeddings               100 x 1536 embeddings as JSON floats (~3.3 MB)
  *   b64/v1/embeddings                 the same vectors as base64 little-endian float32 (~0.8 MB)
+ *
+ * and, for the transfer scenarios only (`writeTransferBodies`, when they run):
+ *   up/v1/files                       the `file` object a `POST /files` answers (the upload is read whole
+ *                                     and discarded by nginx first, see lib/nginx.mjs)
+ *   dl/v1/files/file-bench100mb/content  100,000,000 deterministic bytes (`GET /files/{id}/content`);
+ *                                     the upload's source file is a hard link to it, outside the root
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, linkSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,6 +32,15 @@ export const PATHS = {
   anthropicStream: 'anthropic/v1/messages',
   embedFloat: 'float/v1/embeddings',
   embedBase64: 'b64/v1/embeddings',
+};
+
+/** The transfer scenarios: one file of exactly 100 MB (10^8 bytes), uploaded and downloaded. */
+export const TRANSFER_BYTES = 100_000_000;
+export const TRANSFER_FILE_ID = 'file-bench100mb';
+export const TRANSFER_FILE_NAME = 'upload-100mb.bin';
+export const TRANSFER_PATHS = {
+  upload: 'up/v1/files',
+  download: `dl/v1/files/${TRANSFER_FILE_ID}/content`,
 };
 
 /** mulberry32: a small deterministic PRNG. */
@@ -237,6 +252,50 @@ export function writeBodies(root) {
     sizes[rel] = buf.length;
   }
   return sizes;
+}
+
+/** The `file` object the upload endpoint answers (what the API returns for `POST /files`). */
+export function fileObject() {
+  return {
+    object: 'file',
+    id: TRANSFER_FILE_ID,
+    purpose: 'batch',
+    filename: TRANSFER_FILE_NAME,
+    bytes: TRANSFER_BYTES,
+    created_at: 1764000000,
+    expires_at: 1766592000,
+    status: 'processed',
+    status_details: null,
+  };
+}
+
+/**
+ * Write the transfer bodies: the 100 MB file (1 MiB of seeded PRNG bytes, repeated and cut to
+ * `TRANSFER_BYTES`) under `root` for the download, a hard link to it at `uploadFile` (the upload's
+ * source, named `TRANSFER_FILE_NAME`), and the upload's answer. Returns `{ path: bytes }`.
+ * @param {string} root document root
+ * @param {string} uploadFile path of the upload's source file (outside `root`)
+ */
+export function writeTransferBodies(root, uploadFile) {
+  const rand = prng(5);
+  const block = Buffer.alloc(1 << 20);
+  for (let i = 0; i < block.length; i += 4) block.writeUInt32LE(Math.floor(rand() * 2 ** 32), i);
+  const file = join(root, TRANSFER_PATHS.download);
+  mkdirSync(dirname(file), { recursive: true });
+  const fd = openSync(file, 'w');
+  try {
+    for (let left = TRANSFER_BYTES; left > 0; left -= block.length) {
+      writeSync(fd, block, 0, Math.min(left, block.length));
+    }
+  } finally {
+    closeSync(fd);
+  }
+  linkSync(file, uploadFile);
+  const answer = Buffer.from(`${JSON.stringify(fileObject(), null, 2)}\n`);
+  const up = join(root, TRANSFER_PATHS.upload);
+  mkdirSync(dirname(up), { recursive: true });
+  writeFileSync(up, answer);
+  return { [TRANSFER_PATHS.download]: TRANSFER_BYTES, [TRANSFER_PATHS.upload]: answer.length };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

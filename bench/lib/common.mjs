@@ -3,7 +3,16 @@
  * a correct client must deliver, and the user-side work done on each result (read every delta, index
  * every vector element), which is identical across clients.
  */
-import { ANTHROPIC_EVENTS, EMBED_DIMS, EMBED_VECTORS, expectedFirstValue, STREAM_CHUNKS } from './bodies.mjs';
+import {
+  ANTHROPIC_EVENTS,
+  EMBED_DIMS,
+  EMBED_VECTORS,
+  expectedFirstValue,
+  STREAM_CHUNKS,
+  TRANSFER_BYTES,
+  TRANSFER_FILE_ID,
+  TRANSFER_FILE_NAME,
+} from './bodies.mjs';
 
 export const API_KEY = 'bench';
 
@@ -127,4 +136,42 @@ export function decodeEmbeddings(response) {
     if (typeof item.embedding === 'string') item.embedding = decodeBase64Floats(item.embedding);
   }
   return response;
+}
+
+// ---------------------------------------------------------------- transfers (upload-100mb, download)
+
+/** The uploaded file's size, the downloaded body's size; the id `files.content` asks for. */
+export { TRANSFER_BYTES, TRANSFER_FILE_ID, TRANSFER_FILE_NAME };
+
+/** Checks the `file` object an upload resolved to; returns the bytes uploaded. */
+export function useFileObject(file) {
+  if (file?.object !== 'file' || file.id !== TRANSFER_FILE_ID || file.bytes !== TRANSFER_BYTES) {
+    throw new Error(`upload answered ${JSON.stringify(file)?.slice(0, 120)}, not the file object`);
+  }
+  return TRANSFER_BYTES;
+}
+
+/** Throws unless a download delivered exactly the file's bytes. */
+export function checkBytes(got) {
+  if (got !== TRANSFER_BYTES) throw new Error(`download: ${got} bytes delivered, expected ${TRANSFER_BYTES}`);
+  return got;
+}
+
+/**
+ * Reads a WHATWG `Response`'s body to the end, counting bytes without keeping them (what piping it to a
+ * file would do, minus the file); returns the count, checked.
+ */
+export async function drainResponse(response) {
+  if (!(response instanceof Response) && typeof response?.body?.getReader !== 'function') {
+    throw new Error(`download resolved to ${response?.constructor?.name ?? typeof response}, not a Response`);
+  }
+  if (response.status !== 200) throw new Error(`download: HTTP ${response.status}`);
+  const reader = response.body.getReader();
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    bytes += value.byteLength;
+  }
+  return checkBytes(bytes);
 }

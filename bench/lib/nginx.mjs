@@ -6,6 +6,15 @@
  * redirect (as GET) to the same file with status 200, after the request body has been read and
  * discarded, so keep-alive connections stay usable. One worker process: the client under test gets
  * the other core.
+ *
+ * The upload endpoint (`POST /up/v1/files`, 100 MB multipart bodies) must answer only once the whole
+ * body is in: with the 405 trick alone nginx discards the body lazily and answers after the first
+ * bytes (measured: openai-node and aiwire "uploaded" 100 MB in 3-6 ms, nginx logged ~500-byte
+ * requests), so the figure would not measure the upload. There the mirror module's
+ * `mirror_request_body on` makes nginx read the whole body first (into one memory buffer,
+ * `client_body_buffer_size 128m`: no temp file on disk), then the static answer follows; the
+ * subrequest it mirrors to is an internal `return 204`. Every upload is logged (`$request_length`)
+ * to `upload.log`, which the runner checks: each upload must have arrived whole.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -69,6 +78,7 @@ http {
   open_file_cache_valid 600s;
   etag off;
   types { }
+  log_format upload '$request_length $status';
   server {
     listen 127.0.0.1:${port} backlog=4096;
     root ${root};
@@ -78,6 +88,22 @@ http {
     }
     location /anthropic/ {
       default_type text/event-stream;
+    }
+    location = /up/v1/files {
+      client_max_body_size 0;
+      client_body_buffer_size 128m;
+      mirror /_body_read;
+      mirror_request_body on;
+      access_log ${tmp('upload.log')} upload;
+      default_type application/json;
+    }
+    location = /_body_read {
+      internal;
+      client_max_body_size 0;
+      return 204;
+    }
+    location /dl/ {
+      default_type application/octet-stream;
     }
     location / {
       default_type application/json;
@@ -138,7 +164,7 @@ async function stop(child) {
 
 /**
  * Start nginx serving `root` from a config written into `dir`.
- * @returns {Promise<{ port: number, url: string, pid: number, stop: () => Promise<void> }>}
+ * @returns {Promise<{ port: number, url: string, pid: number, uploadLog: string, stop: () => Promise<void> }>}
  */
 export async function startNginx({ bin, dir, root }) {
   mkdirSync(dir, { recursive: true });
@@ -155,7 +181,13 @@ export async function startNginx({ bin, dir, root }) {
       stderr += d;
     });
     if (await waitReady(port, child, 5000)) {
-      return { port, url: `http://127.0.0.1:${port}`, pid: child.pid, stop: () => stop(child) };
+      return {
+        port,
+        url: `http://127.0.0.1:${port}`,
+        pid: child.pid,
+        uploadLog: join(dir, 'upload.log'),
+        stop: () => stop(child),
+      };
     }
     await stop(child);
     let log = '';

@@ -42,6 +42,15 @@ export function figures(scenario, raw, bodyBytes) {
       rssMB,
     };
   }
+  if (scenario.kind === 'transfer') {
+    // bodyBytes: the file's size (10^8 bytes), the payload of one upload or download
+    return {
+      mbPerSec: (raw.requests * bodyBytes) / 1e6 / secs,
+      cpuMsPerReq: cpuUs / 1000 / raw.requests,
+      rssGrowthMB: Math.max(0, raw.maxRssKB - raw.rssBeforeKB) / 1024,
+      rssMB,
+    };
+  }
   return undefined;
 }
 
@@ -74,6 +83,12 @@ export const ROWS = [
   ['embed-base64', 'mbPerSec', 'embeddings MB/s, base64, C=8 ↑', auto],
   ['embed-base64', 'cpuMsPerReq', 'CPU ms per embeddings request, base64 ↓', dec(2)],
   ['embed-base64', 'rssMB', 'peak RSS MB, embeddings base64 ↓', int],
+  ['upload-100mb', 'mbPerSec', 'upload MB/s, 100 MB file (multipart, from disk) ↑', auto],
+  ['upload-100mb', 'cpuMsPerReq', 'CPU ms per 100 MB upload ↓', auto],
+  ['upload-100mb', 'rssGrowthMB', 'peak RSS growth MB, upload ↓', int],
+  ['download', 'mbPerSec', 'download MB/s, 100 MB body (response.body to the end) ↑', auto],
+  ['download', 'cpuMsPerReq', 'CPU ms per 100 MB download ↓', auto],
+  ['download', 'rssGrowthMB', 'peak RSS growth MB, download ↓', int],
   ['cold', 'coldMs', 'cold start ms (import + client + 1 request) ↓', int],
 ];
 

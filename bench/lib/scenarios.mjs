@@ -1,7 +1,7 @@
 /**
  * The scenarios of the suite, their sizes (full and `--quick`) and the clients measured in each.
  */
-import { PATHS } from './bodies.mjs';
+import { PATHS, TRANSFER_PATHS } from './bodies.mjs';
 
 /** Every client the suite knows; `anthropic` fills the official-SDK column of the Anthropic row. */
 export const CLIENTS = ['aiwire', 'openai', 'anthropic', 'undici', 'fetch', 'wrk'];
@@ -81,6 +81,34 @@ export const SCENARIOS = [
     concurrency: 8,
     count: { full: 200, quick: 24 },
     warmup: { full: 16, quick: 8 },
+    clients: ['aiwire', 'openai', 'undici', 'fetch'],
+  },
+  {
+    // One upload at a time: each of the N measured runs sends the 100 MB file whole (the peer reads
+    // it all before answering), after one warm-up upload. RSS growth: peak minus RSS before the first.
+    id: 'upload-100mb',
+    kind: 'transfer',
+    title: 'files.create, multipart upload of a 100 MB file from disk (fs.createReadStream), sequential',
+    op: 'upload',
+    base: '/up/v1',
+    bodyPath: TRANSFER_PATHS.download, // the uploaded file's size
+    transfer: true,
+    concurrency: 1,
+    count: { full: 4, quick: 2 },
+    warmup: { full: 1, quick: 1 },
+    clients: ['aiwire', 'openai', 'undici', 'fetch'],
+  },
+  {
+    id: 'download',
+    kind: 'transfer',
+    title: 'files.content, 100 MB binary body read from response.body to the end, sequential',
+    op: 'download',
+    base: '/dl/v1',
+    bodyPath: TRANSFER_PATHS.download,
+    transfer: true,
+    concurrency: 1,
+    count: { full: 4, quick: 2 },
+    warmup: { full: 1, quick: 1 },
     clients: ['aiwire', 'openai', 'undici', 'fetch'],
   },
   {

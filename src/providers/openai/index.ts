@@ -4,6 +4,6 @@
 export { type AzureClientOptions, AzureOpenAI, azureOpenAISpec } from './azure.js';
 export { type ClientOptions, OpenAI } from './client.js';
 export { createEmbeddings } from './lib/embeddings.js';
-export { type UnwrapWebhookEvent, Webhooks } from './lib/webhooks.js';
+export * from './lib/webhooks.js';
 export * from './resources/index.js';
 export { openAISpec, openAIStreamDecoder } from './spec.js';

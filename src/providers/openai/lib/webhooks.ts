@@ -30,6 +30,39 @@ export type UnwrapWebhookEvent =
   | S.WebhookResponseFailed
   | S.WebhookResponseIncomplete;
 
+/** The `BatchCancelled` webhook event (spec schema `WebhookBatchCancelled`). */
+export type BatchCancelledWebhookEvent = S.WebhookBatchCancelled;
+/** The `BatchCompleted` webhook event (spec schema `WebhookBatchCompleted`). */
+export type BatchCompletedWebhookEvent = S.WebhookBatchCompleted;
+/** The `BatchExpired` webhook event (spec schema `WebhookBatchExpired`). */
+export type BatchExpiredWebhookEvent = S.WebhookBatchExpired;
+/** The `BatchFailed` webhook event (spec schema `WebhookBatchFailed`). */
+export type BatchFailedWebhookEvent = S.WebhookBatchFailed;
+/** The `EvalRunCanceled` webhook event (spec schema `WebhookEvalRunCanceled`). */
+export type EvalRunCanceledWebhookEvent = S.WebhookEvalRunCanceled;
+/** The `EvalRunFailed` webhook event (spec schema `WebhookEvalRunFailed`). */
+export type EvalRunFailedWebhookEvent = S.WebhookEvalRunFailed;
+/** The `EvalRunSucceeded` webhook event (spec schema `WebhookEvalRunSucceeded`). */
+export type EvalRunSucceededWebhookEvent = S.WebhookEvalRunSucceeded;
+/** The `FineTuningJobCancelled` webhook event (spec schema `WebhookFineTuningJobCancelled`). */
+export type FineTuningJobCancelledWebhookEvent = S.WebhookFineTuningJobCancelled;
+/** The `FineTuningJobFailed` webhook event (spec schema `WebhookFineTuningJobFailed`). */
+export type FineTuningJobFailedWebhookEvent = S.WebhookFineTuningJobFailed;
+/** The `FineTuningJobSucceeded` webhook event (spec schema `WebhookFineTuningJobSucceeded`). */
+export type FineTuningJobSucceededWebhookEvent = S.WebhookFineTuningJobSucceeded;
+/** The `LiveCallIncoming` webhook event (spec schema `WebhookLiveCallIncoming`). */
+export type LiveCallIncomingWebhookEvent = S.WebhookLiveCallIncoming;
+/** The `RealtimeCallIncoming` webhook event (spec schema `WebhookRealtimeCallIncoming`). */
+export type RealtimeCallIncomingWebhookEvent = S.WebhookRealtimeCallIncoming;
+/** The `ResponseCancelled` webhook event (spec schema `WebhookResponseCancelled`). */
+export type ResponseCancelledWebhookEvent = S.WebhookResponseCancelled;
+/** The `ResponseCompleted` webhook event (spec schema `WebhookResponseCompleted`). */
+export type ResponseCompletedWebhookEvent = S.WebhookResponseCompleted;
+/** The `ResponseFailed` webhook event (spec schema `WebhookResponseFailed`). */
+export type ResponseFailedWebhookEvent = S.WebhookResponseFailed;
+/** The `ResponseIncomplete` webhook event (spec schema `WebhookResponseIncomplete`). */
+export type ResponseIncompleteWebhookEvent = S.WebhookResponseIncomplete;
+
 /** Verify and parse webhook deliveries. */
 export class Webhooks extends APIResource {
   /**
