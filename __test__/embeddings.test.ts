@@ -78,7 +78,7 @@ describe('embeddings.create', () => {
     const res = await sendRequest(
       native,
       engine,
-      { method: 'POST', url: `${baseURL}/embeddings`, body, textBody: true, decode: 'embeddings' },
+      { method: 'POST', url: `${baseURL}/embeddings`, body, textBody: true, decode: 'float-vectors' },
       undefined,
     );
     expect(res.ok).toBe(true);

@@ -440,7 +440,10 @@ async function checkOnce(op: Operation, openai: OpenAI, own: boolean): Promise<v
     } else if (schemas.json) {
       expect(data).toBeDefined();
       if (badExample) {
-        expect(data).toEqual(await response.json());
+        // The client adds what openai-node adds on the client side: `output_text` on responses.
+        const wire = (await response.json()) as Record<string, unknown>;
+        if (wire.object === 'response') wire.output_text = (data as { output_text?: unknown }).output_text;
+        expect(data).toEqual(wire);
         expect(schemaErrors(schemas.json, data), 'the spec example still breaks its schema').not.toBe('');
       } else expect(schemaErrors(schemas.json, data)).toBe('');
     }

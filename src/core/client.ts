@@ -109,6 +109,12 @@ export interface FinalRequestOptions extends RequestOptions {
   decode?: { kind: 'float-vectors'; field?: string | undefined } | undefined;
 }
 
+/** An HTTP method as resources name it. */
+type Method = PageRequest['method'];
+
+/** The options of a call that passed none (shared, never written to). */
+const NO_OPTIONS: FinalRequestOptions = Object.freeze({});
+
 /**
  * Base of every provider client. Holds one native engine (one connection pool) for its lifetime.
  *
@@ -195,25 +201,29 @@ export abstract class BaseClient {
     return this.engine.stats();
   }
 
+  // The verbs pass method and path down as arguments: building `{ ...opts, method, path }` per request
+  // (openai-node's way) made V8 promote short-lived objects to old space here (+30 MB peak RSS and
+  // ~+30% CPU per request at C=64 in the bench, measured against the previous client).
+
   /** `GET path`; see {@link BaseClient.request}. */
   get<R>(path: string, opts?: FinalRequestOptions): APIPromise<R> {
-    return this.request<R>({ ...opts, method: 'get', path });
+    return this.#dispatch<R>('get', path, opts ?? NO_OPTIONS);
   }
   /** `POST path`; see {@link BaseClient.request}. */
   post<R>(path: string, opts?: FinalRequestOptions): APIPromise<R> {
-    return this.request<R>({ ...opts, method: 'post', path });
+    return this.#dispatch<R>('post', path, opts ?? NO_OPTIONS);
   }
   /** `PUT path`; see {@link BaseClient.request}. */
   put<R>(path: string, opts?: FinalRequestOptions): APIPromise<R> {
-    return this.request<R>({ ...opts, method: 'put', path });
+    return this.#dispatch<R>('put', path, opts ?? NO_OPTIONS);
   }
   /** `PATCH path`; see {@link BaseClient.request}. */
   patch<R>(path: string, opts?: FinalRequestOptions): APIPromise<R> {
-    return this.request<R>({ ...opts, method: 'patch', path });
+    return this.#dispatch<R>('patch', path, opts ?? NO_OPTIONS);
   }
   /** `DELETE path`; see {@link BaseClient.request}. */
   delete<R>(path: string, opts?: FinalRequestOptions): APIPromise<R> {
-    return this.request<R>({ ...opts, method: 'delete', path });
+    return this.#dispatch<R>('delete', path, opts ?? NO_OPTIONS);
   }
 
   /**
@@ -226,11 +236,15 @@ export abstract class BaseClient {
    *   `APIResponseDecodeError` (a 2xx body that is not JSON), `AiwireError` (invalid options).
    */
   request<R>(options: PageRequest): APIPromise<R> {
-    if (options.stream) return this.streamWith(options, this._spec.streamDecoder) as APIPromise<R>;
-    if (options.binaryResponse) {
-      return new APIPromise<R>(this.#send(options), (raw) => raw.toResponse() as R);
+    return this.#dispatch<R>(options.method, options.path, options);
+  }
+
+  #dispatch<R>(method: Method, path: string, opts: FinalRequestOptions): APIPromise<R> {
+    if (opts.stream) return this.#stream(method, path, opts, this._spec.streamDecoder) as APIPromise<R>;
+    if (opts.binaryResponse) {
+      return new APIPromise<R>(this.#send(method, path, opts), (raw) => raw.toResponse() as R);
     }
-    return new APIPromise<R>(this.#send(options), (raw) => this.#json(raw) as R);
+    return new APIPromise<R>(this.#send(method, path, opts), (raw) => this.#json(raw) as R);
   }
 
   /**
@@ -250,7 +264,10 @@ export abstract class BaseClient {
     Page: PageConstructor<P>,
     request: PageRequest,
   ): PagePromise<P, Item> {
-    return new PagePromise<P, Item>(this.#send(request), (raw) => new Page(this, request, this.#json(raw)));
+    return new PagePromise<P, Item>(
+      this.#send(request.method, request.path, request),
+      (raw) => new Page(this, request, this.#json(raw)),
+    );
   }
 
   /**
@@ -258,7 +275,7 @@ export abstract class BaseClient {
    * result themselves, e.g. engine-decoded vectors). Rejects with the typed error.
    */
   requestWith<T>(request: PageRequest, parse: (raw: RawResponse) => T): APIPromise<T> {
-    return new APIPromise<T>(this.#send(request), parse);
+    return new APIPromise<T>(this.#send(request.method, request.path, request), parse);
   }
 
   /** The parsed JSON body, with the request id as a non-enumerable `_request_id` (openai-node). */
@@ -266,7 +283,7 @@ export abstract class BaseClient {
     const data = parseJSONBody(raw.native);
     if (data && typeof data === 'object') {
       Object.defineProperty(data, '_request_id', {
-        value: this.requestID(raw.native.headers),
+        value: this.requestID(raw.native),
         enumerable: false,
         writable: true,
         configurable: true,
@@ -275,39 +292,39 @@ export abstract class BaseClient {
     return data;
   }
 
-  /** @internal The provider's request id among flat response headers, or null. */
-  requestID(flat: string[]): string | null {
+  /** @internal The provider's request id among a response's headers, or null. */
+  requestID(res: NativeResult): string | null {
     for (const name of this._spec.requestIdHeaders ?? DEFAULT_REQUEST_ID_HEADERS) {
-      const value = flatHeader(flat, name);
+      const value = res.header ? res.header(name) : flatHeader(res.headers, name);
       if (value !== null) return value;
     }
     return null;
   }
 
   /**
-   * A provider's last word on a request before it is sent (e.g. Azure OpenAI moves deployment-routed
-   * paths under `/deployments/{model}`). Default: unchanged.
+   * A provider's last word on a request's path before it is sent (e.g. Azure OpenAI moves
+   * deployment-routed paths under `/deployments/{model}`). Default: unchanged.
    */
-  protected prepareRequest(req: PageRequest): PageRequest {
-    return req;
+  protected prepareRequest(_method: Method, path: string, _opts: FinalRequestOptions): string {
+    return path;
   }
 
-  #native(request: PageRequest): NativeRequest {
-    const req = this.prepareRequest(request);
-    let url = resolveURL(this.baseURL, req.path);
-    url = appendQuery(url, req.query, this._spec.queryArrayFormat);
+  /** The engine's request; without `withBody`, no body (multipart fills it in). */
+  #native(method: Method, path: string, opts: FinalRequestOptions, withBody = true): NativeRequest {
+    let url = resolveURL(this.baseURL, this.prepareRequest(method, path, opts));
+    url = appendQuery(url, opts.query, this._spec.queryArrayFormat);
     const native = nativeRequest({
-      method: req.method,
+      method,
       url,
-      headers: req.headers,
-      body: req.body,
-      timeout: req.timeout,
-      maxRetries: req.maxRetries,
-      idempotencyKey: req.idempotencyKey,
+      headers: opts.headers,
+      body: withBody ? opts.body : undefined,
+      timeout: opts.timeout,
+      maxRetries: opts.maxRetries,
+      idempotencyKey: opts.idempotencyKey,
     });
-    if (req.decode) {
-      native.decode = req.decode.kind;
-      if (req.decode.field) (native as { decodeField?: string }).decodeField = req.decode.field;
+    if (opts.decode) {
+      native.decode = opts.decode.kind;
+      if (opts.decode.field) (native as { decodeField?: string }).decodeField = opts.decode.field;
     }
     return native;
   }
@@ -329,38 +346,40 @@ export abstract class BaseClient {
   }
 
   /** The raw 2xx response (for `binaryResponse`, its body unread), or rejects with the typed error. */
-  #send(req: PageRequest): Promise<RawResponse> {
-    const send = req.binaryResponse ? this.#sendBinary : this.#sendBuffered;
-    if (req.multipart) return this.#withMultipart(req, send);
+  #send(method: Method, path: string, opts: FinalRequestOptions): Promise<RawResponse> {
+    const send = opts.binaryResponse ? this.#sendBinary : this.#sendBuffered;
+    if (opts.multipart) return this.#withMultipart(method, path, opts, send);
     let native: NativeRequest;
     try {
-      native = this.#native(req);
+      native = this.#native(method, path, opts);
     } catch (e) {
       return Promise.reject(e);
     }
-    return send.call(this, req, native);
+    return send.call(this, opts, native);
   }
 
   /**
-   * Encode `req.body` as multipart parts (files stream from disk or from their source: see
+   * Encode `opts.body` as multipart parts (files stream from disk or from their source: see
    * `multipartParts`), start the request with them, then start pumping the streamed parts.
    */
   async #withMultipart(
-    req: PageRequest,
-    send: (req: PageRequest, native: NativeRequest) => Promise<RawResponse>,
+    method: Method,
+    path: string,
+    opts: FinalRequestOptions,
+    send: (opts: FinalRequestOptions, native: NativeRequest) => Promise<RawResponse>,
   ): Promise<RawResponse> {
-    const body = req.body ?? {};
+    const body = opts.body ?? {};
     if (typeof body !== 'object' || Array.isArray(body)) {
       throw new AiwireError(
         `A multipart body must be an object of fields, got ${Array.isArray(body) ? 'an array' : typeof body}`,
       );
     }
-    const native = this.#native({ ...req, body: undefined });
+    const native = this.#native(method, path, opts, false);
     const prepared = await multipartParts(this.#binding, body as Record<string, unknown>);
     Object.assign(native, prepared.fields);
     let pending: Promise<RawResponse>;
     try {
-      pending = send.call(this, req, native);
+      pending = send.call(this, opts, native);
     } catch (e) {
       prepared.abort();
       throw e;
@@ -369,7 +388,7 @@ export abstract class BaseClient {
     return pending;
   }
 
-  #sendBuffered(req: PageRequest, native: NativeRequest): Promise<RawResponse> {
+  #sendBuffered(req: FinalRequestOptions, native: NativeRequest): Promise<RawResponse> {
     const { token, settled } = this.#cancellation(req.signal);
     const debug = this.log.enabled('debug');
     const started = debug ? performance.now() : 0;
@@ -384,7 +403,7 @@ export abstract class BaseClient {
   }
 
   /** A response whose body streams from the engine (raw bytes, pulled as read). */
-  #sendBinary(req: PageRequest, native: NativeRequest): Promise<RawResponse> {
+  #sendBinary(req: FinalRequestOptions, native: NativeRequest): Promise<RawResponse> {
     // Accept whatever the operation produces (audio, octet-stream, SDP), unless the caller chose.
     if (!req.headers || !Object.keys(req.headers).some((k) => k.toLowerCase() === 'accept')) {
       native.headers?.push('accept', '*/*');
@@ -424,9 +443,18 @@ export abstract class BaseClient {
    * @throws (rejects with) the same typed errors as {@link BaseClient.request}.
    */
   streamWith<Item>(req: PageRequest, decoder: StreamDecoder<Item>): APIPromise<Stream<Item>> {
+    return this.#stream(req.method, req.path, req, decoder);
+  }
+
+  #stream<Item>(
+    method: Method,
+    path: string,
+    req: FinalRequestOptions,
+    decoder: StreamDecoder<Item>,
+  ): APIPromise<Stream<Item>> {
     let stream: Stream<Item> | undefined;
     let makeStream: (() => Stream<Item>) | undefined;
-    const open = (_req: PageRequest, native: NativeRequest): Promise<RawResponse> => {
+    const open = (_req: FinalRequestOptions, native: NativeRequest): Promise<RawResponse> => {
       native.headers?.push('accept', 'text/event-stream');
       const { token, settled } = this.#cancellation(req.signal);
       let opened: ReturnType<typeof openStream>;
@@ -463,10 +491,10 @@ export abstract class BaseClient {
     };
     let head: Promise<RawResponse>;
     if (req.multipart) {
-      head = this.#withMultipart(req, open);
+      head = this.#withMultipart(method, path, req, open);
     } else {
       try {
-        head = open(req, this.#native(req));
+        head = open(req, this.#native(method, path, req));
       } catch (e) {
         head = Promise.reject(e);
       }

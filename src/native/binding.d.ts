@@ -213,8 +213,7 @@ export interface NativeRequest {
    * A body decoder, by name. `"float-vectors"`: the body is a JSON object whose `data[*].<decodeField>`
    * are float arrays or base64 little-endian float32 strings; the vectors come as one Float64Array
    * plus offsets, the body without them as text (each vector replaced by `0`) and the original body
-   * as a Buffer. `"embeddings"`: an alias of `"float-vectors"` (deprecated). A body that does not
-   * decode is handed over as usual. Default: no decoding.
+   * as a Buffer. A body that does not decode is handed over as usual. Default: no decoding.
    */
   decode?: string
   /** With `decode: "float-vectors"`: the vector field of each `data` item. Default `"embedding"`. */

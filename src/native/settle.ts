@@ -13,6 +13,11 @@ export interface NativeResult {
   readonly ok: boolean;
   /** HTTP status, 0 when there was no response. */
   readonly status: number;
+  /**
+   * One header's first value (name lower case), or null, without splitting every header into an array
+   * (the request id is read from every response). Absent on results built by hand.
+   */
+  header?(name: string): string | null;
   /** Response headers, flat `[name, value, …]`, names lower case. */
   readonly headers: string[];
   /** The body: a string for text requests (`textBody`), else a Buffer; absent without a body. */
@@ -74,6 +79,32 @@ class SettledResult implements NativeResult {
 
   get ok(): boolean {
     return this.errorKind === undefined;
+  }
+
+  header(name: string): string | null {
+    if (this.#headers !== undefined) {
+      for (let i = 0; i + 1 < this.#headers.length; i += 2)
+        if (this.#headers[i] === name) return this.#headers[i + 1] as string;
+      return null;
+    }
+    // The text is `name\nvalue\nname\nvalue…`: a name sits at the start or right after a line feed, and
+    // names and values alternate, so a match must be at an even line.
+    const text = this.#headerText;
+    let from = 0;
+    for (;;) {
+      const at = text.indexOf(name, from);
+      if (at < 0) return null;
+      const end = at + name.length;
+      if ((at === 0 || text.charCodeAt(at - 1) === 10) && text.charCodeAt(end) === 10) {
+        let lines = 0;
+        for (let i = text.indexOf('\n'); i >= 0 && i < at; i = text.indexOf('\n', i + 1)) lines++;
+        if (lines % 2 === 0) {
+          const stop = text.indexOf('\n', end + 1);
+          return text.slice(end + 1, stop < 0 ? text.length : stop);
+        }
+      }
+      from = at + 1;
+    }
   }
 
   get headers(): string[] {

@@ -5,8 +5,9 @@
  * `/deployments/{deployment or model}`.
  * Reference: https://learn.microsoft.com/azure/ai-services/openai/reference
  */
+
+import type { FinalRequestOptions } from '../../core/client.js';
 import { AiwireError } from '../../core/errors.js';
-import type { PageRequest } from '../../core/pagination/page.js';
 import type { ProviderSpec } from '../../core/provider.js';
 import { type ClientOptions, OpenAI } from './client.js';
 import { openAISpec } from './spec.js';
@@ -107,12 +108,12 @@ export class AzureOpenAI extends OpenAI {
   }
 
   /** Deployment-routed operations go to `/deployments/{body.model}/…` unless a deployment is fixed. */
-  protected override prepareRequest(req: PageRequest): PageRequest {
-    const model = (req.body as { model?: unknown } | undefined)?.model;
-    if (!this.deploymentName && DEPLOYMENT_PATHS.has(req.path) && typeof model === 'string' && model) {
-      return { ...req, path: `/deployments/${encodeURIComponent(model)}${req.path}` };
+  protected override prepareRequest(_method: string, path: string, opts: FinalRequestOptions): string {
+    const model = (opts.body as { model?: unknown } | undefined)?.model;
+    if (!this.deploymentName && DEPLOYMENT_PATHS.has(path) && typeof model === 'string' && model) {
+      return `/deployments/${encodeURIComponent(model)}${path}`;
     }
-    return req;
+    return path;
   }
 
   /** A new Azure client with these options over this one's. */
