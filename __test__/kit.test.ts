@@ -92,6 +92,8 @@ const server = loopbackServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const origin = `http://${req.headers.host}`;
     res.setHeader('content-type', 'application/json');
+    // A header whose value is the request-id header's name comes first: the id is read by name only.
+    res.setHeader('x-echo', 'x-request-id');
     res.setHeader('x-request-id', `req_${seen.length}`);
     if (url.pathname.startsWith('/p/')) {
       res.end(JSON.stringify(page(url.pathname.slice(3), url, origin)));
