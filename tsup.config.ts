@@ -2,28 +2,30 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
 
 /**
- * CommonJS: `const OpenAI = require('aiwire')` must be the client class itself, as with openai-node,
- * while `require('aiwire').APIError`, `.OpenAI` and `.default` keep working: the entry's exports are
- * copied onto the class, which becomes `module.exports`.
+ * CommonJS: `const OpenAI = require('aiwire')` (and `const Anthropic = require('aiwire/anthropic')`)
+ * must be the client class itself, as with openai-node and @anthropic-ai/sdk, while
+ * `require('aiwire').APIError`, `.OpenAI` and `.default` keep working: the entry's exports are copied
+ * onto the class, which becomes `module.exports`.
  */
-function cjsClassExport(file: string): void {
+function cjsClassExport(file: string, className: string): void {
   const text = readFileSync(file, 'utf8');
-  const marker = '// aiwire: module.exports is the OpenAI class';
+  const marker = `// aiwire: module.exports is the ${className} class`;
   if (text.includes(marker)) return;
   writeFileSync(
     file,
-    `${text}\n${marker}\n{ const ns = module.exports; const C = ns.OpenAI; for (const k of Object.keys(ns)) { if (!(k in C) || C[k] !== ns[k]) { try { Object.defineProperty(C, k, { value: ns[k], enumerable: true, configurable: true, writable: true }); } catch {} } } Object.defineProperty(C, '__esModule', { value: true }); module.exports = C; }\n`,
+    `${text}\n${marker}\n{ const ns = module.exports; const C = ns.${className}; for (const k of Object.keys(ns)) { if (!(k in C) || C[k] !== ns[k]) { try { Object.defineProperty(C, k, { value: ns[k], enumerable: true, configurable: true, writable: true }); } catch {} } } Object.defineProperty(C, '__esModule', { value: true }); module.exports = C; }\n`,
   );
 }
 
 export default defineConfig({
   // One copy of core for every entry point (`splitting`: shared chunks), so `instanceof APIError`
-  // holds between `aiwire` and `aiwire/openai`.
+  // holds between `aiwire`, `aiwire/openai` and `aiwire/anthropic`.
   entry: {
     index: 'src/index.ts',
     openai: 'src/openai.ts',
+    anthropic: 'src/anthropic.ts',
     'testing/index': 'src/testing/index.ts',
-    cli: 'src/cli.ts',
+    cli: 'src/cli/index.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
@@ -34,7 +36,8 @@ export default defineConfig({
   splitting: true,
   sourcemap: false,
   async onSuccess() {
-    cjsClassExport('dist/index.cjs');
-    cjsClassExport('dist/openai.cjs');
+    cjsClassExport('dist/index.cjs', 'OpenAI');
+    cjsClassExport('dist/openai.cjs', 'OpenAI');
+    cjsClassExport('dist/anthropic.cjs', 'Anthropic');
   },
 });

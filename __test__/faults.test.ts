@@ -159,6 +159,17 @@ describe('streams', () => {
   const streamOf = (opts = {}, reqOpts = {}) =>
     client(server.url, opts).chat.completions.create({ model: 'm', messages, stream: true }, reqOpts);
 
+  it('withResponse() on a stream gives the head and leaves the stream to iterate (as openai-node)', async () => {
+    server.enqueue({ kind: 'sse', events: [chunk('a'), chunk('b'), 'data: [DONE]\n\n'] });
+    const { data, response, request_id } = await streamOf().withResponse();
+    expect(response.status).toBe(200);
+    expect(response.body).toBeNull();
+    expect(request_id === null || typeof request_id === 'string').toBe(true);
+    const seen: string[] = [];
+    for await (const c of data) seen.push(c.choices[0]?.delta?.content ?? '');
+    expect(seen).toEqual(['a', 'b']);
+  });
+
   it('delivers chunks split at arbitrary bytes', async () => {
     const body = `${chunk('Hel')}${chunk('lo ')}${chunk('wörld')}data: [DONE]\n\n`;
     const pieces: string[] = [];

@@ -31,6 +31,8 @@ export interface StartPrismOptions {
   timeoutMs?: number;
   /** Generate responses from the schemas (`--dynamic`) instead of using the spec's examples. Default false. */
   dynamic?: boolean;
+  /** Serve this file instead of the vendored spec (e.g. a copy rewritten for Prism's router). */
+  specFile?: string;
 }
 
 type PrismChild = ChildProcessByStdio<null, Readable, Readable>;
@@ -264,11 +266,12 @@ async function attempt(
  * @throws Error with the last lines of Prism's output if it exits before answering or times out.
  */
 export async function startPrism(spec: SpecName, opts: StartPrismOptions = {}): Promise<PrismServer> {
+  const specFile = opts.specFile ?? specPath(spec);
   const resolved: Required<StartPrismOptions> = {
     timeoutMs: opts.timeoutMs ?? 90_000,
     dynamic: opts.dynamic ?? false,
+    specFile,
   };
-  const specFile = specPath(spec);
   if (!/^https?:\/\//.test(specFile) && !existsSync(specFile)) {
     throw new Error(`OpenAPI spec for '${spec}' not found at ${specFile} (set AIWIRE_OPENAI_SPEC)`);
   }

@@ -4,8 +4,10 @@
  * Uploads pass an `fs.createReadStream(path)`: aiwire sends it by path (the engine streams the file).
  */
 import { createReadStream } from 'node:fs';
+import { Anthropic } from '../../dist/anthropic.js';
 import { OpenAI } from '../../dist/index.js';
 import {
+  ANTHROPIC_PARAMS,
   API_KEY,
   CHAT_PARAMS,
   checkCount,
@@ -16,13 +18,14 @@ import {
   EXPECTED,
   STREAM_PARAMS,
   TRANSFER_FILE_ID,
+  useAnthropicEvent,
   useChunk,
   useCompletion,
   useEmbeddings,
   useFileObject,
 } from '../lib/common.mjs';
 
-export const unsupported = { anthropicStream: 'n/a (no Anthropic surface yet)' };
+export const unsupported = {};
 
 /**
  * `files.content()` resolves to a streamed `Response` (as openai-node's). Where the generated method
@@ -33,7 +36,19 @@ const BINARY = { binaryResponse: true };
 
 export function setup({ baseURL, file }) {
   const openai = new OpenAI({ apiKey: API_KEY, baseURL, maxRetries: 0 });
+  const anthropic = new Anthropic({ apiKey: API_KEY, baseURL, maxRetries: 0 });
   return {
+    async anthropicStream() {
+      const stream = await anthropic.messages.create(ANTHROPIC_PARAMS);
+      let count = 0;
+      let chars = 0;
+      for await (const event of stream) {
+        chars += useAnthropicEvent(event);
+        count++;
+      }
+      checkCount('events', count, EXPECTED.anthropicEvents);
+      return { items: count, chars };
+    },
     async chat() {
       return useCompletion(await openai.chat.completions.create(CHAT_PARAMS));
     },

@@ -12,6 +12,11 @@ export interface RawResponse {
   native: NativeResult;
   /** Build the WHATWG `Response` (for streams: whose body is the event stream). */
   toResponse(): Response;
+  /**
+   * For streams: the `Response` without a body, for `withResponse()`, whose `data` is the stream
+   * itself (a body reading the same stream would consume it). Absent for buffered responses.
+   */
+  headResponse?(): Response;
 }
 
 /**
@@ -74,7 +79,7 @@ export class APIPromise<T> extends Promise<WithRequestID<T>> {
     const flat = raw.native.headers;
     return {
       data,
-      response: raw.toResponse(),
+      response: raw.headResponse ? raw.headResponse() : raw.toResponse(),
       request_id: flatHeader(flat, 'x-request-id') ?? flatHeader(flat, 'request-id'),
     };
   }

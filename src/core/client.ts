@@ -486,7 +486,11 @@ export abstract class BaseClient {
           settled();
           throw errorFromNative(res, this._spec);
         }
-        return { native: res, toResponse: () => toResponse(res, (stream ?? make()).toReadableStream()) };
+        return {
+          native: res,
+          toResponse: () => toResponse(res, (stream ?? make()).toReadableStream()),
+          headResponse: () => toResponse(res, null),
+        };
       });
     };
     let head: Promise<RawResponse>;

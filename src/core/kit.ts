@@ -9,6 +9,7 @@ export {
   CursorPage,
   IdCursorPage,
   NextCursorPage,
+  NextPageCursorPage,
   NextURLPage,
   OffsetPage,
   Page,

@@ -15,6 +15,11 @@ export interface ProviderErrorBody {
   error: object | undefined;
   /** The human-readable message, when the body has one (otherwise the error is shown as JSON). */
   message?: string | undefined;
+  /**
+   * `APIError.type`, when the envelope keeps it elsewhere than `error.type` (Anthropic:
+   * `body.error.type`, e.g. `rate_limit_error`). Default: `error.type`.
+   */
+  type?: string | undefined;
 }
 
 /** One provider's wire conventions. */

@@ -70,7 +70,9 @@ export function errorFromNative(res: NativeResult, spec?: Pick<ProviderSpec, 'er
       }
       if (!json) return APIError.generate(res.status, undefined, text || undefined, headers);
       const read = spec?.errorBody ? spec.errorBody(json, res.status) : defaultErrorBody(json);
-      return APIError.generate(res.status, read.error, read.message, headers);
+      const err = APIError.generate(res.status, read.error, read.message, headers);
+      if (read.type !== undefined) (err as { type: string | undefined }).type = read.type;
+      return err;
     }
     case 'timeout':
       return new APIConnectionTimeoutError({

@@ -1,6 +1,6 @@
 /**
- * Test helpers shipped as `aiwire/testing`: a deterministic OpenAI-compatible
- * mock server ({@link startMockServer}) and a scriptable fault server
+ * Test helpers shipped as `aiwire/testing`: a deterministic mock server of the
+ * OpenAI and Anthropic APIs on one port ({@link startMockServer}) and a scriptable fault server
  * ({@link startFaultServer}) for transport tests. Both use only Node's
  * built-in modules and listen on loopback by default.
  *

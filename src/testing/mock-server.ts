@@ -1,5 +1,5 @@
 /**
- * A deterministic, dependency-free, OpenAI-compatible HTTP server for tests,
+ * A deterministic, dependency-free, OpenAI- and Anthropic-compatible HTTP server for tests,
  * demos and benchmarks. It listens on loopback by default and answers
  * `chat/completions` (plain and streamed), `models` and `embeddings` with
  * outputs computed only from the request, so the same request always gets
@@ -13,6 +13,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { anthropicRoute, handleAnthropic, mockErrorFor, triggeredErrorHeaders } from './mock-anthropic.js';
 import { chatCompletion } from './mock-chat.js';
 import {
   ApiError,
@@ -61,9 +62,10 @@ export interface MockServerOptions {
  */
 export interface MockServer {
   /**
-   * Base URL to give an OpenAI client as `baseURL`, without a trailing slash
-   * and without `/v1`, e.g. `'http://127.0.0.1:12345'`. Every route is served
-   * both under `/v1/...` and directly under `/...`.
+   * Base URL to give an OpenAI client as `baseURL` (or an Anthropic client,
+   * whose paths include `/v1`), without a trailing slash and without `/v1`,
+   * e.g. `'http://127.0.0.1:12345'`. Every OpenAI route is served both under
+   * `/v1/...` and directly under `/...`.
    */
   readonly url: string;
   /** The TCP port actually bound (useful when `port` was `0`). */
@@ -133,7 +135,7 @@ function toBase64LE(values: Float32Array): string {
 }
 
 /**
- * Starts a deterministic OpenAI-compatible mock server.
+ * Starts a deterministic mock server answering OpenAI's and Anthropic's APIs on one port.
  *
  * Routes (each also served with a `/v1` prefix; query strings are ignored):
  * - `POST /chat/completions` — requires `model` (string) and `messages`
@@ -157,6 +159,12 @@ function toBase64LE(values: Float32Array): string {
  *   and `GET /fine_tuning/jobs/{id}/events`; Azure paths
  *   `/openai/deployments/{name}/…` with `api-version` (see
  *   `mock-openai-extra.ts`).
+ * - Anthropic, on the same port: `POST /v1/messages` (plain and streamed), `POST
+ *   /v1/messages/count_tokens`, and `GET /v1/models[/{id}]` when the request has an
+ *   `anthropic-version` header (see `mock-anthropic.ts`).
+ * - Errors on demand: `model: 'mock-error-<status>'` (e.g. `mock-error-429`) in a chat completion or
+ *   an Anthropic message gets that status (400–599) with the provider's error body and
+ *   `x-should-retry: false` (clients give up at once).
  * - Anything else → 404. Invalid JSON → 400. Bodies over 32 MiB → 413.
  *   `content-encoding: gzip | deflate | br` request bodies are decoded.
  *
@@ -240,6 +248,7 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
       if (path === '/v1' || path.startsWith('/v1/')) path = path.slice(3);
       if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
       path = azurePath(path, q === -1 ? '' : rawUrl.slice(q + 1), req.headers);
+      const anthropic = anthropicRoute(method, path, req.headers);
 
       let route: 'chat' | 'embeddings' | 'models' | 'model' | null = null;
       const extra = extraRoute(method, path);
@@ -259,6 +268,11 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
       if (latencyMs > 0) await sleep(latencyMs);
       if (res.destroyed) return;
       const json = (): JsonObject => parseJsonBody(decodeBody(raw, req.headers['content-encoding']));
+      if (anthropic) {
+        const query = new URLSearchParams(q === -1 ? '' : rawUrl.slice(q + 1));
+        await handleAnthropic(anthropic, res, { n, path, query, headers: req.headers, json, chunkDelayMs });
+        return;
+      }
       if (extra) {
         const query = new URLSearchParams(q === -1 ? '' : rawUrl.slice(q + 1));
         await handleExtra(extra, res, { n, path, query, json, chunkDelayMs });
@@ -266,9 +280,13 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
       }
 
       switch (route) {
-        case 'chat':
-          await chatCompletion(res, n, json(), chunkDelayMs);
+        case 'chat': {
+          const body = json();
+          const triggered = mockErrorFor(body.model, 'openai');
+          if (triggered) throw triggered;
+          await chatCompletion(res, n, body, chunkDelayMs);
           return;
+        }
         case 'embeddings':
           embeddings(res, json());
           return;
@@ -294,6 +312,7 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     } catch (err) {
       if (err instanceof ApiError) {
         if (err.status === 413) res.setHeader('connection', 'close');
+        triggeredErrorHeaders(res, err);
         sendError(res, err);
       } else if (!res.headersSent && !res.destroyed) {
         const message = err instanceof Error ? err.message : String(err);

@@ -7,6 +7,7 @@ export {
   CursorPage,
   IdCursorPage,
   NextCursorPage,
+  NextPageCursorPage,
   NextURLPage,
   OffsetPage,
   Page,

@@ -9,6 +9,7 @@
  * | `ConversationCursorPage` | `data` | `after=<last_id>` while `has_more` | OpenAI conversation items |
  * | `NextCursorPage` | `data` | `after=<next>` while `has_more` and `next` is set | OpenAI skills, video characters |
  * | `IdCursorPage` | `data` | `after_id=<last_id>` (or `before_id=<first_id>` when paging back) while `has_more` | Anthropic |
+ * | `NextPageCursorPage` | `data` | `page=<next_page>` while `next_page` is set | Anthropic beta (skills, sessions, agents, …) |
  * | `NextURLPage` | `results` | GET the `next` URL (absolute allowed) while present | Replicate |
  * | `OffsetPage` | `items` | `skip=<skip + items>` while fewer than `total` were seen | Codegen |
  */
@@ -154,6 +155,34 @@ export class IdCursorPage<Item> extends AbstractPage<Item> {
     const query = this._request.query as Record<string, unknown> | undefined;
     if (query?.before_id) return this.first_id ? { query: { before_id: this.first_id } } : null;
     return this.last_id ? { query: { after_id: this.last_id } } : null;
+  }
+}
+
+/**
+ * Anthropic's page-token lists (the SDK's `PageCursor`, and `BidirectionalPageCursor` read forwards):
+ * `{ data, next_page, prev_page? }`; the next page is `page=<next_page>`, until `next_page` is null.
+ */
+export class NextPageCursorPage<Item> extends AbstractPage<Item> {
+  /** Items of this page. */
+  data: Item[];
+  /** The cursor of the next page, or null on the last page. */
+  next_page: string | null;
+  /** The cursor of the previous page, when the list gives one. */
+  prev_page: string | null;
+
+  /** @internal */
+  constructor(client: BaseClient, request: PageRequest, body: unknown) {
+    super(client, request, body);
+    const b = record(body, 'NextPageCursorPage', 'data');
+    this.data = b.data as Item[];
+    this.next_page = typeof b.next_page === 'string' && b.next_page ? b.next_page : null;
+    this.prev_page = typeof b.prev_page === 'string' && b.prev_page ? b.prev_page : null;
+  }
+  getPaginatedItems(): Item[] {
+    return this.data;
+  }
+  nextPageRequest(): Partial<PageRequest> | null {
+    return this.next_page ? { query: { page: this.next_page } } : null;
   }
 }
 
