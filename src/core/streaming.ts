@@ -35,7 +35,10 @@ export type StreamDecoder<Item> =
 /** One batch as the native stream hands it over (see src/native/stream.rs). */
 export interface NativeBatchLike extends TapeBatch {
   events: NativeEvent[];
-  types?: string[] | null;
+  /** Each event's type as an index into `typeNames`, when some event's type is not `message`. */
+  typeIds?: Uint32Array | null;
+  /** The batch's distinct event types, with `typeIds`. */
+  typeNames?: string[] | null;
   done: boolean;
   errorKind?: string | null;
   errorMessage?: string | null;
@@ -110,7 +113,8 @@ export class Stream<Item> implements AsyncIterable<Item> {
     const factory = (): AsyncIterator<Item> => {
       // Current batch: raw events (event mode) or the tape, decoded one value per item (json mode).
       let events: NativeEvent[] = [];
-      let types: string[] | null | undefined;
+      let typeIds: Uint32Array | null | undefined;
+      let typeNames: string[] = [];
       let index = 0;
       let finished = false;
       let failure: Error | undefined;
@@ -141,7 +145,7 @@ export class Stream<Item> implements AsyncIterable<Item> {
         if (json) {
           if (tape.remaining > 0) {
             const i = index++;
-            return decoder.decode(tape.next(), types ? (types[i] as string) : 'message');
+            return decoder.decode(tape.next(), typeIds ? (typeNames[typeIds[i] as number] as string) : 'message');
           }
           return undefined;
         }
@@ -199,7 +203,8 @@ export class Stream<Item> implements AsyncIterable<Item> {
           index = 0;
           if (json) {
             if (batch.count > 0) tape.load(batch);
-            types = batch.types;
+            typeIds = batch.typeIds;
+            typeNames = batch.typeNames ?? [];
           } else {
             events = batch.events;
           }

@@ -115,8 +115,13 @@ export interface NativeBatch {
   nums?: Float64Array
   /** `jsonData` mode: shapes first used in this batch (`id, keyCount, (start, end) × keyCount`). */
   defs?: Uint32Array
-  /** `jsonData` mode: the event types, only when some event's type is not `message`. */
-  types?: Array<string>
+  /**
+   * `jsonData` mode, only when some event's type is not `message`: each event's type as an index into
+   * `typeNames`.
+   */
+  typeIds?: Uint32Array
+  /** `jsonData` mode, with `typeIds`: the distinct event types of this batch (`message` first). */
+  typeNames?: Array<string>
   /** `raw` mode: the body bytes read since the last batch (absent when none). */
   bytes?: Buffer
   /** True when the stream has ended (cleanly or with `errorKind`); no later batch has events. */

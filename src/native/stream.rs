@@ -45,7 +45,11 @@ struct Pending {
     /// `raw` mode: the body bytes read since the last batch.
     raw: Vec<u8>,
     /// `jsonData` mode: every event's type, once one in this batch is not `message`.
-    types: Option<Vec<String>>,
+    /// `jsonData` mode: each event's type as an index into `type_names`, once one in this batch is not
+    /// `message` (interned: no string per event).
+    type_ids: Option<Vec<u32>>,
+    /// `jsonData` mode: the distinct event types of this batch (`message` first).
+    type_names: Vec<String>,
     /// The stream ended (cleanly, at the done marker, or with `error`); nothing more will be added.
     finished: bool,
     error: Option<EngineError>,
@@ -128,11 +132,23 @@ impl SseSink for PendingSink<'_> {
         }
         let before = p.tape.count as usize;
         p.encoder.encode(data, &mut p.tape);
-        if p.types.is_none() && event != "message" {
-            p.types = Some(vec![String::from("message"); before]);
+        if p.type_ids.is_none() && event != "message" {
+            p.type_ids = Some(vec![0; before]);
+            if p.type_names.is_empty() {
+                p.type_names.push(String::from("message"));
+            }
         }
-        if let Some(types) = p.types.as_mut() {
-            types.push(event.to_owned());
+        if p.type_ids.is_some() {
+            let id = match p.type_names.iter().position(|name| name == event) {
+                Some(i) => i,
+                None => {
+                    p.type_names.push(event.to_owned());
+                    p.type_names.len() - 1
+                }
+            };
+            if let Some(ids) = p.type_ids.as_mut() {
+                ids.push(id as u32);
+            }
         }
     }
 }
@@ -181,8 +197,11 @@ pub struct NativeBatch {
     pub nums: Option<Float64Array>,
     /// `jsonData` mode: shapes first used in this batch (`id, keyCount, (start, end) × keyCount`).
     pub defs: Option<Uint32Array>,
-    /// `jsonData` mode: the event types, only when some event's type is not `message`.
-    pub types: Option<Vec<String>>,
+    /// `jsonData` mode, only when some event's type is not `message`: each event's type as an index into
+    /// `typeNames`.
+    pub type_ids: Option<Uint32Array>,
+    /// `jsonData` mode, with `typeIds`: the distinct event types of this batch (`message` first).
+    pub type_names: Option<Vec<String>>,
     /// `raw` mode: the body bytes read since the last batch (absent when none).
     pub bytes: Option<Buffer>,
     /// True when the stream has ended (cleanly or with `errorKind`); no later batch has events.
@@ -310,7 +329,8 @@ impl NativeStream {
             ops: None,
             nums: None,
             defs: None,
-            types: None,
+            type_ids: None,
+            type_names: None,
             bytes: None,
             done: false,
             error_kind: None,
@@ -343,7 +363,10 @@ impl NativeStream {
                             batch.ops = Some(Uint32Array::new(tape.ops));
                             batch.nums = Some(Float64Array::new(tape.nums));
                             batch.defs = Some(Uint32Array::new(tape.defs));
-                            batch.types = p.types.take();
+                            if let Some(ids) = p.type_ids.take() {
+                                batch.type_ids = Some(Uint32Array::new(ids));
+                                batch.type_names = Some(std::mem::take(&mut p.type_names));
+                            }
                         }
                     } else {
                         batch.events = std::mem::take(&mut p.events);
