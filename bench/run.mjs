@@ -286,20 +286,19 @@ function parseDuration(text) {
 async function runWrk(scenario, ctx) {
   const { opts, url, tmp } = ctx;
   if (!ctx.tools.wrk) return { ok: false, error: 'wrk not installed (apt-get install wrk)' };
-  const lua = join(tmp, 'post.lua');
-  const body = JSON.stringify((await import('./lib/common.mjs')).CHAT_PARAMS);
+  const lua = join(tmp, `post-${scenario.id}.lua`);
+  const { path, params, headers } = scenario.request;
   writeFileSync(
     lua,
     [
       'wrk.method = "POST"',
-      `wrk.body = [==[${body}]==]`,
-      'wrk.headers["Content-Type"] = "application/json"',
-      'wrk.headers["Authorization"] = "Bearer bench"',
+      `wrk.body = [==[${JSON.stringify(params)}]==]`,
+      ...Object.entries(headers).map(([k, v]) => `wrk.headers["${k}"] = "${v}"`),
       '',
     ].join('\n'),
   );
   const secs = opts.quick ? 2 : 5;
-  const target = `${url}${scenario.base}/chat/completions`;
+  const target = `${url}${scenario.base}${path}`;
   const script = 'wrk "$@"; code=$?; times; exit $code';
   const wrkArgs = ['-t2', `-c${scenario.concurrency}`, `-d${secs}s`, '--latency', '-s', lua, target];
   const timeoutMs = Math.min(runTimeoutMs(ctx), (secs + 30) * 1000);
@@ -600,8 +599,9 @@ async function main() {
     '',
     '↑ higher is better, ↓ lower is better. "(N×)" is the ratio to openai-node in the same run (value ÷ openai-node value).',
     'CPU is the client process only (all its threads; nginx excluded); RSS is the client process peak (`VmHWM`).',
-    '† Anthropic rows: the official-SDK column is @anthropic-ai/sdk (`messages.create({ stream: true })`); ' +
-      'events counted are the 1,005 per stream the SDK hands to the loop (ping excluded).',
+    '† Anthropic rows: the official-SDK column is @anthropic-ai/sdk (`messages.create(...)`, streamed with ' +
+      '`stream: true`) and "(N×)" is the ratio to it; stream events counted are the 1,005 per stream the SDK ' +
+      'hands to the loop (ping excluded).',
     'wrk: the loopback ceiling (duration-based, 2 threads; its CPU is per request, from `times`; no RSS).',
     nodeFloor === undefined
       ? ''

@@ -1,5 +1,6 @@
 /**
- * aiwire, used exactly as openai-node is (same calls, same options).
+ * aiwire, used exactly as openai-node is (same calls, same options), and its `Anthropic` client exactly
+ * as @anthropic-ai/sdk is (`messages.create(...)`, with and without `stream: true`).
  * aiwire returns embeddings as sent: for base64 the user decodes the strings (as with a raw client).
  * Uploads pass an `fs.createReadStream(path)`: aiwire sends it by path (the engine streams the file).
  */
@@ -7,6 +8,7 @@ import { createReadStream } from 'node:fs';
 import { Anthropic } from '../../dist/anthropic.js';
 import { OpenAI } from '../../dist/index.js';
 import {
+  ANTHROPIC_MESSAGE_PARAMS,
   ANTHROPIC_PARAMS,
   API_KEY,
   CHAT_PARAMS,
@@ -23,6 +25,7 @@ import {
   useCompletion,
   useEmbeddings,
   useFileObject,
+  useMessage,
 } from '../lib/common.mjs';
 
 export const unsupported = {};
@@ -38,6 +41,9 @@ export function setup({ baseURL, file }) {
   const openai = new OpenAI({ apiKey: API_KEY, baseURL, maxRetries: 0 });
   const anthropic = new Anthropic({ apiKey: API_KEY, baseURL, maxRetries: 0 });
   return {
+    async anthropicMessage() {
+      return useMessage(await anthropic.messages.create(ANTHROPIC_MESSAGE_PARAMS));
+    },
     async anthropicStream() {
       const stream = await anthropic.messages.create(ANTHROPIC_PARAMS);
       let count = 0;

@@ -1,6 +1,17 @@
-/** @anthropic-ai/sdk: the official client for the Anthropic stream row (`messages.create({ stream: true })`). */
+/**
+ * @anthropic-ai/sdk: the official client of the Anthropic rows, `messages.create(...)` (the `message`)
+ * and `messages.create({ stream: true })` (the stream).
+ */
 import Anthropic from '@anthropic-ai/sdk';
-import { ANTHROPIC_PARAMS, API_KEY, checkCount, EXPECTED, useAnthropicEvent } from '../lib/common.mjs';
+import {
+  ANTHROPIC_MESSAGE_PARAMS,
+  ANTHROPIC_PARAMS,
+  API_KEY,
+  checkCount,
+  EXPECTED,
+  useAnthropicEvent,
+  useMessage,
+} from '../lib/common.mjs';
 
 export const unsupported = {
   chat: 'n/a (OpenAI API)',
@@ -12,6 +23,9 @@ export const unsupported = {
 export function setup({ baseURL }) {
   const anthropic = new Anthropic({ apiKey: API_KEY, baseURL, maxRetries: 0 });
   return {
+    async anthropicMessage() {
+      return useMessage(await anthropic.messages.create(ANTHROPIC_MESSAGE_PARAMS));
+    },
     async anthropicStream() {
       const stream = await anthropic.messages.create(ANTHROPIC_PARAMS);
       let count = 0;

@@ -8,6 +8,7 @@ import { openAsBlob } from 'node:fs';
 import { createParser } from 'eventsource-parser';
 import {
   ANTHROPIC_HEADERS,
+  ANTHROPIC_MESSAGE_PARAMS,
   ANTHROPIC_PARAMS,
   CHAT_PARAMS,
   checkCount,
@@ -25,6 +26,7 @@ import {
   useCompletion,
   useEmbeddings,
   useFileObject,
+  useMessage,
 } from '../lib/common.mjs';
 
 export const unsupported = {};
@@ -61,6 +63,11 @@ export function setup({ baseURL, file }) {
       });
       checkCount('chunks', count, EXPECTED.openaiChunks);
       return { items: count, chars };
+    },
+    async anthropicMessage() {
+      return useMessage(
+        await post('/v1/messages', ANTHROPIC_MESSAGE_PARAMS, ANTHROPIC_HEADERS).then((r) => r.json()),
+      );
     },
     async anthropicStream() {
       let count = 0;

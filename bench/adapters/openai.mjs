@@ -22,7 +22,10 @@ import {
   useFileObject,
 } from '../lib/common.mjs';
 
-export const unsupported = { anthropicStream: 'n/a (see @anthropic-ai/sdk)' };
+export const unsupported = {
+  anthropicMessage: 'n/a (see @anthropic-ai/sdk)',
+  anthropicStream: 'n/a (see @anthropic-ai/sdk)',
+};
 
 export function setup({ baseURL, file }) {
   const openai = new OpenAI({ apiKey: API_KEY, baseURL, maxRetries: 0 });

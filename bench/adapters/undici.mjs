@@ -9,6 +9,7 @@ import { createParser } from 'eventsource-parser';
 import { Agent, FormData, request } from 'undici';
 import {
   ANTHROPIC_HEADERS,
+  ANTHROPIC_MESSAGE_PARAMS,
   ANTHROPIC_PARAMS,
   CHAT_PARAMS,
   checkBytes,
@@ -26,6 +27,7 @@ import {
   useCompletion,
   useEmbeddings,
   useFileObject,
+  useMessage,
 } from '../lib/common.mjs';
 
 export const unsupported = {};
@@ -67,6 +69,11 @@ export function setup({ baseURL, concurrency, file }) {
       });
       checkCount('chunks', count, EXPECTED.openaiChunks);
       return { items: count, chars };
+    },
+    async anthropicMessage() {
+      return useMessage(
+        await (await post('/v1/messages', ANTHROPIC_MESSAGE_PARAMS, ANTHROPIC_HEADERS)).json(),
+      );
     },
     async anthropicStream() {
       let count = 0;

@@ -8,6 +8,7 @@
  *   anthropic/v1/messages             an Anthropic messages stream: message_start, content_block_start,
  *                                     ping, 1,000 content_block_delta, content_block_stop, message_delta,
  *                                     message_stop
+ *   anthropic-json/v1/messages        an Anthropic `message` (non-streaming), pretty-printed (~1.2 KB)
  *   float/v1/embeddings               100 x 1536 embeddings as JSON floats (~3.3 MB)
  *   b64/v1/embeddings                 the same vectors as base64 little-endian float32 (~0.8 MB)
  *
@@ -30,6 +31,7 @@ export const PATHS = {
   chat: 'v1/chat/completions',
   openaiStream: 'stream/v1/chat/completions',
   anthropicStream: 'anthropic/v1/messages',
+  anthropicMessage: 'anthropic-json/v1/messages',
   embedFloat: 'float/v1/embeddings',
   embedBase64: 'b64/v1/embeddings',
 };
@@ -98,6 +100,30 @@ function chatCompletion() {
     },
     service_tier: 'default',
     system_fingerprint: 'fp_560af6e559',
+  };
+  return `${JSON.stringify(body, null, 2)}\n`;
+}
+
+/** An Anthropic `message` as `POST /v1/messages` answers it without `stream` (one text block). */
+function anthropicMessage() {
+  const rand = prng(6);
+  const text = `${words(rand, 110).join(' ')}.`;
+  const body = {
+    id: 'msg_01BENCHXk2oQm1n9Yt0uJ7cZ',
+    type: 'message',
+    role: 'assistant',
+    model: 'claude-sonnet-5-5',
+    content: [{ type: 'text', text }],
+    stop_reason: 'end_turn',
+    stop_sequence: null,
+    usage: {
+      input_tokens: 61,
+      cache_creation_input_tokens: 0,
+      cache_read_input_tokens: 0,
+      cache_creation: { ephemeral_5m_input_tokens: 0, ephemeral_1h_input_tokens: 0 },
+      output_tokens: 131,
+      service_tier: 'standard',
+    },
   };
   return `${JSON.stringify(body, null, 2)}\n`;
 }
@@ -240,6 +266,7 @@ export function writeBodies(root) {
     [PATHS.chat]: chatCompletion(),
     [PATHS.openaiStream]: openaiStream(),
     [PATHS.anthropicStream]: anthropicStream(),
+    [PATHS.anthropicMessage]: anthropicMessage(),
     [PATHS.embedFloat]: embeddings(vecs, false),
     [PATHS.embedBase64]: embeddings(vecs, true),
   };

@@ -33,12 +33,15 @@ export const CHAT_PARAMS = {
 
 export const STREAM_PARAMS = { ...CHAT_PARAMS, stream: true };
 
-export const ANTHROPIC_PARAMS = {
+/** The non-streaming Anthropic request (what nginx serves under /anthropic-json/). */
+export const ANTHROPIC_MESSAGE_PARAMS = {
   model: 'claude-sonnet-5-5',
   max_tokens: 1024,
   messages: [{ role: 'user', content: CHAT_PARAMS.messages[1].content }],
-  stream: true,
 };
+
+/** The same request, streamed (what nginx serves under /anthropic/). */
+export const ANTHROPIC_PARAMS = { ...ANTHROPIC_MESSAGE_PARAMS, stream: true };
 
 const EMBED_INPUT = Array.from(
   { length: EMBED_VECTORS },
@@ -81,6 +84,13 @@ export const ANTHROPIC_HEADERS = {
 export function useCompletion(completion) {
   const text = completion.choices[0].message.content;
   if (typeof text !== 'string' || text.length < 100) throw new Error('chat completion without content');
+  return text.length;
+}
+
+/** Checks an Anthropic `message` as a user would read it (its first text block). */
+export function useMessage(message) {
+  const text = message.content[0]?.text;
+  if (typeof text !== 'string' || text.length < 100) throw new Error('message without text content');
   return text.length;
 }
 

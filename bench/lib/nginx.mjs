@@ -89,6 +89,9 @@ http {
     location /anthropic/ {
       default_type text/event-stream;
     }
+    location /anthropic-json/ {
+      default_type application/json;
+    }
     location = /up/v1/files {
       client_max_body_size 0;
       client_body_buffer_size 128m;

@@ -3,9 +3,11 @@
  * same run) and the targets of the issue, checked.
  */
 
-/** Official-SDK column: openai-node, except for the Anthropic row (@anthropic-ai/sdk). */
+const ANTHROPIC_SCENARIOS = new Set(['stream-anthropic', 'anthropic-c64']);
+
+/** Official-SDK column: openai-node, except for the Anthropic rows (@anthropic-ai/sdk). */
 export function sdkOf(scenarioId) {
-  return scenarioId === 'stream-anthropic' ? 'anthropic' : 'openai';
+  return ANTHROPIC_SCENARIOS.has(scenarioId) ? 'anthropic' : 'openai';
 }
 
 /** Derived figures of one raw result (`undefined` where the figure doesn't apply). */
@@ -77,6 +79,11 @@ export const ROWS = [
   ['stream-anthropic', 'chunksPerSec', 'Anthropic stream events/s, C=32 † ↑', int],
   ['stream-anthropic', 'cpuUsPerChunk', 'CPU µs per event † ↓', dec(2)],
   ['stream-anthropic', 'rssMB', 'peak RSS MB, Anthropic stream † ↓', int],
+  ['anthropic-c64', 'reqPerSec', 'Anthropic non-streaming req/s, C=64 † ↑', int],
+  ['anthropic-c64', 'cpuUsPerReq', 'CPU µs per Anthropic request, C=64 † ↓', auto],
+  ['anthropic-c64', 'p50Ms', 'p50 latency ms, Anthropic C=64 † ↓', dec(2)],
+  ['anthropic-c64', 'p99Ms', 'p99 latency ms, Anthropic C=64 † ↓', dec(2)],
+  ['anthropic-c64', 'rssMB', 'peak RSS MB, Anthropic C=64 † ↓', int],
   ['embed-float', 'mbPerSec', 'embeddings MB/s, float JSON, C=8 ↑', auto],
   ['embed-float', 'cpuMsPerReq', 'CPU ms per embeddings request, float ↓', dec(2)],
   ['embed-float', 'rssMB', 'peak RSS MB, embeddings float ↓', int],
@@ -160,7 +167,8 @@ export function markdownTable(scenarios, results) {
 /** The issue's targets, checked against this run. */
 export function targets(results) {
   const f = (sid, client, key) => results[sid]?.[client]?.figures?.[key];
-  const verdict = (ok) => (ok === undefined ? 'not measured' : ok ? 'met' : 'NOT met');
+  const verdict = (ok) =>
+    ok === undefined ? 'not measured' : ok === 'reported' ? 'reported (no target)' : ok ? 'met' : 'NOT met';
   const rows = [];
   const add = (figure, issueSdk, sdkNow, target, aiwireNow, ok) =>
     rows.push({ figure, issueSdk, sdkNow, target, aiwireNow, ok, verdict: verdict(ok) });
@@ -220,6 +228,58 @@ export function targets(results) {
     );
   }
   {
+    const a = f('stream-anthropic', 'aiwire', 'chunksPerSec');
+    const s = f('stream-anthropic', 'anthropic', 'chunksPerSec');
+    const r = ratio(a, s);
+    add(
+      'Anthropic stream events/s, C=32 †',
+      '–',
+      s === undefined ? '–' : int(s),
+      '≥ 3× @anthropic-ai/sdk',
+      a === undefined ? '–' : `${int(a)} (${fmtRatio(r)})`,
+      r === undefined ? undefined : r >= 3,
+    );
+  }
+  {
+    const a = f('stream-anthropic', 'aiwire', 'cpuUsPerChunk');
+    const s = f('stream-anthropic', 'anthropic', 'cpuUsPerChunk');
+    const r = ratio(a, s);
+    add(
+      'CPU µs per Anthropic stream event †',
+      '–',
+      s === undefined ? '–' : dec(2)(s),
+      '≤ 1/3 of @anthropic-ai/sdk',
+      a === undefined ? '–' : `${dec(2)(a)} (${fmtRatio(r)})`,
+      r === undefined ? undefined : r <= 1 / 3,
+    );
+  }
+  {
+    const a = f('anthropic-c64', 'aiwire', 'reqPerSec');
+    const s = f('anthropic-c64', 'anthropic', 'reqPerSec');
+    const r = ratio(a, s);
+    add(
+      'Anthropic non-streaming req/s, C=64 †',
+      '–',
+      s === undefined ? '–' : int(s),
+      'ratio reported',
+      a === undefined ? '–' : `${int(a)} (${fmtRatio(r)})`,
+      r === undefined ? undefined : 'reported',
+    );
+  }
+  {
+    const a = f('anthropic-c64', 'aiwire', 'cpuUsPerReq');
+    const s = f('anthropic-c64', 'anthropic', 'cpuUsPerReq');
+    const r = ratio(a, s);
+    add(
+      'CPU µs per Anthropic non-streaming request (C=64) †',
+      '–',
+      s === undefined ? '–' : auto(s),
+      'ratio reported',
+      a === undefined ? '–' : `${auto(a)} (${fmtRatio(r)})`,
+      r === undefined ? undefined : 'reported',
+    );
+  }
+  {
     const a = f('embed-float', 'aiwire', 'mbPerSec');
     const o = f('embed-float', 'openai', 'mbPerSec');
     const ro = ratio(a, o);
@@ -257,7 +317,7 @@ export function targets(results) {
     );
   }
   const head =
-    '| figure | openai-node (issue, 2026-11-21) | openai-node (this run) | target for aiwire | aiwire (this run) | verdict |';
+    '| figure | official SDK (issue, 2026-11-21) | official SDK (this run) | target for aiwire | aiwire (this run) | verdict |';
   const lines = [head, '|---|---:|---:|---|---:|---|'];
   for (const r of rows) {
     lines.push(`| ${r.figure} | ${r.issueSdk} | ${r.sdkNow} | ${r.target} | ${r.aiwireNow} | ${r.verdict} |`);

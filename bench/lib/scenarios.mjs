@@ -2,6 +2,15 @@
  * The scenarios of the suite, their sizes (full and `--quick`) and the clients measured in each.
  */
 import { PATHS, TRANSFER_PATHS } from './bodies.mjs';
+import { ANTHROPIC_HEADERS, ANTHROPIC_MESSAGE_PARAMS, CHAT_PARAMS, OPENAI_HEADERS } from './common.mjs';
+
+/** The request wrk sends for a non-streaming scenario (its path under the scenario's base). */
+const CHAT_REQUEST = { path: '/chat/completions', params: CHAT_PARAMS, headers: OPENAI_HEADERS };
+const MESSAGE_REQUEST = {
+  path: '/v1/messages',
+  params: ANTHROPIC_MESSAGE_PARAMS,
+  headers: ANTHROPIC_HEADERS,
+};
 
 /** Every client the suite knows; `anthropic` fills the official-SDK column of the Anthropic row. */
 export const CLIENTS = ['aiwire', 'openai', 'anthropic', 'undici', 'fetch', 'wrk'];
@@ -14,6 +23,7 @@ export const SCENARIOS = [
     op: 'chat',
     base: '/v1',
     bodyPath: PATHS.chat,
+    request: CHAT_REQUEST,
     concurrency: 64,
     count: { full: 20_000, quick: 2_000 },
     warmup: { full: 500, quick: 200 },
@@ -26,6 +36,7 @@ export const SCENARIOS = [
     op: 'chat',
     base: '/v1',
     bodyPath: PATHS.chat,
+    request: CHAT_REQUEST,
     concurrency: 256,
     count: { full: 20_000, quick: 2_000 },
     warmup: { full: 512, quick: 256 },
@@ -58,6 +69,21 @@ export const SCENARIOS = [
     // aiwire 0.42-0.47 us of system CPU per chunk after 32 warm-up streams, 0.07-0.14 after 200).
     warmup: { full: 200, quick: 8 },
     clients: ['aiwire', 'anthropic', 'undici', 'fetch'],
+  },
+  {
+    // The non-streaming Anthropic call, sized and warmed up as chat-c64; its own URL path
+    // (/anthropic-json/v1/messages, JSON) beside the stream's (/anthropic/v1/messages, SSE).
+    id: 'anthropic-c64',
+    kind: 'chat',
+    title: 'non-streaming Anthropic message, C=64',
+    op: 'anthropicMessage',
+    base: '/anthropic-json',
+    bodyPath: PATHS.anthropicMessage,
+    request: MESSAGE_REQUEST,
+    concurrency: 64,
+    count: { full: 20_000, quick: 2_000 },
+    warmup: { full: 500, quick: 200 },
+    clients: ['aiwire', 'anthropic', 'undici', 'fetch', 'wrk'],
   },
   {
     id: 'embed-float',
