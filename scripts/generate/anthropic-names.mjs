@@ -11,7 +11,7 @@
 //   stream      'always': a GET the SDK reads as server-sent events although the spec says JSON; the
 //               method resolves to `Stream<chunk>` (chunk = the spec's 200 schema)
 // An operation absent from OPERATIONS is not in the SDK; the generator names it by rule (the /v1 prefix
-// dropped, `?beta=true` paths under `beta.`; then openai's rule: see nameByRule in operations.mjs).
+// dropped, `?beta=true` paths under `beta.`; then openai's rule: see nameByRule in operations-config.mjs).
 
 /** Header parameters of the spec: null = set by the client (auth, version), else the params property. */
 export const HEADERS = {

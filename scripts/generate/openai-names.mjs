@@ -18,7 +18,7 @@
 //   headerParams { header: property } for header parameters of the spec
 //   unwrap    { fn, imports }: a helper applied to the parsed result (`._thenUnwrap(fn)`), e.g. output_text
 // An operation absent from OPERATIONS is not in openai-node; the generator names it by rule
-// (see nameByRule in operations.mjs) and the coverage table says so.
+// (see nameByRule in operations-config.mjs) and the coverage table says so.
 export const OPERATIONS = {
   // embeddings.create goes through the lead's helper (base64 by default, decoded to float arrays).
   createEmbedding: {
