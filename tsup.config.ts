@@ -19,11 +19,12 @@ function cjsClassExport(file: string, className: string): void {
 
 export default defineConfig({
   // One copy of core for every entry point (`splitting`: shared chunks), so `instanceof APIError`
-  // holds between `aiwire`, `aiwire/openai` and `aiwire/anthropic`.
+  // holds between `aiwire`, `aiwire/openai`, `aiwire/anthropic` and `aiwire/replicate`.
   entry: {
     index: 'src/index.ts',
     openai: 'src/openai.ts',
     anthropic: 'src/anthropic.ts',
+    replicate: 'src/replicate.ts',
     'testing/index': 'src/testing/index.ts',
     cli: 'src/cli/index.ts',
   },
@@ -39,5 +40,6 @@ export default defineConfig({
     cjsClassExport('dist/index.cjs', 'OpenAI');
     cjsClassExport('dist/openai.cjs', 'OpenAI');
     cjsClassExport('dist/anthropic.cjs', 'Anthropic');
+    cjsClassExport('dist/replicate.cjs', 'Replicate');
   },
 });

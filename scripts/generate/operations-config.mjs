@@ -1,7 +1,7 @@
 // Per-provider configuration and naming of the operations generator (scripts/generate/operations.mjs):
 // PROVIDER_CONFIG (openai, anthropic), the provider being generated and its naming table (set by
 // useProvider), the header of generated files, identifier and JSDoc helpers, and the naming rules
-// (nameByRule, anthropicNameByRule, pageByRule; the rule is described in the header of
+// (nameByRule, anthropicNameByRule, replicateNameByRule, pageByRule; the rule is described in the header of
 // scripts/generate/operations.mjs, the file generated outputs name for it).
 
 import { toIdentifier } from './types.mjs';
@@ -83,8 +83,21 @@ export function anthropicNameByRule(method, path) {
   return beta ? { ...n, resource: `beta.${n.resource}` } : n;
 }
 
-/** Page style of a list by rule: OpenAI's `after` cursor, Anthropic's `after_id` and `page` token. */
+/**
+ * Replicate operations replicate-javascript lacks: the rule above, except that an item GET is `get`
+ * (replicate-javascript's verb: `models.get(owner, name)`), not `retrieve`.
+ */
+export function replicateNameByRule(method, path) {
+  const n = nameByRule(method, path);
+  return n.method === 'retrieve' ? { ...n, method: 'get' } : n;
+}
+
+/**
+ * Page style of a list by rule: OpenAI's `after` cursor, Anthropic's `after_id` and `page` token,
+ * Replicate's `next` URL.
+ */
 export function pageByRule(query, props) {
+  if (CFG.name === 'replicate') return 'NextURLPage';
   if (CFG.name === 'anthropic') {
     if (query.some((q) => q.name === 'after_id')) return 'IdCursorPage';
     if (props.next_page) return 'NextPageCursorPage';
@@ -117,5 +130,22 @@ export const PROVIDER_CONFIG = {
     flatExtra: [],
     kinds: "'json' | 'list' | 'stream-or-json' | 'stream' | 'binary'",
     pages: "'IdCursorPage' | 'NextPageCursorPage'",
+  },
+  replicate: {
+    name: 'replicate',
+    title: 'Replicate',
+    sdk: 'replicate-javascript',
+    namesFile: 'replicate-names.mjs',
+    specFile: 'specs/replicate.openapi.json',
+    rule: (m, p) => replicateNameByRule(m, p),
+    flatExtra: [],
+    kinds: "'json' | 'list' | 'binary'",
+    pages: "'NextURLPage'",
+    // the array of a list's 200 body (default `data`)
+    listField: 'results',
+    // replicate-javascript's signatures: every path parameter positional, under its spec name
+    // (`models.versions.get(model_owner, model_name, version_id)`), then the naming table's `lift` fields,
+    // then one params object (body fields, query, header options), then RequestOptions
+    signature: 'positional',
   },
 };

@@ -18,7 +18,8 @@ const jsonLike = (ct) => /json/.test(ct);
 /** Everything the generator knows about one operation. */
 export function describe(tw, path, method, op, pathItem) {
   const table = OPERATIONS[op.operationId];
-  const byRule = !table;
+  // `notInSdk`: named by the table (the rule would give a worse name) but still not in the SDK
+  const byRule = !table || table.notInSdk === true;
   const name = table ?? CFG.rule(method, path);
   const params = [...(pathItem.parameters ?? []), ...(op.parameters ?? [])].map((p) => tw.resolve(p));
   const cleanPath = path.replace(/\?.*$/, '');
@@ -59,12 +60,13 @@ export function describe(tw, path, method, op, pathItem) {
   else if (table?.stream === 'always') kind = 'stream';
   else if (streamable) kind = 'stream-or-json';
   const respSchema = kind === 'binary' ? null : (jsonResp?.[1].schema ?? null);
-  // lists: a GET whose body has a `data` array, or any method openai-node returns a page for
+  // lists: a GET whose body has a `data` array (Replicate: `results`), or any method openai-node returns a
+  // page for
   let page = null;
   let itemSchema = null;
   if ((method === 'get' || table?.page) && kind !== 'binary' && kind !== 'stream' && respSchema) {
     const r = { properties: tw.props(respSchema) };
-    const data = r.properties.data;
+    const data = r.properties[CFG.listField ?? 'data'];
     if (data && tw.resolve(data).type === 'array') {
       itemSchema = tw.resolve(data).items ?? data.items;
       const rule = pageByRule(query, r.properties);

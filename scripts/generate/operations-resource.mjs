@@ -56,8 +56,13 @@ export function resourceFile(r, tw) {
     const t = o.table;
     if (t.unwrap?.imports) extraImports.add(t.unwrap.imports);
     const pName = t.params ?? `${singular}${pascal(o.name)}Params`;
+    // replicate-javascript's style (CFG.signature 'positional'): every path parameter positional under its
+    // spec name, then the lifted body/query fields; openai-node's: the last path parameter positional
+    const allPositional = CFG.signature === 'positional';
+    const lift = allPositional ? (t.lift ?? []) : [];
     const positional = o.pathParams.length ? o.pathParams[o.pathParams.length - 1] : null;
-    const parents = o.pathParams.slice(0, -1);
+    const parents = allPositional ? [] : o.pathParams.slice(0, -1);
+    const posName = allPositional ? (n) => n : argName;
     const headerProps = o.headers.map((h) => ({
       h,
       name: t.headerParams?.[h.name] ?? HEADERS[h.name]?.prop ?? h.name.replace(/-/g, '_'),
@@ -107,16 +112,27 @@ export function resourceFile(r, tw) {
       extraFields.push(`${d}  ${prop(h.name)}${h.h.required ? '' : '?'}: ${S(type)};`);
     }
     for (const q of o.query) {
+      if (lift.includes(q.name)) continue;
       const d = q.description ? doc(q.description, '  ') : '';
       extraFields.push(`${d}  ${prop(q.name)}${q.required ? '' : '?'}: ${S(tw.ts(q.schema, '  '))};`);
     }
     const hasBody = !!o.bodySchema;
-    const bodyT = hasBody ? S(tw.ts(o.bodySchema)) : null;
+    const liftBody = hasBody ? lift : [];
+    const fullBodyT = hasBody ? S(tw.ts(o.bodySchema)) : null;
+    const bodyT =
+      hasBody && liftBody.length
+        ? `Omit<${fullBodyT}, ${liftBody.map((n) => `'${n}'`).join(' | ')}>`
+        : fullBodyT;
     const hasParams = hasBody || extraFields.length > 0;
     const requiredExtra =
-      parents.length > 0 || o.query.some((q) => q.required) || o.headers.some((h) => h.required);
+      parents.length > 0 ||
+      o.query.some((q) => q.required && !lift.includes(q.name)) ||
+      o.headers.some((h) => h.required);
     const bodyOptional =
-      hasBody && !o.bodyRequired && (tw.resolve(o.bodySchema).required ?? []).length === 0 && !o.multipart;
+      hasBody &&
+      (!o.bodyRequired || liftBody.length > 0) &&
+      (tw.resolve(o.bodySchema).required ?? []).filter((n) => !liftBody.includes(n)).length === 0 &&
+      !o.multipart;
     const paramsOptional = hasParams && !requiredExtra && (!hasBody || bodyOptional || t.optional === true);
     if (hasParams) {
       const extra = extraFields.length ? `{\n${extraFields.join('\n')}\n}` : null;
@@ -139,24 +155,28 @@ export function resourceFile(r, tw) {
     const argIsQuery = !hasBody && o.method === 'get';
     const argVar = !hasParams
       ? null
-      : parents.length || headerProps.length || (hasBody && o.query.length)
+      : parents.length || headerProps.length || (hasBody && o.query.length) || lift.length
         ? 'params'
         : hasBody
           ? 'body'
           : 'query';
     const pathExpr = o.pathParams.length
-      ? `path\`${o.path.replace(/\{([^}]+)\}/g, (_, n) => (n === positional ? `\${${argName(n)}}` : `\${${n}}`))}\``
+      ? `path\`${o.path.replace(/\{([^}]+)\}/g, (_, n) => (n === positional || allPositional ? `\${${posName(n)}}` : `\${${n}}`))}\``
       : `'${o.path}'`;
     if (o.pathParams.length) kitNames.add('path');
     const lines = [];
     const opts = [];
-    if (argVar === 'params') {
+    if (argVar === 'params' && lift.length && !headerProps.length && !(hasBody && o.query.length)) {
+      // lifted fields only: merged back into the body or query (`{ owner, name, ...params }`)
+      opts.push(`${hasBody ? 'body' : 'query'}: { ${lift.join(', ')}, ...params }`);
+    } else if (argVar === 'params') {
       const picked = [
         ...parents,
         ...headerProps.map((h) => h.name),
-        ...(hasBody ? o.query.map((q) => q.name) : []),
+        ...(hasBody ? o.query.filter((q) => !lift.includes(q.name)).map((q) => q.name) : []),
       ];
-      const rest = hasBody ? 'body' : o.query.length ? 'query' : null;
+      let rest = hasBody ? 'body' : o.query.length ? 'query' : null;
+      if (rest && lift.includes(rest)) rest = 'rest';
       const names = picked.map((n) => (isIdent(n) ? n : `${prop(n)}: ${localName(n)}`));
       lines.push(
         `const { ${[...names, ...(rest ? [`...${rest}`] : [])].join(', ')} } = params${paramsOptional ? ' ?? {}' : ''};`,
@@ -165,10 +185,13 @@ export function resourceFile(r, tw) {
         opts.push(
           `query: { ${o.query.map((q) => (isIdent(q.name) ? q.name : `${prop(q.name)}: ${localName(q.name)}`)).join(', ')} }`,
         );
-      if (rest) opts.push(rest);
+      if (rest && lift.length) opts.push(`${hasBody ? 'body' : 'query'}: { ${lift.join(', ')}, ...${rest} }`);
+      else if (rest) opts.push(rest);
     } else if (argVar === 'body') opts.push('body');
     else if (argVar === 'query') opts.push('query');
     void argIsQuery;
+    // request defaults of this operation from the naming table (before `...options`: callers override)
+    if (t.requestDefaults) opts.push(t.requestDefaults);
     opts.push('...options');
     const hdrs = [];
     const betaHeader = headerProps.find((h) => h.h.name === 'anthropic-beta');
@@ -178,6 +201,7 @@ export function resourceFile(r, tw) {
       const local = localName(h.name);
       if (h === betaHeader && t.beta)
         hdrs.push(`'${h.h.name}': [...(${local} ?? []), '${t.beta}'].toString()`);
+      else if (h.spec?.value) hdrs.push(`'${h.h.name}': ${h.spec.value(local)}`);
       else hdrs.push(`'${h.h.name}': ${local} != null ? String(${local}) : undefined`);
     }
     if (hdrs.length) opts.push(`headers: { ${hdrs.join(', ')}, ...options?.headers }`);
@@ -189,7 +213,13 @@ export function resourceFile(r, tw) {
     const optsExpr = `{ ${opts.join(', ')} }`;
     // the signature
     const sig = [];
-    if (positional) sig.push(`${argName(positional)}: string`);
+    if (allPositional) for (const p of o.pathParams) sig.push(`${p}: string`);
+    else if (positional) sig.push(`${argName(positional)}: string`);
+    for (const n of lift) {
+      const f = hasBody ? tw.props(o.bodySchema)[n] : o.query.find((q) => q.name === n)?.schema;
+      if (!f) throw new Error(`OPERATIONS.${o.operationId}.lift: '${n}' is not a body or query field`);
+      sig.push(`${n}: ${S(tw.ts(f))}`);
+    }
     const argDecl = (type) =>
       argVar ? (paramsOptional ? `${argVar}: ${type} | null | undefined = {}` : `${argVar}: ${type}`) : null;
     const verb = o.method;

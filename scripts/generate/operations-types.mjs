@@ -11,7 +11,14 @@ export class TypeWriter {
   }
   resolve(schema) {
     let s = schema;
-    for (let i = 0; s?.$ref && i < 20; i++) s = this.spec.components.schemas[s.$ref.split('/').pop()];
+    for (let i = 0; s?.$ref && i < 20; i++) {
+      const ref = s.$ref.split('/');
+      // `#/components/parameters/<name>` (Replicate's header parameters), else a schema by its last segment
+      s =
+        ref[2] === 'parameters'
+          ? this.spec.components.parameters?.[ref[3]]
+          : this.spec.components.schemas[ref[ref.length - 1]];
+    }
     return s ?? {};
   }
   /** The properties of an object schema, through `$ref`s and `allOf`. */

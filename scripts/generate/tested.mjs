@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Writes scripts/generate/tested-<provider>.json (openai, anthropic): the operation ids
+// Writes scripts/generate/tested-<provider>.json (openai, anthropic, replicate): the operation ids
 // __test__/<provider>-operations.test.ts tests, i.e. every operation of the provider's spec except those
 // __test__/<provider>-operations.plan.json lists under `untested` (with the reason). The test reads the same
 // plan and fails when this file is stale; `npm run generate` reads it for the "tested" column of
@@ -14,7 +14,7 @@ import { loadSpec, REPO_ROOT } from './lib/spec.mjs';
 const VERBS = ['get', 'post', 'put', 'patch', 'delete'];
 
 /** Providers with an operations test. */
-export const TESTED_PROVIDERS = ['openai', 'anthropic'];
+export const TESTED_PROVIDERS = ['openai', 'anthropic', 'replicate'];
 
 /** The operation ids the operations test of a provider covers, sorted. */
 export function testedOperationIds(provider = 'openai', spec = loadSpec(provider)) {

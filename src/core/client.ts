@@ -21,7 +21,14 @@ import { LevelLogger, type Logger, type LogLevel, parseLogLevel } from './logger
 import type { PageConstructor, PageRequest } from './pagination/page.js';
 import { type AbstractPage, PagePromise } from './pagination/page.js';
 import { DEFAULT_REQUEST_ID_HEADERS, type ProviderSpec } from './provider.js';
-import { appendQuery, checkMs, flatten, nativeRequest, resolveURL } from './request.js';
+import {
+  appendQuery,
+  checkMs,
+  type ForeignOrigin,
+  flatten,
+  nativeRequest,
+  resolveTarget,
+} from './request.js';
 import { errorFromNative, flatHeader, parseJSONBody, toResponse } from './response.js';
 import { Stream, type StreamDecoder } from './streaming.js';
 import { multipartParts } from './uploads.js';
@@ -34,6 +41,14 @@ export interface BaseClientOptions {
   timeout?: number | undefined;
   /** Retries after the first attempt (408, 409, 429, >= 500, connection errors). Default 2. */
   maxRetries?: number | undefined;
+  /**
+   * Back-off before the first retry when the server names no delay (`retry-after` /
+   * `retry-after-ms` win when given), in ms; doubled for each later retry up to `retryMaxDelay`, and
+   * shortened by up to 25 % of jitter. Default 500.
+   */
+  retryMinDelay?: number | undefined;
+  /** Upper bound of that back-off, in ms. Default 8,000. Must not be below `retryMinDelay`. */
+  retryMaxDelay?: number | undefined;
   /** Connect timeout in ms. Default 10,000. */
   connectTimeout?: number | undefined;
   /** Headers sent with every request. */
@@ -84,6 +99,19 @@ export interface RequestOptions {
   signal?: AbortSignal | null | undefined;
   /** `Idempotency-Key` for this request (default: a fresh key per non-GET request, reused by its retries). */
   idempotencyKey?: string | undefined;
+  /**
+   * Which failures this request retries: `'any'` (default: connection errors, 408, 409, 429, 5xx) or
+   * `'rate-limit-only'`: a 429 only, and no resend after a dropped connection, for requests that
+   * create something on a server that does not deduplicate on `Idempotency-Key` (a 5xx or a lost
+   * connection may come after the thing was created; a 429 comes before).
+   */
+  retryOn?: 'any' | 'rate-limit-only' | undefined;
+  /**
+   * Allow an absolute URL as the path on another origin than the base URL's (e.g. a stream or file
+   * host). The client's auth headers are removed for that origin unless `sendCredentials(url)`
+   * says yes for an https URL. See `ForeignOrigin` in request.ts. Default: such URLs are refused.
+   */
+  foreignOrigin?: ForeignOrigin | undefined;
 }
 
 /**
@@ -135,6 +163,8 @@ export abstract class BaseClient {
   protected readonly log: LevelLogger;
   readonly #CancelToken: typeof CancelToken;
   readonly #binding: NativeBinding;
+  /** Lower-case names of the credential headers, removed for foreign origins (see `foreignOrigin`). */
+  readonly #credentialHeaders: string[];
 
   /**
    * @param options client options (`baseURL` resolved by the provider from its option, env and default).
@@ -175,6 +205,16 @@ export abstract class BaseClient {
     const headers: string[] = ['accept', 'application/json'];
     flatten(options.defaultHeaders, headers);
     flatten(authHeaders, headers);
+    const credentials = new Set(['authorization']);
+    for (const name in authHeaders) credentials.add(name.toLowerCase());
+    this.#credentialHeaders = [...credentials];
+    const retryMinDelay = checkMs('retryMinDelay', options.retryMinDelay);
+    const retryMaxDelay = checkMs('retryMaxDelay', options.retryMaxDelay);
+    if ((retryMinDelay ?? 500) > (retryMaxDelay ?? 8_000)) {
+      throw new AiwireError(
+        `retryMinDelay (${retryMinDelay ?? 500} ms) must not be above retryMaxDelay (${retryMaxDelay ?? 8_000} ms)`,
+      );
+    }
     const query: string[] = [];
     flatten(options.defaultQuery, query);
     const native = loadNative();
@@ -184,6 +224,8 @@ export abstract class BaseClient {
       this.engine = new native.NativeEngine({
         timeoutMs: this.timeout,
         maxRetries: this.maxRetries,
+        retryMinDelayMs: retryMinDelay,
+        retryMaxDelayMs: retryMaxDelay,
         connectTimeoutMs: checkMs('connectTimeout', options.connectTimeout),
         poolIdleTimeoutMs: checkMs('poolIdleTimeout', options.poolIdleTimeout),
         maxEventBytes: options.maxEventBytes,
@@ -311,8 +353,8 @@ export abstract class BaseClient {
 
   /** The engine's request; without `withBody`, no body (multipart fills it in). */
   #native(method: Method, path: string, opts: FinalRequestOptions, withBody = true): NativeRequest {
-    let url = resolveURL(this.baseURL, this.prepareRequest(method, path, opts));
-    url = appendQuery(url, opts.query, this._spec.queryArrayFormat);
+    const target = resolveTarget(this.baseURL, this.prepareRequest(method, path, opts), opts.foreignOrigin);
+    const url = appendQuery(target.url, opts.query, this._spec.queryArrayFormat);
     const native = nativeRequest({
       method,
       url,
@@ -321,7 +363,20 @@ export abstract class BaseClient {
       timeout: opts.timeout,
       maxRetries: opts.maxRetries,
       idempotencyKey: opts.idempotencyKey,
+      retryOn: opts.retryOn,
     });
+    if (target.withholdCredentials) {
+      // A foreign origin: no credential header, whether a client default or given for this request.
+      const removed = new Set([...(native.removeHeaders ?? []), ...this.#credentialHeaders]);
+      native.removeHeaders = [...removed];
+      const kept: string[] = [];
+      const given = native.headers ?? [];
+      for (let i = 0; i + 1 < given.length; i += 2) {
+        const name = given[i] as string;
+        if (!removed.has(name)) kept.push(name, given[i + 1] as string);
+      }
+      native.headers = kept;
+    }
     if (opts.decode) {
       native.decode = opts.decode.kind;
       if (opts.decode.field) (native as { decodeField?: string }).decodeField = opts.decode.field;

@@ -68,21 +68,55 @@ export function checkMs(name: string, value: number | undefined): number | undef
 }
 
 /**
- * The absolute URL for `path` under `baseURL`. An absolute `path` (a `next` link) is used as is when
- * it is on the base URL's origin.
- * @throws AiwireError for an absolute URL on another origin (credentials must not leave for it).
+ * Permission for one request to go to an absolute URL on another origin than the client's base URL
+ * (a provider's stream or file-delivery host, e.g. Replicate's `stream.replicate.com`).
+ *
+ * The client's credential headers (the auth headers its provider sets, and any `authorization`) go
+ * to that origin only when `sendCredentials(url)` returns true for it, and never over plain http;
+ * otherwise they are removed from the request. Other default headers and query parameters are sent.
  */
-export function resolveURL(baseURL: string, path: string): string {
+export interface ForeignOrigin {
+  /** Whether this origin may receive the client's credentials (only asked for https URLs). Default: never. */
+  sendCredentials?: ((url: URL) => boolean) | undefined;
+}
+
+/** Where a request goes: its absolute URL, and whether credentials must be withheld from it. */
+export interface ResolvedURL {
+  url: string;
+  /** True for a foreign origin that may not receive the client's credentials. */
+  withholdCredentials: boolean;
+}
+
+/**
+ * The absolute URL for `path` under `baseURL`. An absolute `path` (a `next` link) is used as is when
+ * it is on the base URL's origin; on another origin only with `foreign` (see {@link ForeignOrigin}).
+ * @throws AiwireError for an absolute URL on another origin without `foreign` (credentials must not
+ *   leave for it), or one that does not parse.
+ */
+export function resolveURL(baseURL: string, path: string, foreign?: ForeignOrigin): string {
+  return resolveTarget(baseURL, path, foreign).url;
+}
+
+/** {@link resolveURL}, also saying whether credentials must be withheld. */
+export function resolveTarget(baseURL: string, path: string, foreign?: ForeignOrigin): ResolvedURL {
   if (/^https?:\/\//i.test(path)) {
+    let target: URL;
+    try {
+      target = new URL(path);
+    } catch {
+      throw new AiwireError(`Invalid absolute URL: ${JSON.stringify(path)}`);
+    }
     const origin = new URL(baseURL).origin;
-    if (new URL(path).origin !== origin) {
+    if (target.origin === origin) return { url: path, withholdCredentials: false };
+    if (!foreign) {
       throw new AiwireError(
-        `Refusing to send a request to ${new URL(path).origin}: absolute URLs must be on the client's origin (${origin}).`,
+        `Refusing to send a request to ${target.origin}: absolute URLs must be on the client's origin (${origin}).`,
       );
     }
-    return path;
+    const trusted = target.protocol === 'https:' && foreign.sendCredentials?.(target) === true;
+    return { url: path, withholdCredentials: !trusted };
   }
-  return baseURL + (path.startsWith('/') ? path : `/${path}`);
+  return { url: baseURL + (path.startsWith('/') ? path : `/${path}`), withholdCredentials: false };
 }
 
 /** The parts of a request the engine needs, before multipart or stream specifics. */
@@ -94,6 +128,7 @@ export interface NativeRequestInput {
   timeout?: number | undefined;
   maxRetries?: number | undefined;
   idempotencyKey?: string | undefined;
+  retryOn?: 'any' | 'rate-limit-only' | undefined;
 }
 
 /** A JSON (or raw `string`/`Buffer`) request for the engine. */
@@ -112,6 +147,7 @@ export function nativeRequest(input: NativeRequestInput): NativeRequest {
     timeoutMs: checkMs('timeout', input.timeout),
     maxRetries: input.maxRetries,
     idempotencyKey: input.idempotencyKey,
+    retryOn: input.retryOn,
     textBody: true,
   };
 }

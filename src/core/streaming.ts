@@ -145,7 +145,10 @@ export class Stream<Item> implements AsyncIterable<Item> {
         if (json) {
           if (tape.remaining > 0) {
             const i = index++;
-            return decoder.decode(tape.next(), typeIds ? (typeNames[typeIds[i] as number] as string) : 'message');
+            return decoder.decode(
+              tape.next(),
+              typeIds ? (typeNames[typeIds[i] as number] as string) : 'message',
+            );
           }
           return undefined;
         }

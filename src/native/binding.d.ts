@@ -82,6 +82,13 @@ export interface EngineOptions {
   maxRetries?: number
   /** Largest honoured `retry-after` (ms). Default 60,000. */
   maxRetryAfterMs?: number
+  /**
+   * Backoff before the first retry when the server names no delay (ms; doubled per retry, up to
+   * `retryMaxDelayMs`; jitter shortens it by up to 25 %). Default 500.
+   */
+  retryMinDelayMs?: number
+  /** Upper bound of that backoff (ms). Default 8,000. Must not be below `retryMinDelayMs`. */
+  retryMaxDelayMs?: number
   /** Headers for every request, as a flat list `[name, value, name, value, ...]`. */
   defaultHeaders?: Array<string>
   /** Query parameters for every request, as a flat list `[name, value, ...]`. */
@@ -207,6 +214,12 @@ export interface NativeRequest {
   timeoutMs?: number
   /** Retry count override. */
   maxRetries?: number
+  /**
+   * Which failures are retried: `"any"` (default: connection errors, 408, 409, 429, 5xx) or
+   * `"rate-limit-only"` (a 429 only; no resend after a dropped connection either), for creating
+   * requests to APIs that do not deduplicate on `Idempotency-Key`.
+   */
+  retryOn?: string
   /** `undefined`: automatic key for non-GET requests; `""`: no key; any other string: that key. */
   idempotencyKey?: string
   /**

@@ -20,6 +20,11 @@ pub struct EngineOptions {
     pub max_retries: Option<u32>,
     /// Largest honoured `retry-after` (ms). Default 60,000.
     pub max_retry_after_ms: Option<f64>,
+    /// Backoff before the first retry when the server names no delay (ms; doubled per retry, up to
+    /// `retryMaxDelayMs`; jitter shortens it by up to 25 %). Default 500.
+    pub retry_min_delay_ms: Option<f64>,
+    /// Upper bound of that backoff (ms). Default 8,000. Must not be below `retryMinDelayMs`.
+    pub retry_max_delay_ms: Option<f64>,
     /// Headers for every request, as a flat list `[name, value, name, value, ...]`.
     pub default_headers: Option<Vec<String>>,
     /// Query parameters for every request, as a flat list `[name, value, ...]`.
@@ -118,6 +123,22 @@ impl NativeEngine {
             }
             if let Some(d) = ms(o.max_retry_after_ms, "maxRetryAfter")? {
                 config.max_retry_after = d;
+            }
+            if let Some(d) = ms(o.retry_min_delay_ms, "retryMinDelay")? {
+                config.retry_min_delay = d;
+            }
+            if let Some(d) = ms(o.retry_max_delay_ms, "retryMaxDelay")? {
+                config.retry_max_delay = d;
+            }
+            if config.retry_min_delay > config.retry_max_delay {
+                return Err(Error::new(
+                    Status::InvalidArg,
+                    format!(
+                        "retryMinDelay ({} ms) must not be above retryMaxDelay ({} ms)",
+                        config.retry_min_delay.as_millis(),
+                        config.retry_max_delay.as_millis()
+                    ),
+                ));
             }
             config.default_headers = pairs(o.default_headers);
             config.default_query = pairs(o.default_query);

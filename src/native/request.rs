@@ -4,7 +4,7 @@
 use crate::body::NativeBodySender;
 use crate::decode::Decode;
 use aiwire_engine::upload::{Part, Source, Upload};
-use aiwire_engine::{HeaderMap, Idempotency, Method, RequestSpec};
+use aiwire_engine::{HeaderMap, Idempotency, Method, RequestSpec, RetryOn};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::time::Duration;
@@ -37,6 +37,10 @@ pub struct NativeRequest<'a> {
     pub timeout_ms: Option<f64>,
     /// Retry count override.
     pub max_retries: Option<u32>,
+    /// Which failures are retried: `"any"` (default: connection errors, 408, 409, 429, 5xx) or
+    /// `"rate-limit-only"` (a 429 only; no resend after a dropped connection either), for creating
+    /// requests to APIs that do not deduplicate on `Idempotency-Key`.
+    pub retry_on: Option<String>,
     /// `undefined`: automatic key for non-GET requests; `""`: no key; any other string: that key.
     pub idempotency_key: Option<String>,
     /// Hand the response body over as a string (UTF-8 text such as JSON) instead of a Buffer.
@@ -154,7 +158,7 @@ fn part(p: NativePart<'_>, index: usize) -> Result<Part> {
 }
 
 /// Convert and validate. Throws `InvalidArg` for an invalid method or timeout, more than one body, a
-/// multipart part without exactly one source, or an unknown decoder.
+/// multipart part without exactly one source, an unknown decoder or `retryOn` value.
 pub(crate) fn to_spec(req: NativeRequest<'_>) -> Result<Converted> {
     let method = Method::from_bytes(req.method.as_bytes())
         .map_err(|_| invalid(format!("invalid HTTP method {:?}", req.method)))?;
@@ -182,6 +186,13 @@ pub(crate) fn to_spec(req: NativeRequest<'_>) -> Result<Converted> {
     }
     spec.timeout = ms(req.timeout_ms, "timeout")?;
     spec.max_retries = req.max_retries;
+    spec.retry_on = match req.retry_on.as_deref() {
+        None | Some("any") => RetryOn::Any,
+        Some("rate-limit-only") => RetryOn::RateLimitOnly,
+        Some(other) => {
+            return Err(invalid(format!("retryOn must be \"any\" or \"rate-limit-only\", got {other:?}")))
+        }
+    };
     spec.idempotency = match req.idempotency_key {
         None => Idempotency::Auto,
         Some(k) if k.is_empty() => Idempotency::Disabled,

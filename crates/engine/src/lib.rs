@@ -19,5 +19,6 @@ pub mod upload;
 pub use error::{EngineError, ErrorKind, ErrorResponse};
 pub use reqwest::header::HeaderMap;
 pub use reqwest::Method;
+pub use retry::RetryOn;
 pub use tokio_util::sync::CancellationToken;
 pub use transport::{Engine, EngineConfig, EngineStats, Idempotency, RequestSpec, Response, SseStream};

@@ -9,7 +9,12 @@
 //! * the `x-should-retry` response header (`true` / `false`) overrides the
 //!   status rule when present;
 //! * the delay is the server's `retry-after-ms` / `retry-after` when that is
-//!   within `[0, max_retry_after]`, else exponential backoff with jitter.
+//!   within `[0, max_retry_after]`, else exponential backoff with jitter
+//!   between [`RetryPolicy::min_delay`] and [`RetryPolicy::max_delay`]
+//!   (defaults 500 ms and 8 s);
+//! * a request marked [`RetryOn::RateLimitOnly`] retries a 429 only (for
+//!   APIs that do not deduplicate on `Idempotency-Key`, where a 5xx or a
+//!   dropped connection may have created the resource already).
 
 use std::time::{Duration, SystemTime};
 
@@ -54,10 +59,25 @@ pub enum AttemptOutcome<'a> {
     },
 }
 
+/// Which failed attempts a request may retry.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RetryOn {
+    /// Connection errors, timeouts, 408, 409, 429, 5xx, and `x-should-retry: true` (default).
+    #[default]
+    Any,
+    /// Only a 429 response (unless it says `x-should-retry: false`): nothing else, no connection
+    /// error, no `x-should-retry: true` on another status. For creating requests on an API that does
+    /// not honour `Idempotency-Key` (Replicate's predictions): a 429 is answered before anything is
+    /// created, while a 5xx or a lost connection may come after the resource exists.
+    RateLimitOnly,
+}
+
 /// Retry settings of one client or request.
 ///
-/// The default is [`DEFAULT_MAX_RETRIES`] (2) retries and a
-/// [`DEFAULT_MAX_RETRY_AFTER`] (60 s) cap on server-requested delays.
+/// The default is [`DEFAULT_MAX_RETRIES`] (2) retries, a
+/// [`DEFAULT_MAX_RETRY_AFTER`] (60 s) cap on server-requested delays, a
+/// backoff from [`INITIAL_RETRY_DELAY`] (500 ms) up to [`MAX_RETRY_DELAY`]
+/// (8 s), and every retryable outcome ([`RetryOn::Any`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// How many retries are allowed after the first attempt (0 disables retrying).
@@ -65,12 +85,24 @@ pub struct RetryPolicy {
     /// The longest server-requested delay (`retry-after-ms` / `retry-after`)
     /// that is honoured; longer ones fall back to the exponential backoff.
     pub max_retry_after: Duration,
+    /// Backoff before the first retry (doubled for each later one). Default 500 ms.
+    pub min_delay: Duration,
+    /// Upper bound of the backoff. Default 8 s. A `min_delay` above it is capped to it.
+    pub max_delay: Duration,
+    /// Which outcomes are retried at all.
+    pub retry_on: RetryOn,
 }
 
 impl Default for RetryPolicy {
-    /// 2 retries, server-requested delays honoured up to 60 s.
+    /// 2 retries, server-requested delays honoured up to 60 s, backoff 500 ms .. 8 s, any outcome.
     fn default() -> Self {
-        RetryPolicy { max_retries: DEFAULT_MAX_RETRIES, max_retry_after: DEFAULT_MAX_RETRY_AFTER }
+        RetryPolicy {
+            max_retries: DEFAULT_MAX_RETRIES,
+            max_retry_after: DEFAULT_MAX_RETRY_AFTER,
+            min_delay: INITIAL_RETRY_DELAY,
+            max_delay: MAX_RETRY_DELAY,
+            retry_on: RetryOn::Any,
+        }
     }
 }
 
@@ -82,19 +114,35 @@ impl RetryPolicy {
     /// decides; any other value (or a missing header) is ignored and the
     /// status decides: 408, 409, 429 and every status >= 500 are retryable,
     /// all others are not.
+    ///
+    /// With [`RetryOn::RateLimitOnly`] only a 429 is retryable (and not when
+    /// it carries `x-should-retry: false`).
     #[must_use]
     pub fn is_retryable(&self, outcome: &AttemptOutcome<'_>) -> bool {
-        match *outcome {
-            AttemptOutcome::ConnectionError => true,
-            AttemptOutcome::Status { status, headers } => {
-                match headers.get(X_SHOULD_RETRY).map(HeaderValue::as_bytes) {
-                    Some(b"true") => return true,
-                    Some(b"false") => return false,
-                    _ => {}
-                }
-                matches!(status, 408 | 409 | 429) || status >= 500
+        let should_retry = |headers: &HeaderMap| match headers.get(X_SHOULD_RETRY).map(HeaderValue::as_bytes)
+        {
+            Some(b"true") => Some(true),
+            Some(b"false") => Some(false),
+            _ => None,
+        };
+        match (*outcome, self.retry_on) {
+            (AttemptOutcome::ConnectionError, RetryOn::Any) => true,
+            (AttemptOutcome::ConnectionError, RetryOn::RateLimitOnly) => false,
+            (AttemptOutcome::Status { status, headers }, RetryOn::Any) => {
+                should_retry(headers).unwrap_or(matches!(status, 408 | 409 | 429) || status >= 500)
+            }
+            (AttemptOutcome::Status { status, headers }, RetryOn::RateLimitOnly) => {
+                status == 429 && should_retry(headers) != Some(false)
             }
         }
+    }
+
+    /// This policy's backoff for retry number `retries_done` (0 for the
+    /// first retry): `min(min_delay * 2^n, max_delay) * (1 - rand01 * 0.25)`;
+    /// see [`backoff_delay_between`].
+    #[must_use]
+    pub fn backoff(&self, retries_done: u32, rand01: f64) -> Duration {
+        backoff_delay_between(retries_done, rand01, self.min_delay, self.max_delay)
     }
 
     /// Decides whether to retry after a failed attempt, using the system
@@ -114,7 +162,7 @@ impl RetryPolicy {
     ///
     /// The delay is the server-requested one (see [`server_retry_delay`],
     /// capped by `max_retry_after`) when present and valid, else
-    /// [`backoff_delay`]`(retries_done, rand01)`.
+    /// [`RetryPolicy::backoff`]`(retries_done, rand01)`.
     #[must_use]
     pub fn next_delay_at(
         &self,
@@ -130,7 +178,7 @@ impl RetryPolicy {
             AttemptOutcome::ConnectionError => None,
             AttemptOutcome::Status { headers, .. } => server_retry_delay(headers, now, self.max_retry_after),
         };
-        Some(server.unwrap_or_else(|| backoff_delay(retries_done, rand01)))
+        Some(server.unwrap_or_else(|| self.backoff(retries_done, rand01)))
     }
 }
 
@@ -156,20 +204,32 @@ pub fn server_retry_delay(headers: &HeaderMap, now: SystemTime, cap: Duration) -
 }
 
 /// Exponential backoff with jitter for retry number `retries_done` (0 for the
-/// first retry): `min(0.5 s * 2^n, 8 s) * (1 - rand01 * 0.25)`.
+/// first retry) with the default bounds: `min(0.5 s * 2^n, 8 s) * (1 - rand01 * 0.25)`.
 ///
 /// The result is always within `[0.75 * base, base]`, so within
 /// `[375 ms, 8 s]`. `rand01` is clamped to `[0, 1]` (NaN counts as 0); any
 /// `retries_done` is accepted without overflow.
 #[must_use]
 pub fn backoff_delay(retries_done: u32, rand01: f64) -> Duration {
-    // 0.5 s * 2^4 = 8 s already reaches the cap, so larger exponents are moot.
-    let base = (INITIAL_RETRY_DELAY.as_secs_f64() * f64::from(1u32 << retries_done.min(5)))
-        .min(MAX_RETRY_DELAY.as_secs_f64());
+    backoff_delay_between(retries_done, rand01, INITIAL_RETRY_DELAY, MAX_RETRY_DELAY)
+}
+
+/// Exponential backoff with jitter between `min` and `max`:
+/// `min(min * 2^n, max) * (1 - rand01 * 0.25)` for retry number `n = retries_done`.
+///
+/// The result is within `[0.75 * base, base]` and never above `max` (a `min`
+/// above `max` is capped to `max`; `min` zero gives zero). `rand01` is clamped
+/// to `[0, 1]` (NaN counts as 0); any `retries_done` and any durations are
+/// accepted without overflow.
+#[must_use]
+pub fn backoff_delay_between(retries_done: u32, rand01: f64, min: Duration, max: Duration) -> Duration {
+    // Any delay times 2^64 is past every cap (and still finite), so larger exponents are moot.
+    let exp = 2f64.powi(retries_done.min(64) as i32);
+    let base = (min.as_secs_f64() * exp).min(max.as_secs_f64());
     let rand01 = if rand01 >= 0.0 { rand01.min(1.0) } else { 0.0 };
     let jitter = 1.0 - rand01 * JITTER_FRACTION;
-    // `base * jitter` is finite and within [0.375, 8], so the conversion cannot fail.
-    Duration::try_from_secs_f64(base * jitter).unwrap_or(MAX_RETRY_DELAY).min(MAX_RETRY_DELAY)
+    // `base * jitter` is finite and within [0, max], so the conversion cannot fail.
+    Duration::try_from_secs_f64(base * jitter).unwrap_or(max).min(max)
 }
 
 /// A fresh idempotency key for the `Idempotency-Key` header:

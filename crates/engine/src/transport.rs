@@ -5,7 +5,7 @@
 //! server-sent events chunk by chunk. Retries and back-off sleeps run here, never in JavaScript.
 
 use crate::error::{EngineError, ErrorKind};
-use crate::retry::{new_idempotency_key, AttemptOutcome, RetryPolicy};
+use crate::retry::{new_idempotency_key, AttemptOutcome, RetryOn, RetryPolicy};
 use crate::sse::{SseDecoder, SseEvent, SseSink};
 use crate::upload::Upload;
 use bytes::Bytes;
@@ -28,6 +28,11 @@ pub struct EngineConfig {
     pub max_retries: u32,
     /// Largest server-requested retry delay (`retry-after`, `retry-after-ms`) that is honoured. Default 60 s.
     pub max_retry_after: Duration,
+    /// Backoff before the first retry when the server names no delay (doubled for each later retry,
+    /// jitter shortens it by up to 25 %). Default 500 ms ([`crate::retry::INITIAL_RETRY_DELAY`]).
+    pub retry_min_delay: Duration,
+    /// Upper bound of that backoff. Default 8 s ([`crate::retry::MAX_RETRY_DELAY`]).
+    pub retry_max_delay: Duration,
     /// Headers sent with every request (e.g. `authorization`, `user-agent`).
     pub default_headers: Vec<(String, String)>,
     /// Query parameters appended to every request URL.
@@ -54,6 +59,8 @@ impl Default for EngineConfig {
             timeout: Duration::from_secs(600),
             max_retries: crate::retry::DEFAULT_MAX_RETRIES,
             max_retry_after: crate::retry::DEFAULT_MAX_RETRY_AFTER,
+            retry_min_delay: crate::retry::INITIAL_RETRY_DELAY,
+            retry_max_delay: crate::retry::MAX_RETRY_DELAY,
             default_headers: Vec::new(),
             default_query: Vec::new(),
             pool_idle_timeout: Duration::from_secs(4),
@@ -101,6 +108,9 @@ pub struct RequestSpec {
     pub timeout: Option<Duration>,
     /// Retry count override.
     pub max_retries: Option<u32>,
+    /// Which failures are retried. Default [`RetryOn::Any`]; [`RetryOn::RateLimitOnly`] retries a 429
+    /// only and never resends after a dropped connection (the server may have acted on the request).
+    pub retry_on: RetryOn,
     /// Idempotency key handling.
     pub idempotency: Idempotency,
 }
@@ -118,6 +128,7 @@ impl RequestSpec {
             upload: None,
             timeout: None,
             max_retries: None,
+            retry_on: RetryOn::Any,
             idempotency: Idempotency::Auto,
         }
     }
@@ -353,6 +364,9 @@ impl Engine {
         RetryPolicy {
             max_retries: spec.max_retries.unwrap_or(self.config.max_retries),
             max_retry_after: self.config.max_retry_after,
+            min_delay: self.config.retry_min_delay,
+            max_delay: self.config.retry_max_delay,
+            retry_on: spec.retry_on,
         }
     }
 
@@ -374,7 +388,8 @@ impl Engine {
         let mut attempts = 0u32;
         let mut retries_done = 0u32;
         let mut resent_stale = false;
-        let resend_safe = key.is_some()
+        // A rate-limit-only request goes to a server that does not deduplicate on the key: no resend.
+        let resend_safe = (spec.retry_on == RetryOn::Any && key.is_some())
             || spec.method == Method::GET
             || spec.method == Method::HEAD
             || spec.method == Method::OPTIONS;

@@ -4,7 +4,7 @@
 
 mod support;
 
-use aiwire_engine::{EngineConfig, ErrorKind, Idempotency, RequestSpec};
+use aiwire_engine::{EngineConfig, ErrorKind, Idempotency, RequestSpec, RetryOn};
 use hyper::Version;
 use std::time::Duration;
 use support::client::*;
@@ -236,4 +236,48 @@ async fn exhausted_retries_return_the_last_status_and_body() {
     assert_eq!((err.kind, err.http_status(), err.attempts), (ErrorKind::Status, Some(504), 3));
     assert_eq!(&err.response.as_ref().unwrap().body[..], b"e3");
     assert_eq!(server.request_count(), 3);
+}
+
+// ---------------------------------------------------------------------------------------------
+// rate-limit-only requests and the configurable backoff
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limit_only_retries_429_but_not_5xx() {
+    let server =
+        TestServer::start([fast_retry(429), Reply::ok("created"), fast_retry(500), Reply::ok("never")]).await;
+    let engine = engine(config());
+    let spec = RequestSpec { retry_on: RetryOn::RateLimitOnly, ..post(server.url("/predictions"), b"{}") };
+    let resp = send(&engine, &spec).await.unwrap();
+    assert_eq!((resp.status, resp.attempts), (200, 2));
+    let err = send(&engine, &spec).await.unwrap_err();
+    assert_eq!((err.kind, err.attempts), (ErrorKind::Status, 1));
+    assert_eq!(err.response.as_ref().map(|r| r.status), Some(500));
+    assert_eq!(server.request_count(), 3, "the 500 must not be retried");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limit_only_does_not_resend_after_a_dropped_connection() {
+    let server = TestServer::start([Reply::reset(), Reply::ok("duplicate")]).await;
+    let engine = engine(config());
+    let spec = RequestSpec { retry_on: RetryOn::RateLimitOnly, ..post(server.url("/predictions"), b"{}") };
+    let err = send(&engine, &spec).await.unwrap_err();
+    assert_eq!((err.kind, err.attempts), (ErrorKind::Connection, 1));
+    assert_eq!(server.request_count(), 1, "no stale-connection resend either");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configured_backoff_bounds_set_the_gap() {
+    let server = TestServer::start([Reply::status(500), Reply::status(500), Reply::ok("ok")]).await;
+    let engine = engine(EngineConfig {
+        retry_min_delay: Duration::from_millis(40),
+        retry_max_delay: Duration::from_millis(60),
+        ..config()
+    });
+    let resp = send(&engine, &get(server.url("/b"))).await.unwrap();
+    assert_eq!(resp.attempts, 3);
+    let reqs = server.requests();
+    let (first, second) = (reqs[1].at - reqs[0].at, reqs[2].at - reqs[1].at);
+    // 40 ms then min(80, 60) = 60 ms, each shortened by up to 25 % jitter.
+    assert!(first >= Duration::from_millis(29) && first < Duration::from_millis(300), "{first:?}");
+    assert!(second >= Duration::from_millis(44) && second < Duration::from_millis(300), "{second:?}");
 }

@@ -378,6 +378,92 @@ fn next_delay_uses_real_randomness_within_bounds() {
     }
 }
 
+// ---- configurable backoff bounds -------------------------------------
+
+#[test]
+fn default_policy_bounds_equal_the_constants() {
+    let p = RetryPolicy::default();
+    assert_eq!((p.min_delay, p.max_delay), (INITIAL_RETRY_DELAY, MAX_RETRY_DELAY));
+    assert_eq!(p.retry_on, RetryOn::Any);
+    for n in 0..10 {
+        for r in [0.0, 0.3, 1.0] {
+            assert_eq!(p.backoff(n, r), backoff_delay(n, r), "n = {n}, r = {r}");
+        }
+    }
+}
+
+#[test]
+fn custom_bounds_double_from_min_up_to_max() {
+    let p = RetryPolicy {
+        min_delay: Duration::from_millis(100),
+        max_delay: Duration::from_millis(700),
+        ..RetryPolicy::default()
+    };
+    let expected = [100, 200, 400, 700, 700];
+    for (n, ms) in expected.into_iter().enumerate() {
+        assert_eq!(p.backoff(n as u32, 0.0), Duration::from_millis(ms), "n = {n}");
+        assert_eq!(p.backoff(n as u32, 1.0), Duration::from_micros(ms * 750), "n = {n}");
+    }
+    // Used by next_delay when the server names no delay.
+    let h = HeaderMap::new();
+    assert_eq!(p.next_delay_at(&status(500, &h), 1, fixed_now(), 0.0), Some(Duration::from_millis(200)));
+    // A server-requested delay still wins over the bounds.
+    let h = headers(&[("retry-after", "2")]);
+    assert_eq!(p.next_delay_at(&status(429, &h), 0, fixed_now(), 0.0), Some(Duration::from_secs(2)));
+}
+
+#[test]
+fn zero_min_delay_retries_at_once_and_min_above_max_is_capped() {
+    let zero = RetryPolicy { min_delay: Duration::ZERO, ..RetryPolicy::default() };
+    for n in [0, 1, 5, 64, u32::MAX] {
+        assert_eq!(zero.backoff(n, 0.0), Duration::ZERO, "n = {n}");
+    }
+    let inverted = RetryPolicy {
+        min_delay: Duration::from_secs(5),
+        max_delay: Duration::from_secs(1),
+        ..RetryPolicy::default()
+    };
+    assert_eq!(inverted.backoff(0, 0.0), Duration::from_secs(1));
+    let zero_max = RetryPolicy { max_delay: Duration::ZERO, ..RetryPolicy::default() };
+    assert_eq!(zero_max.backoff(3, 0.5), Duration::ZERO);
+}
+
+#[test]
+fn extreme_bounds_do_not_panic() {
+    for n in [0, 1, 63, 64, 65, u32::MAX] {
+        for r in [0.0, 0.5, 1.0, f64::NAN] {
+            let d = backoff_delay_between(n, r, Duration::MAX, Duration::MAX);
+            assert!(d <= Duration::MAX);
+            let d = backoff_delay_between(n, r, Duration::from_nanos(1), Duration::MAX);
+            assert!(d >= Duration::ZERO);
+        }
+    }
+}
+
+// ---- rate-limit-only ------------------------------------------------
+
+#[test]
+fn rate_limit_only_retries_429_and_nothing_else() {
+    let p = RetryPolicy { retry_on: RetryOn::RateLimitOnly, ..RetryPolicy::default() };
+    let h = HeaderMap::new();
+    assert!(p.is_retryable(&status(429, &h)));
+    for s in [408, 409, 500, 502, 503, 504, 400, 404] {
+        assert!(!p.is_retryable(&status(s, &h)), "status {s}");
+        assert_eq!(p.next_delay(&status(s, &h), 0), None, "status {s}");
+    }
+    assert!(!p.is_retryable(&AttemptOutcome::ConnectionError));
+    // x-should-retry: true does not widen it; false still stops a 429.
+    let yes = headers(&[("x-should-retry", "true")]);
+    assert!(!p.is_retryable(&status(503, &yes)));
+    assert!(p.is_retryable(&status(429, &yes)));
+    let no = headers(&[("x-should-retry", "false")]);
+    assert!(!p.is_retryable(&status(429, &no)));
+    // The count and the server delay apply as usual.
+    let after = headers(&[("retry-after", "1")]);
+    assert_eq!(p.next_delay_at(&status(429, &after), 0, fixed_now(), 0.0), Some(Duration::from_secs(1)));
+    assert_eq!(p.next_delay_at(&status(429, &after), 2, fixed_now(), 0.0), None);
+}
+
 // ---- idempotency keys -----------------------------------------------
 
 #[test]
