@@ -32,7 +32,11 @@ import {
   transformFileInputs,
   wait,
 } from '../src/providers/replicate/lib/index.js';
-import { type ReplicateMock, startReplicateMock } from '../src/testing/replicate-server.js';
+import {
+  type ReplicateMock,
+  type ReplicateScenario,
+  startReplicateMock,
+} from '../src/testing/replicate-server.js';
 
 const ReplicateJs = createRequire(import.meta.url)('replicate') as new (options: {
   auth: string;
@@ -347,6 +351,30 @@ describe('stream', () => {
     expect(get?.origin).toBe('stream');
     expect(get?.headers.accept).toBe('text/event-stream');
     expect(get?.headers.authorization).toBeUndefined();
+  });
+
+  it('replicate.stream() and predictions.stream(prediction) on the client give the same events', async () => {
+    const scenario: ReplicateScenario = {
+      steps: [{ status: 'starting' }, { status: 'succeeded', output: ['a', 'b'] }],
+      events: [
+        { event: 'output', data: 'a' },
+        { event: 'output', data: 'b' },
+        { event: 'done', data: '{}' },
+      ],
+    };
+    mock.scenario('acme/llm', scenario);
+    const viaClient: string[] = [];
+    for await (const e of client.stream('acme/llm', { input: { prompt: 'hi' } }))
+      viaClient.push(`${e.event}:${e.data}`);
+    mock.scenario('acme/llm', scenario);
+    const prediction = await client.models.predictions.create('acme', 'llm', {
+      input: { prompt: 'hi' },
+      stream: true,
+    });
+    const viaResource: string[] = [];
+    for await (const e of client.predictions.stream(prediction)) viaResource.push(`${e.event}:${e.data}`);
+    expect(viaClient).toEqual(['output:a', 'output:b', 'done:{}']);
+    expect(viaResource).toEqual(viaClient);
   });
 
   it('an error event is thrown as ModelError with the logs streamed so far', async () => {

@@ -34,6 +34,21 @@ export const HEADERS = {
 };
 
 /** operationId -> replicate-javascript's resource path and method name, and type names. */
+// HELPERS: methods on a resource with no operation of their own, one line each into lib/.
+export const HELPERS = {
+  predictions: [
+    {
+      signature:
+        'stream(prediction: Prediction, options?: StreamPredictionOptions): AsyncGenerator<ServerSentEvent, void, undefined>',
+      call: 'return streamPrediction(this._client, prediction, options);',
+      doc: "Stream a prediction created with `stream: true` as server-sent events (`output`, `logs`, `done`, `error`) from\nits `urls.stream`, through the engine (as `replicate.stream()` does after creating it).\n@throws ModelError for an `error` event; AiwireError when the prediction has no `urls.stream`; APIUserAbortError.",
+      imports: [
+        "import { type ServerSentEvent, type StreamPredictionOptions, streamPrediction } from '../lib/stream.js';",
+      ],
+    },
+  ],
+};
+
 export const OPERATIONS = {
   'account.get': {
     resource: 'accounts',

@@ -10,6 +10,7 @@ import {
   type RequestOptions,
 } from '../../../core/kit.js';
 import type * as S from '../generated/schemas.js';
+import { type ServerSentEvent, type StreamPredictionOptions, streamPrediction } from '../lib/stream.js';
 
 export type Prediction = S.schemas_prediction_response;
 
@@ -275,6 +276,18 @@ export class Predictions extends APIResource {
    */
   cancel(prediction_id: string, options?: RequestOptions): APIPromise<Prediction> {
     return this._client.post<Prediction>(path`/predictions/${prediction_id}/cancel`, { ...options });
+  }
+
+  /**
+   * Stream a prediction created with `stream: true` as server-sent events (`output`, `logs`, `done`, `error`) from
+   * its `urls.stream`, through the engine (as `replicate.stream()` does after creating it).
+   * @throws ModelError for an `error` event; AiwireError when the prediction has no `urls.stream`; APIUserAbortError.
+   */
+  stream(
+    prediction: Prediction,
+    options?: StreamPredictionOptions,
+  ): AsyncGenerator<ServerSentEvent, void, undefined> {
+    return streamPrediction(this._client, prediction, options);
   }
 }
 
