@@ -41,7 +41,7 @@ export const HELPERS = {
       signature:
         'stream(prediction: Prediction, options?: StreamPredictionOptions): AsyncGenerator<ServerSentEvent, void, undefined>',
       call: 'return streamPrediction(this._client, prediction, options);',
-      doc: "Stream a prediction created with `stream: true` as server-sent events (`output`, `logs`, `done`, `error`) from\nits `urls.stream`, through the engine (as `replicate.stream()` does after creating it).\n@throws ModelError for an `error` event; AiwireError when the prediction has no `urls.stream`; APIUserAbortError.",
+      doc: 'Stream a prediction created with `stream: true` as server-sent events (`output`, `logs`, `done`, `error`) from\nits `urls.stream`, through the engine (as `replicate.stream()` does after creating it).\n@throws ModelError for an `error` event; AiwireError when the prediction has no `urls.stream`; APIUserAbortError.',
       imports: [
         "import { type ServerSentEvent, type StreamPredictionOptions, streamPrediction } from '../lib/stream.js';",
       ],
