@@ -16,5 +16,5 @@ export {
   type PagePromise,
 } from './pagination/index.js';
 export { APIResource, path } from './resource.js';
-export type { Stream } from './streaming.js';
+export type { RawEvent, Stream } from './streaming.js';
 export type { Uploadable } from './uploads.js';

@@ -11,6 +11,9 @@ import { AiwireError } from './errors.js';
 import { errorFromNative } from './response.js';
 import { type TapeBatch, TapeDecoder } from './tape.js';
 
+/** One server-sent event as an `event`-mode decoder receives it: `event` (type, `message` when none), `data`, `id`. */
+export type RawEvent = NativeEvent;
+
 /** A decoder's answer for one event: an item, `STREAM_DONE` to end the stream, `STREAM_SKIP` to drop it. */
 export const STREAM_DONE: unique symbol = Symbol('aiwire.stream.done');
 /** See {@link STREAM_DONE}. */

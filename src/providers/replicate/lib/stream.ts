@@ -14,8 +14,7 @@
  *   client's token only under `replicate.com` over https (see origins.ts).
  */
 import { AiwireError, APIUserAbortError } from '../../../core/errors.js';
-import type { StreamDecoder } from '../../../core/streaming.js';
-import type { NativeEvent } from '../../../native/index.js';
+import type { RawEvent, StreamDecoder } from '../../../core/streaming.js';
 import { ModelError } from './errors.js';
 import { FileOutput } from './file-output.js';
 import { replicateForeignOrigin } from './origins.js';
@@ -50,7 +49,7 @@ export class ServerSentEvent {
 }
 
 /** Raw events as they come (`{ event, data, id }`). */
-const rawEvents: StreamDecoder<NativeEvent> = { mode: 'event', decode: (event) => event };
+const rawEvents: StreamDecoder<RawEvent> = { mode: 'event', decode: (event) => event };
 
 /** Options of {@link streamPrediction}. */
 export interface StreamPredictionOptions {
