@@ -39,12 +39,18 @@ impl NativeBodySender {
     /// Queue `chunk` (copied); resolves once it is accepted into the channel (waits while 4 chunks are
     /// pending). Rejects after `end()`/`abort()`, or when the request stopped reading its body (it
     /// finished, failed or was cancelled): stop producing then.
-    #[napi]
-    pub async fn write(&self, chunk: Buffer) -> Result<()> {
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn write<'env>(&self, env: &'env Env, chunk: Buffer) -> Result<Object<'env>> {
         let bytes = bytes::Bytes::copy_from_slice(&chunk);
         drop(chunk);
         let sender = self.sender.clone();
-        sender.send(bytes).await.map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+        let root = env
+            .get_instance_data::<Arc<crate::settle::Settler>>()?
+            .map(|s| s.root.clone())
+            .unwrap_or_default();
+        crate::runtime::promise(env, &root, async move {
+            sender.send(bytes).await.map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
+        })
     }
 
     /// The body is complete. Idempotent.

@@ -160,8 +160,8 @@ impl NativeEngine {
                 config.max_event_bytes = n as usize;
             }
         }
-        let engine = napi::bindgen_prelude::within_runtime_if_available(|| Engine::new(config))
-            .map_err(|e| Error::new(Status::InvalidArg, e.message))?;
+        let _entered = crate::runtime::handle()?.enter();
+        let engine = Engine::new(config).map_err(|e| Error::new(Status::InvalidArg, e.message))?;
         Ok(NativeEngine { engine: Arc::new(engine), settler: OnceLock::new() })
     }
 
@@ -183,14 +183,14 @@ impl NativeEngine {
         let (spec, text, decode) = (converted.spec, converted.text, converted.decode);
         let engine = self.engine.clone();
         let token = cancel.map(|c| c.token.clone()).unwrap_or_default();
-        napi::bindgen_prelude::spawn(async move {
+        let root = settler.root.clone();
+        crate::runtime::spawn_in_env(&root, async move {
             let settled = match (engine.send(&spec, &token).await, decode) {
                 (Ok(r), Some(decode)) => decode_response(id, text, r, decode).await,
                 (outcome, _) => Settled::new(id, text, outcome),
             };
             settler.push(settled);
-        });
-        Ok(())
+        })
     }
 
     /// The engine's live counters.
@@ -222,6 +222,6 @@ impl NativeEngine {
         let settler = self.settler(env)?;
         let spec = to_spec(req)?.spec;
         let token = cancel.map(|c| c.token.child_token()).unwrap_or_default();
-        Ok(NativeStream::spawn(self.engine.clone(), settler, id, spec, token, options.unwrap_or_default()))
+        NativeStream::spawn(self.engine.clone(), settler, id, spec, token, options.unwrap_or_default())
     }
 }

@@ -4,7 +4,8 @@
 //! takes `&self`; cancellation fires a `CancellationToken`; streams are bounded channels.
 //!
 //! Files, by concept:
-//! - this file: the allocator, the tokio runtime, and the settle-callback registration;
+//! - this file: the allocator and the settle-callback registration (with the environment's cleanup hook);
+//! - [`runtime`]: the process's one tokio runtime (never shut down) and per-environment cancellation;
 //! - [`engine`]: `NativeEngine` (options, `request()`, `stream()`, stats) and `CancelToken`;
 //! - [`request`]: a JS request description (`NativeRequest`, `NativePart`) → the engine's `RequestSpec`;
 //! - [`decode`]: body decoders chosen by name (`float-vectors`), large bodies decoded off the worker;
@@ -16,6 +17,7 @@ mod body;
 mod decode;
 mod engine;
 mod request;
+mod runtime;
 pub mod settle;
 mod stream;
 
@@ -49,20 +51,11 @@ fn set_allocator_options() {
     }
 }
 
-/// The tokio runtime the engine runs on: `AIWIRE_WORKER_THREADS` workers (default 1: on small boxes one
-/// worker beside the JS thread avoids cross-thread wake-ups; HTTP work per request is small).
+/// Allocator options only: the runtime starts on first use (`runtime::handle`), so loading the addon
+/// never fails, even with no file descriptor left.
 #[napi_derive::module_init]
 fn init() {
     set_allocator_options();
-    let workers =
-        std::env::var("AIWIRE_WORKER_THREADS").ok().and_then(|v| v.parse::<usize>().ok()).unwrap_or(1);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers.max(1))
-        .thread_name("aiwire-engine")
-        .enable_all()
-        .build()
-        .expect("aiwire: could not start the tokio runtime");
-    napi::bindgen_prelude::create_custom_tokio_runtime(rt);
 }
 
 /// Register this environment's settle callback (once, by the loader): `callback(settled)` receives
@@ -76,6 +69,9 @@ fn init() {
 )]
 pub fn set_settle_callback(env: &Env, callback: Function<'_, settle::SettledBatch, ()>) -> Result<()> {
     let settler = Arc::new(Settler::new(callback)?);
+    // When this environment goes (a worker terminated, the process exiting), stop its requests and
+    // streams at once; nothing waits for them.
+    env.add_env_cleanup_hook(settler.root.clone(), |root| root.cancel())?;
     env.set_instance_data(settler, (), |_| {})
 }
 

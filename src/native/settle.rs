@@ -177,6 +177,8 @@ type SettleFn = ThreadsafeFunction<(), (), SettledBatch, Status, false, true>;
 
 /// The per-environment settle queue (stored as the addon's instance data).
 pub(crate) struct Settler {
+    /// Cancelled by the environment's cleanup hook: every request and stream of this environment stops.
+    pub(crate) root: tokio_util::sync::CancellationToken,
     queue: Arc<Mutex<Vec<Settled>>>,
     scheduled: Arc<AtomicBool>,
     tsfn: SettleFn,
@@ -198,7 +200,7 @@ impl Settler {
                 let items = std::mem::take(&mut *q.lock().unwrap_or_else(|p| p.into_inner()));
                 Ok(SettledBatch(items))
             })?;
-        Ok(Settler { queue, scheduled, tsfn })
+        Ok(Settler { root: Default::default(), queue, scheduled, tsfn })
     }
 
     /// Keep Node alive (requests in flight) or not (JS thread; JS calls it on 0 -> 1 and 1 -> 0).

@@ -218,7 +218,9 @@ pub struct NativeStream {
     cancel: CancellationToken,
     shared: Arc<Shared>,
     /// Serialises `nextBatch()` calls (JS never overlaps them; this keeps a misuse harmless).
-    taking: Mutex<()>,
+    taking: Arc<Mutex<()>>,
+    /// The environment's token: its shutdown rejects a pending `nextBatch()`.
+    env_root: CancellationToken,
 }
 
 impl NativeStream {
@@ -229,7 +231,7 @@ impl NativeStream {
         spec: RequestSpec,
         cancel: CancellationToken,
         options: StreamOptions,
-    ) -> Self {
+    ) -> Result<Self> {
         let shared = Arc::new(Shared {
             pending: SyncMutex::new(Pending::default()),
             ready: Notify::new(),
@@ -240,7 +242,8 @@ impl NativeStream {
         });
         let task_cancel = cancel.clone();
         let task_shared = shared.clone();
-        napi::bindgen_prelude::spawn(async move {
+        let env_root = settler.root.clone();
+        crate::runtime::spawn_in_env(&env_root, async move {
             let shared = task_shared;
             let mut stream = match engine.open_stream(&spec, &task_cancel).await {
                 Ok(s) => s,
@@ -311,17 +314,31 @@ impl NativeStream {
                     shared.ready.notify_one();
                 }
             }
-        });
-        NativeStream { cancel, shared, taking: Mutex::new(()) }
+        })?;
+        Ok(NativeStream { cancel, shared, taking: Arc::new(Mutex::new(())), env_root })
     }
 }
 
 #[napi]
 impl NativeStream {
     /// All events ready now (waits for at least one, or the end). After `done`, returns empty batches.
+    #[napi(ts_return_type = "Promise<NativeBatch>")]
+    pub fn next_batch<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
+        let (shared, taking) = (self.shared.clone(), self.taking.clone());
+        crate::runtime::promise(env, &self.env_root, next_batch(shared, taking))
+    }
+
+    /// Stop the stream now: the request is aborted and its connection closed. Idempotent.
     #[napi]
-    pub async fn next_batch(&self) -> Result<NativeBatch> {
-        let _one_at_a_time = self.taking.lock().await;
+    pub fn cancel(&self) {
+        self.cancel.cancel();
+    }
+}
+
+/// The body of `nextBatch()`: waits for events (or the end) and takes them all.
+async fn next_batch(shared: Arc<Shared>, taking: Arc<Mutex<()>>) -> Result<NativeBatch> {
+    {
+        let _one_at_a_time = taking.lock().await;
         let mut batch = NativeBatch {
             events: Vec::new(),
             count: 0,
@@ -337,9 +354,9 @@ impl NativeStream {
             error_message: None,
         };
         loop {
-            let ready = self.shared.ready.notified();
+            let ready = shared.ready.notified();
             {
-                let mut p = self.shared.lock();
+                let mut p = shared.lock();
                 if p.has_data() || p.finished {
                     if p.finished {
                         batch.done = true;
@@ -348,12 +365,12 @@ impl NativeStream {
                             batch.error_message = Some(e.message);
                         }
                     }
-                    if self.shared.raw {
+                    if shared.raw {
                         if !p.raw.is_empty() {
                             let next = Vec::new();
                             batch.bytes = Some(Buffer::from(std::mem::replace(&mut p.raw, next)));
                         }
-                    } else if self.shared.json {
+                    } else if shared.json {
                         if p.tape.count > 0 {
                             // The next batch starts with room for as much as this one held.
                             let next = Tape::with_capacity_of(&p.tape);
@@ -376,14 +393,8 @@ impl NativeStream {
             }
             ready.await;
         }
-        self.shared.space.notify_one();
+        shared.space.notify_one();
         Ok(batch)
-    }
-
-    /// Stop the stream now: the request is aborted and its connection closed. Idempotent.
-    #[napi]
-    pub fn cancel(&self) {
-        self.cancel.cancel();
     }
 }
 
