@@ -207,8 +207,9 @@ describe('secrets', () => {
     expect(stdout).toContain('=== done');
     expect(code).toBe(0);
     // The run went where it should: debug lines, retries, each kind of error printed.
-    expect(all).toContain('aiwire: POST');
-    expect(all).toMatch(/3 attempt\(s\)/);
+    expect(all).toMatch(/aiwire: \[log_[0-9a-f]{6}\] POST http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions/);
+    expect(all).toMatch(/failed with status 500 in \d+ms - retrying in \d+ms, \d attempts remaining/);
+    expect(all).toMatch(/attempts: 3/);
     for (const name of [
       'AuthenticationError',
       'APIConnectionError',

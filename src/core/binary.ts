@@ -77,6 +77,7 @@ export function openBinaryResponse(
                     attempts: res.attempts,
                     errorKind: batch.errorKind,
                     errorMessage: batch.errorMessage,
+                    errorCode: batch.errorCode ?? undefined,
                   }),
                 );
               } else {

@@ -29,12 +29,18 @@ import {
   nativeRequest,
   resolveTarget,
 } from './request.js';
+import { RequestLog } from './request-log.js';
 import { errorFromNative, flatHeader, parseJSONBody, toResponse } from './response.js';
 import { Stream, type StreamDecoder } from './streaming.js';
+import {
+  engineTransportOptions,
+  type TransportOptions,
+  warnUnsupportedOptions,
+} from './transport-options.js';
 import { multipartParts } from './uploads.js';
 
-/** Options every client takes (names as in openai-node). */
-export interface BaseClientOptions {
+/** Options every client takes (names as in openai-node), plus the transport's (TLS, proxy). */
+export interface BaseClientOptions extends TransportOptions {
   /** API base URL, e.g. `https://api.openai.com/v1`. */
   baseURL?: string | null | undefined;
   /** Per-attempt timeout in ms. Default 600,000 (10 minutes). */
@@ -140,6 +146,9 @@ export interface FinalRequestOptions extends RequestOptions {
 /** An HTTP method as resources name it. */
 type Method = PageRequest['method'];
 
+/** `NODE_EXTRA_CA_CERTS` set but unusable was reported (once per process). */
+let extraCAWarned = false;
+
 /** The options of a call that passed none (shared, never written to). */
 const NO_OPTIONS: FinalRequestOptions = Object.freeze({});
 
@@ -202,6 +211,8 @@ export abstract class BaseClient {
       parseLogLevel(envLog ? process.env[envLog] : undefined) ??
       'warn';
     this.log = new LevelLogger(level, options.logger ?? console);
+    warnUnsupportedOptions(options, this.log);
+    const transport = engineTransportOptions(options, this.log);
     const headers: string[] = ['accept', 'application/json'];
     flatten(options.defaultHeaders, headers);
     flatten(authHeaders, headers);
@@ -232,10 +243,31 @@ export abstract class BaseClient {
         streamIdleTimeoutMs: checkMs('streamIdleTimeout', options.streamIdleTimeout),
         defaultHeaders: headers,
         defaultQuery: query,
+        ...transport,
       });
     } catch (e) {
       throw new AiwireError(`Invalid client options: ${(e as Error).message}`);
     }
+    const extraCA = native.NativeEngine.extraCaCertsProblem();
+    if (extraCA && !extraCAWarned) {
+      extraCAWarned = true;
+      this.log.warn(`${extraCA}; its certificates are not trusted`);
+    }
+  }
+
+  /**
+   * Stop this client now: its requests and streams in flight fail with `APIUserAbortError` (streams
+   * end), and later calls throw. The connection pool, shared with other clients of the same settings,
+   * stays. Not needed for cleanup: a client nobody references is collected with what it holds.
+   * Idempotent.
+   */
+  close(): void {
+    this.engine.close();
+  }
+
+  /** `await using client = new OpenAI()`: `close()` at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
   }
 
   /** The engine's live counters: in-flight requests, open streams, totals. */
@@ -445,11 +477,10 @@ export abstract class BaseClient {
 
   #sendBuffered(req: FinalRequestOptions, native: NativeRequest): Promise<RawResponse> {
     const { token, settled } = this.#cancellation(req.signal);
-    const debug = this.log.enabled('debug');
-    const started = debug ? performance.now() : 0;
+    const log = this.#requestLog(req, native);
     return sendRequest(this.#binding, this.engine, native, token).then((res) => {
       settled();
-      if (debug) this.#logResponse(native, res, started);
+      log?.settled(res, this.requestID(res));
       // Aborted after the engine had the answer but before JS took it: still an abort (openai-node).
       if (req.signal?.aborted) throw new APIUserAbortError();
       if (!res.ok) throw errorFromNative(res, this._spec);
@@ -482,12 +513,11 @@ export abstract class BaseClient {
     );
   }
 
-  #logResponse(req: NativeRequest, res: NativeResult, started: number): void {
-    const ms = (performance.now() - started).toFixed(1);
-    const target = req.url.split('?')[0];
-    this.log.debug(
-      `${req.method} ${target} -> ${res.status || res.errorKind} in ${ms} ms (${res.attempts} attempt(s))`,
-    );
+  /** With debug logging on: the request's log (and the engine records its failed attempts). */
+  #requestLog(req: FinalRequestOptions, native: NativeRequest): RequestLog | undefined {
+    if (!this.log.enabled('debug')) return undefined;
+    native.trace = true;
+    return new RequestLog(this.log, native.method, native.url, req.maxRetries ?? this.maxRetries);
   }
 
   /**
@@ -512,6 +542,7 @@ export abstract class BaseClient {
     const open = (_req: FinalRequestOptions, native: NativeRequest): Promise<RawResponse> => {
       native.headers?.push('accept', 'text/event-stream');
       const { token, settled } = this.#cancellation(req.signal);
+      const log = this.#requestLog(req, native);
       let opened: ReturnType<typeof openStream>;
       try {
         opened = openStream(
@@ -525,13 +556,14 @@ export abstract class BaseClient {
         settled();
         return Promise.reject(e);
       }
-      const { handle } = opened;
+      const handle = log ? log.watch(opened.handle) : opened.handle;
       const make = () => {
         stream = Stream.fromNative(handle, decoder, settled, req.signal);
         return stream;
       };
       makeStream = make;
       return opened.head.then((res: NativeResult): RawResponse => {
+        log?.settled(res, this.requestID(res), 'stream');
         if (req.signal?.aborted) {
           handle.cancel();
           settled();

@@ -141,6 +141,13 @@ export class RateLimitError extends APIError<429, Headers> {}
 /** HTTP >= 500. */
 export class InternalServerError extends APIError<number, Headers> {}
 
+/**
+ * The proxy refused the credentials (`407 Proxy Authentication Required`), on the CONNECT of an https
+ * request or as the answer to an http one. `code` is `ERR_PROXY_AUTH`. Fix the user and password in
+ * the proxy URL (the `proxy` option, or `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY`).
+ */
+export class ProxyAuthenticationError extends APIConnectionError {}
+
 /** The response could not be decoded (corrupt compression, a body that is not the JSON expected, an SSE event over `maxEventBytes`). */
 export class APIResponseDecodeError extends APIError<number | undefined, Headers | undefined, undefined> {
   constructor(status: number | undefined, message: string, headers: Headers | undefined) {

@@ -9,6 +9,7 @@ import {
   APIError,
   APIResponseDecodeError,
   APIUserAbortError,
+  ProxyAuthenticationError,
 } from './errors.js';
 import { isSecretHeader } from './logger.js';
 import { defaultErrorBody, type ProviderSpec } from './provider.js';
@@ -59,6 +60,13 @@ function bodyText(body: string | Buffer | null | undefined): string {
 export function errorFromNative(res: NativeResult, spec?: Pick<ProviderSpec, 'errorBody'>): AiwireError {
   switch (res.errorKind) {
     case 'status': {
+      if (res.status === 407) {
+        return withCode(
+          new ProxyAuthenticationError({ message: PROXY_AUTH_MESSAGE }),
+          'ERR_PROXY_AUTH',
+          PROXY_AUTH_MESSAGE,
+        );
+      }
       const headers = toHeaders(res.headers, true);
       const text = bodyText(res.body);
       let json: object | undefined;
@@ -75,9 +83,11 @@ export function errorFromNative(res: NativeResult, spec?: Pick<ProviderSpec, 'er
       return err;
     }
     case 'timeout':
-      return new APIConnectionTimeoutError({
-        message: `Request timed out: ${res.errorMessage ?? ''}`.trim(),
-      });
+      return withCode(
+        new APIConnectionTimeoutError({ message: `Request timed out: ${res.errorMessage ?? ''}`.trim() }),
+        res.errorCode,
+        res.errorMessage,
+      );
     case 'aborted':
       return new APIUserAbortError();
     case 'decode':
@@ -88,9 +98,35 @@ export function errorFromNative(res: NativeResult, spec?: Pick<ProviderSpec, 'er
       );
     case 'invalid_request':
       return new AiwireError(`Invalid request: ${res.errorMessage ?? 'unknown'}`);
-    default:
-      return new APIConnectionError({ message: `Connection error: ${res.errorMessage ?? 'unknown'}` });
+    default: {
+      const message = `Connection error: ${res.errorMessage ?? 'unknown'}`;
+      const err =
+        res.errorCode === 'ERR_PROXY_AUTH'
+          ? new ProxyAuthenticationError({ message })
+          : new APIConnectionError({ message });
+      return withCode(err, res.errorCode, res.errorMessage);
+    }
   }
+}
+
+const PROXY_AUTH_MESSAGE =
+  'Connection error: the proxy refused the credentials (407 Proxy Authentication Required): check the user and password in the proxy URL (the `proxy` option or HTTPS_PROXY / HTTP_PROXY / ALL_PROXY)';
+
+/**
+ * Give a connection error the engine's stable `code` (Node's names: `ECONNREFUSED`,
+ * `UNABLE_TO_GET_ISSUER_CERT_LOCALLY`, …) and a `cause`: an `Error` with the engine's message and the
+ * same `code`, as Node's own network errors carry one.
+ */
+function withCode<E extends APIConnectionError>(
+  err: E,
+  code: string | undefined,
+  message: string | null | undefined,
+): E {
+  if (code) {
+    (err as { code: string | null | undefined }).code = code;
+    err.cause = Object.assign(new Error(message ?? code), { code });
+  }
+  return err;
 }
 
 /**

@@ -45,6 +45,10 @@ export interface NativeBatchLike extends TapeBatch {
   done: boolean;
   errorKind?: string | null;
   errorMessage?: string | null;
+  /** A stable code for the failure (`ECONNRESET`, …), when known. */
+  errorCode?: string | null;
+  /** With `done`: body bytes read in all. */
+  receivedBytes?: number | null;
 }
 
 /** The native stream handle's surface used here. */
@@ -226,6 +230,7 @@ export class Stream<Item> implements AsyncIterable<Item> {
                 headers: [],
                 errorKind: batch.errorKind,
                 errorMessage: batch.errorMessage ?? undefined,
+                errorCode: batch.errorCode ?? undefined,
                 attempts: 1,
               });
             }

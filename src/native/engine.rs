@@ -4,7 +4,7 @@ use crate::decode::decode_response;
 use crate::request::{ms, pairs, to_spec, NativeRequest};
 use crate::settle::{Settled, Settler};
 use crate::stream::{NativeStream, StreamOptions};
-use aiwire_engine::{CancellationToken, Engine, EngineConfig};
+use aiwire_engine::{CancellationToken, Engine, EngineConfig, ProxySetting};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::sync::{Arc, OnceLock};
@@ -39,6 +39,20 @@ pub struct EngineOptions {
     pub max_event_bytes: Option<f64>,
     /// A stream idle this long (ms, no body bytes) fails with a timeout. Default none.
     pub stream_idle_timeout_ms: Option<f64>,
+    /// Extra trusted CA certificates, each a PEM text (may hold several); added to the system roots and
+    /// `NODE_EXTRA_CA_CERTS`.
+    pub ca: Option<Vec<String>>,
+    /// Client certificate chain (PEM) for mutual TLS; needs `key`.
+    pub cert: Option<String>,
+    /// Client private key (PEM); needs `cert`.
+    pub key: Option<String>,
+    /// `false` accepts any server certificate (local testing only). Default true.
+    pub reject_unauthorized: Option<bool>,
+    /// Proxy URL for every request (`http://`, `https://`, `socks5://`, `socks5h://`; credentials in the
+    /// URL). Default: from `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY`; `NO_PROXY` applies either way.
+    pub proxy: Option<String>,
+    /// `true`: no proxy at all, whatever the environment says. Default false.
+    pub proxy_off: Option<bool>,
 }
 
 /// Live counters of an engine (for metrics and leak checks).
@@ -83,15 +97,58 @@ impl CancelToken {
     }
 }
 
-/// The native HTTP engine of one client: a connection pool plus the retry policy.
-#[napi]
+/// The native HTTP engine of one client: its defaults and retry policy over the connection pool it
+/// shares with every client of the same transport settings. Its few KiB of native memory are reported
+/// to V8 while it lives.
+#[napi(custom_finalize)]
 pub struct NativeEngine {
     engine: Arc<Engine>,
     /// This environment's settle queue, looked up on the first request.
     settler: OnceLock<Arc<Settler>>,
+    /// Cancelled by `close()` (and, as its child, by the environment's cleanup): stops every request
+    /// and stream of this engine.
+    root: CancellationToken,
+    /// Bytes reported with `napi_adjust_external_memory`, given back when collected.
+    external: i64,
 }
 
+impl ObjectFinalize for NativeEngine {
+    fn finalize(self, env: Env) -> Result<()> {
+        env.adjust_external_memory(-self.external)?;
+        Ok(())
+    }
+}
+
+/// What an engine's cache of parsed URLs may hold (16 entries of ~200 bytes).
+const ENGINE_URL_CACHE_BYTES: usize = 16 * 200;
+
 impl NativeEngine {
+    /// Throws once `close()` was called.
+    fn check_open(&self) -> Result<()> {
+        if self.root.is_cancelled() {
+            return Err(Error::new(
+                Status::GenericFailure,
+                "aiwire: this client was closed (client.close()); create a new client",
+            ));
+        }
+        Ok(())
+    }
+
+    /// A token cancelled by `close()` (or the environment's cleanup) and, when given, by `cancel`.
+    fn linked_token(&self, cancel: Option<&CancelToken>) -> Result<CancellationToken> {
+        let token = self.root.child_token();
+        if let Some(user) = cancel {
+            let (user, linked) = (user.token.clone(), token.clone());
+            crate::runtime::handle()?.spawn(async move {
+                tokio::select! {
+                    _ = user.cancelled() => linked.cancel(),
+                    _ = linked.cancelled() => {}
+                }
+            });
+        }
+        Ok(token)
+    }
+
     /// This environment's settle queue (set by `setSettleCallback`), cached after the first call.
     fn settler(&self, env: &Env) -> Result<Arc<Settler>> {
         if let Some(s) = self.settler.get() {
@@ -109,7 +166,7 @@ impl NativeEngine {
     /// Build an engine. Throws `InvalidArg` for a negative or non-finite duration or an invalid default
     /// header.
     #[napi(constructor)]
-    pub fn new(options: Option<EngineOptions>) -> Result<Self> {
+    pub fn new(env: Env, options: Option<EngineOptions>) -> Result<Self> {
         let mut config = EngineConfig::default();
         if let Some(o) = options {
             if let Some(d) = ms(o.connect_timeout_ms, "connectTimeout")? {
@@ -159,10 +216,59 @@ impl NativeEngine {
                 }
                 config.max_event_bytes = n as usize;
             }
+            config.tls.ca = o.ca.unwrap_or_default().into_iter().map(String::into_bytes).collect();
+            config.tls.cert = o.cert.map(String::into_bytes);
+            config.tls.key = o.key.map(String::into_bytes);
+            config.tls.insecure = o.reject_unauthorized == Some(false);
+            config.proxy = match (o.proxy_off, o.proxy) {
+                (Some(true), _) => ProxySetting::Off,
+                (_, Some(url)) => ProxySetting::Url(url),
+                _ => ProxySetting::FromEnv,
+            };
         }
         let _entered = crate::runtime::handle()?.enter();
+        let external = (std::mem::size_of::<Engine>()
+            + config
+                .default_headers
+                .iter()
+                .chain(&config.default_query)
+                .map(|(k, v)| k.len() + v.len() + 48)
+                .sum::<usize>()
+            + ENGINE_URL_CACHE_BYTES) as i64;
         let engine = Engine::new(config).map_err(|e| Error::new(Status::InvalidArg, e.message))?;
-        Ok(NativeEngine { engine: Arc::new(engine), settler: OnceLock::new() })
+        let settler = env.get_instance_data::<Arc<Settler>>()?.cloned();
+        let root = settler.as_ref().map(|s| s.root.child_token()).unwrap_or_default();
+        let cell = OnceLock::new();
+        if let Some(s) = settler {
+            let _ = cell.set(s);
+        }
+        env.adjust_external_memory(external)?;
+        Ok(NativeEngine { engine: Arc::new(engine), settler: cell, root, external })
+    }
+
+    /// Stop every request and stream of this engine now (they fail as aborted; connections closed);
+    /// later calls throw. The shared pool stays for other clients. Idempotent.
+    #[napi]
+    pub fn close(&self) {
+        self.root.cancel();
+    }
+
+    /// Whether `close()` was called.
+    #[napi(getter)]
+    pub fn closed(&self) -> bool {
+        self.root.is_cancelled()
+    }
+
+    /// The proxies this engine's requests may go through, credentials redacted (`undefined`: direct).
+    #[napi(getter)]
+    pub fn proxy_label(&self) -> Option<String> {
+        self.engine.proxy_label().map(str::to_owned)
+    }
+
+    /// Why `NODE_EXTRA_CA_CERTS` was ignored, if it is set and could not be used (`undefined` otherwise).
+    #[napi]
+    pub fn extra_ca_certs_problem() -> Option<String> {
+        aiwire_engine::tls::extra_ca_certs_problem().map(str::to_owned)
     }
 
     /// Send one request with retries. Returns at once; the outcome (response or error, never both,
@@ -179,13 +285,16 @@ impl NativeEngine {
         cancel: Option<&CancelToken>,
     ) -> Result<()> {
         let settler = self.settler(env)?;
+        self.check_open()?;
         let converted = to_spec(req)?;
         let (spec, text, decode) = (converted.spec, converted.text, converted.decode);
         let engine = self.engine.clone();
-        let token = cancel.map(|c| c.token.clone()).unwrap_or_default();
-        let root = settler.root.clone();
-        crate::runtime::spawn_in_env(&root, async move {
-            let settled = match (engine.send(&spec, &token).await, decode) {
+        let token = self.linked_token(cancel)?;
+        crate::runtime::spawn_in_env(&settler.root.clone(), async move {
+            let outcome = engine.send(&spec, &token).await;
+            // Done with the token: ends the task that linked it to the caller's CancelToken.
+            token.cancel();
+            let settled = match (outcome, decode) {
                 (Ok(r), Some(decode)) => decode_response(id, text, r, decode).await,
                 (outcome, _) => Settled::new(id, text, outcome),
             };
@@ -220,8 +329,9 @@ impl NativeEngine {
         options: Option<StreamOptions>,
     ) -> Result<NativeStream> {
         let settler = self.settler(env)?;
+        self.check_open()?;
         let spec = to_spec(req)?.spec;
-        let token = cancel.map(|c| c.token.child_token()).unwrap_or_default();
+        let token = self.linked_token(cancel)?;
         NativeStream::spawn(self.engine.clone(), settler, id, spec, token, options.unwrap_or_default())
     }
 }

@@ -43,6 +43,9 @@ pub struct NativeRequest<'a> {
     pub retry_on: Option<String>,
     /// `undefined`: automatic key for non-GET requests; `""`: no key; any other string: that key.
     pub idempotency_key: Option<String>,
+    /// Record the failed attempts (status, duration, what followed) for debug logs: the result's
+    /// `trace`. Default false.
+    pub trace: Option<bool>,
     /// Hand the response body over as a string (UTF-8 text such as JSON) instead of a Buffer.
     /// Default false. A body that is not valid UTF-8 still comes as a Buffer.
     pub text_body: Option<bool>,
@@ -198,5 +201,6 @@ pub(crate) fn to_spec(req: NativeRequest<'_>) -> Result<Converted> {
         Some(k) if k.is_empty() => Idempotency::Disabled,
         Some(k) => Idempotency::Key(k),
     };
+    spec.trace = req.trace.unwrap_or(false);
     Ok(Converted { spec, text: req.text_body.unwrap_or(false), decode })
 }

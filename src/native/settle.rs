@@ -18,8 +18,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Slots per settled request in the array handed to JS:
-/// `[id, status, attempts, headers, body, errorKind, errorMessage, vectors, vectorOffsets, decodedBody]`.
-pub const SETTLED_FIELDS: u32 = 10;
+/// `[id, status, attempts, headers, body, errorKind, errorMessage, vectors, vectorOffsets, decodedBody,
+/// errorCode, trace]`.
+pub const SETTLED_FIELDS: u32 = 12;
 
 /// One finished request, converted to JS values on the JS thread.
 pub(crate) struct Settled {
@@ -32,6 +33,10 @@ pub(crate) struct Settled {
     /// Hand the body over as a JS string (JSON/text) instead of a Buffer.
     body_text: bool,
     error: Option<(&'static str, String)>,
+    /// A stable code for the error (`ECONNREFUSED`, TLS codes, `ERR_PROXY_AUTH`), when known.
+    code: Option<&'static str>,
+    /// The failed attempts before this outcome (`RequestSpec::trace`).
+    trace: Option<String>,
     /// Decoded embedding vectors: all values, where each vector starts (`len + 1` offsets), and the body
     /// without them (JSON text, each `embedding` replaced by `0`). `body` then stays the original.
     vectors: Option<(Vec<f64>, Vec<u32>, String)>,
@@ -48,6 +53,8 @@ impl Settled {
                 body: Some(r.body),
                 body_text,
                 error: None,
+                code: None,
+                trace: r.trace,
                 vectors: None,
             },
             Err(e) => {
@@ -63,6 +70,8 @@ impl Settled {
                     body,
                     body_text,
                     error: Some((e.kind.as_str(), e.message)),
+                    code: e.code,
+                    trace: e.trace,
                     vectors: None,
                 }
             }
@@ -72,7 +81,13 @@ impl Settled {
 
 impl Settled {
     /// A stream's response head (2xx; its body is the stream, read through `nextBatch()`).
-    pub(crate) fn head(id: u32, status: u16, attempts: u32, headers: &aiwire_engine::HeaderMap) -> Self {
+    pub(crate) fn head(
+        id: u32,
+        status: u16,
+        attempts: u32,
+        headers: &aiwire_engine::HeaderMap,
+        trace: Option<String>,
+    ) -> Self {
         Settled {
             id,
             status: u32::from(status),
@@ -81,6 +96,8 @@ impl Settled {
             body: None,
             body_text: false,
             error: None,
+            code: None,
+            trace,
             vectors: None,
         }
     }
@@ -168,6 +185,14 @@ impl ToNapiValue for SettledBatch {
                     set(undefined)?;
                 }
             }
+            set(match s.code {
+                Some(c) => <&str>::to_napi_value(env, c)?,
+                None => undefined,
+            })?;
+            set(match s.trace {
+                Some(t) => String::to_napi_value(env, t)?,
+                None => undefined,
+            })?;
         }
         Ok(arr)
     }

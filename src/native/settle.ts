@@ -1,7 +1,7 @@
 /**
  * The JS half of the settle queue (`src/native/settle.rs`): buffered requests return no promise from
  * Rust; each gets an id, and the engine hands every request finished since its last wake-up to one
- * callback as a flat array (7 slots per request). One wake-up of the JS thread then settles many
+ * callback as a flat array (12 slots per request). One wake-up of the JS thread then settles many
  * requests, instead of one thread-safe function and one wake-up per request (what napi-rs' async
  * functions cost: ~10 µs of CPU per request here).
  */
@@ -26,6 +26,17 @@ export interface NativeResult {
   readonly errorKind?: string | null | undefined;
   /** A description without URL or secrets, when not ok. */
   readonly errorMessage?: string | null | undefined;
+  /**
+   * A stable code for the failure when one is known: Node's names (`ECONNREFUSED`, `ECONNRESET`,
+   * `ENOTFOUND`, `ETIMEDOUT`, `UNABLE_TO_GET_ISSUER_CERT_LOCALLY`, `CERT_HAS_EXPIRED`,
+   * `ERR_TLS_CERT_ALTNAME_INVALID`, …) or `ERR_PROXY_AUTH` (the proxy refused the credentials).
+   */
+  readonly errorCode?: string | undefined;
+  /**
+   * With `trace: true` on the request: one line per failed attempt before this outcome, tab-separated:
+   * attempt, status (0: none), duration (ms), `retry` | `resend`, wait (ms), error message.
+   */
+  readonly trace?: string | undefined;
   /** Attempts made (1 = no retry). */
   readonly attempts: number;
   /** With `decode: 'float-vectors'`: every vector's values, concatenated (the body holds `0` in their place). */
@@ -38,9 +49,9 @@ export interface NativeResult {
 
 /**
  * Slots per request in a settled batch: id, status, attempts, headers, body, errorKind, errorMessage,
- * vectors, vectorOffsets, decodedBody.
+ * vectors, vectorOffsets, decodedBody, errorCode, trace.
  */
-const FIELDS = 10;
+const FIELDS = 12;
 
 /** A settled buffered request; headers are split from their one-string form only when read. */
 class SettledResult implements NativeResult {
@@ -52,6 +63,8 @@ class SettledResult implements NativeResult {
   readonly vectors: Float64Array | undefined;
   readonly vectorOffsets: Uint32Array | undefined;
   readonly decodedBody: string | undefined;
+  readonly errorCode: string | undefined;
+  readonly trace: string | undefined;
   #headerText: string;
   #headers: string[] | undefined;
 
@@ -65,6 +78,8 @@ class SettledResult implements NativeResult {
     vectors: Float64Array | undefined,
     vectorOffsets: Uint32Array | undefined,
     decodedBody: string | undefined,
+    errorCode: string | undefined,
+    trace: string | undefined,
   ) {
     this.status = status;
     this.attempts = attempts;
@@ -75,6 +90,8 @@ class SettledResult implements NativeResult {
     this.vectors = vectors;
     this.vectorOffsets = vectorOffsets;
     this.decodedBody = decodedBody;
+    this.errorCode = errorCode;
+    this.trace = trace;
   }
 
   get ok(): boolean {
@@ -149,6 +166,8 @@ function dispatcherOf(binding: typeof Binding): Dispatcher {
           flat[i + 7] as Float64Array | undefined,
           flat[i + 8] as Uint32Array | undefined,
           flat[i + 9] as string | undefined,
+          flat[i + 10] as string | undefined,
+          flat[i + 11] as string | undefined,
         ),
       );
     }

@@ -57,6 +57,8 @@ struct Pending {
     encoder: TapeEncoder,
     /// The done marker was seen: later events of the same read are dropped.
     saw_done: bool,
+    /// Body bytes read so far.
+    received: u64,
 }
 
 impl Pending {
@@ -210,6 +212,10 @@ pub struct NativeBatch {
     pub error_kind: Option<String>,
     /// A description of that failure, without secrets.
     pub error_message: Option<String>,
+    /// A stable code for that failure (`ECONNRESET`, `ETIMEDOUT`, ...), when known.
+    pub error_code: Option<String>,
+    /// With `done`: body bytes read from the network in all (after decompression).
+    pub received_bytes: Option<f64>,
 }
 
 /// A running stream. Dropping it (garbage collection) cancels the request.
@@ -243,7 +249,8 @@ impl NativeStream {
         let task_cancel = cancel.clone();
         let task_shared = shared.clone();
         let env_root = settler.root.clone();
-        crate::runtime::spawn_in_env(&env_root, async move {
+        let done_token = cancel.clone();
+        let producer = async move {
             let shared = task_shared;
             let mut stream = match engine.open_stream(&spec, &task_cancel).await {
                 Ok(s) => s,
@@ -253,7 +260,8 @@ impl NativeStream {
                     return;
                 }
             };
-            settler.push(Settled::head(id, stream.status, stream.attempts, &stream.headers));
+            let trace = stream.trace.take();
+            settler.push(Settled::head(id, stream.status, stream.attempts, &stream.headers, trace));
             drop(settler);
             let aborted = || EngineError::new(ErrorKind::Aborted, "stream was aborted");
             let max_batch = max_batch_events();
@@ -282,13 +290,17 @@ impl NativeStream {
                 };
                 if shared.raw {
                     if !chunk.is_empty() {
-                        shared.lock().raw.extend_from_slice(&chunk);
+                        let mut p = shared.lock();
+                        p.received += chunk.len() as u64;
+                        p.raw.extend_from_slice(&chunk);
+                        drop(p);
                         shared.ready.notify_one();
                     }
                     continue;
                 }
                 let (decoded, added, saw_done) = {
                     let mut p = shared.lock();
+                    p.received += chunk.len() as u64;
                     let before = p.len();
                     let json = shared.json;
                     let done_data = shared.done_data.as_deref();
@@ -314,6 +326,11 @@ impl NativeStream {
                     shared.ready.notify_one();
                 }
             }
+        };
+        crate::runtime::spawn_in_env(&env_root, async move {
+            producer.await;
+            // Done with the token: ends the task that linked it to the caller's CancelToken.
+            done_token.cancel();
         })?;
         Ok(NativeStream { cancel, shared, taking: Arc::new(Mutex::new(())), env_root })
     }
@@ -352,6 +369,8 @@ async fn next_batch(shared: Arc<Shared>, taking: Arc<Mutex<()>>) -> Result<Nativ
             done: false,
             error_kind: None,
             error_message: None,
+            error_code: None,
+            received_bytes: None,
         };
         loop {
             let ready = shared.ready.notified();
@@ -360,9 +379,11 @@ async fn next_batch(shared: Arc<Shared>, taking: Arc<Mutex<()>>) -> Result<Nativ
                 if p.has_data() || p.finished {
                     if p.finished {
                         batch.done = true;
+                        batch.received_bytes = Some(p.received as f64);
                         if let Some(e) = p.error.take() {
                             batch.error_kind = Some(e.kind.as_str().to_owned());
                             batch.error_message = Some(e.message);
+                            batch.error_code = e.code.map(str::to_owned);
                         }
                     }
                     if shared.raw {

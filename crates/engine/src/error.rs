@@ -66,13 +66,30 @@ pub struct EngineError {
     /// came back (e.g. a pooled keep-alive connection the server had closed): the server saw no
     /// request, so one resend on a fresh connection is safe for any method.
     pub before_response: bool,
+    /// A stable code for what failed, as Node names its own errors where there is one
+    /// (`ECONNREFUSED`, `ECONNRESET`, `ENOTFOUND`, `ETIMEDOUT`, TLS codes such as
+    /// `UNABLE_TO_GET_ISSUER_CERT_LOCALLY` or `ERR_TLS_CERT_ALTNAME_INVALID`, and aiwire's
+    /// `ERR_PROXY_AUTH` for a proxy that refused the credentials). `None` when nothing more precise
+    /// than the kind is known.
+    pub code: Option<&'static str>,
+    /// With `RequestSpec::trace`: the record of the attempts that failed before this error (see
+    /// `Response::trace`).
+    pub trace: Option<String>,
 }
 
 impl EngineError {
     /// A new error of `kind` with `message` and no response attached; `attempts` starts at 0 and is set by
     /// the retry loop.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        EngineError { kind, message: message.into(), response: None, attempts: 0, before_response: false }
+        EngineError {
+            kind,
+            message: message.into(),
+            response: None,
+            attempts: 0,
+            before_response: false,
+            code: None,
+            trace: None,
+        }
     }
 
     /// A [`ErrorKind::Status`] error for a complete non-2xx response.
@@ -83,6 +100,8 @@ impl EngineError {
             response: Some(Box::new(ErrorResponse { status, headers, body })),
             attempts: 0,
             before_response: false,
+            code: None,
+            trace: None,
         }
     }
 
@@ -115,6 +134,7 @@ impl EngineError {
             ErrorKind::Connection
         };
         let err = err.without_url();
+        let code = Self::code_of(&err);
         let mut message = err.to_string();
         let mut source = std::error::Error::source(&err);
         while let Some(s) = source {
@@ -122,7 +142,43 @@ impl EngineError {
             message.push_str(&s.to_string());
             source = s.source();
         }
-        EngineError::new(kind, message)
+        if code == Some("ERR_PROXY_AUTH") {
+            message = "the proxy refused the credentials (407 Proxy Authentication Required): check the user \
+                       and password in the proxy URL (the `proxy` option or HTTPS_PROXY / HTTP_PROXY / ALL_PROXY)"
+                .to_string();
+        }
+        let mut e = EngineError::new(kind, message);
+        e.code = code;
+        e
+    }
+
+    /// The stable code of a reqwest error, from its causes (see [`EngineError::code`]).
+    fn code_of(err: &reqwest::Error) -> Option<&'static str> {
+        use std::io::ErrorKind as Io;
+        if let Some(code) = crate::tls::tls_error_code(err) {
+            return Some(code);
+        }
+        let mut source = std::error::Error::source(err);
+        while let Some(s) = source {
+            let text = s.to_string();
+            // hyper-util's tunnel error for a 407 answer to CONNECT (its type is private).
+            if text.contains("proxy authorization required") {
+                return Some("ERR_PROXY_AUTH");
+            }
+            if let Some(io) = s.downcast_ref::<std::io::Error>() {
+                match io.kind() {
+                    Io::ConnectionRefused => return Some("ECONNREFUSED"),
+                    Io::ConnectionReset => return Some("ECONNRESET"),
+                    Io::TimedOut => return Some("ETIMEDOUT"),
+                    _ => {}
+                }
+            }
+            if text.contains("failed to lookup address") || text.contains("dns error") {
+                return Some("ENOTFOUND");
+            }
+            source = s.source();
+        }
+        err.is_timeout().then_some("ETIMEDOUT")
     }
 }
 

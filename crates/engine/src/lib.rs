@@ -7,18 +7,27 @@
 //! - [`float_vectors`]: decodes a body of `data[*].<field>` float vectors (e.g. embeddings) into flat f64
 //!   values plus the small rest as JSON.
 //! - [`upload`]: request bodies streamed from disk or from a bounded channel, and multipart framing.
+//! - [`pool`]: pooled clients shared by every engine with the same transport settings.
+//! - [`proxy`]: the `proxy` option and the proxy environment variables, `NO_PROXY` as curl reads it.
+//! - [`tls`]: roots (system + `NODE_EXTRA_CA_CERTS` + `ca`), client certificates, error codes.
 //! - [`json_tape`]: stream events' JSON parsed in Rust into a tape JS replays without `JSON.parse`.
 pub mod error;
 pub mod float_vectors;
 pub mod json_tape;
+pub mod pool;
+pub mod proxy;
 pub mod retry;
 pub mod sse;
+pub mod tls;
 pub mod transport;
 pub mod upload;
 
 pub use error::{EngineError, ErrorKind, ErrorResponse};
+pub use pool::TransportKey;
+pub use proxy::ProxySetting;
 pub use reqwest::header::HeaderMap;
 pub use reqwest::Method;
 pub use retry::RetryOn;
+pub use tls::TlsOptions;
 pub use tokio_util::sync::CancellationToken;
 pub use transport::{Engine, EngineConfig, EngineStats, Idempotency, RequestSpec, Response, SseStream};

@@ -5,12 +5,18 @@
 //! server-sent events chunk by chunk. Retries and back-off sleeps run here, never in JavaScript.
 
 use crate::error::{EngineError, ErrorKind};
-use crate::retry::{new_idempotency_key, AttemptOutcome, RetryOn, RetryPolicy};
+use crate::pool::{Transport, TransportKey};
+use crate::proxy::ProxySetting;
+use crate::retry::{new_idempotency_key, RetryOn, RetryPolicy};
 use crate::sse::{SseDecoder, SseEvent, SseSink};
+use crate::tls::TlsOptions;
 use crate::upload::Upload;
+
+mod retry_loop;
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::Method;
+use retry_loop::Attempt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,6 +56,10 @@ pub struct EngineConfig {
     /// A stream that delivers no body bytes for this long fails with [`ErrorKind::Timeout`].
     /// Default none (only the per-attempt timeout, which covers the response head, applies).
     pub stream_idle_timeout: Option<Duration>,
+    /// Trust and client certificates. Default: the system roots plus `NODE_EXTRA_CA_CERTS`.
+    pub tls: TlsOptions,
+    /// Proxy: from the environment (default), off, or one URL.
+    pub proxy: ProxySetting,
 }
 
 impl Default for EngineConfig {
@@ -68,6 +78,22 @@ impl Default for EngineConfig {
             http2_prior_knowledge: false,
             max_event_bytes: SseDecoder::DEFAULT_MAX_EVENT_BYTES,
             stream_idle_timeout: None,
+            tls: TlsOptions::default(),
+            proxy: ProxySetting::default(),
+        }
+    }
+}
+
+impl EngineConfig {
+    /// The settings that decide which shared pool this engine uses.
+    pub fn transport_key(&self) -> TransportKey {
+        TransportKey {
+            connect_timeout: self.connect_timeout,
+            pool_idle_timeout: self.pool_idle_timeout,
+            pool_max_idle_per_host: self.pool_max_idle_per_host,
+            http2_prior_knowledge: self.http2_prior_knowledge,
+            tls: self.tls.clone(),
+            proxy: self.proxy.clone(),
         }
     }
 }
@@ -113,6 +139,8 @@ pub struct RequestSpec {
     pub retry_on: RetryOn,
     /// Idempotency key handling.
     pub idempotency: Idempotency,
+    /// Record every failed attempt and what followed (for debug logs): see [`Response::trace`].
+    pub trace: bool,
 }
 
 impl RequestSpec {
@@ -130,6 +158,7 @@ impl RequestSpec {
             max_retries: None,
             retry_on: RetryOn::Any,
             idempotency: Idempotency::Auto,
+            trace: false,
         }
     }
 }
@@ -145,11 +174,17 @@ pub struct Response {
     pub body: Bytes,
     /// Attempts made (1 = no retry).
     pub attempts: u32,
+    /// With [`RequestSpec::trace`]: one line per failed attempt before this response, tab-separated:
+    /// attempt number, status (0: none), duration (ms), `retry` or `resend`, wait before the next
+    /// attempt (ms), the error's message when there was no status.
+    pub trace: Option<String>,
 }
 
-/// The pooled HTTP engine of one client. Cheap to share behind an `Arc`; every method takes `&self`.
+/// The HTTP engine of one client: its defaults and retry policy over a connection pool shared with every
+/// engine of the same transport settings ([`crate::pool`]). Cheap to share behind an `Arc`; every
+/// method takes `&self`.
 pub struct Engine {
-    client: reqwest::Client,
+    transport: Arc<Transport>,
     config: EngineConfig,
     default_headers: HeaderMap,
     stats: Arc<Counters>,
@@ -218,56 +253,20 @@ fn header_map(pairs: &[(String, String)]) -> Result<HeaderMap, EngineError> {
     Ok(map)
 }
 
-/// Set `upload`'s freshly opened body (and its `Content-Length`, multipart `Content-Type`) on `req`.
-async fn attach_upload(req: &mut reqwest::Request, upload: &Upload) -> Result<(), EngineError> {
-    let opened = upload.open().await?;
-    let headers = req.headers_mut();
-    if let Some(t) = opened.content_type {
-        let value = HeaderValue::from_str(&t)
-            .map_err(|_| EngineError::new(ErrorKind::InvalidRequest, "invalid multipart content type"))?;
-        headers.insert(reqwest::header::CONTENT_TYPE, value);
-    }
-    if let Some(n) = opened.length {
-        headers.insert(reqwest::header::CONTENT_LENGTH, HeaderValue::from(n));
-    }
-    *req.body_mut() = Some(opened.body);
-    Ok(())
-}
-
-async fn cancellable<T>(
-    cancel: &CancellationToken,
-    fut: impl std::future::Future<Output = T>,
-) -> Result<T, EngineError> {
-    tokio::select! {
-        biased;
-        _ = cancel.cancelled() => Err(EngineError::new(ErrorKind::Aborted, "request was aborted")),
-        v = fut => Ok(v),
-    }
-}
-
-/// What one attempt produced, before the retry decision.
-enum Attempt<T> {
-    Done(T),
-    Failed(EngineError),
-}
-
 impl Engine {
-    /// Build an engine (and its connection pool) from `config`.
+    /// Build an engine from `config`, on the shared pool of its transport settings (built on first use).
     ///
-    /// Errors: [`ErrorKind::InvalidRequest`] if a default header is invalid, [`ErrorKind::Connection`] if
-    /// the TLS backend can not be initialised.
+    /// Errors: [`ErrorKind::InvalidRequest`] if a default header, a TLS option or the proxy URL is
+    /// invalid, [`ErrorKind::Connection`] if the HTTP client can not be built.
     pub fn new(config: EngineConfig) -> Result<Self, EngineError> {
         let default_headers = header_map(&config.default_headers)?;
-        let mut builder = reqwest::Client::builder()
-            .connect_timeout(config.connect_timeout)
-            .pool_idle_timeout(config.pool_idle_timeout)
-            .pool_max_idle_per_host(config.pool_max_idle_per_host)
-            .tcp_nodelay(true);
-        if config.http2_prior_knowledge {
-            builder = builder.http2_prior_knowledge();
-        }
-        let client = builder.build().map_err(EngineError::from_reqwest)?;
-        Ok(Engine { client, config, default_headers, stats: Arc::default(), urls: Default::default() })
+        let transport = crate::pool::shared(&config.transport_key())?;
+        Ok(Engine { transport, config, default_headers, stats: Arc::default(), urls: Default::default() })
+    }
+
+    /// The proxies this engine's requests may go through (credentials redacted), if any.
+    pub fn proxy_label(&self) -> Option<&str> {
+        self.transport.proxy_label.as_deref()
     }
 
     /// The engine's live counters.
@@ -370,97 +369,6 @@ impl Engine {
         }
     }
 
-    /// The retry loop shared by buffered requests and streams. `attempt` runs one attempt and returns
-    /// either the final value or a failure; a failure carrying a status is retried per the policy.
-    async fn with_retries<T, F, Fut>(
-        &self,
-        spec: &RequestSpec,
-        cancel: &CancellationToken,
-        mut attempt: F,
-    ) -> Result<(T, u32), EngineError>
-    where
-        F: FnMut(reqwest::Request) -> Fut,
-        Fut: std::future::Future<Output = Attempt<T>>,
-    {
-        let policy = self.policy(spec);
-        let extra = header_map(&spec.headers)?;
-        let key = Self::idempotency_key(spec);
-        let mut attempts = 0u32;
-        let mut retries_done = 0u32;
-        let mut resent_stale = false;
-        // A rate-limit-only request goes to a server that does not deduplicate on the key: no resend.
-        let resend_safe = (spec.retry_on == RetryOn::Any && key.is_some())
-            || spec.method == Method::GET
-            || spec.method == Method::HEAD
-            || spec.method == Method::OPTIONS;
-        loop {
-            if cancel.is_cancelled() {
-                let mut e = EngineError::new(ErrorKind::Aborted, "request was aborted");
-                e.attempts = attempts;
-                return Err(e);
-            }
-            attempts += 1;
-            let mut req = self.build_request(spec, &extra, key.as_deref())?;
-            if let Some(upload) = &spec.upload {
-                if let Err(mut e) = attach_upload(&mut req, upload).await {
-                    e.attempts = attempts;
-                    return Err(e);
-                }
-            }
-            let outcome = match cancellable(cancel, attempt(req)).await {
-                Ok(o) => o,
-                Err(mut e) => {
-                    e.attempts = attempts;
-                    return Err(e);
-                }
-            };
-            let mut err = match outcome {
-                Attempt::Done(v) => return Ok((v, attempts)),
-                Attempt::Failed(e) => e,
-            };
-            err.attempts = attempts;
-            if let Some(upload) = spec.upload.as_ref().filter(|u| !u.replayable()) {
-                // A streamed body was consumed by this attempt: it can not be sent again.
-                if let Some(message) = upload.aborted() {
-                    let mut e = EngineError::new(
-                        ErrorKind::InvalidRequest,
-                        format!("request body aborted by its producer: {message}"),
-                    );
-                    e.attempts = attempts;
-                    return Err(e);
-                }
-                return Err(err);
-            }
-            if err.before_response && !resent_stale && resend_safe {
-                // Most likely a pooled connection the server had closed while idle (the server never
-                // read the request): resend once at once on a fresh connection, as curl and undici do.
-                // This resend is not one of the `max_retries` retries. As the engine can not yet tell a
-                // reused connection from a fresh one (where the server may have read the request), it
-                // only does this when the server can deduplicate: an Idempotency-Key, or a safe method.
-                resent_stale = true;
-                continue;
-            }
-            let delay = match (&err.kind, &err.response) {
-                (ErrorKind::Status, Some(r)) => policy.next_delay(
-                    &AttemptOutcome::Status { status: r.status, headers: &r.headers },
-                    retries_done,
-                ),
-                (ErrorKind::Connection | ErrorKind::Timeout, _) => {
-                    policy.next_delay(&AttemptOutcome::ConnectionError, retries_done)
-                }
-                _ => None,
-            };
-            let Some(delay) = delay else { return Err(err) };
-            retries_done += 1;
-            self.stats.retries_total.fetch_add(1, Ordering::Relaxed);
-            if cancellable(cancel, tokio::time::sleep(delay)).await.is_err() {
-                let mut e = EngineError::new(ErrorKind::Aborted, "request was aborted during retry back-off");
-                e.attempts = attempts;
-                return Err(e);
-            }
-        }
-    }
-
     fn attempt_timeout(&self, spec: &RequestSpec) -> Duration {
         spec.timeout.unwrap_or(self.config.timeout)
     }
@@ -477,8 +385,8 @@ impl Engine {
     ) -> Result<Response, EngineError> {
         let _gauge = Gauge::new(&self.stats, |c| &c.requests_in_flight);
         let timeout = self.attempt_timeout(spec);
-        let client = &self.client;
-        let (resp, attempts) = self
+        let client = &self.transport.client;
+        let (resp, attempts, trace) = self
             .with_retries(spec, cancel, |req| async move {
                 let fut = async {
                     let resp = client.execute(req).await.map_err(EngineError::from_send)?;
@@ -506,7 +414,7 @@ impl Engine {
                     )),
                     Ok(Err(e)) => Attempt::Failed(e),
                     Ok(Ok((status, headers, body))) if (200..300).contains(&status) => {
-                        Attempt::Done(Response { status, headers, body, attempts: 0 })
+                        Attempt::Done(Response { status, headers, body, attempts: 0, trace: None })
                     }
                     Ok(Ok((status, headers, body))) => {
                         Attempt::Failed(EngineError::status(status, headers, body))
@@ -514,7 +422,7 @@ impl Engine {
                 }
             })
             .await?;
-        Ok(Response { attempts, ..resp })
+        Ok(Response { attempts, trace, ..resp })
     }
 
     /// Open a server-sent-events stream: retries (per the policy) until a 2xx response head arrives,
@@ -528,8 +436,8 @@ impl Engine {
     ) -> Result<SseStream, EngineError> {
         let gauge = Gauge::new(&self.stats, |c| &c.streams_open);
         let timeout = self.attempt_timeout(spec);
-        let client = &self.client;
-        let (resp, attempts) = self
+        let client = &self.transport.client;
+        let (resp, attempts, trace) = self
             .with_retries(spec, cancel, |req| async move {
                 let fut = async {
                     let resp = client.execute(req).await.map_err(EngineError::from_send)?;
@@ -555,6 +463,7 @@ impl Engine {
             status: resp.status().as_u16(),
             headers: resp.headers().clone(),
             attempts,
+            trace,
             response: Some(resp),
             decoder: SseDecoder::with_max_event_bytes(self.config.max_event_bytes),
             idle_timeout: self.config.stream_idle_timeout,
@@ -571,6 +480,8 @@ pub struct SseStream {
     pub headers: HeaderMap,
     /// Attempts it took to open (1 = no retry).
     pub attempts: u32,
+    /// With [`RequestSpec::trace`]: the failed attempts before the head (see [`Response::trace`]).
+    pub trace: Option<String>,
     response: Option<reqwest::Response>,
     decoder: SseDecoder,
     idle_timeout: Option<Duration>,

@@ -1,0 +1,172 @@
+//! The retry loop shared by buffered requests and streams ([`Engine::with_retries`]): attempts,
+//! the free resend after a stale pooled connection, back-off sleeps (cancellable), and, when the
+//! request asks for it (`RequestSpec::trace`), a record of every failed attempt for debug logs.
+
+use super::{header_map, Engine, RequestSpec};
+use crate::error::{EngineError, ErrorKind};
+use crate::retry::{AttemptOutcome, RetryOn};
+use crate::upload::Upload;
+use reqwest::header::HeaderValue;
+use reqwest::Method;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// Set `upload`'s freshly opened body (and its `Content-Length`, multipart `Content-Type`) on `req`.
+pub(super) async fn attach_upload(req: &mut reqwest::Request, upload: &Upload) -> Result<(), EngineError> {
+    let opened = upload.open().await?;
+    let headers = req.headers_mut();
+    if let Some(t) = opened.content_type {
+        let value = HeaderValue::from_str(&t)
+            .map_err(|_| EngineError::new(ErrorKind::InvalidRequest, "invalid multipart content type"))?;
+        headers.insert(reqwest::header::CONTENT_TYPE, value);
+    }
+    if let Some(n) = opened.length {
+        headers.insert(reqwest::header::CONTENT_LENGTH, HeaderValue::from(n));
+    }
+    *req.body_mut() = Some(opened.body);
+    Ok(())
+}
+
+pub(super) async fn cancellable<T>(
+    cancel: &CancellationToken,
+    fut: impl std::future::Future<Output = T>,
+) -> Result<T, EngineError> {
+    tokio::select! {
+        biased;
+        _ = cancel.cancelled() => Err(EngineError::new(ErrorKind::Aborted, "request was aborted")),
+        v = fut => Ok(v),
+    }
+}
+
+/// What one attempt produced, before the retry decision.
+pub(super) enum Attempt<T> {
+    Done(T),
+    Failed(EngineError),
+}
+
+impl Engine {
+    /// The retry loop shared by buffered requests and streams. `attempt` runs one attempt and returns
+    /// either the final value or a failure; a failure carrying a status is retried per the policy.
+    /// Returns the value, the attempts made, and the attempt record when `spec.trace`.
+    pub(super) async fn with_retries<T, F, Fut>(
+        &self,
+        spec: &RequestSpec,
+        cancel: &CancellationToken,
+        mut attempt: F,
+    ) -> Result<(T, u32, Option<String>), EngineError>
+    where
+        F: FnMut(reqwest::Request) -> Fut,
+        Fut: std::future::Future<Output = Attempt<T>>,
+    {
+        let policy = self.policy(spec);
+        let extra = header_map(&spec.headers)?;
+        let key = Self::idempotency_key(spec);
+        let mut attempts = 0u32;
+        let mut retries_done = 0u32;
+        let mut resent_stale = false;
+        let mut trace = spec.trace.then(String::new);
+        // A rate-limit-only request goes to a server that does not deduplicate on the key: no resend.
+        let resend_safe = (spec.retry_on == RetryOn::Any && key.is_some())
+            || spec.method == Method::GET
+            || spec.method == Method::HEAD
+            || spec.method == Method::OPTIONS;
+        loop {
+            if cancel.is_cancelled() {
+                let mut e = EngineError::new(ErrorKind::Aborted, "request was aborted");
+                e.attempts = attempts;
+                return Err(e);
+            }
+            attempts += 1;
+            let started = Instant::now();
+            let mut req = self.build_request(spec, &extra, key.as_deref())?;
+            if let Some(upload) = &spec.upload {
+                if let Err(mut e) = attach_upload(&mut req, upload).await {
+                    e.attempts = attempts;
+                    return Err(e);
+                }
+            }
+            let outcome = match cancellable(cancel, attempt(req)).await {
+                Ok(o) => o,
+                Err(mut e) => {
+                    e.attempts = attempts;
+                    return Err(e);
+                }
+            };
+            let mut err = match outcome {
+                Attempt::Done(v) => return Ok((v, attempts, trace)),
+                Attempt::Failed(e) => e,
+            };
+            err.attempts = attempts;
+            let took = started.elapsed();
+            if let Some(upload) = spec.upload.as_ref().filter(|u| !u.replayable()) {
+                // A streamed body was consumed by this attempt: it can not be sent again.
+                if let Some(message) = upload.aborted() {
+                    let mut e = EngineError::new(
+                        ErrorKind::InvalidRequest,
+                        format!("request body aborted by its producer: {message}"),
+                    );
+                    e.attempts = attempts;
+                    return Err(e);
+                }
+                return Err(err);
+            }
+            if err.before_response && !resent_stale && resend_safe {
+                // Most likely a pooled connection the server had closed while idle (the server never
+                // read the request): resend once at once on a fresh connection, as curl and undici do.
+                // This resend is not one of the `max_retries` retries. As the engine can not yet tell a
+                // reused connection from a fresh one (where the server may have read the request), it
+                // only does this when the server can deduplicate: an Idempotency-Key, or a safe method.
+                resent_stale = true;
+                record(&mut trace, attempts, &err, took, "resend", None);
+                continue;
+            }
+            let delay = match (&err.kind, &err.response) {
+                (ErrorKind::Status, Some(r)) => policy.next_delay(
+                    &AttemptOutcome::Status { status: r.status, headers: &r.headers },
+                    retries_done,
+                ),
+                (ErrorKind::Connection | ErrorKind::Timeout, _) => {
+                    policy.next_delay(&AttemptOutcome::ConnectionError, retries_done)
+                }
+                _ => None,
+            };
+            let Some(delay) = delay else {
+                err.trace = trace;
+                return Err(err);
+            };
+            record(&mut trace, attempts, &err, took, "retry", Some(delay));
+            retries_done += 1;
+            self.stats.retries_total.fetch_add(1, Ordering::Relaxed);
+            if cancellable(cancel, tokio::time::sleep(delay)).await.is_err() {
+                let mut e = EngineError::new(ErrorKind::Aborted, "request was aborted during retry back-off");
+                e.attempts = attempts;
+                return Err(e);
+            }
+        }
+    }
+}
+
+/// One line of a request's attempt record (`RequestSpec::trace`): `attempt`, status (0: none), how long
+/// the attempt took (ms), what follows (`retry` after `wait` ms, or `resend` at once on a fresh
+/// connection), the wait (ms), and the error's message when there was no status; tab-separated.
+fn record(
+    trace: &mut Option<String>,
+    attempt: u32,
+    err: &EngineError,
+    took: std::time::Duration,
+    action: &str,
+    wait: Option<std::time::Duration>,
+) {
+    use std::fmt::Write;
+    if let Some(t) = trace {
+        let status = err.http_status().unwrap_or(0);
+        let detail = if status == 0 { err.message.replace(['\t', '\n'], " ") } else { String::new() };
+        let _ = writeln!(
+            t,
+            "{attempt}\t{status}\t{}\t{action}\t{}\t{detail}",
+            took.as_millis(),
+            wait.map_or(0, |w| w.as_millis())
+        );
+    }
+}
