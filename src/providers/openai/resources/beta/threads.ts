@@ -3,6 +3,7 @@
 
 import { type APIPromise, APIResource, path, type RequestOptions } from '../../../../core/kit.js';
 import type * as S from '../../generated/schemas.js';
+import { type PollOptions, pollRun, requestOptions } from '../../lib/polling.js';
 import type {
   AnnotationDelta,
   FileCitationAnnotation,
@@ -192,6 +193,16 @@ export class Threads extends APIResource {
       ...options,
       headers: { 'OpenAI-Beta': 'assistants=v2', ...options?.headers },
     });
+  }
+
+  /**
+   * Create a thread and run it, then poll the run to a terminal state (as `runs.poll`).
+   * API reference: https://platform.openai.com/docs/api-reference/runs/createThreadAndRun
+   * @throws AiwireError for a bad `pollIntervalMs`; APIError subclasses; APIUserAbortError when `signal` aborts.
+   */
+  async createAndRunPoll(body: ThreadCreateAndRunParams, options?: PollOptions): Promise<Run> {
+    const run = await this.createAndRun(body, requestOptions(options));
+    return pollRun(this.runs, run.id, run.thread_id, options);
   }
 }
 

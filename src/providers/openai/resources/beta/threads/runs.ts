@@ -10,6 +10,7 @@ import {
   type RequestOptions,
 } from '../../../../../core/kit.js';
 import type * as S from '../../../generated/schemas.js';
+import { type PollOptions, pollRun, requestOptions } from '../../../lib/polling.js';
 import type {
   CodeInterpreterLogs,
   CodeInterpreterToolCallDelta,
@@ -223,6 +224,41 @@ export class Runs extends APIResource {
       ...options,
       headers: { 'OpenAI-Beta': 'assistants=v2', ...options?.headers },
     });
+  }
+
+  /**
+   * Create a run, then `poll` it to a terminal state (`requires_action`, `incomplete`, `cancelled`, `completed`,
+   * `failed`, `expired`).
+   * API reference: https://platform.openai.com/docs/api-reference/runs/createRun
+   * @throws AiwireError for a bad `pollIntervalMs`; APIError subclasses; APIUserAbortError when `signal` aborts.
+   */
+  async createAndPoll(threadID: string, body: RunCreateParams, options?: PollOptions): Promise<Run> {
+    const run = await this.create(threadID, body, requestOptions(options));
+    return pollRun(this, run.id, threadID, options);
+  }
+
+  /**
+   * Retrieve the run while it is `queued`, `in_progress` or `cancelling`; between polls one timer of
+   * `pollIntervalMs`, else the `openai-poll-after-ms` header, else 5,000 ms.
+   * API reference: https://platform.openai.com/docs/api-reference/runs/getRun
+   * @throws AiwireError for a bad `pollIntervalMs`; APIError subclasses; APIUserAbortError when `signal` aborts.
+   */
+  poll(runID: string, params: RunRetrieveParams, options?: PollOptions): Promise<Run> {
+    return pollRun(this, runID, params.thread_id, options);
+  }
+
+  /**
+   * Submit tool outputs to a run in `requires_action`, then `poll` it to a terminal state.
+   * API reference: https://platform.openai.com/docs/api-reference/runs/submitToolOutputs
+   * @throws AiwireError for a bad `pollIntervalMs`; APIError subclasses; APIUserAbortError when `signal` aborts.
+   */
+  async submitToolOutputsAndPoll(
+    runID: string,
+    params: RunSubmitToolOutputsParams,
+    options?: PollOptions,
+  ): Promise<Run> {
+    const run = await this.submitToolOutputs(runID, params, requestOptions(options));
+    return pollRun(this, run.id, params.thread_id, options);
   }
 }
 
