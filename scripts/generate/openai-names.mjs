@@ -2729,6 +2729,19 @@ const RESPONSES_POLLING_HELPERS = {
   ],
 };
 
+/** Issue 18, responses/polling/uploads/batches half: `uploads.upload` (aiwire's own; openai-node has none). */
+const UPLOADS_HELPERS = {
+  uploads: [
+    {
+      signature: 'upload(params: UploadFileParams, options?: RequestOptions): Promise<Upload>',
+      call: 'return uploadFile(this, params, options);',
+      doc: "Upload a large file in one call: `POST /uploads`, the file in parts of `partSize` bytes (default and at most\n64 MiB) sent at most `concurrency` at a time (default 4) with `POST /uploads/{id}/parts`, then\n`POST /uploads/{id}/complete` with the part ids in order; resolves with the completed `Upload` (`upload.file`).\nA failed part cancels the upload. Each part is read into memory just before it is sent (at most `concurrency`\nparts at once). aiwire's own helper (openai-node has none).\nAPI reference: https://platform.openai.com/docs/api-reference/uploads\n@throws AiwireError for bad params (unreadable or empty file, `bytes` mismatch, `partSize`/`concurrency` out of\nrange, no `mime_type`/`purpose`); APIError subclasses, APIConnectionError, APIUserAbortError.",
+      imports: ["import { type UploadFileParams, uploadFile } from '../lib/upload-file.js';"],
+      kitTypes: ['RequestOptions'],
+    },
+  ],
+};
+
 /** Concatenate helper tables per resource. */
 function mergeHelpers(...tables) {
   const merged = {};
@@ -2739,4 +2752,4 @@ function mergeHelpers(...tables) {
   return merged;
 }
 
-export const HELPERS = mergeHelpers(RESPONSES_POLLING_HELPERS);
+export const HELPERS = mergeHelpers(RESPONSES_POLLING_HELPERS, UPLOADS_HELPERS);
