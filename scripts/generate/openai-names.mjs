@@ -2742,6 +2742,21 @@ const UPLOADS_HELPERS = {
   ],
 };
 
+/** Issue 18, responses/polling/uploads/batches half: `batches.run` (aiwire's own; openai-node has none). */
+const BATCHES_HELPERS = {
+  batches: [
+    {
+      signature:
+        'run<ResponseBody = unknown>(input: BatchRequest[] | string, options?: BatchRunOptions): Promise<BatchRun<ResponseBody>>',
+      call: 'return runBatch<ResponseBody>(this._client as never, input, options);',
+      doc: "Run a batch to its end: upload the requests (an array, written as JSONL, or the path of a `.jsonl` file) with\npurpose `batch`, `batches.create`, poll until `completed`/`failed`/`expired`/`cancelled` (`pollIntervalMs`, else\n`openai-poll-after-ms`, else 5 s; `onProgress(batch)` after each poll), then resolve with `{ batch }` whose\n`for await` yields the output then the error file's lines (`{ id, custom_id, response, error }`), read as they\nstream. Aborting `signal` cancels the batch. aiwire's own helper (openai-node has none).\nAPI reference: https://platform.openai.com/docs/api-reference/batch\n@throws AiwireError for bad input (no requests, missing or duplicate `custom_id`, mixed endpoints, no endpoint);\nBatchFailedError when the batch ends `failed`; APIUserAbortError; APIError subclasses, APIConnectionError.",
+      imports: [
+        "import { type BatchRequest, type BatchRun, type BatchRunOptions, runBatch } from '../lib/batch-run.js';",
+      ],
+    },
+  ],
+};
+
 /** Concatenate helper tables per resource. */
 function mergeHelpers(...tables) {
   const merged = {};
@@ -2752,4 +2767,4 @@ function mergeHelpers(...tables) {
   return merged;
 }
 
-export const HELPERS = mergeHelpers(RESPONSES_POLLING_HELPERS, UPLOADS_HELPERS);
+export const HELPERS = mergeHelpers(RESPONSES_POLLING_HELPERS, UPLOADS_HELPERS, BATCHES_HELPERS);
