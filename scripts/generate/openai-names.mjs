@@ -2757,6 +2757,36 @@ const BATCHES_HELPERS = {
   ],
 };
 
+/** Issue 18, responses/polling/uploads/batches half: openai-node's Assistants streaming helpers (`AssistantStream`). */
+const ASSISTANT_STREAM_HELPERS = {
+  'beta.threads.runs': [
+    {
+      signature:
+        'stream(threadID: string, params: RunCreateParams, options?: RequestOptions): AssistantStream',
+      call: 'return AssistantStream.createAssistantStream(this._client, threadID, params, options);',
+      doc: "Create a run and stream it as an `AssistantStream` (`POST /threads/{thread_id}/runs` with `stream: true`):\nopenai-node's events (`messageCreated`, `textDelta`, `toolCallDone`, `runStepDone`, `event`, `end`, …),\n`finalRun()`, `finalMessages()`, `finalRunSteps()`, `currentRun()`, `for await` over `{ event, data }`.\nAPI reference: https://platform.openai.com/docs/api-reference/assistants-streaming\n@throws (via `error` / the promises) the typed APIError subclasses, APIConnectionError, APIUserAbortError.",
+      imports: ["import { AssistantStream } from '../../../lib/assistant-stream.js';"],
+      kitTypes: ['RequestOptions'],
+    },
+    {
+      signature:
+        'submitToolOutputsStream(runID: string, params: RunSubmitToolOutputsParams, options?: RequestOptions): AssistantStream',
+      call: 'return AssistantStream.createToolAssistantStream(this._client, runID, params, options);',
+      doc: 'Submit tool outputs to a run in `requires_action` and stream the rest of the run as an `AssistantStream`\n(`POST /threads/{thread_id}/runs/{run_id}/submit_tool_outputs` with `stream: true`).\nAPI reference: https://platform.openai.com/docs/api-reference/runs/submitToolOutputs\n@throws (via `error` / the promises) the typed APIError subclasses, APIConnectionError, APIUserAbortError.',
+    },
+  ],
+  'beta.threads': [
+    {
+      signature:
+        'createAndRunStream(body: ThreadCreateAndRunParams, options?: RequestOptions): AssistantStream',
+      call: 'return AssistantStream.createThreadAssistantStream(this._client, body, options);',
+      doc: 'Create a thread, run it and stream the run as an `AssistantStream` (`POST /threads/runs` with `stream: true`).\nAPI reference: https://platform.openai.com/docs/api-reference/runs/createThreadAndRun\n@throws (via `error` / the promises) the typed APIError subclasses, APIConnectionError, APIUserAbortError.',
+      imports: ["import { AssistantStream } from '../../lib/assistant-stream.js';"],
+      kitTypes: ['RequestOptions'],
+    },
+  ],
+};
+
 /** Concatenate helper tables per resource. */
 function mergeHelpers(...tables) {
   const merged = {};
@@ -2767,4 +2797,9 @@ function mergeHelpers(...tables) {
   return merged;
 }
 
-export const HELPERS = mergeHelpers(RESPONSES_POLLING_HELPERS, UPLOADS_HELPERS, BATCHES_HELPERS);
+export const HELPERS = mergeHelpers(
+  RESPONSES_POLLING_HELPERS,
+  UPLOADS_HELPERS,
+  BATCHES_HELPERS,
+  ASSISTANT_STREAM_HELPERS,
+);

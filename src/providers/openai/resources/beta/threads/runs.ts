@@ -10,6 +10,7 @@ import {
   type RequestOptions,
 } from '../../../../../core/kit.js';
 import type * as S from '../../../generated/schemas.js';
+import { AssistantStream } from '../../../lib/assistant-stream.js';
 import { type PollOptions, pollRun, requestOptions } from '../../../lib/polling.js';
 import type {
   CodeInterpreterLogs,
@@ -259,6 +260,31 @@ export class Runs extends APIResource {
   ): Promise<Run> {
     const run = await this.submitToolOutputs(runID, params, requestOptions(options));
     return pollRun(this, run.id, params.thread_id, options);
+  }
+
+  /**
+   * Create a run and stream it as an `AssistantStream` (`POST /threads/{thread_id}/runs` with `stream: true`):
+   * openai-node's events (`messageCreated`, `textDelta`, `toolCallDone`, `runStepDone`, `event`, `end`, …),
+   * `finalRun()`, `finalMessages()`, `finalRunSteps()`, `currentRun()`, `for await` over `{ event, data }`.
+   * API reference: https://platform.openai.com/docs/api-reference/assistants-streaming
+   * @throws (via `error` / the promises) the typed APIError subclasses, APIConnectionError, APIUserAbortError.
+   */
+  stream(threadID: string, params: RunCreateParams, options?: RequestOptions): AssistantStream {
+    return AssistantStream.createAssistantStream(this._client, threadID, params, options);
+  }
+
+  /**
+   * Submit tool outputs to a run in `requires_action` and stream the rest of the run as an `AssistantStream`
+   * (`POST /threads/{thread_id}/runs/{run_id}/submit_tool_outputs` with `stream: true`).
+   * API reference: https://platform.openai.com/docs/api-reference/runs/submitToolOutputs
+   * @throws (via `error` / the promises) the typed APIError subclasses, APIConnectionError, APIUserAbortError.
+   */
+  submitToolOutputsStream(
+    runID: string,
+    params: RunSubmitToolOutputsParams,
+    options?: RequestOptions,
+  ): AssistantStream {
+    return AssistantStream.createToolAssistantStream(this._client, runID, params, options);
   }
 }
 
