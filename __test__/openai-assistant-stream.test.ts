@@ -171,7 +171,7 @@ describe('AssistantStream: the same listener calls as openai-node', () => {
     text.on('textDelta', (_d, snapshot) => snapshots.push((snapshot as { value: string }).value));
     const [message] = await text.finalMessages();
     expect(snapshots.at(-1)).toBe('Bonjour — café ✓ 日本語 🙂!');
-    expect((message?.content[0] as { text: { value: string } }).text.value).toBe(
+    expect((message?.content[0] as { text?: { value: string } } | undefined)?.text?.value).toBe(
       'Bonjour — café ✓ 日本語 🙂!',
     );
 

@@ -10,8 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AiwireError, APIUserAbortError } from '../src/core/errors.js';
-import { OpenAI } from '../src/openai.js';
-import { BatchFailedError, type BatchResult } from '../src/providers/openai/lib/batch-run.js';
+import { BatchFailedError, type BatchResult, OpenAI } from '../src/openai.js';
 import { type MockServer, startMockServer } from '../src/testing/index.js';
 
 let mock: MockServer;

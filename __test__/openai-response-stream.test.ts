@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import SDK from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { APIConnectionError, APIError, APIUserAbortError } from '../src/core/errors.js';
-import { OpenAI } from '../src/openai.js';
+import { AssistantStream, OpenAI, ResponseStream } from '../src/openai.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'openai');
 const fixture = (name: string) => readFileSync(join(FIXTURES, `responses-${name}.sse`));
@@ -148,6 +148,10 @@ describe('responses.stream(): the same listener calls as openai-node', () => {
       expect(ourLog).toEqual(theirLog);
       expect(ourFinal).toStrictEqual(structuredClone(theirFinal));
       expect(ours.ended && !ours.errored && !ours.aborted).toBe(true);
+      // The public classes are exported from the package entry.
+      expect(ours).toBeInstanceOf(ResponseStream);
+      expect(aiwire().beta.threads.runs.stream).toBeTypeOf('function');
+      expect(AssistantStream.prototype.finalRun).toBeTypeOf('function');
       // Sanity: the fixture really arrived (not two empty logs), with openai-node's snapshots.
       const deltas = ourLog.filter((e) => e[0] === 'response.output_text.delta');
       expect(deltas.length).toBeGreaterThan(1);

@@ -354,7 +354,7 @@ export class AssistantStream
       for (const part of ((data.delta as Obj).content ?? []) as Obj[]) {
         if (part.type === 'text' && part.text) {
           const current = content[part.index];
-          if (!current || current.type !== 'text') {
+          if (current?.type !== 'text') {
             throw new AiwireError('The snapshot associated with this text delta is not text or missing');
           }
           this._emit('textDelta', part.text, current.text);
