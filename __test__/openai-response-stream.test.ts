@@ -79,7 +79,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     const rest = after === null ? all : all.filter((b) => seqOf(b) > Number(after));
     res.writeHead(200, SSE_HEAD);
     // The first resume drops again after a few events (a second resume then finishes).
-    if (after !== null && Number(after) < DROP_AFTER[1] - 1 && url.searchParams.get('x-drop') !== 'no') {
+    if (after !== null && Number(after) < DROP_AFTER[1] - 1) {
       const upTo = rest.filter((b) => seqOf(b) < DROP_AFTER[1]);
       await writeSplit(res, Buffer.from(upTo.join('')), false);
       res.socket?.destroy();
@@ -281,6 +281,9 @@ describe('responses.stream(): the same listener calls as openai-node', () => {
       /starting_after.*non-negative integer/,
     );
     expect(() => client.responses.stream(null as never)).toThrow(/params must be an object/);
+    expect(() => client.responses.stream({ response_id: 'resp_1' }, { maxResumes: -1 })).toThrow(
+      /maxResumes.*non-negative integer/,
+    );
   });
 });
 

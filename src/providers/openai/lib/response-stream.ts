@@ -117,6 +117,8 @@ export class ResponseStream<ParsedT = null>
   /**
    * Start streaming `params` through `client` (see the file comment); listeners added right after
    * this call see every event.
+   * @throws AiwireError (synchronously) for params that are not an object, an empty `response_id`, a
+   * negative or fractional `starting_after`, or a bad `maxResumes`.
    */
   static createResponse<ParsedT = null>(
     client: BaseClient,
@@ -124,6 +126,12 @@ export class ResponseStream<ParsedT = null>
     options?: ResponseStreamOptions,
   ): ResponseStream<ParsedT> {
     checkParams(params);
+    const maxResumes = options?.maxResumes;
+    if (maxResumes !== undefined && !(Number.isInteger(maxResumes) && maxResumes >= 0)) {
+      throw new AiwireError(
+        `responses.stream(params, { maxResumes }): expected a non-negative integer (0 disables resumption), got ${String(maxResumes)}`,
+      );
+    }
     const runner = new ResponseStream<ParsedT>(params);
     runner._run(() => runner.#createOrRetrieve(client, params, options));
     return runner;

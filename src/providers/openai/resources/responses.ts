@@ -470,7 +470,7 @@ export class Responses extends APIResource {
    * `abort()`, `for await`. A background response's stream resumes after a dropped connection from the last
    * `sequence_number` (`maxResumes`, default 3; aiwire's addition).
    * API reference: https://platform.openai.com/docs/api-reference/responses-streaming
-   * @throws AiwireError for params that are not an object or a bad `response_id`/`starting_after`; (via `error` /
+   * @throws AiwireError for params that are not an object, a bad `response_id`/`starting_after`/`maxResumes`; (via `error` /
    * the promises) the typed APIError subclasses, APIConnectionError, APIUserAbortError.
    */
   stream<ParsedT = null>(
