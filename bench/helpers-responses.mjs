@@ -85,7 +85,9 @@ for (const name of Object.keys(clients)) {
   results[name] = { wall: median(wall), cpu: median(cpu) };
 }
 child.kill();
-console.log(`responses.stream(): ${EVENTS} output_text deltas, median of ${RUNS} runs, Node ${process.version}`);
+console.log(
+  `responses.stream(): ${EVENTS} output_text deltas, median of ${RUNS} runs, Node ${process.version}`,
+);
 for (const [name, r] of Object.entries(results)) {
   console.log(
     `${name.padEnd(7)} ${r.wall.toFixed(2)} us/event wall, ${r.cpu.toFixed(2)} us/event CPU` +
