@@ -14,6 +14,7 @@ import SDK from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { APIConnectionError, APIError, APIUserAbortError } from '../src/core/errors.js';
 import { AssistantStream, OpenAI, ResponseStream } from '../src/openai.js';
+import { startMockServer } from '../src/testing/index.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'openai');
 const fixture = (name: string) => readFileSync(join(FIXTURES, `responses-${name}.sse`));
@@ -334,5 +335,26 @@ describe('responses.stream(): resumption of a background response after a droppe
     await expect(stream.finalResponse()).rejects.toBeInstanceOf(APIConnectionError);
     expect(log.filter((e) => e[0] === 'event')).toHaveLength(DROP_AFTER[0]);
     expect(requests).toEqual(['POST /v1/responses']);
+  });
+});
+
+describe('responses.stream() against the bundled mock', () => {
+  it('the text deltas add up to finalResponse().output_text', async () => {
+    const mock = await startMockServer();
+    try {
+      const client = new OpenAI({ apiKey: 'sk-test', baseURL: `${mock.url}/v1`, maxRetries: 0 });
+      const stream = client.responses.stream({ model: 'gpt-4o-mini', input: 'Write a haiku about pools' });
+      let text = '';
+      stream.on('response.output_text.delta', (e) => {
+        text += e.delta;
+        expect(e.snapshot).toBe(text);
+      });
+      const final = await stream.finalResponse();
+      expect(text.length).toBeGreaterThan(5);
+      expect(final.output_text).toBe(text);
+      expect(final.status).toBe('completed');
+    } finally {
+      await mock.close();
+    }
   });
 });
