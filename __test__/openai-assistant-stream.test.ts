@@ -13,7 +13,7 @@ import SDK from 'openai';
 import { AssistantStream as SDKAssistantStream } from 'openai/lib/AssistantStream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { APIError } from '../src/core/errors.js';
-import { OpenAI } from '../src/openai.js';
+import { AssistantStream, OpenAI } from '../src/openai.js';
 import { accumulateDelta } from '../src/providers/openai/lib/assistant-stream.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'openai');
@@ -128,6 +128,8 @@ async function finals(stream: Finals) {
 const ENTRY = {
   'runs.stream': (c: OpenAI, name: string) =>
     c.beta.threads.runs.stream('thread_abc123', { assistant_id: `fixture:${name}` }),
+  'runs.createAndStream': (c: OpenAI, name: string) =>
+    c.beta.threads.runs.createAndStream('thread_abc123', { assistant_id: `fixture:${name}` }),
   'runs.submitToolOutputsStream': (c: OpenAI, name: string) =>
     c.beta.threads.runs.submitToolOutputsStream('run_abc123', {
       thread_id: 'thread_abc123',
@@ -277,5 +279,21 @@ describe('AssistantStream: the same listener calls as openai-node', () => {
     }
     expect(accumulateDelta({ a: 'x' }, { a: 'y' })).toEqual({ a: 'xy' });
     expect(() => accumulateDelta({ a: [{ index: 0 }] }, { a: [{ no: 1 }] })).toThrow(/index/);
+  });
+
+  it('toReadableStream() → fromReadableStream(): the same listener calls, across both SDKs', async () => {
+    const source = ENTRY['runs.stream'](aiwire(), 'tools');
+    const sourceLog = record(source as never);
+    const ours = AssistantStream.fromReadableStream(source.toReadableStream());
+    const ourLog = record(ours as never);
+    const theirSource = ENTRY['runs.stream'](aiwire(), 'tools');
+    const theirs = SDKAssistantStream.fromReadableStream(theirSource.toReadableStream() as never);
+    const theirLog = record(theirs as never);
+    const [a, b, c] = await Promise.all([finals(source), finals(ours), finals(theirs as never)]);
+    expect(ourLog).toEqual(sourceLog);
+    expect(ourLog).toEqual(theirLog);
+    expect(b).toEqual(a);
+    expect(c).toEqual(a);
+    expect(ourLog.filter((e) => e[0] === 'toolCallDone')).toHaveLength(2);
   });
 });

@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import SDK from 'openai';
+import { ResponseStream as SDKResponseStream } from 'openai/lib/responses/ResponseStream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { APIConnectionError, APIError, APIUserAbortError } from '../src/core/errors.js';
 import { AssistantStream, OpenAI, ResponseStream } from '../src/openai.js';
@@ -271,6 +272,26 @@ describe('responses.stream(): the same listener calls as openai-node', () => {
       'GET /v1/responses/resp_bg_0001?stream=true',
       'GET /v1/responses/resp_bg_0001?stream=true',
     ]);
+  });
+
+  it('toReadableStream() → fromReadableStream(): the same listener calls and final response, across both SDKs', async () => {
+    const source = aiwire().responses.stream(params('reasoning-tools') as never);
+    const sourceLog = record(source as never);
+    const ours = ResponseStream.fromReadableStream(source.toReadableStream());
+    const ourLog = record(ours as never);
+    const theirSource = aiwire().responses.stream(params('reasoning-tools') as never);
+    const theirs = SDKResponseStream.fromReadableStream(theirSource.toReadableStream() as never);
+    const theirLog = record(theirs as never);
+    const [a, b, c] = await Promise.all([
+      source.finalResponse(),
+      ours.finalResponse(),
+      theirs.finalResponse(),
+    ]);
+    expect(ourLog).toEqual(sourceLog);
+    expect(ourLog).toEqual(theirLog);
+    expect(b).toStrictEqual(a);
+    expect(structuredClone(c)).toStrictEqual(structuredClone(a));
+    expect(ourLog.filter((e) => e[0] === 'event')).toHaveLength(blocks('reasoning-tools').length);
   });
 
   it('bad params: a typed error saying what to pass', () => {

@@ -2770,6 +2770,12 @@ const ASSISTANT_STREAM_HELPERS = {
     },
     {
       signature:
+        'createAndStream(threadID: string, params: RunCreateParams, options?: RequestOptions): AssistantStream',
+      call: 'return AssistantStream.createAssistantStream(this._client, threadID, params, options);',
+      doc: 'As `stream()` (openai-node keeps this older name).\n@deprecated use `stream()`.\nAPI reference: https://platform.openai.com/docs/api-reference/assistants-streaming\n@throws (via `error` / the promises) the typed APIError subclasses, APIConnectionError, APIUserAbortError.',
+    },
+    {
+      signature:
         'submitToolOutputsStream(runID: string, params: RunSubmitToolOutputsParams, options?: RequestOptions): AssistantStream',
       call: 'return AssistantStream.createToolAssistantStream(this._client, runID, params, options);',
       doc: 'Submit tool outputs to a run in `requires_action` and stream the rest of the run as an `AssistantStream`\n(`POST /threads/{thread_id}/runs/{run_id}/submit_tool_outputs` with `stream: true`).\nAPI reference: https://platform.openai.com/docs/api-reference/runs/submitToolOutputs\n@throws (via `error` / the promises) the typed APIError subclasses, APIConnectionError, APIUserAbortError.',

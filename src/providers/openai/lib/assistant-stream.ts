@@ -12,7 +12,7 @@
  * each delta merged in (`accumulateDelta`: strings and numbers concatenated/added, objects merged,
  * arrays of objects merged by their `index`), and stays the snapshot after `completed`; a run step's
  * snapshot is replaced by each non-delta event's data. An in-stream `error` event rejects as a typed
- * `APIError`. Not provided: `fromReadableStream` / `toReadableStream`.
+ * `APIError`. `toReadableStream()` / `fromReadableStream()` relay a stream as JSON lines.
  * Written for aiwire; `__test__/openai-assistant-stream.test.ts` compares every listener call with
  * openai-node's on the same recorded streams.
  */
@@ -170,8 +170,7 @@ export class AssistantStream
       runner._connected();
       for await (const event of stream) runner.#addEvent(event);
       if (runner.controller.signal.aborted) throw new APIUserAbortError();
-      if (runner.ended) throw new AiwireError("stream has ended, this shouldn't happen");
-      if (!runner.#finalRun) throw new Error('Final run has not been received');
+      runner.#checkEnd();
     });
     return runner;
   }
@@ -207,6 +206,26 @@ export class AssistantStream
     options?: RequestOptions,
   ): AssistantStream {
     return AssistantStream._create(client, '/threads/runs', body, undefined, options);
+  }
+
+  /** Read a stream sent by `toReadableStream()` (JSON lines of `{ event, data }`), as openai-node's. */
+  static fromReadableStream(stream: ReadableStream<Uint8Array>): AssistantStream {
+    const runner = new AssistantStream();
+    runner._run(async () => {
+      await runner._readJSONL<AssistantStreamEvent>(stream, (event) => runner.#addEvent(event));
+      runner.#checkEnd();
+    });
+    return runner;
+  }
+
+  /** The events as a `ReadableStream` of JSON lines (read back with `fromReadableStream`). */
+  toReadableStream(): ReadableStream<Uint8Array> {
+    return this._toReadableStream(() => this[Symbol.asyncIterator]());
+  }
+
+  #checkEnd(): void {
+    if (this.ended) throw new AiwireError("stream has ended, this shouldn't happen");
+    if (!this.#finalRun) throw new Error('Final run has not been received');
   }
 
   /** The last event received. */

@@ -12,6 +12,8 @@
  * Written for aiwire from openai-node's documented behaviour; never imports it.
  */
 import { AiwireError, APIUserAbortError } from '../../../core/errors.js';
+import { decodeJSONL } from '../../../core/jsonl.js';
+import { Stream } from '../../../core/streaming.js';
 
 /** The events every stream helper emits. */
 export interface BaseEvents {
@@ -258,5 +260,37 @@ export class EventStream<Events extends BaseEvents> {
         return { value: undefined, done: true };
       },
     };
+  }
+
+  /**
+   * @internal Read the JSON lines of `body` (a `toReadableStream()` output), handing each value to
+   * `onValue`; emits `connect` first. Aborting the stream cancels the body.
+   * @throws (rejects) APIUserAbortError when aborted; JSONLDecodeError for a line that is not JSON.
+   */
+  protected async _readJSONL<T>(
+    body: ReadableStream<Uint8Array>,
+    onValue: (value: T) => void,
+  ): Promise<void> {
+    this._connected();
+    const iterator = decodeJSONL<T>(new Response(body), this.controller.signal)[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        if (this.controller.signal.aborted) break;
+        const { value, done } = await iterator.next();
+        if (done || this.controller.signal.aborted) break;
+        onValue(value);
+      }
+    } finally {
+      await iterator.return?.();
+    }
+    if (this.controller.signal.aborted) throw new APIUserAbortError();
+  }
+
+  /**
+   * @internal The values `iterate()` yields as a `ReadableStream` of JSON lines (what
+   * `fromReadableStream` reads back, e.g. on the other side of an HTTP response).
+   */
+  protected _toReadableStream<T>(iterate: () => AsyncIterator<T>): ReadableStream<Uint8Array> {
+    return new Stream<T>(iterate, this.controller).toReadableStream();
   }
 }

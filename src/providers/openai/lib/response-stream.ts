@@ -137,6 +137,25 @@ export class ResponseStream<ParsedT = null>
     return runner;
   }
 
+  /**
+   * Read a stream sent by `toReadableStream()` (JSON lines of events, e.g. relayed by a server to a
+   * browser); as openai-node's.
+   */
+  static fromReadableStream(stream: ReadableStream<Uint8Array>): ResponseStream {
+    const runner = new ResponseStream(null);
+    runner._run(async () => {
+      runner.#snapshot = undefined;
+      await runner._readJSONL<StreamEvent>(stream, (event) => runner.#addEvent(event));
+      runner.#endRequest();
+    });
+    return runner;
+  }
+
+  /** The events as a `ReadableStream` of JSON lines (read back with `fromReadableStream`). */
+  toReadableStream(): ReadableStream<Uint8Array> {
+    return this._toReadableStream(() => this[Symbol.asyncIterator]());
+  }
+
   /** The response being built (undefined before `response.created` and after the stream ended). */
   get currentResponse(): S.Response | undefined {
     return this.#snapshot as S.Response | undefined;

@@ -274,6 +274,16 @@ export class Runs extends APIResource {
   }
 
   /**
+   * As `stream()` (openai-node keeps this older name).
+   * @deprecated use `stream()`.
+   * API reference: https://platform.openai.com/docs/api-reference/assistants-streaming
+   * @throws (via `error` / the promises) the typed APIError subclasses, APIConnectionError, APIUserAbortError.
+   */
+  createAndStream(threadID: string, params: RunCreateParams, options?: RequestOptions): AssistantStream {
+    return AssistantStream.createAssistantStream(this._client, threadID, params, options);
+  }
+
+  /**
    * Submit tool outputs to a run in `requires_action` and stream the rest of the run as an `AssistantStream`
    * (`POST /threads/{thread_id}/runs/{run_id}/submit_tool_outputs` with `stream: true`).
    * API reference: https://platform.openai.com/docs/api-reference/runs/submitToolOutputs
