@@ -132,6 +132,26 @@ describe('batches.run() against the bundled mock', () => {
   });
 });
 
+describe('the mock Batch API refuses what the API refuses', () => {
+  it('an input file without purpose batch, an endpoint it cannot run, an unknown batch', async () => {
+    const c = client();
+    const notBatch = await c.files.create({ file: new File(['{}\n'], 'x.jsonl'), purpose: 'assistants' });
+    await expect(
+      c.batches.create({
+        input_file_id: notBatch.id,
+        endpoint: '/v1/chat/completions',
+        completion_window: '24h',
+      }),
+    ).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/purpose 'batch'/) });
+    const batchFile = await c.files.create({ file: new File(['{}\n'], 'x.jsonl'), purpose: 'batch' });
+    expect(await (await c.files.content(batchFile.id)).text()).toBe('{}\n');
+    await expect(
+      c.batches.create({ input_file_id: batchFile.id, endpoint: '/v1/responses', completion_window: '24h' }),
+    ).rejects.toMatchObject({ status: 400, param: 'endpoint' });
+    await expect(c.batches.retrieve('batch_nope')).rejects.toMatchObject({ status: 404 });
+  });
+});
+
 describe('batches.run(): a batch that fails validation', () => {
   it('rejects with BatchFailedError carrying the batch and its line errors', async () => {
     const server = createServer((req, res) => {
