@@ -14,6 +14,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { anthropicRoute, handleAnthropic, mockErrorFor, triggeredErrorHeaders } from './mock-anthropic.js';
+import { batchRoute, createBatchStore } from './mock-batches.js';
 import { chatCompletion } from './mock-chat.js';
 import {
   ApiError,
@@ -159,6 +160,10 @@ function toBase64LE(values: Float32Array): string {
  *   and `GET /fine_tuning/jobs/{id}/events`; Azure paths
  *   `/openai/deployments/{name}/…` with `api-version` (see
  *   `mock-openai-extra.ts`).
+ * - The Batch API: `POST /files` (multipart), `GET /files/{id}[/content]`, `POST /batches`,
+ *   `GET /batches/{id}` (one status step per poll: validating → in_progress → finalizing →
+ *   completed, the lines run against the chat and embeddings routes above), `POST
+ *   /batches/{id}/cancel` (see `mock-batches.ts`).
  * - Anthropic, on the same port: `POST /v1/messages` (plain and streamed), `POST
  *   /v1/messages/count_tokens`, and `GET /v1/models[/{id}]` when the request has an
  *   `anthropic-version` header (see `mock-anthropic.ts`).
@@ -235,6 +240,41 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     });
   };
 
+  /** Run one batch line against the chat or embeddings route, capturing the answer. */
+  const executeLine = async (url: string, body: JsonObject): Promise<{ status: number; body: unknown }> => {
+    let status = 200;
+    let text = '';
+    const sink = {
+      destroyed: false,
+      headersSent: false,
+      setHeader() {},
+      writeHead(code: number) {
+        status = code;
+        sink.headersSent = true;
+        return sink;
+      },
+      end(chunk?: string) {
+        text += chunk ?? '';
+      },
+    };
+    const capture = sink as unknown as ServerResponse;
+    try {
+      if (url === '/v1/chat/completions') {
+        const triggered = mockErrorFor(body.model, 'openai');
+        if (triggered) throw triggered;
+        await chatCompletion(capture, ++counter, body, 0);
+      } else embeddings(capture, body);
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      return {
+        status: err.status,
+        body: { error: { message: err.message, type: err.type, param: err.param, code: err.code } },
+      };
+    }
+    return { status, body: JSON.parse(text) as unknown };
+  };
+  const handleBatches = createBatchStore(executeLine);
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const n = ++counter;
     res.setHeader('x-request-id', `req_mock_${n}`);
@@ -271,6 +311,11 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
       if (anthropic) {
         const query = new URLSearchParams(q === -1 ? '' : rawUrl.slice(q + 1));
         await handleAnthropic(anthropic, res, { n, path, query, headers: req.headers, json, chunkDelayMs });
+        return;
+      }
+      const batch = batchRoute(method, path);
+      if (batch) {
+        await handleBatches(batch, res, { path, raw, contentType: req.headers['content-type'], json });
         return;
       }
       if (extra) {

@@ -10,6 +10,7 @@ import {
   type RequestOptions,
 } from '../../../core/kit.js';
 import type * as S from '../generated/schemas.js';
+import { type BatchRequest, type BatchRun, type BatchRunOptions, runBatch } from '../lib/batch-run.js';
 
 export type Batch = S.Batch;
 
@@ -79,6 +80,23 @@ export class Batches extends APIResource {
    */
   cancel(batchID: string, options?: RequestOptions): APIPromise<Batch> {
     return this._client.post<Batch>(path`/batches/${batchID}/cancel`, { ...options });
+  }
+
+  /**
+   * Run a batch to its end: upload the requests (an array, written as JSONL, or the path of a `.jsonl` file) with
+   * purpose `batch`, `batches.create`, poll until `completed`/`failed`/`expired`/`cancelled` (`pollIntervalMs`, else
+   * `openai-poll-after-ms`, else 5 s; `onProgress(batch)` after each poll), then resolve with `{ batch }` whose
+   * `for await` yields the output then the error file's lines (`{ id, custom_id, response, error }`), read as they
+   * stream. Aborting `signal` cancels the batch. aiwire's own helper (openai-node has none).
+   * API reference: https://platform.openai.com/docs/api-reference/batch
+   * @throws AiwireError for bad input (no requests, missing or duplicate `custom_id`, mixed endpoints, no endpoint);
+   * BatchFailedError when the batch ends `failed`; APIUserAbortError; APIError subclasses, APIConnectionError.
+   */
+  run<ResponseBody = unknown>(
+    input: BatchRequest[] | string,
+    options?: BatchRunOptions,
+  ): Promise<BatchRun<ResponseBody>> {
+    return runBatch<ResponseBody>(this._client as never, input, options);
   }
 }
 

@@ -10,6 +10,7 @@ import {
   type RequestOptions,
 } from '../../../core/kit.js';
 import type * as S from '../generated/schemas.js';
+import { type WaitForProcessingOptions, waitForProcessing } from '../lib/polling.js';
 
 export type FileObject = S.OpenAIFile;
 
@@ -120,6 +121,17 @@ export class Files extends APIResource {
    */
   content(fileID: string, options?: RequestOptions): APIPromise<Response> {
     return this._client.get<Response>(path`/files/${fileID}/content`, { ...options, binaryResponse: true });
+  }
+
+  /**
+   * Poll `files.retrieve(id)` every `pollInterval` ms (default 5,000) until the file's status is `processed`,
+   * `error` or `deleted`, and return it (as openai-node). `signal` (aiwire's addition) stops waiting.
+   * API reference: https://platform.openai.com/docs/api-reference/files/retrieve
+   * @throws APIConnectionTimeoutError after `maxWait` ms (default 30 min); APIUserAbortError; AiwireError for a bad
+   * `pollInterval`/`maxWait`; the retrieve's APIError subclasses.
+   */
+  waitForProcessing(id: string, options?: WaitForProcessingOptions): Promise<FileObject> {
+    return waitForProcessing(this, id, options);
   }
 }
 

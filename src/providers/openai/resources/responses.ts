@@ -3,6 +3,11 @@
 
 import { type APIPromise, APIResource, path, type RequestOptions, type Stream } from '../../../core/kit.js';
 import type * as S from '../generated/schemas.js';
+import {
+  ResponseStream,
+  type ResponseStreamOptions,
+  type ResponseStreamParams,
+} from '../lib/response-stream.js';
 import { addOutputText } from '../lib/responses.js';
 import type { InputItemListParams } from './responses/input-items.js';
 import { InputItems } from './responses/input-items.js';
@@ -455,6 +460,24 @@ export class Responses extends APIResource {
    */
   compact(body: ResponseCompactParams, options?: RequestOptions): APIPromise<CompactedResponse> {
     return this._client.post<CompactedResponse>('/responses/compact', { body, ...options });
+  }
+
+  /**
+   * Create a response and stream it as a `ResponseStream` (`{ model, input, … }`: `POST /responses` with
+   * `stream: true`), or stream an existing background response (`{ response_id, starting_after? }`:
+   * `GET /responses/{id}?stream=true`). openai-node's events by type (`response.output_text.delta` with
+   * `snapshot`, …), `event`, `connect`, `error`, `abort`, `end`; `finalResponse()` (with `output_text`), `done()`,
+   * `abort()`, `for await`. A background response's stream resumes after a dropped connection from the last
+   * `sequence_number` (`maxResumes`, default 3; aiwire's addition).
+   * API reference: https://platform.openai.com/docs/api-reference/responses-streaming
+   * @throws AiwireError for params that are not an object, a bad `response_id`/`starting_after`/`maxResumes`; (via `error` /
+   * the promises) the typed APIError subclasses, APIConnectionError, APIUserAbortError.
+   */
+  stream<ParsedT = null>(
+    params: ResponseStreamParams,
+    options?: ResponseStreamOptions,
+  ): ResponseStream<ParsedT> {
+    return ResponseStream.createResponse<ParsedT>(this._client, params, options);
   }
 }
 

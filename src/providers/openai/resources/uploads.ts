@@ -3,6 +3,7 @@
 
 import { type APIPromise, APIResource, path, type RequestOptions } from '../../../core/kit.js';
 import type * as S from '../generated/schemas.js';
+import { type UploadFileParams, uploadFile } from '../lib/upload-file.js';
 import type { PartCreateParams } from './uploads/parts.js';
 import { Parts } from './uploads/parts.js';
 
@@ -80,6 +81,20 @@ export class Uploads extends APIResource {
    */
   complete(uploadID: string, body: UploadCompleteParams, options?: RequestOptions): APIPromise<Upload> {
     return this._client.post<Upload>(path`/uploads/${uploadID}/complete`, { body, ...options });
+  }
+
+  /**
+   * Upload a large file in one call: `POST /uploads`, the file in parts of `partSize` bytes (default and at most
+   * 64 MiB) sent at most `concurrency` at a time (default 4) with `POST /uploads/{id}/parts`, then
+   * `POST /uploads/{id}/complete` with the part ids in order; resolves with the completed `Upload` (`upload.file`).
+   * A failed part cancels the upload. Each part is read into memory just before it is sent (at most `concurrency`
+   * parts at once). aiwire's own helper (openai-node has none).
+   * API reference: https://platform.openai.com/docs/api-reference/uploads
+   * @throws AiwireError for bad params (unreadable or empty file, `bytes` mismatch, `partSize`/`concurrency` out of
+   * range, no `mime_type`/`purpose`); APIError subclasses, APIConnectionError, APIUserAbortError.
+   */
+  upload(params: UploadFileParams, options?: RequestOptions): Promise<Upload> {
+    return uploadFile(this, params, options);
   }
 }
 

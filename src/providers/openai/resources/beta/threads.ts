@@ -3,6 +3,8 @@
 
 import { type APIPromise, APIResource, path, type RequestOptions } from '../../../../core/kit.js';
 import type * as S from '../../generated/schemas.js';
+import { AssistantStream } from '../../lib/assistant-stream.js';
+import { type PollOptions, pollRun, requestOptions } from '../../lib/polling.js';
 import type {
   AnnotationDelta,
   FileCitationAnnotation,
@@ -192,6 +194,25 @@ export class Threads extends APIResource {
       ...options,
       headers: { 'OpenAI-Beta': 'assistants=v2', ...options?.headers },
     });
+  }
+
+  /**
+   * Create a thread and run it, then poll the run to a terminal state (as `runs.poll`).
+   * API reference: https://platform.openai.com/docs/api-reference/runs/createThreadAndRun
+   * @throws AiwireError for a bad `pollIntervalMs`; APIError subclasses; APIUserAbortError when `signal` aborts.
+   */
+  async createAndRunPoll(body: ThreadCreateAndRunParams, options?: PollOptions): Promise<Run> {
+    const run = await this.createAndRun(body, requestOptions(options));
+    return pollRun(this.runs, run.id, run.thread_id, options);
+  }
+
+  /**
+   * Create a thread, run it and stream the run as an `AssistantStream` (`POST /threads/runs` with `stream: true`).
+   * API reference: https://platform.openai.com/docs/api-reference/runs/createThreadAndRun
+   * @throws (via `error` / the promises) the typed APIError subclasses, APIConnectionError, APIUserAbortError.
+   */
+  createAndRunStream(body: ThreadCreateAndRunParams, options?: RequestOptions): AssistantStream {
+    return AssistantStream.createThreadAssistantStream(this._client, body, options);
   }
 }
 

@@ -8,8 +8,17 @@ import {
   type PagePromise,
   path,
   type RequestOptions,
+  type Uploadable,
 } from '../../../../core/kit.js';
 import type * as S from '../../generated/schemas.js';
+import {
+  type PollOptions,
+  pollFileBatch,
+  requestOptions,
+  type UploadAndPollOptions,
+  uploadFileBatchAndPoll,
+} from '../../lib/polling.js';
+import type { Files as TopFiles } from '../files.js';
 
 export type VectorStoreFileBatch = S.VectorStoreFileBatchObject;
 
@@ -127,6 +136,51 @@ export class FileBatches extends APIResource {
       path`/vector_stores/${vector_store_id}/file_batches/${batchID}/files`,
       CursorPage<S.VectorStoreFileObject>,
       { query, ...options, headers: { 'OpenAI-Beta': 'assistants=v2', ...options?.headers } },
+    );
+  }
+
+  /**
+   * Create a vector store file batch, then `poll` it until it is no longer `in_progress`.
+   * API reference: https://platform.openai.com/docs/api-reference/vector-stores-file-batches/createBatch
+   * @throws AiwireError for a bad `pollIntervalMs`; APIError subclasses; APIUserAbortError when `signal` aborts.
+   */
+  async createAndPoll(
+    vectorStoreID: string,
+    body: FileBatchCreateParams,
+    options?: PollOptions,
+  ): Promise<VectorStoreFileBatch> {
+    const batch = await this.create(vectorStoreID, body, requestOptions(options));
+    return pollFileBatch(this, vectorStoreID, batch.id, options);
+  }
+
+  /**
+   * Retrieve the batch until its status is not `in_progress`; between polls one timer of `pollIntervalMs`,
+   * else the `openai-poll-after-ms` header, else 5,000 ms.
+   * API reference: https://platform.openai.com/docs/api-reference/vector-stores-file-batches/getBatch
+   * @throws AiwireError for a bad `pollIntervalMs`; APIError subclasses; APIUserAbortError when `signal` aborts.
+   */
+  poll(vectorStoreID: string, batchID: string, options?: PollOptions): Promise<VectorStoreFileBatch> {
+    return pollFileBatch(this, vectorStoreID, batchID, options);
+  }
+
+  /**
+   * Upload `files` (purpose `assistants`, at most `maxConcurrency` at a time, default 5), create a batch of
+   * their ids plus `fileIds`, then `poll` it.
+   * API reference: https://platform.openai.com/docs/api-reference/vector-stores-file-batches/createBatch
+   * @throws AiwireError when `files` is empty or `maxConcurrency` is not a positive integer; the first upload's error;
+   * as `poll`.
+   */
+  uploadAndPoll(
+    vectorStoreID: string,
+    files: { files: Uploadable[]; fileIds?: string[] },
+    options?: UploadAndPollOptions,
+  ): Promise<VectorStoreFileBatch> {
+    return uploadFileBatchAndPoll(
+      (this._client as unknown as { files: TopFiles }).files,
+      this,
+      vectorStoreID,
+      files,
+      options,
     );
   }
 }

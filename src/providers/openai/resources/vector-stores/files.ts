@@ -9,8 +9,16 @@ import {
   type PagePromise,
   path,
   type RequestOptions,
+  type Uploadable,
 } from '../../../../core/kit.js';
 import type * as S from '../../generated/schemas.js';
+import {
+  type PollOptions,
+  pollVectorStoreFile,
+  requestOptions,
+  uploadVectorStoreFile,
+} from '../../lib/polling.js';
+import type { Files as TopFiles } from '../files.js';
 
 export type VectorStoreFile = S.VectorStoreFileObject;
 
@@ -185,6 +193,61 @@ export class Files extends APIResource {
       Page<FileContentResponse>,
       { ...options, headers: { 'OpenAI-Beta': 'assistants=v2', ...options?.headers } },
     );
+  }
+
+  /**
+   * Attach a file to a vector store, then `poll` it until it is no longer `in_progress` (a `failed` file is
+   * returned: check `status` / `last_error`).
+   * API reference: https://platform.openai.com/docs/api-reference/vector-stores-files/createFile
+   * @throws AiwireError for a bad `pollIntervalMs`; APIError subclasses; APIUserAbortError when `signal` aborts.
+   */
+  async createAndPoll(
+    vectorStoreID: string,
+    body: FileCreateParams,
+    options?: PollOptions,
+  ): Promise<VectorStoreFile> {
+    const file = await this.create(vectorStoreID, body, requestOptions(options));
+    return pollVectorStoreFile(this, vectorStoreID, file.id, options);
+  }
+
+  /**
+   * Retrieve the vector store file until its status is not `in_progress`; between polls one timer of
+   * `pollIntervalMs`, else the `openai-poll-after-ms` header, else 5,000 ms.
+   * API reference: https://platform.openai.com/docs/api-reference/vector-stores-files/getFile
+   * @throws AiwireError for a bad `pollIntervalMs`; APIError subclasses; APIUserAbortError when `signal` aborts.
+   */
+  poll(vectorStoreID: string, fileID: string, options?: PollOptions): Promise<VectorStoreFile> {
+    return pollVectorStoreFile(this, vectorStoreID, fileID, options);
+  }
+
+  /**
+   * Upload `file` with `files.create({ file, purpose: 'assistants' })`, then attach it to the vector store
+   * (processing goes on on the server; see `uploadAndPoll`).
+   * API reference: https://platform.openai.com/docs/api-reference/vector-stores-files/createFile
+   * @throws APIError subclasses, APIConnectionError, APIUserAbortError.
+   */
+  upload(vectorStoreID: string, file: Uploadable, options?: RequestOptions): Promise<VectorStoreFile> {
+    return uploadVectorStoreFile(
+      (this._client as unknown as { files: TopFiles }).files,
+      this,
+      vectorStoreID,
+      file,
+      options,
+    );
+  }
+
+  /**
+   * `upload`, then `poll`.
+   * API reference: https://platform.openai.com/docs/api-reference/vector-stores-files/createFile
+   * @throws as `upload` and `poll`.
+   */
+  async uploadAndPoll(
+    vectorStoreID: string,
+    file: Uploadable,
+    options?: PollOptions,
+  ): Promise<VectorStoreFile> {
+    const attached = await this.upload(vectorStoreID, file, requestOptions(options));
+    return pollVectorStoreFile(this, vectorStoreID, attached.id, options);
   }
 }
 

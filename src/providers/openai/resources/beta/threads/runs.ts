@@ -10,6 +10,8 @@ import {
   type RequestOptions,
 } from '../../../../../core/kit.js';
 import type * as S from '../../../generated/schemas.js';
+import { AssistantStream } from '../../../lib/assistant-stream.js';
+import { type PollOptions, pollRun, requestOptions } from '../../../lib/polling.js';
 import type {
   CodeInterpreterLogs,
   CodeInterpreterToolCallDelta,
@@ -223,6 +225,76 @@ export class Runs extends APIResource {
       ...options,
       headers: { 'OpenAI-Beta': 'assistants=v2', ...options?.headers },
     });
+  }
+
+  /**
+   * Create a run, then `poll` it to a terminal state (`requires_action`, `incomplete`, `cancelled`, `completed`,
+   * `failed`, `expired`).
+   * API reference: https://platform.openai.com/docs/api-reference/runs/createRun
+   * @throws AiwireError for a bad `pollIntervalMs`; APIError subclasses; APIUserAbortError when `signal` aborts.
+   */
+  async createAndPoll(threadID: string, body: RunCreateParams, options?: PollOptions): Promise<Run> {
+    const run = await this.create(threadID, body, requestOptions(options));
+    return pollRun(this, run.id, threadID, options);
+  }
+
+  /**
+   * Retrieve the run while it is `queued`, `in_progress` or `cancelling`; between polls one timer of
+   * `pollIntervalMs`, else the `openai-poll-after-ms` header, else 5,000 ms.
+   * API reference: https://platform.openai.com/docs/api-reference/runs/getRun
+   * @throws AiwireError for a bad `pollIntervalMs`; APIError subclasses; APIUserAbortError when `signal` aborts.
+   */
+  poll(runID: string, params: RunRetrieveParams, options?: PollOptions): Promise<Run> {
+    return pollRun(this, runID, params.thread_id, options);
+  }
+
+  /**
+   * Submit tool outputs to a run in `requires_action`, then `poll` it to a terminal state.
+   * API reference: https://platform.openai.com/docs/api-reference/runs/submitToolOutputs
+   * @throws AiwireError for a bad `pollIntervalMs`; APIError subclasses; APIUserAbortError when `signal` aborts.
+   */
+  async submitToolOutputsAndPoll(
+    runID: string,
+    params: RunSubmitToolOutputsParams,
+    options?: PollOptions,
+  ): Promise<Run> {
+    const run = await this.submitToolOutputs(runID, params, requestOptions(options));
+    return pollRun(this, run.id, params.thread_id, options);
+  }
+
+  /**
+   * Create a run and stream it as an `AssistantStream` (`POST /threads/{thread_id}/runs` with `stream: true`):
+   * openai-node's events (`messageCreated`, `textDelta`, `toolCallDone`, `runStepDone`, `event`, `end`, …),
+   * `finalRun()`, `finalMessages()`, `finalRunSteps()`, `currentRun()`, `for await` over `{ event, data }`.
+   * API reference: https://platform.openai.com/docs/api-reference/assistants-streaming
+   * @throws (via `error` / the promises) the typed APIError subclasses, APIConnectionError, APIUserAbortError.
+   */
+  stream(threadID: string, params: RunCreateParams, options?: RequestOptions): AssistantStream {
+    return AssistantStream.createAssistantStream(this._client, threadID, params, options);
+  }
+
+  /**
+   * As `stream()` (openai-node keeps this older name).
+   * @deprecated use `stream()`.
+   * API reference: https://platform.openai.com/docs/api-reference/assistants-streaming
+   * @throws (via `error` / the promises) the typed APIError subclasses, APIConnectionError, APIUserAbortError.
+   */
+  createAndStream(threadID: string, params: RunCreateParams, options?: RequestOptions): AssistantStream {
+    return AssistantStream.createAssistantStream(this._client, threadID, params, options);
+  }
+
+  /**
+   * Submit tool outputs to a run in `requires_action` and stream the rest of the run as an `AssistantStream`
+   * (`POST /threads/{thread_id}/runs/{run_id}/submit_tool_outputs` with `stream: true`).
+   * API reference: https://platform.openai.com/docs/api-reference/runs/submitToolOutputs
+   * @throws (via `error` / the promises) the typed APIError subclasses, APIConnectionError, APIUserAbortError.
+   */
+  submitToolOutputsStream(
+    runID: string,
+    params: RunSubmitToolOutputsParams,
+    options?: RequestOptions,
+  ): AssistantStream {
+    return AssistantStream.createToolAssistantStream(this._client, runID, params, options);
   }
 }
 
