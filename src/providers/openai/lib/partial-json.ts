@@ -26,12 +26,12 @@ const BLANK = ' \n\r\t';
 const NUMBER_END = ',]}';
 /** Literals, longest-prefix-first checks as openai-node's parser makes them (null, true, false, …). */
 const LITERALS: [string, unknown, number][] = [
-  // [text, value, minimum remaining length for a cut-off prefix to count]
+  // [text, value, a cut-off prefix counts when more than this many characters remain]
   ['null', null, 0],
   ['true', true, 0],
   ['false', false, 0],
   ['Infinity', Number.POSITIVE_INFINITY, 0],
-  ['-Infinity', Number.NEGATIVE_INFINITY, 2],
+  ['-Infinity', Number.NEGATIVE_INFINITY, 1],
   ['NaN', Number.NaN, 0],
 ];
 
