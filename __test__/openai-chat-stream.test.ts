@@ -19,6 +19,7 @@ import {
   fixture,
   type Log,
   record,
+  STREAM_EVENTS,
   sdk,
   sent,
   settle,
@@ -29,40 +30,6 @@ import {
 beforeAll(startServer);
 afterAll(stopServer);
 
-export const STREAM_EVENTS = [
-  'connect',
-  'chunk',
-  'content',
-  'content.delta',
-  'content.done',
-  'refusal.delta',
-  'refusal.done',
-  'tool_calls.function.arguments.delta',
-  'tool_calls.function.arguments.done',
-  'logprobs.content.delta',
-  'logprobs.content.done',
-  'logprobs.refusal.delta',
-  'logprobs.refusal.done',
-  'chatCompletion',
-  'message',
-  'functionToolCall',
-  'functionToolCallResult',
-  'finalChatCompletion',
-  'finalMessage',
-  'finalContent',
-  'finalFunctionToolCall',
-  'finalFunctionToolCallResult',
-  'totalUsage',
-  'error',
-  'abort',
-  'end',
-] as const;
-
-const Weather = z.object({
-  city: z.string(),
-  units: z.enum(['celsius', 'fahrenheit']),
-  days: z.number().int(),
-});
 const Math3 = z.object({
   steps: z.array(z.object({ explanation: z.string(), output: z.string() })),
   final_answer: z.string(),
@@ -110,8 +77,12 @@ describe('chat.completions.stream(): the same listener calls as openai-node', ()
       expect(ourFinal).toEqual(theirFinal);
       expect('ok' in ourFinal).toBe(true);
       for (const m of ['finalContent', 'finalMessage', 'totalUsage', 'finalFunctionToolCall'] as const) {
-        expect(await settle((ours as never as Record<string, () => Promise<unknown>>)[m]())).toEqual(
-          await settle((theirs as never as Record<string, () => Promise<unknown>>)[m]()),
+        expect(
+          await settle((ours as never as Record<string, () => Promise<unknown>>)[m]?.() as Promise<unknown>),
+        ).toEqual(
+          await settle(
+            (theirs as never as Record<string, () => Promise<unknown>>)[m]?.() as Promise<unknown>,
+          ),
         );
       }
       expect(ours.messages).toEqual(structuredClone(theirs.messages));
@@ -149,8 +120,8 @@ describe('chat.completions.stream(): the same listener calls as openai-node', ()
     const { ourLog, theirLog, ourFinal, theirFinal } = await both('tool-calls', { tools: strict });
     expect(ourLog).toEqual(theirLog);
     expect(ourFinal).toEqual(theirFinal);
-    const calls = (ourFinal as { ok: { choices: { message: { tool_calls: unknown[] } }[] } }).ok.choices[0]
-      ?.message.tool_calls;
+    const calls = (ourFinal as unknown as { ok: { choices: { message: { tool_calls: unknown[] } }[] } }).ok
+      .choices[0]?.message.tool_calls;
     expect(calls).toEqual([
       {
         id: 'call_Weather0Paris',
@@ -203,8 +174,8 @@ describe('chat.completions.stream(): the same listener calls as openai-node', ()
       );
       expect(ourLog).toEqual(theirLog);
       expect(ourFinal).toEqual(theirFinal);
-      const parsed = (ourFinal as { ok: { choices: { message: { parsed: unknown } }[] } }).ok.choices[0]
-        ?.message.parsed;
+      const parsed = (ourFinal as unknown as { ok: { choices: { message: { parsed: unknown } }[] } }).ok
+        .choices[0]?.message.parsed;
       expect(parsed).toEqual({
         steps: [
           { explanation: '8x + 31 = 2 → 8x = -29', output: '8x = -29' },

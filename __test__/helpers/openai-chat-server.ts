@@ -175,6 +175,36 @@ export const sdk = () => new SDK({ apiKey: 'sk-sdk', baseURL, maxRetries: 0 });
 export const sent = (client: 'sdk' | 'aiwire', model: string) =>
   recorded.filter((r) => r.client === client && r.body.model === model).map((r) => r.body);
 
+/** Every event of `ChatCompletionStream` and the runners. */
+export const STREAM_EVENTS = [
+  'connect',
+  'chunk',
+  'content',
+  'content.delta',
+  'content.done',
+  'refusal.delta',
+  'refusal.done',
+  'tool_calls.function.arguments.delta',
+  'tool_calls.function.arguments.done',
+  'logprobs.content.delta',
+  'logprobs.content.done',
+  'logprobs.refusal.delta',
+  'logprobs.refusal.done',
+  'chatCompletion',
+  'message',
+  'functionToolCall',
+  'functionToolCallResult',
+  'finalChatCompletion',
+  'finalMessage',
+  'finalContent',
+  'finalFunctionToolCall',
+  'finalFunctionToolCallResult',
+  'totalUsage',
+  'error',
+  'abort',
+  'end',
+] as const;
+
 export type Log = [string, ...unknown[]][];
 
 /** A listener on every event of `events`, logging its arguments as they were at the call (errors summarised). */

@@ -25,6 +25,8 @@ import type { CompletionUsage } from '../resources/completions.js';
 import type {
   AbstractChatCompletionRunnerEvents,
   ChatCompletionMessageFunctionToolCallFunction,
+  ParsedChatCompletion,
+  ParsedChatCompletionMessage,
   RunnableFunctionWithParse,
   RunnerOptions,
 } from './chat-types.js';
@@ -128,11 +130,11 @@ export class AbstractChatCompletionRunner<
    * The last completion received.
    * @throws (rejects) the run's error, or `OpenAIError` when no completion was received.
    */
-  async finalChatCompletion(): Promise<ChatCompletion> {
+  async finalChatCompletion(): Promise<ParsedChatCompletion<ParsedT>> {
     await this.done();
     const completion = this._chatCompletions[this._chatCompletions.length - 1];
     if (!completion) throw new AiwireError('stream ended without producing a ChatCompletion');
-    return completion;
+    return completion as unknown as ParsedChatCompletion<ParsedT>;
   }
 
   /** The content of the last assistant message (null when it has none). @throws (rejects) as `finalMessage()`. */
@@ -145,7 +147,7 @@ export class AbstractChatCompletionRunner<
    * The last assistant message (`content` and `refusal` null when absent).
    * @throws (rejects) the run's error, or `OpenAIError` when there is no assistant message.
    */
-  async finalMessage(): Promise<ChatCompletionMessage & { parsed?: ParsedT | null }> {
+  async finalMessage(): Promise<ParsedChatCompletionMessage<ParsedT>> {
     await this.done();
     return this.#finalMessage();
   }
@@ -169,15 +171,15 @@ export class AbstractChatCompletionRunner<
   }
 
   /** Every completion received, in order. */
-  allChatCompletions(): ChatCompletion[] {
-    return [...this._chatCompletions];
+  allChatCompletions(): ParsedChatCompletion<ParsedT>[] {
+    return [...this._chatCompletions] as unknown as ParsedChatCompletion<ParsedT>[];
   }
 
   #finalContent(): string | null {
     return (this.#finalMessage().content as string | null) ?? null;
   }
 
-  #finalMessage(): ChatCompletionMessage & { parsed?: ParsedT | null } {
+  #finalMessage(): ParsedChatCompletionMessage<ParsedT> {
     for (let i = this.messages.length - 1; i >= 0; i--) {
       const message = this.messages[i];
       if (isAssistantMessage(message)) {
