@@ -179,6 +179,15 @@ describe('runTools(): the same tool loop as openai-node', () => {
       expect(ourSent[1]?.messages).toHaveLength(5);
       expect(JSON.stringify(ourSent)).not.toContain('toolContext');
       expect(r.ours.messages).toEqual(JSON.parse(JSON.stringify(r.theirs.messages)));
+      expect(r.ours.allMessages()).toEqual(r.ours.messages);
+      expect(r.ours.allMessages().map((m) => m.role)).toEqual([
+        'user',
+        'assistant',
+        'tool',
+        'tool',
+        'tool',
+        'assistant',
+      ]);
       for (const m of [
         'finalMessage',
         'totalUsage',

@@ -170,6 +170,14 @@ export class AbstractChatCompletionRunner<
     return this.#totalUsage();
   }
 
+  /**
+   * The conversation so far (a copy of `messages`: the request's, the assistant's, the tools'). Not in
+   * openai-node 6, which has only the `messages` property.
+   */
+  allMessages(): ChatCompletionMessageParam[] {
+    return [...this.messages];
+  }
+
   /** Every completion received, in order. */
   allChatCompletions(): ParsedChatCompletion<ParsedT>[] {
     return [...this._chatCompletions] as unknown as ParsedChatCompletion<ParsedT>[];
