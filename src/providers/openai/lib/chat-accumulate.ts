@@ -9,6 +9,7 @@
  * `OpenAIError`), then parses it (`message.parsed`, `parsed_arguments`).
  *
  * Plain JS over the parsed chunks; no copies of the chunk other than what the snapshot keeps.
+ * Reference: https://platform.openai.com/docs/api-reference/chat/streaming
  */
 import { randomUUID } from 'node:crypto';
 import { AiwireError } from '../../../core/errors.js';

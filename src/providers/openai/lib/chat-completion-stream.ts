@@ -13,7 +13,9 @@
  * sent as given (openai-node adds nothing). An auto-parseable `response_format` (`zodResponseFormat`)
  * gives `parsed` on the content events and the final message.
  *
- * Written for aiwire from openai-node's documented behaviour; `__test__/openai-chat-helpers.test.ts`
+ * Reference: https://platform.openai.com/docs/api-reference/chat/streaming
+ *
+ * Written for aiwire from openai-node's documented behaviour; `__test__/openai-chat-stream.test.ts`
  * runs both on the same recorded streams and compares every listener call.
  */
 import type { RequestOptions } from '../../../core/client.js';

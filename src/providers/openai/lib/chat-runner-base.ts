@@ -10,6 +10,7 @@
  * (default 10) completions were made. A tool's `parse` error goes back to the model as the tool
  * message; an error thrown by a tool function ends the run with that error (after the other tools of
  * the same completion settled).
+ * Reference: https://platform.openai.com/docs/guides/function-calling
  */
 import { randomUUID } from 'node:crypto';
 import type { RequestOptions } from '../../../core/client.js';

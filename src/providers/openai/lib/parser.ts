@@ -6,9 +6,10 @@
  * non-enumerable properties, so the request body is the plain `response_format` / `tools` the API
  * expects. A `finish_reason` of `length` or `content_filter` throws `LengthFinishReasonError` /
  * `ContentFilterFinishReasonError` (nothing complete to parse).
+ * Reference: https://platform.openai.com/docs/guides/structured-outputs
  */
 import { AiwireError } from '../../../core/errors.js';
-import type { ChatCompletion, ChatCompletionCreateParamsBase } from '../resources/chat/completions.js';
+import type { ChatCompletion } from '../resources/chat/completions.js';
 import type {
   AutoParseableResponseFormat,
   AutoParseableTextFormat,
@@ -230,14 +231,4 @@ export function validateInputTools(tools: readonly unknown[] | null | undefined)
       );
     }
   }
-}
-
-/** What `client.chat.completions.parse(body, options)` does, given the resource's `create`. */
-export interface ParseTarget {
-  create(
-    body: ChatCompletionCreateParamsBase & { stream?: false | null },
-    options?: unknown,
-  ): {
-    _thenUnwrap<U>(fn: (data: ChatCompletion) => U): unknown;
-  };
 }

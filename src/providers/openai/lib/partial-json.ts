@@ -13,7 +13,7 @@
  * Text that is not JSON throws `MalformedJSON` (or `PartialJSON` when what is missing can't be
  * completed); empty or blank text throws `Error`.
  *
- * Written for aiwire from openai-node's documented behaviour; `__test__/openai-chat-helpers.test.ts`
+ * Written for aiwire from openai-node's documented behaviour; `__test__/openai-chat-stream.test.ts`
  * compares it with openai-node's parser on every prefix of its fixtures.
  */
 

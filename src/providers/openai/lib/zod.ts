@@ -129,11 +129,7 @@ export interface ZodFunctionOptions<Parameters extends ZodTypeLike> {
 /** A strict Chat Completions function tool from a zod schema; `parsed_arguments` is its output, `runTools()` calls `function`. */
 export function zodFunction<Parameters extends ZodTypeLike>(
   options: ZodFunctionOptions<Parameters>,
-): AutoParseableTool<{
-  arguments: InferZodType<Parameters>;
-  name: string;
-  function: (args: InferZodType<Parameters>) => unknown;
-}> {
+): AutoParseableTool<InferZodType<Parameters>> {
   return makeParseableTool(
     {
       type: 'function',
@@ -154,11 +150,7 @@ export function zodFunction<Parameters extends ZodTypeLike>(
 /** As {@link zodFunction}, as a Responses API function tool (`parsed_arguments` on function calls of `responses.parse()`). */
 export function zodResponsesFunction<Parameters extends ZodTypeLike>(
   options: ZodFunctionOptions<Parameters>,
-): AutoParseableResponseTool<{
-  arguments: InferZodType<Parameters>;
-  name: string;
-  function: (args: InferZodType<Parameters>) => unknown;
-}> {
+): AutoParseableResponseTool<InferZodType<Parameters>> {
   return makeParseableResponseTool(
     {
       type: 'function',
