@@ -85,6 +85,8 @@ scripts['weather-throw'] = scripts.weather as never;
 scripts['weather-replay'] = scripts.weather as never;
 scripts['forever-abort'] = scripts.forever as never;
 scripts['forever-abort-stream'] = scripts.forever as never;
+scripts['forever-signal'] = scripts.forever as never;
+scripts['forever-signal-stream'] = scripts.forever as never;
 
 const Weather = z.object({ city: z.string(), days: z.number().int() });
 
@@ -290,6 +292,43 @@ describe('runTools(): the same tool loop as openai-node', () => {
       expect(names(r.ourLog).slice(-2)).toEqual(['abort', 'end']);
       expect(r.ourFinal).toMatchObject({ error: 'APIUserAbortError' });
       expect(r.ours.aborted).toBe(true);
+    }
+  });
+
+  it("the `signal` option aborts the run as openai-node's does (between completions, from a tool)", async () => {
+    for (const stream of [false, true]) {
+      const model = stream ? 'script:forever-signal-stream' : 'script:forever-signal';
+      const go = (client: typeof aiwire | typeof sdk, zf: typeof zodFunction) => {
+        const ctl = new AbortController();
+        const runner = client().chat.completions.runTools(
+          {
+            model,
+            messages,
+            stream,
+            tools: [
+              zf({
+                name: 'get_time',
+                parameters: z.object({ tz: z.string() }),
+                function: () => {
+                  ctl.abort();
+                  return 'aborted';
+                },
+              }),
+            ],
+          } as never,
+          { signal: ctl.signal },
+        ) as unknown as { on(e: string, l: (...a: unknown[]) => void): unknown; done(): Promise<void> };
+        const log = record(runner as never, STREAM_EVENTS);
+        return runner.done().then(
+          () => ({ log, error: undefined }),
+          (e: Error) => ({ log, error: e.constructor.name }),
+        );
+      };
+      const [theirs, ours] = await Promise.all([go(sdk, sdkZodFunction as never), go(aiwire, zodFunction)]);
+      expect(names(ours.log)).toEqual(names(theirs.log));
+      expect(ours.error).toBe('APIUserAbortError');
+      expect(names(ours.log).slice(-2)).toEqual(['abort', 'end']);
+      expect(sent('aiwire', model)).toHaveLength(1);
     }
   });
 
