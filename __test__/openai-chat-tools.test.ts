@@ -300,7 +300,10 @@ describe('runTools(): the same tool loop as openai-node', () => {
       const model = stream ? 'script:forever-signal-stream' : 'script:forever-signal';
       const go = (client: typeof aiwire | typeof sdk, zf: typeof zodFunction) => {
         const ctl = new AbortController();
-        const runner = client().chat.completions.runTools(
+        const completions = client().chat.completions as unknown as {
+          runTools(body: unknown, options: unknown): unknown;
+        };
+        const runner = completions.runTools(
           {
             model,
             messages,
