@@ -53,7 +53,21 @@ function assignExcept(to: Obj, from: Obj, skip: readonly string[]): void {
   }
 }
 
-const CHOICE_FIELDS = ['delta', 'finish_reason', 'index', 'logprobs'] as const;
+/** A chunk's top-level fields but `choices` (every chunk: kept cheap). */
+function assignChunkFields(to: Obj, from: Obj): void {
+  for (const key in from) {
+    if (key !== 'choices') to[key] = from[key];
+  }
+}
+
+/** A chunk choice's fields but `delta`, `finish_reason`, `index`, `logprobs` (every chunk: kept cheap). */
+function assignChoiceFields(to: Obj, from: Obj): void {
+  for (const key in from) {
+    if (key !== 'delta' && key !== 'finish_reason' && key !== 'index' && key !== 'logprobs')
+      to[key] = from[key];
+  }
+}
+
 const DELTA_FIELDS = ['audio', 'content', 'refusal', 'function_call', 'role', 'tool_calls'] as const;
 const TOOL_CALL_FIELDS = ['index', 'id', 'type', 'function'] as const;
 
@@ -70,11 +84,11 @@ export function accumulateChunk(
   let snapshot = acc.snapshot;
   if (!snapshot) {
     snapshot = {} as ChatCompletionSnapshot;
-    assignExcept(snapshot, chunk as unknown as Obj, ['choices']);
+    assignChunkFields(snapshot, chunk as unknown as Obj);
     snapshot.choices = [];
     acc.snapshot = snapshot;
   } else if (chunk.id) {
-    assignExcept(snapshot, chunk as unknown as Obj, ['choices']);
+    assignChunkFields(snapshot, chunk as unknown as Obj);
   }
   const responseFormat = params && isAutoParsableResponseFormat(params.response_format);
   for (const c of chunk.choices) {
@@ -84,7 +98,7 @@ export function accumulateChunk(
     let choice = snapshot.choices[index];
     if (!choice) {
       choice = { finish_reason, index, message: {}, logprobs } as ChatCompletionSnapshotChoice;
-      assignExcept(choice, raw, CHOICE_FIELDS);
+      assignChoiceFields(choice, raw);
       snapshot.choices[index] = choice;
     }
     if (logprobs) {
@@ -110,7 +124,7 @@ export function accumulateChunk(
         if (finish_reason === 'content_filter') throw new ContentFilterFinishReasonError();
       }
     }
-    assignExcept(choice, raw, CHOICE_FIELDS);
+    assignChoiceFields(choice, raw);
     if (!delta) continue;
     acc.audioDone.delete(index);
     addDelta(acc, choice, delta as Delta, index, params, !!responseFormat);

@@ -55,6 +55,9 @@ interface ChoiceEventState {
   current_tool_call_index: number | null;
 }
 
+/** `_emit` with any event name (the events' payloads are built here, typed by the events map). */
+type Emitter = { _emit(event: string, ...args: unknown[]): void; _listens(event: string): boolean };
+
 /** `toReadableStream()` lines that carry a tool message (runners): an empty chunk whose `object` holds it. */
 const MESSAGE_PREFIX = 'chat.completion.chunk.message:';
 
@@ -243,31 +246,35 @@ export class ChatCompletionStream<ParsedT = null>
   #addChunk(chunk: ChatCompletionChunk): void {
     if (this.ended) return;
     const completion = accumulateChunk(this.#acc, chunk, this.#params);
-    const emit = this._emit.bind(this) as (event: string, ...args: unknown[]) => void;
-    emit('chunk', chunk, completion);
+    const self = this as unknown as Emitter;
+    self._emit('chunk', chunk, completion);
     for (const choice of chunk.choices) {
       const choiceSnapshot = completion.choices[choice.index] as ChatCompletionSnapshotChoice;
       const { delta } = choice;
       const message = choiceSnapshot.message;
       const assistant = message?.role === 'assistant';
       if (delta?.content != null && assistant && message?.content) {
-        emit('content', delta.content, message.content);
+        self._emit('content', delta.content, message.content);
         if (this._listens('content.delta')) {
-          emit('content.delta', { delta: delta.content, snapshot: message.content, parsed: message.parsed });
+          self._emit('content.delta', {
+            delta: delta.content,
+            snapshot: message.content,
+            parsed: message.parsed,
+          });
         }
       }
       if (delta?.refusal != null && assistant && message?.refusal) {
-        emit('refusal.delta', { delta: delta.refusal, snapshot: message.refusal });
+        self._emit('refusal.delta', { delta: delta.refusal, snapshot: message.refusal });
       }
       const logprobs = choice.logprobs;
       if (logprobs?.content != null && assistant) {
-        emit('logprobs.content.delta', {
+        self._emit('logprobs.content.delta', {
           content: logprobs.content,
           snapshot: choiceSnapshot.logprobs?.content ?? [],
         });
       }
       if (logprobs?.refusal != null && assistant) {
-        emit('logprobs.refusal.delta', {
+        self._emit('logprobs.refusal.delta', {
           refusal: logprobs.refusal,
           snapshot: choiceSnapshot.logprobs?.refusal ?? [],
         });
@@ -293,7 +300,7 @@ export class ChatCompletionStream<ParsedT = null>
         const callSnapshot = message.tool_calls?.[callDelta.index];
         if (!callSnapshot?.type) continue;
         if (callSnapshot.type === 'function') {
-          emit('tool_calls.function.arguments.delta', {
+          self._emit('tool_calls.function.arguments.delta', {
             name: callSnapshot.function?.name,
             index: callDelta.index,
             arguments: callSnapshot.function?.arguments,
@@ -325,7 +332,7 @@ export class ChatCompletionStream<ParsedT = null>
   #emitContentDoneEvents(choiceSnapshot: ChatCompletionSnapshotChoice): void {
     const state = this.#choiceState(choiceSnapshot.index);
     const message = choiceSnapshot.message;
-    const emit = this._emit.bind(this) as (event: string, ...args: unknown[]) => void;
+    const emit = (event: string, payload: unknown) => (this as unknown as Emitter)._emit(event, payload);
     if (message.content && !state.content_done) {
       state.content_done = true;
       const format = this.#params?.response_format;

@@ -116,10 +116,15 @@ export class EventStream<Events extends EventMap> {
 
   /** Add a listener (no de-duplication). */
   on<K extends keyof Events & string>(event: K, listener: Events[K]): this {
-    const list = this.#listeners[event] ?? [];
-    this.#listeners[event] = list;
-    list.push({ fn: listener as Listener['fn'], once: false });
+    this.#add(event, { fn: listener as Listener['fn'], once: false });
     return this;
+  }
+
+  // Listener arrays are never changed in place (a new array per on/off/once), so an emit iterates
+  // the listeners it started with and copies nothing when no `once` listener is among them.
+  #add(event: string, listener: Listener): void {
+    const list = this.#listeners[event];
+    this.#listeners[event] = list ? [...list, listener] : [listener];
   }
 
   /** Remove one registration of a listener. */
@@ -127,15 +132,13 @@ export class EventStream<Events extends EventMap> {
     const list = this.#listeners[event];
     if (!list) return this;
     const i = list.findIndex((l) => l.fn === listener);
-    if (i >= 0) list.splice(i, 1);
+    if (i >= 0) this.#listeners[event] = [...list.slice(0, i), ...list.slice(i + 1)];
     return this;
   }
 
   /** Add a listener called at most once. */
   once<K extends keyof Events & string>(event: K, listener: Events[K]): this {
-    const list = this.#listeners[event] ?? [];
-    this.#listeners[event] = list;
-    list.push({ fn: listener as Listener['fn'], once: true });
+    this.#add(event, { fn: listener as Listener['fn'], once: true });
     return this;
   }
 
@@ -244,7 +247,7 @@ export class EventStream<Events extends EventMap> {
     }
     const list = this.#listeners[event];
     if (list) {
-      this.#listeners[event] = list.filter((l) => !l.once);
+      if (list.some((l) => l.once)) this.#listeners[event] = list.filter((l) => !l.once);
       for (const { fn } of list) fn(...(args as unknown[]));
     }
     if (event === 'abort' || event === 'error') {
