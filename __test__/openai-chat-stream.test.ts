@@ -302,6 +302,35 @@ describe('abort, errors and end: the same order as openai-node', () => {
     expect((err as APIError).error).toMatchObject({ type: 'server_error' });
   });
 
+  it('listeners added or removed while an event is emitted: as openai-node (from the next emission on)', async () => {
+    const go = async (stream: {
+      on(e: string, l: (...a: unknown[]) => void): unknown;
+      off(e: string, l: (...a: unknown[]) => void): unknown;
+      once(e: string, l: (...a: unknown[]) => void): unknown;
+      done(): Promise<void>;
+    }) => {
+      const calls: string[] = [];
+      let n = 0;
+      const late = (d: unknown) => calls.push(`late:${d}`);
+      const second = (d: unknown) => calls.push(`second:${d}`);
+      stream.on('content', (d) => {
+        calls.push(`first:${d}`);
+        if (++n === 1) {
+          stream.on('content', late);
+          stream.off('content', second);
+          stream.once('content', (x) => calls.push(`once:${x}`));
+        }
+      });
+      stream.on('content', second);
+      await stream.done();
+      return calls;
+    };
+    const theirs = await go(sdk().chat.completions.stream(params('content') as never) as never);
+    const ours = await go(aiwire().chat.completions.stream(params('content')) as never);
+    expect(ours).toEqual(theirs);
+    expect(ours.slice(0, 4)).toEqual(['first:Bonjour', 'second:Bonjour', 'first: ! Café', 'late: ! Café']);
+  });
+
   it('emitted(), once(), off(), events(), done()', async () => {
     const stream = aiwire().chat.completions.stream(params('content'));
     let onceCalls = 0;
