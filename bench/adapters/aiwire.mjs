@@ -26,6 +26,7 @@ import {
   useEmbeddings,
   useFileObject,
   useMessage,
+  useStreamHelper,
 } from '../lib/common.mjs';
 
 export const unsupported = {};
@@ -68,6 +69,9 @@ export function setup({ baseURL, file }) {
       }
       checkCount('chunks', count, EXPECTED.openaiChunks);
       return { items: count, chars };
+    },
+    async chatStreamHelper() {
+      return useStreamHelper(openai.chat.completions.stream(STREAM_PARAMS));
     },
     async embedFloat() {
       return useEmbeddings(await openai.embeddings.create(EMBED_FLOAT_PARAMS));

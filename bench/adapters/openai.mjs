@@ -20,6 +20,7 @@ import {
   useCompletion,
   useEmbeddings,
   useFileObject,
+  useStreamHelper,
 } from '../lib/common.mjs';
 
 export const unsupported = {
@@ -43,6 +44,9 @@ export function setup({ baseURL, file }) {
       }
       checkCount('chunks', count, EXPECTED.openaiChunks);
       return { items: count, chars };
+    },
+    async chatStreamHelper() {
+      return useStreamHelper(openai.chat.completions.stream(STREAM_PARAMS));
     },
     async embedFloat() {
       return useEmbeddings(await openai.embeddings.create(EMBED_FLOAT_PARAMS));

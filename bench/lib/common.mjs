@@ -100,6 +100,25 @@ export function useChunk(chunk) {
   return content ? content.length : 0;
 }
 
+/**
+ * A `ChatCompletionStream` as a user reads it: a `content` listener adds up the deltas' lengths, then
+ * `finalChatCompletion()`; checks the chunk count (one `chunk` event each) and that the final content
+ * is every delta joined.
+ */
+export async function useStreamHelper(stream) {
+  let chunks = 0;
+  let chars = 0;
+  stream.on('chunk', () => chunks++);
+  stream.on('content', (delta) => {
+    chars += delta.length;
+  });
+  const completion = await stream.finalChatCompletion();
+  checkCount('chunks', chunks, EXPECTED.openaiChunks);
+  const content = completion.choices[0]?.message?.content ?? '';
+  if (content.length !== chars) throw new Error(`final content has ${content.length} chars, deltas ${chars}`);
+  return { items: chunks, chars };
+}
+
 /** One parsed Anthropic event, as a user's loop reads it; returns the text delta's length. */
 export function useAnthropicEvent(event) {
   return event.type === 'content_block_delta' ? event.delta.text.length : 0;

@@ -57,6 +57,22 @@ export const SCENARIOS = [
     clients: ['aiwire', 'openai', 'undici', 'fetch'],
   },
   {
+    // The same 1,000-chunk body through the stream helper: chat.completions.stream() with a `content`
+    // listener and finalChatCompletion() (accumulation and events in JS on both sides); the raw
+    // clients have no such helper.
+    id: 'stream-helper',
+    kind: 'stream',
+    title:
+      'OpenAI chat.completions.stream() helper (content listener + finalChatCompletion), 1,000 chunks, C=32',
+    op: 'chatStreamHelper',
+    base: '/stream/v1',
+    bodyPath: PATHS.openaiStream,
+    concurrency: 32,
+    count: { full: 200, quick: 20 },
+    warmup: { full: 200, quick: 8 },
+    clients: ['aiwire', 'openai'],
+  },
+  {
     id: 'stream-anthropic',
     kind: 'stream',
     title: 'Anthropic messages stream, 1,000 deltas, C=32',

@@ -2803,9 +2803,58 @@ function mergeHelpers(...tables) {
   return merged;
 }
 
+const CHAT_LIB = '../../lib';
+/** Issue 18, chat half: `chat.completions.parse/stream/runTools`, `responses.parse`. */
+const CHAT_HELPERS = {
+  'chat.completions': [
+    {
+      signature:
+        'parse<Params extends ChatCompletionParseParams, ParsedT = ExtractParsedContentFromParams<Params>>(body: Params, options?: RequestOptions): APIPromise<ParsedChatCompletion<ParsedT>>',
+      call: 'return parseCompletion(this, body, options);',
+      doc: "`create()` (not streamed), then each choice's `message.parsed` (by a `response_format` from\n`zodResponseFormat`, else `JSON.parse` for a `json_schema` format) and `tool_calls[].function.parsed_arguments`\n(`zodFunction` or strict tools), as openai-node. Sends `POST /chat/completions`.\n@throws OpenAIError (synchronously) for a tool that is not a strict function tool; (rejects) the typed APIError\nsubclasses, LengthFinishReasonError, ContentFilterFinishReasonError, the parser's errors.",
+      imports: [
+        `import { parseCompletion, runTools, streamCompletion } from '${CHAT_LIB}/chat-helpers.js';`,
+        `import type { ChatCompletionStream, ChatCompletionStreamingRunner } from '${CHAT_LIB}/chat-completion-stream.js';`,
+        `import type { ChatCompletionRunner } from '${CHAT_LIB}/chat-runner.js';`,
+        `import type { ChatCompletionParseParams, ChatCompletionStreamingToolRunnerParams, ChatCompletionStreamParams, ChatCompletionToolRunnerParams, ExtractParsedContentFromParams, ParsedChatCompletion, RunnerOptions } from '${CHAT_LIB}/chat-types.js';`,
+      ],
+      kitTypes: ['APIPromise', 'RequestOptions'],
+    },
+    {
+      signature:
+        'stream<Params extends ChatCompletionStreamParams, ParsedT = ExtractParsedContentFromParams<Params>>(body: Params, options?: RequestOptions): ChatCompletionStream<ParsedT>',
+      call: 'return streamCompletion(this, body, options);',
+      doc: "Create a chat completion and stream it as a `ChatCompletionStream`: openai-node's events (`connect`, `chunk`,\n`content`, `content.delta`/`.done`, `refusal.delta`/`.done`, `tool_calls.function.arguments.delta`/`.done`,\n`logprobs.*`, `chatCompletion`, `message`, `finalChatCompletion`, `finalContent`, `totalUsage`, `error`, `abort`,\n`end`), `finalChatCompletion()`, `for await` over the chunks. Sends `POST /chat/completions` with `stream: true`.\n@throws (via `error` / the promises) the typed APIError subclasses, APIConnectionError, APIUserAbortError.",
+      imports: [],
+      kitTypes: ['RequestOptions'],
+    },
+    {
+      signature:
+        'runTools<Params extends ChatCompletionToolRunnerParams | ChatCompletionStreamingToolRunnerParams, ParsedT = ExtractParsedContentFromParams<Params>>(body: Params, options?: RunnerOptions): Params extends { stream: true } ? ChatCompletionStreamingRunner<ParsedT> : ChatCompletionRunner<ParsedT>',
+      call: 'return runTools<ParsedT>(this, body, options) as never;',
+      doc: "Run the tool loop: call the model, run each function tool call with `tools[].function.function` (or a\n`zodFunction`'s callback), send the results back, until a message has no tool call or `maxChatCompletions`\n(default 10) completions were made. A `ChatCompletionRunner`, or with `stream: true` a `ChatCompletionStreamingRunner`.\n@throws (via `error` / the promises) the typed APIError subclasses, APIUserAbortError, a tool function's error.",
+      imports: [],
+      kitTypes: ['RequestOptions'],
+    },
+  ],
+  responses: [
+    {
+      signature:
+        'parse<Params extends ResponseCreateParamsNonStreaming, ParsedT = ExtractParsedContentFromResponseParams<Params>>(body: Params, options?: RequestOptions): APIPromise<ParsedResponse<ParsedT>>',
+      call: 'return parseResponses(this, body, options);',
+      doc: "`create()` (not streamed), then `output_parsed` (by a `text.format` from `zodTextFormat`, else `JSON.parse`\nfor a `json_schema` format), `parsed` on each `output_text` part and `parsed_arguments` on each function call, as\nopenai-node. Sends `POST /responses`.\n@throws (rejects) the typed APIError subclasses, the parser's errors.",
+      imports: [
+        "import { type ExtractParsedContentFromResponseParams, type ParsedResponse, parseResponses } from '../lib/responses-parser.js';",
+      ],
+      kitTypes: ['APIPromise', 'RequestOptions'],
+    },
+  ],
+};
+
 export const HELPERS = mergeHelpers(
   RESPONSES_POLLING_HELPERS,
   UPLOADS_HELPERS,
   BATCHES_HELPERS,
   ASSISTANT_STREAM_HELPERS,
+  CHAT_HELPERS,
 );

@@ -19,8 +19,24 @@ export {
   type BatchRun,
   type BatchRunOptions,
 } from './lib/batch-run.js';
+export { ChatCompletionStream, ChatCompletionStreamingRunner } from './lib/chat-completion-stream.js';
+export { EventStream } from './lib/chat-event-stream.js';
+export { ChatCompletionRunner, ParsingToolFunction } from './lib/chat-runner.js';
+export { AbstractChatCompletionRunner } from './lib/chat-runner-base.js';
+export type * from './lib/chat-types.js';
 export { createEmbeddings } from './lib/embeddings.js';
+export { ContentFilterFinishReasonError, LengthFinishReasonError } from './lib/errors.js';
 export type { BaseEvents } from './lib/event-stream.js';
+export {
+  isAutoParsableResponseFormat,
+  isAutoParsableTool,
+  makeParseableResponseFormat,
+  makeParseableTextFormat,
+  makeParseableTool,
+  maybeParseChatCompletion,
+  parseChatCompletion,
+  validateInputTools,
+} from './lib/parser.js';
 export type { PollOptions, UploadAndPollOptions, WaitForProcessingOptions } from './lib/polling.js';
 export {
   type ResponseCreateAndStreamParams,
@@ -30,6 +46,15 @@ export {
   type ResponseStreamOptions,
   type ResponseStreamParams,
 } from './lib/response-stream.js';
+export {
+  makeParseableResponseTool,
+  type ParsedResponse,
+  type ParsedResponseFunctionToolCall,
+  type ParsedResponseOutputItem,
+  type ParsedResponseOutputMessage,
+  type ParsedResponseOutputText,
+  parseResponse,
+} from './lib/responses-parser.js';
 export { MAX_PART_BYTES, type UploadFileParams } from './lib/upload-file.js';
 export * from './lib/webhooks.js';
 export * from './resources/index.js';

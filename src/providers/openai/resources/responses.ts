@@ -9,6 +9,11 @@ import {
   type ResponseStreamParams,
 } from '../lib/response-stream.js';
 import { addOutputText } from '../lib/responses.js';
+import {
+  type ExtractParsedContentFromResponseParams,
+  type ParsedResponse,
+  parseResponses,
+} from '../lib/responses-parser.js';
 import type { InputItemListParams } from './responses/input-items.js';
 import { InputItems } from './responses/input-items.js';
 import type { InputTokenCountParams, InputTokenCountResponse } from './responses/input-tokens.js';
@@ -478,6 +483,19 @@ export class Responses extends APIResource {
     options?: ResponseStreamOptions,
   ): ResponseStream<ParsedT> {
     return ResponseStream.createResponse<ParsedT>(this._client, params, options);
+  }
+
+  /**
+   * `create()` (not streamed), then `output_parsed` (by a `text.format` from `zodTextFormat`, else `JSON.parse`
+   * for a `json_schema` format), `parsed` on each `output_text` part and `parsed_arguments` on each function call, as
+   * openai-node. Sends `POST /responses`.
+   * @throws (rejects) the typed APIError subclasses, the parser's errors.
+   */
+  parse<
+    Params extends ResponseCreateParamsNonStreaming,
+    ParsedT = ExtractParsedContentFromResponseParams<Params>,
+  >(body: Params, options?: RequestOptions): APIPromise<ParsedResponse<ParsedT>> {
+    return parseResponses(this, body, options);
   }
 }
 

@@ -11,6 +11,21 @@ import {
   type Stream,
 } from '../../../../core/kit.js';
 import type * as S from '../../generated/schemas.js';
+import type {
+  ChatCompletionStream,
+  ChatCompletionStreamingRunner,
+} from '../../lib/chat-completion-stream.js';
+import { parseCompletion, runTools, streamCompletion } from '../../lib/chat-helpers.js';
+import type { ChatCompletionRunner } from '../../lib/chat-runner.js';
+import type {
+  ChatCompletionParseParams,
+  ChatCompletionStreamingToolRunnerParams,
+  ChatCompletionStreamParams,
+  ChatCompletionToolRunnerParams,
+  ExtractParsedContentFromParams,
+  ParsedChatCompletion,
+  RunnerOptions,
+} from '../../lib/chat-types.js';
 import type { MessageListParams } from './completions/messages.js';
 import { Messages } from './completions/messages.js';
 
@@ -237,6 +252,52 @@ export class Completions extends APIResource {
     return this._client.delete<ChatCompletionDeleted>(path`/chat/completions/${completionID}`, {
       ...options,
     });
+  }
+
+  /**
+   * `create()` (not streamed), then each choice's `message.parsed` (by a `response_format` from
+   * `zodResponseFormat`, else `JSON.parse` for a `json_schema` format) and `tool_calls[].function.parsed_arguments`
+   * (`zodFunction` or strict tools), as openai-node. Sends `POST /chat/completions`.
+   * @throws OpenAIError (synchronously) for a tool that is not a strict function tool; (rejects) the typed APIError
+   * subclasses, LengthFinishReasonError, ContentFilterFinishReasonError, the parser's errors.
+   */
+  parse<Params extends ChatCompletionParseParams, ParsedT = ExtractParsedContentFromParams<Params>>(
+    body: Params,
+    options?: RequestOptions,
+  ): APIPromise<ParsedChatCompletion<ParsedT>> {
+    return parseCompletion(this, body, options);
+  }
+
+  /**
+   * Create a chat completion and stream it as a `ChatCompletionStream`: openai-node's events (`connect`, `chunk`,
+   * `content`, `content.delta`/`.done`, `refusal.delta`/`.done`, `tool_calls.function.arguments.delta`/`.done`,
+   * `logprobs.*`, `chatCompletion`, `message`, `finalChatCompletion`, `finalContent`, `totalUsage`, `error`, `abort`,
+   * `end`), `finalChatCompletion()`, `for await` over the chunks. Sends `POST /chat/completions` with `stream: true`.
+   * @throws (via `error` / the promises) the typed APIError subclasses, APIConnectionError, APIUserAbortError.
+   */
+  stream<Params extends ChatCompletionStreamParams, ParsedT = ExtractParsedContentFromParams<Params>>(
+    body: Params,
+    options?: RequestOptions,
+  ): ChatCompletionStream<ParsedT> {
+    return streamCompletion(this, body, options);
+  }
+
+  /**
+   * Run the tool loop: call the model, run each function tool call with `tools[].function.function` (or a
+   * `zodFunction`'s callback), send the results back, until a message has no tool call or `maxChatCompletions`
+   * (default 10) completions were made. A `ChatCompletionRunner`, or with `stream: true` a `ChatCompletionStreamingRunner`.
+   * @throws (via `error` / the promises) the typed APIError subclasses, APIUserAbortError, a tool function's error.
+   */
+  runTools<
+    Params extends ChatCompletionToolRunnerParams | ChatCompletionStreamingToolRunnerParams,
+    ParsedT = ExtractParsedContentFromParams<Params>,
+  >(
+    body: Params,
+    options?: RunnerOptions,
+  ): Params extends { stream: true }
+    ? ChatCompletionStreamingRunner<ParsedT>
+    : ChatCompletionRunner<ParsedT> {
+    return runTools<ParsedT>(this, body, options) as never;
   }
 }
 
