@@ -25,6 +25,7 @@ export default defineConfig({
     openai: 'src/openai.ts',
     anthropic: 'src/anthropic.ts',
     replicate: 'src/replicate.ts',
+    fetch: 'src/fetch/index.ts',
     'testing/index': 'src/testing/index.ts',
     cli: 'src/cli/index.ts',
   },
