@@ -12,6 +12,8 @@ export interface Echo {
   chunked: boolean;
   /** The body, base64. */
   body: string;
+  userAgent: string | null;
+  idempotencyKey: string | null;
   /** Request headers the tests set themselves (`x-*`), names lower case. */
   custom: Record<string, string | string[]>;
 }
@@ -61,6 +63,8 @@ async function route(state: FetchServerState, req: IncomingMessage, res: ServerR
       contentType: req.headers['content-type'] ?? null,
       contentLength: req.headers['content-length'] ?? null,
       chunked: req.headers['transfer-encoding'] === 'chunked',
+      userAgent: req.headers['user-agent'] ?? null,
+      idempotencyKey: (req.headers['idempotency-key'] as string | undefined) ?? null,
       body: body.toString('base64'),
       custom,
     };

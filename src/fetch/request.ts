@@ -25,6 +25,9 @@ export interface PreparedFetch {
 const FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
 /** Methods fetch normalises to upper case (others, `patch` included, are sent as written). */
 const NORMALISED_METHODS = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT']);
+/** A header value fetch would send as Latin-1 bytes. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the range is the point
+const NON_ASCII = /[^\x00-\x7f]/;
 /** Methods sent with `Content-Length: 0` when they have no body (as Node's fetch does). */
 const EXPECTS_PAYLOAD = new Set(['POST', 'PUT', 'PATCH', 'QUERY', 'PROPFIND', 'PROPPATCH']);
 /** RFC 9110 token: what a method may be made of. */
@@ -64,6 +67,13 @@ function flatHeaders(init: HeadersInit | undefined, into: string[]): void {
   if (init === undefined || init === null) return;
   const headers = init instanceof Headers ? init : new Headers(init);
   headers.forEach((value, name) => {
+    if (NON_ASCII.test(value)) {
+      // Node's fetch sends such a value as Latin-1 bytes; the engine would send UTF-8: refuse it
+      // rather than send other bytes than fetch would.
+      throw new TypeError(
+        `aiwire fetch: the value of header "${name}" has non-ASCII characters, which aiwire's fetch cannot send as fetch does (Latin-1 bytes); encode it (e.g. encodeURIComponent)`,
+      );
+    }
     into.push(name, value);
   });
 }
@@ -117,7 +127,8 @@ async function bufferedBody(body: BodyInit): Promise<{ bytes: string | Buffer; t
  *   `mode`, `credentials`, `cache`, `referrer`, `integrity`, `keepalive`, `priority` are ignored.
  * @throws TypeError (as a rejection of fetch) for an invalid URL, a URL with credentials, another scheme
  *   than http(s), an invalid or forbidden method (`CONNECT`, `TRACE`, `TRACK`), a body on GET/HEAD, a
- *   stream body without `duplex: 'half'`, an invalid header, or `redirect: 'manual' | 'error'` (the
+ *   stream body without `duplex: 'half'`, an invalid header or one whose value is not ASCII (fetch would
+ *   send Latin-1 bytes, the engine takes strings as UTF-8), or `redirect: 'manual' | 'error'` (the
  *   engine always follows redirects, up to 10).
  */
 export async function prepareFetch(
