@@ -31,16 +31,16 @@ async function until(cond: () => boolean, ms = 3000): Promise<void> {
 describe('aiwire fetch: requests', () => {
   it('adds no Idempotency-Key, sends user-agent aiwire unless told otherwise', async () => {
     const echo = (await (
-      await fetch(`${server.baseURL}/echo`, { method: 'POST', body: '{}' })
+      await fetch(`${server.baseURL}/echo?agent=1`, { method: 'POST', body: '{}' })
     ).json()) as Echo;
     expect([echo.idempotencyKey, echo.userAgent]).toEqual([null, 'aiwire']);
     const own = (await (
-      await fetch(`${server.baseURL}/echo`, { headers: { 'User-Agent': 'mine/1.0' } })
+      await fetch(`${server.baseURL}/echo?agent=1`, { headers: { 'User-Agent': 'mine/1.0' } })
     ).json()) as Echo;
     expect(own.userAgent).toBe('mine/1.0');
     const custom = createFetch({ defaultHeaders: { 'X-Team': 'a', 'user-agent': 'svc' } });
     const echoed = (await (
-      await custom(`${server.baseURL}/echo`, { headers: { 'x-team': 'b' } })
+      await custom(`${server.baseURL}/echo?agent=1`, { headers: { 'x-team': 'b' } })
     ).json()) as Echo;
     expect([echoed.custom['x-team'], echoed.userAgent]).toEqual(['b', 'svc']);
   });

@@ -12,8 +12,9 @@ export interface Echo {
   chunked: boolean;
   /** The body, base64. */
   body: string;
-  userAgent: string | null;
-  idempotencyKey: string | null;
+  /** With `?agent=1` only (they differ between fetch implementations). */
+  userAgent?: string | null;
+  idempotencyKey?: string | null;
   /** Request headers the tests set themselves (`x-*`), names lower case. */
   custom: Record<string, string | string[]>;
 }
@@ -63,11 +64,13 @@ async function route(state: FetchServerState, req: IncomingMessage, res: ServerR
       contentType: req.headers['content-type'] ?? null,
       contentLength: req.headers['content-length'] ?? null,
       chunked: req.headers['transfer-encoding'] === 'chunked',
-      userAgent: req.headers['user-agent'] ?? null,
-      idempotencyKey: (req.headers['idempotency-key'] as string | undefined) ?? null,
       body: body.toString('base64'),
       custom,
     };
+    if (url.searchParams.has('agent')) {
+      echo.userAgent = req.headers['user-agent'] ?? null;
+      echo.idempotencyKey = (req.headers['idempotency-key'] as string | undefined) ?? null;
+    }
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify(echo));
     return;
@@ -161,7 +164,7 @@ async function route(state: FetchServerState, req: IncomingMessage, res: ServerR
 
 /**
  * The loopback server the fetch tests share (one per test file; 127.0.0.1, free port): `/echo` (the
- * request as seen), `/status/<code>`, `/cookies` (two `set-cookie`, a repeated header), `/bytes?size=`,
+ * request as seen; `?agent=1` adds user-agent and idempotency-key), `/status/<code>`, `/cookies` (two `set-cookie`, a repeated header), `/bytes?size=`,
  * `/utf8`, `/json`, `/compressed?enc=gzip|br`, `/redirect/<code>` (→ `/echo?from=redirect`),
  * `/hang-head`, `/hang-body`, `/drop-body` (connection reset mid-body), `/big` (64 MiB honouring
  * backpressure), `/hash` (sha256 of the request body).
