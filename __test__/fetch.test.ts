@@ -4,6 +4,8 @@
 import { createHash } from 'node:crypto';
 import { getEventListeners } from 'node:events';
 import { Readable } from 'node:stream';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { AiwireError, APIConnectionError, APIConnectionTimeoutError } from '../src/core/errors.js';
 import { createFetch, FetchResponse, fetch } from '../src/fetch/index.js';
@@ -185,5 +187,29 @@ describe('aiwire fetch: errors, aborts, timeouts, retries', () => {
     expect(() => createFetch({ timeout: -1 })).toThrow(AiwireError);
     expect(() => createFetch({ maxRetries: 1.5 })).toThrow(AiwireError);
     expect(() => createFetch({ retryMinDelay: 10, retryMaxDelay: 1 })).toThrow(AiwireError);
+  });
+});
+
+describe('aiwire fetch: dropped responses', () => {
+  it('a response dropped unread is collected: its connection closes, a long-lived signal keeps no listener', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const signal = new AbortController().signal;
+    const closed = server.closed;
+    await (async () => {
+      const res = await fetch(`${server.baseURL}/hang-body`, { signal });
+      expect(res.status).toBe(200);
+    })();
+    expect(getEventListeners(signal, 'abort')).toHaveLength(1);
+    for (
+      let i = 0;
+      i < 50 && (server.closed === closed || getEventListeners(signal, 'abort').length > 0);
+      i++
+    ) {
+      gc();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(server.closed).toBeGreaterThan(closed);
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
   });
 });

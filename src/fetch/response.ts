@@ -58,6 +58,19 @@ export class FetchResponse extends Response {
   }
 }
 
+/**
+ * Removes the abort listener of a response body that was dropped unread (garbage collected): its
+ * native stream is then collected too, which cancels the request and closes the connection.
+ */
+const DROPPED = new FinalizationRegistry<{ signal: AbortSignal; listener: () => void }>(
+  ({ signal, listener }) => signal.removeEventListener('abort', listener),
+);
+
+/** An abort listener holding `target` weakly (made here so that it captures nothing else). */
+function weakListener(target: WeakRef<{ abort(): void }>): () => void {
+  return () => target.deref()?.abort();
+}
+
 /** The flat header list → `Headers` (repeated names appended: `set-cookie` stays separate). */
 function headersOf(flat: string[]): Headers {
   const h = new Headers();
@@ -130,14 +143,21 @@ export function buildResponse(
   const signal = source.signal;
   let over = false;
   let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  // The signal holds its listener only weakly to this body (a long-lived signal must not keep an
+  // unread, dropped response, and so its native stream and connection, alive).
+  const aborter = { abort: () => {} };
+  let listener: (() => void) | undefined;
   const end = () => {
     if (over) return false;
     over = true;
-    signal?.removeEventListener('abort', onAbort);
+    if (listener) {
+      signal?.removeEventListener('abort', listener);
+      DROPPED.unregister(aborter);
+    }
     source.settled();
     return true;
   };
-  const onAbort = () => {
+  aborter.abort = () => {
     handle.cancel();
     if (end()) controller?.error(signal?.reason);
   };
@@ -163,12 +183,17 @@ export function buildResponse(
         }
       },
       cancel() {
+        aborter.abort = () => {};
         handle.cancel();
         end();
       },
     },
     { highWaterMark: 0 },
   );
-  signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal) {
+    listener = weakListener(new WeakRef(aborter));
+    signal.addEventListener('abort', listener, { once: true });
+    DROPPED.register(aborter, { signal, listener }, aborter);
+  }
   return new FetchResponse(body, init, url);
 }
