@@ -46,13 +46,19 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
+/** Sockets whose close is already counted (keep-alive connections carry many requests). */
+const seen = new WeakSet<object>();
+
 async function route(state: FetchServerState, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://x');
   const path = url.pathname;
   state.hits.set(path, (state.hits.get(path) ?? 0) + 1);
-  req.socket.once('close', () => {
-    state.closed++;
-  });
+  if (!seen.has(req.socket)) {
+    seen.add(req.socket);
+    req.socket.once('close', () => {
+      state.closed++;
+    });
+  }
   const body = await readBody(req);
   if (path === '/echo') {
     const custom: Record<string, string | string[]> = {};
