@@ -26,6 +26,7 @@ export default defineConfig({
     anthropic: 'src/anthropic.ts',
     replicate: 'src/replicate.ts',
     'helpers/zod': 'src/helpers/zod.ts',
+    fetch: 'src/fetch/index.ts',
     'testing/index': 'src/testing/index.ts',
     cli: 'src/cli/index.ts',
   },

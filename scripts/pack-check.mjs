@@ -253,8 +253,11 @@ function platformKey() {
 const SMOKE_ESM = `import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import OpenAIDefault, { APIError, OpenAI } from 'aiwire';
+import aiwireFetch, { createFetch, fetch } from 'aiwire/fetch';
 
 assert.equal(OpenAIDefault, OpenAI);
+assert.equal(aiwireFetch, fetch);
+assert.equal(typeof createFetch, 'function');
 assert.equal(typeof APIError, 'function');
 const client = new OpenAI(); // OPENAI_API_KEY, OPENAI_BASE_URL from the environment
 const completion = await client.chat.completions.create({
@@ -264,6 +267,12 @@ const completion = await client.chat.completions.create({
 assert.equal(completion.object, 'chat.completion');
 const content = completion.choices[0].message.content;
 assert.ok(typeof content === 'string' && content.length > 0);
+// aiwire/fetch through the same engine binary: the mock's model list.
+const listed = await fetch(\`\${process.env.OPENAI_BASE_URL}/models\`, {
+  headers: { authorization: \`Bearer \${process.env.OPENAI_API_KEY}\` },
+});
+assert.equal(listed.status, 200);
+assert.equal((await listed.json()).object, 'list');
 const addons = Object.keys(createRequire(import.meta.url).cache).filter((f) => f.endsWith('.node'));
 console.log(JSON.stringify({ format: 'esm', node: process.version, content, addons }));
 `;
@@ -272,8 +281,11 @@ const SMOKE_CJS = `'use strict';
 const assert = require('node:assert/strict');
 const aiwire = require('aiwire');
 const { startMockServer } = require('aiwire/testing');
+const { fetch: aiwireFetch, createFetch } = require('aiwire/fetch');
 
 assert.equal(typeof startMockServer, 'function');
+assert.equal(typeof aiwireFetch, 'function');
+assert.equal(typeof createFetch, 'function');
 assert.equal(aiwire.default, aiwire.OpenAI);
 async function main() {
   const client = new aiwire.OpenAI();

@@ -68,6 +68,11 @@ export const ROWS = [
   ['chat-c64', 'p50Ms', 'p50 latency ms, C=64 ↓', dec(2)],
   ['chat-c64', 'p99Ms', 'p99 latency ms, C=64 ↓', dec(2)],
   ['chat-c64', 'rssMB', 'peak RSS MB, C=64 ↓', int],
+  ['fetch-openai-c64', 'reqPerSec', 'openai-node req/s, C=64 (aiwire/fetch column: its fetch option) ↑', int],
+  ['fetch-openai-c64', 'cpuUsPerReq', 'openai-node CPU µs per request, C=64 ↓', auto],
+  ['fetch-openai-c64', 'p50Ms', 'openai-node p50 latency ms, C=64 ↓', dec(2)],
+  ['fetch-openai-c64', 'p99Ms', 'openai-node p99 latency ms, C=64 ↓', dec(2)],
+  ['fetch-openai-c64', 'rssMB', 'openai-node peak RSS MB, C=64 ↓', int],
   ['chat-c256', 'reqPerSec', 'non-streaming req/s, C=256 ↑', int],
   ['chat-c256', 'cpuUsPerReq', 'CPU µs per request, C=256 ↓', auto],
   ['chat-c256', 'p50Ms', 'p50 latency ms, C=256 ↓', dec(2)],
@@ -108,6 +113,7 @@ export const COLUMNS = [
   ['undici', 'undici (+eventsource-parser)'],
   ['fetch', 'fetch (+eventsource-parser)'],
   ['wrk', 'wrk'],
+  ['openai-aiwire-fetch', 'openai-node + aiwire/fetch'],
 ];
 
 export function ratio(a, b) {

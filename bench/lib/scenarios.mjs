@@ -12,8 +12,11 @@ const MESSAGE_REQUEST = {
   headers: ANTHROPIC_HEADERS,
 };
 
-/** Every client the suite knows; `anthropic` fills the official-SDK column of the Anthropic row. */
-export const CLIENTS = ['aiwire', 'openai', 'anthropic', 'undici', 'fetch', 'wrk'];
+/**
+ * Every client the suite knows; `anthropic` fills the official-SDK column of the Anthropic row;
+ * `openai-aiwire-fetch` is openai-node with `fetch` from `aiwire/fetch` (its own scenario).
+ */
+export const CLIENTS = ['aiwire', 'openai', 'anthropic', 'undici', 'fetch', 'wrk', 'openai-aiwire-fetch'];
 
 export const SCENARIOS = [
   {
@@ -28,6 +31,20 @@ export const SCENARIOS = [
     count: { full: 20_000, quick: 2_000 },
     warmup: { full: 500, quick: 200 },
     clients: ['aiwire', 'openai', 'undici', 'fetch', 'wrk'],
+  },
+  {
+    // openai-node on its default fetch vs openai-node with `fetch` from `aiwire/fetch`: the same SDK
+    // calls as chat-c64, only the transport under the SDK differs.
+    id: 'fetch-openai-c64',
+    kind: 'chat',
+    title: 'non-streaming chat.completion through openai-node, default fetch vs aiwire/fetch, C=64',
+    op: 'chat',
+    base: '/v1',
+    bodyPath: PATHS.chat,
+    concurrency: 64,
+    count: { full: 20_000, quick: 2_000 },
+    warmup: { full: 500, quick: 200 },
+    clients: ['openai', 'openai-aiwire-fetch'],
   },
   {
     id: 'chat-c256',
