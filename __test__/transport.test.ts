@@ -3,7 +3,10 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { APIConnectionError, OpenAI } from '../src/index.js';
+import { type FaultServer, startFaultServer } from '../src/testing/index.js';
+import { chunk, completion } from './helpers/client.js';
 
 const run = promisify(execFile);
 const dist = fileURLToPath(new URL('../dist/', import.meta.url));
@@ -36,5 +39,102 @@ describe('worker threads and exit', () => {
       });
       expect(performance.now() - t0).toBeLessThan(15_000);
     }
+  });
+});
+
+describe('debug logs', () => {
+  // One line per attempt (why it retries, the wait), the outcome with the request id, one line per
+  // stream end; openai-node's `[log_xxxxxx]` prefix so the same filters work.
+  let server: FaultServer;
+  beforeAll(async () => {
+    server = await startFaultServer();
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  function capture(): { lines: string[]; client: OpenAI; details: unknown[] } {
+    const lines: string[] = [];
+    const details: unknown[] = [];
+    const sink = (m: string, ...rest: unknown[]) => {
+      lines.push(m);
+      details.push(rest[0]);
+    };
+    const client = new OpenAI({
+      apiKey: 'sk-secret-123',
+      baseURL: `${server.url}/v1`,
+      maxRetries: 2,
+      retryMinDelay: 5,
+      logLevel: 'debug',
+      logger: { debug: sink, info: sink, warn: sink, error: sink },
+    });
+    return { lines, client, details };
+  }
+
+  it('a request retried after a 500 and a 429 logs each attempt, the wait and the outcome', async () => {
+    server.reset();
+    server.enqueue(
+      { kind: 'json', status: 500, body: { error: { message: 'boom' } } },
+      {
+        kind: 'json',
+        status: 429,
+        body: { error: { message: 'slow' } },
+        headers: { 'retry-after-ms': '10' },
+      },
+      { kind: 'json', body: completion, headers: { 'x-request-id': 'req_42' } },
+    );
+    const { lines, client, details } = capture();
+    await client.chat.completions.create({ model: 'm', messages: [] });
+    const url = `${server.url}/v1/chat/completions`;
+    expect(lines).toHaveLength(4);
+    const id = /^aiwire: \[(log_[0-9a-f]{6})\] sending request$/.exec(lines[0] ?? '')?.[1];
+    expect(id).toBeDefined();
+    expect(details[0]).toEqual({ method: 'POST', url });
+    const at = (i: number) => lines[i]?.replace(/\d+ms/g, 'Nms');
+    expect(at(1)).toBe(
+      `aiwire: [${id}] POST ${url} failed with status 500 in Nms - retrying in Nms, 1 attempts remaining`,
+    );
+    expect(lines[2]).toMatch(/failed with status 429 in \d+ms - retrying in 10ms, 0 attempts remaining$/);
+    expect(at(3)).toBe(`aiwire: [${id}] POST ${url} succeeded with status 200 in Nms`);
+    expect(details[3]).toMatchObject({ requestId: 'req_42', attempts: 3 });
+    expect(lines.join('\n')).not.toContain('sk-secret-123');
+  });
+
+  it('a connection failure logs the error and its code', async () => {
+    const gone = await startFaultServer();
+    const port = gone.port;
+    await gone.close();
+    const lines: string[] = [];
+    const sink = (m: string) => lines.push(m);
+    const client = new OpenAI({
+      apiKey: 'k',
+      baseURL: `http://127.0.0.1:${port}/v1`,
+      maxRetries: 1,
+      retryMinDelay: 5,
+      logLevel: 'debug',
+      logger: { debug: sink, info: sink, warn: sink, error: sink },
+    });
+    const err = await client.models.list().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(APIConnectionError);
+    expect((err as APIConnectionError).code).toBe('ECONNREFUSED');
+    expect(lines[1]).toMatch(
+      /GET http:\/\/127\.0\.0\.1:\d+\/v1\/models connection failed \(.+\) after \d+ms - retrying in \d+ms, 0 attempts remaining$/,
+    );
+    expect(lines[2]).toMatch(/connection failed \(.+\) \[ECONNREFUSED\] in \d+ms$/);
+  });
+
+  it('a stream logs its head and one line at its end (events, bytes)', async () => {
+    server.reset();
+    const events = [chunk('a'), chunk('b'), chunk('c'), 'data: [DONE]\n\n'];
+    server.setFallback({ kind: 'sse', events });
+    const { lines, client } = capture();
+    const stream = await client.chat.completions.create({ model: 'm', messages: [], stream: true });
+    let n = 0;
+    for await (const _ of stream) n++;
+    expect(n).toBe(3);
+    expect(lines[1]).toMatch(/POST .+\/v1\/chat\/completions stream opened with status 200 in \d+ms$/);
+    const bytes = events.join('').length;
+    expect(lines[2]).toMatch(new RegExp(`stream ended: 3 events, ${bytes} bytes in \\d+ms$`));
+    expect(lines).toHaveLength(3);
   });
 });

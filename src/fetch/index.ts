@@ -14,8 +14,10 @@
  * `content-length`, `statusText` is the standard phrase of the status, only http(s) URLs are fetched.
  */
 import { AiwireError } from '../core/errors.js';
+import { LevelLogger, type Logger, type LogLevel } from '../core/logger.js';
 import { checkMs } from '../core/request.js';
 import { errorFromNative } from '../core/response.js';
+import { engineTransportOptions, type TransportOptions } from '../core/transport-options.js';
 import type { CancelToken, NativeEngine } from '../native/binding.js';
 import { loadNative, type NativeBinding, openStream } from '../native/index.js';
 import { prepareFetch } from './request.js';
@@ -23,8 +25,11 @@ import { buildResponse, FetchResponse } from './response.js';
 
 export { FetchResponse };
 
-/** Options of {@link createFetch}: the engine behind one fetch function (one connection pool). */
-export interface FetchOptions {
+/**
+ * Options of {@link createFetch}: the engine behind one fetch function. Its connection pool is shared
+ * with every aiwire client and fetch of the same transport settings (TLS, proxy, timeouts).
+ */
+export interface FetchOptions extends TransportOptions {
   /**
    * Per-attempt timeout until the response head arrives, in ms. Default 600,000 (10 minutes, as
    * aiwire's and openai-node's clients). Fails the fetch with `TypeError` whose `cause` is an
@@ -67,6 +72,10 @@ export interface FetchOptions {
    * `{ 'user-agent': 'aiwire' }` (Node's fetch sends `node`).
    */
   defaultHeaders?: Record<string, string> | undefined;
+  /** Verbosity of the one-time warnings (`rejectUnauthorized: false`). Default `warn`. */
+  logLevel?: LogLevel | undefined;
+  /** Where those warnings go. Default `console`. */
+  logger?: Logger | undefined;
 }
 
 /** The signature of `fetch`. */
@@ -78,7 +87,9 @@ function fetchFailed(cause: unknown): TypeError {
 }
 
 /**
- * Make a `fetch` backed by a new engine (its own connection pool, kept for the function's lifetime).
+ * Make a `fetch` backed by a new engine (on the connection pool shared by every client and fetch with
+ * the same transport settings). TLS and proxy options as aiwire's clients: `ca`, `cert`/`key`,
+ * `rejectUnauthorized`, `proxy` (see `TransportOptions`).
  *
  * Requests: `input` is a URL string, `URL` or `Request`; `init.method` (normalised as fetch does),
  * `headers` (`Headers`, record or pairs), `body` (string, ArrayBuffer, typed array, DataView, Blob,
@@ -134,8 +145,13 @@ export function createFetch(options: FetchOptions = {}): Fetch {
       poolMaxIdlePerHost: options.poolMaxIdlePerHost,
       http2PriorKnowledge: options.http2PriorKnowledge,
       defaultHeaders: headers,
+      ...engineTransportOptions(
+        options,
+        new LevelLogger(options.logLevel ?? 'warn', options.logger ?? console),
+      ),
     });
   } catch (e) {
+    if (e instanceof AiwireError) throw e;
     throw new AiwireError(`Invalid fetch options: ${(e as Error).message}`);
   }
   return (input, init) => send(native, engine, input, init);
