@@ -42,6 +42,23 @@ describe('worker threads and exit', () => {
   });
 });
 
+describe('out of file descriptors', () => {
+  it('the first client fails with a typed error that says so, and a client works once descriptors are free', async () => {
+    const { stdout } = await run(
+      'sh',
+      ['-c', `ulimit -n 256 && exec "${process.execPath}" "${fixture('no-fds.mjs')}" "${dist}index.js"`],
+      {
+        timeout: 20_000,
+      },
+    );
+    const { first, second } = JSON.parse(stdout.trim());
+    expect(first.ok).toBe(false);
+    expect(first.typed).toBe(true);
+    expect(first.message).toMatch(/out of file descriptors \(EMFILE\)\. Raise the limit/);
+    expect(second).toEqual({ ok: true, code: 'ECONNREFUSED' });
+  });
+});
+
 describe('debug logs', () => {
   // One line per attempt (why it retries, the wait), the outcome with the request id, one line per
   // stream end; openai-node's `[log_xxxxxx]` prefix so the same filters work.

@@ -228,7 +228,14 @@ export abstract class BaseClient {
     }
     const query: string[] = [];
     flatten(options.defaultQuery, query);
-    const native = loadNative();
+    let native: NativeBinding;
+    try {
+      native = loadNative();
+    } catch (e) {
+      const err = new AiwireError((e as Error).message);
+      err.cause = e;
+      throw err;
+    }
     this.#CancelToken = native.CancelToken;
     this.#binding = native;
     try {
@@ -246,7 +253,9 @@ export abstract class BaseClient {
         ...transport,
       });
     } catch (e) {
-      throw new AiwireError(`Invalid client options: ${(e as Error).message}`);
+      const message = (e as Error).message;
+      // The runtime failing to start (no file descriptor left) is not the options' fault.
+      throw new AiwireError(message.includes('runtime') ? message : `Invalid client options: ${message}`);
     }
     const extraCA = native.NativeEngine.extraCaCertsProblem();
     if (extraCA && !extraCAWarned) {

@@ -74,6 +74,7 @@ let cached: NativeBinding | undefined;
  *
  * @throws Error when no binary exists for this platform; the message names the platform, the
  *   expected package and how to fix it (reinstall with optional dependencies, or build from source).
+ *   Error with `code: 'EMFILE'` when the binary could not be opened for lack of file descriptors.
  */
 export function loadNative(): NativeBinding {
   if (cached) return cached;
@@ -102,6 +103,17 @@ export function loadNative(): NativeBinding {
     } catch (e) {
       errors.push(`${candidate}: ${(e as Error).message.split('\n')[0]}`);
     }
+  }
+  if (errors.some((e) => e.includes('Too many open files'))) {
+    // The binary is there; the process had no file descriptor left to open it.
+    throw Object.assign(
+      new Error(
+        'aiwire: could not load the native engine: the process is out of file descriptors (EMFILE). ' +
+          'Raise the limit (`ulimit -n`) or close unused sockets and files, then create the client again.' +
+          `\nTried:\n  ${errors.join('\n  ')}`,
+      ),
+      { code: 'EMFILE' },
+    );
   }
   const supported = SUPPORTED_PLATFORMS.includes(key);
   throw new Error(
