@@ -168,7 +168,16 @@ pub(crate) fn tls_error_code(err: &(dyn std::error::Error + 'static)) -> Option<
     use rustls::CertificateError as C;
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = cur {
-        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+        // rustls' error reaches reqwest inside io::Errors (tokio-rustls', then the connector's), whose
+        // `source()` skips the wrapped error itself: look inside with `get_ref()`.
+        let mut tls = e.downcast_ref::<rustls::Error>();
+        let mut io = e.downcast_ref::<std::io::Error>();
+        while let (None, Some(outer)) = (tls, io) {
+            let inner = outer.get_ref();
+            tls = inner.and_then(|i| i.downcast_ref::<rustls::Error>());
+            io = inner.and_then(|i| i.downcast_ref::<std::io::Error>());
+        }
+        if let Some(tls) = tls {
             return Some(match tls {
                 rustls::Error::InvalidCertificate(c) => match c {
                     C::UnknownIssuer => "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
