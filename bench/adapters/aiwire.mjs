@@ -59,6 +59,11 @@ export function setup({ baseURL, file }) {
     async chat() {
       return useCompletion(await openai.chat.completions.create(CHAT_PARAMS));
     },
+    /** A client per request (serverless handlers): a new client, one call, the client dropped. */
+    async chatClientPerRequest() {
+      const client = new OpenAI({ apiKey: API_KEY, baseURL, maxRetries: 0 });
+      return useCompletion(await client.chat.completions.create(CHAT_PARAMS));
+    },
     async openaiStream() {
       const stream = await openai.chat.completions.create(STREAM_PARAMS);
       let count = 0;

@@ -47,6 +47,21 @@ export const SCENARIOS = [
     clients: ['openai', 'openai-aiwire-fetch'],
   },
   {
+    // A client per request (serverless handlers): every call builds its own client (`new OpenAI(...)`)
+    // and drops it after one request; 100 such calls in flight. Measures what a client costs on top of
+    // its request (construction, pool and TLS setup unless shared, memory left to the GC).
+    id: 'client-per-request',
+    kind: 'chat',
+    title: 'a client per request: new client + one chat.completion, C=100',
+    op: 'chatClientPerRequest',
+    base: '/v1',
+    bodyPath: PATHS.chat,
+    concurrency: 100,
+    count: { full: 10_000, quick: 2_000 },
+    warmup: { full: 500, quick: 200 },
+    clients: ['aiwire', 'openai'],
+  },
+  {
     id: 'chat-c256',
     kind: 'chat',
     title: 'non-streaming chat.completion, C=256',

@@ -152,6 +152,14 @@ let extraCAWarned = false;
 /** The options of a call that passed none (shared, never written to). */
 const NO_OPTIONS: FinalRequestOptions = Object.freeze({});
 
+declare global {
+  // `Symbol.asyncDispose` (below) without lib `esnext.disposable` or @types/node in the consumer's
+  // project: the same declaration as @types/node's compatibility/disposable.d.ts (they merge).
+  interface SymbolConstructor {
+    readonly asyncDispose: unique symbol;
+  }
+}
+
 /**
  * Base of every provider client. Holds one native engine (one connection pool) for its lifetime.
  *
@@ -166,14 +174,16 @@ export abstract class BaseClient {
   readonly maxRetries: number;
   /** @internal The provider's wire conventions. */
   protected readonly _spec: ProviderSpec;
-  /** @internal */
-  protected readonly engine: NativeEngine;
+  /** @internal (private: the addon's types stay out of the public typings) */
+  private readonly engine: NativeEngine;
   /** @internal */
   protected readonly log: LevelLogger;
   readonly #CancelToken: typeof CancelToken;
   readonly #binding: NativeBinding;
   /** Lower-case names of the credential headers, removed for foreign origins (see `foreignOrigin`). */
   readonly #credentialHeaders: string[];
+  /** `close()` was called. */
+  #closed = false;
 
   /**
    * @param options client options (`baseURL` resolved by the provider from its option, env and default).
@@ -271,7 +281,13 @@ export abstract class BaseClient {
    * Idempotent.
    */
   close(): void {
+    this.#closed = true;
     this.engine.close();
+  }
+
+  /** The error of a call made after `close()`. */
+  #closedError(): AiwireError {
+    return new AiwireError('This client was closed (client.close()); create a new client to send requests.');
   }
 
   /** `await using client = new OpenAI()`: `close()` at the end of the scope. */
@@ -443,6 +459,7 @@ export abstract class BaseClient {
 
   /** The raw 2xx response (for `binaryResponse`, its body unread), or rejects with the typed error. */
   #send(method: Method, path: string, opts: FinalRequestOptions): Promise<RawResponse> {
+    if (this.#closed) return Promise.reject(this.#closedError());
     const send = opts.binaryResponse ? this.#sendBinary : this.#sendBuffered;
     if (opts.multipart) return this.#withMultipart(method, path, opts, send);
     let native: NativeRequest;
@@ -590,7 +607,9 @@ export abstract class BaseClient {
       });
     };
     let head: Promise<RawResponse>;
-    if (req.multipart) {
+    if (this.#closed) {
+      head = Promise.reject(this.#closedError());
+    } else if (req.multipart) {
       head = this.#withMultipart(method, path, req, open);
     } else {
       try {

@@ -90,6 +90,16 @@ pub fn client_config(opts: &TlsOptions) -> Result<rustls::ClientConfig, EngineEr
     let builder = if opts.insecure {
         builder.dangerous().with_custom_certificate_verifier(Arc::new(AcceptAnyCertificate(provider)))
     } else {
+        if opts.ca.is_empty() {
+            // The common case: one parsed store for every transport of the process.
+            static SHARED: OnceLock<Arc<RootCertStore>> = OnceLock::new();
+            let shared = SHARED.get_or_init(|| {
+                let mut roots = RootCertStore::empty();
+                roots.add_parsable_certificates(base_roots().certs.iter().cloned());
+                Arc::new(roots)
+            });
+            return finish(builder.with_root_certificates(shared.clone()), opts);
+        }
         let mut roots = RootCertStore::empty();
         roots.add_parsable_certificates(base_roots().certs.iter().cloned());
         for (i, pem) in opts.ca.iter().enumerate() {
@@ -103,6 +113,14 @@ pub fn client_config(opts: &TlsOptions) -> Result<rustls::ClientConfig, EngineEr
         }
         builder.with_root_certificates(roots)
     };
+    finish(builder, opts)
+}
+
+/// Add the client identity (mutual TLS) and ALPN.
+fn finish(
+    builder: rustls::ConfigBuilder<rustls::ClientConfig, rustls::client::WantsClientCert>,
+    opts: &TlsOptions,
+) -> Result<rustls::ClientConfig, EngineError> {
     let mut config = match (&opts.cert, &opts.key) {
         (None, None) => builder.with_no_client_auth(),
         (Some(cert), Some(key)) => {
