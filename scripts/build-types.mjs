@@ -6,7 +6,7 @@
  * TypeScript consumers (`node16`/`nodenext`, `.cts`) resolve them too. Run by `npm run build:ts`.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,8 +24,14 @@ if (tsc.status !== 0) {
   console.error('build-types: tsc -p tsconfig.types.json failed (see above)');
   process.exit(tsc.status ?? 1);
 }
-// The addon's generated typings are a .d.ts in src/, which tsc does not copy.
-copyFileSync(join(repo, 'src', 'native', 'binding.d.ts'), join(out, 'native', 'binding.d.ts'));
+// The addon's generated typings are a .d.ts in src/, which tsc does not copy. Its `Buffer`s are typed
+// by their base class in the copy (a file-local alias), so that the declarations that import it
+// (core/uploads, native/*) type-check in a project without @types/node.
+const binding = readFileSync(join(repo, 'src', 'native', 'binding.d.ts'), 'utf8');
+writeFileSync(
+  join(out, 'native', 'binding.d.ts'),
+  `${binding}\n/** A Node \`Buffer\` is a \`Uint8Array\`; aliased so that no @types/node is needed. */\ntype Buffer = Uint8Array;\n`,
+);
 let count = 0;
 for (const name of readdirSync(out, { recursive: true })) {
   const file = join(out, String(name));

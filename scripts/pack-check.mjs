@@ -13,7 +13,8 @@
  *  3. installs both tarballs into a fresh project and there runs, against the bundled mock server:
  *     an ESM and a CJS consumer (one chat completion each, the addon must come from the platform
  *     package), a TypeScript consumer type-checked with `strict` under node16 (as .mts and .cts) and
- *     bundler resolution and then run, and `npx aiwire --help`;
+ *     bundler resolution and then run, and `npx aiwire --help`; and (scripts/pack-check-notypes.mjs)
+ *     a TypeScript consumer in a project without @types/node, type-checked only;
  *  4. installs the root tarball alone with --omit=optional and checks the loader's error message;
  *  5. repeats the consumers on the oldest Node that package.json `engines.node` admits (from the
  *     registry's `node-<platform>-<arch>` package), so `engines` states a version that was tested;
@@ -38,6 +39,7 @@ import {
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { checkWithoutNodeTypes } from './pack-check-notypes.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const KEEP = process.argv.includes('--keep');
@@ -622,6 +624,8 @@ async function main() {
   ok('TypeScript consumer type-checks (strict, no skipLibCheck) with moduleResolution node16 (.mts + .cts)');
   await run(process.execPath, [tsc, '-p', 'tsconfig.bundler.json'], { cwd: consumer, env });
   ok('TypeScript consumer type-checks (strict, no skipLibCheck) with moduleResolution bundler');
+  const noTypes = { dir: join(tmp, 'no-node-types'), rootTarball: rootPack.path, tsVersion, env, npm: NPM };
+  await checkWithoutNodeTypes({ ...noTypes, run, ok, fail });
   await consumers(process.execPath, `node ${process.version}`);
 
   // exactly what a user types; npm_config_yes=false stops npx from fetching anything if the local bin is missing

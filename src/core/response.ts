@@ -38,16 +38,18 @@ export function flatHeader(flat: FlatHeaders, name: string): string | null {
 }
 
 /** The first bytes of a body, for error messages about bodies that are not what was expected. */
-function preview(body: string | Buffer | null | undefined): string {
+function preview(body: string | Uint8Array | null | undefined): string {
   if (!body || body.length === 0) return '(empty body)';
-  const text = typeof body === 'string' ? body.slice(0, 200) : body.subarray(0, 200).toString('utf8');
+  // The engine's bytes are a Buffer (typed as Uint8Array in NativeResult).
+  const text =
+    typeof body === 'string' ? body.slice(0, 200) : (body as Buffer).subarray(0, 200).toString('utf8');
   return JSON.stringify(body.length > 200 ? `${text}…` : text);
 }
 
 /** A body as text (UTF-8). */
-function bodyText(body: string | Buffer | null | undefined): string {
+function bodyText(body: string | Uint8Array | null | undefined): string {
   if (!body) return '';
-  return typeof body === 'string' ? body : body.toString('utf8');
+  return typeof body === 'string' ? body : (body as Buffer).toString('utf8');
 }
 
 /**
@@ -147,10 +149,10 @@ export function parseJSONBody(res: NativeResult): unknown {
   }
 }
 
-/** A WHATWG `Response` for `asResponse()` / `withResponse()`; `body` may be a Buffer or a stream. */
+/** A WHATWG `Response` for `asResponse()` / `withResponse()`; `body` may be bytes (a Buffer) or a stream. */
 export function toResponse(
   res: NativeResult,
-  body: string | Buffer | ReadableStream<Uint8Array> | null | undefined = res.body,
+  body: string | Uint8Array | ReadableStream<Uint8Array> | null | undefined = res.body,
 ): Response {
   const nullBody = res.status === 204 || res.status === 205 || res.status === 304;
   return new Response(nullBody ? null : ((body ?? null) as BodyInit | null), {

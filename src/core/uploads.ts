@@ -14,24 +14,32 @@
  */
 import { promises as fsp, openAsBlob, type ReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import type { NativeBodySender, NativePart } from '../native/binding.js';
+import type { NativeBodySender, NativePart, NativeRequest } from '../native/binding.js';
 import { AiwireError } from './errors.js';
+
+/**
+ * An `fs.ReadStream` (from `fs.createReadStream(path)`), by the shape aiwire reads of it, so these
+ * typings need no `@types/node`: the path it was opened from (such a stream is sent from disk by
+ * path) and its chunks.
+ */
+export interface FsReadStream extends AsyncIterable<Uint8Array | string> {
+  readonly path: string | Uint8Array;
+}
 
 /**
  * A value that can be uploaded as a file: a `File` or `Blob` (a `File` from `toFile()` of an
  * `fs.ReadStream` stays on disk), a fetch `Response` (its body is streamed), an `fs.ReadStream` (sent
- * by path), any Node readable stream, a web `ReadableStream` of bytes, an async iterable of bytes or
- * strings, or bytes in memory (`Buffer`, `Uint8Array`, `ArrayBuffer`).
+ * by path), any Node readable stream (an async iterable of `Buffer` or string chunks), a web
+ * `ReadableStream` of bytes, an async iterable of bytes or strings, or bytes in memory (`Buffer`,
+ * `Uint8Array`, `ArrayBuffer`). Node types appear structurally (a `Buffer` is a `Uint8Array`).
  */
 export type Uploadable =
   | File
   | Blob
   | Response
-  | ReadStream
-  | NodeJS.ReadableStream
+  | FsReadStream
   | ReadableStream<Uint8Array>
   | AsyncIterable<Uint8Array | string>
-  | Buffer
   | Uint8Array
   | ArrayBuffer;
 
@@ -487,7 +495,11 @@ export async function rawBody(
   binding: BodySenderFactory,
   value: Uploadable,
 ): Promise<
-  PreparedBody<{ body?: Buffer; bodyPath?: string; bodySender?: NativeBodySender }> & { contentType?: string }
+  PreparedBody<{
+    body?: Exclude<NativeRequest['body'], string>;
+    bodyPath?: string;
+    bodySender?: NativeBodySender;
+  }> & { contentType?: string }
 > {
   if (!isUploadable(value)) {
     throw new AiwireError(`request body: expected a file or bytes, got ${describe(value)}; use toFile()`);

@@ -12,8 +12,11 @@ export type WebhookHeaders = Headers | Record<string, string | string[] | undefi
 
 /** Options of {@link verifyStandardWebhook}. */
 export interface VerifyWebhookOptions {
-  /** The raw request body, exactly as received (a parsed-and-restringified body will not verify). */
-  payload: string | Buffer;
+  /**
+   * The raw request body, exactly as received (a parsed-and-restringified body will not verify): a
+   * string, or its bytes (a `Buffer` or any `Uint8Array`).
+   */
+  payload: string | Uint8Array;
   /** The request's headers. */
   headers: WebhookHeaders;
   /** The endpoint's secret: `whsec_<base64>` (base64-decoded) or any other text (its UTF-8 bytes). */
@@ -35,6 +38,13 @@ export function headerValue(headers: WebhookHeaders, name: string): string | und
     return Array.isArray(value) ? value.join(', ') : value;
   }
   return undefined;
+}
+
+/** A payload as text: a string as is, bytes (a Buffer or any Uint8Array) decoded as UTF-8 like `Buffer#toString`. */
+export function payloadText(payload: string | Uint8Array): string {
+  return typeof payload === 'string'
+    ? payload
+    : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
 }
 
 /** The HMAC key of a secret: `whsec_` + base64 is decoded, anything else is used as UTF-8 text. */
@@ -88,7 +98,7 @@ export function verifyStandardWebhook(options: VerifyWebhookOptions): void {
       `Webhook timestamp is too new (${seconds - nowSeconds} s in the future)`,
     );
   }
-  const body = typeof payload === 'string' ? payload : payload.toString('utf8');
+  const body = payloadText(payload);
   const expected = createHmac('sha256', secretKey(secret)).update(`${id}.${timestamp}.${body}`).digest();
   for (const entry of signatures.split(' ')) {
     const [version, signature] = entry.split(',', 2);

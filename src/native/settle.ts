@@ -20,8 +20,11 @@ export interface NativeResult {
   header?(name: string): string | null;
   /** Response headers, flat `[name, value, …]`, names lower case. */
   readonly headers: string[];
-  /** The body: a string for text requests (`textBody`), else a Buffer; absent without a body. */
-  readonly body?: string | Buffer | null | undefined;
+  /**
+   * The body: a string for text requests (`textBody`), else bytes (a Node `Buffer`, typed as its
+   * base class `Uint8Array` so these typings need no `@types/node`); absent without a body.
+   */
+  readonly body?: string | Uint8Array | null | undefined;
   /** `connection` | `timeout` | `aborted` | `status` | `decode` | `invalid_request`, when not ok. */
   readonly errorKind?: string | null | undefined;
   /** A description without URL or secrets, when not ok. */

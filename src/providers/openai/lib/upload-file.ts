@@ -20,6 +20,7 @@ import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { RequestOptions } from '../../../core/client.js';
 import { AiwireError } from '../../../core/errors.js';
+import type { FsReadStream } from '../../../core/uploads.js';
 import type * as S from '../generated/schemas.js';
 
 /** The largest part the Uploads API accepts, and the default part size: 64 MiB. */
@@ -31,7 +32,7 @@ export interface UploadFileParams {
    * The file: a path on disk, an `fs.ReadStream` of one (read by its path), a `Blob`/`File`, or bytes
    * in memory (`Buffer`, `Uint8Array`).
    */
-  file: string | ReadStream | Blob | Uint8Array;
+  file: string | FsReadStream | Blob | Uint8Array;
   /** The name the API records. Default: the path's base name, a `File`'s name, else `upload.bin`. */
   filename?: string | undefined;
   /** The file's size in bytes; checked against the file when given (a mismatch throws). */

@@ -4,7 +4,7 @@
  * Reference: https://platform.openai.com/docs/guides/webhooks
  */
 import { APIResource } from '../../../core/resource.js';
-import { verifyStandardWebhook, type WebhookHeaders } from '../../../core/webhooks.js';
+import { payloadText, verifyStandardWebhook, type WebhookHeaders } from '../../../core/webhooks.js';
 import type * as S from '../generated/schemas.js';
 
 /**
@@ -68,7 +68,7 @@ export class Webhooks extends APIResource {
   /**
    * Verify the signature of a delivery, then parse its body (async, as openai-node's).
    *
-   * @param payload the raw body as received (string or Buffer).
+   * @param payload the raw body as received (a string, or its bytes: a Buffer or any Uint8Array).
    * @param headers the delivery's headers (`webhook-id`, `webhook-timestamp`, `webhook-signature`).
    * @param secret the endpoint secret; default the client's `webhookSecret` (OPENAI_WEBHOOK_SECRET).
    * @param tolerance largest accepted age (and clock skew) of the timestamp, in seconds; default 300.
@@ -76,13 +76,13 @@ export class Webhooks extends APIResource {
    *   AiwireError when no secret is configured; SyntaxError when a verified body is not JSON.
    */
   async unwrap(
-    payload: string | Buffer,
+    payload: string | Uint8Array,
     headers: WebhookHeaders,
     secret: string | null | undefined = this.#secret(),
     tolerance = 300,
   ): Promise<UnwrapWebhookEvent> {
     await this.verifySignature(payload, headers, secret, tolerance);
-    return JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8')) as UnwrapWebhookEvent;
+    return JSON.parse(payloadText(payload)) as UnwrapWebhookEvent;
   }
 
   /**
@@ -90,7 +90,7 @@ export class Webhooks extends APIResource {
    * @throws (rejects with) InvalidWebhookSignatureError when it does not verify; AiwireError when no secret is set.
    */
   async verifySignature(
-    payload: string | Buffer,
+    payload: string | Uint8Array,
     headers: WebhookHeaders,
     secret: string | null | undefined = this.#secret(),
     tolerance = 300,
