@@ -3,6 +3,8 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APIConnectionError, OpenAI } from '../src/index.js';
 import { type FaultServer, startFaultServer } from '../src/testing/index.js';
@@ -38,6 +40,30 @@ describe('worker threads and exit', () => {
         timeout: 20_000,
       });
       expect(performance.now() - t0).toBeLessThan(15_000);
+    }
+  });
+});
+
+describe('pools outlive their clients', () => {
+  it('a client per invocation with a garbage collection in between reuses the previous connection', async () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const server = await startFaultServer();
+    try {
+      server.setFallback({ kind: 'json', body: completion });
+      const invoke = async () => {
+        // Settings of their own (a fresh pool for this test), as a serverless handler builds them.
+        const c = new OpenAI({ apiKey: 'k', baseURL: `${server.url}/v1`, connectTimeout: 12_345 });
+        await c.chat.completions.create({ model: 'm', messages: [] });
+      };
+      for (let i = 0; i < 5; i++) {
+        await invoke();
+        gc(); // the client is gone; its pool stays (one of the few most recent)
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(server.connections().accepted).toBe(1);
+    } finally {
+      await server.close();
     }
   });
 });

@@ -2,7 +2,8 @@
 //! transport settings (connect timeout, pool settings, HTTP version, TLS options, proxy) uses the same
 //! pooled reqwest client, as Node's global dispatcher shares sockets between openai-node clients. A
 //! client per request (serverless handlers) then costs a lookup, not a TLS setup and a pool; its
-//! connections are reused by the next one. The pool lives while some engine holds it.
+//! connections are reused by the next one. The pool lives while some engine holds it, and the four
+//! most recently built stay alive without one (see [`Registry`]).
 
 use crate::error::{EngineError, ErrorKind};
 use crate::proxy::{redact_proxy_url, ProxyRoutes, ProxySetting};
@@ -36,8 +37,22 @@ pub struct Transport {
     pub proxy_label: Option<String>,
 }
 
-fn registry() -> &'static Mutex<HashMap<TransportKey, Weak<Transport>>> {
-    static REGISTRY: OnceLock<Mutex<HashMap<TransportKey, Weak<Transport>>>> = OnceLock::new();
+/// The transports by settings (weak: a transport lives while an engine holds it), plus strong
+/// references to the few most recently built, so a pool outlives its clients: a serverless handler
+/// that builds a client per invocation, with a garbage collection between two invocations, still
+/// reuses the previous invocation's connections (Node's global dispatcher lives for the process too).
+/// Idle connections still close after `pool_idle_timeout`.
+#[derive(Default)]
+struct Registry {
+    by_key: HashMap<TransportKey, Weak<Transport>>,
+    recent: Vec<Arc<Transport>>,
+}
+
+/// Transports kept alive without an engine holding them.
+const KEPT_RECENT: usize = 4;
+
+fn registry() -> &'static Mutex<Registry> {
+    static REGISTRY: OnceLock<Mutex<Registry>> = OnceLock::new();
     REGISTRY.get_or_init(Default::default)
 }
 
@@ -46,21 +61,26 @@ fn registry() -> &'static Mutex<HashMap<TransportKey, Weak<Transport>>> {
 /// Errors: [`ErrorKind::InvalidRequest`] for TLS options rustls refuses or an invalid proxy URL (named
 /// with its credentials redacted); [`ErrorKind::Connection`] if the client can not be built.
 pub fn shared(key: &TransportKey) -> Result<Arc<Transport>, EngineError> {
-    let mut map = registry().lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(t) = map.get(key).and_then(Weak::upgrade) {
+    let mut reg = registry().lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(t) = reg.by_key.get(key).and_then(Weak::upgrade) {
         return Ok(t);
     }
     let t = Arc::new(build(key)?);
-    if map.len() >= 64 {
-        map.retain(|_, w| w.strong_count() > 0);
+    if reg.by_key.len() >= 64 {
+        reg.by_key.retain(|_, w| w.strong_count() > 0);
     }
-    map.insert(key.clone(), Arc::downgrade(&t));
+    reg.by_key.insert(key.clone(), Arc::downgrade(&t));
+    if reg.recent.len() >= KEPT_RECENT {
+        reg.recent.remove(0);
+    }
+    reg.recent.push(t.clone());
     Ok(t)
 }
 
 /// How many distinct transports are alive (for tests and stats).
 pub fn live_transports() -> usize {
-    registry().lock().unwrap_or_else(|p| p.into_inner()).values().filter(|w| w.strong_count() > 0).count()
+    let reg = registry().lock().unwrap_or_else(|p| p.into_inner());
+    reg.by_key.values().filter(|w| w.strong_count() > 0).count()
 }
 
 fn build(key: &TransportKey) -> Result<Transport, EngineError> {
