@@ -18,8 +18,11 @@ import { APIPromise, type RawResponse, rawFromNative } from './api-promise.js';
 import { openBinaryResponse } from './binary.js';
 import { AiwireError, APIUserAbortError } from './errors.js';
 import { LevelLogger, type Logger, type LogLevel, parseLogLevel } from './logger.js';
+import type { MetricsSnapshot } from './metrics.js';
+import { type ObservabilityOptions, Observer } from './observe.js';
 import type { PageConstructor, PageRequest } from './pagination/page.js';
 import { type AbstractPage, PagePromise } from './pagination/page.js';
+import { type PresetName, withPreset } from './presets.js';
 import { DEFAULT_REQUEST_ID_HEADERS, type ProviderSpec } from './provider.js';
 import {
   appendQuery,
@@ -31,6 +34,7 @@ import {
 } from './request.js';
 import { RequestLog } from './request-log.js';
 import { errorFromNative, flatHeader, parseJSONBody, toResponse } from './response.js';
+import { type CacheStats, Reuse, type ReuseOptions } from './reuse.js';
 import { Stream, type StreamDecoder } from './streaming.js';
 import {
   engineTransportOptions,
@@ -40,7 +44,13 @@ import {
 import { multipartParts } from './uploads.js';
 
 /** Options every client takes (names as in openai-node), plus the transport's (TLS, proxy). */
-export interface BaseClientOptions extends TransportOptions {
+export interface BaseClientOptions extends TransportOptions, ObservabilityOptions, ReuseOptions {
+  /**
+   * Defaults for timeouts, retries, logging, metrics and request sharing (see `PRESETS` in presets.ts
+   * and the README's table); options given here win. Default: `<PREFIX>_PRESET` from the environment
+   * (`OPENAI_PRESET`, …), else none.
+   */
+  preset?: PresetName | undefined;
   /** API base URL, e.g. `https://api.openai.com/v1`. */
   baseURL?: string | null | undefined;
   /** Per-attempt timeout in ms. Default 600,000 (10 minutes). */
@@ -174,6 +184,10 @@ export abstract class BaseClient {
   readonly #binding: NativeBinding;
   /** Lower-case names of the credential headers, removed for foreign origins (see `foreignOrigin`). */
   readonly #credentialHeaders: string[];
+  /** Hooks, metrics, telemetry: undefined when none is on (the hot path checks only that). */
+  readonly #observer: Observer | undefined;
+  /** Deduplication and cache: undefined when neither is on. */
+  readonly #reuse: Reuse | undefined;
 
   /**
    * @param options client options (`baseURL` resolved by the provider from its option, env and default).
@@ -181,10 +195,12 @@ export abstract class BaseClient {
    * @param authHeaders credential headers (sent with every request, never logged).
    */
   constructor(
-    options: BaseClientOptions & { baseURL: string },
+    given: BaseClientOptions & { baseURL: string },
     spec: ProviderSpec,
     authHeaders: Record<string, string | null | undefined>,
   ) {
+    const envPrefix = spec.logEnvVariable?.replace(/LOG$/, '') ?? `${spec.name.toUpperCase()}_`;
+    const options = withPreset(given, envPrefix);
     let base: URL;
     try {
       base = new URL(options.baseURL);
@@ -212,6 +228,8 @@ export abstract class BaseClient {
       'warn';
     this.log = new LevelLogger(level, options.logger ?? console);
     warnUnsupportedOptions(options, this.log);
+    this.#observer = Observer.for(options, spec.name.toLowerCase(), this.baseURL, (m) => this.log.warn(m));
+    this.#reuse = Reuse.for(options);
     const transport = engineTransportOptions(options, this.log);
     const headers: string[] = ['accept', 'application/json'];
     flatten(options.defaultHeaders, headers);
@@ -282,6 +300,41 @@ export abstract class BaseClient {
   /** The engine's live counters: in-flight requests, open streams, totals. */
   stats(): EngineStats {
     return this.engine.stats();
+  }
+
+  /**
+   * The client's metrics per operation (calls, successes, failures by kind, retries, latency
+   * histogram with p50/p90/p99/max, time to first chunk, tokens), a copy.
+   * @throws AiwireError when the client was built without `metrics: true`.
+   */
+  metrics(): MetricsSnapshot {
+    return this.#metricsOn().snapshot();
+  }
+
+  /** Forget the recorded metrics. @throws AiwireError without `metrics: true`. */
+  resetMetrics(): void {
+    this.#metricsOn().reset();
+  }
+
+  /** The metrics in the Prometheus text format (0.0.4). @throws AiwireError without `metrics: true`. */
+  metricsText(): string {
+    return this.#metricsOn().text();
+  }
+
+  #metricsOn() {
+    const m = this.#observer?.metrics;
+    if (!m) throw new AiwireError('Metrics are off: build the client with `metrics: true`');
+    return m;
+  }
+
+  /** The cache's hits, misses and size (all 0 without a `cache` option). */
+  cacheStats(): CacheStats {
+    return this.#reuse?.stats() ?? { hits: 0, misses: 0, size: 0 };
+  }
+
+  /** Empty the response cache (no-op without a `cache` option). */
+  clearCache(): void {
+    this.#reuse?.clear();
   }
 
   // The verbs pass method and path down as arguments: building `{ ...opts, method, path }` per request
@@ -363,7 +416,11 @@ export abstract class BaseClient {
 
   /** The parsed JSON body, with the request id as a non-enumerable `_request_id` (openai-node). */
   #json(raw: RawResponse): unknown {
-    const data = parseJSONBody(raw.native);
+    let data: unknown;
+    if (raw.parsed !== undefined) {
+      data = raw.parsed; // parsed once already for metrics/telemetry: the first reader takes it
+      raw.parsed = undefined;
+    } else data = parseJSONBody(raw.native);
     if (data && typeof data === 'object') {
       Object.defineProperty(data, '_request_id', {
         value: this.requestID(raw.native),
@@ -451,6 +508,10 @@ export abstract class BaseClient {
     } catch (e) {
       return Promise.reject(e);
     }
+    if (this.#reuse && send === this.#sendBuffered) {
+      const shareable = !opts.signal && !opts.decode;
+      return this.#reuse.send(native, shareable, () => send.call(this, opts, native));
+    }
     return send.call(this, opts, native);
   }
 
@@ -487,13 +548,21 @@ export abstract class BaseClient {
   #sendBuffered(req: FinalRequestOptions, native: NativeRequest): Promise<RawResponse> {
     const { token, settled } = this.#cancellation(req.signal);
     const log = this.#requestLog(req, native);
+    const call = this.#observer?.begin(native, req.body, false);
     return sendRequest(this.#binding, this.engine, native, token).then((res) => {
       settled();
       log?.settled(res, this.requestID(res));
       // Aborted after the engine had the answer but before JS took it: still an abort (openai-node).
-      if (req.signal?.aborted) throw new APIUserAbortError();
-      if (!res.ok) throw errorFromNative(res, this._spec);
-      return rawFromNative(res);
+      const error = req.signal?.aborted
+        ? new APIUserAbortError()
+        : res.ok
+          ? undefined
+          : errorFromNative(res, this._spec);
+      const parsed = call?.settled(res, this.requestID(res), error);
+      if (error) throw error;
+      const raw = rawFromNative(res);
+      if (parsed !== undefined) raw.parsed = parsed;
+      return raw;
     });
   }
 
@@ -552,6 +621,7 @@ export abstract class BaseClient {
       native.headers?.push('accept', 'text/event-stream');
       const { token, settled } = this.#cancellation(req.signal);
       const log = this.#requestLog(req, native);
+      const call = this.#observer?.begin(native, req.body, true);
       let opened: ReturnType<typeof openStream>;
       try {
         opened = openStream(
@@ -565,7 +635,8 @@ export abstract class BaseClient {
         settled();
         return Promise.reject(e);
       }
-      const handle = log ? log.watch(opened.handle) : opened.handle;
+      let handle = log ? log.watch(opened.handle) : opened.handle;
+      if (call) handle = call.watch(handle);
       const make = () => {
         stream = Stream.fromNative(handle, decoder, settled, req.signal);
         return stream;
@@ -574,14 +645,18 @@ export abstract class BaseClient {
       return opened.head.then((res: NativeResult): RawResponse => {
         log?.settled(res, this.requestID(res), 'stream');
         if (req.signal?.aborted) {
+          call?.settled(res, this.requestID(res), new APIUserAbortError());
           handle.cancel();
           settled();
           throw new APIUserAbortError();
         }
         if (!res.ok) {
           settled();
-          throw errorFromNative(res, this._spec);
+          const error = errorFromNative(res, this._spec);
+          call?.settled(res, this.requestID(res), error);
+          throw error;
         }
+        call?.settled(res, this.requestID(res), undefined);
         return {
           native: res,
           toResponse: () => toResponse(res, (stream ?? make()).toReadableStream()),
