@@ -107,6 +107,9 @@ export class Observer {
   readonly baseURL: string;
   readonly #warn: (message: string) => void;
   #hookWarned = false;
+  /** The last request URL seen and what it names (calls in a batch mostly repeat one URL). */
+  #lastURL = '';
+  #lastTarget: Target | undefined;
 
   /**
    * @param provider the provider's name, lower case.
@@ -158,8 +161,28 @@ export class Observer {
    */
   begin(native: NativeRequest, body: unknown, stream: boolean): ObservedCall {
     native.trace = true;
-    return new ObservedCall(this, native, body as BodyLike, stream);
+    return new ObservedCall(this, this.#target(native), body as BodyLike, stream);
   }
+
+  /** The URL without query and the operation of a request (the last one remembered). */
+  #target(native: NativeRequest): Target {
+    const full = native.url;
+    if (full === this.#lastURL && this.#lastTarget?.method === native.method) return this.#lastTarget;
+    const q = full.indexOf('?');
+    const url = q >= 0 ? full.slice(0, q) : full;
+    const below = url.startsWith(this.baseURL) ? url.slice(this.baseURL.length) : url;
+    const target = { method: native.method, url, operation: operationName(native.method, below) };
+    this.#lastURL = full;
+    this.#lastTarget = target;
+    return target;
+  }
+}
+
+/** What a request is sent to: method, URL without query, operation name. */
+interface Target {
+  readonly method: string;
+  readonly url: string;
+  readonly operation: string;
 }
 
 /** One observed call, from `begin` to its outcome (and, for streams, to the stream's end). */
@@ -176,14 +199,11 @@ export class ObservedCall {
   /** The call failed (a stream's head included): its stream, if any, reports no end. */
   #failed = false;
 
-  constructor(o: Observer, native: NativeRequest, body: BodyLike, stream: boolean) {
+  constructor(o: Observer, target: Target, body: BodyLike, stream: boolean) {
     this.#o = o;
-    this.#method = native.method;
-    const q = native.url.indexOf('?');
-    this.#url = q >= 0 ? native.url.slice(0, q) : native.url;
-    const base = o.baseURL;
-    const below = this.#url.startsWith(base) ? this.#url.slice(base.length) : this.#url;
-    this.#operation = operationName(native.method, below);
+    this.#method = target.method;
+    this.#url = target.url;
+    this.#operation = target.operation;
     this.#stream = stream;
     this.#otel = o.otel?.start(this.#operation, this.#url, body);
     if (o.hooks?.onRequest) o.call(o.hooks.onRequest, this.#event(undefined, 1, 0));
@@ -242,8 +262,9 @@ export class ObservedCall {
     if (this.#stream && error === undefined) return undefined; // the span ends with the stream
     let data: unknown;
     const body = error === undefined ? res.body : undefined;
-    // Metrics alone read only bodies that mention usage; telemetry reads the response's id and model too.
-    if (typeof body === 'string' && (this.#otel || body.includes('"usage"'))) {
+    // Metrics alone read only bodies that mention usage (searched from the end, where APIs put it);
+    // telemetry reads the response's id and model too.
+    if (typeof body === 'string' && (this.#otel || (o.metrics && body.lastIndexOf('"usage"') >= 0))) {
       try {
         data = JSON.parse(body);
       } catch {
