@@ -73,6 +73,9 @@ export const ROWS = [
   ['fetch-openai-c64', 'p50Ms', 'openai-node p50 latency ms, C=64 ↓', dec(2)],
   ['fetch-openai-c64', 'p99Ms', 'openai-node p99 latency ms, C=64 ↓', dec(2)],
   ['fetch-openai-c64', 'rssMB', 'openai-node peak RSS MB, C=64 ↓', int],
+  ['observed-c64', 'reqPerSec', 'aiwire req/s, C=64 (metrics + hooks column: on) ↑', int],
+  ['observed-c64', 'cpuUsPerReq', 'aiwire CPU µs per request, C=64 (metrics + hooks column: on) ↓', auto],
+  ['observed-c64', 'p99Ms', 'aiwire p99 latency ms, C=64 (metrics + hooks column: on) ↓', dec(2)],
   ['chat-c256', 'reqPerSec', 'non-streaming req/s, C=256 ↑', int],
   ['chat-c256', 'cpuUsPerReq', 'CPU µs per request, C=256 ↓', auto],
   ['chat-c256', 'p50Ms', 'p50 latency ms, C=256 ↓', dec(2)],
@@ -114,6 +117,7 @@ export const COLUMNS = [
   ['fetch', 'fetch (+eventsource-parser)'],
   ['wrk', 'wrk'],
   ['openai-aiwire-fetch', 'openai-node + aiwire/fetch'],
+  ['aiwire-observed', 'aiwire + metrics + hooks'],
 ];
 
 export function ratio(a, b) {
