@@ -9,6 +9,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Anthropic } from '../src/anthropic.js';
+import { AzureOpenAI } from '../src/index.js';
 import { type FaultServer, startFaultServer } from '../src/testing/index.js';
 import { chunk, client, completion, messages } from './helpers/client.js';
 
@@ -135,5 +136,22 @@ describe('telemetry: true', () => {
       'gen_ai.usage.input_tokens': 4,
       'gen_ai.usage.output_tokens': 2,
     });
+  });
+
+  it('Azure OpenAI: provider azure.ai.openai; the deployment in the path is not the operation', async () => {
+    server.enqueue({ kind: 'json', body: { ...completion, usage } });
+    const az = new AzureOpenAI({
+      apiKey: 'k',
+      endpoint: server.url,
+      apiVersion: '2024-10-21',
+      telemetry: true,
+      metrics: true,
+    });
+    await az.chat.completions.create({ model: 'gpt-4o-mini', messages });
+    const [span] = spans.getFinishedSpans();
+    expect(span?.name).toBe('chat gpt-4o-mini');
+    expect(span?.attributes['gen_ai.provider.name']).toBe('azure.ai.openai');
+    expect(server.requests[0]?.url).toContain('/openai/deployments/gpt-4o-mini/chat/completions');
+    expect(Object.keys(az.metrics().operations)).toEqual(['POST /deployments/{id}/chat/completions']);
   });
 });

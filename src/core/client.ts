@@ -228,7 +228,9 @@ export abstract class BaseClient {
       'warn';
     this.log = new LevelLogger(level, options.logger ?? console);
     warnUnsupportedOptions(options, this.log);
-    this.#observer = Observer.for(options, spec.name.toLowerCase(), this.baseURL, (m) => this.log.warn(m));
+    this.#observer = Observer.for(options, spec.telemetryName ?? spec.name.toLowerCase(), this.baseURL, (m) =>
+      this.log.warn(m),
+    );
     this.#reuse = Reuse.for(options);
     const transport = engineTransportOptions(options, this.log);
     const headers: string[] = ['accept', 'application/json'];
