@@ -647,10 +647,11 @@ export abstract class BaseClient {
       return opened.head.then((res: NativeResult): RawResponse => {
         log?.settled(res, this.requestID(res), 'stream');
         if (req.signal?.aborted) {
-          call?.settled(res, this.requestID(res), new APIUserAbortError());
+          const error = new APIUserAbortError();
+          call?.settled(res, this.requestID(res), error);
           handle.cancel();
           settled();
-          throw new APIUserAbortError();
+          throw error;
         }
         if (!res.ok) {
           settled();
