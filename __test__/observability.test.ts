@@ -122,6 +122,19 @@ describe('hooks', () => {
     expect(end.timeToFirstChunkMs).toBeGreaterThan(0);
     expect(end.error).toBeUndefined();
   });
+
+  it('a stream left early: onStreamEnd once, without error', async () => {
+    server.enqueue({ kind: 'sse', events: [chunk('a'), chunk('b')], chunkDelayMs: 20, hang: true });
+    const { calls, hooks } = recorder();
+    const c = client(server.url, { hooks });
+    const stream = await c.chat.completions.create({ model: 'm', messages, stream: true });
+    for await (const _ of stream) break;
+    await server.waitForClose(5_000);
+    const ends = calls.filter(([n]) => n === 'streamEnd');
+    expect(ends).toHaveLength(1);
+    expect((ends[0]?.[1] as StreamEndEvent | undefined)?.events).toBeGreaterThanOrEqual(1);
+    expect(ends[0]?.[1].error).toBeUndefined();
+  });
 });
 
 describe('metrics', () => {

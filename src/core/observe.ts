@@ -107,6 +107,8 @@ export class Observer {
   readonly baseURL: string;
   readonly #warn: (message: string) => void;
   #hookWarned = false;
+  /** `onRetry` or metrics need the engine's record of failed attempts; telemetry alone does not. */
+  readonly #trace: boolean;
   /** The last request URL seen and what it names (calls in a batch mostly repeat one URL). */
   #lastURL = '';
   #lastTarget: Target | undefined;
@@ -127,6 +129,7 @@ export class Observer {
     this.metrics = options.metrics ? new Metrics(provider) : undefined;
     this.otel = options.telemetry ? new OTelInstruments(provider) : undefined;
     this.#warn = warn;
+    this.#trace = !!this.hooks?.onRetry || !!this.metrics;
   }
 
   /** The observer a client needs for these options, or undefined when nothing is asked. */
@@ -156,11 +159,12 @@ export class Observer {
   }
 
   /**
-   * A call starts: asks the engine for its failed-attempt record and calls `onRequest`.
+   * A call starts: asks the engine for its failed-attempt record (when `onRetry` or metrics need it)
+   * and calls `onRequest`.
    * @param body the request body as given (telemetry reads `model`, `max_tokens`).
    */
   begin(native: NativeRequest, body: unknown, stream: boolean): ObservedCall {
-    native.trace = true;
+    if (this.#trace) native.trace = true;
     return new ObservedCall(this, this.#target(native), body as BodyLike, stream);
   }
 
