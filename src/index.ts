@@ -12,9 +12,13 @@ export type { BaseClientOptions, EngineStats, FinalRequestOptions, RequestOption
 export * from './core/errors.js';
 export { AiwireError as OpenAIError } from './core/errors.js';
 export type { Logger, LogLevel } from './core/logger.js';
+export type { HistogramSnapshot, MetricsSnapshot, OperationMetrics } from './core/metrics.js';
+export type { ClientHooks, HookEvent, ObservabilityOptions, StreamEndEvent } from './core/observe.js';
 export * from './core/pagination/index.js';
+export { PRESETS, type PresetName } from './core/presets.js';
 export type { ProviderErrorBody, ProviderSpec } from './core/provider.js';
 export { APIResource } from './core/resource.js';
+export type { CacheOptions, CacheStats, ReuseOptions } from './core/reuse.js';
 export { Stream } from './core/streaming.js';
 export { isUploadable, type ToFileInput, toFile, type Uploadable } from './core/uploads.js';
 export {

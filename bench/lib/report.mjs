@@ -76,6 +76,9 @@ export const ROWS = [
   ['client-per-request', 'reqPerSec', 'a client per request (new client + 1 call) req/s, C=100 ↑', int],
   ['client-per-request', 'cpuUsPerReq', 'CPU µs per client + request, C=100 ↓', auto],
   ['client-per-request', 'rssMB', 'peak RSS MB, a client per request ↓', int],
+  ['observed-c64', 'reqPerSec', 'aiwire req/s, C=64 (metrics + hooks column: on) ↑', int],
+  ['observed-c64', 'cpuUsPerReq', 'aiwire CPU µs per request, C=64 (metrics + hooks column: on) ↓', auto],
+  ['observed-c64', 'p99Ms', 'aiwire p99 latency ms, C=64 (metrics + hooks column: on) ↓', dec(2)],
   ['chat-c256', 'reqPerSec', 'non-streaming req/s, C=256 ↑', int],
   ['chat-c256', 'cpuUsPerReq', 'CPU µs per request, C=256 ↓', auto],
   ['chat-c256', 'p50Ms', 'p50 latency ms, C=256 ↓', dec(2)],
@@ -117,6 +120,7 @@ export const COLUMNS = [
   ['fetch', 'fetch (+eventsource-parser)'],
   ['wrk', 'wrk'],
   ['openai-aiwire-fetch', 'openai-node + aiwire/fetch'],
+  ['aiwire-observed', 'aiwire + metrics + hooks'],
 ];
 
 export function ratio(a, b) {

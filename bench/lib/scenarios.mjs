@@ -16,7 +16,16 @@ const MESSAGE_REQUEST = {
  * Every client the suite knows; `anthropic` fills the official-SDK column of the Anthropic row;
  * `openai-aiwire-fetch` is openai-node with `fetch` from `aiwire/fetch` (its own scenario).
  */
-export const CLIENTS = ['aiwire', 'openai', 'anthropic', 'undici', 'fetch', 'wrk', 'openai-aiwire-fetch'];
+export const CLIENTS = [
+  'aiwire',
+  'openai',
+  'anthropic',
+  'undici',
+  'fetch',
+  'wrk',
+  'openai-aiwire-fetch',
+  'aiwire-observed',
+];
 
 export const SCENARIOS = [
   {
@@ -60,6 +69,20 @@ export const SCENARIOS = [
     count: { full: 10_000, quick: 2_000 },
     warmup: { full: 500, quick: 200 },
     clients: ['aiwire', 'openai'],
+  },
+  {
+    // What metrics + hooks cost: chat-c64's call on a plain client and on one with `metrics: true` and
+    // every hook set (`adapters/aiwire-observed.mjs`).
+    id: 'observed-c64',
+    kind: 'chat',
+    title: 'non-streaming chat.completion, aiwire plain vs metrics + hooks on, C=64',
+    op: 'chat',
+    base: '/v1',
+    bodyPath: PATHS.chat,
+    concurrency: 64,
+    count: { full: 20_000, quick: 2_000 },
+    warmup: { full: 500, quick: 200 },
+    clients: ['aiwire', 'aiwire-observed'],
   },
   {
     id: 'chat-c256',

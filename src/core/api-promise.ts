@@ -17,6 +17,8 @@ export interface RawResponse {
    * itself (a body reading the same stream would consume it). Absent for buffered responses.
    */
   headResponse?(): Response;
+  /** @internal The JSON body already parsed (for metrics/telemetry), taken by its first reader. */
+  parsed?: unknown;
 }
 
 /**

@@ -17,131 +17,23 @@ import {
 import { APIPromise, type RawResponse, rawFromNative } from './api-promise.js';
 import { openBinaryResponse } from './binary.js';
 import { AiwireError, APIUserAbortError } from './errors.js';
-import { LevelLogger, type Logger, type LogLevel, parseLogLevel } from './logger.js';
+import { LevelLogger, parseLogLevel } from './logger.js';
+import type { MetricsSnapshot } from './metrics.js';
+import { Observer } from './observe.js';
+import type { BaseClientOptions, EngineStats, FinalRequestOptions } from './options.js';
 import type { PageConstructor, PageRequest } from './pagination/page.js';
 import { type AbstractPage, PagePromise } from './pagination/page.js';
+import { withPreset } from './presets.js';
 import { DEFAULT_REQUEST_ID_HEADERS, type ProviderSpec } from './provider.js';
-import {
-  appendQuery,
-  checkMs,
-  type ForeignOrigin,
-  flatten,
-  nativeRequest,
-  resolveTarget,
-} from './request.js';
+import { appendQuery, checkMs, flatten, nativeRequest, resolveTarget } from './request.js';
 import { RequestLog } from './request-log.js';
 import { errorFromNative, flatHeader, parseJSONBody, toResponse } from './response.js';
+import { type CacheStats, Reuse } from './reuse.js';
 import { Stream, type StreamDecoder } from './streaming.js';
-import {
-  engineTransportOptions,
-  type TransportOptions,
-  warnUnsupportedOptions,
-} from './transport-options.js';
+import { engineTransportOptions, warnUnsupportedOptions } from './transport-options.js';
 import { multipartParts } from './uploads.js';
 
-/** Options every client takes (names as in openai-node), plus the transport's (TLS, proxy). */
-export interface BaseClientOptions extends TransportOptions {
-  /** API base URL, e.g. `https://api.openai.com/v1`. */
-  baseURL?: string | null | undefined;
-  /** Per-attempt timeout in ms. Default 600,000 (10 minutes). */
-  timeout?: number | undefined;
-  /** Retries after the first attempt (408, 409, 429, >= 500, connection errors). Default 2. */
-  maxRetries?: number | undefined;
-  /**
-   * Back-off before the first retry when the server names no delay (`retry-after` /
-   * `retry-after-ms` win when given), in ms; doubled for each later retry up to `retryMaxDelay`, and
-   * shortened by up to 25 % of jitter. Default 500.
-   */
-  retryMinDelay?: number | undefined;
-  /** Upper bound of that back-off, in ms. Default 8,000. Must not be below `retryMinDelay`. */
-  retryMaxDelay?: number | undefined;
-  /** Connect timeout in ms. Default 10,000. */
-  connectTimeout?: number | undefined;
-  /** Headers sent with every request. */
-  defaultHeaders?: Record<string, string | null | undefined> | undefined;
-  /** Query parameters sent with every request. */
-  defaultQuery?: Record<string, string | undefined> | undefined;
-  /** Log verbosity; default from `AIWIRE_LOG` (or the provider's variable), else `warn`. */
-  logLevel?: LogLevel | undefined;
-  /** Log sink; default `console`. */
-  logger?: Logger | undefined;
-  /** Idle pooled connections close after this long (ms). Default 4,000. */
-  poolIdleTimeout?: number | undefined;
-  /** Largest single SSE event (bytes); larger ones fail the stream with `APIResponseDecodeError`. Default 64 MiB. */
-  maxEventBytes?: number | undefined;
-  /**
-   * A stream that receives no bytes for this long (ms) fails with `APIConnectionTimeoutError`
-   * (servers' keep-alive comments count as bytes). Default none: only `timeout` (until the response head).
-   */
-  streamIdleTimeout?: number | undefined;
-}
-
-/** Live counters of a client's engine (for metrics and leak checks). */
-export interface EngineStats {
-  /** Buffered requests not yet settled (retry back-offs included). */
-  requestsInFlight: number;
-  /** Streams whose native side is still open. */
-  streamsOpen: number;
-  /** Requests and streams started since the client was built. */
-  requestsTotal: number;
-  /** Retries made since the client was built. */
-  retriesTotal: number;
-}
-
-/** Per-request options, the last argument of every API method (as openai-node's `RequestOptions`). */
-export interface RequestOptions {
-  /**
-   * Extra headers for this request; they replace client defaults of the same name. `null` removes a
-   * client default (e.g. `{ 'openai-organization': null }`) for this request; `undefined` is ignored.
-   */
-  headers?: Record<string, string | null | undefined> | undefined;
-  /** Extra query parameters. */
-  query?: object | null | undefined;
-  /** Per-attempt timeout in ms for this request. */
-  timeout?: number | undefined;
-  /** Retries for this request. */
-  maxRetries?: number | undefined;
-  /** Aborts the request (and a stream mid-way); the promise rejects with `APIUserAbortError`. */
-  signal?: AbortSignal | null | undefined;
-  /** `Idempotency-Key` for this request (default: a fresh key per non-GET request, reused by its retries). */
-  idempotencyKey?: string | undefined;
-  /**
-   * Which failures this request retries: `'any'` (default: connection errors, 408, 409, 429, 5xx) or
-   * `'rate-limit-only'`: a 429 only, and no resend after a dropped connection, for requests that
-   * create something on a server that does not deduplicate on `Idempotency-Key` (a 5xx or a lost
-   * connection may come after the thing was created; a 429 comes before).
-   */
-  retryOn?: 'any' | 'rate-limit-only' | undefined;
-  /**
-   * Allow an absolute URL as the path on another origin than the base URL's (e.g. a stream or file
-   * host). The client's auth headers are removed for that origin unless `sendCredentials(url)`
-   * says yes for an https URL. See `ForeignOrigin` in request.ts. Default: such URLs are refused.
-   */
-  foreignOrigin?: ForeignOrigin | undefined;
-}
-
-/**
- * What a resource method hands to `get/post/…`: the request options plus the body and how the
- * response is read.
- */
-export interface FinalRequestOptions extends RequestOptions {
-  /** JSON body (`JSON.stringify`), or a `string`/`Buffer` sent as is. */
-  body?: unknown;
-  /** Open a server-sent-events stream decoded by the provider's `streamDecoder` (`Stream<Item>`). */
-  stream?: boolean | undefined;
-  /**
-   * Send `body` as multipart/form-data: files (`Uploadable`: File, Blob, fs.ReadStream, Buffer, web or
-   * Node streams) stream from where they are, never whole in memory; other fields as form fields.
-   */
-  multipart?: boolean | undefined;
-  /** Resolve to a WHATWG `Response` whose body streams (audio, file contents), not parsed JSON. */
-  binaryResponse?: boolean | undefined;
-  /**
-   * Decode the 2xx body in the engine by name: `float-vectors` gives the numbers of `data[*].<field>`
-   * as one Float64Array (see `NativeResult.vectors`). Default none.
-   */
-  decode?: { kind: 'float-vectors'; field?: string | undefined } | undefined;
-}
+export type { BaseClientOptions, EngineStats, FinalRequestOptions, RequestOptions } from './options.js';
 
 /** An HTTP method as resources name it. */
 type Method = PageRequest['method'];
@@ -184,6 +76,10 @@ export abstract class BaseClient {
   readonly #credentialHeaders: string[];
   /** `close()` was called. */
   #closed = false;
+  /** Hooks, metrics, telemetry: undefined when none is on (the hot path checks only that). */
+  readonly #observer: Observer | undefined;
+  /** Deduplication and cache: undefined when neither is on. */
+  readonly #reuse: Reuse | undefined;
 
   /**
    * @param options client options (`baseURL` resolved by the provider from its option, env and default).
@@ -191,10 +87,12 @@ export abstract class BaseClient {
    * @param authHeaders credential headers (sent with every request, never logged).
    */
   constructor(
-    options: BaseClientOptions & { baseURL: string },
+    given: BaseClientOptions & { baseURL: string },
     spec: ProviderSpec,
     authHeaders: Record<string, string | null | undefined>,
   ) {
+    const envPrefix = spec.logEnvVariable?.replace(/LOG$/, '') ?? `${spec.name.toUpperCase()}_`;
+    const options = withPreset(given, envPrefix);
     let base: URL;
     try {
       base = new URL(options.baseURL);
@@ -222,6 +120,10 @@ export abstract class BaseClient {
       'warn';
     this.log = new LevelLogger(level, options.logger ?? console);
     warnUnsupportedOptions(options, this.log);
+    this.#observer = Observer.for(options, spec.telemetryName ?? spec.name.toLowerCase(), this.baseURL, (m) =>
+      this.log.warn(m),
+    );
+    this.#reuse = Reuse.for(options);
     const transport = engineTransportOptions(options, this.log);
     const headers: string[] = ['accept', 'application/json'];
     flatten(options.defaultHeaders, headers);
@@ -298,6 +200,41 @@ export abstract class BaseClient {
   /** The engine's live counters: in-flight requests, open streams, totals. */
   stats(): EngineStats {
     return this.engine.stats();
+  }
+
+  /**
+   * The client's metrics per operation (calls, successes, failures by kind, retries, latency
+   * histogram with p50/p90/p99/max, time to first chunk, tokens), a copy.
+   * @throws AiwireError when the client was built without `metrics: true`.
+   */
+  metrics(): MetricsSnapshot {
+    return this.#metricsOn().snapshot();
+  }
+
+  /** Forget the recorded metrics. @throws AiwireError without `metrics: true`. */
+  resetMetrics(): void {
+    this.#metricsOn().reset();
+  }
+
+  /** The metrics in the Prometheus text format (0.0.4). @throws AiwireError without `metrics: true`. */
+  metricsText(): string {
+    return this.#metricsOn().text();
+  }
+
+  #metricsOn() {
+    const m = this.#observer?.metrics;
+    if (!m) throw new AiwireError('Metrics are off: build the client with `metrics: true`');
+    return m;
+  }
+
+  /** The cache's hits, misses and size (all 0 without a `cache` option). */
+  cacheStats(): CacheStats {
+    return this.#reuse?.stats() ?? { hits: 0, misses: 0, size: 0 };
+  }
+
+  /** Empty the response cache (no-op without a `cache` option). */
+  clearCache(): void {
+    this.#reuse?.clear();
   }
 
   // The verbs pass method and path down as arguments: building `{ ...opts, method, path }` per request
@@ -379,7 +316,11 @@ export abstract class BaseClient {
 
   /** The parsed JSON body, with the request id as a non-enumerable `_request_id` (openai-node). */
   #json(raw: RawResponse): unknown {
-    const data = parseJSONBody(raw.native);
+    let data: unknown;
+    if (raw.parsed !== undefined) {
+      data = raw.parsed; // parsed once already for metrics/telemetry: the first reader takes it
+      raw.parsed = undefined;
+    } else data = parseJSONBody(raw.native);
     if (data && typeof data === 'object') {
       Object.defineProperty(data, '_request_id', {
         value: this.requestID(raw.native),
@@ -468,6 +409,10 @@ export abstract class BaseClient {
     } catch (e) {
       return Promise.reject(e);
     }
+    if (this.#reuse && send === this.#sendBuffered) {
+      const shareable = !opts.signal && !opts.decode;
+      return this.#reuse.send(native, shareable, () => send.call(this, opts, native));
+    }
     return send.call(this, opts, native);
   }
 
@@ -504,13 +449,21 @@ export abstract class BaseClient {
   #sendBuffered(req: FinalRequestOptions, native: NativeRequest): Promise<RawResponse> {
     const { token, settled } = this.#cancellation(req.signal);
     const log = this.#requestLog(req, native);
+    const call = this.#observer?.begin(native, req.body, false);
     return sendRequest(this.#binding, this.engine, native, token).then((res) => {
       settled();
       log?.settled(res, this.requestID(res));
       // Aborted after the engine had the answer but before JS took it: still an abort (openai-node).
-      if (req.signal?.aborted) throw new APIUserAbortError();
-      if (!res.ok) throw errorFromNative(res, this._spec);
-      return rawFromNative(res);
+      const error = req.signal?.aborted
+        ? new APIUserAbortError()
+        : res.ok
+          ? undefined
+          : errorFromNative(res, this._spec);
+      const parsed = call?.settled(res, this.requestID(res), error);
+      if (error) throw error;
+      const raw = rawFromNative(res);
+      if (parsed !== undefined) raw.parsed = parsed;
+      return raw;
     });
   }
 
@@ -569,6 +522,7 @@ export abstract class BaseClient {
       native.headers?.push('accept', 'text/event-stream');
       const { token, settled } = this.#cancellation(req.signal);
       const log = this.#requestLog(req, native);
+      const call = this.#observer?.begin(native, req.body, true);
       let opened: ReturnType<typeof openStream>;
       try {
         opened = openStream(
@@ -582,7 +536,8 @@ export abstract class BaseClient {
         settled();
         return Promise.reject(e);
       }
-      const handle = log ? log.watch(opened.handle) : opened.handle;
+      let handle = log ? log.watch(opened.handle) : opened.handle;
+      if (call) handle = call.watch(handle);
       const make = () => {
         stream = Stream.fromNative(handle, decoder, settled, req.signal);
         return stream;
@@ -591,14 +546,19 @@ export abstract class BaseClient {
       return opened.head.then((res: NativeResult): RawResponse => {
         log?.settled(res, this.requestID(res), 'stream');
         if (req.signal?.aborted) {
+          const error = new APIUserAbortError();
+          call?.settled(res, this.requestID(res), error);
           handle.cancel();
           settled();
-          throw new APIUserAbortError();
+          throw error;
         }
         if (!res.ok) {
           settled();
-          throw errorFromNative(res, this._spec);
+          const error = errorFromNative(res, this._spec);
+          call?.settled(res, this.requestID(res), error);
+          throw error;
         }
+        call?.settled(res, this.requestID(res), undefined);
         return {
           native: res,
           toResponse: () => toResponse(res, (stream ?? make()).toReadableStream()),

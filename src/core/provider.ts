@@ -27,6 +27,11 @@ export interface ProviderSpec {
   /** The provider's display name, e.g. `OpenAI` (used in messages). */
   readonly name: string;
   /**
+   * The provider as OpenTelemetry's GenAI conventions name it (`gen_ai.provider.name`), also the
+   * `provider` of metrics: e.g. `openai`, `azure.ai.openai`. Default: `name` in lower case.
+   */
+  readonly telemetryName?: string | undefined;
+  /**
    * The provider's log-level variable (e.g. `OPENAI_LOG`), read after `AIWIRE_LOG` when no
    * `logLevel` option is given.
    */

@@ -16,6 +16,7 @@ import { openAISpec } from './spec.js';
 export const azureOpenAISpec: ProviderSpec = {
   ...openAISpec,
   name: 'Azure OpenAI',
+  telemetryName: 'azure.ai.openai',
   requestIdHeaders: ['x-request-id', 'apim-request-id'],
 };
 

@@ -1,0 +1,121 @@
+/**
+ * The options of clients and requests: `BaseClientOptions` (every provider's client takes them, plus
+ * the transport's, observability's and reuse's), `RequestOptions` (the last argument of every API
+ * method), `FinalRequestOptions` (what a resource method hands to `get/post/…`), `EngineStats`.
+ */
+import type { Logger, LogLevel } from './logger.js';
+import type { ObservabilityOptions } from './observe.js';
+import type { PresetName } from './presets.js';
+import type { ForeignOrigin } from './request.js';
+import type { ReuseOptions } from './reuse.js';
+import type { TransportOptions } from './transport-options.js';
+
+/** Options every client takes (names as in openai-node), plus the transport's (TLS, proxy). */
+export interface BaseClientOptions extends TransportOptions, ObservabilityOptions, ReuseOptions {
+  /**
+   * Defaults for timeouts, retries, logging, metrics and request sharing (see `PRESETS` in presets.ts
+   * and the README's table); options given here win. Default: `<PREFIX>_PRESET` from the environment
+   * (`OPENAI_PRESET`, …), else none.
+   */
+  preset?: PresetName | undefined;
+  /** API base URL, e.g. `https://api.openai.com/v1`. */
+  baseURL?: string | null | undefined;
+  /** Per-attempt timeout in ms. Default 600,000 (10 minutes). */
+  timeout?: number | undefined;
+  /** Retries after the first attempt (408, 409, 429, >= 500, connection errors). Default 2. */
+  maxRetries?: number | undefined;
+  /**
+   * Back-off before the first retry when the server names no delay (`retry-after` /
+   * `retry-after-ms` win when given), in ms; doubled for each later retry up to `retryMaxDelay`, and
+   * shortened by up to 25 % of jitter. Default 500.
+   */
+  retryMinDelay?: number | undefined;
+  /** Upper bound of that back-off, in ms. Default 8,000. Must not be below `retryMinDelay`. */
+  retryMaxDelay?: number | undefined;
+  /** Connect timeout in ms. Default 10,000. */
+  connectTimeout?: number | undefined;
+  /** Headers sent with every request. */
+  defaultHeaders?: Record<string, string | null | undefined> | undefined;
+  /** Query parameters sent with every request. */
+  defaultQuery?: Record<string, string | undefined> | undefined;
+  /** Log verbosity; default from `AIWIRE_LOG` (or the provider's variable), else `warn`. */
+  logLevel?: LogLevel | undefined;
+  /** Log sink; default `console`. */
+  logger?: Logger | undefined;
+  /** Idle pooled connections close after this long (ms). Default 4,000. */
+  poolIdleTimeout?: number | undefined;
+  /** Largest single SSE event (bytes); larger ones fail the stream with `APIResponseDecodeError`. Default 64 MiB. */
+  maxEventBytes?: number | undefined;
+  /**
+   * A stream that receives no bytes for this long (ms) fails with `APIConnectionTimeoutError`
+   * (servers' keep-alive comments count as bytes). Default none: only `timeout` (until the response head).
+   */
+  streamIdleTimeout?: number | undefined;
+}
+
+/** Live counters of a client's engine (for metrics and leak checks). */
+export interface EngineStats {
+  /** Buffered requests not yet settled (retry back-offs included). */
+  requestsInFlight: number;
+  /** Streams whose native side is still open. */
+  streamsOpen: number;
+  /** Requests and streams started since the client was built. */
+  requestsTotal: number;
+  /** Retries made since the client was built. */
+  retriesTotal: number;
+}
+
+/** Per-request options, the last argument of every API method (as openai-node's `RequestOptions`). */
+export interface RequestOptions {
+  /**
+   * Extra headers for this request; they replace client defaults of the same name. `null` removes a
+   * client default (e.g. `{ 'openai-organization': null }`) for this request; `undefined` is ignored.
+   */
+  headers?: Record<string, string | null | undefined> | undefined;
+  /** Extra query parameters. */
+  query?: object | null | undefined;
+  /** Per-attempt timeout in ms for this request. */
+  timeout?: number | undefined;
+  /** Retries for this request. */
+  maxRetries?: number | undefined;
+  /** Aborts the request (and a stream mid-way); the promise rejects with `APIUserAbortError`. */
+  signal?: AbortSignal | null | undefined;
+  /** `Idempotency-Key` for this request (default: a fresh key per non-GET request, reused by its retries). */
+  idempotencyKey?: string | undefined;
+  /**
+   * Which failures this request retries: `'any'` (default: connection errors, 408, 409, 429, 5xx) or
+   * `'rate-limit-only'`: a 429 only, and no resend after a dropped connection, for requests that
+   * create something on a server that does not deduplicate on `Idempotency-Key` (a 5xx or a lost
+   * connection may come after the thing was created; a 429 comes before).
+   */
+  retryOn?: 'any' | 'rate-limit-only' | undefined;
+  /**
+   * Allow an absolute URL as the path on another origin than the base URL's (e.g. a stream or file
+   * host). The client's auth headers are removed for that origin unless `sendCredentials(url)`
+   * says yes for an https URL. See `ForeignOrigin` in request.ts. Default: such URLs are refused.
+   */
+  foreignOrigin?: ForeignOrigin | undefined;
+}
+
+/**
+ * What a resource method hands to `get/post/…`: the request options plus the body and how the
+ * response is read.
+ */
+export interface FinalRequestOptions extends RequestOptions {
+  /** JSON body (`JSON.stringify`), or a `string`/`Buffer` sent as is. */
+  body?: unknown;
+  /** Open a server-sent-events stream decoded by the provider's `streamDecoder` (`Stream<Item>`). */
+  stream?: boolean | undefined;
+  /**
+   * Send `body` as multipart/form-data: files (`Uploadable`: File, Blob, fs.ReadStream, Buffer, web or
+   * Node streams) stream from where they are, never whole in memory; other fields as form fields.
+   */
+  multipart?: boolean | undefined;
+  /** Resolve to a WHATWG `Response` whose body streams (audio, file contents), not parsed JSON. */
+  binaryResponse?: boolean | undefined;
+  /**
+   * Decode the 2xx body in the engine by name: `float-vectors` gives the numbers of `data[*].<field>`
+   * as one Float64Array (see `NativeResult.vectors`). Default none.
+   */
+  decode?: { kind: 'float-vectors'; field?: string | undefined } | undefined;
+}
