@@ -1,0 +1,158 @@
+//! What stands between the retry loop and the network when a client turns it on: the circuit breaker
+//! of the request's origin ([`crate::breaker`]) and the client-side rate limits ([`crate::limiter`]).
+//! An engine with neither has no [`Resilience`] at all, so their cost when off is one `None` check
+//! per attempt.
+
+use crate::breaker::{Breaker, BreakerConfig, CircuitState, Outcome, Permit};
+use crate::error::{EngineError, ErrorKind};
+use crate::limiter::{adaptive, Limiter};
+use reqwest::header::HeaderMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+use tokio_util::sync::CancellationToken;
+
+/// Most origins whose breakers one engine keeps at hand.
+const ORIGINS_KEPT: usize = 32;
+
+/// The breaker settings and limits of one engine.
+pub(crate) struct Resilience {
+    breaker: Option<BreakerConfig>,
+    /// Breakers of the origins this engine called, most recent first.
+    breakers: Mutex<Vec<(Box<str>, Arc<Breaker>)>>,
+    limiter: Option<Limiter>,
+    max_retry_after: Duration,
+}
+
+/// One admitted attempt: hand it back to [`Resilience::settle`] with the attempt's outcome.
+pub(crate) struct Ticket {
+    permit: Option<Permit>,
+    seq: u64,
+}
+
+impl Resilience {
+    /// `None` when neither a breaker nor a limit is configured.
+    pub(crate) fn new(
+        breaker: Option<BreakerConfig>,
+        limiter: Option<Limiter>,
+        max_retry_after: Duration,
+    ) -> Option<Self> {
+        if breaker.is_none() && limiter.is_none() {
+            return None;
+        }
+        Some(Resilience { breaker, breakers: Mutex::new(Vec::new()), limiter, max_retry_after })
+    }
+
+    /// Whether calls need a token estimate.
+    pub(crate) fn counts_tokens(&self) -> bool {
+        self.limiter.as_ref().is_some_and(Limiter::counts_tokens)
+    }
+
+    /// The breaker of `origin`, shared with the process's other engines of the same settings.
+    fn breaker(&self, origin: &str) -> Option<Arc<Breaker>> {
+        let config = self.breaker?;
+        let mut list = self.breakers.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(i) = list.iter().position(|(o, _)| &**o == origin) {
+            return Some(list[i].1.clone());
+        }
+        let b = crate::breaker::shared(origin, config);
+        list.truncate(ORIGINS_KEPT - 1);
+        list.insert(0, (origin.into(), b.clone()));
+        Some(b)
+    }
+
+    /// The states of the breakers of the origins this engine called.
+    pub(crate) fn circuits(&self) -> Vec<(String, CircuitState)> {
+        let list = self.breakers.lock().unwrap_or_else(|p| p.into_inner());
+        list.iter().map(|(o, b)| (o.to_string(), b.state())).collect()
+    }
+
+    /// Admit one attempt to `origin`: fail at once if its breaker is open, wait for the rate limits'
+    /// turn (or fail at once past `max_queue`), then take the breaker's permit.
+    ///
+    /// Errors: [`ErrorKind::CircuitOpen`], [`ErrorKind::RateLimitedLocally`] (both with `retry_after`),
+    /// [`ErrorKind::Aborted`] when `cancel` fires during the wait.
+    pub(crate) async fn admit(
+        &self,
+        origin: &str,
+        tokens: u64,
+        cancel: &CancellationToken,
+    ) -> Result<Ticket, EngineError> {
+        let breaker = self.breaker(origin);
+        if let Some(b) = &breaker {
+            b.check().map_err(circuit_open)?;
+        }
+        let mut seq = 0;
+        if let Some(l) = &self.limiter {
+            let now = Instant::now();
+            let turn = l.reserve(origin, tokens, now).map_err(|wait| {
+                let mut e = EngineError::new(
+                    ErrorKind::RateLimitedLocally,
+                    format!(
+                        "the client's rate limit (rateLimit) would make this call wait {} ms, more than maxQueueMs",
+                        wait.as_millis()
+                    ),
+                );
+                e.retry_after = Some(wait);
+                e
+            })?;
+            seq = turn.seq;
+            if turn.at > now {
+                super::retry_loop::cancellable(cancel, tokio::time::sleep_until(turn.at.into()))
+                    .await
+                    .map_err(|_| {
+                        EngineError::new(ErrorKind::Aborted, "request was aborted while queued by rateLimit")
+                    })?;
+            }
+        }
+        let permit = match &breaker {
+            Some(b) => Some(b.acquire().map_err(circuit_open)?),
+            None => None,
+        };
+        Ok(Ticket { permit, seq })
+    }
+
+    /// Record an attempt's outcome: `status` of its response (0: none) and its headers, or the kind of
+    /// error it failed with.
+    pub(crate) fn settle(
+        &self,
+        origin: &str,
+        ticket: Ticket,
+        status: u16,
+        headers: Option<&HeaderMap>,
+        kind: Option<ErrorKind>,
+    ) {
+        if let Some(permit) = ticket.permit {
+            let outcome = match (status, kind) {
+                (429, _) => Outcome::Neutral,
+                (500.., _) => Outcome::Failure,
+                (1.., _) => Outcome::Success,
+                (0, Some(ErrorKind::Connection | ErrorKind::Timeout)) => Outcome::Failure,
+                _ => Outcome::Neutral,
+            };
+            permit.record(outcome);
+        }
+        if let (Some(a), Some(h)) = (self.limiter.as_ref().and_then(|l| l.adaptive.as_ref()), headers) {
+            let budget = adaptive::read_headers(status, h, SystemTime::now(), self.max_retry_after);
+            if budget != adaptive::Budget::default() {
+                a.observe(origin, ticket.seq, &budget, Instant::now());
+            }
+        }
+    }
+}
+
+fn circuit_open(wait: Duration) -> EngineError {
+    let mut e = EngineError::new(
+        ErrorKind::CircuitOpen,
+        format!(
+            "the circuit breaker of this origin is open after repeated failures (circuitBreaker); next probe in {} ms",
+            wait.as_millis()
+        ),
+    );
+    e.retry_after = Some(wait);
+    e
+}
+
+/// `scheme://host:port` of a URL (no credentials, path or query).
+pub(crate) fn origin_of(url: &reqwest::Url) -> String {
+    url.origin().ascii_serialization()
+}
