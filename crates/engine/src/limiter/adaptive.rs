@@ -12,14 +12,14 @@
 //! - `retry-after-ms` / `retry-after` (seconds or an HTTP date) on a 429.
 //!
 //! Per origin, the engine keeps the server's request budget of the current window: `remaining` minus
-//! the calls this engine sent after the one whose response said so (those are in flight: the server
-//! may have counted them already). Each new call takes one from the budget; when it is spent, calls
+//! the calls this engine sent after the one whose response said so in the last half round trip
+//! before that response arrived (the server had not seen them when it answered). Each new call takes one from the budget; when it is spent, calls
 //! wait for the window's reset, and the next window allows `limit` (when the server said it) calls,
 //! its length guessed as the longest reset seen (at most 60 s). No remaining tokens, or a 429 with a
 //! delay, make every call to that origin wait that long. With no header, nothing is paced.
 
 use reqwest::header::HeaderMap;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -41,9 +41,9 @@ pub struct Budget {
     pub blocked_for: Option<Duration>,
 }
 
-/// One origin's view of its server's budget.
+/// One origin's view of its server's budget: the window calls are placed in.
 #[derive(Debug, Clone, Copy, Default)]
-struct Origin {
+struct Window {
     /// When the window calls are placed in starts (a later window than now's once now's is spent).
     window_start: Option<Instant>,
     window_end: Option<Instant>,
@@ -51,10 +51,20 @@ struct Origin {
     limit: Option<u64>,
     window_len: Duration,
     blocked_until: Option<Instant>,
-    next_seq: u64,
 }
 
-impl Origin {
+/// Calls whose send times an origin keeps (to tell which ones a response had not counted yet).
+const SENT_KEPT: usize = 4096;
+
+/// One origin: its window, and the send times of the latest calls (the last one has `next_seq - 1`).
+#[derive(Debug, Default)]
+struct Origin {
+    w: Window,
+    next_seq: u64,
+    sent: VecDeque<Instant>,
+}
+
+impl Window {
     /// The time a call arriving at `t` may go, taking its place in the budget.
     fn reserve(&mut self, t: Instant) -> Instant {
         let mut t = self.blocked_until.map_or(t, |b| b.max(t));
@@ -105,7 +115,7 @@ impl Adaptive {
 
     /// How long a call arriving at `t` would wait past `t` (nothing is reserved).
     pub fn peek(&self, origin: &str, t: Instant) -> Duration {
-        self.with(origin, |o| o.clone().reserve(t)).saturating_duration_since(t)
+        self.with(origin, |o| o.w.clone().reserve(t)).saturating_duration_since(t)
     }
 
     /// Reserve a call arriving at `t`: when it may go, and its sequence number for [`Adaptive::observe`].
@@ -113,34 +123,57 @@ impl Adaptive {
         self.with(origin, |o| {
             let seq = o.next_seq;
             o.next_seq += 1;
-            (o.reserve(t), seq)
+            let at = o.w.reserve(t);
+            if o.sent.len() == SENT_KEPT {
+                o.sent.pop_front();
+            }
+            o.sent.push_back(at);
+            (at, seq)
         })
     }
 
-    /// Learn from the response (at `now`) to the call numbered `seq`.
-    pub fn observe(&self, origin: &str, seq: u64, budget: &Budget, now: Instant) {
+    /// Learn from the response (at `now`, `rtt` after its call was sent) to the call numbered `seq`.
+    /// Calls sent after it in the last `rtt / 2` (the response was on its way back meanwhile) are
+    /// taken as not counted in its `remaining`.
+    pub fn observe(&self, origin: &str, seq: u64, budget: &Budget, now: Instant, rtt: Duration) {
         self.with(origin, |o| {
+            let uncounted = {
+                let cutoff = now.checked_sub(rtt / 2).unwrap_or(now);
+                let first = o.next_seq - o.sent.len() as u64;
+                o.sent
+                    .iter()
+                    .enumerate()
+                    .rev()
+                    .take_while(|(i, _)| first + *i as u64 > seq)
+                    .filter(|(_, at)| **at > cutoff && **at <= now)
+                    .count() as u64
+            };
+            let w = &mut o.w;
             if let Some(d) = budget.blocked_for {
                 let until = now + d;
-                o.blocked_until = Some(o.blocked_until.map_or(until, |b| b.max(until)));
+                w.blocked_until = Some(w.blocked_until.map_or(until, |b| b.max(until)));
             }
-            o.limit = budget.limit.or(o.limit);
+            w.limit = budget.limit.or(w.limit);
             let (Some(remaining), Some(reset)) = (budget.remaining, budget.reset) else { return };
-            o.window_len = o.window_len.max(reset.min(MAX_WINDOW));
-            let sent_after = o.next_seq.saturating_sub(seq + 1);
-            let left = remaining.saturating_sub(sent_after);
+            w.window_len = w.window_len.max(reset.min(MAX_WINDOW));
+            let left = remaining.saturating_sub(uncounted);
             let end = now + reset;
-            match o.window_end {
+            match w.window_end {
                 Some(known) if end > known + SAME_WINDOW => {
-                    o.window_start = None;
-                    o.window_end = Some(end);
-                    o.budget = left;
+                    w.window_start = None;
+                    w.window_end = Some(end);
+                    w.budget = left;
                 }
-                Some(known) if end + SAME_WINDOW >= known => o.budget = o.budget.min(left),
+                Some(known) if end + SAME_WINDOW >= known => {
+                    // Every response's `now + reset` is at or after the true end (the response took
+                    // time to arrive): the latest one keeps a guessed end from falling short of it.
+                    w.window_end = Some(known.max(end));
+                    w.budget = w.budget.min(left);
+                }
                 Some(_) => {} // an older window than the one calls are already placed in
                 None => {
-                    o.window_end = Some(end);
-                    o.budget = left;
+                    w.window_end = Some(end);
+                    w.budget = left;
                 }
             }
         });

@@ -136,7 +136,8 @@ fn adaptive_spends_the_budget_then_waits_for_the_reset() {
     let t = Instant::now();
     let (at, seq) = a.reserve("o", t);
     assert_eq!(at, t);
-    // Two more calls went out after the first; its response says 3 remain for 100 ms (limit 5).
+    // Two more calls went out after the first, within the last half round trip (10 ms): the response
+    // saying 3 remain (limit 5, for 100 ms) had not counted them.
     a.reserve("o", t);
     a.reserve("o", t);
     let budget = Budget {
@@ -145,9 +146,9 @@ fn adaptive_spends_the_budget_then_waits_for_the_reset() {
         reset: Some(Duration::from_millis(100)),
         blocked_for: None,
     };
-    a.observe("o", seq, &budget, t);
-    assert_eq!(a.reserve("o", t).0, t, "3 - 2 in flight = 1 left");
-    let end = t + Duration::from_millis(100);
+    a.observe("o", seq, &budget, t + Duration::from_millis(1), Duration::from_millis(20));
+    assert_eq!(a.reserve("o", t).0, t, "3 - 2 not counted = 1 left");
+    let end = t + Duration::from_millis(101); // observed at t + 1 ms, reset 100 ms
     let next: Vec<Instant> = (0..6).map(|_| a.reserve("o", t).0).collect();
     let rel: Vec<Duration> = next.iter().map(|x| *x - t).collect();
     assert!(next[..5].iter().all(|&x| x == end), "the next window allows the limit (5): {rel:?}");
@@ -156,11 +157,27 @@ fn adaptive_spends_the_budget_then_waits_for_the_reset() {
 }
 
 #[test]
+fn adaptive_trusts_remaining_for_calls_sent_long_before_the_response() {
+    let a = Adaptive::default();
+    let t = Instant::now();
+    let (_, seq) = a.reserve("o", t);
+    a.reserve("o", t);
+    let budget =
+        Budget { limit: Some(5), remaining: Some(3), reset: Some(Duration::from_secs(1)), blocked_for: None };
+    // The response came 50 ms later after a 2 ms round trip: the server had counted the second call.
+    a.observe("o", seq, &budget, t + Duration::from_millis(50), Duration::from_millis(2));
+    let later = t + Duration::from_millis(50);
+    let turns: Vec<Instant> = (0..4).map(|_| a.reserve("o", later).0).collect();
+    assert_eq!(&turns[..3], &[later; 3]);
+    assert!(turns[3] > later);
+}
+
+#[test]
 fn adaptive_blocks_after_a_429() {
     let a = Adaptive::default();
     let t = Instant::now();
     let (_, seq) = a.reserve("o", t);
     let budget = Budget { blocked_for: Some(Duration::from_millis(300)), ..Budget::default() };
-    a.observe("o", seq, &budget, t);
+    a.observe("o", seq, &budget, t, Duration::ZERO);
     assert_eq!(a.peek("o", t), Duration::from_millis(300));
 }

@@ -112,7 +112,7 @@ impl Resilience {
     }
 
     /// Record an attempt's outcome: `status` of its response (0: none) and its headers, or the kind of
-    /// error it failed with.
+    /// error it failed with; `took`: how long the attempt ran.
     pub(crate) fn settle(
         &self,
         origin: &str,
@@ -120,6 +120,7 @@ impl Resilience {
         status: u16,
         headers: Option<&HeaderMap>,
         kind: Option<ErrorKind>,
+        took: Duration,
     ) {
         if let Some(permit) = ticket.permit {
             let outcome = match (status, kind) {
@@ -134,7 +135,7 @@ impl Resilience {
         if let (Some(a), Some(h)) = (self.limiter.as_ref().and_then(|l| l.adaptive.as_ref()), headers) {
             let budget = adaptive::read_headers(status, h, SystemTime::now(), self.max_retry_after);
             if budget != adaptive::Budget::default() {
-                a.observe(origin, ticket.seq, &budget, Instant::now());
+                a.observe(origin, ticket.seq, &budget, Instant::now(), took);
             }
         }
     }

@@ -125,13 +125,14 @@ impl Engine {
                 match &outcome {
                     Attempt::Done(v) => {
                         let (status, headers) = v.head();
-                        r.settle(origin, ticket, status, Some(headers), None);
+                        r.settle(origin, ticket, status, Some(headers), None, started.elapsed());
                     }
                     Attempt::Failed(e) => match &e.response {
                         Some(resp) => {
-                            r.settle(origin, ticket, resp.status, Some(&resp.headers), Some(e.kind))
+                            let took = started.elapsed();
+                            r.settle(origin, ticket, resp.status, Some(&resp.headers), Some(e.kind), took)
                         }
-                        None => r.settle(origin, ticket, 0, None, Some(e.kind)),
+                        None => r.settle(origin, ticket, 0, None, Some(e.kind), started.elapsed()),
                     },
                 }
             }
