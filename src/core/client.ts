@@ -30,6 +30,11 @@ import {
   resolveTarget,
 } from './request.js';
 import { RequestLog } from './request-log.js';
+import {
+  type CircuitBreakerOptions,
+  engineResilienceOptions,
+  type RateLimitOptions,
+} from './resilience-options.js';
 import { errorFromNative, flatHeader, parseJSONBody, toResponse } from './response.js';
 import { Stream, type StreamDecoder } from './streaming.js';
 import {
@@ -74,6 +79,16 @@ export interface BaseClientOptions extends TransportOptions {
    * (servers' keep-alive comments count as bytes). Default none: only `timeout` (until the response head).
    */
   streamIdleTimeout?: number | undefined;
+  /**
+   * Circuit breaker per origin, in the engine: after `failureThreshold` consecutive failures calls fail
+   * at once with `CircuitOpenError` for `cooldownMs`. Default off. See `CircuitBreakerOptions`.
+   */
+  circuitBreaker?: CircuitBreakerOptions | false | undefined;
+  /**
+   * Client-side limits, in the engine: `requestsPerMinute`, `tokensPerMinute`, `maxQueueMs`,
+   * `adaptive` (follow the servers' rate-limit headers). Default off. See `RateLimitOptions`.
+   */
+  rateLimit?: RateLimitOptions | false | undefined;
 }
 
 /** Live counters of a client's engine (for metrics and leak checks). */
@@ -86,6 +101,11 @@ export interface EngineStats {
   requestsTotal: number;
   /** Retries made since the client was built. */
   retriesTotal: number;
+  /**
+   * The circuit breakers of the origins this client called (`scheme://host[:port]`) and their state;
+   * empty when `circuitBreaker` is off.
+   */
+  circuits: { origin: string; state: 'closed' | 'open' | 'half-open' | string }[];
 }
 
 /** Per-request options, the last argument of every API method (as openai-node's `RequestOptions`). */
@@ -228,6 +248,7 @@ export abstract class BaseClient {
     }
     const query: string[] = [];
     flatten(options.defaultQuery, query);
+    const resilience = engineResilienceOptions(options);
     let native: NativeBinding;
     try {
       native = loadNative();
@@ -251,6 +272,7 @@ export abstract class BaseClient {
         defaultHeaders: headers,
         defaultQuery: query,
         ...transport,
+        ...resilience,
       });
     } catch (e) {
       const message = (e as Error).message;
