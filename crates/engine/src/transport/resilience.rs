@@ -11,14 +11,22 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 use tokio_util::sync::CancellationToken;
 
-/// Most origins whose breakers one engine keeps at hand.
-const ORIGINS_KEPT: usize = 32;
+/// Most request URLs whose origin (and breaker) one engine keeps at hand.
+const TARGETS_KEPT: usize = 32;
+
+/// A request URL's origin and its breaker, looked up once per URL (not per request).
+#[derive(Clone)]
+pub(crate) struct Target {
+    url: Box<str>,
+    origin: Arc<str>,
+    breaker: Option<Arc<Breaker>>,
+}
 
 /// The breaker settings and limits of one engine.
 pub(crate) struct Resilience {
     breaker: Option<BreakerConfig>,
-    /// Breakers of the origins this engine called, most recent first.
-    breakers: Mutex<Vec<(Box<str>, Arc<Breaker>)>>,
+    /// The URLs this engine called, most recent first.
+    targets: Mutex<Vec<Target>>,
     limiter: Option<Limiter>,
     max_retry_after: Duration,
 }
@@ -39,7 +47,7 @@ impl Resilience {
         if breaker.is_none() && limiter.is_none() {
             return None;
         }
-        Some(Resilience { breaker, breakers: Mutex::new(Vec::new()), limiter, max_retry_after })
+        Some(Resilience { breaker, targets: Mutex::new(Vec::new()), limiter, max_retry_after })
     }
 
     /// Whether calls need a token estimate.
@@ -47,38 +55,52 @@ impl Resilience {
         self.limiter.as_ref().is_some_and(Limiter::counts_tokens)
     }
 
-    /// The breaker of `origin`, shared with the process's other engines of the same settings.
-    fn breaker(&self, origin: &str) -> Option<Arc<Breaker>> {
-        let config = self.breaker?;
-        let mut list = self.breakers.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(i) = list.iter().position(|(o, _)| &**o == origin) {
-            return Some(list[i].1.clone());
+    /// The origin of `url` and its breaker (shared with the process's other engines of the same
+    /// settings); `parse` is called for a URL not seen lately.
+    pub(crate) fn target(
+        &self,
+        url: &str,
+        parse: impl FnOnce(&str) -> Result<reqwest::Url, EngineError>,
+    ) -> Result<Target, EngineError> {
+        let mut list = self.targets.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(t) = list.iter().find(|t| &*t.url == url) {
+            return Ok(t.clone());
         }
-        let b = crate::breaker::shared(origin, config);
-        list.truncate(ORIGINS_KEPT - 1);
-        list.insert(0, (origin.into(), b.clone()));
-        Some(b)
+        let origin: Arc<str> = parse(url)?.origin().ascii_serialization().into();
+        let breaker = self.breaker.map(|config| crate::breaker::shared(&origin, config));
+        let t = Target { url: url.into(), origin, breaker };
+        list.truncate(TARGETS_KEPT - 1);
+        list.insert(0, t.clone());
+        Ok(t)
     }
 
-    /// The states of the breakers of the origins this engine called.
+    /// The states of the breakers of the origins this engine called lately.
     pub(crate) fn circuits(&self) -> Vec<(String, CircuitState)> {
-        let list = self.breakers.lock().unwrap_or_else(|p| p.into_inner());
-        list.iter().map(|(o, b)| (o.to_string(), b.state())).collect()
+        let list = self.targets.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out: Vec<(String, CircuitState)> = Vec::new();
+        for t in list.iter() {
+            if let Some(b) = &t.breaker {
+                if !out.iter().any(|(o, _)| **o == *t.origin) {
+                    out.push((t.origin.to_string(), b.state()));
+                }
+            }
+        }
+        out
     }
 
-    /// Admit one attempt to `origin`: fail at once if its breaker is open, wait for the rate limits'
+    /// Admit one attempt to `target`'s origin: fail at once if its breaker is open, wait for the rate limits'
     /// turn (or fail at once past `max_queue`), then take the breaker's permit.
     ///
     /// Errors: [`ErrorKind::CircuitOpen`], [`ErrorKind::RateLimitedLocally`] (both with `retry_after`),
     /// [`ErrorKind::Aborted`] when `cancel` fires during the wait.
     pub(crate) async fn admit(
         &self,
-        origin: &str,
+        target: &Target,
         tokens: u64,
         cancel: &CancellationToken,
     ) -> Result<Ticket, EngineError> {
-        let breaker = self.breaker(origin);
-        if let Some(b) = &breaker {
+        let (origin, breaker) = (&*target.origin, &target.breaker);
+        if let Some(b) = breaker {
             b.check().map_err(circuit_open)?;
         }
         let mut seq = 0;
@@ -104,7 +126,7 @@ impl Resilience {
                     })?;
             }
         }
-        let permit = match &breaker {
+        let permit = match breaker {
             Some(b) => Some(b.acquire().map_err(circuit_open)?),
             None => None,
         };
@@ -115,7 +137,7 @@ impl Resilience {
     /// error it failed with; `took`: how long the attempt ran.
     pub(crate) fn settle(
         &self,
-        origin: &str,
+        target: &Target,
         ticket: Ticket,
         status: u16,
         headers: Option<&HeaderMap>,
@@ -135,7 +157,7 @@ impl Resilience {
         if let (Some(a), Some(h)) = (self.limiter.as_ref().and_then(|l| l.adaptive.as_ref()), headers) {
             let budget = adaptive::read_headers(status, h, SystemTime::now(), self.max_retry_after);
             if budget != adaptive::Budget::default() {
-                a.observe(origin, ticket.seq, &budget, Instant::now(), took);
+                a.observe(&target.origin, ticket.seq, &budget, Instant::now(), took);
             }
         }
     }
@@ -151,9 +173,4 @@ fn circuit_open(wait: Duration) -> EngineError {
     );
     e.retry_after = Some(wait);
     e
-}
-
-/// `scheme://host:port` of a URL (no credentials, path or query).
-pub(crate) fn origin_of(url: &reqwest::Url) -> String {
-    url.origin().ascii_serialization()
 }

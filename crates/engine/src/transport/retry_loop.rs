@@ -81,7 +81,7 @@ impl Engine {
             || spec.method == Method::OPTIONS;
         let guard = match &self.resilience {
             Some(r) => {
-                let origin = super::resilience::origin_of(&self.parse_url(&spec.url)?);
+                let origin = r.target(&spec.url, |url| self.parse_url(url))?;
                 let tokens =
                     if r.counts_tokens() { crate::limiter::estimate_tokens(spec.body.as_deref()) } else { 1 };
                 Some((r, origin, tokens))
