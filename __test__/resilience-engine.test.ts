@@ -225,6 +225,24 @@ describe('client-side rate limits', () => {
     expect(gap).toBeGreaterThan(900);
   });
 
+  it('tokensPerMinute: tokens estimated from the body, corrected from the usage of the response', async () => {
+    // 6,000/min: 100 tokens per second, burst 100. Each call is estimated at body bytes / 4 + max_tokens
+    // (about 30) but the server says it used 150: the second call waits for the 50 over the burst
+    // plus its own estimate, at 10 ms per token. Without the correction it would go at once.
+    server.setFallback({ kind: 'json', body: { ...completion, usage: { total_tokens: 150 } } });
+    const c = client(server.url, { rateLimit: { tokensPerMinute: 6000 } });
+    const call = () => c.chat.completions.create({ model: 'm', messages, max_tokens: 10 });
+    await call();
+    await call();
+    const [a, b] = server.requests;
+    const estimate = Math.floor(Buffer.byteLength(b?.body ?? '') / 4) + 10;
+    const gap = (b?.receivedAt ?? 0) - (a?.receivedAt ?? 0);
+    const expected = (150 - 100 + estimate) * 10;
+    console.log(`tpm 6000: estimate ${estimate} tokens, gap ${Math.round(gap)} ms (expected ~${expected})`);
+    expect(gap).toBeGreaterThan(expected - 60);
+    expect(gap).toBeLessThan(expected + 200);
+  });
+
   it('an AbortSignal cancels a queued call', async () => {
     server.setFallback({ kind: 'json', body: completion });
     const c = client(server.url, { rateLimit: { requestsPerMinute: 60 } });

@@ -37,7 +37,8 @@ export interface RateLimitOptions {
   requestsPerMinute?: number | undefined;
   /**
    * Tokens per minute, estimated from each request: body bytes / 4 plus its `max_tokens` /
-   * `max_completion_tokens` / `max_output_tokens` (not corrected from `usage`). Burst: one second's
+   * `max_completion_tokens` / `max_output_tokens`, corrected from a buffered response's `usage`
+   * (`total_tokens`, else `input_tokens` + `output_tokens`; streams keep the estimate). Burst: one second's
    * worth. Default none.
    */
   tokensPerMinute?: number | undefined;

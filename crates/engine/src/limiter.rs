@@ -14,8 +14,9 @@
 //! timestamp under a lock.
 //!
 //! Tokens of a call are estimated from its body: `bytes / 4` plus the `max_tokens` /
-//! `max_completion_tokens` / `max_output_tokens` value it asks for ([`estimate_tokens`]). They are not
-//! corrected from the response's `usage`.
+//! `max_completion_tokens` / `max_output_tokens` value it asks for ([`estimate_tokens`]), and corrected
+//! once a buffered response states its `usage` ([`used_tokens`], [`Limiter::correct_tokens`]): the
+//! difference is added to (or given back from) the token budget. Streams are not corrected.
 
 pub mod adaptive;
 
@@ -140,6 +141,34 @@ impl Limiter {
             None => Ok(Turn { at: now + local, seq: 0 }),
         }
     }
+}
+
+impl Limiter {
+    /// A call estimated at `estimate` tokens used `actual`: charge (or give back) the difference.
+    /// What is given back never makes room before now (no burst beyond one second's worth).
+    pub fn correct_tokens(&self, estimate: u64, actual: u64) {
+        let mut b = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(g) = b.tokens.as_mut() else { return };
+        let Some(tat) = g.tat else { return };
+        let diff = |n: u64| g.interval.saturating_mul(n.min(u32::MAX as u64) as u32);
+        g.tat = Some(if actual >= estimate {
+            tat + diff(actual - estimate)
+        } else {
+            let now = Instant::now();
+            tat.checked_sub(diff(estimate - actual)).map_or(now, |t| t.max(now))
+        });
+    }
+}
+
+/// The tokens a response body says it used: `"total_tokens"` (OpenAI), else `"input_tokens"` +
+/// `"output_tokens"` (Anthropic, OpenAI Responses); `None` when it says neither.
+pub fn used_tokens(body: &[u8]) -> Option<u64> {
+    if let Some(n) = number_after(body, b"\"total_tokens\"") {
+        return Some(n);
+    }
+    let input = number_after(body, b"\"input_tokens\"");
+    let output = number_after(body, b"\"output_tokens\"");
+    (input.is_some() || output.is_some()).then(|| input.unwrap_or(0) + output.unwrap_or(0))
 }
 
 /// Tokens a request body will cost, roughly: its length in bytes / 4 (about 4 bytes per token of

@@ -463,4 +463,8 @@ impl retry_loop::AttemptHead for Response {
     fn head(&self) -> (u16, &HeaderMap) {
         (self.status, &self.headers)
     }
+
+    fn body(&self) -> Option<&[u8]> {
+        Some(&self.body)
+    }
 }

@@ -52,6 +52,30 @@ fn tokens_wait_for_their_size() {
 }
 
 #[test]
+fn usage_corrects_the_token_budget() {
+    let l = limiter(None, Some(60_000), None); // 1 token per ms, burst 1,000
+    let t = Instant::now();
+    l.reserve("o", 1000, t).unwrap();
+    // The call used 1,500 tokens, not 1,000: the next 500 wait 500 ms more (1,000 in all).
+    l.correct_tokens(1000, 1500);
+    let wait = l.reserve("o", 500, t).unwrap().at - t;
+    assert!(wait >= Duration::from_millis(999) && wait <= Duration::from_millis(1000), "{wait:?}");
+    // Fewer tokens than estimated give the difference back.
+    let l = limiter(None, Some(60_000), None);
+    l.reserve("o", 1000, t).unwrap();
+    l.reserve("o", 1000, t).unwrap(); // its turn is 1 s away
+    l.correct_tokens(1000, 200);
+    let wait = l.reserve("o", 100, Instant::now()).unwrap().at.saturating_duration_since(Instant::now());
+    assert!(wait <= Duration::from_millis(301), "{wait:?}");
+    assert_eq!(
+        used_tokens(br#"{"usage":{"prompt_tokens":9,"completion_tokens":12,"total_tokens":21}}"#),
+        Some(21)
+    );
+    assert_eq!(used_tokens(br#"{"usage":{"input_tokens":10,"output_tokens":5}}"#), Some(15));
+    assert_eq!(used_tokens(br#"{"id":"x"}"#), None);
+}
+
+#[test]
 fn token_estimate() {
     assert_eq!(estimate_tokens(None), 1);
     let body = br#"{"model":"m","messages":[{"role":"user","content":"hi"}],"max_tokens": 100}"#;

@@ -31,10 +31,26 @@ pub(crate) struct Resilience {
     max_retry_after: Duration,
 }
 
+/// How an attempt ended, for [`Resilience::settle`].
+pub(crate) struct AttemptEnd<'a> {
+    /// Status of its response (0: none).
+    pub status: u16,
+    /// Its response's headers.
+    pub headers: Option<&'a HeaderMap>,
+    /// The kind of error it failed with.
+    pub kind: Option<ErrorKind>,
+    /// How long it ran.
+    pub took: Duration,
+    /// A buffered 2xx body, whose `usage` corrects the token estimate.
+    pub body: Option<&'a [u8]>,
+}
+
 /// One admitted attempt: hand it back to [`Resilience::settle`] with the attempt's outcome.
 pub(crate) struct Ticket {
     permit: Option<Permit>,
     seq: u64,
+    /// The tokens the attempt was estimated at.
+    tokens: u64,
 }
 
 impl Resilience {
@@ -130,20 +146,12 @@ impl Resilience {
             Some(b) => Some(b.acquire().map_err(circuit_open)?),
             None => None,
         };
-        Ok(Ticket { permit, seq })
+        Ok(Ticket { permit, seq, tokens })
     }
 
-    /// Record an attempt's outcome: `status` of its response (0: none) and its headers, or the kind of
-    /// error it failed with; `took`: how long the attempt ran.
-    pub(crate) fn settle(
-        &self,
-        target: &Target,
-        ticket: Ticket,
-        status: u16,
-        headers: Option<&HeaderMap>,
-        kind: Option<ErrorKind>,
-        took: Duration,
-    ) {
+    /// Record how an attempt ended (see [`AttemptEnd`]).
+    pub(crate) fn settle(&self, target: &Target, ticket: Ticket, end: AttemptEnd<'_>) {
+        let AttemptEnd { status, headers, kind, took, body } = end;
         if let Some(permit) = ticket.permit {
             let outcome = match (status, kind) {
                 (429, _) => Outcome::Neutral,
@@ -153,6 +161,11 @@ impl Resilience {
                 _ => Outcome::Neutral,
             };
             permit.record(outcome);
+        }
+        if let (Some(l), Some(body)) = (self.limiter.as_ref().filter(|l| l.counts_tokens()), body) {
+            if let Some(used) = crate::limiter::used_tokens(body) {
+                l.correct_tokens(ticket.tokens, used);
+            }
         }
         if let (Some(a), Some(h)) = (self.limiter.as_ref().and_then(|l| l.adaptive.as_ref()), headers) {
             let budget = adaptive::read_headers(status, h, SystemTime::now(), self.max_retry_after);

@@ -4,6 +4,7 @@
 //! attempt (retries included) first passes the client's breaker and rate limits when it has them
 //! (`resilience.rs`), and reports its outcome to them.
 
+use super::resilience::AttemptEnd;
 use super::{header_map, Engine, RequestSpec};
 use crate::error::{EngineError, ErrorKind};
 use crate::retry::{AttemptOutcome, RetryOn};
@@ -44,6 +45,10 @@ pub(super) async fn cancellable<T>(
 /// The status and headers of a successful attempt's response (for the breaker and adaptive limits).
 pub(super) trait AttemptHead {
     fn head(&self) -> (u16, &HeaderMap);
+    /// The whole body, when the attempt read it (buffered requests).
+    fn body(&self) -> Option<&[u8]> {
+        None
+    }
 }
 
 /// What one attempt produced, before the retry decision.
@@ -122,19 +127,21 @@ impl Engine {
                 }
             };
             if let (Some((r, origin, _)), Some(ticket)) = (&guard, ticket) {
-                match &outcome {
+                let took = started.elapsed();
+                let end = match &outcome {
                     Attempt::Done(v) => {
                         let (status, headers) = v.head();
-                        r.settle(origin, ticket, status, Some(headers), None, started.elapsed());
+                        AttemptEnd { status, headers: Some(headers), kind: None, took, body: v.body() }
                     }
-                    Attempt::Failed(e) => match &e.response {
-                        Some(resp) => {
-                            let took = started.elapsed();
-                            r.settle(origin, ticket, resp.status, Some(&resp.headers), Some(e.kind), took)
-                        }
-                        None => r.settle(origin, ticket, 0, None, Some(e.kind), started.elapsed()),
+                    Attempt::Failed(e) => AttemptEnd {
+                        status: e.http_status().unwrap_or(0),
+                        headers: e.response.as_ref().map(|r| &r.headers),
+                        kind: Some(e.kind),
+                        took,
+                        body: None,
                     },
-                }
+                };
+                r.settle(origin, ticket, end);
             }
             let mut err = match outcome {
                 Attempt::Done(v) => return Ok((v, attempts, trace)),
