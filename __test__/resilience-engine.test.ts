@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Anthropic } from '../src/anthropic.js';
 import {
   AiwireError,
   APIConnectionError,
@@ -361,6 +362,27 @@ describe('adaptive limits', () => {
     expect(on.ok).toBe(150 - on.limited);
     expect(on.ms).toBeLessThan(4500); // ideal: 3 windows, ~2 s after the first
   }, 12_000);
+
+  it("Anthropic's headers: requests remaining 0 until an RFC 3339 reset makes the next call wait for it", async () => {
+    const reset = new Date(Date.now() + 600).toISOString();
+    server.enqueue({
+      kind: 'json',
+      body: { id: 'msg_1', type: 'message', role: 'assistant', content: [] },
+      headers: {
+        'anthropic-ratelimit-requests-limit': '1',
+        'anthropic-ratelimit-requests-remaining': '0',
+        'anthropic-ratelimit-requests-reset': reset,
+      },
+    });
+    const c = new Anthropic({ apiKey: 'sk-test', baseURL: server.url, rateLimit: { adaptive: true } });
+    const call = () =>
+      c.messages.create({ model: 'm', max_tokens: 1, messages: [{ role: 'user', content: 'hi' }] });
+    await call();
+    await call();
+    const gap = (server.requests[1]?.receivedAt ?? 0) - (server.requests[0]?.receivedAt ?? 0);
+    expect(gap).toBeGreaterThan(400);
+    expect(gap).toBeLessThan(1500);
+  });
 
   it('a 429 with retry-after makes the next calls to that origin wait', async () => {
     server.enqueue(
