@@ -188,7 +188,7 @@ pub fn estimate_tokens(body: Option<&[u8]>) -> u64 {
 
 /// The unsigned integer after `key` and a colon (whitespace allowed), if any.
 fn number_after(body: &[u8], key: &[u8]) -> Option<u64> {
-    let at = body.windows(key.len()).position(|w| w == key)? + key.len();
+    let at = memchr::memmem::find(body, key)? + key.len();
     let rest = body[at..].iter().skip_while(|b| b.is_ascii_whitespace());
     let mut rest = rest.skip_while(|b| **b == b':').skip_while(|b| b.is_ascii_whitespace()).peekable();
     let mut n: Option<u64> = None;
