@@ -287,9 +287,11 @@ describe('messages.stream(): the same listener calls as @anthropic-ai/sdk', () =
   });
 
   it('for await over the stream gives the raw events, as the SDK', async () => {
+    // Cloned when received: the SDK accumulates into its `message_start` event's message, so an event
+    // kept past the loop changes under the caller; aiwire's does not (tested below).
     const collect = async (stream: AsyncIterable<unknown>) => {
       const out: unknown[] = [];
-      for await (const event of stream) out.push(event);
+      for await (const event of stream) out.push(structuredClone(event));
       return out;
     };
     for (const name of ['text', 'tool-use', 'thinking', 'citations']) {
@@ -300,6 +302,13 @@ describe('messages.stream(): the same listener calls as @anthropic-ai/sdk', () =
       expect(ours).toEqual(theirs);
       expect(ours.some((e) => (e as { type: string }).type === 'ping')).toBe(false);
     }
+  });
+
+  it('a raw event does not change after it was handed out (the SDK fills message_start.message.content)', async () => {
+    const kept: { type: string; message?: { content: unknown[] } }[] = [];
+    for await (const event of aiwireStream(aiwire(), body('tool-use'))) kept.push(event as never);
+    const start = kept.find((e) => e.type === 'message_start');
+    expect(start?.message?.content).toEqual([]);
   });
 
   it('toReadableStream() → fromReadableStream() replays the same listener calls', async () => {

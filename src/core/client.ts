@@ -27,6 +27,7 @@ import { withPreset } from './presets.js';
 import { DEFAULT_REQUEST_ID_HEADERS, type ProviderSpec } from './provider.js';
 import { appendQuery, checkMs, flatten, nativeRequest, resolveTarget } from './request.js';
 import { RequestLog } from './request-log.js';
+import { engineResilienceOptions } from './resilience-options.js';
 import { errorFromNative, flatHeader, parseJSONBody, toResponse } from './response.js';
 import { type CacheStats, Reuse } from './reuse.js';
 import { Stream, type StreamDecoder } from './streaming.js';
@@ -140,6 +141,7 @@ export abstract class BaseClient {
     }
     const query: string[] = [];
     flatten(options.defaultQuery, query);
+    const resilience = engineResilienceOptions(options);
     let native: NativeBinding;
     try {
       native = loadNative();
@@ -163,6 +165,7 @@ export abstract class BaseClient {
         defaultHeaders: headers,
         defaultQuery: query,
         ...transport,
+        ...resilience,
       });
     } catch (e) {
       const message = (e as Error).message;

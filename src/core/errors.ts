@@ -136,8 +136,34 @@ export class NotFoundError extends APIError<404, Headers> {}
 export class ConflictError extends APIError<409, Headers> {}
 /** HTTP 422: the request body did not validate. */
 export class UnprocessableEntityError extends APIError<422, Headers> {}
-/** HTTP 429: rate limited (after the retries allowed by `maxRetries`). */
-export class RateLimitError extends APIError<429, Headers> {}
+/**
+ * HTTP 429: rate limited (after the retries allowed by `maxRetries`). `headers` holds every response
+ * header, the rate-limit ones included (`x-ratelimit-*`, `anthropic-ratelimit-*`, `retry-after`).
+ */
+export class RateLimitError extends APIError<429, Headers> {
+  /**
+   * How long the server asked to wait (ms), from `retry-after-ms`, else `retry-after` (seconds or an
+   * HTTP date); undefined when it said nothing usable.
+   */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(status: 429, error: object | undefined, message: string | undefined, headers: Headers) {
+    super(status, error, message, headers);
+    this.retryAfterMs = retryAfterMs(headers);
+  }
+}
+
+/** The wait a response's `retry-after-ms` / `retry-after` asks for, in ms (undefined: none or unreadable). */
+export function retryAfterMs(headers: Headers | undefined): number | undefined {
+  const ms = Number.parseFloat(headers?.get('retry-after-ms') ?? '');
+  if (Number.isFinite(ms) && ms >= 0) return ms;
+  const after = headers?.get('retry-after')?.trim();
+  if (!after) return undefined;
+  const secs = Number(after);
+  if (Number.isFinite(secs) && secs >= 0) return secs * 1000;
+  const date = Date.parse(after);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
 /** HTTP >= 500. */
 export class InternalServerError extends APIError<number, Headers> {}
 
@@ -147,6 +173,39 @@ export class InternalServerError extends APIError<number, Headers> {}
  * the proxy URL (the `proxy` option, or `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY`).
  */
 export class ProxyAuthenticationError extends APIConnectionError {}
+
+/**
+ * The circuit breaker of the request's origin is open (the `circuitBreaker` client option): recent
+ * calls failed `failureThreshold` times in a row, so this one was not sent. `retryAfterMs`: when the
+ * breaker lets a probe through. `code` is `ERR_CIRCUIT_OPEN`. A connection error, as the origin is
+ * deemed unreachable.
+ */
+export class CircuitOpenError extends APIConnectionError {
+  /** Time until the breaker lets a probe call through (ms). */
+  readonly retryAfterMs: number;
+  override readonly code = 'ERR_CIRCUIT_OPEN';
+
+  constructor({ message, retryAfterMs }: { message?: string | undefined; retryAfterMs: number }) {
+    super({ message: message ?? 'Circuit breaker open.' });
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/**
+ * The client's own rate limit (the `rateLimit` client option) would have made this call wait longer
+ * than `maxQueueMs`, so it was not sent (no HTTP 429 happened: see `RateLimitError` for those).
+ * `retryAfterMs`: the wait it would have had. `code` is `ERR_LOCAL_RATE_LIMIT`.
+ */
+export class LocalRateLimitError extends APIError<undefined, undefined, undefined> {
+  /** The wait the call would have had for its turn (ms). */
+  readonly retryAfterMs: number;
+  override readonly code = 'ERR_LOCAL_RATE_LIMIT';
+
+  constructor({ message, retryAfterMs }: { message?: string | undefined; retryAfterMs: number }) {
+    super(undefined, undefined, message ?? 'Client-side rate limit: queue too long.', undefined);
+    this.retryAfterMs = retryAfterMs;
+  }
+}
 
 /** The response could not be decoded (corrupt compression, a body that is not the JSON expected, an SSE event over `maxEventBytes`). */
 export class APIResponseDecodeError extends APIError<number | undefined, Headers | undefined, undefined> {

@@ -7,6 +7,7 @@ import type { Logger, LogLevel } from './logger.js';
 import type { ObservabilityOptions } from './observe.js';
 import type { PresetName } from './presets.js';
 import type { ForeignOrigin } from './request.js';
+import type { CircuitBreakerOptions, RateLimitOptions } from './resilience-options.js';
 import type { ReuseOptions } from './reuse.js';
 import type { TransportOptions } from './transport-options.js';
 
@@ -51,6 +52,16 @@ export interface BaseClientOptions extends TransportOptions, ObservabilityOption
    * (servers' keep-alive comments count as bytes). Default none: only `timeout` (until the response head).
    */
   streamIdleTimeout?: number | undefined;
+  /**
+   * Circuit breaker per origin, in the engine: after `failureThreshold` consecutive failures calls fail
+   * at once with `CircuitOpenError` for `cooldownMs`. Default off. See `CircuitBreakerOptions`.
+   */
+  circuitBreaker?: CircuitBreakerOptions | false | undefined;
+  /**
+   * Client-side limits, in the engine: `requestsPerMinute`, `tokensPerMinute`, `maxQueueMs`,
+   * `adaptive` (follow the servers' rate-limit headers). Default off. See `RateLimitOptions`.
+   */
+  rateLimit?: RateLimitOptions | false | undefined;
 }
 
 /** Live counters of a client's engine (for metrics and leak checks). */
@@ -63,6 +74,11 @@ export interface EngineStats {
   requestsTotal: number;
   /** Retries made since the client was built. */
   retriesTotal: number;
+  /**
+   * The circuit breakers of the origins this client called (`scheme://host[:port]`) and their state;
+   * empty when `circuitBreaker` is off.
+   */
+  circuits: { origin: string; state: 'closed' | 'open' | 'half-open' | string }[];
 }
 
 /** Per-request options, the last argument of every API method (as openai-node's `RequestOptions`). */

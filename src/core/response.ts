@@ -9,6 +9,8 @@ import {
   APIError,
   APIResponseDecodeError,
   APIUserAbortError,
+  CircuitOpenError,
+  LocalRateLimitError,
   ProxyAuthenticationError,
 } from './errors.js';
 import { isSecretHeader } from './logger.js';
@@ -56,7 +58,9 @@ function bodyText(body: string | Uint8Array | null | undefined): string {
  * The typed error for a failed native response, by the engine's `errorKind`:
  * `status` → `APIError.generate` (status subclasses), `timeout` → `APIConnectionTimeoutError`,
  * `aborted` → `APIUserAbortError`, `decode` → `APIResponseDecodeError`, `invalid_request` →
- * `AiwireError`, anything else → `APIConnectionError`. A JSON error body is read by the provider's
+ * `AiwireError`, `circuit_open` → `CircuitOpenError`, `rate_limited_locally` → `LocalRateLimitError`
+ * (both with `retryAfterMs`, handed over as a `retry-after-ms` header), anything else →
+ * `APIConnectionError`. A JSON error body is read by the provider's
  * `spec.errorBody` (default: the whole body is the error).
  */
 export function errorFromNative(res: NativeResult, spec?: Pick<ProviderSpec, 'errorBody'>): AiwireError {
@@ -100,6 +104,16 @@ export function errorFromNative(res: NativeResult, spec?: Pick<ProviderSpec, 'er
       );
     case 'invalid_request':
       return new AiwireError(`Invalid request: ${res.errorMessage ?? 'unknown'}`);
+    case 'circuit_open':
+      return new CircuitOpenError({
+        message: `Circuit open: ${res.errorMessage ?? ''}`.trim(),
+        retryAfterMs: Number(flatHeader(res.headers, 'retry-after-ms') ?? 0),
+      });
+    case 'rate_limited_locally':
+      return new LocalRateLimitError({
+        message: `Rate limited locally: ${res.errorMessage ?? ''}`.trim(),
+        retryAfterMs: Number(flatHeader(res.headers, 'retry-after-ms') ?? 0),
+      });
     default: {
       const message = `Connection error: ${res.errorMessage ?? 'unknown'}`;
       const err =

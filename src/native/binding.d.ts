@@ -87,6 +87,18 @@ export declare class NativeStream {
   cancel(): void
 }
 
+/** The `circuitBreaker` client option (see `crates/engine/src/breaker.rs`). */
+export interface CircuitBreakerOptions {
+  /** Consecutive failures (connection errors, timeouts, 5xx) that open the breaker. Default 5. */
+  failureThreshold?: number
+  /** How long an open breaker fails calls at once (ms). Default 30,000. */
+  cooldownMs?: number
+  /** Calls let through at once as probes while half-open. Default 1. */
+  halfOpenProbes?: number
+  /** Successful probes that close it again. Default 1. */
+  successThreshold?: number
+}
+
 /** Options of one native engine (one per aiwire client). All durations in milliseconds. */
 export interface EngineOptions {
   /** Connect timeout (ms). Default 10,000. */
@@ -136,6 +148,10 @@ export interface EngineOptions {
   proxy?: string
   /** `true`: no proxy at all, whatever the environment says. Default false. */
   proxyOff?: boolean
+  /** Circuit breaker per origin; absent: off (default). */
+  circuitBreaker?: CircuitBreakerOptions
+  /** Client-side rate limits; absent: off (default). */
+  rateLimit?: RateLimitOptions
 }
 
 /** What one `nextBatch()` hands over. */
@@ -176,6 +192,14 @@ export interface NativeBatch {
   receivedBytes?: number
 }
 
+/** One origin's circuit breaker, in stats. */
+export interface NativeCircuit {
+  /** `scheme://host[:port]`. */
+  origin: string
+  /** `closed`, `open` or `half-open`. */
+  state: string
+}
+
 /** Live counters of an engine (for metrics and leak checks). */
 export interface NativeEngineStats {
   /** Buffered requests not yet settled. */
@@ -186,6 +210,8 @@ export interface NativeEngineStats {
   requestsTotal: number
   /** Retries made. */
   retriesTotal: number
+  /** The circuit breakers of the origins called (empty when the breaker is off). */
+  circuits: Array<NativeCircuit>
 }
 
 /** One server-sent event as handed to JavaScript. */
@@ -278,6 +304,18 @@ export interface NativeRequest {
   decode?: string
   /** With `decode: "float-vectors"`: the vector field of each `data` item. Default `"embedding"`. */
   decodeField?: string
+}
+
+/** The `rateLimit` client option (see `crates/engine/src/limiter.rs`). */
+export interface RateLimitOptions {
+  /** Requests (attempts) per minute; burst at most one second's worth. Default none. */
+  requestsPerMinute?: number
+  /** Estimated tokens per minute (body bytes / 4 + `max_tokens`); burst one second's worth. Default none. */
+  tokensPerMinute?: number
+  /** Longest wait for a turn (ms); longer fails at once with `rate_limited_locally`. Default none: wait. */
+  maxQueueMs?: number
+  /** Pace calls from the servers' rate-limit headers. Default false. */
+  adaptive?: boolean
 }
 
 /**

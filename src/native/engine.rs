@@ -4,7 +4,7 @@ use crate::decode::decode_response;
 use crate::request::{ms, pairs, to_spec, NativeRequest};
 use crate::settle::{Settled, Settler};
 use crate::stream::{NativeStream, StreamOptions};
-use aiwire_engine::{CancellationToken, Engine, EngineConfig, ProxySetting};
+use aiwire_engine::{BreakerConfig, CancellationToken, Engine, EngineConfig, ProxySetting, RateLimitConfig};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::sync::{Arc, OnceLock};
@@ -53,6 +53,45 @@ pub struct EngineOptions {
     pub proxy: Option<String>,
     /// `true`: no proxy at all, whatever the environment says. Default false.
     pub proxy_off: Option<bool>,
+    /// Circuit breaker per origin; absent: off (default).
+    pub circuit_breaker: Option<CircuitBreakerOptions>,
+    /// Client-side rate limits; absent: off (default).
+    pub rate_limit: Option<RateLimitOptions>,
+}
+
+/// The `circuitBreaker` client option (see `crates/engine/src/breaker.rs`).
+#[napi(object)]
+pub struct CircuitBreakerOptions {
+    /// Consecutive failures (connection errors, timeouts, 5xx) that open the breaker. Default 5.
+    pub failure_threshold: Option<u32>,
+    /// How long an open breaker fails calls at once (ms). Default 30,000.
+    pub cooldown_ms: Option<f64>,
+    /// Calls let through at once as probes while half-open. Default 1.
+    pub half_open_probes: Option<u32>,
+    /// Successful probes that close it again. Default 1.
+    pub success_threshold: Option<u32>,
+}
+
+/// The `rateLimit` client option (see `crates/engine/src/limiter.rs`).
+#[napi(object)]
+pub struct RateLimitOptions {
+    /// Requests (attempts) per minute; burst at most one second's worth. Default none.
+    pub requests_per_minute: Option<u32>,
+    /// Estimated tokens per minute (body bytes / 4 + `max_tokens`); burst one second's worth. Default none.
+    pub tokens_per_minute: Option<u32>,
+    /// Longest wait for a turn (ms); longer fails at once with `rate_limited_locally`. Default none: wait.
+    pub max_queue_ms: Option<f64>,
+    /// Pace calls from the servers' rate-limit headers. Default false.
+    pub adaptive: Option<bool>,
+}
+
+/// One origin's circuit breaker, in stats.
+#[napi(object)]
+pub struct NativeCircuit {
+    /// `scheme://host[:port]`.
+    pub origin: String,
+    /// `closed`, `open` or `half-open`.
+    pub state: String,
 }
 
 /// Live counters of an engine (for metrics and leak checks).
@@ -66,6 +105,8 @@ pub struct NativeEngineStats {
     pub requests_total: f64,
     /// Retries made.
     pub retries_total: f64,
+    /// The circuit breakers of the origins called (empty when the breaker is off).
+    pub circuits: Vec<NativeCircuit>,
 }
 
 /// A cancellation handle passed to `request()`/`stream()`; `cancel()` aborts the request at once and
@@ -225,6 +266,44 @@ impl NativeEngine {
                 (_, Some(url)) => ProxySetting::Url(url),
                 _ => ProxySetting::FromEnv,
             };
+            if let Some(b) = o.circuit_breaker {
+                let d = BreakerConfig::default();
+                let positive = |n: Option<u32>, what: &str, default: u32| match n {
+                    Some(0) => {
+                        Err(Error::new(Status::InvalidArg, format!("circuitBreaker.{what} must be >= 1")))
+                    }
+                    n => Ok(n.unwrap_or(default)),
+                };
+                config.circuit_breaker = Some(BreakerConfig {
+                    failure_threshold: positive(
+                        b.failure_threshold,
+                        "failureThreshold",
+                        d.failure_threshold,
+                    )?,
+                    cooldown: ms(b.cooldown_ms, "circuitBreaker.cooldownMs")?.unwrap_or(d.cooldown),
+                    half_open_probes: positive(b.half_open_probes, "halfOpenProbes", d.half_open_probes)?,
+                    success_threshold: positive(
+                        b.success_threshold,
+                        "successThreshold",
+                        d.success_threshold,
+                    )?,
+                });
+            }
+            if let Some(r) = o.rate_limit {
+                for (n, what) in
+                    [(r.requests_per_minute, "requestsPerMinute"), (r.tokens_per_minute, "tokensPerMinute")]
+                {
+                    if n == Some(0) {
+                        return Err(Error::new(Status::InvalidArg, format!("rateLimit.{what} must be >= 1")));
+                    }
+                }
+                config.rate_limit = RateLimitConfig {
+                    requests_per_minute: r.requests_per_minute,
+                    tokens_per_minute: r.tokens_per_minute,
+                    max_queue: ms(r.max_queue_ms, "rateLimit.maxQueueMs")?,
+                    adaptive: r.adaptive.unwrap_or(false),
+                };
+            }
         }
         let _entered = crate::runtime::handle()?.enter();
         let external = (std::mem::size_of::<Engine>()
@@ -311,6 +390,12 @@ impl NativeEngine {
             streams_open: s.streams_open as u32,
             requests_total: s.requests_total as f64,
             retries_total: s.retries_total as f64,
+            circuits: self
+                .engine
+                .circuits()
+                .into_iter()
+                .map(|(origin, state)| NativeCircuit { origin, state: state.as_str().to_owned() })
+                .collect(),
         }
     }
 

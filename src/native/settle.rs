@@ -60,7 +60,11 @@ impl Settled {
             Err(e) => {
                 let (status, headers, body) = match e.response {
                     Some(r) => (u32::from(r.status), flat_headers_text(&r.headers), Some(r.body)),
-                    None => (0, String::new(), None),
+                    // `circuit_open` / `rate_limited_locally`: when to try again, as a header (ms).
+                    None => match e.retry_after {
+                        Some(d) => (0, format!("retry-after-ms\n{}", d.as_millis()), None),
+                        None => (0, String::new(), None),
+                    },
                 };
                 Settled {
                     id,

@@ -7,7 +7,7 @@
 use crate::settle::{Settled, Settler};
 use aiwire_engine::json_tape::{Tape, TapeEncoder};
 use aiwire_engine::sse::SseSink;
-use aiwire_engine::{CancellationToken, Engine, EngineError, ErrorKind, RequestSpec};
+use aiwire_engine::{CancellationToken, Engine, EngineError, ErrorKind, RequestSpec, StreamStart};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::sync::{Arc, Mutex as SyncMutex};
@@ -252,7 +252,9 @@ impl NativeStream {
         let done_token = cancel.clone();
         let producer = async move {
             let shared = task_shared;
-            let mut stream = match engine.open_stream(&spec, &task_cancel).await {
+            // Retried until the first event (raw: the first bytes) is in: see `open_stream_with`.
+            let start = if shared.raw { StreamStart::Bytes } else { StreamStart::Event };
+            let mut stream = match engine.open_stream_with(&spec, &task_cancel, start).await {
                 Ok(s) => s,
                 Err(e) => {
                     settler.push(Settled::new(id, true, Err(e)));

@@ -22,11 +22,17 @@ pub enum ErrorKind {
     Decode,
     /// The request itself is invalid (bad URL, bad header name or value); it was never sent.
     InvalidRequest,
+    /// The origin's circuit breaker is open (see [`crate::breaker`]): the call was not sent.
+    /// [`EngineError::retry_after`] says when the breaker lets a probe through.
+    CircuitOpen,
+    /// The client's own rate limit (see [`crate::limiter`]) would have made the call wait longer than
+    /// `max_queue`: it was not sent. [`EngineError::retry_after`] is the wait it would have had.
+    RateLimitedLocally,
 }
 
 impl ErrorKind {
     /// The kind as the lowercase name the boundary hands to JavaScript: `connection`, `timeout`,
-    /// `aborted`, `status`, `decode` or `invalid_request`.
+    /// `aborted`, `status`, `decode`, `invalid_request`, `circuit_open` or `rate_limited_locally`.
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorKind::Connection => "connection",
@@ -35,6 +41,8 @@ impl ErrorKind {
             ErrorKind::Status => "status",
             ErrorKind::Decode => "decode",
             ErrorKind::InvalidRequest => "invalid_request",
+            ErrorKind::CircuitOpen => "circuit_open",
+            ErrorKind::RateLimitedLocally => "rate_limited_locally",
         }
     }
 }
@@ -75,6 +83,9 @@ pub struct EngineError {
     /// With `RequestSpec::trace`: the record of the attempts that failed before this error (see
     /// `Response::trace`).
     pub trace: Option<String>,
+    /// For [`ErrorKind::CircuitOpen`] and [`ErrorKind::RateLimitedLocally`]: how long until a call may
+    /// go through.
+    pub retry_after: Option<std::time::Duration>,
 }
 
 impl EngineError {
@@ -89,6 +100,7 @@ impl EngineError {
             before_response: false,
             code: None,
             trace: None,
+            retry_after: None,
         }
     }
 
@@ -102,6 +114,7 @@ impl EngineError {
             before_response: false,
             code: None,
             trace: None,
+            retry_after: None,
         }
     }
 

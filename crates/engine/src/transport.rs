@@ -1,18 +1,24 @@
 //! Transport: one pooled reqwest client per aiwire client, the retry loop, timeouts and cancellation.
 //!
 //! [`Engine::send`] makes one logical request (buffered body) with retries; [`Engine::open_stream`]
-//! retries until a 2xx response head arrives and then hands back an [`SseStream`] that decodes
-//! server-sent events chunk by chunk. Retries and back-off sleeps run here, never in JavaScript.
+//! (in `transport/stream.rs`) retries until a 2xx response head and the first event arrive and then
+//! hands back an [`SseStream`] that decodes server-sent events chunk by chunk. Retries and back-off
+//! sleeps run here, never in JavaScript; so do the circuit breaker and the client-side rate limits
+//! (`transport/resilience.rs`) when a client turns them on.
 
+use crate::breaker::{BreakerConfig, CircuitState};
 use crate::error::{EngineError, ErrorKind};
+use crate::limiter::{Limiter, RateLimitConfig};
 use crate::pool::{Transport, TransportKey};
 use crate::proxy::ProxySetting;
 use crate::retry::{new_idempotency_key, RetryOn, RetryPolicy};
-use crate::sse::{SseDecoder, SseEvent, SseSink};
+use crate::sse::SseDecoder;
 use crate::tls::TlsOptions;
 use crate::upload::Upload;
 
+mod resilience;
 mod retry_loop;
+mod stream;
 use bytes::Bytes;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::Method;
@@ -20,6 +26,7 @@ use retry_loop::Attempt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+pub use stream::{SseStream, StreamStart};
 use tokio_util::sync::CancellationToken;
 
 /// Options of one engine (one per aiwire client). Durations are wall-clock.
@@ -60,6 +67,10 @@ pub struct EngineConfig {
     pub tls: TlsOptions,
     /// Proxy: from the environment (default), off, or one URL.
     pub proxy: ProxySetting,
+    /// Circuit breaker per origin ([`crate::breaker`]). Default none (off).
+    pub circuit_breaker: Option<BreakerConfig>,
+    /// Client-side rate limits ([`crate::limiter`]). Default: none (off).
+    pub rate_limit: RateLimitConfig,
 }
 
 impl Default for EngineConfig {
@@ -80,6 +91,8 @@ impl Default for EngineConfig {
             stream_idle_timeout: None,
             tls: TlsOptions::default(),
             proxy: ProxySetting::default(),
+            circuit_breaker: None,
+            rate_limit: RateLimitConfig::default(),
         }
     }
 }
@@ -191,6 +204,8 @@ pub struct Engine {
     /// Recently parsed URLs, most recent first: a client calls a handful of endpoints, and parsing
     /// (with IDNA host processing) was ~3.5% of a request's CPU (perf, C=64).
     urls: std::sync::Mutex<Vec<(Box<str>, reqwest::Url)>>,
+    /// The breaker and limits, when the client turned either on.
+    resilience: Option<resilience::Resilience>,
 }
 
 /// Most URLs kept parsed per engine.
@@ -261,7 +276,19 @@ impl Engine {
     pub fn new(config: EngineConfig) -> Result<Self, EngineError> {
         let default_headers = header_map(&config.default_headers)?;
         let transport = crate::pool::shared(&config.transport_key())?;
-        Ok(Engine { transport, config, default_headers, stats: Arc::default(), urls: Default::default() })
+        let resilience = resilience::Resilience::new(
+            config.circuit_breaker,
+            Limiter::new(config.rate_limit),
+            config.max_retry_after,
+        );
+        Ok(Engine {
+            transport,
+            config,
+            default_headers,
+            stats: Arc::default(),
+            urls: Default::default(),
+            resilience,
+        })
     }
 
     /// The proxies this engine's requests may go through (credentials redacted), if any.
@@ -278,6 +305,12 @@ impl Engine {
             requests_total: c.requests_total.load(Ordering::Relaxed),
             retries_total: c.retries_total.load(Ordering::Relaxed),
         }
+    }
+
+    /// The circuit breakers of the origins this engine called (`scheme://host[:port]`, state); empty
+    /// when the breaker is off.
+    pub fn circuits(&self) -> Vec<(String, CircuitState)> {
+        self.resilience.as_ref().map(resilience::Resilience::circuits).unwrap_or_default()
     }
 
     /// The configuration this engine was built with.
@@ -424,129 +457,14 @@ impl Engine {
             .await?;
         Ok(Response { attempts, trace, ..resp })
     }
-
-    /// Open a server-sent-events stream: retries (per the policy) until a 2xx response head arrives,
-    /// then returns the stream; nothing is retried after that, since events may have reached the caller.
-    ///
-    /// Errors: as [`Engine::send`]; a non-2xx answer carries its complete body.
-    pub async fn open_stream(
-        &self,
-        spec: &RequestSpec,
-        cancel: &CancellationToken,
-    ) -> Result<SseStream, EngineError> {
-        let gauge = Gauge::new(&self.stats, |c| &c.streams_open);
-        let timeout = self.attempt_timeout(spec);
-        let client = &self.transport.client;
-        let (resp, attempts, trace) = self
-            .with_retries(spec, cancel, |req| async move {
-                let fut = async {
-                    let resp = client.execute(req).await.map_err(EngineError::from_send)?;
-                    let status = resp.status().as_u16();
-                    if (200..300).contains(&status) {
-                        return Ok(resp);
-                    }
-                    let headers = resp.headers().clone();
-                    let body = resp.bytes().await.map_err(EngineError::from_reqwest)?;
-                    Err(EngineError::status(status, headers, body))
-                };
-                match tokio::time::timeout(timeout, fut).await {
-                    Err(_) => Attempt::Failed(EngineError::new(
-                        ErrorKind::Timeout,
-                        format!("request timed out after {} ms", timeout.as_millis()),
-                    )),
-                    Ok(Err(e)) => Attempt::Failed(e),
-                    Ok(Ok(resp)) => Attempt::Done(resp),
-                }
-            })
-            .await?;
-        Ok(SseStream {
-            status: resp.status().as_u16(),
-            headers: resp.headers().clone(),
-            attempts,
-            trace,
-            response: Some(resp),
-            decoder: SseDecoder::with_max_event_bytes(self.config.max_event_bytes),
-            idle_timeout: self.config.stream_idle_timeout,
-            _gauge: gauge,
-        })
-    }
 }
 
-/// An open event stream: the response head, and events decoded as body chunks arrive.
-pub struct SseStream {
-    /// HTTP status of the response (2xx).
-    pub status: u16,
-    /// Response headers.
-    pub headers: HeaderMap,
-    /// Attempts it took to open (1 = no retry).
-    pub attempts: u32,
-    /// With [`RequestSpec::trace`]: the failed attempts before the head (see [`Response::trace`]).
-    pub trace: Option<String>,
-    response: Option<reqwest::Response>,
-    decoder: SseDecoder,
-    idle_timeout: Option<Duration>,
-    _gauge: Gauge,
-}
-
-impl SseStream {
-    /// Read the next body chunk and append the events it completes to `out`.
-    ///
-    /// Returns `Ok(true)` while the stream goes on, `Ok(false)` at its end (the decoder's pending
-    /// incomplete event is discarded, per the WHATWG rules). Errors: `Connection` if the body breaks
-    /// off, `Decode` for a corrupt body or an event past `max_event_bytes`, `Timeout` when
-    /// `stream_idle_timeout` passes without a byte.
-    pub async fn next_events(&mut self, out: &mut Vec<SseEvent>) -> Result<bool, EngineError> {
-        self.next_events_into(out).await
+impl retry_loop::AttemptHead for Response {
+    fn head(&self) -> (u16, &HeaderMap) {
+        (self.status, &self.headers)
     }
 
-    /// [`next_events`](Self::next_events), handing events to `sink` as borrowed views (see [`SseSink`]):
-    /// nothing is allocated per event.
-    pub async fn next_events_into<S: SseSink + ?Sized>(&mut self, out: &mut S) -> Result<bool, EngineError> {
-        match self.next_chunk().await? {
-            Some(chunk) => {
-                self.decode(&chunk, out)?;
-                Ok(true)
-            }
-            None => Ok(false),
-        }
-    }
-
-    /// The next body chunk, undecoded (`None` at the end of the body; the decoder's pending incomplete
-    /// event is then discarded). Pass it to [`decode`](Self::decode). Same errors as
-    /// [`next_events`](Self::next_events) except `Decode`. Lets a caller lock what its sink writes to
-    /// only while decoding, not while waiting for bytes.
-    pub async fn next_chunk(&mut self) -> Result<Option<bytes::Bytes>, EngineError> {
-        let Some(resp) = self.response.as_mut() else { return Ok(None) };
-        let next = match self.idle_timeout {
-            None => resp.chunk().await,
-            Some(idle) => match tokio::time::timeout(idle, resp.chunk()).await {
-                Ok(r) => r,
-                Err(_) => {
-                    self.response = None;
-                    return Err(EngineError::new(
-                        ErrorKind::Timeout,
-                        format!("no stream data for {} ms (streamIdleTimeout)", idle.as_millis()),
-                    ));
-                }
-            },
-        };
-        match next {
-            Ok(Some(chunk)) => Ok(Some(chunk)),
-            Ok(None) => {
-                self.decoder.finish(&mut Vec::new());
-                self.response = None;
-                Ok(None)
-            }
-            Err(e) => {
-                self.response = None;
-                Err(EngineError::from_reqwest(e))
-            }
-        }
-    }
-
-    /// Decode a chunk from [`next_chunk`](Self::next_chunk), handing its events to `sink`. Errors:
-    /// `Decode` for an event past `max_event_bytes`.
-    pub fn decode<S: SseSink + ?Sized>(&mut self, chunk: &[u8], sink: &mut S) -> Result<(), EngineError> {
-        self.decoder.feed_into(chunk, sink).map_err(|e| EngineError::new(ErrorKind::Decode, e.to_string()))
+    fn body(&self) -> Option<&[u8]> {
+        Some(&self.body)
     }
 }

@@ -99,6 +99,22 @@ async fn stream_500_is_retried_before_the_stream_is_returned() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stream_reset_after_its_head_before_any_event_is_retried() {
+    // The first answer's head arrives, then half an event, then a reset: nothing reached the caller.
+    let server = TestServer::start([
+        Reply::sse(["data: par"], Duration::from_millis(1)).then_reset(),
+        Reply::sse(["data: a\n\n", "data: b\n\n"], Duration::from_millis(5)),
+    ])
+    .await;
+    let engine = engine(EngineConfig { retry_min_delay: Duration::from_millis(5), ..config() });
+    let mut stream = open(&engine, &post(server.url("/sse"), b"{}")).await.unwrap();
+    assert_eq!((stream.status, stream.attempts), (200, 2));
+    let events = read_all(&mut stream).await.map_err(|(_, e)| e).unwrap();
+    assert_eq!(events, [msg("a"), msg("b")]);
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stream_timeout_covers_the_head_only() {
     // The head comes at once, the four events over ~300 ms: longer than the 150 ms timeout.
     let server = TestServer::start([

@@ -1,12 +1,15 @@
 //! The retry loop shared by buffered requests and streams ([`Engine::with_retries`]): attempts,
 //! the free resend after a stale pooled connection, back-off sleeps (cancellable), and, when the
-//! request asks for it (`RequestSpec::trace`), a record of every failed attempt for debug logs.
+//! request asks for it (`RequestSpec::trace`), a record of every failed attempt for debug logs. Each
+//! attempt (retries included) first passes the client's breaker and rate limits when it has them
+//! (`resilience.rs`), and reports its outcome to them.
 
+use super::resilience::AttemptEnd;
 use super::{header_map, Engine, RequestSpec};
 use crate::error::{EngineError, ErrorKind};
 use crate::retry::{AttemptOutcome, RetryOn};
 use crate::upload::Upload;
-use reqwest::header::HeaderValue;
+use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::Method;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -39,6 +42,15 @@ pub(super) async fn cancellable<T>(
     }
 }
 
+/// The status and headers of a successful attempt's response (for the breaker and adaptive limits).
+pub(super) trait AttemptHead {
+    fn head(&self) -> (u16, &HeaderMap);
+    /// The whole body, when the attempt read it (buffered requests).
+    fn body(&self) -> Option<&[u8]> {
+        None
+    }
+}
+
 /// What one attempt produced, before the retry decision.
 pub(super) enum Attempt<T> {
     Done(T),
@@ -58,6 +70,7 @@ impl Engine {
     where
         F: FnMut(reqwest::Request) -> Fut,
         Fut: std::future::Future<Output = Attempt<T>>,
+        T: AttemptHead,
     {
         let policy = self.policy(spec);
         let extra = header_map(&spec.headers)?;
@@ -71,12 +84,32 @@ impl Engine {
             || spec.method == Method::GET
             || spec.method == Method::HEAD
             || spec.method == Method::OPTIONS;
+        let guard = match &self.resilience {
+            Some(r) => {
+                let origin = r.target(&spec.url, |url| self.parse_url(url))?;
+                let tokens =
+                    if r.counts_tokens() { crate::limiter::estimate_tokens(spec.body.as_deref()) } else { 1 };
+                Some((r, origin, tokens))
+            }
+            None => None,
+        };
         loop {
             if cancel.is_cancelled() {
                 let mut e = EngineError::new(ErrorKind::Aborted, "request was aborted");
                 e.attempts = attempts;
                 return Err(e);
             }
+            let ticket = match &guard {
+                Some((r, origin, tokens)) => match r.admit(origin, *tokens, cancel).await {
+                    Ok(t) => Some(t),
+                    Err(mut e) => {
+                        e.attempts = attempts;
+                        e.trace = trace;
+                        return Err(e);
+                    }
+                },
+                None => None,
+            };
             attempts += 1;
             let started = Instant::now();
             let mut req = self.build_request(spec, &extra, key.as_deref())?;
@@ -93,6 +126,23 @@ impl Engine {
                     return Err(e);
                 }
             };
+            if let (Some((r, origin, _)), Some(ticket)) = (&guard, ticket) {
+                let took = started.elapsed();
+                let end = match &outcome {
+                    Attempt::Done(v) => {
+                        let (status, headers) = v.head();
+                        AttemptEnd { status, headers: Some(headers), kind: None, took, body: v.body() }
+                    }
+                    Attempt::Failed(e) => AttemptEnd {
+                        status: e.http_status().unwrap_or(0),
+                        headers: e.response.as_ref().map(|r| &r.headers),
+                        kind: Some(e.kind),
+                        took,
+                        body: None,
+                    },
+                };
+                r.settle(origin, ticket, end);
+            }
             let mut err = match outcome {
                 Attempt::Done(v) => return Ok((v, attempts, trace)),
                 Attempt::Failed(e) => e,

@@ -78,7 +78,10 @@ export function accumulate(
     if (snapshot) {
       throw new AiwireError(`Unexpected event order, got ${event.type} before receiving "message_stop"`);
     }
-    return event.message;
+    // A copy: the raw event may still be read later (queued for `for await` / `toReadableStream()`), and
+    // must not show blocks pushed after it.
+    const message = event.message as Snapshot;
+    return { ...message, content: [...(message.content ?? [])] } as Snapshot;
   }
   if (!snapshot) return undefined;
   switch (event.type) {
