@@ -28,7 +28,7 @@ import {
   ProxyAuthenticationError,
 } from '../src/index.js';
 import { completion, messages } from './helpers/client.js';
-import { type ProxyServer, startProxyServer } from './helpers/proxy-server.js';
+import { type ProxyServer, startProxyServer, startSocks5Server } from './helpers/proxy-server.js';
 
 const run = promisify(execFile);
 const tlsPath = (name: string) => fileURLToPath(new URL(`./fixtures/tls/${name}`, import.meta.url));
@@ -347,6 +347,24 @@ describe('proxy option', () => {
     expect(proxy.connects).toEqual([`127.0.0.1:${trusted.port}`]);
     expect(proxy.requests).toEqual([]);
     expect(trusted.hits).toEqual(['/v1/models']);
+  });
+
+  it('a socks5:// proxy carries http and https targets', async () => {
+    reset();
+    const socks = await startSocks5Server();
+    try {
+      const res = await openai(plain.url, { proxy: socks.url }).chat.completions.create({
+        model: 'm',
+        messages,
+      });
+      expect(res.choices[0]?.message.content).toBe('ok');
+      expect(await modelId(openai(trusted.url, { ca: CA, proxy: socks.url }))).toBe('m');
+      expect(socks.connects).toEqual([`127.0.0.1:${plain.port}`, `127.0.0.1:${trusted.port}`]);
+      expect(plain.hits).toEqual(['/v1/chat/completions']);
+      expect(trusted.hits).toEqual(['/v1/models']);
+    } finally {
+      await socks.close();
+    }
   });
 });
 

@@ -44,6 +44,37 @@ describe('worker threads and exit', () => {
   });
 });
 
+describe('options openai-node users pass that aiwire does not take', () => {
+  it('each prints one warning per process naming the aiwire equivalent; the client still works', async () => {
+    const warnings: string[] = [];
+    const sink = (m: string) => warnings.push(m);
+    const logger = { debug: () => {}, info: () => {}, warn: sink, error: sink };
+    let fetchCalls = 0;
+    const options = {
+      apiKey: 'k',
+      baseURL: 'http://127.0.0.1:9/v1',
+      logger,
+      fetch: () => {
+        fetchCalls++;
+        throw new Error('never called');
+      },
+      httpAgent: {},
+      fetchOptions: {},
+      dangerouslyAllowBrowser: true,
+    };
+    new OpenAI(options as never);
+    new OpenAI(options as never);
+    expect(warnings).toHaveLength(4);
+    expect(warnings.find((w) => w.includes('`fetch`'))).toMatch(
+      /never calls a custom fetch.*`proxy`.*aiwire\/fetch/,
+    );
+    expect(warnings.find((w) => w.includes('`httpAgent`'))).toMatch(/use `proxy` instead of a proxy agent/);
+    expect(warnings.find((w) => w.includes('`fetchOptions`'))).toMatch(/use `proxy`, `ca`/);
+    expect(warnings.find((w) => w.includes('`dangerouslyAllowBrowser`'))).toMatch(/Node\.js only/);
+    expect(fetchCalls).toBe(0);
+  });
+});
+
 describe('pools outlive their clients', () => {
   it('a client per invocation with a garbage collection in between reuses the previous connection', async () => {
     setFlagsFromString('--expose-gc');

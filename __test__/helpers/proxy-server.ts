@@ -5,7 +5,7 @@
  * target of every request and tunnel, and counts the TCP connections it accepted.
  */
 import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
-import { type AddressInfo, connect, type Socket } from 'node:net';
+import { type AddressInfo, connect, createServer as createNetServer, type Socket } from 'node:net';
 
 export interface ProxyServer {
   /** `http://127.0.0.1:<port>` (no credentials). */
@@ -128,4 +128,84 @@ export async function startProxyServer(
     },
   };
   return state;
+}
+
+/** A running SOCKS5 proxy (no authentication, CONNECT only) and the targets it connected to. */
+export interface Socks5Server {
+  /** `socks5://127.0.0.1:<port>`. */
+  readonly url: string;
+  /** `host:port` of each CONNECT, in order (`host` as the client sent it: an address or a name). */
+  readonly connects: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * A minimal SOCKS5 proxy (RFC 1928: method 0 "no authentication", command CONNECT, IPv4 and domain
+ * targets) on 127.0.0.1 that only connects to 127.0.0.1 or localhost.
+ */
+export async function startSocks5Server(): Promise<Socks5Server> {
+  const sockets = new Set<Socket>();
+  const connects: string[] = [];
+  const server = createNetServer((client) => {
+    sockets.add(client);
+    client.on('close', () => sockets.delete(client));
+    client.on('error', () => {});
+    let buf = Buffer.alloc(0);
+    let stage: 'greeting' | 'request' | 'piped' = 'greeting';
+    const onData = (data: Buffer) => {
+      buf = Buffer.concat([buf, data]);
+      if (stage === 'greeting') {
+        if (buf.length < 2 || buf.length < 2 + (buf[1] as number)) return;
+        buf = buf.subarray(2 + (buf[1] as number));
+        client.write(Buffer.from([5, 0]));
+        stage = 'request';
+      }
+      if (stage !== 'request' || buf.length < 5) return;
+      const atyp = buf[3];
+      let host: string;
+      let at: number;
+      if (atyp === 1) {
+        if (buf.length < 10) return;
+        host = `${buf[4]}.${buf[5]}.${buf[6]}.${buf[7]}`;
+        at = 8;
+      } else if (atyp === 3) {
+        const n = buf[4] as number;
+        if (buf.length < 5 + n + 2) return;
+        host = buf.subarray(5, 5 + n).toString();
+        at = 5 + n;
+      } else {
+        client.end(Buffer.from([5, 8, 0, 1, 0, 0, 0, 0, 0, 0]));
+        return;
+      }
+      const port = buf.readUInt16BE(at);
+      const rest = buf.subarray(at + 2);
+      stage = 'piped';
+      client.off('data', onData);
+      connects.push(`${host}:${port}`);
+      if (host !== '127.0.0.1' && host !== 'localhost') {
+        client.end(Buffer.from([5, 2, 0, 1, 0, 0, 0, 0, 0, 0]));
+        return;
+      }
+      const up = connect(port, '127.0.0.1', () => {
+        client.write(Buffer.from([5, 0, 0, 1, 127, 0, 0, 1, 0, 0]));
+        if (rest.length) up.write(rest);
+        up.pipe(client);
+        client.pipe(up);
+      });
+      sockets.add(up);
+      up.on('close', () => sockets.delete(up));
+      up.on('error', () => client.destroy());
+    };
+    client.on('data', onData);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `socks5://127.0.0.1:${port}`,
+    connects,
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    },
+  };
 }
