@@ -15,8 +15,38 @@
 import { createRequire } from 'node:module';
 import { AiwireError } from './errors.js';
 
-type Api = typeof import('@opentelemetry/api');
 type Attributes = Record<string, string | number | string[] | undefined>;
+
+// The parts of `@opentelemetry/api` used here, written structurally: the package is an optional peer,
+// so aiwire's declaration files must compile without it (a consumer with `skipLibCheck: false`).
+/** A histogram instrument. */
+interface OtelHistogram {
+  record(value: number, attributes?: Attributes): void;
+}
+/** A span. */
+interface OtelSpan {
+  setAttribute(key: string, value: string | number | string[]): unknown;
+  setStatus(status: { code: number }): unknown;
+  end(): void;
+}
+/** A tracer. */
+interface OtelTracer {
+  startSpan(name: string, options?: { kind?: number; attributes?: Attributes }): OtelSpan;
+}
+/** The API module. */
+interface Api {
+  trace: { getTracer(name: string): OtelTracer };
+  metrics: {
+    getMeter(name: string): {
+      createHistogram(
+        name: string,
+        options?: { description?: string; unit?: string; advice?: unknown },
+      ): OtelHistogram;
+    };
+  };
+  SpanKind: { CLIENT: number };
+  SpanStatusCode: { ERROR: number };
+}
 
 let api: Api | undefined;
 
@@ -48,10 +78,10 @@ export function genAIOperation(operation: string): string {
 export class OTelInstruments {
   readonly provider: string;
   readonly api: Api;
-  readonly tracer: import('@opentelemetry/api').Tracer;
-  readonly duration: import('@opentelemetry/api').Histogram;
-  readonly tokens: import('@opentelemetry/api').Histogram;
-  readonly ttfc: import('@opentelemetry/api').Histogram;
+  readonly tracer: OtelTracer;
+  readonly duration: OtelHistogram;
+  readonly tokens: OtelHistogram;
+  readonly ttfc: OtelHistogram;
 
   /**
    * @param provider `gen_ai.provider.name` (`openai`, `anthropic`, `replicate`).
@@ -95,7 +125,7 @@ export class OTelInstruments {
 /** One call's span and the attributes its metrics share. */
 export class OTelCall {
   readonly #i: OTelInstruments;
-  readonly #span: import('@opentelemetry/api').Span;
+  readonly #span: OtelSpan;
   readonly #attrs: Attributes;
   #ended = false;
 
@@ -123,7 +153,7 @@ export class OTelCall {
     if (typeof maxTokens === 'number') attributes['gen_ai.request.max_tokens'] = maxTokens;
     this.#span = i.tracer.startSpan(model ? `${op} ${model}` : op, {
       kind: i.api.SpanKind.CLIENT,
-      attributes: attributes as import('@opentelemetry/api').Attributes,
+      attributes: attributes as Attributes,
     });
   }
 
@@ -139,8 +169,8 @@ export class OTelCall {
     this.#i.duration.record(ms / 1000, this.#metricAttrs());
   }
 
-  #metricAttrs(): import('@opentelemetry/api').Attributes {
-    return this.#attrs as import('@opentelemetry/api').Attributes;
+  #metricAttrs(): Attributes {
+    return this.#attrs as Attributes;
   }
 
   /** A parsed 2xx body: response id, model, finish reasons and usage. */

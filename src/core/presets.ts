@@ -50,7 +50,7 @@ export const PRESETS: Readonly<Record<PresetName, Readonly<PresetOptions>>> = Ob
 } as const);
 
 /** A number of an environment variable, or undefined when unset. */
-function envNumber(env: NodeJS.ProcessEnv, name: string): number | undefined {
+function envNumber(env: Record<string, string | undefined>, name: string): number | undefined {
   const text = env[name];
   if (text === undefined || text === '') return undefined;
   const n = Number(text);
@@ -73,7 +73,7 @@ function envNumber(env: NodeJS.ProcessEnv, name: string): number | undefined {
 export function withPreset<O extends PresetOptions & { preset?: PresetName | undefined }>(
   options: O,
   prefix: string,
-  env: NodeJS.ProcessEnv = process.env,
+  env: Record<string, string | undefined> = process.env,
 ): O {
   const name = options.preset ?? (env[`${prefix}PRESET`] || undefined);
   const fromEnv: PresetOptions = {};
