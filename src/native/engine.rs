@@ -368,17 +368,23 @@ impl NativeEngine {
         let converted = to_spec(req)?;
         let (spec, text, decode) = (converted.spec, converted.text, converted.decode);
         let engine = self.engine.clone();
+        let linked = cancel.is_some();
+        // A child of the engine's root, itself a child of the environment's: `close()` and the
+        // environment's cleanup cancel it, and the request ends as aborted (no select per request).
         let token = self.linked_token(cancel)?;
-        crate::runtime::spawn_in_env(&settler.root.clone(), async move {
+        crate::runtime::handle()?.spawn(async move {
             let outcome = engine.send(&spec, &token).await;
-            // Done with the token: ends the task that linked it to the caller's CancelToken.
-            token.cancel();
+            if linked {
+                // Done with the token: ends the task that linked it to the caller's CancelToken.
+                token.cancel();
+            }
             let settled = match (outcome, decode) {
                 (Ok(r), Some(decode)) => decode_response(id, text, r, decode).await,
                 (outcome, _) => Settled::new(id, text, outcome),
             };
             settler.push(settled);
-        })
+        });
+        Ok(())
     }
 
     /// The engine's live counters.
