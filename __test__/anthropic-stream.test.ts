@@ -28,6 +28,7 @@ import { MessageStream, streamMessages } from '../src/providers/anthropic/lib/me
 import { partialParse } from '../src/providers/anthropic/lib/partial-json.js';
 import type { MessageBatchIndividualResponse } from '../src/providers/anthropic/resources/messages/batches.js';
 import type { MessageCreateParamsBase } from '../src/providers/anthropic/resources/messages.js';
+import { writeSplit } from './helpers/sse-split.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'anthropic');
 const fixture = (name: string) => readFileSync(join(FIXTURES, `${name}.sse`));
@@ -76,21 +77,6 @@ const server = http.createServer(async (req, res) => {
 });
 server.listen(0, '127.0.0.1', () => console.log(server.address().port));
 `;
-
-/** Write `body` in 7-byte pieces, plus one cut right after the first byte of a multi-byte character. */
-async function writeSplit(res: ServerResponse, body: Buffer): Promise<void> {
-  const cuts = new Set<number>();
-  for (let at = 7; at < body.length; at += 7) cuts.add(at);
-  const multi = body.findIndex((b) => b >= 0xc0);
-  if (multi >= 0) cuts.add(multi + 1);
-  let from = 0;
-  for (const at of [...cuts].sort((a, b) => a - b)) {
-    res.write(body.subarray(from, at));
-    from = at;
-    await new Promise((r) => setImmediate(r));
-  }
-  res.end(body.subarray(from));
-}
 
 /** Stream the generated results file, honouring backpressure. */
 async function writeResults(res: ServerResponse, lines: number, badLine?: number): Promise<void> {

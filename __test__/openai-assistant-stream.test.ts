@@ -15,24 +15,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { APIError } from '../src/core/errors.js';
 import { AssistantStream, OpenAI } from '../src/openai.js';
 import { accumulateDelta } from '../src/providers/openai/lib/assistant-stream.js';
+import { writeSplit } from './helpers/sse-split.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'openai');
 const fixture = (name: string) => readFileSync(join(FIXTURES, `assistant-${name}.sse`));
-
-/** Write `body` in 7-byte pieces, plus one cut right after the first byte of a multi-byte character. */
-async function writeSplit(res: ServerResponse, body: Buffer): Promise<void> {
-  const cuts = new Set<number>();
-  for (let at = 7; at < body.length; at += 7) cuts.add(at);
-  const multi = body.findIndex((b) => b >= 0xc0);
-  if (multi >= 0) cuts.add(multi + 1);
-  let from = 0;
-  for (const at of [...cuts].sort((a, b) => a - b)) {
-    res.write(body.subarray(from, at));
-    from = at;
-    await new Promise((r) => setImmediate(r));
-  }
-  res.end(body.subarray(from));
-}
 
 let server: Server;
 let baseURL: string;

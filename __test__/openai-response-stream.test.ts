@@ -16,6 +16,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { APIConnectionError, APIError, APIUserAbortError } from '../src/core/errors.js';
 import { AssistantStream, OpenAI, ResponseStream } from '../src/openai.js';
 import { startMockServer } from '../src/testing/index.js';
+import { writeSplit } from './helpers/sse-split.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'openai');
 const fixture = (name: string) => readFileSync(join(FIXTURES, `responses-${name}.sse`));
@@ -28,23 +29,6 @@ const blocks = (name: string) =>
     .map((b) => `${b}\n\n`);
 const seqOf = (block: string) =>
   (JSON.parse(block.split('\ndata: ')[1] ?? '{}') as { sequence_number: number }).sequence_number;
-
-/** Write `body` in 7-byte pieces, plus one cut right after the first byte of a multi-byte character. */
-async function writeSplit(res: ServerResponse, body: Buffer, end = true): Promise<void> {
-  const cuts = new Set<number>();
-  for (let at = 7; at < body.length; at += 7) cuts.add(at);
-  const multi = body.findIndex((b) => b >= 0xc0);
-  if (multi >= 0) cuts.add(multi + 1);
-  let from = 0;
-  for (const at of [...cuts].sort((a, b) => a - b)) {
-    res.write(body.subarray(from, at));
-    from = at;
-    await new Promise((r) => setImmediate(r));
-  }
-  if (end) res.end(body.subarray(from));
-  // Flushed before the caller cuts the connection.
-  else await new Promise((r) => res.write(body.subarray(from), r));
-}
 
 let server: Server;
 let baseURL: string;

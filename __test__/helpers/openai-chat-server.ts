@@ -15,6 +15,9 @@ import { join } from 'node:path';
 import SDK from 'openai';
 import { OpenAI } from '../../src/openai.js';
 
+
+import { writeSplit } from './sse-split.js';
+
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'openai');
 export const fixture = (name: string): Buffer => readFileSync(join(FIXTURES, `${name}.sse`));
 
@@ -31,22 +34,6 @@ export const recorded: Recorded[] = [];
 export const jsonAnswers: Record<string, object> = {};
 export const scripts: Record<string, Script> = {};
 const scriptCalls = new Map<string, number>();
-
-/** Write `body` in 7-byte pieces, plus one cut right after the first byte of a multi-byte character. */
-export async function writeSplit(res: ServerResponse, body: Buffer): Promise<void> {
-  const cuts = new Set<number>();
-  for (let at = 7; at < body.length; at += 7) cuts.add(at);
-  const multi = body.findIndex((b) => b >= 0xc0);
-  if (multi >= 0) cuts.add(multi + 1);
-  let from = 0;
-  for (const at of [...cuts].sort((a, b) => a - b)) {
-    if (res.destroyed) return;
-    res.write(body.subarray(from, at));
-    from = at;
-    await new Promise((r) => setImmediate(r));
-  }
-  res.end(body.subarray(from));
-}
 
 /** A completion as SSE chunks (role, content or tool calls one per chunk, finish, [DONE]). */
 export function toSSE(completion: {
