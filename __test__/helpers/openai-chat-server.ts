@@ -15,7 +15,6 @@ import { join } from 'node:path';
 import SDK from 'openai';
 import { OpenAI } from '../../src/openai.js';
 
-
 import { writeSplit } from './sse-split.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'openai');
