@@ -20,13 +20,13 @@ export {
   type BatchRunOptions,
 } from './lib/batch-run.js';
 export { ChatCompletionStream, ChatCompletionStreamingRunner } from './lib/chat-completion-stream.js';
-export { EventStream } from './lib/chat-event-stream.js';
 export { ChatCompletionRunner, ParsingToolFunction } from './lib/chat-runner.js';
 export { AbstractChatCompletionRunner } from './lib/chat-runner-base.js';
 export type * from './lib/chat-types.js';
 export { createEmbeddings } from './lib/embeddings.js';
 export { ContentFilterFinishReasonError, LengthFinishReasonError } from './lib/errors.js';
 export type { BaseEvents } from './lib/event-stream.js';
+export { EventStream } from './lib/event-stream.js';
 export {
   isAutoParsableResponseFormat,
   isAutoParsableTool,

@@ -23,7 +23,6 @@ import type {
   ChatCompletionMessageToolCall,
 } from '../resources/chat/completions.js';
 import type { CompletionUsage } from '../resources/completions.js';
-import { type EventMap, EventStream } from './chat-event-stream.js';
 import type {
   AbstractChatCompletionRunnerEvents,
   ChatCompletionMessageFunctionToolCallFunction,
@@ -32,6 +31,7 @@ import type {
   RunnableFunctionWithParse,
   RunnerOptions,
 } from './chat-types.js';
+import { type EventMap, EventStream } from './event-stream.js';
 import { isAutoParsableTool, type ParseParams, parseChatCompletion } from './parser.js';
 
 const DEFAULT_MAX_CHAT_COMPLETIONS = 10;
@@ -106,7 +106,7 @@ export class AbstractChatCompletionRunner<
   protected _addChatCompletion(completion: ChatCompletion): ChatCompletion {
     normalizeToolCallIds(completion);
     this._chatCompletions.push(completion);
-    this._emit('chatCompletion', ...([completion] as never));
+    this._emit('chatCompletion', completion);
     const message = completion.choices[0]?.message;
     if (message) this._addMessage(message as unknown as ChatCompletionMessageParam);
     return completion;
@@ -117,12 +117,12 @@ export class AbstractChatCompletionRunner<
     if (!('content' in message)) (message as Record<string, unknown>).content = null;
     this.messages.push(message);
     if (!emit) return;
-    this._emit('message', ...([message] as never));
+    this._emit('message', message);
     if (isToolMessage(message) && message.content) {
-      this._emit('functionToolCallResult', ...([message.content] as never));
+      this._emit('functionToolCallResult', message.content);
     } else if (isAssistantMessage(message) && message.tool_calls) {
       for (const call of message.tool_calls as AnyToolCall[]) {
-        if (call.type === 'function') this._emit('functionToolCall', ...([call.function] as never));
+        if (call.type === 'function') this._emit('functionToolCall', call.function);
       }
     }
   }

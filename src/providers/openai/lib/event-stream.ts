@@ -1,8 +1,10 @@
 /**
- * `EventStream`: the listener and promise plumbing shared by OpenAI's stream helpers
- * (`ResponseStream`), with openai-node's surface and rules (v6, `lib/EventStream`): `on/off/once`,
- * `emitted(event)`, `done()`, `abort()`, `controller`, `ended/errored/aborted`, and the base events
- * `connect`, `error`, `abort`, `end`.
+ * `EventStream`: the listener and promise plumbing shared by OpenAI's stream helpers and runners
+ * (`ChatCompletionStream`, the tool runners, `ResponseStream`, `AssistantStream`), with openai-node's
+ * surface and rules (v6, `lib/EventStream`): `on/off/once`, `emitted(event)`, `events(event)` as an
+ * async iterator, `done()`, `abort()`, `controller`, `ended/errored/aborted`, and the base events
+ * `connect`, `error`, `abort`, `end`. The work starts on a timer after construction, so listeners
+ * added right after `stream()` / `runTools()` returns see every event.
  *
  * Rules (as openai-node): nothing is emitted after `end`; an abort (the `controller`, the request's
  * `signal`, or a DOM `AbortError`) is reported as `APIUserAbortError` through `abort`, any other
@@ -27,6 +29,12 @@ export interface BaseEvents {
   end: () => void;
 }
 
+/** A listener map: event name → listener signature (an interface of methods). */
+export type EventMap = object;
+
+/** A listener's arguments. */
+export type ListenerArgs<L> = L extends (...args: infer A) => unknown ? A : never;
+
 // biome-ignore lint/suspicious/noExplicitAny: listener signatures vary per event
 type AnyFn = (...args: any[]) => void;
 type Listener = { fn: AnyFn; once: boolean };
@@ -41,11 +49,11 @@ export type EmittedValue<F> = F extends (...args: infer P) => unknown
   : never;
 
 /** Listener/promise machinery of a stream helper; `Events` maps event names to listener types. */
-export class EventStream<Events extends BaseEvents> {
+export class EventStream<Events extends EventMap> {
   /** Aborting it stops the stream (as `abort()`). */
   controller: AbortController = new AbortController();
 
-  #listeners: { [K in keyof Events]?: Listener[] } = {};
+  #listeners: { [event: string]: Listener[] | undefined } = {};
   #abortCleanups: (() => void)[] = [];
   #ended = false;
   #errored = false;
@@ -93,42 +101,117 @@ export class EventStream<Events extends BaseEvents> {
   }
 
   /** Add a listener (no de-duplication). */
-  on<K extends keyof Events>(event: K, listener: Events[K]): this {
-    this.#add(event, listener as AnyFn, false);
+  on<K extends keyof Events & string>(event: K, listener: Events[K]): this {
+    this.#add(event, { fn: listener as AnyFn, once: false });
     return this;
   }
 
   /** Remove one registration of a listener. */
-  off<K extends keyof Events>(event: K, listener: Events[K]): this {
+  off<K extends keyof Events & string>(event: K, listener: Events[K]): this {
     const list = this.#listeners[event];
-    const i = list ? list.findIndex((l) => l.fn === listener) : -1;
-    if (list && i >= 0) list.splice(i, 1);
+    if (!list) return this;
+    const i = list.findIndex((l) => l.fn === listener);
+    if (i >= 0) this.#listeners[event] = [...list.slice(0, i), ...list.slice(i + 1)];
     return this;
   }
 
   /** Add a listener called at most once. */
-  once<K extends keyof Events>(event: K, listener: Events[K]): this {
-    this.#add(event, listener as AnyFn, true);
+  once<K extends keyof Events & string>(event: K, listener: Events[K]): this {
+    this.#add(event, { fn: listener as AnyFn, once: true });
     return this;
   }
 
-  #add<K extends keyof Events>(event: K, fn: AnyFn, once: boolean): void {
-    const list = this.#listeners[event] ?? [];
-    this.#listeners[event] = list;
-    list.push({ fn, once });
+  // Listener arrays are never changed in place (a new array per on/off/once), so an emit iterates
+  // the listeners it started with and copies nothing when no `once` listener is among them.
+  #add(event: string, listener: Listener): void {
+    const list = this.#listeners[event];
+    this.#listeners[event] = list ? [...list, listener] : [listener];
   }
 
   /**
    * The next emission of `event` (its one argument, or the arguments as a tuple); rejects if the
    * stream fails first (for `'error'`, resolves with the error).
    */
-  emitted<K extends keyof Events>(event: K): Promise<EmittedValue<Events[K]>> {
+  emitted<K extends keyof Events & string>(event: K): Promise<EmittedValue<Events[K]>> {
     return new Promise((resolve, reject) => {
       this.#catching = true;
-      if (event !== 'error') this.once('error', reject as Events['error']);
+      if (event !== 'error') this.once('error' as K, reject as unknown as Events[K]);
       const fn = (...args: unknown[]) => resolve((args.length > 1 ? args : args[0]) as never);
       this.once(event, fn as Events[K]);
     });
+  }
+  /**
+   * Every later emission of `event` as an async iterator of argument tuples; it ends with the stream
+   * and rejects once with the stream's error or abort (unless `event` is `'error'` / `'abort'`).
+   */
+  events<K extends keyof Events & string>(event: K): AsyncIterableIterator<ListenerArgs<Events[K]>> {
+    type Args = ListenerArgs<Events[K]>;
+    const pushQueue: Args[] = [];
+    const readQueue: { resolve: (r: IteratorResult<Args>) => void; reject: (e: unknown) => void }[] = [];
+    let ended = this.#ended;
+    let failure: unknown;
+    let failureDelivered = false;
+    const doneResult = (): IteratorResult<Args> => ({ value: undefined, done: true });
+    const finishReaders = () => {
+      while (readQueue.length) readQueue.shift()?.resolve(doneResult());
+    };
+    const rejectReader = () => {
+      if (!failure || failureDelivered || !readQueue.length) return;
+      failureDelivered = true;
+      readQueue.shift()?.reject(failure);
+    };
+    const onEvent = ((...args: unknown[]) => {
+      if (ended) return;
+      const reader = readQueue.shift();
+      if (reader) reader.resolve({ value: args as Args, done: false });
+      else pushQueue.push(args as Args);
+    }) as unknown as Events[K];
+    const onFailure = ((error: unknown) => {
+      failure = error;
+      if (!pushQueue.length) rejectReader();
+    }) as unknown as Events[K];
+    const onEnd = (() => {
+      ended = true;
+      cleanup();
+      if (!pushQueue.length) {
+        rejectReader();
+        finishReaders();
+      }
+    }) as unknown as Events[K];
+    const cleanup = () => {
+      this.off(event, onEvent);
+      this.off('end' as K, onEnd);
+      if (event !== 'error') this.off('error' as K, onFailure);
+      if (event !== 'abort') this.off('abort' as K, onFailure);
+    };
+    if (!ended) {
+      this.on(event, onEvent);
+      this.on('end' as K, onEnd);
+      if (event !== 'error') this.on('error' as K, onFailure);
+      if (event !== 'abort') this.on('abort' as K, onFailure);
+    }
+    return {
+      next: () => {
+        const value = pushQueue.shift();
+        if (value) return Promise.resolve({ value, done: false });
+        if (failure && !failureDelivered) {
+          failureDelivered = true;
+          return Promise.reject(failure);
+        }
+        if (ended) return Promise.resolve(doneResult());
+        return new Promise((resolve, reject) => readQueue.push({ resolve, reject }));
+      },
+      return: () => {
+        ended = true;
+        pushQueue.length = 0;
+        cleanup();
+        finishReaders();
+        return Promise.resolve(doneResult());
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
   }
 
   /** Resolves when the stream ended; rejects with its error (or `APIUserAbortError`). */
@@ -160,6 +243,11 @@ export class EventStream<Events extends BaseEvents> {
           this._emit('end');
         }, this._handleError);
     }, 0);
+  }
+
+  /** @internal True when `event` has a listener (payloads nobody receives need not be built). */
+  protected _listens(event: string): boolean {
+    return !!this.#listeners[event]?.length;
   }
 
   /** @internal Called after a successful run, before `end` (subclasses emit their final events). */
@@ -204,7 +292,7 @@ export class EventStream<Events extends BaseEvents> {
   };
 
   /** @internal Call the listeners of `event` (nothing after `end`); `abort`/`error` settle and end. */
-  protected _emit(event: keyof Events & string, ...args: unknown[]): void {
+  protected _emit(event: string, ...args: unknown[]): void {
     if (this.#ended) return;
     if (event === 'end') {
       for (const cleanup of this.#abortCleanups.splice(0)) cleanup();
@@ -213,7 +301,7 @@ export class EventStream<Events extends BaseEvents> {
     }
     const list = this.#listeners[event];
     if (list) {
-      this.#listeners[event] = list.filter((l) => !l.once);
+      if (list.some((l) => l.once)) this.#listeners[event] = list.filter((l) => !l.once);
       for (const l of list) l.fn(...args);
     }
     if (event === 'abort' || event === 'error') {
@@ -246,9 +334,10 @@ export class EventStream<Events extends BaseEvents> {
         else reader.reject(err);
       }
     };
-    this.on('end', (() => finish()) as Events['end']);
-    this.on('abort', ((err: unknown) => finish(err)) as Events['abort']);
-    this.on('error', ((err: unknown) => finish(err)) as Events['error']);
+    type K = keyof Events & string;
+    this.on('end' as K, (() => finish()) as unknown as Events[K]);
+    this.on('abort' as K, ((err: unknown) => finish(err)) as unknown as Events[K]);
+    this.on('error' as K, ((err: unknown) => finish(err)) as unknown as Events[K]);
     return {
       next: async () => {
         if (pending.length > 0) return { value: pending.shift() as T, done: false };
