@@ -339,9 +339,12 @@ export function resourceFile(r, tw) {
   }
   for (const i of [...extraImports].sort()) importsOut.push(i);
 
-  const props = r.children.map(
-    (c) => `  ${c.segs[c.segs.length - 1]}: ${c.className} = new ${c.className}(this._client);`,
-  );
+  // Sub-resources are made on first use: a client builds none of its ~100 resource objects up front
+  // (a client per request pays for the ones it touches).
+  const props = r.children.map((c) => {
+    const name = c.segs[c.segs.length - 1];
+    return `  #${name}?: ${c.className};\n  get ${name}(): ${c.className} {\n    this.#${name} ??= new ${c.className}(this._client);\n    return this.#${name};\n  }`;
+  });
   const classDoc = r.inOpenAI
     ? `\`client.${r.path}\`${r.ops.length ? `: ${r.ops.length} operation${r.ops.length > 1 ? 's' : ''}` : ''}.`
     : `\`client.${r.path}\`: not in ${CFG.sdk}; named by the rule of scripts/generate/operations.mjs.`;

@@ -37,14 +37,30 @@ export class Anthropic extends BaseClient {
   /** The options this client was built with (for `withOptions`). */
   readonly #options: ClientOptions;
 
+  #messages?: Messages;
   /** `client.messages.create()`, `.countTokens()`, `.stream()`, `.batches.*`. */
-  readonly messages: Messages = new Messages(this);
+  get messages(): Messages {
+    this.#messages ??= new Messages(this);
+    return this.#messages;
+  }
+  #models?: Models;
   /** `client.models.list()`, `.retrieve()`. */
-  readonly models: Models = new Models(this);
+  get models(): Models {
+    this.#models ??= new Models(this);
+    return this.#models;
+  }
+  #beta?: Beta;
   /** `client.beta.*`: beta APIs (files, skills, agents, sessions, …), sent with `anthropic-beta`. */
-  readonly beta: Beta = new Beta(this);
+  get beta(): Beta {
+    this.#beta ??= new Beta(this);
+    return this.#beta;
+  }
+  #completions?: Completions;
   /** `client.completions.create()`: the legacy Text Completions API. */
-  readonly completions: Completions = new Completions(this);
+  get completions(): Completions {
+    this.#completions ??= new Completions(this);
+    return this.#completions;
+  }
 
   /**
    * @param options client options; the environment fills the gaps (`ANTHROPIC_API_KEY`,

@@ -64,54 +64,150 @@ export class OpenAI extends BaseClient {
   /** The options this client was built with (for `withOptions`). */
   readonly #options: ClientOptions;
 
+  #admin?: Admin;
   /** `client.admin.*`: see the `Admin` resource. */
-  readonly admin: Admin = new Admin(this);
+  get admin(): Admin {
+    this.#admin ??= new Admin(this);
+    return this.#admin;
+  }
+  #audio?: Audio;
   /** `client.audio.*`: see the `Audio` resource. */
-  readonly audio: Audio = new Audio(this);
+  get audio(): Audio {
+    this.#audio ??= new Audio(this);
+    return this.#audio;
+  }
+  #batches?: Batches;
   /** `client.batches.*`: see the `Batches` resource. */
-  readonly batches: Batches = new Batches(this);
+  get batches(): Batches {
+    this.#batches ??= new Batches(this);
+    return this.#batches;
+  }
+  #beta?: Beta;
   /** `client.beta.*`: see the `Beta` resource. */
-  readonly beta: Beta = new Beta(this);
+  get beta(): Beta {
+    this.#beta ??= new Beta(this);
+    return this.#beta;
+  }
+  #chat?: Chat;
   /** `client.chat.*`: see the `Chat` resource. */
-  readonly chat: Chat = new Chat(this);
+  get chat(): Chat {
+    this.#chat ??= new Chat(this);
+    return this.#chat;
+  }
+  #completions?: Completions;
   /** `client.completions.*`: see the `Completions` resource. */
-  readonly completions: Completions = new Completions(this);
+  get completions(): Completions {
+    this.#completions ??= new Completions(this);
+    return this.#completions;
+  }
+  #containers?: Containers;
   /** `client.containers.*`: see the `Containers` resource. */
-  readonly containers: Containers = new Containers(this);
+  get containers(): Containers {
+    this.#containers ??= new Containers(this);
+    return this.#containers;
+  }
+  #contentProvenanceChecks?: ContentProvenanceChecks;
   /** `client.contentProvenanceChecks.*`: see the `ContentProvenanceChecks` resource. */
-  readonly contentProvenanceChecks: ContentProvenanceChecks = new ContentProvenanceChecks(this);
+  get contentProvenanceChecks(): ContentProvenanceChecks {
+    this.#contentProvenanceChecks ??= new ContentProvenanceChecks(this);
+    return this.#contentProvenanceChecks;
+  }
+  #conversations?: Conversations;
   /** `client.conversations.*`: see the `Conversations` resource. */
-  readonly conversations: Conversations = new Conversations(this);
+  get conversations(): Conversations {
+    this.#conversations ??= new Conversations(this);
+    return this.#conversations;
+  }
+  #embeddings?: Embeddings;
   /** `client.embeddings.*`: see the `Embeddings` resource. */
-  readonly embeddings: Embeddings = new Embeddings(this);
+  get embeddings(): Embeddings {
+    this.#embeddings ??= new Embeddings(this);
+    return this.#embeddings;
+  }
+  #evals?: Evals;
   /** `client.evals.*`: see the `Evals` resource. */
-  readonly evals: Evals = new Evals(this);
+  get evals(): Evals {
+    this.#evals ??= new Evals(this);
+    return this.#evals;
+  }
+  #files?: Files;
   /** `client.files.*`: see the `Files` resource. */
-  readonly files: Files = new Files(this);
+  get files(): Files {
+    this.#files ??= new Files(this);
+    return this.#files;
+  }
+  #fineTuning?: FineTuning;
   /** `client.fineTuning.*`: see the `FineTuning` resource. */
-  readonly fineTuning: FineTuning = new FineTuning(this);
+  get fineTuning(): FineTuning {
+    this.#fineTuning ??= new FineTuning(this);
+    return this.#fineTuning;
+  }
+  #graders?: Graders;
   /** `client.graders.*`: see the `Graders` resource (grader types). */
-  readonly graders: Graders = new Graders(this);
+  get graders(): Graders {
+    this.#graders ??= new Graders(this);
+    return this.#graders;
+  }
+  #images?: Images;
   /** `client.images.*`: see the `Images` resource. */
-  readonly images: Images = new Images(this);
+  get images(): Images {
+    this.#images ??= new Images(this);
+    return this.#images;
+  }
+  #models?: Models;
   /** `client.models.*`: see the `Models` resource. */
-  readonly models: Models = new Models(this);
+  get models(): Models {
+    this.#models ??= new Models(this);
+    return this.#models;
+  }
+  #moderations?: Moderations;
   /** `client.moderations.*`: see the `Moderations` resource. */
-  readonly moderations: Moderations = new Moderations(this);
+  get moderations(): Moderations {
+    this.#moderations ??= new Moderations(this);
+    return this.#moderations;
+  }
+  #realtime?: Realtime;
   /** `client.realtime.*`: see the `Realtime` resource. */
-  readonly realtime: Realtime = new Realtime(this);
+  get realtime(): Realtime {
+    this.#realtime ??= new Realtime(this);
+    return this.#realtime;
+  }
+  #responses?: Responses;
   /** `client.responses.*`: see the `Responses` resource. */
-  readonly responses: Responses = new Responses(this);
+  get responses(): Responses {
+    this.#responses ??= new Responses(this);
+    return this.#responses;
+  }
+  #skills?: Skills;
   /** `client.skills.*`: see the `Skills` resource. */
-  readonly skills: Skills = new Skills(this);
+  get skills(): Skills {
+    this.#skills ??= new Skills(this);
+    return this.#skills;
+  }
+  #uploads?: Uploads;
   /** `client.uploads.*`: see the `Uploads` resource. */
-  readonly uploads: Uploads = new Uploads(this);
+  get uploads(): Uploads {
+    this.#uploads ??= new Uploads(this);
+    return this.#uploads;
+  }
+  #vectorStores?: VectorStores;
   /** `client.vectorStores.*`: see the `VectorStores` resource. */
-  readonly vectorStores: VectorStores = new VectorStores(this);
+  get vectorStores(): VectorStores {
+    this.#vectorStores ??= new VectorStores(this);
+    return this.#vectorStores;
+  }
+  #videos?: Videos;
   /** `client.videos.*`: see the `Videos` resource. */
-  readonly videos: Videos = new Videos(this);
+  get videos(): Videos {
+    this.#videos ??= new Videos(this);
+    return this.#videos;
+  }
+  #webhooks?: Webhooks;
   /** `webhooks.unwrap()`, `webhooks.verifySignature()`. */
-  readonly webhooks: Webhooks = new Webhooks(this);
+  get webhooks(): Webhooks {
+    this.#webhooks ??= new Webhooks(this);
+    return this.#webhooks;
+  }
 
   /**
    * @param options client options; the environment fills the gaps (`OPENAI_API_KEY`,

@@ -66,24 +66,60 @@ export class Replicate extends BaseClient {
   /** The options this client was built with (for `withOptions`). */
   readonly #options: ClientOptions;
 
+  #accounts?: Accounts;
   /** `replicate.accounts.current()`. */
-  readonly accounts: Accounts = new Accounts(this);
+  get accounts(): Accounts {
+    this.#accounts ??= new Accounts(this);
+    return this.#accounts;
+  }
+  #collections?: Collections;
   /** `replicate.collections.list()`, `.get(collection_slug)`. */
-  readonly collections: Collections = new Collections(this);
+  get collections(): Collections {
+    this.#collections ??= new Collections(this);
+    return this.#collections;
+  }
+  #deployments?: Deployments;
   /** `replicate.deployments` (list/get/create/update/delete, `.predictions.create(owner, name, …)`). */
-  readonly deployments: Deployments = new Deployments(this);
+  get deployments(): Deployments {
+    this.#deployments ??= new Deployments(this);
+    return this.#deployments;
+  }
+  #files?: Files;
   /** `replicate.files` (create/list/get/delete/download). */
-  readonly files: Files = new Files(this);
+  get files(): Files {
+    this.#files ??= new Files(this);
+    return this.#files;
+  }
+  #hardware?: Hardware;
   /** `replicate.hardware.list()`. */
-  readonly hardware: Hardware = new Hardware(this);
+  get hardware(): Hardware {
+    this.#hardware ??= new Hardware(this);
+    return this.#hardware;
+  }
+  #models?: Models;
   /** `replicate.models` (list/get/create/update/delete/search/examples/readme, `.versions`, `.predictions`). */
-  readonly models: Models = new Models(this);
+  get models(): Models {
+    this.#models ??= new Models(this);
+    return this.#models;
+  }
+  #predictions?: Predictions;
   /** `replicate.predictions` (create/get/list/cancel). */
-  readonly predictions: Predictions = new Predictions(this);
+  get predictions(): Predictions {
+    this.#predictions ??= new Predictions(this);
+    return this.#predictions;
+  }
+  #trainings?: Trainings;
   /** `replicate.trainings` (create/get/list/cancel). */
-  readonly trainings: Trainings = new Trainings(this);
+  get trainings(): Trainings {
+    this.#trainings ??= new Trainings(this);
+    return this.#trainings;
+  }
+  #webhooks?: Webhooks;
   /** `replicate.webhooks.default.secret.get()`. */
-  readonly webhooks: Webhooks = new Webhooks(this);
+  get webhooks(): Webhooks {
+    this.#webhooks ??= new Webhooks(this);
+    return this.#webhooks;
+  }
 
   /**
    * @param options client options; the environment fills the gaps (`REPLICATE_API_TOKEN`,

@@ -40,16 +40,56 @@ export type BetaRateLimitError = S.BetaRateLimitError;
  * `client.beta`.
  */
 export class Beta extends APIResource {
-  agents: Agents = new Agents(this._client);
-  environments: Environments = new Environments(this._client);
-  files: Files = new Files(this._client);
-  memoryStores: MemoryStores = new MemoryStores(this._client);
-  messages: Messages = new Messages(this._client);
-  models: Models = new Models(this._client);
-  sessions: Sessions = new Sessions(this._client);
-  skills: Skills = new Skills(this._client);
-  userProfiles: UserProfiles = new UserProfiles(this._client);
-  vaults: Vaults = new Vaults(this._client);
+  #agents?: Agents;
+  get agents(): Agents {
+    this.#agents ??= new Agents(this._client);
+    return this.#agents;
+  }
+  #environments?: Environments;
+  get environments(): Environments {
+    this.#environments ??= new Environments(this._client);
+    return this.#environments;
+  }
+  #files?: Files;
+  get files(): Files {
+    this.#files ??= new Files(this._client);
+    return this.#files;
+  }
+  #memoryStores?: MemoryStores;
+  get memoryStores(): MemoryStores {
+    this.#memoryStores ??= new MemoryStores(this._client);
+    return this.#memoryStores;
+  }
+  #messages?: Messages;
+  get messages(): Messages {
+    this.#messages ??= new Messages(this._client);
+    return this.#messages;
+  }
+  #models?: Models;
+  get models(): Models {
+    this.#models ??= new Models(this._client);
+    return this.#models;
+  }
+  #sessions?: Sessions;
+  get sessions(): Sessions {
+    this.#sessions ??= new Sessions(this._client);
+    return this.#sessions;
+  }
+  #skills?: Skills;
+  get skills(): Skills {
+    this.#skills ??= new Skills(this._client);
+    return this.#skills;
+  }
+  #userProfiles?: UserProfiles;
+  get userProfiles(): UserProfiles {
+    this.#userProfiles ??= new UserProfiles(this._client);
+    return this.#userProfiles;
+  }
+  #vaults?: Vaults;
+  get vaults(): Vaults {
+    this.#vaults ??= new Vaults(this._client);
+    return this.#vaults;
+  }
 }
 
 export declare namespace Beta {

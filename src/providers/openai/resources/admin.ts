@@ -8,7 +8,11 @@ import { Organization } from './admin/organization.js';
  * `client.admin`.
  */
 export class Admin extends APIResource {
-  organization: Organization = new Organization(this._client);
+  #organization?: Organization;
+  get organization(): Organization {
+    this.#organization ??= new Organization(this._client);
+    return this.#organization;
+  }
 }
 
 export declare namespace Admin {

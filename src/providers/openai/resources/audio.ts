@@ -73,11 +73,31 @@ export type TranscriptionWord = S.TranscriptionWord;
  * `client.audio`.
  */
 export class Audio extends APIResource {
-  speech: Speech = new Speech(this._client);
-  transcriptions: Transcriptions = new Transcriptions(this._client);
-  translations: Translations = new Translations(this._client);
-  voiceConsents: VoiceConsents = new VoiceConsents(this._client);
-  voices: Voices = new Voices(this._client);
+  #speech?: Speech;
+  get speech(): Speech {
+    this.#speech ??= new Speech(this._client);
+    return this.#speech;
+  }
+  #transcriptions?: Transcriptions;
+  get transcriptions(): Transcriptions {
+    this.#transcriptions ??= new Transcriptions(this._client);
+    return this.#transcriptions;
+  }
+  #translations?: Translations;
+  get translations(): Translations {
+    this.#translations ??= new Translations(this._client);
+    return this.#translations;
+  }
+  #voiceConsents?: VoiceConsents;
+  get voiceConsents(): VoiceConsents {
+    this.#voiceConsents ??= new VoiceConsents(this._client);
+    return this.#voiceConsents;
+  }
+  #voices?: Voices;
+  get voices(): Voices {
+    this.#voices ??= new Voices(this._client);
+    return this.#voices;
+  }
 }
 
 export declare namespace Audio {

@@ -495,11 +495,31 @@ export type ThreadStreamEvent = S.ThreadStreamEvent;
  * `client.beta`.
  */
 export class Beta extends APIResource {
-  assistants: Assistants = new Assistants(this._client);
-  chatkit: ChatKit = new ChatKit(this._client);
-  realtime: Realtime = new Realtime(this._client);
-  responses: Responses = new Responses(this._client);
-  threads: Threads = new Threads(this._client);
+  #assistants?: Assistants;
+  get assistants(): Assistants {
+    this.#assistants ??= new Assistants(this._client);
+    return this.#assistants;
+  }
+  #chatkit?: ChatKit;
+  get chatkit(): ChatKit {
+    this.#chatkit ??= new ChatKit(this._client);
+    return this.#chatkit;
+  }
+  #realtime?: Realtime;
+  get realtime(): Realtime {
+    this.#realtime ??= new Realtime(this._client);
+    return this.#realtime;
+  }
+  #responses?: Responses;
+  get responses(): Responses {
+    this.#responses ??= new Responses(this._client);
+    return this.#responses;
+  }
+  #threads?: Threads;
+  get threads(): Threads {
+    this.#threads ??= new Threads(this._client);
+    return this.#threads;
+  }
 }
 
 export declare namespace Beta {

@@ -185,7 +185,11 @@ export type ChatCompletionAllowedTools = S.ChatCompletionAllowedTools;
  * `client.chat`.
  */
 export class Chat extends APIResource {
-  completions: Completions = new Completions(this._client);
+  #completions?: Completions;
+  get completions(): Completions {
+    this.#completions ??= new Completions(this._client);
+    return this.#completions;
+  }
 }
 
 export declare namespace Chat {

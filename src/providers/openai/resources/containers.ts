@@ -66,7 +66,11 @@ export type ContainerListResponsesPage = CursorPage<ContainerListResponse>;
  * `client.containers`: 4 operations.
  */
 export class Containers extends APIResource {
-  files: Files = new Files(this._client);
+  #files?: Files;
+  get files(): Files {
+    this.#files ??= new Files(this._client);
+    return this.#files;
+  }
 
   /**
    * Lists containers.

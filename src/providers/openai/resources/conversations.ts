@@ -50,7 +50,11 @@ export type ConversationItemList = S.ConversationItemList;
  * `client.conversations`: 4 operations.
  */
 export class Conversations extends APIResource {
-  items: Items = new Items(this._client);
+  #items?: Items;
+  get items(): Items {
+    this.#items ??= new Items(this._client);
+    return this.#items;
+  }
 
   /**
    * Create a conversation.

@@ -99,7 +99,11 @@ export type EvalListResponsesPage = CursorPage<EvalListResponse>;
  * `client.evals`: 5 operations.
  */
 export class Evals extends APIResource {
-  runs: Runs = new Runs(this._client);
+  #runs?: Runs;
+  get runs(): Runs {
+    this.#runs ??= new Runs(this._client);
+    return this.#runs;
+  }
 
   /**
    * List evaluations for a project.

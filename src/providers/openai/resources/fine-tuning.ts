@@ -51,10 +51,26 @@ export type FineTuningJobEvent = S.FineTuningJobEvent;
  * `client.fineTuning`.
  */
 export class FineTuning extends APIResource {
-  alpha: Alpha = new Alpha(this._client);
-  checkpoints: Checkpoints = new Checkpoints(this._client);
-  jobs: Jobs = new Jobs(this._client);
-  methods: Methods = new Methods(this._client);
+  #alpha?: Alpha;
+  get alpha(): Alpha {
+    this.#alpha ??= new Alpha(this._client);
+    return this.#alpha;
+  }
+  #checkpoints?: Checkpoints;
+  get checkpoints(): Checkpoints {
+    this.#checkpoints ??= new Checkpoints(this._client);
+    return this.#checkpoints;
+  }
+  #jobs?: Jobs;
+  get jobs(): Jobs {
+    this.#jobs ??= new Jobs(this._client);
+    return this.#jobs;
+  }
+  #methods?: Methods;
+  get methods(): Methods {
+    this.#methods ??= new Methods(this._client);
+    return this.#methods;
+  }
 }
 
 export declare namespace FineTuning {

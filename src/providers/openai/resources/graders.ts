@@ -25,7 +25,11 @@ export type {
  * `client.graders`.
  */
 export class Graders extends APIResource {
-  graderModels: GraderModels = new GraderModels(this._client);
+  #graderModels?: GraderModels;
+  get graderModels(): GraderModels {
+    this.#graderModels ??= new GraderModels(this._client);
+    return this.#graderModels;
+  }
 }
 
 export declare namespace Graders {

@@ -239,9 +239,21 @@ export type RealtimeTranscriptionSessionCreateResponse = S.RealtimeTranscription
  * `client.realtime`.
  */
 export class Realtime extends APIResource {
-  calls: Calls = new Calls(this._client);
-  clientSecrets: ClientSecrets = new ClientSecrets(this._client);
-  translations: Translations = new Translations(this._client);
+  #calls?: Calls;
+  get calls(): Calls {
+    this.#calls ??= new Calls(this._client);
+    return this.#calls;
+  }
+  #clientSecrets?: ClientSecrets;
+  get clientSecrets(): ClientSecrets {
+    this.#clientSecrets ??= new ClientSecrets(this._client);
+    return this.#clientSecrets;
+  }
+  #translations?: Translations;
+  get translations(): Translations {
+    this.#translations ??= new Translations(this._client);
+    return this.#translations;
+  }
 }
 
 export declare namespace Realtime {

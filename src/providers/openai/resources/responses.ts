@@ -376,8 +376,16 @@ export type ResponseItemList = S.ResponseItemList;
  * `client.responses`: 5 operations.
  */
 export class Responses extends APIResource {
-  inputItems: InputItems = new InputItems(this._client);
-  inputTokens: InputTokens = new InputTokens(this._client);
+  #inputItems?: InputItems;
+  get inputItems(): InputItems {
+    this.#inputItems ??= new InputItems(this._client);
+    return this.#inputItems;
+  }
+  #inputTokens?: InputTokens;
+  get inputTokens(): InputTokens {
+    this.#inputTokens ??= new InputTokens(this._client);
+    return this.#inputTokens;
+  }
 
   /**
    * Creates a model response. Provide [text](/docs/guides/text) or

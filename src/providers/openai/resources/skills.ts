@@ -65,8 +65,16 @@ export type SkillsPage = CursorPage<Skill>;
  * `client.skills`: 5 operations.
  */
 export class Skills extends APIResource {
-  content: Content = new Content(this._client);
-  versions: Versions = new Versions(this._client);
+  #content?: Content;
+  get content(): Content {
+    this.#content ??= new Content(this._client);
+    return this.#content;
+  }
+  #versions?: Versions;
+  get versions(): Versions {
+    this.#versions ??= new Versions(this._client);
+    return this.#versions;
+  }
 
   /**
    * List all skills for the current project.

@@ -21,7 +21,11 @@ export type UploadPart = S.UploadPart;
  * `client.uploads`: 3 operations.
  */
 export class Uploads extends APIResource {
-  parts: Parts = new Parts(this._client);
+  #parts?: Parts;
+  get parts(): Parts {
+    this.#parts ??= new Parts(this._client);
+    return this.#parts;
+  }
 
   /**
    * Creates an intermediate [Upload](/docs/api-reference/uploads/object) object

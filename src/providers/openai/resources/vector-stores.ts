@@ -108,8 +108,16 @@ export type VectorStoreSearchResponsesPage = Page<VectorStoreSearchResponse>;
  * `client.vectorStores`: 6 operations.
  */
 export class VectorStores extends APIResource {
-  fileBatches: FileBatches = new FileBatches(this._client);
-  files: Files = new Files(this._client);
+  #fileBatches?: FileBatches;
+  get fileBatches(): FileBatches {
+    this.#fileBatches ??= new FileBatches(this._client);
+    return this.#fileBatches;
+  }
+  #files?: Files;
+  get files(): Files {
+    this.#files ??= new Files(this._client);
+    return this.#files;
+  }
 
   /**
    * Returns a list of vector stores.

@@ -64,7 +64,11 @@ export type DeploymentUpdateParams = {
  * `client.deployments`: 5 operations.
  */
 export class Deployments extends APIResource {
-  predictions: Predictions = new Predictions(this._client);
+  #predictions?: Predictions;
+  get predictions(): Predictions {
+    this.#predictions ??= new Predictions(this._client);
+    return this.#predictions;
+  }
 
   /**
    * Get a list of deployments associated with the current account, including the latest release configuration for each deployment.

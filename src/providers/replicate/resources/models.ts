@@ -108,8 +108,16 @@ export interface ModelSearchParams {
  * `client.models`: 8 operations.
  */
 export class Models extends APIResource {
-  predictions: Predictions = new Predictions(this._client);
-  versions: Versions = new Versions(this._client);
+  #predictions?: Predictions;
+  get predictions(): Predictions {
+    this.#predictions ??= new Predictions(this._client);
+    return this.#predictions;
+  }
+  #versions?: Versions;
+  get versions(): Versions {
+    this.#versions ??= new Versions(this._client);
+    return this.#versions;
+  }
 
   /**
    * Get a paginated list of public models.

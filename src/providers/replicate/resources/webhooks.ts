@@ -8,7 +8,11 @@ import { Default } from './webhooks/default.js';
  * `client.webhooks`.
  */
 export class Webhooks extends APIResource {
-  default: Default = new Default(this._client);
+  #default?: Default;
+  get default(): Default {
+    this.#default ??= new Default(this._client);
+    return this.#default;
+  }
 }
 
 export declare namespace Webhooks {

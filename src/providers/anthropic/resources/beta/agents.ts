@@ -144,7 +144,11 @@ export type BetaManagedAgentsAgentsPageCursor = NextPageCursorPage<BetaManagedAg
  * `client.beta.agents`: 5 operations.
  */
 export class Agents extends APIResource {
-  versions: Versions = new Versions(this._client);
+  #versions?: Versions;
+  get versions(): Versions {
+    this.#versions ??= new Versions(this._client);
+    return this.#versions;
+  }
 
   /**
    * List Agents

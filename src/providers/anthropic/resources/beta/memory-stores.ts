@@ -85,8 +85,16 @@ export type BetaManagedAgentsMemoryStoresPageCursor = NextPageCursorPage<BetaMan
  * `client.beta.memoryStores`: 6 operations.
  */
 export class MemoryStores extends APIResource {
-  memories: Memories = new Memories(this._client);
-  memoryVersions: MemoryVersions = new MemoryVersions(this._client);
+  #memories?: Memories;
+  get memories(): Memories {
+    this.#memories ??= new Memories(this._client);
+    return this.#memories;
+  }
+  #memoryVersions?: MemoryVersions;
+  get memoryVersions(): MemoryVersions {
+    this.#memoryVersions ??= new MemoryVersions(this._client);
+    return this.#memoryVersions;
+  }
 
   /**
    * List memory stores

@@ -361,7 +361,11 @@ export type BetaWebSearchToolResultErrorCode = S.BetaWebSearchToolResultErrorCod
  * `client.beta.messages`: 2 operations.
  */
 export class Messages extends APIResource {
-  batches: Batches = new Batches(this._client);
+  #batches?: Batches;
+  get batches(): Batches {
+    this.#batches ??= new Batches(this._client);
+    return this.#batches;
+  }
 
   /**
    * Send a structured list of input messages with text and/or image content, and the model will generate the next message in the conversation.

@@ -145,9 +145,21 @@ export type BetaManagedAgentsSessionsBidirectionalPageCursor = NextPageCursorPag
  * `client.beta.sessions`: 6 operations.
  */
 export class Sessions extends APIResource {
-  events: Events = new Events(this._client);
-  resources: Resources = new Resources(this._client);
-  threads: Threads = new Threads(this._client);
+  #events?: Events;
+  get events(): Events {
+    this.#events ??= new Events(this._client);
+    return this.#events;
+  }
+  #resources?: Resources;
+  get resources(): Resources {
+    this.#resources ??= new Resources(this._client);
+    return this.#resources;
+  }
+  #threads?: Threads;
+  get threads(): Threads {
+    this.#threads ??= new Threads(this._client);
+    return this.#threads;
+  }
 
   /**
    * List Sessions

@@ -74,7 +74,11 @@ export type SkillListResponsesPageCursor = NextPageCursorPage<SkillListResponse>
  * `client.beta.skills`: 4 operations.
  */
 export class Skills extends APIResource {
-  versions: Versions = new Versions(this._client);
+  #versions?: Versions;
+  get versions(): Versions {
+    this.#versions ??= new Versions(this._client);
+    return this.#versions;
+  }
 
   /**
    * List Skills

@@ -76,7 +76,11 @@ export type BetaManagedAgentsVaultsPageCursor = NextPageCursorPage<BetaManagedAg
  * `client.beta.vaults`: 6 operations.
  */
 export class Vaults extends APIResource {
-  credentials: Credentials = new Credentials(this._client);
+  #credentials?: Credentials;
+  get credentials(): Credentials {
+    this.#credentials ??= new Credentials(this._client);
+    return this.#credentials;
+  }
 
   /**
    * List Vaults

@@ -179,18 +179,66 @@ export type Project = S.Project;
  * `client.admin.organization`.
  */
 export class Organization extends APIResource {
-  adminAPIKeys: AdminAPIKeys = new AdminAPIKeys(this._client);
-  auditLogs: AuditLogs = new AuditLogs(this._client);
-  certificates: Certificates = new Certificates(this._client);
-  dataRetention: DataRetention = new DataRetention(this._client);
-  groups: Groups = new Groups(this._client);
-  invites: Invites = new Invites(this._client);
-  projects: Projects = new Projects(this._client);
-  roles: Roles = new Roles(this._client);
-  spendAlerts: SpendAlerts = new SpendAlerts(this._client);
-  spendLimit: SpendLimit = new SpendLimit(this._client);
-  usage: Usage = new Usage(this._client);
-  users: Users = new Users(this._client);
+  #adminAPIKeys?: AdminAPIKeys;
+  get adminAPIKeys(): AdminAPIKeys {
+    this.#adminAPIKeys ??= new AdminAPIKeys(this._client);
+    return this.#adminAPIKeys;
+  }
+  #auditLogs?: AuditLogs;
+  get auditLogs(): AuditLogs {
+    this.#auditLogs ??= new AuditLogs(this._client);
+    return this.#auditLogs;
+  }
+  #certificates?: Certificates;
+  get certificates(): Certificates {
+    this.#certificates ??= new Certificates(this._client);
+    return this.#certificates;
+  }
+  #dataRetention?: DataRetention;
+  get dataRetention(): DataRetention {
+    this.#dataRetention ??= new DataRetention(this._client);
+    return this.#dataRetention;
+  }
+  #groups?: Groups;
+  get groups(): Groups {
+    this.#groups ??= new Groups(this._client);
+    return this.#groups;
+  }
+  #invites?: Invites;
+  get invites(): Invites {
+    this.#invites ??= new Invites(this._client);
+    return this.#invites;
+  }
+  #projects?: Projects;
+  get projects(): Projects {
+    this.#projects ??= new Projects(this._client);
+    return this.#projects;
+  }
+  #roles?: Roles;
+  get roles(): Roles {
+    this.#roles ??= new Roles(this._client);
+    return this.#roles;
+  }
+  #spendAlerts?: SpendAlerts;
+  get spendAlerts(): SpendAlerts {
+    this.#spendAlerts ??= new SpendAlerts(this._client);
+    return this.#spendAlerts;
+  }
+  #spendLimit?: SpendLimit;
+  get spendLimit(): SpendLimit {
+    this.#spendLimit ??= new SpendLimit(this._client);
+    return this.#spendLimit;
+  }
+  #usage?: Usage;
+  get usage(): Usage {
+    this.#usage ??= new Usage(this._client);
+    return this.#usage;
+  }
+  #users?: Users;
+  get users(): Users {
+    this.#users ??= new Users(this._client);
+    return this.#users;
+  }
 }
 
 export declare namespace Organization {

@@ -63,8 +63,16 @@ export type ChatSessionStatus = S.ChatSessionStatus;
  * `client.beta.chatkit`.
  */
 export class ChatKit extends APIResource {
-  sessions: Sessions = new Sessions(this._client);
-  threads: Threads = new Threads(this._client);
+  #sessions?: Sessions;
+  get sessions(): Sessions {
+    this.#sessions ??= new Sessions(this._client);
+    return this.#sessions;
+  }
+  #threads?: Threads;
+  get threads(): Threads {
+    this.#threads ??= new Threads(this._client);
+    return this.#threads;
+  }
 }
 
 export declare namespace ChatKit {

@@ -117,8 +117,16 @@ export type ResponseTextDoneEvent = S.ResponseTextDoneEvent;
  * `client.beta.realtime`.
  */
 export class Realtime extends APIResource {
-  sessions: Sessions = new Sessions(this._client);
-  transcriptionSessions: TranscriptionSessions = new TranscriptionSessions(this._client);
+  #sessions?: Sessions;
+  get sessions(): Sessions {
+    this.#sessions ??= new Sessions(this._client);
+    return this.#sessions;
+  }
+  #transcriptionSessions?: TranscriptionSessions;
+  get transcriptionSessions(): TranscriptionSessions {
+    this.#transcriptionSessions ??= new TranscriptionSessions(this._client);
+    return this.#transcriptionSessions;
+  }
 }
 
 export declare namespace Realtime {

@@ -125,8 +125,16 @@ export type Message = S.Message;
  * `client.beta.threads`: 5 operations.
  */
 export class Threads extends APIResource {
-  messages: Messages = new Messages(this._client);
-  runs: Runs = new Runs(this._client);
+  #messages?: Messages;
+  get messages(): Messages {
+    this.#messages ??= new Messages(this._client);
+    return this.#messages;
+  }
+  #runs?: Runs;
+  get runs(): Runs {
+    this.#runs ??= new Runs(this._client);
+    return this.#runs;
+  }
 
   /**
    * Create a thread.

@@ -152,7 +152,11 @@ export type ChatCompletionsPage = CursorPage<ChatCompletion>;
  * `client.chat.completions`: 5 operations.
  */
 export class Completions extends APIResource {
-  messages: Messages = new Messages(this._client);
+  #messages?: Messages;
+  get messages(): Messages {
+    this.#messages ??= new Messages(this._client);
+    return this.#messages;
+  }
 
   /**
    * List stored Chat Completions. Only Chat Completions that have been stored

@@ -54,7 +54,11 @@ export type FileListResponsesPage = CursorPage<FileListResponse>;
  * `client.containers.files`: 4 operations.
  */
 export class Files extends APIResource {
-  content: Content = new Content(this._client);
+  #content?: Content;
+  get content(): Content {
+    this.#content ??= new Content(this._client);
+    return this.#content;
+  }
 
   /**
    * Lists container files.

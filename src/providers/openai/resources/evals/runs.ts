@@ -89,7 +89,11 @@ export type RunListResponsesPage = CursorPage<RunListResponse>;
  * `client.evals.runs`: 5 operations.
  */
 export class Runs extends APIResource {
-  outputItems: OutputItems = new OutputItems(this._client);
+  #outputItems?: OutputItems;
+  get outputItems(): OutputItems {
+    this.#outputItems ??= new OutputItems(this._client);
+    return this.#outputItems;
+  }
 
   /**
    * Get a list of runs for an evaluation.

@@ -16,7 +16,11 @@ export type { GraderRunParams, GraderRunResponse, GraderValidateParams, GraderVa
  * `client.fineTuning.alpha`.
  */
 export class Alpha extends APIResource {
-  graders: Graders = new Graders(this._client);
+  #graders?: Graders;
+  get graders(): Graders {
+    this.#graders ??= new Graders(this._client);
+    return this.#graders;
+  }
 }
 
 export declare namespace Alpha {

@@ -29,7 +29,11 @@ export type {
  * `client.fineTuning.checkpoints`.
  */
 export class Checkpoints extends APIResource {
-  permissions: Permissions = new Permissions(this._client);
+  #permissions?: Permissions;
+  get permissions(): Permissions {
+    this.#permissions ??= new Permissions(this._client);
+    return this.#permissions;
+  }
 }
 
 export declare namespace Checkpoints {

@@ -63,7 +63,11 @@ export type FineTuningJobEventsPage = CursorPage<FineTuningJobEvent>;
  * `client.fineTuning.jobs`: 7 operations.
  */
 export class Jobs extends APIResource {
-  checkpoints: Checkpoints = new Checkpoints(this._client);
+  #checkpoints?: Checkpoints;
+  get checkpoints(): Checkpoints {
+    this.#checkpoints ??= new Checkpoints(this._client);
+    return this.#checkpoints;
+  }
 
   /**
    * List your organization's fine-tuning jobs

@@ -8,7 +8,11 @@ import { ClientSecrets } from './translations/client-secrets.js';
  * `client.realtime.translations`: not in openai-node; named by the rule of scripts/generate/operations.mjs.
  */
 export class Translations extends APIResource {
-  clientSecrets: ClientSecrets = new ClientSecrets(this._client);
+  #clientSecrets?: ClientSecrets;
+  get clientSecrets(): ClientSecrets {
+    this.#clientSecrets ??= new ClientSecrets(this._client);
+    return this.#clientSecrets;
+  }
 }
 
 export declare namespace Translations {

@@ -54,7 +54,11 @@ export type SkillVersionsPage = CursorPage<SkillVersion>;
  * `client.skills.versions`: 4 operations.
  */
 export class Versions extends APIResource {
-  content: Content = new Content(this._client);
+  #content?: Content;
+  get content(): Content {
+    this.#content ??= new Content(this._client);
+    return this.#content;
+  }
 
   /**
    * List skill versions for a skill.

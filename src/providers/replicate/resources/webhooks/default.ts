@@ -8,7 +8,11 @@ import { Secret } from './default/secret.js';
  * `client.webhooks.default`.
  */
 export class Default extends APIResource {
-  secret: Secret = new Secret(this._client);
+  #secret?: Secret;
+  get secret(): Secret {
+    this.#secret ??= new Secret(this._client);
+    return this.#secret;
+  }
 }
 
 export declare namespace Default {

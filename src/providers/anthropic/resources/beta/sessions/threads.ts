@@ -61,7 +61,11 @@ export type BetaManagedAgentsSessionThreadsPageCursor = NextPageCursorPage<BetaM
  * `client.beta.sessions.threads`: 3 operations.
  */
 export class Threads extends APIResource {
-  events: Events = new Events(this._client);
+  #events?: Events;
+  get events(): Events {
+    this.#events ??= new Events(this._client);
+    return this.#events;
+  }
 
   /**
    * List Session Threads

@@ -87,8 +87,16 @@ export type GroupsPage = NextCursorPage<Group>;
  * `client.admin.organization.groups`: 5 operations.
  */
 export class Groups extends APIResource {
-  roles: Roles = new Roles(this._client);
-  users: Users = new Users(this._client);
+  #roles?: Roles;
+  get roles(): Roles {
+    this.#roles ??= new Roles(this._client);
+    return this.#roles;
+  }
+  #users?: Users;
+  get users(): Users {
+    this.#users ??= new Users(this._client);
+    return this.#users;
+  }
 
   /**
    * Lists all groups in the organization.

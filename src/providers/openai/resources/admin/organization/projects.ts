@@ -205,18 +205,66 @@ export type ProjectsPage = ConversationCursorPage<Project>;
  * `client.admin.organization.projects`: 5 operations.
  */
 export class Projects extends APIResource {
-  apiKeys: APIKeys = new APIKeys(this._client);
-  certificates: Certificates = new Certificates(this._client);
-  dataRetention: DataRetention = new DataRetention(this._client);
-  groups: Groups = new Groups(this._client);
-  hostedToolPermissions: HostedToolPermissions = new HostedToolPermissions(this._client);
-  modelPermissions: ModelPermissions = new ModelPermissions(this._client);
-  rateLimits: RateLimits = new RateLimits(this._client);
-  roles: Roles = new Roles(this._client);
-  serviceAccounts: ServiceAccounts = new ServiceAccounts(this._client);
-  spendAlerts: SpendAlerts = new SpendAlerts(this._client);
-  spendLimit: SpendLimit = new SpendLimit(this._client);
-  users: Users = new Users(this._client);
+  #apiKeys?: APIKeys;
+  get apiKeys(): APIKeys {
+    this.#apiKeys ??= new APIKeys(this._client);
+    return this.#apiKeys;
+  }
+  #certificates?: Certificates;
+  get certificates(): Certificates {
+    this.#certificates ??= new Certificates(this._client);
+    return this.#certificates;
+  }
+  #dataRetention?: DataRetention;
+  get dataRetention(): DataRetention {
+    this.#dataRetention ??= new DataRetention(this._client);
+    return this.#dataRetention;
+  }
+  #groups?: Groups;
+  get groups(): Groups {
+    this.#groups ??= new Groups(this._client);
+    return this.#groups;
+  }
+  #hostedToolPermissions?: HostedToolPermissions;
+  get hostedToolPermissions(): HostedToolPermissions {
+    this.#hostedToolPermissions ??= new HostedToolPermissions(this._client);
+    return this.#hostedToolPermissions;
+  }
+  #modelPermissions?: ModelPermissions;
+  get modelPermissions(): ModelPermissions {
+    this.#modelPermissions ??= new ModelPermissions(this._client);
+    return this.#modelPermissions;
+  }
+  #rateLimits?: RateLimits;
+  get rateLimits(): RateLimits {
+    this.#rateLimits ??= new RateLimits(this._client);
+    return this.#rateLimits;
+  }
+  #roles?: Roles;
+  get roles(): Roles {
+    this.#roles ??= new Roles(this._client);
+    return this.#roles;
+  }
+  #serviceAccounts?: ServiceAccounts;
+  get serviceAccounts(): ServiceAccounts {
+    this.#serviceAccounts ??= new ServiceAccounts(this._client);
+    return this.#serviceAccounts;
+  }
+  #spendAlerts?: SpendAlerts;
+  get spendAlerts(): SpendAlerts {
+    this.#spendAlerts ??= new SpendAlerts(this._client);
+    return this.#spendAlerts;
+  }
+  #spendLimit?: SpendLimit;
+  get spendLimit(): SpendLimit {
+    this.#spendLimit ??= new SpendLimit(this._client);
+    return this.#spendLimit;
+  }
+  #users?: Users;
+  get users(): Users {
+    this.#users ??= new Users(this._client);
+    return this.#users;
+  }
 
   /**
    * Returns a list of projects.

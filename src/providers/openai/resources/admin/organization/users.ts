@@ -62,7 +62,11 @@ export type OrganizationUsersPage = ConversationCursorPage<OrganizationUser>;
  * `client.admin.organization.users`: 4 operations.
  */
 export class Users extends APIResource {
-  roles: Roles = new Roles(this._client);
+  #roles?: Roles;
+  get roles(): Roles {
+    this.#roles ??= new Roles(this._client);
+    return this.#roles;
+  }
 
   /**
    * Lists all of the users in the organization.

@@ -128,7 +128,11 @@ export type RunsPage = CursorPage<Run>;
  * `client.beta.threads.runs`: 6 operations.
  */
 export class Runs extends APIResource {
-  steps: Steps = new Steps(this._client);
+  #steps?: Steps;
+  get steps(): Steps {
+    this.#steps ??= new Steps(this._client);
+    return this.#steps;
+  }
 
   /**
    * Returns a list of runs belonging to a thread.

@@ -76,7 +76,11 @@ export type ProjectGroupsPage = NextCursorPage<ProjectGroup>;
  * `client.admin.organization.projects.groups`: 4 operations.
  */
 export class Groups extends APIResource {
-  roles: Roles = new Roles(this._client);
+  #roles?: Roles;
+  get roles(): Roles {
+    this.#roles ??= new Roles(this._client);
+    return this.#roles;
+  }
 
   /**
    * Lists the groups that have access to a project.

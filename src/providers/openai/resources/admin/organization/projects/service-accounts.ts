@@ -55,7 +55,11 @@ export type ProjectServiceAccountsPage = ConversationCursorPage<ProjectServiceAc
  * `client.admin.organization.projects.serviceAccounts`: 5 operations.
  */
 export class ServiceAccounts extends APIResource {
-  apiKeys: APIKeys = new APIKeys(this._client);
+  #apiKeys?: APIKeys;
+  get apiKeys(): APIKeys {
+    this.#apiKeys ??= new APIKeys(this._client);
+    return this.#apiKeys;
+  }
 
   /**
    * Returns a list of service accounts in the project.

@@ -73,7 +73,11 @@ export type ProjectUsersPage = ConversationCursorPage<ProjectUser>;
  * `client.admin.organization.projects.users`: 5 operations.
  */
 export class Users extends APIResource {
-  roles: Roles = new Roles(this._client);
+  #roles?: Roles;
+  get roles(): Roles {
+    this.#roles ??= new Roles(this._client);
+    return this.#roles;
+  }
 
   /**
    * Returns a list of users in the project.
