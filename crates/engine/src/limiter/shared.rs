@@ -159,12 +159,16 @@ impl Shared {
         match tokio::time::timeout(TIMEOUT, self.ask(origin, tokens, max_queue)).await {
             Ok(Ok(turn)) => turn,
             Ok(Err(_)) | Err(_) => {
-                *self.down_until.lock().unwrap_or_else(|p| p.into_inner()) =
-                    Some(Instant::now() + RETRY_AFTER);
+                let now = Instant::now();
+                let before =
+                    self.down_until.lock().unwrap_or_else(|p| p.into_inner()).replace(now + RETRY_AFTER);
                 if let Ok(mut conn) = self.conn.try_lock() {
                     *conn = None;
                 }
-                self.outages.fetch_add(1, Ordering::Relaxed);
+                // Calls in flight together when Redis went away count one outage.
+                if before.map_or(true, |until| until <= now) {
+                    self.outages.fetch_add(1, Ordering::Relaxed);
+                }
                 self.fallback_calls.fetch_add(1, Ordering::Relaxed);
                 SharedTurn::Unavailable
             }
