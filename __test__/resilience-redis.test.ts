@@ -215,4 +215,14 @@ describe('rateLimit.redis', () => {
       await redis.kill();
     }
   }, 20_000);
+
+  it('rejects a URL that is not redis:// and a fallbackShare outside (0, 1]', () => {
+    const make = (redis: { url: string; fallbackShare?: number }) => () =>
+      client(baseURL, { rateLimit: { requestsPerMinute: 60, redis } });
+    expect(make({ url: 'http://127.0.0.1:6379' })).toThrow(/rateLimit.redis.url/);
+    expect(make({ url: 'redis://127.0.0.1:1', fallbackShare: 0 })).toThrow(/fallbackShare/);
+    expect(make({ url: 'redis://127.0.0.1:1', fallbackShare: 1.5 })).toThrow(/fallbackShare/);
+    // Nothing connects at construction: an unreachable Redis is found on the first call.
+    expect(make({ url: 'redis://127.0.0.1:1', fallbackShare: 1 })()).toBeTruthy();
+  });
 });
