@@ -166,7 +166,7 @@ impl Shared {
                     *conn = None;
                 }
                 // Calls in flight together when Redis went away count one outage.
-                if before.map_or(true, |until| until <= now) {
+                if before.is_none_or(|until| until <= now) {
                     self.outages.fetch_add(1, Ordering::Relaxed);
                 }
                 self.fallback_calls.fetch_add(1, Ordering::Relaxed);
