@@ -77,6 +77,8 @@ export abstract class BaseClient {
   readonly #credentialHeaders: string[];
   /** `close()` was called. */
   #closed = false;
+  /** Whether `stats()` already warned of a Redis outage (`rateLimit.redis`). */
+  #warnedSharedLimit = false;
   /** Hooks, metrics, telemetry: undefined when none is on (the hot path checks only that). */
   readonly #observer: Observer | undefined;
   /** Deduplication and cache: undefined when neither is on. */
@@ -200,9 +202,21 @@ export abstract class BaseClient {
     this.close();
   }
 
-  /** The engine's live counters: in-flight requests, open streams, totals. */
+  /**
+   * The engine's live counters: in-flight requests, open streams, totals, shared-limit fallbacks. The
+   * first call that shows a Redis outage (`sharedLimitOutages > 0`) emits one process warning.
+   */
   stats(): EngineStats {
-    return this.engine.stats();
+    const s = this.engine.stats();
+    if (s.sharedLimitOutages > 0 && !this.#warnedSharedLimit) {
+      this.#warnedSharedLimit = true;
+      const p = (globalThis as { process?: { emitWarning?: (m: string, o: object) => void } }).process;
+      p?.emitWarning?.(
+        'aiwire: Redis of rateLimit.redis was unreachable; this client used its local fallbackShare of the limits',
+        { code: 'AIWIRE_SHARED_LIMIT_FALLBACK' },
+      );
+    }
+    return s;
   }
 
   /**

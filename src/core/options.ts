@@ -79,6 +79,10 @@ export interface EngineStats {
    * empty when `circuitBreaker` is off.
    */
   circuits: { origin: string; state: 'closed' | 'open' | 'half-open' | string }[];
+  /** Times Redis (`rateLimit.redis`) was unreachable or slow (each: 5 s on the local fallback share). */
+  sharedLimitOutages: number;
+  /** Calls admitted by the local fallback share instead of Redis (`rateLimit.redis`). */
+  sharedLimitFallbackCalls: number;
 }
 
 /** Per-request options, the last argument of every API method (as openai-node's `RequestOptions`). */

@@ -55,6 +55,31 @@ export interface RateLimitOptions {
    * Default false.
    */
   adaptive?: boolean | undefined;
+  /**
+   * Share `requestsPerMinute` / `tokensPerMinute` with every process (on any machine) using the same
+   * Redis key: the budgets live in Redis, reserved atomically by a Lua script. See `RedisLimitOptions`.
+   * Default none: each client counts its own calls.
+   */
+  redis?: RedisLimitOptions | undefined;
+}
+
+/**
+ * Where the shared budgets live. Each reservation (connecting included) gets 200 ms; when Redis is
+ * unreachable or slower, the client falls back for 5 s to a local limiter of `fallbackShare` of each
+ * rate, then asks Redis again. Nothing waits on a dead Redis. Each fallback is counted in
+ * `client.stats()` (`sharedLimitOutages`, `sharedLimitFallbackCalls`); the first time `stats()` shows an
+ * outage, the client emits one `process.emitWarning` (code `AIWIRE_SHARED_LIMIT_FALLBACK`).
+ */
+export interface RedisLimitOptions {
+  /** `redis://[user:password@]host:port[/db]` (TLS `rediss://` is not built in). Required. */
+  url: string;
+  /** Key prefix; `:requests` and `:tokens` are appended. Default `aiwire:ratelimit:<request origin>`. */
+  key?: string | undefined;
+  /**
+   * Fraction (0 < f <= 1) of each rate this process keeps while Redis is unreachable: with N processes,
+   * `1 / N` keeps the total budget. Default 0.25.
+   */
+  fallbackShare?: number | undefined;
 }
 
 /** What the engine takes for these options. */
@@ -70,6 +95,7 @@ export interface EngineResilienceOptions {
     tokensPerMinute?: number;
     maxQueueMs?: number;
     adaptive?: boolean;
+    redis?: { url: string; key?: string; fallbackShare?: number };
   };
 }
 
@@ -83,7 +109,8 @@ function whole(name: string, value: number | undefined): number | undefined {
 
 /**
  * The engine's options for `circuitBreaker` and `rateLimit` (absent when off).
- * @throws AiwireError for a threshold or rate that is not a whole number >= 1, or a negative duration.
+ * @throws AiwireError for a threshold or rate that is not a whole number >= 1, a negative duration, or a
+ *   `rateLimit.redis` without a `redis://` URL or with a `fallbackShare` outside (0, 1].
  */
 export function engineResilienceOptions(options: {
   circuitBreaker?: CircuitBreakerOptions | false | undefined;
@@ -113,7 +140,28 @@ export function engineResilienceOptions(options: {
       if (tpm !== undefined) out.rateLimit.tokensPerMinute = tpm;
       if (maxQueue !== undefined) out.rateLimit.maxQueueMs = maxQueue;
       if (r.adaptive) out.rateLimit.adaptive = true;
+      if (r.redis) out.rateLimit.redis = redisOptions(r.redis);
     }
+  }
+  return out;
+}
+
+function redisOptions(r: RedisLimitOptions): { url: string; key?: string; fallbackShare?: number } {
+  if (typeof r.url !== 'string' || !/^redis:\/\//.test(r.url)) {
+    throw new AiwireError(`rateLimit.redis.url must be a redis:// URL, got ${String(r.url)}`);
+  }
+  const out: { url: string; key?: string; fallbackShare?: number } = { url: r.url };
+  if (r.key !== undefined) {
+    if (typeof r.key !== 'string' || r.key === '')
+      throw new AiwireError('rateLimit.redis.key must be a non-empty string');
+    out.key = r.key;
+  }
+  const f = r.fallbackShare;
+  if (f !== undefined) {
+    if (typeof f !== 'number' || !(f > 0 && f <= 1)) {
+      throw new AiwireError(`rateLimit.redis.fallbackShare must be in (0, 1], got ${String(f)}`);
+    }
+    out.fallbackShare = f;
   }
   return out;
 }

@@ -212,6 +212,10 @@ export interface NativeEngineStats {
   retriesTotal: number
   /** The circuit breakers of the origins called (empty when the breaker is off). */
   circuits: Array<NativeCircuit>
+  /** Times Redis (`rateLimit.redis`) was unreachable or slow (each: 5 s on the local fallback share). */
+  sharedLimitOutages: number
+  /** Calls admitted by the local fallback share instead of Redis. */
+  sharedLimitFallbackCalls: number
 }
 
 /** One server-sent event as handed to JavaScript. */
@@ -316,6 +320,18 @@ export interface RateLimitOptions {
   maxQueueMs?: number
   /** Pace calls from the servers' rate-limit headers. Default false. */
   adaptive?: boolean
+  /** Hold the budgets in Redis, shared by every process using the same key. Default none. */
+  redis?: RedisLimitOptions
+}
+
+/** The `rateLimit.redis` client option (see `crates/engine/src/limiter/shared.rs`). */
+export interface RedisLimitOptions {
+  /** `redis://[user:password@]host:port[/db]`. */
+  url: string
+  /** Key prefix (`:requests` / `:tokens` appended). Default `aiwire:ratelimit:<request origin>`. */
+  key?: string
+  /** Fraction (0, 1] of each rate kept while Redis is unreachable. Default 0.25. */
+  fallbackShare?: number
 }
 
 /**

@@ -4,7 +4,9 @@ use crate::decode::decode_response;
 use crate::request::{ms, pairs, to_spec, NativeRequest};
 use crate::settle::{Settled, Settler};
 use crate::stream::{NativeStream, StreamOptions};
-use aiwire_engine::{BreakerConfig, CancellationToken, Engine, EngineConfig, ProxySetting, RateLimitConfig};
+use aiwire_engine::{
+    BreakerConfig, CancellationToken, Engine, EngineConfig, ProxySetting, RateLimitConfig, RedisLimitConfig,
+};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::sync::{Arc, OnceLock};
@@ -83,6 +85,19 @@ pub struct RateLimitOptions {
     pub max_queue_ms: Option<f64>,
     /// Pace calls from the servers' rate-limit headers. Default false.
     pub adaptive: Option<bool>,
+    /// Hold the budgets in Redis, shared by every process using the same key. Default none.
+    pub redis: Option<RedisLimitOptions>,
+}
+
+/// The `rateLimit.redis` client option (see `crates/engine/src/limiter/shared.rs`).
+#[napi(object)]
+pub struct RedisLimitOptions {
+    /// `redis://[user:password@]host:port[/db]`.
+    pub url: String,
+    /// Key prefix (`:requests` / `:tokens` appended). Default `aiwire:ratelimit:<request origin>`.
+    pub key: Option<String>,
+    /// Fraction (0, 1] of each rate kept while Redis is unreachable. Default 0.25.
+    pub fallback_share: Option<f64>,
 }
 
 /// One origin's circuit breaker, in stats.
@@ -107,6 +122,10 @@ pub struct NativeEngineStats {
     pub retries_total: f64,
     /// The circuit breakers of the origins called (empty when the breaker is off).
     pub circuits: Vec<NativeCircuit>,
+    /// Times Redis (`rateLimit.redis`) was unreachable or slow (each: 5 s on the local fallback share).
+    pub shared_limit_outages: f64,
+    /// Calls admitted by the local fallback share instead of Redis.
+    pub shared_limit_fallback_calls: f64,
 }
 
 /// A cancellation handle passed to `request()`/`stream()`; `cancel()` aborts the request at once and
@@ -302,6 +321,11 @@ impl NativeEngine {
                     tokens_per_minute: r.tokens_per_minute,
                     max_queue: ms(r.max_queue_ms, "rateLimit.maxQueueMs")?,
                     adaptive: r.adaptive.unwrap_or(false),
+                    redis: r.redis.map(|x| RedisLimitConfig {
+                        url: x.url,
+                        key: x.key,
+                        fallback_share: x.fallback_share.unwrap_or(0.25),
+                    }),
                 };
             }
         }
@@ -396,6 +420,8 @@ impl NativeEngine {
             streams_open: s.streams_open as u32,
             requests_total: s.requests_total as f64,
             retries_total: s.retries_total as f64,
+            shared_limit_outages: s.shared_limit_outages as f64,
+            shared_limit_fallback_calls: s.shared_limit_fallback_calls as f64,
             circuits: self
                 .engine
                 .circuits()

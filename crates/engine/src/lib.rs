@@ -29,6 +29,7 @@ pub mod upload;
 
 pub use breaker::{BreakerConfig, CircuitState};
 pub use error::{EngineError, ErrorKind, ErrorResponse};
+pub use limiter::shared::RedisLimitConfig;
 pub use limiter::RateLimitConfig;
 pub use pool::TransportKey;
 pub use proxy::ProxySetting;

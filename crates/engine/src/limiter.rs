@@ -19,12 +19,13 @@
 //! difference is added to (or given back from) the token budget. Streams are not corrected.
 
 pub mod adaptive;
+pub mod shared;
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Settings of the client-side limits (the `rateLimit` client option).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RateLimitConfig {
     /// Requests (attempts) per minute; burst at most `max(1, rpm / 60)` at once. Default none.
     pub requests_per_minute: Option<u32>,
@@ -36,6 +37,9 @@ pub struct RateLimitConfig {
     pub max_queue: Option<Duration>,
     /// Follow the servers' rate-limit headers (see [`adaptive`]). Default false.
     pub adaptive: bool,
+    /// Hold the requests and tokens budgets in Redis, shared with every process using the same key
+    /// (see [`shared`]). Default none: the budgets are this engine's own.
+    pub redis: Option<shared::RedisLimitConfig>,
 }
 
 /// One GCRA: cells of `interval` each, `burst` cells allowed at once.
@@ -79,6 +83,8 @@ pub struct Limiter {
     buckets: Mutex<Buckets>,
     /// Per-origin state of the adaptive limits, when on.
     pub(crate) adaptive: Option<adaptive::Adaptive>,
+    /// The budgets in Redis, when `redis` is set (the local buckets are then the fallback share).
+    pub(crate) shared: Option<shared::Shared>,
 }
 
 /// A reserved turn: sleep until `at`; `seq` identifies the call to the adaptive limits.
@@ -91,19 +97,44 @@ pub struct Turn {
 }
 
 impl Limiter {
-    /// Limits per `config`; `None` when it limits nothing (no rate and not adaptive).
-    pub fn new(config: RateLimitConfig) -> Option<Self> {
+    /// Limits per `config`; `Ok(None)` when it limits nothing (no rate and not adaptive). With
+    /// `redis`, the local buckets run at `fallback_share` of each rate (at least 1 per minute).
+    ///
+    /// Errors: `redis.url` is not a Redis URL, or `fallback_share` is not in (0, 1].
+    pub fn new(config: RateLimitConfig) -> Result<Option<Self>, String> {
         if config.requests_per_minute.is_none() && config.tokens_per_minute.is_none() && !config.adaptive {
-            return None;
+            return Ok(None);
         }
-        Some(Limiter {
-            config,
+        let (mut rpm, mut tpm) = (config.requests_per_minute, config.tokens_per_minute);
+        let shared = match &config.redis {
+            Some(r) if rpm.is_some() || tpm.is_some() => {
+                if !(r.fallback_share > 0.0 && r.fallback_share <= 1.0) {
+                    return Err(format!(
+                        "rateLimit.redis.fallbackShare must be in (0, 1], got {}",
+                        r.fallback_share
+                    ));
+                }
+                let share = |n: u32| ((f64::from(n) * r.fallback_share).floor() as u32).max(1);
+                let s = shared::Shared::new(r, rpm, tpm)?;
+                (rpm, tpm) = (rpm.map(share), tpm.map(share));
+                Some(s)
+            }
+            _ => None,
+        };
+        Ok(Some(Limiter {
             buckets: Mutex::new(Buckets {
-                requests: config.requests_per_minute.map(Gcra::per_minute),
-                tokens: config.tokens_per_minute.map(Gcra::per_minute),
+                requests: rpm.map(Gcra::per_minute),
+                tokens: tpm.map(Gcra::per_minute),
             }),
             adaptive: config.adaptive.then(adaptive::Adaptive::default),
-        })
+            shared,
+            config,
+        }))
+    }
+
+    /// The longest wait for a turn (`maxQueueMs`).
+    pub fn max_queue(&self) -> Option<std::time::Duration> {
+        self.config.max_queue
     }
 
     /// Whether token counts are needed ([`estimate_tokens`] is worth calling).
@@ -111,14 +142,23 @@ impl Limiter {
         self.config.tokens_per_minute.is_some()
     }
 
-    /// Reserve a turn for one attempt of `tokens` estimated tokens to `origin`.
+    /// Reserve a turn for one attempt of `tokens` estimated tokens to `origin`. `reserved`: the wait
+    /// Redis already reserved ([`shared`]); the local buckets are then left alone.
     ///
-    /// Errors: `Err(wait)` when the turn is more than `max_queue` away (nothing is reserved).
-    pub fn reserve(&self, origin: &str, tokens: u64, now: Instant) -> Result<Turn, Duration> {
+    /// Errors: `Err(wait)` when the turn is more than `max_queue` away (nothing is reserved locally).
+    pub fn reserve(
+        &self,
+        origin: &str,
+        tokens: u64,
+        now: Instant,
+        reserved: Option<Duration>,
+    ) -> Result<Turn, Duration> {
         let mut b = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        let req = b.requests.as_ref().map(|g| g.peek(now, 1));
-        let tok = b.tokens.as_ref().map(|g| g.peek(now, tokens.max(1)));
+        let local_ok = reserved.is_none();
+        let req = b.requests.as_ref().filter(|_| local_ok).map(|g| g.peek(now, 1));
+        let tok = b.tokens.as_ref().filter(|_| local_ok).map(|g| g.peek(now, tokens.max(1)));
         let local = req.map_or(Duration::ZERO, |r| r.0).max(tok.map_or(Duration::ZERO, |t| t.0));
+        let local = local.max(reserved.unwrap_or(Duration::ZERO));
         let server = self.adaptive.as_ref().map_or(Duration::ZERO, |a| a.peek(origin, now + local));
         let wait = local + server;
         if let Some(max) = self.config.max_queue {

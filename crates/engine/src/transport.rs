@@ -231,6 +231,10 @@ pub struct EngineStats {
     pub requests_total: u64,
     /// Retries made since the engine was built (attempts beyond the first).
     pub retries_total: u64,
+    /// Times Redis (`rateLimit.redis`) was found unreachable or slow; 0 without it.
+    pub shared_limit_outages: u64,
+    /// Calls admitted by the local fallback share while Redis was unreachable; 0 without it.
+    pub shared_limit_fallback_calls: u64,
 }
 
 /// Decrements a counter when dropped (on every exit path, cancellation included).
@@ -278,7 +282,8 @@ impl Engine {
         let transport = crate::pool::shared(&config.transport_key())?;
         let resilience = resilience::Resilience::new(
             config.circuit_breaker,
-            Limiter::new(config.rate_limit),
+            Limiter::new(config.rate_limit.clone())
+                .map_err(|e| EngineError::new(ErrorKind::InvalidRequest, e))?,
             config.max_retry_after,
         );
         Ok(Engine {
@@ -299,7 +304,11 @@ impl Engine {
     /// The engine's live counters.
     pub fn stats(&self) -> EngineStats {
         let c = &self.stats;
+        let (outages, fallback_calls) =
+            self.resilience.as_ref().map_or((0, 0), resilience::Resilience::shared_fallbacks);
         EngineStats {
+            shared_limit_outages: outages,
+            shared_limit_fallback_calls: fallback_calls,
             requests_in_flight: c.requests_in_flight.load(Ordering::Relaxed),
             streams_open: c.streams_open.load(Ordering::Relaxed),
             requests_total: c.requests_total.load(Ordering::Relaxed),

@@ -9,20 +9,22 @@ fn limiter(rpm: Option<u32>, tpm: Option<u32>, max_queue_ms: Option<u64>) -> Lim
         tokens_per_minute: tpm,
         max_queue: max_queue_ms.map(Duration::from_millis),
         adaptive: false,
+        redis: None,
     })
+    .unwrap()
     .unwrap()
 }
 
 #[test]
 fn off_when_it_limits_nothing() {
-    assert!(Limiter::new(RateLimitConfig::default()).is_none());
+    assert!(Limiter::new(RateLimitConfig::default()).unwrap().is_none());
 }
 
 #[test]
 fn burst_is_one_seconds_worth_then_one_per_interval() {
     let l = limiter(Some(6000), None, None);
     let t = Instant::now();
-    let waits: Vec<Duration> = (0..300).map(|_| l.reserve("o", 1, t).unwrap().at - t).collect();
+    let waits: Vec<Duration> = (0..300).map(|_| l.reserve("o", 1, t, None).unwrap().at - t).collect();
     assert!(waits[..100].iter().all(|w| w.is_zero()), "100 at once (one second of 6,000/min)");
     assert_eq!(waits[100], Duration::from_millis(10));
     assert_eq!(waits[299], Duration::from_millis(2000));
@@ -32,40 +34,41 @@ fn burst_is_one_seconds_worth_then_one_per_interval() {
 fn max_queue_refuses_without_reserving() {
     let l = limiter(Some(60), None, Some(1500));
     let t = Instant::now();
-    assert!(l.reserve("o", 1, t).unwrap().at == t);
-    assert_eq!(l.reserve("o", 1, t).unwrap().at - t, Duration::from_secs(1));
-    assert_eq!(l.reserve("o", 1, t).unwrap_err(), Duration::from_secs(2));
+    assert!(l.reserve("o", 1, t, None).unwrap().at == t);
+    assert_eq!(l.reserve("o", 1, t, None).unwrap().at - t, Duration::from_secs(1));
+    assert_eq!(l.reserve("o", 1, t, None).unwrap_err(), Duration::from_secs(2));
     // Nothing was reserved by the refusal: a second later the next turn is 1 s away again.
     let later = t + Duration::from_secs(1);
-    assert_eq!(l.reserve("o", 1, later).unwrap().at - later, Duration::from_secs(1));
+    assert_eq!(l.reserve("o", 1, later, None).unwrap().at - later, Duration::from_secs(1));
 }
 
 #[test]
 fn tokens_wait_for_their_size() {
     let l = limiter(None, Some(60_000), None); // 1,000 tokens/s, burst 1,000
     let t = Instant::now();
-    assert!(l.reserve("o", 1000, t).unwrap().at == t);
-    assert_eq!(l.reserve("o", 500, t).unwrap().at - t, Duration::from_millis(500));
+    assert!(l.reserve("o", 1000, t, None).unwrap().at == t);
+    assert_eq!(l.reserve("o", 500, t, None).unwrap().at - t, Duration::from_millis(500));
     // Larger than the burst: waits for the excess.
     let l = limiter(None, Some(60_000), None);
-    assert_eq!(l.reserve("o", 3000, t).unwrap().at - t, Duration::from_secs(2));
+    assert_eq!(l.reserve("o", 3000, t, None).unwrap().at - t, Duration::from_secs(2));
 }
 
 #[test]
 fn usage_corrects_the_token_budget() {
     let l = limiter(None, Some(60_000), None); // 1 token per ms, burst 1,000
     let t = Instant::now();
-    l.reserve("o", 1000, t).unwrap();
+    l.reserve("o", 1000, t, None).unwrap();
     // The call used 1,500 tokens, not 1,000: the next 500 wait 500 ms more (1,000 in all).
     l.correct_tokens(1000, 1500);
-    let wait = l.reserve("o", 500, t).unwrap().at - t;
+    let wait = l.reserve("o", 500, t, None).unwrap().at - t;
     assert!(wait >= Duration::from_millis(999) && wait <= Duration::from_millis(1000), "{wait:?}");
     // Fewer tokens than estimated give the difference back.
     let l = limiter(None, Some(60_000), None);
-    l.reserve("o", 1000, t).unwrap();
-    l.reserve("o", 1000, t).unwrap(); // its turn is 1 s away
+    l.reserve("o", 1000, t, None).unwrap();
+    l.reserve("o", 1000, t, None).unwrap(); // its turn is 1 s away
     l.correct_tokens(1000, 200);
-    let wait = l.reserve("o", 100, Instant::now()).unwrap().at.saturating_duration_since(Instant::now());
+    let wait =
+        l.reserve("o", 100, Instant::now(), None).unwrap().at.saturating_duration_since(Instant::now());
     assert!(wait <= Duration::from_millis(301), "{wait:?}");
     assert_eq!(
         used_tokens(br#"{"usage":{"prompt_tokens":9,"completion_tokens":12,"total_tokens":21}}"#),
@@ -204,4 +207,30 @@ fn adaptive_blocks_after_a_429() {
     let budget = Budget { blocked_for: Some(Duration::from_millis(300)), ..Budget::default() };
     a.observe("o", seq, &budget, t, Duration::ZERO);
     assert_eq!(a.peek("o", t), Duration::from_millis(300));
+}
+
+#[test]
+fn with_redis_the_local_buckets_are_the_fallback_share() {
+    let redis =
+        Some(shared::RedisLimitConfig { url: "redis://127.0.0.1:1".into(), key: None, fallback_share: 0.25 });
+    let config = RateLimitConfig { requests_per_minute: Some(600), redis, ..Default::default() };
+    let l = Limiter::new(config.clone()).unwrap().unwrap();
+    assert!(l.shared.is_some());
+    // 600 × 0.25 = 150 per minute: 400 ms apart, burst 2.
+    let t = Instant::now();
+    let waits: Vec<Duration> = (0..4).map(|_| l.reserve("o", 1, t, None).unwrap().at - t).collect();
+    assert_eq!(waits, [0, 0, 400, 800].map(Duration::from_millis));
+    // A wait reserved in Redis leaves the local buckets alone.
+    assert_eq!(
+        l.reserve("o", 1, t, Some(Duration::from_millis(70))).unwrap().at - t,
+        Duration::from_millis(70)
+    );
+    assert_eq!(l.reserve("o", 1, t, None).unwrap().at - t, Duration::from_millis(1200));
+    let bad = |f: f64| {
+        let mut c = config.clone();
+        c.redis.as_mut().unwrap().fallback_share = f;
+        Limiter::new(c).unwrap_err()
+    };
+    assert!(bad(0.0).contains("fallbackShare"));
+    assert!(bad(1.5).contains("fallbackShare"));
 }

@@ -5,6 +5,7 @@
 
 use crate::breaker::{Breaker, BreakerConfig, CircuitState, Outcome, Permit};
 use crate::error::{EngineError, ErrorKind};
+use crate::limiter::shared::SharedTurn;
 use crate::limiter::{adaptive, Limiter};
 use reqwest::header::HeaderMap;
 use std::sync::{Arc, Mutex};
@@ -66,6 +67,14 @@ impl Resilience {
         Some(Resilience { breaker, targets: Mutex::new(Vec::new()), limiter, max_retry_after })
     }
 
+    /// Redis outages and calls admitted by the local fallback share (both 0 without `rateLimit.redis`).
+    pub(crate) fn shared_fallbacks(&self) -> (u64, u64) {
+        self.limiter
+            .as_ref()
+            .and_then(|l| l.shared.as_ref())
+            .map_or((0, 0), |s| (s.outages(), s.fallback_calls()))
+    }
+
     /// Whether calls need a token estimate.
     pub(crate) fn counts_tokens(&self) -> bool {
         self.limiter.as_ref().is_some_and(Limiter::counts_tokens)
@@ -121,8 +130,16 @@ impl Resilience {
         }
         let mut seq = 0;
         if let Some(l) = &self.limiter {
+            let reserved = match &l.shared {
+                Some(s) => match s.reserve(origin, tokens, l.max_queue()).await {
+                    SharedTurn::Wait(wait) => Ok(Some(wait)),
+                    SharedTurn::TooLong(wait) => Err(wait),
+                    SharedTurn::Unavailable => Ok(None),
+                },
+                None => Ok(None),
+            };
             let now = Instant::now();
-            let turn = l.reserve(origin, tokens, now).map_err(|wait| {
+            let turn = reserved.and_then(|r| l.reserve(origin, tokens, now, r)).map_err(|wait| {
                 let mut e = EngineError::new(
                     ErrorKind::RateLimitedLocally,
                     format!(

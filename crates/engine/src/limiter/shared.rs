@@ -1,0 +1,212 @@
+//! Rate limits shared by several processes (and machines) through Redis: the `rateLimit.redis` option.
+//!
+//! The state of each GCRA (its theoretical arrival time, TAT, in microseconds of the Redis server's
+//! clock) lives in Redis under `<key>:requests` and `<key>:tokens`. One Lua script ([`SCRIPT`], sent
+//! with EVALSHA, falling back to EVAL when the server does not have it yet: `redis::Script`) reads
+//! both, reserves the call's cells in both at once and returns the wait, atomically: N processes using
+//! the same key hold one budget together. The caller then sleeps that long in tokio, like a local turn.
+//! The server's clock (`TIME`) is the only clock, so the processes' clocks need not agree.
+//!
+//! When Redis cannot be reached or answers late (one reservation, connection included, is given
+//! [`TIMEOUT`]), the engine falls back to its local limiter, built with `fallback_share` of each rate,
+//! and asks Redis again only after [`RETRY_AFTER`]: no call waits on a dead Redis more than once per
+//! [`RETRY_AFTER`] and no call hangs. The engine cannot log; each outage and each call admitted by the
+//! fallback is counted ([`Shared::outages`], [`Shared::fallback_calls`], in the client's `stats()`).
+
+use redis::aio::MultiplexedConnection;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Longest time one reservation may take in Redis, connecting included (200 ms).
+pub const TIMEOUT: Duration = Duration::from_millis(200);
+/// How long after an outage the engine tries Redis again (5 s).
+pub const RETRY_AFTER: Duration = Duration::from_secs(5);
+
+/// Settings of the shared limits (`rateLimit.redis`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RedisLimitConfig {
+    /// `redis://[user:password@]host:port[/db]`.
+    pub url: String,
+    /// Prefix of the Redis keys; `:requests` / `:tokens` are appended. Default
+    /// `aiwire:ratelimit:<origin of the request URL>`.
+    pub key: Option<String>,
+    /// Fraction (0 < f <= 1) of each rate this process keeps while Redis is unreachable. Default 0.25.
+    pub fallback_share: f64,
+}
+
+/// The Lua reservation. KEYS: requests TAT, tokens TAT. ARGV: per limit (requests, then tokens)
+/// interval (µs per cell), tolerance (µs: burst × interval), cells (0: limit off); then the longest
+/// wait allowed in µs (-1: none). Returns `{1, wait_us}` when reserved, `{0, wait_us}` when the wait
+/// would exceed the longest allowed (nothing reserved). Each key expires once its TAT is past (+1 s).
+pub const SCRIPT: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local wait = 0
+local tats = {}
+for i = 1, 2 do
+  local interval = tonumber(ARGV[i * 3 - 2])
+  local cells = tonumber(ARGV[i * 3])
+  if cells > 0 then
+    local tat = tonumber(redis.call('GET', KEYS[i]) or now)
+    if tat < now then tat = now end
+    local new = tat + interval * cells
+    local w = new - tonumber(ARGV[i * 3 - 1]) - now
+    if w > wait then wait = w end
+    tats[i] = new
+  end
+end
+local max = tonumber(ARGV[7])
+if max >= 0 and wait > max then return {0, math.ceil(wait)} end
+for i = 1, 2 do
+  if tats[i] then
+    redis.call('SET', KEYS[i], string.format('%.3f', tats[i]), 'PX', math.ceil((tats[i] - now) / 1000) + 1000)
+  end
+end
+return {1, math.ceil(wait)}
+";
+
+/// What Redis answered for one call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SharedTurn {
+    /// Reserved: wait this long, then send.
+    Wait(Duration),
+    /// Not reserved: the wait would exceed `maxQueueMs`.
+    TooLong(Duration),
+    /// Redis is unreachable or slow: use the local fallback.
+    Unavailable,
+}
+
+/// One GCRA's parameters in µs: interval per cell and tolerance (burst × interval).
+#[derive(Debug, Clone, Copy)]
+struct Rate {
+    interval_us: f64,
+    tolerance_us: f64,
+}
+
+impl Rate {
+    fn per_minute(rate: Option<u32>) -> Option<Rate> {
+        let rate = rate?.max(1);
+        let interval_us = 60_000_000.0 / f64::from(rate);
+        Some(Rate { interval_us, tolerance_us: interval_us * f64::from((rate / 60).max(1)) })
+    }
+}
+
+/// The Redis side of one engine's limits.
+pub struct Shared {
+    client: redis::Client,
+    key: Option<Box<str>>,
+    requests: Option<Rate>,
+    tokens: Option<Rate>,
+    script: redis::Script,
+    conn: tokio::sync::Mutex<Option<MultiplexedConnection>>,
+    /// Set after an outage: Redis is not asked again before this instant.
+    down_until: Mutex<Option<Instant>>,
+    outages: AtomicU64,
+    fallback_calls: AtomicU64,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared").field("key", &self.key).finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    /// The shared limits of `requests_per_minute` / `tokens_per_minute` (the full rates, not shares).
+    ///
+    /// Errors: the URL is not a Redis URL (nothing is connected here: the first call connects).
+    pub fn new(
+        config: &RedisLimitConfig,
+        requests_per_minute: Option<u32>,
+        tokens_per_minute: Option<u32>,
+    ) -> Result<Self, String> {
+        let client = redis::Client::open(config.url.as_str())
+            .map_err(|e| format!("rateLimit.redis.url is not a Redis URL: {e}"))?;
+        Ok(Shared {
+            client,
+            key: config.key.as_deref().map(Into::into),
+            requests: Rate::per_minute(requests_per_minute),
+            tokens: Rate::per_minute(tokens_per_minute),
+            script: redis::Script::new(SCRIPT),
+            conn: tokio::sync::Mutex::new(None),
+            down_until: Mutex::new(None),
+            outages: AtomicU64::new(0),
+            fallback_calls: AtomicU64::new(0),
+        })
+    }
+
+    /// Times Redis was found unreachable or slow (each followed by [`RETRY_AFTER`] on the fallback).
+    pub fn outages(&self) -> u64 {
+        self.outages.load(Ordering::Relaxed)
+    }
+
+    /// Calls admitted by the local fallback instead of Redis.
+    pub fn fallback_calls(&self) -> u64 {
+        self.fallback_calls.load(Ordering::Relaxed)
+    }
+
+    /// Reserve one call of `tokens` tokens to `origin` in Redis, within [`TIMEOUT`].
+    pub async fn reserve(&self, origin: &str, tokens: u64, max_queue: Option<Duration>) -> SharedTurn {
+        let now = Instant::now();
+        {
+            let down = self.down_until.lock().unwrap_or_else(|p| p.into_inner());
+            if down.is_some_and(|until| now < until) {
+                self.fallback_calls.fetch_add(1, Ordering::Relaxed);
+                return SharedTurn::Unavailable;
+            }
+        }
+        match tokio::time::timeout(TIMEOUT, self.ask(origin, tokens, max_queue)).await {
+            Ok(Ok(turn)) => turn,
+            Ok(Err(_)) | Err(_) => {
+                let now = Instant::now();
+                let before =
+                    self.down_until.lock().unwrap_or_else(|p| p.into_inner()).replace(now + RETRY_AFTER);
+                if let Ok(mut conn) = self.conn.try_lock() {
+                    *conn = None;
+                }
+                // Calls in flight together when Redis went away count one outage.
+                if before.is_none_or(|until| until <= now) {
+                    self.outages.fetch_add(1, Ordering::Relaxed);
+                }
+                self.fallback_calls.fetch_add(1, Ordering::Relaxed);
+                SharedTurn::Unavailable
+            }
+        }
+    }
+
+    async fn ask(
+        &self,
+        origin: &str,
+        tokens: u64,
+        max_queue: Option<Duration>,
+    ) -> redis::RedisResult<SharedTurn> {
+        let mut conn = {
+            let mut slot = self.conn.lock().await;
+            match &*slot {
+                Some(c) => c.clone(),
+                None => {
+                    let c = self.client.get_multiplexed_async_connection().await?;
+                    *slot = Some(c.clone());
+                    c
+                }
+            }
+        };
+        let prefix = match &self.key {
+            Some(k) => k.to_string(),
+            None => format!("aiwire:ratelimit:{origin}"),
+        };
+        let mut inv = self.script.prepare_invoke();
+        inv.key(format!("{prefix}:requests")).key(format!("{prefix}:tokens"));
+        for (rate, cells) in [(self.requests, 1), (self.tokens, tokens.max(1))] {
+            match rate {
+                Some(r) => inv.arg(r.interval_us).arg(r.tolerance_us).arg(cells),
+                None => inv.arg(0).arg(0).arg(0),
+            };
+        }
+        inv.arg(max_queue.map_or(-1i64, |d| d.as_micros().min(i64::MAX as u128) as i64));
+        let (reserved, wait_us): (i64, i64) = inv.invoke_async(&mut conn).await?;
+        let wait = Duration::from_micros(wait_us.max(0) as u64);
+        Ok(if reserved == 1 { SharedTurn::Wait(wait) } else { SharedTurn::TooLong(wait) })
+    }
+}
