@@ -546,11 +546,15 @@ describe('connection pools', () => {
       expect(await modelId(c)).toBe('m');
     }
     expect(plain.hits).toHaveLength(100);
-    expect(plain.accepted - before).toBe(1);
+    // One shared pool: one connection, reused (a second one may open when a request is sent before the
+    // previous response's connection is back in the pool, on a loaded machine); one per client was 100.
+    const shared = plain.accepted - before;
+    expect(shared).toBeGreaterThanOrEqual(1);
+    expect(shared).toBeLessThanOrEqual(3);
 
     clients.push(openai(plain.url, { ...same, ca: CA }));
     expect(await modelId(clients[100] as OpenAI)).toBe('m');
-    expect(plain.accepted - before).toBe(2);
+    expect(plain.accepted - before).toBe(shared + 1); // another pool: a new connection
 
     for (let i = 0; i < 20; i++) {
       const c = openai(plain.url, { ...same, proxy: proxy.url });
@@ -558,6 +562,7 @@ describe('connection pools', () => {
       expect(await modelId(c)).toBe('m');
     }
     expect(proxy.requests).toHaveLength(20);
-    expect(proxy.accepted).toBe(1);
+    expect(proxy.accepted).toBeGreaterThanOrEqual(1);
+    expect(proxy.accepted).toBeLessThanOrEqual(3); // one pool for the 20 proxied clients
   });
 });

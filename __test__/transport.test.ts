@@ -92,7 +92,9 @@ describe('pools outlive their clients', () => {
         gc(); // the client is gone; its pool stays (one of the few most recent)
         await new Promise((r) => setTimeout(r, 20));
       }
-      expect(server.connections().accepted).toBe(1);
+      // One connection reused across the invocations (5 without the kept pools; 2 at most if a request
+      // was sent before the previous one's connection was back in the pool).
+      expect(server.connections().accepted).toBeLessThanOrEqual(2);
     } finally {
       await server.close();
     }

@@ -31,16 +31,13 @@ import { engineResilienceOptions } from './resilience-options.js';
 import { errorFromNative, flatHeader, parseJSONBody, toResponse } from './response.js';
 import { type CacheStats, Reuse } from './reuse.js';
 import { Stream, type StreamDecoder } from './streaming.js';
-import { engineTransportOptions, warnUnsupportedOptions } from './transport-options.js';
+import { engineTransportOptions, warnExtraCACerts, warnUnsupportedOptions } from './transport-options.js';
 import { multipartParts } from './uploads.js';
 
 export type { BaseClientOptions, EngineStats, FinalRequestOptions, RequestOptions } from './options.js';
 
 /** An HTTP method as resources name it. */
 type Method = PageRequest['method'];
-
-/** `NODE_EXTRA_CA_CERTS` set but unusable was reported (once per process). */
-let extraCAWarned = false;
 
 /** The options of a call that passed none (shared, never written to). */
 const NO_OPTIONS: FinalRequestOptions = Object.freeze({});
@@ -174,11 +171,7 @@ export abstract class BaseClient {
       // The runtime failing to start (no file descriptor left) is not the options' fault.
       throw new AiwireError(message.includes('runtime') ? message : `Invalid client options: ${message}`);
     }
-    const extraCA = native.NativeEngine.extraCaCertsProblem();
-    if (extraCA && !extraCAWarned) {
-      extraCAWarned = true;
-      this.log.warn(`${extraCA}; its certificates are not trusted`);
-    }
+    warnExtraCACerts(native.NativeEngine.extraCaCertsProblem(), this.log);
   }
 
   /**

@@ -119,3 +119,11 @@ export function warnUnsupportedOptions(options: object, log: LevelLogger): void 
     }
   }
 }
+
+/**
+ * Warn once per process when `NODE_EXTRA_CA_CERTS` is set but could not be used (`problem`: the
+ * engine's reason, e.g. the file could not be read), since its CAs are then not trusted.
+ */
+export function warnExtraCACerts(problem: string | null | undefined, log: LevelLogger): void {
+  if (problem) warnOnce(log, 'extra-ca-certs', `${problem}; its certificates are not trusted`);
+}
