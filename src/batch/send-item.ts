@@ -1,0 +1,118 @@
+/**
+ * One batch item through a client: {@link sendItem} sends it with the client's engine (retries, limits,
+ * breaker) and always resolves to an output line, never rejects; {@link toBatchError} turns any thrown
+ * error into the line's typed {@link BatchItemError}. Shared by every executor that runs requests itself
+ * (`local`, the `queue` worker).
+ */
+import type { BaseClient } from '../core/client.js';
+import {
+  APIConnectionError,
+  APIConnectionTimeoutError,
+  APIError,
+  APIUserAbortError,
+  CircuitOpenError,
+  LocalRateLimitError,
+} from '../core/errors.js';
+import type { BatchItem, BatchItemError, BatchOutputLine } from './types.js';
+
+let seq = 0;
+const RUN_TAG = Math.random().toString(36).slice(2, 10);
+
+/** A fresh output line id, `batch_req_<run tag><counter>` (unique within the process). */
+export function outputLineId(): string {
+  seq += 1;
+  return `batch_req_${RUN_TAG}${seq.toString(36)}`;
+}
+
+/**
+ * The path of `url` below the client's `baseURL`: `/v1/chat/completions` on a client whose base URL
+ * ends in `/v1` becomes `/chat/completions`; on a base URL without a path it stays as is.
+ */
+export function pathBelowBase(baseURL: string, url: string): string {
+  const basePath = new URL(baseURL).pathname.replace(/\/+$/, '');
+  if (basePath && (url === basePath || url.startsWith(`${basePath}/`))) {
+    return url.slice(basePath.length) || '/';
+  }
+  return url;
+}
+
+/** Statuses worth sending again (as the engine's retry policy: 408, 409, 429, >= 500). */
+function retryableStatus(status: number): boolean {
+  return status === 408 || status === 409 || status === 429 || status >= 500;
+}
+
+/** Any error a client call rejects with → the output line's typed error. */
+export function toBatchError(err: unknown): BatchItemError {
+  if (err instanceof APIError) {
+    const type = err.name;
+    if (err.status !== undefined) {
+      return {
+        code: err.code ?? err.type ?? `http_${err.status}`,
+        message: err.message,
+        type,
+        status: err.status,
+        retryable: retryableStatus(err.status),
+      };
+    }
+    const code =
+      err instanceof APIUserAbortError
+        ? 'aborted'
+        : err instanceof CircuitOpenError
+          ? 'circuit_open'
+          : err instanceof LocalRateLimitError
+            ? 'rate_limited_locally'
+            : err instanceof APIConnectionTimeoutError
+              ? 'timeout'
+              : err instanceof APIConnectionError
+                ? 'connection_error'
+                : 'error';
+    return { code, message: err.message, type, status: null, retryable: code !== 'error' };
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  return { code: 'error', message: e.message, type: e.name || 'Error', status: null, retryable: false };
+}
+
+/**
+ * Send `item` with `client` and resolve to its output line: `response` + `error: null` on 2xx; the
+ * HTTP answer (when any) + a typed `error` otherwise. Never rejects.
+ */
+export async function sendItem(
+  client: BaseClient,
+  item: BatchItem,
+  signal?: AbortSignal,
+): Promise<BatchOutputLine> {
+  const id = outputLineId();
+  try {
+    const method = item.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete';
+    const { data, response, request_id } = await client
+      .request<unknown>({
+        method,
+        path: pathBelowBase(client.baseURL, item.url),
+        ...(item.body !== undefined && method !== 'get' ? { body: item.body } : {}),
+        ...(signal ? { signal } : {}),
+      })
+      .withResponse();
+    return {
+      id,
+      custom_id: item.custom_id,
+      response: { status_code: response.status, request_id, body: data },
+      error: null,
+    };
+  } catch (err) {
+    const error = toBatchError(err);
+    const apiErr = err instanceof APIError ? err : undefined;
+    return {
+      id,
+      custom_id: item.custom_id,
+      response:
+        apiErr?.status !== undefined
+          ? {
+              status_code: apiErr.status,
+              request_id: apiErr.requestID ?? null,
+              body: { error: apiErr.error ?? null },
+            }
+          : null,
+      error,
+    };
+  }
+}
