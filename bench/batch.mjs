@@ -12,7 +12,16 @@
  *   node bench/batch.mjs [--lines 100000] [--concurrency 64] [--out results/batch.md]
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  createReadStream,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -48,8 +57,13 @@ const input = join(dir, 'input.jsonl');
 function writeInput() {
   const lines = [];
   for (let i = 0; i < LINES; i++) {
-    const body = { ...CHAT_PARAMS, messages: [CHAT_PARAMS.messages[0], { role: 'user', content: `question ${i}` }] };
-    lines.push(JSON.stringify({ custom_id: `request-${i}`, method: 'POST', url: '/v1/chat/completions', body }));
+    const body = {
+      ...CHAT_PARAMS,
+      messages: [CHAT_PARAMS.messages[0], { role: 'user', content: `question ${i}` }],
+    };
+    lines.push(
+      JSON.stringify({ custom_id: `request-${i}`, method: 'POST', url: '/v1/chat/completions', body }),
+    );
   }
   writeFileSync(input, `${lines.join('\n')}\n`);
 }
@@ -72,7 +86,8 @@ function run(args, { killAfterMs } = {}) {
     child.stderr.setEncoding('utf8').on('data', (d) => {
       stderr += d;
     });
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    const timer =
+      killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
@@ -148,7 +163,13 @@ async function main() {
     process.stdout.write(`aiwire: ${fmt(LINES / (a.wallMs / 1000))} calls/s, ${fmt(a.rssMb)} MB\n`);
 
     const openaiOut = join(dir, 'openai.jsonl');
-    const o = await run([join(BENCH, 'batch', 'openai-plimit.mjs'), input, openaiOut, nginx.url, String(CONCURRENCY)]);
+    const o = await run([
+      join(BENCH, 'batch', 'openai-plimit.mjs'),
+      input,
+      openaiOut,
+      nginx.url,
+      String(CONCURRENCY),
+    ]);
     if (o.code !== 0) throw new Error(`openai-plimit exited ${o.code}: ${o.stderr}`);
     const oCheck = await check(openaiOut);
     results.push({ name: 'openai-node + p-limit', run: o, check: oCheck });
@@ -163,7 +184,15 @@ async function main() {
     const r = await run(cliArgs(killOut));
     const resumed = await check(killOut);
     const resumeSummary = r.stdout ? JSON.parse(r.stdout) : undefined;
-    const killRow = { killAfterMs, signal: k.signal, afterKill, killedBytes, resumeCode: r.code, resumed, resumeSummary };
+    const killRow = {
+      killAfterMs,
+      signal: k.signal,
+      afterKill,
+      killedBytes,
+      resumeCode: r.code,
+      resumed,
+      resumeSummary,
+    };
     process.stdout.write(`kill: ${JSON.stringify(killRow)}\n`);
     writeReport(results, killRow);
   } finally {
