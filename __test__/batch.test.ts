@@ -3,7 +3,8 @@
 // (`model: "mock-error-<status>"`), invalid lines, resume (skip written ids, cut a torn last line),
 // `retryFailed`, stopping with a signal, the executor contract (duplicates and aborted lines are not
 // written), the summary and progress, and bad options. SIGKILL then resume: __test__/batch-cli.test.ts.
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -422,6 +423,20 @@ describe('runBatch (local executor)', () => {
     await expect(
       runBatch(opts(mock, { input: join(dir, 'missing.jsonl'), output: join(dir, 'o.jsonl') })),
     ).rejects.toThrow(/ENOENT/);
+  });
+
+  it('one run per output at a time: a live holder of <output>.lock refuses the run, a dead one is taken over', async () => {
+    const f = files();
+    writeInput(f.input, [chat('a', 'b')]);
+    writeFileSync(`${f.output}.lock`, `${process.ppid}\n`);
+    await expect(runBatch(opts(mock, f))).rejects.toThrow(
+      new RegExp(`being written by another aiwire batch \\(pid ${process.ppid}\\)`),
+    );
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid;
+    writeFileSync(`${f.output}.lock`, `${gone}\n`);
+    const summary = await runBatch(opts(mock, f));
+    expect(summary.succeeded).toBe(1);
+    expect(existsSync(`${f.output}.lock`)).toBe(false);
   });
 
   it('a missing API key fails the run with the variable to set, not one failed line per item', async () => {

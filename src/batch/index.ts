@@ -21,7 +21,7 @@ export {
 } from './executors/index.js';
 export { localExecutor } from './executors/local.js';
 export { BATCH_METHODS, type BatchInput, parseInputLine, syntheticId } from './input.js';
-export { BatchOutputError } from './output.js';
+export { BatchLockedError, BatchOutputError } from './output.js';
 export { DEFAULT_CONCURRENCY, DEFAULT_DRAIN_TIMEOUT_MS, type RunBatchOptions, runBatch } from './run.js';
 export { sendItem, toBatchError } from './send-item.js';
 export type { BatchProgress, BatchSummary, BatchTokens } from './stats.js';

@@ -8,7 +8,7 @@
  * run sends only ids absent from the file; `--retry-failed` first removes the lines it will redo).
  */
 import { createReadStream } from 'node:fs';
-import { type FileHandle, open, rename, rm, stat, truncate } from 'node:fs/promises';
+import { type FileHandle, open, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -143,6 +143,47 @@ async function syncDir(dir: string): Promise<void> {
   } catch {
     // some filesystems refuse fsync on a directory; the rename itself is still atomic
   }
+}
+
+/** Another live process holds the output's lock (`<output>.lock`). */
+export class BatchLockedError extends Error {
+  override name = 'BatchLockedError';
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Take `<path>.lock` (holding this process's pid) so that two runs never append to one output. A lock
+ * left by a process that is gone (killed) is taken over.
+ *
+ * @returns a function that removes the lock.
+ * @throws BatchLockedError when a live process holds it.
+ */
+export async function lockOutput(path: string): Promise<() => Promise<void>> {
+  const lock = `${path}.lock`;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await writeFile(lock, `${process.pid}\n`, { flag: 'wx' });
+      return () => rm(lock, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const pid = Number.parseInt(await readFile(lock, 'utf8').catch(() => ''), 10);
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+      throw new BatchLockedError(
+        `${path} is being written by another aiwire batch (pid ${pid}); wait for it to finish, or remove ${lock} if that process is not a batch run`,
+      );
+    }
+    await rm(lock, { force: true });
+  }
+  throw new BatchLockedError(`could not take ${lock}; remove it and run again`);
 }
 
 /** Size of each write buffer: lines are encoded into it, and it is written when full (bytes). */

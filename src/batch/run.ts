@@ -17,7 +17,7 @@ import type { RateLimitOptions } from '../core/resilience-options.js';
 import { type BatchClientOptions, BatchClients } from './clients.js';
 import { BatchUsageError, createExecutor } from './executors/index.js';
 import { type BatchInput, countLines, parseInputLine, rawLineBatches } from './input.js';
-import { LineWriter, rewriteOutput, scanOutput } from './output.js';
+import { LineWriter, lockOutput, rewriteOutput, scanOutput } from './output.js';
 import { serializeLine } from './send-item.js';
 import { type BatchProgress, BatchStats, type BatchSummary } from './stats.js';
 import type { BatchExecutor, BatchItem, BatchOutputLine, BatchProvider } from './types.js';
@@ -99,7 +99,8 @@ function clientOptionsOf(options: RunBatchOptions): BatchClientOptions['clientOp
  *
  * @returns the run's {@link BatchSummary} (also when stopped by `signal`: `interrupted: true`).
  * @throws BatchUsageError for wrong options (unknown `via`, `concurrency` out of range, output = input);
- *   BatchOutputError when the output file holds a line that is not a batch output line; the input
+ *   BatchOutputError when the output file holds a line that is not a batch output line;
+ *   BatchLockedError when another live run holds `<output>.lock` (a killed run's lock is taken over); the input
  *   file's read error (ENOENT, …); a missing API key's error from the client; a write error (ENOSPC).
  *   Lines written before a throw stay written and whole.
  */
@@ -129,23 +130,32 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchSummary> 
       options.executor ??
       (await createExecutor(via, { clients, concurrency, options: options.executorOptions ?? {} }));
 
-    // Resume: what the output already has.
-    const scan = await scanOutput(output);
-    const redo = new Set<string>();
-    const drop = new Set(scan.superseded);
-    if (options.retryFailed) {
-      for (const [id, s] of scan.ids) {
-        if (s.retryable) {
-          redo.add(id);
-          drop.add(s.line);
-        }
-      }
+    const unlock = await lockOutput(output);
+    try {
+      return await resume(options, { output, via, executor, concurrency });
+    } finally {
+      await unlock();
     }
-    if (drop.size > 0) await rewriteOutput(output, drop);
-    return await execute(options, { output, via, executor, concurrency, scan: scan.ids, redo });
   } finally {
     clients.close();
   }
+}
+
+/** Read what the output already has (resume), drop what will be redone, then run. */
+async function resume(options: RunBatchOptions, plan: Omit<Plan, 'scan' | 'redo'>): Promise<BatchSummary> {
+  const scan = await scanOutput(plan.output);
+  const redo = new Set<string>();
+  const drop = new Set(scan.superseded);
+  if (options.retryFailed) {
+    for (const [id, s] of scan.ids) {
+      if (s.retryable) {
+        redo.add(id);
+        drop.add(s.line);
+      }
+    }
+  }
+  if (drop.size > 0) await rewriteOutput(plan.output, drop);
+  return execute(options, { ...plan, scan: scan.ids, redo });
 }
 
 interface Plan {

@@ -130,7 +130,7 @@ export async function batchCommand(argv: string[]): Promise<number> {
     baseURL,
   };
 
-  const { runBatch, BatchUsageError, BatchOutputError } = await import('../batch/index.js');
+  const { runBatch, BatchUsageError, BatchOutputError, BatchLockedError } = await import('../batch/index.js');
   const { formatSummary, progressView } = await import('./batch-progress.js');
   const view = progressView(process.stderr, values.quiet === true);
   if (view) {
@@ -161,7 +161,7 @@ export async function batchCommand(argv: string[]): Promise<number> {
     view?.stop();
     const err = e as NodeJS.ErrnoException;
     if (e instanceof BatchUsageError) throw new UsageError(err.message, helpHint('batch'));
-    if (e instanceof BatchOutputError) throw new UsageError(err.message);
+    if (e instanceof BatchOutputError || e instanceof BatchLockedError) throw new UsageError(err.message);
     if (err.code === 'ENOENT' && err.path === input) throw new UsageError(`input file not found: ${input}`);
     if (err.name === 'AiwireError' && /API_KEY/.test(err.message)) throw new UsageError(err.message);
     throw e;
