@@ -423,6 +423,7 @@ describe('runBatch (local executor)', () => {
     await expect(
       runBatch(opts(mock, { input: join(dir, 'missing.jsonl'), output: join(dir, 'o.jsonl') })),
     ).rejects.toThrow(/ENOENT/);
+    expect(existsSync(join(dir, 'o.jsonl'))).toBe(false);
   });
 
   it('one run per output at a time: a live holder of <output>.lock refuses the run, a dead one is taken over', async () => {

@@ -10,6 +10,7 @@
  * sends exactly the items that have no line.
  */
 import { setMaxListeners } from 'node:events';
+import { stat } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BaseClientOptions } from '../core/options.js';
@@ -117,6 +118,10 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchSummary> 
     resolvePath(input instanceof URL ? fileURLToPath(input) : input) === output
   ) {
     throw new BatchUsageError('output must be another file than input');
+  }
+  if (typeof input === 'string' || input instanceof URL) {
+    // A missing input fails before anything is created (the output, its lock).
+    await stat(input instanceof URL ? fileURLToPath(input) : input);
   }
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   checkNumber('concurrency', concurrency, 1, 100_000);
