@@ -34,7 +34,7 @@ function fields(p: BatchProgress): Record<string, string> {
   return {
     failed: int.format(p.failed),
     rate: int.format(p.ratePerSecond),
-    eta: formatDuration(p.etaMs),
+    etaText: formatDuration(p.etaMs),
     tpm: int.format(p.tokensPerMinute),
   };
 }
@@ -45,13 +45,12 @@ function barView(stream: NodeJS.WriteStream): ProgressView {
     {
       stream,
       format:
-        'batch {bar} {percentage}% | {value}/{total} done | {failed} failed | {rate}/s | ETA {eta} | {tpm} tokens/min',
+        'batch {bar} {percentage}% | {value}/{total} done | {failed} failed | {rate}/s | ETA {etaText} | {tpm} tokens/min',
       barsize: 24,
       hideCursor: true,
       clearOnComplete: false,
       stopOnComplete: false,
       fps: 5,
-      etaBuffer: 50,
     },
     cliProgress.Presets.shades_classic,
   );
@@ -84,7 +83,7 @@ function lineView(stream: NodeJS.WriteStream): ProgressView {
       const of = p.total === null ? '' : `/${int.format(p.total)}`;
       const f = fields(p);
       stream.write(
-        `aiwire: batch ${int.format(done)}${of} done, ${f.failed} failed, ${f.rate}/s, ETA ${f.eta}, ${f.tpm} tokens/min\n`,
+        `aiwire: batch ${int.format(done)}${of} done, ${f.failed} failed, ${f.rate}/s, ETA ${f.etaText}, ${f.tpm} tokens/min\n`,
       );
     },
     stop() {},
