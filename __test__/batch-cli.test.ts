@@ -169,6 +169,10 @@ describe('aiwire batch', () => {
       [['batch', f.input, '-o', f.output, '--rpm', 'lots'], /--rpm must be a whole number/],
       [['batch', join(tmp(), 'no-such-file.jsonl'), '-o', f.output], /input file not found/],
       [['batch', f.input, '-o', f.input], /output must be another file than input/],
+      [
+        ['batch', f.input, '-o', join(tmp(), 'no-such-folder', 'out.jsonl')],
+        /the folder of --output does not exist/,
+      ],
     ];
     for (const [args, message] of cases) {
       const r = await aiwire([...args, '--base-url', mock.url]);

@@ -6,6 +6,8 @@
  *
  * @module
  */
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { BatchSummary, RunBatchOptions } from '../batch/index.js';
 import type { RateLimitOptions } from '../core/resilience-options.js';
 import {
@@ -107,6 +109,10 @@ export async function batchCommand(argv: string[]): Promise<number> {
   const input = positionals[0] as string;
   const output = stringOption(values, 'output');
   if (!output) throw new UsageError('--output OUT is required (the results file)', helpHint('batch'));
+  const folder = dirname(resolve(output));
+  if (!existsSync(folder)) {
+    throw new UsageError(`the folder of --output does not exist: ${folder}`, helpHint('batch'));
+  }
   const provider = stringOption(values, 'provider') ?? 'openai';
   if (provider !== 'openai' && provider !== 'anthropic') {
     throw new UsageError(`--provider must be openai or anthropic, got '${provider}'`, helpHint('batch'));
