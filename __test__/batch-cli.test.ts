@@ -156,6 +156,35 @@ describe('aiwire batch', () => {
     expect(out.get('bad')?.error).not.toBeNull();
   });
 
+  it('--rpm/--max-queue-ms are the clients limits: at 60 per minute with no queue, one item goes and the rest fail locally', async () => {
+    const f = files([chat('r1'), chat('r2'), chat('r3')]);
+    const r = await aiwire([
+      'batch',
+      f.input,
+      '-o',
+      f.output,
+      '--base-url',
+      mock.url,
+      '--concurrency',
+      '1',
+      '--rpm',
+      '60',
+      '--max-queue-ms',
+      '0',
+      '--adaptive',
+      '--json',
+    ]);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      succeeded: 1,
+      failed: 2,
+      failedByKind: { rate_limited_locally: 2 },
+    });
+    expect([...ids(f.output).values()].filter((l) => l.error?.code === 'rate_limited_locally')).toHaveLength(
+      2,
+    );
+  });
+
   it('usage errors exit 2 with what to fix', async () => {
     const f = files([chat('a')]);
     const cases: [string[], RegExp][] = [
