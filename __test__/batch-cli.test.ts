@@ -156,7 +156,7 @@ describe('aiwire batch', () => {
     expect(out.get('bad')?.error).not.toBeNull();
   });
 
-  it('--rpm/--max-queue-ms are the clients limits: at 60 per minute with no queue, one item goes and the rest fail locally', async () => {
+  it('--rpm/--max-queue-ms are the clients limits: at 1 per minute with no queue, one item goes and the rest fail locally', async () => {
     const f = files([chat('r1'), chat('r2'), chat('r3')]);
     const r = await aiwire([
       'batch',
@@ -168,7 +168,7 @@ describe('aiwire batch', () => {
       '--concurrency',
       '1',
       '--rpm',
-      '60',
+      '1',
       '--max-queue-ms',
       '0',
       '--adaptive',

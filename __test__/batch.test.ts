@@ -257,7 +257,7 @@ describe('runBatch (local executor)', () => {
     const f = files();
     writeInput(
       f.input,
-      Array.from({ length: 200 }, (_, i) => chat(`s${i}`, `q${i}`)),
+      Array.from({ length: 400 }, (_, i) => chat(`s${i}`, `q${i}`)),
     );
     const controller = new AbortController();
     let seen = 0;
@@ -277,15 +277,15 @@ describe('runBatch (local executor)', () => {
     expect(first.interrupted).toBe(true);
     const partial = byId(readOutput(f.output));
     expect(partial.size).toBe(first.succeeded);
-    expect(partial.size).toBeLessThan(200);
+    expect(partial.size).toBeLessThan(400);
     const second = await runBatch(opts(slow, { ...f, concurrency: 32 }));
     expect(second).toMatchObject({
       interrupted: false,
       skipped: partial.size,
-      succeeded: 200 - partial.size,
+      succeeded: 400 - partial.size,
     });
     const out = byId(readOutput(f.output));
-    expect(out.size).toBe(200);
+    expect(out.size).toBe(400);
   });
 
   it('forceSignal aborts in-flight requests; their items stay unwritten for the next run', async () => {
@@ -355,7 +355,7 @@ describe('runBatch (local executor)', () => {
     });
   });
 
-  it('rateLimit reaches the clients the run builds (requestsPerMinute 60, maxQueueMs 0: one goes, the rest fail locally)', async () => {
+  it('rateLimit reaches the clients the run builds (requestsPerMinute 1, maxQueueMs 0: one goes, the rest fail locally)', async () => {
     const f = files();
     writeInput(
       f.input,
@@ -363,7 +363,7 @@ describe('runBatch (local executor)', () => {
     );
     const before = mock.requests;
     const summary = await runBatch(
-      opts(mock, { ...f, concurrency: 1, rateLimit: { requestsPerMinute: 60, maxQueueMs: 0 } }),
+      opts(mock, { ...f, concurrency: 1, rateLimit: { requestsPerMinute: 1, maxQueueMs: 0 } }),
     );
     expect(mock.requests - before).toBe(1);
     expect(summary).toMatchObject({ succeeded: 1, failed: 4, retryable: 4 });
