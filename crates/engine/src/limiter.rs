@@ -16,12 +16,13 @@
 //! Tokens of a call are estimated from its body: `bytes / 4` plus the `max_tokens` /
 //! `max_completion_tokens` / `max_output_tokens` value it asks for ([`estimate_tokens`]), and corrected
 //! once a buffered response states its `usage` ([`used_tokens`], [`Limiter::correct_tokens`]): the
-//! difference is added to (or given back from) the token budget. Streams are not corrected.
+//! difference is added to (or given back from) the token budget the call was reserved in: the local
+//! buckets, or the Redis budget of [`shared`]. Streams are not corrected.
 
 pub mod adaptive;
 pub mod shared;
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Settings of the client-side limits (the `rateLimit` client option).
@@ -184,6 +185,28 @@ impl Limiter {
 }
 
 impl Limiter {
+    /// A call to `origin` estimated at `estimate` tokens used `actual`: correct the budget its turn was
+    /// reserved in. `shared`: Redis ([`shared::Shared::correct`], sent from a task on the current tokio
+    /// runtime so the caller does not wait; nothing is sent outside a runtime); else the local buckets
+    /// ([`Limiter::correct_tokens`]).
+    pub fn correct(self: &Arc<Self>, origin: &str, estimate: u64, actual: u64, shared: bool) {
+        if estimate == actual || !self.counts_tokens() {
+            return;
+        }
+        if !shared {
+            self.correct_tokens(estimate, actual);
+            return;
+        }
+        if let (Some(_), Ok(rt)) = (&self.shared, tokio::runtime::Handle::try_current()) {
+            let (limiter, origin) = (self.clone(), origin.to_owned());
+            rt.spawn(async move {
+                if let Some(s) = &limiter.shared {
+                    s.correct(&origin, estimate, actual).await;
+                }
+            });
+        }
+    }
+
     /// A call estimated at `estimate` tokens used `actual`: charge (or give back) the difference.
     /// What is given back never makes room before now (no burst beyond one second's worth).
     pub fn correct_tokens(&self, estimate: u64, actual: u64) {

@@ -66,6 +66,24 @@ end
 return {1, math.ceil(wait)}
 ";
 
+/// The correction of one call's tokens once its response stated its `usage`. KEYS: tokens TAT.
+/// ARGV: interval (µs per token), tokens to add (negative: to give back). An extra charge is added
+/// from now on at the earliest (as a late arrival of cells); what is given back never moves the TAT
+/// before now (no burst beyond the tolerance). Returns the new TAT's distance from now in µs.
+pub const CORRECT_SCRIPT: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local new = tat + tonumber(ARGV[1]) * tonumber(ARGV[2])
+if new <= now then
+  redis.call('DEL', KEYS[1])
+  return 0
+end
+redis.call('SET', KEYS[1], string.format('%.3f', new), 'PX', math.ceil((new - now) / 1000) + 1000)
+return math.ceil(new - now)
+";
+
 /// What Redis answered for one call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SharedTurn {
@@ -99,6 +117,7 @@ pub struct Shared {
     requests: Option<Rate>,
     tokens: Option<Rate>,
     script: redis::Script,
+    correct_script: redis::Script,
     conn: tokio::sync::Mutex<Option<MultiplexedConnection>>,
     /// Set after an outage: Redis is not asked again before this instant.
     down_until: Mutex<Option<Instant>>,
@@ -129,6 +148,7 @@ impl Shared {
             requests: Rate::per_minute(requests_per_minute),
             tokens: Rate::per_minute(tokens_per_minute),
             script: redis::Script::new(SCRIPT),
+            correct_script: redis::Script::new(CORRECT_SCRIPT),
             conn: tokio::sync::Mutex::new(None),
             down_until: Mutex::new(None),
             outages: AtomicU64::new(0),
@@ -181,21 +201,8 @@ impl Shared {
         tokens: u64,
         max_queue: Option<Duration>,
     ) -> redis::RedisResult<SharedTurn> {
-        let mut conn = {
-            let mut slot = self.conn.lock().await;
-            match &*slot {
-                Some(c) => c.clone(),
-                None => {
-                    let c = self.client.get_multiplexed_async_connection().await?;
-                    *slot = Some(c.clone());
-                    c
-                }
-            }
-        };
-        let prefix = match &self.key {
-            Some(k) => k.to_string(),
-            None => format!("aiwire:ratelimit:{origin}"),
-        };
+        let mut conn = self.connection().await?;
+        let prefix = self.prefix(origin);
         let mut inv = self.script.prepare_invoke();
         inv.key(format!("{prefix}:requests")).key(format!("{prefix}:tokens"));
         for (rate, cells) in [(self.requests, 1), (self.tokens, tokens.max(1))] {
@@ -208,5 +215,52 @@ impl Shared {
         let (reserved, wait_us): (i64, i64) = inv.invoke_async(&mut conn).await?;
         let wait = Duration::from_micros(wait_us.max(0) as u64);
         Ok(if reserved == 1 { SharedTurn::Wait(wait) } else { SharedTurn::TooLong(wait) })
+    }
+
+    /// The connection, made on first use (and again after an outage).
+    async fn connection(&self) -> redis::RedisResult<MultiplexedConnection> {
+        let mut slot = self.conn.lock().await;
+        match &*slot {
+            Some(c) => Ok(c.clone()),
+            None => {
+                let c = self.client.get_multiplexed_async_connection().await?;
+                *slot = Some(c.clone());
+                Ok(c)
+            }
+        }
+    }
+
+    /// The keys' prefix for calls to `origin`.
+    fn prefix(&self, origin: &str) -> String {
+        match &self.key {
+            Some(k) => k.to_string(),
+            None => format!("aiwire:ratelimit:{origin}"),
+        }
+    }
+
+    /// A call to `origin` reserved in Redis at `estimate` tokens used `actual`: charge (or give back)
+    /// the difference in the shared tokens budget, within [`TIMEOUT`]. Returns whether Redis took it:
+    /// false when there is no tokens limit, the difference is 0, Redis is down (the correction is
+    /// dropped; the budget heals as the TAT passes) or did not answer in time.
+    pub async fn correct(&self, origin: &str, estimate: u64, actual: u64) -> bool {
+        let Some(rate) = self.tokens else { return false };
+        let diff = actual as i128 - estimate as i128;
+        if diff == 0 {
+            return false;
+        }
+        {
+            let down = self.down_until.lock().unwrap_or_else(|p| p.into_inner());
+            if down.is_some_and(|until| Instant::now() < until) {
+                return false;
+            }
+        }
+        let ask = async {
+            let mut conn = self.connection().await?;
+            let mut inv = self.correct_script.prepare_invoke();
+            inv.key(format!("{}:tokens", self.prefix(origin)));
+            inv.arg(rate.interval_us).arg(diff.clamp(i64::MIN as i128, i64::MAX as i128) as i64);
+            inv.invoke_async::<i64>(&mut conn).await
+        };
+        matches!(tokio::time::timeout(TIMEOUT, ask).await, Ok(Ok(_)))
     }
 }

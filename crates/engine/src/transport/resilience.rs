@@ -28,7 +28,7 @@ pub(crate) struct Resilience {
     breaker: Option<BreakerConfig>,
     /// The URLs this engine called, most recent first.
     targets: Mutex<Vec<Target>>,
-    limiter: Option<Limiter>,
+    limiter: Option<Arc<Limiter>>,
     max_retry_after: Duration,
 }
 
@@ -52,6 +52,8 @@ pub(crate) struct Ticket {
     seq: u64,
     /// The tokens the attempt was estimated at.
     tokens: u64,
+    /// Whether its turn was reserved in Redis (`rateLimit.redis`), not in the local buckets.
+    shared: bool,
 }
 
 impl Resilience {
@@ -64,6 +66,7 @@ impl Resilience {
         if breaker.is_none() && limiter.is_none() {
             return None;
         }
+        let limiter = limiter.map(Arc::new);
         Some(Resilience { breaker, targets: Mutex::new(Vec::new()), limiter, max_retry_after })
     }
 
@@ -77,7 +80,7 @@ impl Resilience {
 
     /// Whether calls need a token estimate.
     pub(crate) fn counts_tokens(&self) -> bool {
-        self.limiter.as_ref().is_some_and(Limiter::counts_tokens)
+        self.limiter.as_ref().is_some_and(|l| l.counts_tokens())
     }
 
     /// The origin of `url` and its breaker (shared with the process's other engines of the same
@@ -128,7 +131,7 @@ impl Resilience {
         if let Some(b) = breaker {
             b.check().map_err(circuit_open)?;
         }
-        let mut seq = 0;
+        let (mut seq, mut shared) = (0, false);
         if let Some(l) = &self.limiter {
             let reserved = match &l.shared {
                 Some(s) => match s.reserve(origin, tokens, l.max_queue()).await {
@@ -138,6 +141,7 @@ impl Resilience {
                 },
                 None => Ok(None),
             };
+            shared = matches!(reserved, Ok(Some(_)));
             let now = Instant::now();
             let turn = reserved.and_then(|r| l.reserve(origin, tokens, now, r)).map_err(|wait| {
                 let mut e = EngineError::new(
@@ -163,7 +167,7 @@ impl Resilience {
             Some(b) => Some(b.acquire().map_err(circuit_open)?),
             None => None,
         };
-        Ok(Ticket { permit, seq, tokens })
+        Ok(Ticket { permit, seq, tokens, shared })
     }
 
     /// Record how an attempt ended (see [`AttemptEnd`]).
@@ -181,7 +185,7 @@ impl Resilience {
         }
         if let (Some(l), Some(body)) = (self.limiter.as_ref().filter(|l| l.counts_tokens()), body) {
             if let Some(used) = crate::limiter::used_tokens(body) {
-                l.correct_tokens(ticket.tokens, used);
+                l.correct(&target.origin, ticket.tokens, used, ticket.shared);
             }
         }
         if let (Some(a), Some(h)) = (self.limiter.as_ref().and_then(|l| l.adaptive.as_ref()), headers) {
