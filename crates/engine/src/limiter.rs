@@ -17,10 +17,12 @@
 //! `max_completion_tokens` / `max_output_tokens` value it asks for ([`estimate_tokens`]), and corrected
 //! once a buffered response states its `usage` ([`used_tokens`], [`Limiter::correct_tokens`]): the
 //! difference is added to (or given back from) the token budget the call was reserved in: the local
-//! buckets, or the Redis budget of [`shared`]. Streams are not corrected.
+//! buckets, or the Redis budget of [`shared`]. Streams are corrected from the usage their events state
+//! ([`usage`]) when they are dropped.
 
 pub mod adaptive;
 pub mod shared;
+pub mod usage;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

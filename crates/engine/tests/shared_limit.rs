@@ -213,3 +213,56 @@ async fn the_engine_corrects_the_shared_budget_from_a_buffered_response_usage() 
     assert!(added < 250.0, "{added} ms added by a 10-token call estimated at 5,011 tokens (501 ms)");
     assert_eq!(engine.stats().shared_limit_outages, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_corrects_the_budget_from_the_usage_its_events_state() {
+    use support::client::*;
+    use support::{Reply, TestServer};
+    let redis = start_redis();
+    let openai = [
+        "data: {\"id\":\"c\",\"choices\":[{\"delta\":{\"content\":\"hi\"}}],\"usage\":null}\n\n",
+        "data: {\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":1500,\"total_tokens\":2500}}\n\n",
+        "data: [DONE]\n\n",
+    ];
+    let anthropic = [
+        "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":400,\"output_tokens\":1}}}\n\n",
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"delta\":{\"text\":\"\\\"usage\\\"\"}}\n\n",
+        "event: message_delta\ndata: {\"type\":\"message_delta\",\"usage\":{\"output_tokens\":600}}\n\n",
+        "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
+    ];
+    let server = TestServer::start([
+        Reply::sse(openai, Duration::from_millis(1)),
+        Reply::sse(anthropic, Duration::from_millis(1)),
+    ])
+    .await;
+    let redis_config = |key: &str| RedisLimitConfig {
+        url: format!("redis://127.0.0.1:{}", redis.1),
+        key: Some(key.into()),
+        fallback_share: 0.25,
+    };
+    // 600,000 tokens per minute: 0.1 ms per token, burst 10,000 tokens (no call waits here).
+    let limited = |key: &str| EngineConfig {
+        rate_limit: RateLimitConfig {
+            tokens_per_minute: Some(600_000),
+            redis: Some(redis_config(key)),
+            ..RateLimitConfig::default()
+        },
+        ..config()
+    };
+    // Estimated at 40 bytes / 4 + 90 = 100 tokens (10 ms).
+    let body: &'static [u8] = br#"{"model":"m","max_tokens":90,"x":"abcd"}"#;
+    for (key, path, used_ms) in [("s1", "/v1/chat/completions", 250.0), ("s2", "/v1/messages", 100.0)] {
+        let engine = engine(limited(key));
+        let mut stream = open(&engine, &post(server.url(path), body)).await.unwrap();
+        read_all(&mut stream).await.unwrap();
+        drop(stream);
+        let tat_key = format!("{key}:tokens");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut b = backlog_ms(redis.1, &tat_key);
+        while b < used_ms - 40.0 && Instant::now() < deadline {
+            tokio::time::sleep(MS).await;
+            b = backlog_ms(redis.1, &tat_key);
+        }
+        assert!((used_ms - 40.0..=used_ms).contains(&b), "{path}: backlog {b} ms, expected about {used_ms}");
+    }
+}

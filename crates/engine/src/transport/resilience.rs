@@ -6,6 +6,7 @@
 use crate::breaker::{Breaker, BreakerConfig, CircuitState, Outcome, Permit};
 use crate::error::{EngineError, ErrorKind};
 use crate::limiter::shared::SharedTurn;
+use crate::limiter::usage::PendingCorrection;
 use crate::limiter::{adaptive, Limiter};
 use reqwest::header::HeaderMap;
 use std::sync::{Arc, Mutex};
@@ -44,6 +45,8 @@ pub(crate) struct AttemptEnd<'a> {
     pub took: Duration,
     /// A buffered 2xx body, whose `usage` corrects the token estimate.
     pub body: Option<&'a [u8]>,
+    /// A 2xx stream's slot for its pending token correction (made from its events' usage).
+    pub usage_slot: Option<&'a super::retry_loop::UsageSlot>,
 }
 
 /// One admitted attempt: hand it back to [`Resilience::settle`] with the attempt's outcome.
@@ -172,7 +175,7 @@ impl Resilience {
 
     /// Record how an attempt ended (see [`AttemptEnd`]).
     pub(crate) fn settle(&self, target: &Target, ticket: Ticket, end: AttemptEnd<'_>) {
-        let AttemptEnd { status, headers, kind, took, body } = end;
+        let AttemptEnd { status, headers, kind, took, body, usage_slot } = end;
         if let Some(permit) = ticket.permit {
             let outcome = match (status, kind) {
                 (429, _) => Outcome::Neutral,
@@ -183,9 +186,17 @@ impl Resilience {
             };
             permit.record(outcome);
         }
-        if let (Some(l), Some(body)) = (self.limiter.as_ref().filter(|l| l.counts_tokens()), body) {
-            if let Some(used) = crate::limiter::used_tokens(body) {
+        if let Some(l) = self.limiter.as_ref().filter(|l| l.counts_tokens()) {
+            if let Some(used) = body.and_then(crate::limiter::used_tokens) {
                 l.correct(&target.origin, ticket.tokens, used, ticket.shared);
+            } else if let Some(slot) = usage_slot.filter(|_| (200..300).contains(&status)) {
+                let (limiter, origin) = (l.clone(), target.origin.clone());
+                let _ = slot.set(PendingCorrection {
+                    limiter,
+                    origin,
+                    estimate: ticket.tokens,
+                    shared: ticket.shared,
+                });
             }
         }
         if let (Some(a), Some(h)) = (self.limiter.as_ref().and_then(|l| l.adaptive.as_ref()), headers) {

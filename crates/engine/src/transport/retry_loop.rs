@@ -49,7 +49,14 @@ pub(super) trait AttemptHead {
     fn body(&self) -> Option<&[u8]> {
         None
     }
+    /// Where a stream takes its token correction, to be made from the usage its events state.
+    fn usage_slot(&self) -> Option<&UsageSlot> {
+        None
+    }
 }
+
+/// Filled by the limits' settle with a stream's pending token correction (see `limiter::usage`).
+pub(super) type UsageSlot = std::sync::OnceLock<crate::limiter::usage::PendingCorrection>;
 
 /// What one attempt produced, before the retry decision.
 pub(super) enum Attempt<T> {
@@ -131,7 +138,8 @@ impl Engine {
                 let end = match &outcome {
                     Attempt::Done(v) => {
                         let (status, headers) = v.head();
-                        AttemptEnd { status, headers: Some(headers), kind: None, took, body: v.body() }
+                        let (body, usage_slot) = (v.body(), v.usage_slot());
+                        AttemptEnd { status, headers: Some(headers), kind: None, took, body, usage_slot }
                     }
                     Attempt::Failed(e) => AttemptEnd {
                         status: e.http_status().unwrap_or(0),
@@ -139,6 +147,7 @@ impl Engine {
                         kind: Some(e.kind),
                         took,
                         body: None,
+                        usage_slot: None,
                     },
                 };
                 r.settle(origin, ticket, end);
