@@ -27,6 +27,7 @@ import { withPreset } from './presets.js';
 import { DEFAULT_REQUEST_ID_HEADERS, type ProviderSpec } from './provider.js';
 import { appendQuery, checkMs, flatten, nativeRequest, resolveTarget } from './request.js';
 import { RequestLog } from './request-log.js';
+import { resilienceText } from './resilience-metrics.js';
 import { engineResilienceOptions } from './resilience-options.js';
 import { errorFromNative, flatHeader, parseJSONBody, toResponse } from './response.js';
 import { type CacheStats, Reuse } from './reuse.js';
@@ -218,7 +219,10 @@ export abstract class BaseClient {
    * @throws AiwireError when the client was built without `metrics: true`.
    */
   metrics(): MetricsSnapshot {
-    return this.#metricsOn().snapshot();
+    const snapshot = this.#metricsOn().snapshot();
+    const rateLimit = this.engine.stats().rateLimit;
+    if (rateLimit) snapshot.rateLimit = rateLimit;
+    return snapshot;
   }
 
   /** Forget the recorded metrics. @throws AiwireError without `metrics: true`. */
@@ -228,7 +232,8 @@ export abstract class BaseClient {
 
   /** The metrics in the Prometheus text format (0.0.4). @throws AiwireError without `metrics: true`. */
   metricsText(): string {
-    return this.#metricsOn().text();
+    const m = this.#metricsOn();
+    return m.text() + resilienceText(m.provider, this.engine.stats());
   }
 
   #metricsOn() {

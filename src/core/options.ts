@@ -83,6 +83,53 @@ export interface EngineStats {
   sharedLimitOutages: number;
   /** Calls admitted by the local fallback share instead of Redis (`rateLimit.redis`). */
   sharedLimitFallbackCalls: number;
+  /** What the client-side rate limits did and where their budgets stand; absent when `rateLimit` is off. */
+  rateLimit?: RateLimitStats | undefined;
+}
+
+/** One origin's server budget as its rate-limit headers state it (`rateLimit.adaptive`). */
+export interface AdaptiveBudget {
+  /** `scheme://host[:port]`. */
+  origin: string;
+  /** Requests the server allows per window (`x-ratelimit-limit-requests`, …), when it said so. */
+  limit?: number | undefined;
+  /** Requests the client may still send in the current window (0 once calls wait for a later one). */
+  remaining?: number | undefined;
+  /** Ms until the window's budget is full again (with `remaining` 0: until calls go again). */
+  resetMs?: number | undefined;
+  /** Ms every call to the origin still waits after a 429's `retry-after` or spent tokens. */
+  blockedMs?: number | undefined;
+}
+
+/**
+ * The figures of the `rateLimit` option (`client.stats().rateLimit`, `client.metrics().rateLimit`).
+ * Counts are of attempts (a call's retries each take a turn) since the client was built.
+ */
+export interface RateLimitStats {
+  /** Attempts that were queued for their turn (a wait above 0 ms). */
+  waitedCalls: number;
+  /** Their waits added up, ms. */
+  waitMsTotal: number;
+  /** The longest wait, ms. */
+  waitMsMax: number;
+  /** Attempts refused at once because their turn was more than `maxQueueMs` away (`LocalRateLimitError`). */
+  refusedCalls: number;
+  /** Requests that may go at once now (absent without `requestsPerMinute`). */
+  requestsRemaining?: number | undefined;
+  /** Estimated tokens that may go at once now (absent without `tokensPerMinute`). */
+  tokensRemaining?: number | undefined;
+  /**
+   * Where those two are kept: `local` (this client's buckets; with `redis`, the fallback share while
+   * Redis is down) or `redis` (as of this client's latest reservation there; other processes may have
+   * taken some since).
+   */
+  budgetSource: 'local' | 'redis' | string;
+  /** Per origin that answered with rate-limit headers; empty unless `adaptive`. */
+  adaptive: AdaptiveBudget[];
+  /** Times Redis was unreachable or slow (`rateLimit.redis`; same as `sharedLimitOutages`). */
+  redisOutages: number;
+  /** Calls admitted by the local fallback share instead of Redis (same as `sharedLimitFallbackCalls`). */
+  redisFallbackCalls: number;
 }
 
 /** Per-request options, the last argument of every API method (as openai-node's `RequestOptions`). */

@@ -67,7 +67,7 @@ export declare class NativeEngine {
    * `invalid_request`.
    */
   request(id: number, req: NativeRequest, cancel?: CancelToken | undefined | null): void
-  /** The engine's live counters. */
+  /** The engine's live counters, and the rate limits' figures when they are on. */
   stats(): NativeEngineStats
   /**
    * Start a streamed response (server-sent events, or raw bytes with `options.raw`); returns its
@@ -154,6 +154,20 @@ export interface EngineOptions {
   rateLimit?: RateLimitOptions
 }
 
+/** One origin's server budget from its rate-limit headers (`rateLimit.adaptive`). */
+export interface NativeAdaptiveBudget {
+  /** `scheme://host[:port]`. */
+  origin: string
+  /** Requests the server allows per window, when it said so. */
+  limit?: number
+  /** Requests the client may still send in the current window (0 once calls wait for a later one). */
+  remaining?: number
+  /** Ms until the window's budget is full again (with `remaining` 0: until calls go again). */
+  resetMs?: number
+  /** Ms every call to the origin still waits after a 429's `retry-after` or spent tokens. */
+  blockedMs?: number
+}
+
 /** What one `nextBatch()` hands over. */
 export interface NativeBatch {
   /**
@@ -216,6 +230,8 @@ export interface NativeEngineStats {
   sharedLimitOutages: number
   /** Calls admitted by the local fallback share instead of Redis. */
   sharedLimitFallbackCalls: number
+  /** The rate limits' figures; absent when `rateLimit` is off. */
+  rateLimit?: NativeRateLimitStats
 }
 
 /** One server-sent event as handed to JavaScript. */
@@ -244,6 +260,30 @@ export interface NativePart {
   contentType?: string
   /** A `sender` part's length in bytes, when known (the body then gets a `Content-Length`). */
   length?: number
+}
+
+/** The client-side rate limits' figures (`rateLimit`). */
+export interface NativeRateLimitStats {
+  /** Attempts that were queued for their turn (a wait above 0). */
+  waitedCalls: number
+  /** Their waits added up, in ms. */
+  waitMsTotal: number
+  /** The longest wait, in ms. */
+  waitMsMax: number
+  /** Attempts refused at once past `maxQueueMs` (`LocalRateLimitError`). */
+  refusedCalls: number
+  /** Requests that may go at once now (absent without `requestsPerMinute`). */
+  requestsRemaining?: number
+  /** Estimated tokens that may go at once now (absent without `tokensPerMinute`). */
+  tokensRemaining?: number
+  /** `local` (this client's buckets) or `redis` (as of this client's latest reservation in Redis). */
+  budgetSource: string
+  /** Per origin that sent rate-limit headers (empty when `adaptive` is off). */
+  adaptive: Array<NativeAdaptiveBudget>
+  /** Times Redis was unreachable or slow (`rateLimit.redis`). */
+  redisOutages: number
+  /** Calls admitted by the local fallback share instead of Redis. */
+  redisFallbackCalls: number
 }
 
 /** One request as described by the TypeScript layer. */

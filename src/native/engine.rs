@@ -3,6 +3,7 @@
 use crate::decode::decode_response;
 use crate::request::{ms, pairs, to_spec, NativeRequest};
 use crate::settle::{Settled, Settler};
+use crate::stats::NativeEngineStats;
 use crate::stream::{NativeStream, StreamOptions};
 use aiwire_engine::{
     BreakerConfig, CancellationToken, Engine, EngineConfig, ProxySetting, RateLimitConfig, RedisLimitConfig,
@@ -98,34 +99,6 @@ pub struct RedisLimitOptions {
     pub key: Option<String>,
     /// Fraction (0, 1] of each rate kept while Redis is unreachable. Default 0.25.
     pub fallback_share: Option<f64>,
-}
-
-/// One origin's circuit breaker, in stats.
-#[napi(object)]
-pub struct NativeCircuit {
-    /// `scheme://host[:port]`.
-    pub origin: String,
-    /// `closed`, `open` or `half-open`.
-    pub state: String,
-}
-
-/// Live counters of an engine (for metrics and leak checks).
-#[napi(object)]
-pub struct NativeEngineStats {
-    /// Buffered requests not yet settled.
-    pub requests_in_flight: u32,
-    /// Streams whose native side is still open.
-    pub streams_open: u32,
-    /// Requests and streams started.
-    pub requests_total: f64,
-    /// Retries made.
-    pub retries_total: f64,
-    /// The circuit breakers of the origins called (empty when the breaker is off).
-    pub circuits: Vec<NativeCircuit>,
-    /// Times Redis (`rateLimit.redis`) was unreachable or slow (each: 5 s on the local fallback share).
-    pub shared_limit_outages: f64,
-    /// Calls admitted by the local fallback share instead of Redis.
-    pub shared_limit_fallback_calls: f64,
 }
 
 /// A cancellation handle passed to `request()`/`stream()`; `cancel()` aborts the request at once and
@@ -411,24 +384,10 @@ impl NativeEngine {
         Ok(())
     }
 
-    /// The engine's live counters.
+    /// The engine's live counters, and the rate limits' figures when they are on.
     #[napi]
     pub fn stats(&self) -> NativeEngineStats {
-        let s = self.engine.stats();
-        NativeEngineStats {
-            requests_in_flight: s.requests_in_flight as u32,
-            streams_open: s.streams_open as u32,
-            requests_total: s.requests_total as f64,
-            retries_total: s.retries_total as f64,
-            shared_limit_outages: s.shared_limit_outages as f64,
-            shared_limit_fallback_calls: s.shared_limit_fallback_calls as f64,
-            circuits: self
-                .engine
-                .circuits()
-                .into_iter()
-                .map(|(origin, state)| NativeCircuit { origin, state: state.as_str().to_owned() })
-                .collect(),
-        }
+        crate::stats::stats_of(&self.engine)
     }
 
     /// Start a streamed response (server-sent events, or raw bytes with `options.raw`); returns its

@@ -22,6 +22,7 @@
 
 pub mod adaptive;
 pub mod shared;
+pub mod stats;
 pub mod usage;
 
 use std::sync::{Arc, Mutex};
@@ -71,6 +72,12 @@ impl Gcra {
         let conforms = tat.checked_sub(self.tolerance).unwrap_or(now);
         (conforms.saturating_duration_since(now), tat)
     }
+
+    /// Cells that may go at once at `now`.
+    fn available(&self, now: Instant) -> u64 {
+        let backlog = self.tat.map_or(Duration::ZERO, |t| t.saturating_duration_since(now));
+        stats::cells_free(backlog, self.interval, self.tolerance)
+    }
 }
 
 #[derive(Debug)]
@@ -88,6 +95,8 @@ pub struct Limiter {
     pub(crate) adaptive: Option<adaptive::Adaptive>,
     /// The budgets in Redis, when `redis` is set (the local buckets are then the fallback share).
     pub(crate) shared: Option<shared::Shared>,
+    /// Waits and refusals, for [`Limiter::stats`].
+    pub(crate) counters: stats::Counters,
 }
 
 /// A reserved turn: sleep until `at`; `seq` identifies the call to the adaptive limits.
@@ -131,6 +140,7 @@ impl Limiter {
             }),
             adaptive: config.adaptive.then(adaptive::Adaptive::default),
             shared,
+            counters: stats::Counters::default(),
             config,
         }))
     }

@@ -316,6 +316,11 @@ impl Engine {
         }
     }
 
+    /// What the client-side rate limits did and where their budgets stand; `None` when they are off.
+    pub fn limiter_stats(&self) -> Option<crate::limiter::stats::LimiterStats> {
+        self.resilience.as_ref().and_then(resilience::Resilience::limiter_stats)
+    }
+
     /// The circuit breakers of the origins this engine called (`scheme://host[:port]`, state); empty
     /// when the breaker is off.
     pub fn circuits(&self) -> Vec<(String, CircuitState)> {

@@ -84,9 +84,16 @@ async fn tokens_are_reserved_by_count() {
     let redis = start_redis();
     // 60,000 tokens per minute: 1 ms per token, burst 1,000 tokens.
     let s = shared(redis.1, "t", None, Some(60_000));
-    assert_eq!(wait_of(s.reserve("o", 1000, None).await), Duration::ZERO);
+    assert_eq!(s.remaining(Instant::now()), None, "nothing known before a reservation");
+    assert_eq!(wait_of(s.reserve("o", 300, None).await), Duration::ZERO);
+    // 300 of the 1,000-token burst taken (a few more come back each ms).
+    let (req, tok) = s.remaining(Instant::now()).unwrap();
+    assert_eq!(req, None);
+    assert!((700..=760).contains(&tok.unwrap()), "{tok:?}");
+    assert_eq!(wait_of(s.reserve("o", 700, None).await), Duration::ZERO);
     let w = wait_of(s.reserve("o", 500, None).await);
     assert!(w.abs_diff(500 * MS) < 40 * MS, "{w:?}");
+    assert_eq!(s.remaining(Instant::now()), Some((None, Some(0))));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -37,8 +37,9 @@ pub struct RedisLimitConfig {
 
 /// The Lua reservation. KEYS: requests TAT, tokens TAT. ARGV: per limit (requests, then tokens)
 /// interval (µs per cell), tolerance (µs: burst × interval), cells (0: limit off); then the longest
-/// wait allowed in µs (-1: none). Returns `{1, wait_us}` when reserved, `{0, wait_us}` when the wait
-/// would exceed the longest allowed (nothing reserved). Each key expires once its TAT is past (+1 s).
+/// wait allowed in µs (-1: none). Returns `{1, wait_us, requests backlog, tokens backlog}` when reserved
+/// (a backlog: how far the new TAT runs ahead of now, in µs; -1 for a limit that is off), `{0, wait_us,
+/// -1, -1}` when the wait would exceed the longest allowed (nothing reserved). Each key expires once its TAT is past (+1 s).
 pub const SCRIPT: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -57,13 +58,15 @@ for i = 1, 2 do
   end
 end
 local max = tonumber(ARGV[7])
-if max >= 0 and wait > max then return {0, math.ceil(wait)} end
+if max >= 0 and wait > max then return {0, math.ceil(wait), -1, -1} end
+local backlog = {-1, -1}
 for i = 1, 2 do
   if tats[i] then
     redis.call('SET', KEYS[i], string.format('%.3f', tats[i]), 'PX', math.ceil((tats[i] - now) / 1000) + 1000)
+    backlog[i] = math.ceil(tats[i] - now)
   end
 end
-return {1, math.ceil(wait)}
+return {1, math.ceil(wait), backlog[1], backlog[2]}
 ";
 
 /// The correction of one call's tokens once its response stated its `usage`. KEYS: tokens TAT.
@@ -123,6 +126,8 @@ pub struct Shared {
     down_until: Mutex<Option<Instant>>,
     outages: AtomicU64,
     fallback_calls: AtomicU64,
+    /// The backlogs (µs) the latest reservation left in Redis, and when it was answered.
+    seen: Mutex<Option<(Instant, i64, i64)>>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -153,6 +158,7 @@ impl Shared {
             down_until: Mutex::new(None),
             outages: AtomicU64::new(0),
             fallback_calls: AtomicU64::new(0),
+            seen: Mutex::new(None),
         })
     }
 
@@ -164,6 +170,24 @@ impl Shared {
     /// Calls admitted by the local fallback instead of Redis.
     pub fn fallback_calls(&self) -> u64 {
         self.fallback_calls.load(Ordering::Relaxed)
+    }
+
+    /// The requests and tokens that may go at once at `now` per the latest reservation in Redis
+    /// (other processes may have taken some since); `None` before one, or while Redis is down.
+    pub fn remaining(&self, now: Instant) -> Option<(Option<u64>, Option<u64>)> {
+        if self.down_until.lock().unwrap_or_else(|p| p.into_inner()).is_some_and(|until| now < until) {
+            return None;
+        }
+        let (at, req_us, tok_us) = (*self.seen.lock().unwrap_or_else(|p| p.into_inner()))?;
+        let passed = now.saturating_duration_since(at);
+        let free = |rate: Option<Rate>, backlog_us: i64| {
+            let r = rate.filter(|_| backlog_us >= 0)?;
+            let backlog = Duration::from_micros(backlog_us as u64).saturating_sub(passed);
+            let (interval, tolerance) =
+                (Duration::from_secs_f64(r.interval_us / 1e6), Duration::from_secs_f64(r.tolerance_us / 1e6));
+            Some(super::stats::cells_free(backlog, interval, tolerance))
+        };
+        Some((free(self.requests, req_us), free(self.tokens, tok_us)))
     }
 
     /// Reserve one call of `tokens` tokens to `origin` in Redis, within [`TIMEOUT`].
@@ -212,7 +236,10 @@ impl Shared {
             };
         }
         inv.arg(max_queue.map_or(-1i64, |d| d.as_micros().min(i64::MAX as u128) as i64));
-        let (reserved, wait_us): (i64, i64) = inv.invoke_async(&mut conn).await?;
+        let (reserved, wait_us, req_us, tok_us): (i64, i64, i64, i64) = inv.invoke_async(&mut conn).await?;
+        if reserved == 1 {
+            *self.seen.lock().unwrap_or_else(|p| p.into_inner()) = Some((Instant::now(), req_us, tok_us));
+        }
         let wait = Duration::from_micros(wait_us.max(0) as u64);
         Ok(if reserved == 1 { SharedTurn::Wait(wait) } else { SharedTurn::TooLong(wait) })
     }

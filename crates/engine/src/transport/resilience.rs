@@ -81,6 +81,11 @@ impl Resilience {
             .map_or((0, 0), |s| (s.outages(), s.fallback_calls()))
     }
 
+    /// The limits' figures (`None` when `rateLimit` is off).
+    pub(crate) fn limiter_stats(&self) -> Option<crate::limiter::stats::LimiterStats> {
+        self.limiter.as_ref().map(|l| l.stats(Instant::now()))
+    }
+
     /// Whether calls need a token estimate.
     pub(crate) fn counts_tokens(&self) -> bool {
         self.limiter.as_ref().is_some_and(|l| l.counts_tokens())
@@ -147,6 +152,7 @@ impl Resilience {
             shared = matches!(reserved, Ok(Some(_)));
             let now = Instant::now();
             let turn = reserved.and_then(|r| l.reserve(origin, tokens, now, r)).map_err(|wait| {
+                l.counters.refused();
                 let mut e = EngineError::new(
                     ErrorKind::RateLimitedLocally,
                     format!(
@@ -158,6 +164,7 @@ impl Resilience {
                 e
             })?;
             seq = turn.seq;
+            l.counters.admitted(turn.at.saturating_duration_since(now));
             if turn.at > now {
                 super::retry_loop::cancellable(cancel, tokio::time::sleep_until(turn.at.into()))
                     .await
