@@ -221,8 +221,7 @@ export abstract class BaseClient {
   metrics(): MetricsSnapshot {
     const snapshot = this.#metricsOn().snapshot();
     const rateLimit = this.engine.stats().rateLimit;
-    if (rateLimit) snapshot.rateLimit = rateLimit;
-    return snapshot;
+    return rateLimit ? { ...snapshot, rateLimit } : snapshot;
   }
 
   /** Forget the recorded metrics. @throws AiwireError without `metrics: true`. */
@@ -377,6 +376,8 @@ export abstract class BaseClient {
       maxRetries: opts.maxRetries,
       idempotencyKey: opts.idempotencyKey,
       retryOn: opts.retryOn,
+      rateLimit: opts.rateLimit,
+      circuitBreaker: opts.circuitBreaker,
     });
     if (target.withholdCredentials) {
       // A foreign origin: no credential header, whether a client default or given for this request.

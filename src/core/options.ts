@@ -162,6 +162,21 @@ export interface RequestOptions {
    * says yes for an https URL. See `ForeignOrigin` in request.ts. Default: such URLs are refused.
    */
   foreignOrigin?: ForeignOrigin | undefined;
+  /**
+   * This request's handling by the client's `rateLimit`: `false` sends it at once, outside the limits
+   * (no turn taken locally, in Redis or in the adaptive budget; its response corrects nothing and
+   * teaches the adaptive limits nothing), for a health check that must not queue behind the traffic;
+   * `{ maxQueueMs }` replaces the client's `maxQueueMs` for this request (e.g. 0 for a call that would
+   * rather fail with `LocalRateLimitError` than wait). Default: the client's limits. Ignored when the
+   * client has no `rateLimit`.
+   */
+  rateLimit?: false | { maxQueueMs?: number | undefined } | undefined;
+  /**
+   * `false`: send this request even when its origin's circuit breaker is open, and do not record its
+   * outcome (a probe or health check that neither waits for the breaker nor moves it: the breaker still
+   * closes only through its own half-open probes). Default: the client's breaker applies.
+   */
+  circuitBreaker?: false | undefined;
 }
 
 /**

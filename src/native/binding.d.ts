@@ -334,6 +334,12 @@ export interface NativeRequest {
    * `trace`. Default false.
    */
   trace?: boolean
+  /** `false`: not limited by the client's `rateLimit` (no turn taken, no wait). Default true. */
+  rateLimit?: boolean
+  /** This request's longest wait for a rate-limit turn (ms), instead of the client's `maxQueueMs`. */
+  maxQueueMs?: number
+  /** `false`: sent even when the origin's circuit breaker is open, its outcome not recorded. Default true. */
+  circuitBreaker?: boolean
   /**
    * Hand the response body over as a string (UTF-8 text such as JSON) instead of a Buffer.
    * Default false. A body that is not valid UTF-8 still comes as a Buffer.

@@ -46,6 +46,20 @@ pub struct RateLimitConfig {
     pub redis: Option<shared::RedisLimitConfig>,
 }
 
+/// One request's own handling by the limits (the `rateLimit` request option).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RequestLimit {
+    /// The client's limits as configured (default).
+    #[default]
+    Client,
+    /// Not limited: no turn is reserved (locally, in Redis or in the adaptive budget), nothing waits,
+    /// and its response neither corrects the tokens nor teaches the adaptive limits. For health checks
+    /// and other calls that must not queue behind the traffic.
+    Off,
+    /// The client's limits with this longest wait for a turn instead of `max_queue`.
+    MaxQueue(Duration),
+}
+
 /// One GCRA: cells of `interval` each, `burst` cells allowed at once.
 #[derive(Debug)]
 struct Gcra {
@@ -166,6 +180,20 @@ impl Limiter {
         now: Instant,
         reserved: Option<Duration>,
     ) -> Result<Turn, Duration> {
+        self.reserve_within(origin, tokens, now, reserved, self.config.max_queue)
+    }
+
+    /// [`reserve`](Self::reserve) with `max_queue` as the longest wait (a request's own `maxQueueMs`).
+    ///
+    /// Errors: `Err(wait)` when the turn is more than `max_queue` away (nothing is reserved locally).
+    pub fn reserve_within(
+        &self,
+        origin: &str,
+        tokens: u64,
+        now: Instant,
+        reserved: Option<Duration>,
+        max_queue: Option<Duration>,
+    ) -> Result<Turn, Duration> {
         let mut b = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         let local_ok = reserved.is_none();
         let req = b.requests.as_ref().filter(|_| local_ok).map(|g| g.peek(now, 1));
@@ -174,7 +202,7 @@ impl Limiter {
         let local = local.max(reserved.unwrap_or(Duration::ZERO));
         let server = self.adaptive.as_ref().map_or(Duration::ZERO, |a| a.peek(origin, now + local));
         let wait = local + server;
-        if let Some(max) = self.config.max_queue {
+        if let Some(max) = max_queue {
             if wait > max {
                 return Err(wait);
             }

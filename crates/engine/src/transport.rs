@@ -154,6 +154,13 @@ pub struct RequestSpec {
     pub idempotency: Idempotency,
     /// Record every failed attempt and what followed (for debug logs): see [`Response::trace`].
     pub trace: bool,
+    /// This request's handling by the client-side rate limits (off, or another `max_queue`). Default
+    /// [`RequestLimit::Client`].
+    pub rate_limit: crate::limiter::RequestLimit,
+    /// Whether the circuit breaker applies. `false`: sent even when the origin's breaker is open, and its
+    /// outcome is not recorded (a health check or probe that neither waits for the breaker nor moves it).
+    /// Default true.
+    pub circuit_breaker: bool,
 }
 
 impl RequestSpec {
@@ -172,6 +179,8 @@ impl RequestSpec {
             retry_on: RetryOn::Any,
             idempotency: Idempotency::Auto,
             trace: false,
+            rate_limit: crate::limiter::RequestLimit::Client,
+            circuit_breaker: true,
         }
     }
 }

@@ -7,7 +7,8 @@ use crate::breaker::{Breaker, BreakerConfig, CircuitState, Outcome, Permit};
 use crate::error::{EngineError, ErrorKind};
 use crate::limiter::shared::SharedTurn;
 use crate::limiter::usage::PendingCorrection;
-use crate::limiter::{adaptive, Limiter};
+use crate::limiter::{adaptive, Limiter, RequestLimit};
+use crate::transport::RequestSpec;
 use reqwest::header::HeaderMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -57,6 +58,8 @@ pub(crate) struct Ticket {
     tokens: u64,
     /// Whether its turn was reserved in Redis (`rateLimit.redis`), not in the local buckets.
     shared: bool,
+    /// Whether the limits took it (not a request with `rate_limit` off).
+    limited: bool,
 }
 
 impl Resilience {
@@ -127,22 +130,31 @@ impl Resilience {
     /// Admit one attempt to `target`'s origin: fail at once if its breaker is open, wait for the rate limits'
     /// turn (or fail at once past `max_queue`), then take the breaker's permit.
     ///
+    /// The request's own `rate_limit` and `circuit_breaker` settings apply (see [`RequestSpec`]).
+    ///
     /// Errors: [`ErrorKind::CircuitOpen`], [`ErrorKind::RateLimitedLocally`] (both with `retry_after`),
     /// [`ErrorKind::Aborted`] when `cancel` fires during the wait.
     pub(crate) async fn admit(
         &self,
         target: &Target,
         tokens: u64,
+        spec: &RequestSpec,
         cancel: &CancellationToken,
     ) -> Result<Ticket, EngineError> {
-        let (origin, breaker) = (&*target.origin, &target.breaker);
+        let origin = &*target.origin;
+        let breaker = target.breaker.as_ref().filter(|_| spec.circuit_breaker);
+        let max_queue = |l: &Limiter| match spec.rate_limit {
+            RequestLimit::MaxQueue(d) => Some(d),
+            _ => l.max_queue(),
+        };
+        let limiter = self.limiter.as_ref().filter(|_| spec.rate_limit != RequestLimit::Off);
         if let Some(b) = breaker {
             b.check().map_err(circuit_open)?;
         }
         let (mut seq, mut shared) = (0, false);
-        if let Some(l) = &self.limiter {
+        if let Some(l) = limiter {
             let reserved = match &l.shared {
-                Some(s) => match s.reserve(origin, tokens, l.max_queue()).await {
+                Some(s) => match s.reserve(origin, tokens, max_queue(l)).await {
                     SharedTurn::Wait(wait) => Ok(Some(wait)),
                     SharedTurn::TooLong(wait) => Err(wait),
                     SharedTurn::Unavailable => Ok(None),
@@ -151,7 +163,7 @@ impl Resilience {
             };
             shared = matches!(reserved, Ok(Some(_)));
             let now = Instant::now();
-            let turn = reserved.and_then(|r| l.reserve(origin, tokens, now, r)).map_err(|wait| {
+            let turn = reserved.and_then(|r| l.reserve_within(origin, tokens, now, r, max_queue(l))).map_err(|wait| {
                 l.counters.refused();
                 let mut e = EngineError::new(
                     ErrorKind::RateLimitedLocally,
@@ -177,7 +189,7 @@ impl Resilience {
             Some(b) => Some(b.acquire().map_err(circuit_open)?),
             None => None,
         };
-        Ok(Ticket { permit, seq, tokens, shared })
+        Ok(Ticket { permit, seq, tokens, shared, limited: limiter.is_some() })
     }
 
     /// Record how an attempt ended (see [`AttemptEnd`]).
@@ -192,6 +204,9 @@ impl Resilience {
                 _ => Outcome::Neutral,
             };
             permit.record(outcome);
+        }
+        if !ticket.limited {
+            return;
         }
         if let Some(l) = self.limiter.as_ref().filter(|l| l.counts_tokens()) {
             if let Some(used) = body.and_then(crate::limiter::used_tokens) {

@@ -107,7 +107,7 @@ impl Engine {
                 return Err(e);
             }
             let ticket = match &guard {
-                Some((r, origin, tokens)) => match r.admit(origin, *tokens, cancel).await {
+                Some((r, origin, tokens)) => match r.admit(origin, *tokens, spec, cancel).await {
                     Ok(t) => Some(t),
                     Err(mut e) => {
                         e.attempts = attempts;
