@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LocalRateLimitError } from '../src/index.js';
 import { type FaultServer, startFaultServer } from '../src/testing/index.js';
 import { chunk, client, completion, messages } from './helpers/client.js';
+import { parsePrometheus } from './helpers/prometheus.js';
 
 let server: FaultServer;
 
@@ -65,6 +66,7 @@ describe('rateLimit figures', () => {
     expect(m.rateLimit?.waitedCalls).toBe(2);
     expect(m.operations['POST /chat/completions']?.calls).toBe(14);
     const text = c.metricsText();
+    parsePrometheus(text); // throws on a line that does not follow the format
     expect(text).toContain(
       '# TYPE aiwire_ratelimit_waited_total counter\naiwire_ratelimit_waited_total{provider="openai"} 2\n',
     );
@@ -108,6 +110,7 @@ describe('rateLimit figures', () => {
     // The server said 42 again, counting the second call or not: the lower of 42 and 42 - 1 stands.
     expect(c.stats().rateLimit?.adaptive[0]?.remaining).toBe(41);
     const text = c.metricsText();
+    parsePrometheus(text); // throws on a line that does not follow the format
     expect(text).toContain(`aiwire_ratelimit_server_limit{provider="openai",origin="${a?.origin}"} 100\n`);
     expect(text).toContain(`aiwire_ratelimit_server_remaining{provider="openai",origin="${a?.origin}"} 41\n`);
     expect(text).toMatch(/aiwire_ratelimit_server_reset_ms\{provider="openai",origin="[^"]+"\} \d+/);
@@ -119,6 +122,7 @@ describe('rateLimit figures', () => {
     await create(c);
     const origin = server.url.replace(/\/$/, '');
     const text = c.metricsText();
+    parsePrometheus(text); // throws on a line that does not follow the format
     expect(text).toContain(`aiwire_circuit_state{provider="openai",origin="${origin}",state="closed"} 1\n`);
     expect(text).toContain(`aiwire_circuit_state{provider="openai",origin="${origin}",state="open"} 0\n`);
   });

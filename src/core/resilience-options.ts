@@ -71,7 +71,11 @@ export interface RateLimitOptions {
  * outage, the client emits one `process.emitWarning` (code `AIWIRE_SHARED_LIMIT_FALLBACK`).
  */
 export interface RedisLimitOptions {
-  /** `redis://[user:password@]host:port[/db]` (TLS `rediss://` is not built in). Required. */
+  /**
+   * `redis://[user:password@]host:port[/db]`, or `rediss://…` for TLS (trusting what the client's HTTPS
+   * trusts: system roots, `NODE_EXTRA_CA_CERTS`, the client's `ca`). One server or a proxy in front of
+   * several: Redis Cluster is not supported. Required.
+   */
   url: string;
   /** Key prefix; `:requests` and `:tokens` are appended. Default `aiwire:ratelimit:<request origin>`. */
   key?: string | undefined;
@@ -110,7 +114,7 @@ function whole(name: string, value: number | undefined): number | undefined {
 /**
  * The engine's options for `circuitBreaker` and `rateLimit` (absent when off).
  * @throws AiwireError for a threshold or rate that is not a whole number >= 1, a negative duration, or a
- *   `rateLimit.redis` without a `redis://` URL or with a `fallbackShare` outside (0, 1].
+ *   `rateLimit.redis` without a `redis://` or `rediss://` URL or with a `fallbackShare` outside (0, 1].
  */
 export function engineResilienceOptions(options: {
   circuitBreaker?: CircuitBreakerOptions | false | undefined;
@@ -147,8 +151,8 @@ export function engineResilienceOptions(options: {
 }
 
 function redisOptions(r: RedisLimitOptions): { url: string; key?: string; fallbackShare?: number } {
-  if (typeof r.url !== 'string' || !/^redis:\/\//.test(r.url)) {
-    throw new AiwireError(`rateLimit.redis.url must be a redis:// URL, got ${String(r.url)}`);
+  if (typeof r.url !== 'string' || !/^rediss?:\/\//.test(r.url)) {
+    throw new AiwireError(`rateLimit.redis.url must be a redis:// or rediss:// URL, got ${String(r.url)}`);
   }
   const out: { url: string; key?: string; fallbackShare?: number } = { url: r.url };
   if (r.key !== undefined) {

@@ -372,7 +372,7 @@ export interface RateLimitOptions {
 
 /** The `rateLimit.redis` client option (see `crates/engine/src/limiter/shared.rs`). */
 export interface RedisLimitOptions {
-  /** `redis://[user:password@]host:port[/db]`. */
+  /** `redis://[user:password@]host:port[/db]`, or `rediss://` (TLS, trusting the engine's roots and `ca`). */
   url: string
   /** Key prefix (`:requests` / `:tokens` appended). Default `aiwire:ratelimit:<request origin>`. */
   key?: string

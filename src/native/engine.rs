@@ -93,7 +93,7 @@ pub struct RateLimitOptions {
 /// The `rateLimit.redis` client option (see `crates/engine/src/limiter/shared.rs`).
 #[napi(object)]
 pub struct RedisLimitOptions {
-    /// `redis://[user:password@]host:port[/db]`.
+    /// `redis://[user:password@]host:port[/db]`, or `rediss://` (TLS, trusting the engine's roots and `ca`).
     pub url: String,
     /// Key prefix (`:requests` / `:tokens` appended). Default `aiwire:ratelimit:<request origin>`.
     pub key: Option<String>,

@@ -128,6 +128,14 @@ impl Limiter {
     ///
     /// Errors: `redis.url` is not a Redis URL, or `fallback_share` is not in (0, 1].
     pub fn new(config: RateLimitConfig) -> Result<Option<Self>, String> {
+        Self::with_roots(config, &[])
+    }
+
+    /// [`new`](Self::new), a `rediss://` Redis also trusting the PEM certificates of `ca` (the client's
+    /// `ca` option; see [`shared::Shared::with_roots`]).
+    ///
+    /// Errors: as [`new`](Self::new).
+    pub fn with_roots(config: RateLimitConfig, ca: &[Vec<u8>]) -> Result<Option<Self>, String> {
         if config.requests_per_minute.is_none() && config.tokens_per_minute.is_none() && !config.adaptive {
             return Ok(None);
         }
@@ -141,7 +149,7 @@ impl Limiter {
                     ));
                 }
                 let share = |n: u32| ((f64::from(n) * r.fallback_share).floor() as u32).max(1);
-                let s = shared::Shared::new(r, rpm, tpm)?;
+                let s = shared::Shared::with_roots(r, rpm, tpm, ca)?;
                 (rpm, tpm) = (rpm.map(share), tpm.map(share));
                 Some(s)
             }

@@ -291,7 +291,7 @@ impl Engine {
         let transport = crate::pool::shared(&config.transport_key())?;
         let resilience = resilience::Resilience::new(
             config.circuit_breaker,
-            Limiter::new(config.rate_limit.clone())
+            Limiter::with_roots(config.rate_limit.clone(), &config.tls.ca)
                 .map_err(|e| EngineError::new(ErrorKind::InvalidRequest, e))?,
             config.max_retry_after,
         );

@@ -21,8 +21,27 @@ impl Drop for Redis {
 
 fn start_redis() -> Redis {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    start_redis_with(port, &["--port", &port.to_string()])
+}
+
+/// The private CA and server certificate of `__test__/fixtures/tls` (for localhost and 127.0.0.1).
+fn fixture(name: &str) -> String {
+    format!("{}/../../__test__/fixtures/tls/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A redis-server speaking only TLS (Debian's is built with TLS), server certificate from the fixtures.
+fn start_redis_tls() -> Redis {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (cert, key, ca) = (fixture("server-cert.pem"), fixture("server-key.pem"), fixture("ca.pem"));
+    let args = ["--port", "0", "--tls-port", &port.to_string(), "--tls-cert-file", &cert];
+    let args = [&args[..], &["--tls-key-file", &key, "--tls-ca-cert-file", &ca, "--tls-auth-clients", "no"]];
+    start_redis_with(port, &args.concat())
+}
+
+fn start_redis_with(port: u16, args: &[&str]) -> Redis {
     let child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .args(args)
+        .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
         .stdout(Stdio::null())
         .spawn()
         .expect("redis-server must be installed (apt-get install redis-server)");
@@ -272,4 +291,41 @@ async fn a_stream_corrects_the_budget_from_the_usage_its_events_state() {
         }
         assert!((used_ms - 40.0..=used_ms).contains(&b), "{path}: backlog {b} ms, expected about {used_ms}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rediss_speaks_tls_trusting_the_clients_ca_and_nothing_unknown() {
+    let redis = start_redis_tls();
+    let config = RedisLimitConfig {
+        url: format!("rediss://127.0.0.1:{}", redis.1),
+        key: Some("tls".into()),
+        fallback_share: 0.25,
+    };
+    // The private CA is not among the system roots: no connection, the fallback is used.
+    let untrusted = Shared::new(&config, Some(600), None).unwrap();
+    assert_eq!(untrusted.reserve("o", 1, None).await, SharedTurn::Unavailable);
+    assert_eq!(untrusted.outages(), 1);
+    // With the CA (the client's `ca` option): one budget in Redis over TLS.
+    let ca = std::fs::read(fixture("ca.pem")).unwrap();
+    let (a, b) = (
+        Shared::with_roots(&config, Some(600), None, std::slice::from_ref(&ca)).unwrap(),
+        Shared::with_roots(&config, Some(600), None, &[ca]).unwrap(),
+    );
+    let mut waits = Vec::new();
+    for i in 0..12 {
+        waits.push(wait_of((if i % 2 == 0 { &a } else { &b }).reserve("o", 1, None).await));
+    }
+    // Burst 10, then 100 ms apart: the two share the key's budget.
+    assert_eq!(waits[..10], [Duration::ZERO; 10]);
+    // (The TLS handshakes of the first calls took some of the first 100 ms.)
+    assert!(waits[10] > Duration::ZERO && waits[11].abs_diff(waits[10] + 100 * MS) < 30 * MS, "{waits:?}");
+    assert_eq!((a.outages(), b.outages()), (0, 0));
+    // A plain redis:// URL to the TLS port gets no answer it understands: fallback, not a hang.
+    let plain = RedisLimitConfig { url: format!("redis://127.0.0.1:{}", redis.1), ..config };
+    let t = Instant::now();
+    assert_eq!(
+        Shared::new(&plain, Some(600), None).unwrap().reserve("o", 1, None).await,
+        SharedTurn::Unavailable
+    );
+    assert!(t.elapsed() <= TIMEOUT + 100 * MS, "{:?}", t.elapsed());
 }

@@ -12,6 +12,10 @@
 //! and asks Redis again only after [`RETRY_AFTER`]: no call waits on a dead Redis more than once per
 //! [`RETRY_AFTER`] and no call hangs. The engine cannot log; each outage and each call admitted by the
 //! fallback is counted ([`Shared::outages`], [`Shared::fallback_calls`], in the client's `stats()`).
+//!
+//! `rediss://` URLs speak TLS through the `redis` crate's rustls support, trusting what the engine's
+//! HTTPS trusts (system roots, `NODE_EXTRA_CA_CERTS`, the client's `ca`; see [`crate::tls::roots_pem`]).
+//! One server (or a proxy in front of several) only: Redis Cluster's slot routing is not built in.
 
 use redis::aio::MultiplexedConnection;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,7 +30,8 @@ pub const RETRY_AFTER: Duration = Duration::from_secs(5);
 /// Settings of the shared limits (`rateLimit.redis`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RedisLimitConfig {
-    /// `redis://[user:password@]host:port[/db]`.
+    /// `redis://[user:password@]host:port[/db]`, or `rediss://…` for TLS (rustls; the engine's trust
+    /// roots: see [`Shared::with_roots`]). Redis Cluster is not supported.
     pub url: String,
     /// Prefix of the Redis keys; `:requests` / `:tokens` are appended. Default
     /// `aiwire:ratelimit:<origin of the request URL>`.
@@ -138,6 +143,7 @@ impl std::fmt::Debug for Shared {
 
 impl Shared {
     /// The shared limits of `requests_per_minute` / `tokens_per_minute` (the full rates, not shares).
+    /// A `rediss://` URL trusts the engine's default roots (the system's and `NODE_EXTRA_CA_CERTS`).
     ///
     /// Errors: the URL is not a Redis URL (nothing is connected here: the first call connects).
     pub fn new(
@@ -145,8 +151,27 @@ impl Shared {
         requests_per_minute: Option<u32>,
         tokens_per_minute: Option<u32>,
     ) -> Result<Self, String> {
-        let client = redis::Client::open(config.url.as_str())
-            .map_err(|e| format!("rateLimit.redis.url is not a Redis URL: {e}"))?;
+        Self::with_roots(config, requests_per_minute, tokens_per_minute, &[])
+    }
+
+    /// [`new`](Self::new), a `rediss://` URL also trusting the PEM certificates of `ca` (the client's
+    /// `ca` option), as the engine's HTTPS does.
+    ///
+    /// Errors: the URL is not a Redis URL, or a certificate in `ca` does not parse.
+    pub fn with_roots(
+        config: &RedisLimitConfig,
+        requests_per_minute: Option<u32>,
+        tokens_per_minute: Option<u32>,
+        ca: &[Vec<u8>],
+    ) -> Result<Self, String> {
+        let bad_url = |e: redis::RedisError| format!("rateLimit.redis.url is not a Redis URL: {e}");
+        let client = if config.url.starts_with("rediss://") {
+            let certificates =
+                redis::TlsCertificates { client_tls: None, root_cert: Some(crate::tls::roots_pem(ca)) };
+            redis::Client::build_with_tls(config.url.as_str(), certificates).map_err(bad_url)?
+        } else {
+            redis::Client::open(config.url.as_str()).map_err(bad_url)?
+        };
         Ok(Shared {
             client,
             key: config.key.as_deref().map(Into::into),
