@@ -200,8 +200,14 @@ impl Adaptive {
                 }
                 Some(_) => {} // an older window than the one calls are already placed in
                 None => {
+                    // The first word on this origin's budget: every call sent before it went unpaced,
+                    // many over connections still opening, so any of them (but this one) may reach the
+                    // server after it. All are taken as not counted in `remaining` (a lower bound: at
+                    // worst part of this window goes unused, never a 429).
+                    let since = now.checked_sub(MAX_WINDOW).unwrap_or(now);
+                    let sent = o.sent.iter().filter(|at| **at > since && **at <= now).count() as u64;
                     w.window_end = Some(end);
-                    w.budget = left;
+                    w.budget = remaining.saturating_sub(sent.saturating_sub(1).max(uncounted));
                 }
             }
         });
