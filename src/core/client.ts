@@ -475,7 +475,7 @@ export abstract class BaseClient {
         : res.ok
           ? undefined
           : errorFromNative(res, this._spec);
-      const parsed = call?.settled(res, this.requestID(res), error);
+      const parsed = call?.settled(res, call.wantsRequestId ? this.requestID(res) : null, error);
       if (error) throw error;
       const raw = rawFromNative(res);
       if (parsed !== undefined) raw.parsed = parsed;

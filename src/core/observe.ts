@@ -213,6 +213,11 @@ export class ObservedCall {
     if (o.hooks?.onRequest) o.call(o.hooks.onRequest, this.#event(undefined, 1, 0));
   }
 
+  /** Whether `settled` needs the request id (for hooks; metrics and telemetry do not read it). */
+  get wantsRequestId(): boolean {
+    return this.#o.hooks !== undefined;
+  }
+
   #event(status: number | undefined, attempt: number, durationMs: number): HookEvent {
     return {
       method: this.#method,

@@ -25,7 +25,7 @@ pub mod shared;
 pub mod stats;
 pub mod usage;
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
 /// Settings of the client-side limits (the `rateLimit` client option).
@@ -271,14 +271,34 @@ impl Limiter {
     }
 }
 
+/// A JSON key searched for in bodies, its SIMD searcher built once per process instead of per search.
+pub(crate) struct Key(LazyLock<memchr::memmem::Finder<'static>>);
+
+/// The JSON keys the limits read from bodies.
+pub(crate) mod keys {
+    use super::Key;
+    use memchr::memmem::Finder;
+    use std::sync::LazyLock;
+    pub(crate) static TOTAL_TOKENS: Key = Key(LazyLock::new(|| Finder::new(b"\"total_tokens\"")));
+    pub(crate) static INPUT_TOKENS: Key = Key(LazyLock::new(|| Finder::new(b"\"input_tokens\"")));
+    pub(crate) static OUTPUT_TOKENS: Key = Key(LazyLock::new(|| Finder::new(b"\"output_tokens\"")));
+    pub(crate) static PROMPT_TOKENS: Key = Key(LazyLock::new(|| Finder::new(b"\"prompt_tokens\"")));
+    pub(crate) static COMPLETION_TOKENS: Key = Key(LazyLock::new(|| Finder::new(b"\"completion_tokens\"")));
+    pub(crate) static USAGE: Key = Key(LazyLock::new(|| Finder::new(b"\"usage\"")));
+    pub(crate) static MAX_TOKENS: Key = Key(LazyLock::new(|| Finder::new(b"\"max_tokens\"")));
+    pub(crate) static MAX_COMPLETION_TOKENS: Key =
+        Key(LazyLock::new(|| Finder::new(b"\"max_completion_tokens\"")));
+    pub(crate) static MAX_OUTPUT_TOKENS: Key = Key(LazyLock::new(|| Finder::new(b"\"max_output_tokens\"")));
+}
+
 /// The tokens a response body says it used: `"total_tokens"` (OpenAI), else `"input_tokens"` +
 /// `"output_tokens"` (Anthropic, OpenAI Responses); `None` when it says neither.
 pub fn used_tokens(body: &[u8]) -> Option<u64> {
-    if let Some(n) = number_after(body, b"\"total_tokens\"") {
+    if let Some(n) = number_after(body, &keys::TOTAL_TOKENS) {
         return Some(n);
     }
-    let input = number_after(body, b"\"input_tokens\"");
-    let output = number_after(body, b"\"output_tokens\"");
+    let input = number_after(body, &keys::INPUT_TOKENS);
+    let output = number_after(body, &keys::OUTPUT_TOKENS);
     (input.is_some() || output.is_some()).then(|| input.unwrap_or(0) + output.unwrap_or(0))
 }
 
@@ -288,7 +308,7 @@ pub fn used_tokens(body: &[u8]) -> Option<u64> {
 pub fn estimate_tokens(body: Option<&[u8]>) -> u64 {
     let Some(body) = body else { return 1 };
     let mut total = body.len() as u64 / 4;
-    for key in [&b"\"max_tokens\""[..], b"\"max_completion_tokens\"", b"\"max_output_tokens\""] {
+    for key in [&keys::MAX_TOKENS, &keys::MAX_COMPLETION_TOKENS, &keys::MAX_OUTPUT_TOKENS] {
         if let Some(n) = number_after(body, key) {
             total += n;
             break;
@@ -298,8 +318,8 @@ pub fn estimate_tokens(body: Option<&[u8]>) -> u64 {
 }
 
 /// The unsigned integer after `key` and a colon (whitespace allowed), if any.
-fn number_after(body: &[u8], key: &[u8]) -> Option<u64> {
-    let at = memchr::memmem::find(body, key)? + key.len();
+pub(crate) fn number_after(body: &[u8], key: &Key) -> Option<u64> {
+    let at = key.0.find(body)? + key.0.needle().len();
     let rest = body[at..].iter().skip_while(|b| b.is_ascii_whitespace());
     let mut rest = rest.skip_while(|b| **b == b':').skip_while(|b| b.is_ascii_whitespace()).peekable();
     let mut n: Option<u64> = None;

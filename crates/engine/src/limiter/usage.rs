@@ -10,7 +10,7 @@
 //! failed or cancelled) the tokens it saw correct the budget its turn was reserved in, as a buffered
 //! response's do. A stream that states no usage keeps its estimate.
 
-use super::{number_after, Limiter};
+use super::{keys, number_after, Limiter};
 use crate::sse::SseSink;
 use std::sync::Arc;
 
@@ -50,13 +50,14 @@ impl StreamUsage {
     /// Read one event's data: its `usage` counts replace the ones seen before.
     pub fn see(&mut self, data: &str) {
         let data = data.as_bytes();
-        if memchr::memmem::find(data, b"\"usage\"").is_none() {
+        if keys::USAGE.0.find(data).is_none() {
             return;
         }
-        let total = number_after(data, b"\"total_tokens\"");
-        let input = number_after(data, b"\"input_tokens\"").or(number_after(data, b"\"prompt_tokens\""));
+        let total = number_after(data, &keys::TOTAL_TOKENS);
+        let input =
+            number_after(data, &keys::INPUT_TOKENS).or_else(|| number_after(data, &keys::PROMPT_TOKENS));
         let output =
-            number_after(data, b"\"output_tokens\"").or(number_after(data, b"\"completion_tokens\""));
+            number_after(data, &keys::OUTPUT_TOKENS).or_else(|| number_after(data, &keys::COMPLETION_TOKENS));
         self.total = total.or(self.total);
         self.input = input.or(self.input);
         self.output = output.or(self.output);

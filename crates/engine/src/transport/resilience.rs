@@ -20,7 +20,7 @@ const TARGETS_KEPT: usize = 32;
 /// A request URL's origin and its breaker, looked up once per URL (not per request).
 #[derive(Clone)]
 pub(crate) struct Target {
-    url: Box<str>,
+    url: Arc<str>,
     origin: Arc<str>,
     breaker: Option<Arc<Breaker>>,
 }
