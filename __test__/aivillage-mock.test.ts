@@ -18,6 +18,7 @@ import {
   RateLimitError,
 } from '../src/aivillage.js';
 import { type MockServer, startMockServer } from '../src/testing/index.js';
+import { aiwire, useCliMock } from './helpers/cli.js';
 
 let mock: MockServer;
 let base: string;
@@ -305,5 +306,20 @@ describe('batchChat', () => {
   it('refuses a concurrency that is not a whole number >= 1', async () => {
     await expect(client.batchChat(['a'], { concurrency: 0 })).rejects.toThrow(/concurrency/);
     await expect(client.batchChat(['a'], { concurrency: 1.5 })).rejects.toBeInstanceOf(AiwireError);
+  });
+});
+
+describe('aiwire mock (the bin, dist/cli.js)', () => {
+  const cli = useCliMock();
+
+  it('serves AIVillage under /aivillage/v1 and says so in --help', async () => {
+    const viaCli = new AIVillage({ apiKey: 'any', baseURL: `${cli.url}/aivillage/v1` });
+    expect((await viaCli.health()).status).toBe('healthy');
+    expect((await viaCli.chat({ message: 'hello', agent_preference: 'king' })).response).toBe(
+      'King (balanced) answers: hello',
+    );
+    const help = await aiwire(['mock', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('AIVillage: baseURL http://HOST:PORT/aivillage/v1');
   });
 });
