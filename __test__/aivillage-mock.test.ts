@@ -174,6 +174,15 @@ describe('Idempotency-Key', () => {
     expect(seen[1]?.idempotencyKey).toBe(key);
   });
 
+  it('is the same on the retry after a 429 (which waits for its retry-after)', async () => {
+    mock.aivillage.clear();
+    const task = await client.agents.assignTask('oracle-001', { task_description: 'mock-error-429-once' });
+    expect(task.status).toBe('accepted');
+    const seen = mock.aivillage.requests;
+    expect(seen.map((r) => r.status)).toEqual([429, 200]);
+    expect(seen[1]?.idempotencyKey).toBe(seen[0]?.idempotencyKey);
+  });
+
   it('differs between calls, is absent on GETs, and a given one is sent as is', async () => {
     mock.aivillage.clear();
     await client.chat({ message: 'one' });
