@@ -27,6 +27,7 @@ const OPERATION_PROVIDERS = {
   openai: await import('./openai-names.mjs'),
   anthropic: await import('./anthropic-names.mjs'),
   replicate: await import('./replicate-names.mjs'),
+  codegen: await import('./codegen-names.mjs'),
 };
 
 const check = process.argv.includes('--check');
