@@ -90,7 +90,10 @@ const LOG_LEVELS: Record<string, LogLevel> = {
  * @throws AiwireError for an unreadable variable (a non-numeric timeout, an org id that is not a whole
  *   number, `CODEGEN_ENABLE_CACHING` other than true/false/1/0, an unknown log level or preset).
  */
-export function codegenEnvOptions<O extends CodegenEnvOptions>(options: O, env: Env = process.env): O {
+export function codegenEnvOptions<O extends CodegenEnvOptions>(
+  options: O,
+  env: Env = process.env,
+): O & CodegenEnvOptions {
   const out: CodegenEnvOptions = { ...options };
   out.apiToken ??= set(env, 'CODEGEN_API_TOKEN');
   if (out.orgId === undefined) {
@@ -150,5 +153,5 @@ export function codegenEnvOptions<O extends CodegenEnvOptions>(options: O, env: 
   }
   // `null`: caching explicitly off (CODEGEN_ENABLE_CACHING=false): no cache option at all
   if ((out.cache as unknown) === null) out.cache = undefined;
-  return out as O;
+  return out as O & CodegenEnvOptions;
 }
