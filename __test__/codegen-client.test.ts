@@ -142,3 +142,20 @@ describe('new Codegen() and the environment', () => {
     expect(Codegen.AgentRunTimeoutError.name).toBe('AgentRunTimeoutError');
   });
 });
+
+describe('the mock server and `aiwire mock`', () => {
+  it('serves Codegen under /codegen without touching the OpenAI routes', async () => {
+    const openai = await fetch(`${mock.url}/v1/models`);
+    expect(((await openai.json()) as { object: string }).object).toBe('list');
+    const codegen = await fetch(`${mock.url}/codegen/v1/models`, { headers: { authorization: 'Bearer t' } });
+    expect(codegen.status).toBe(404);
+    expect(await codegen.json()).toEqual({ detail: 'Not Found' });
+    const noToken = await fetch(`${mock.url}/codegen/v1/users/me`);
+    expect(noToken.status).toBe(403);
+  });
+
+  it('`aiwire mock --help` names the Codegen base URL', async () => {
+    const { MOCK_HELP } = await import('../src/cli/mock.js');
+    expect(MOCK_HELP).toContain('Codegen:   baseURL http://HOST:PORT/codegen');
+  });
+});

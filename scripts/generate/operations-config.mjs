@@ -1,5 +1,5 @@
 // Per-provider configuration and naming of the operations generator (scripts/generate/operations.mjs):
-// PROVIDER_CONFIG (openai, anthropic), the provider being generated and its naming table (set by
+// PROVIDER_CONFIG (openai, anthropic, replicate, codegen), the provider being generated and its naming table (set by
 // useProvider), the header of generated files, identifier and JSDoc helpers, and the naming rules
 // (nameByRule, anthropicNameByRule, replicateNameByRule, pageByRule; the rule is described in the header of
 // scripts/generate/operations.mjs, the file generated outputs name for it).

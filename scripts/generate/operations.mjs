@@ -25,6 +25,9 @@
 // query fields the naming table lifts (`lift`: `models.create(owner, name, …)`, `models.search(query, …)`),
 // then one params object (the other body fields, query parameters, header options such as `wait`).
 // Replicate's naming rule (replicateNameByRule) is the rule below with an item GET named `get`.
+// Codegen (codegen-names.mjs) names every operation in its table, in openai-node's signature style, with
+// `clientParams` (PROVIDER_CONFIG.codegen): `org_id`, in a path or the query, is an optional field of the
+// params object that the client fills in from its `orgId` when the call gives none; ids are `number | string`.
 //
 // The parts: operations-config.mjs (PROVIDER_CONFIG, the naming rules, the provider being generated),
 // operations-types.mjs (spec schema -> TS type text), operations-model.mjs (describe, buildTree),
