@@ -164,6 +164,8 @@ export const PROVIDER_CONFIG = {
     listField: 'items',
     // path ids are integers on the wire (`agent_run_id`): methods take a number or a string
     idType: 'number | string',
+    // query parameters without a description get one from their schema (title, default, bounds)
+    docFromSchema: true,
     // parameters the client fills in from its own options when the params object gives none (path or
     // query): `org_id` from `orgId` / CODEGEN_ORG_ID; `expr` is the value expression from the local
     clientParams: {

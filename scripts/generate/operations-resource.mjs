@@ -29,6 +29,21 @@ const relImport = (fromFile, toFile) => {
   return (up === 0 ? './' : '../'.repeat(up)) + rest;
 };
 
+/**
+ * A parameter's doc from its schema when the spec gives no description (CFG.docFromSchema): its title,
+ * default and bounds, e.g. `Limit. Default 100; from 1 to 100.`
+ */
+function schemaDoc(schema) {
+  const parts = [];
+  if (schema.title) parts.push(`${schema.title}.`);
+  if (schema.default !== undefined) parts.push(`Default ${JSON.stringify(schema.default)}.`);
+  if (schema.minimum !== undefined && schema.maximum !== undefined)
+    parts.push(`From ${schema.minimum} to ${schema.maximum}.`);
+  else if (schema.minimum !== undefined) parts.push(`At least ${schema.minimum}.`);
+  else if (schema.maximum !== undefined) parts.push(`At most ${schema.maximum}.`);
+  return parts.join(' ');
+}
+
 /** Generates one resource file. */
 export function resourceFile(r, tw) {
   const types = new Map(); // name -> declaration text (order of insertion)
@@ -125,7 +140,8 @@ export function resourceFile(r, tw) {
     }
     for (const q of o.query) {
       if (lift.includes(q.name) || cps.includes(q.name)) continue;
-      const d = q.description ? doc(q.description, '  ') : '';
+      const fallback = CFG.docFromSchema && !q.description ? schemaDoc(tw.resolve(q.schema) ?? {}) : '';
+      const d = q.description ? doc(q.description, '  ') : fallback ? doc(fallback, '  ') : '';
       extraFields.push(`${d}  ${prop(q.name)}${q.required ? '' : '?'}: ${S(tw.ts(q.schema, '  '))};`);
     }
     const hasBody = !!o.bodySchema;
@@ -245,7 +261,7 @@ export function resourceFile(r, tw) {
     const verb = o.method;
     kitTypes.add('RequestOptions');
     const summary = [o.op.summary, o.op.description].filter(Boolean);
-    const text = `${summary.length ? (summary[1] ?? summary[0]) : `${o.method.toUpperCase()} ${o.path}`}\n\nAPI reference: \`${o.method.toUpperCase()} ${o.path}\` (${o.operationId}).\n@throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.`;
+    const text = `${summary.length ? (summary[1] ?? summary[0]) : `${o.method.toUpperCase()} ${o.path}`}\n\nAPI reference: \`${o.method.toUpperCase()} ${o.path}\` (${o.operationId}).\n@throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError${cps.length ? `; AiwireError when no ${cps.map((n) => `\`${n}\``).join(' or ')} is given and the client has none` : ''}.`;
     const d = doc(text, '  ');
     if (o.kind === 'stream-or-json') {
       kitTypes.add('APIPromise');

@@ -42,7 +42,13 @@ export interface AgentRunListParams {
    * Filter by source type of the agent runs
    */
   source_type?: S.ApiAgentRunSourceType | null;
+  /**
+   * Skip. Default 0. At least 0.
+   */
   skip?: number;
+  /**
+   * Limit. Default 100. From 1 to 100.
+   */
   limit?: number;
 }
 
@@ -81,8 +87,17 @@ export interface AgentRunLogsParams {
    * The organization id; default the client's `orgId` (`CODEGEN_ORG_ID`).
    */
   org_id?: number | string;
+  /**
+   * Skip. Default 0. At least 0.
+   */
   skip?: number;
+  /**
+   * Limit. Default 100. From 1 to 100.
+   */
   limit?: number;
+  /**
+   * Reverse. Default false.
+   */
   reverse?: boolean;
 }
 
@@ -107,7 +122,7 @@ export class AgentRuns extends APIResource {
    * Rate limit: 10 requests per minute.
    *
    * API reference: `POST /v1/organizations/{org_id}/agent/run` (create_agent_run_v1_organizations__org_id__agent_run_post).
-   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
+   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError; AiwireError when no `org_id` is given and the client has none.
    */
   create(params: AgentRunCreateParams, options?: RequestOptions): APIPromise<AgentRun> {
     const { org_id, ...body } = params;
@@ -129,7 +144,7 @@ export class AgentRuns extends APIResource {
    * Rate limit: 60 requests per 30 seconds.
    *
    * API reference: `GET /v1/organizations/{org_id}/agent/run/{agent_run_id}` (get_agent_run_v1_organizations__org_id__agent_run__agent_run_id__get).
-   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
+   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError; AiwireError when no `org_id` is given and the client has none.
    */
   retrieve(
     agentRunID: number | string,
@@ -153,7 +168,7 @@ export class AgentRuns extends APIResource {
    * Rate limit: 60 requests per 30 seconds.
    *
    * API reference: `GET /v1/organizations/{org_id}/agent/runs` (list_agent_runs_v1_organizations__org_id__agent_runs_get).
-   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
+   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError; AiwireError when no `org_id` is given and the client has none.
    */
   list(
     params: AgentRunListParams | null | undefined = {},
@@ -175,7 +190,7 @@ export class AgentRuns extends APIResource {
    * Note: Setup commands agents are automatically routed to their dedicated resume function.
    *
    * API reference: `POST /v1/organizations/{org_id}/agent/run/resume` (resume_agent_run_v1_organizations__org_id__agent_run_resume_post).
-   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
+   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError; AiwireError when no `org_id` is given and the client has none.
    */
   resume(params: AgentRunResumeParams, options?: RequestOptions): APIPromise<AgentRun> {
     const { org_id, ...body } = params;
@@ -193,7 +208,7 @@ export class AgentRuns extends APIResource {
    * 2. Stops all current agents for that PR
    *
    * API reference: `POST /v1/organizations/{org_id}/agent/run/ban` (ban_all_checks_for_agent_run_v1_organizations__org_id__agent_run_ban_post).
-   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
+   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError; AiwireError when no `org_id` is given and the client has none.
    */
   ban(params: AgentRunBanParams, options?: RequestOptions): APIPromise<unknown> {
     const { org_id, ...body } = params;
@@ -211,7 +226,7 @@ export class AgentRuns extends APIResource {
    * 2. Handles both URL-based bans and parent-agent-run-based bans
    *
    * API reference: `POST /v1/organizations/{org_id}/agent/run/unban` (unban_all_checks_for_agent_run_v1_organizations__org_id__agent_run_unban_post).
-   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
+   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError; AiwireError when no `org_id` is given and the client has none.
    */
   unban(params: AgentRunUnbanParams, options?: RequestOptions): APIPromise<unknown> {
     const { org_id, ...body } = params;
@@ -230,7 +245,7 @@ export class AgentRuns extends APIResource {
    * 2. Stops all current agents for that PR
    *
    * API reference: `POST /v1/organizations/{org_id}/agent/run/remove-from-pr` (remove_codegen_from_pr_v1_organizations__org_id__agent_run_remove_from_pr_post).
-   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
+   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError; AiwireError when no `org_id` is given and the client has none.
    */
   removeFromPR(params: AgentRunRemoveFromPRParams, options?: RequestOptions): APIPromise<unknown> {
     const { org_id, ...body } = params;
@@ -250,7 +265,7 @@ export class AgentRuns extends APIResource {
    * Rate limit: 60 requests per 60 seconds.
    *
    * API reference: `GET /v1/alpha/organizations/{org_id}/agent/run/{agent_run_id}/logs` (get_agent_run_logs_v1_alpha_organizations__org_id__agent_run__agent_run_id__logs_get).
-   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
+   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError; AiwireError when no `org_id` is given and the client has none.
    */
   logs(
     agentRunID: number | string,

@@ -32,7 +32,7 @@ export class CLI extends APIResource {
    * Rate limit: 30 requests per minute.
    *
    * API reference: `GET /v1/organizations/{org_id}/cli/rules` (get_cli_rules_v1_organizations__org_id__cli_rules_get).
-   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
+   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError; AiwireError when no `org_id` is given and the client has none.
    */
   rules(params: CLIRulesParams | null | undefined = {}, options?: RequestOptions): APIPromise<CLIRules> {
     const { org_id } = params ?? {};

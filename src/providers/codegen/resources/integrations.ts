@@ -36,7 +36,7 @@ export class Integrations extends APIResource {
    * Rate limit: 60 requests per 30 seconds.
    *
    * API reference: `GET /v1/organizations/{org_id}/integrations` (get_organization_integrations_endpoint_v1_organizations__org_id__integrations_get).
-   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
+   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError; AiwireError when no `org_id` is given and the client has none.
    */
   list(
     params: IntegrationListParams | null | undefined = {},

@@ -7,7 +7,13 @@ import type * as S from '../generated/schemas.js';
 export type Organization = S.OrganizationResponse;
 
 export interface OrganizationListParams {
+  /**
+   * Skip. Default 0. At least 0.
+   */
   skip?: number;
+  /**
+   * Limit. Default 100. From 1 to 100.
+   */
   limit?: number;
 }
 

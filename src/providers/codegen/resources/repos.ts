@@ -14,7 +14,13 @@ export interface RepoListParams {
    * The organization id; default the client's `orgId` (`CODEGEN_ORG_ID`).
    */
   org_id?: number | string;
+  /**
+   * Skip. Default 0. At least 0.
+   */
   skip?: number;
+  /**
+   * Limit. Default 100. From 1 to 100.
+   */
   limit?: number;
 }
 
@@ -43,7 +49,7 @@ export class Repos extends APIResource {
    * Rate limit: 60 requests per 30 seconds.
    *
    * API reference: `GET /v1/organizations/{org_id}/repos` (get_repositories_v1_organizations__org_id__repos_get).
-   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
+   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError; AiwireError when no `org_id` is given and the client has none.
    */
   list(
     params: RepoListParams | null | undefined = {},

@@ -29,7 +29,7 @@ export class Sandbox extends APIResource {
    * Rate limit: 5 requests per minute.
    *
    * API reference: `POST /v1/organizations/{org_id}/sandbox/{sandbox_id}/analyze-logs` (analyze_sandbox_logs_v1_organizations__org_id__sandbox__sandbox_id__analyze_logs_post).
-   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
+   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError; AiwireError when no `org_id` is given and the client has none.
    */
   analyzeLogs(
     sandboxID: number | string,

@@ -27,7 +27,7 @@ export class SetupCommands extends APIResource {
    * Rate limit: 5 requests per minute.
    *
    * API reference: `POST /v1/organizations/{org_id}/setup-commands/generate` (generate_setup_commands_v1_organizations__org_id__setup_commands_generate_post).
-   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
+   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError; AiwireError when no `org_id` is given and the client has none.
    */
   generate(params: SetupCommandGenerateParams, options?: RequestOptions): APIPromise<SetupCommandsResponse> {
     const { org_id, ...body } = params;

@@ -19,7 +19,13 @@ export interface UserListParams {
    * The organization id; default the client's `orgId` (`CODEGEN_ORG_ID`).
    */
   org_id?: number | string;
+  /**
+   * Skip. Default 0. At least 0.
+   */
   skip?: number;
+  /**
+   * Limit. Default 100. From 1 to 100.
+   */
   limit?: number;
 }
 
@@ -44,7 +50,7 @@ export class Users extends APIResource {
    * Rate limit: 60 requests per 30 seconds.
    *
    * API reference: `GET /v1/organizations/{org_id}/users` (get_users_v1_organizations__org_id__users_get).
-   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
+   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError; AiwireError when no `org_id` is given and the client has none.
    */
   list(
     params: UserListParams | null | undefined = {},
@@ -67,7 +73,7 @@ export class Users extends APIResource {
    * Rate limit: 60 requests per 30 seconds.
    *
    * API reference: `GET /v1/organizations/{org_id}/users/{user_id}` (get_user_v1_organizations__org_id__users__user_id__get).
-   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
+   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError; AiwireError when no `org_id` is given and the client has none.
    */
   retrieve(
     userID: number | string,

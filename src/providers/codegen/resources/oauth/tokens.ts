@@ -16,6 +16,9 @@ export interface TokenRevokeParams {
    * The organization id; default the client's `orgId` (`CODEGEN_ORG_ID`).
    */
   org_id?: number | string;
+  /**
+   * Provider.
+   */
   provider: string;
 }
 
@@ -29,7 +32,7 @@ export class Tokens extends APIResource {
    * Returns a list of provider names that are connected.
    *
    * API reference: `GET /v1/oauth/tokens/status` (get_oauth_token_status_v1_oauth_tokens_status_get).
-   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
+   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError; AiwireError when no `org_id` is given and the client has none.
    */
   status(params: TokenStatusParams | null | undefined = {}, options?: RequestOptions): APIPromise<unknown> {
     const { org_id } = params ?? {};
@@ -45,7 +48,7 @@ export class Tokens extends APIResource {
    * Marks ALL tokens as inactive (is_active=False) for the current user and organization.
    *
    * API reference: `POST /v1/oauth/tokens/revoke` (revoke_oauth_token_v1_oauth_tokens_revoke_post).
-   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
+   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError; AiwireError when no `org_id` is given and the client has none.
    */
   revoke(params: TokenRevokeParams, options?: RequestOptions): APIPromise<unknown> {
     const { org_id, ...query } = params;

@@ -39,7 +39,7 @@ export class CheckSuiteSettings extends APIResource {
    * Get check suite settings for a repository.
    *
    * API reference: `GET /v1/organizations/{org_id}/repos/check-suite-settings` (get_check_suite_settings_v1_organizations__org_id__repos_check_suite_settings_get).
-   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
+   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError; AiwireError when no `org_id` is given and the client has none.
    */
   retrieve(
     params: CheckSuiteSettingRetrieveParams,
@@ -56,7 +56,7 @@ export class CheckSuiteSettings extends APIResource {
    * Update check suite settings for a repository.
    *
    * API reference: `PUT /v1/organizations/{org_id}/repos/check-suite-settings` (update_check_suite_settings_v1_organizations__org_id__repos_check_suite_settings_put).
-   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
+   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError; AiwireError when no `org_id` is given and the client has none.
    */
   update(
     params: CheckSuiteSettingUpdateParams,

@@ -30,7 +30,7 @@ export class PullRequests extends APIResource {
    * Rate limit: 30 requests per minute.
    *
    * API reference: `PATCH /v1/organizations/{org_id}/repos/{repo_id}/prs/{pr_id}` (edit_pull_request_v1_organizations__org_id__repos__repo_id__prs__pr_id__patch).
-   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.
+   * @throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError; AiwireError when no `org_id` is given and the client has none.
    */
   update(
     prID: number | string,
