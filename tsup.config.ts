@@ -26,6 +26,7 @@ export default defineConfig({
     openai: 'src/openai.ts',
     anthropic: 'src/anthropic.ts',
     replicate: 'src/replicate.ts',
+    codegen: 'src/codegen.ts',
     'helpers/zod': 'src/helpers/zod.ts',
     fetch: 'src/fetch/index.ts',
     'testing/index': 'src/testing/index.ts',
@@ -45,5 +46,6 @@ export default defineConfig({
     cjsClassExport('dist/openai.cjs', 'OpenAI');
     cjsClassExport('dist/anthropic.cjs', 'Anthropic');
     cjsClassExport('dist/replicate.cjs', 'Replicate');
+    cjsClassExport('dist/codegen.cjs', 'Codegen');
   },
 });

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 /**
- * `npm run examples`: type-checks examples/openai/*.ts (and examples/aivillage/*.ts: MORE_EXAMPLES) under
- * --strict, compiles them, and runs each one
- * against a mock: the bundled one (`startMockServer()` from dist/testing) or Prism serving
+ * `npm run examples`: type-checks examples/<provider>/*.ts (EXAMPLE_DIRS) under --strict, compiles them, and
+ * runs each one against a mock: the bundled one (`startMockServer()` from dist/testing) or Prism serving
  * specs/openai.openapi.yaml, as the example's header says (`// mock: aiwire`, `// mock: prism`,
  * `// mock: aiwire (azure)` for an AzureOpenAI example, which gets AZURE_OPENAI_ENDPOINT instead of
- * OPENAI_BASE_URL). Prints one line per example (name, ok/FAIL, ms), then `N passed, M failed`; exits 1
+ * OPENAI_BASE_URL; `// mock: aiwire (codegen)` for a Codegen example: CODEGEN_BASE_URL is the mock's
+ * /codegen, CODEGEN_ORG_ID its organization; examples/aivillage get AIVILLAGE_API_URL: DIR_ENV). Prints one line per example (name, ok/FAIL, ms), then `N passed, M failed`; exits 1
  * when anything failed (a type error counts as a failure of `tsc`).
  *
  * Needs `npm run build` first (the examples import 'aiwire', i.e. dist/). The compiled examples go to a
@@ -35,9 +35,10 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const EXAMPLES = path.join(ROOT, 'examples', 'openai');
-/** Other folders of examples (each with its tsconfig.json), run against the bundled mock with its env. */
-const MORE_EXAMPLES = {
+/** The example folders (one tsconfig each); an example's name is `<folder>/<file>` outside openai/. */
+const EXAMPLE_DIRS = ['openai', 'codegen', 'aivillage'];
+/** Extra environment of a folder's examples, given the bundled mock's URL. */
+const DIR_ENV = {
   aivillage: (mockUrl) => ({
     AIVILLAGE_API_KEY: 'av-aiwire-examples',
     AIVILLAGE_API_URL: `${mockUrl}/aivillage/v1`,
@@ -65,22 +66,24 @@ function fail(message) {
   process.exit(2);
 }
 
-/** Examples and the mock each one declares in its first lines (`dir`: the folder under examples/). */
-function listExamples(dir = 'openai') {
-  const names = readdirSync(path.join(ROOT, 'examples', dir))
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
-    .map((f) => f.slice(0, -3))
-    .sort();
-  return names
-    .filter((name) => only.length === 0 || only.includes(name) || only.includes(`${dir}/${name}`))
-    .map((name) => {
-      const head = readFileSync(path.join(ROOT, 'examples', dir, `${name}.ts`), 'utf8')
-        .split('\n', 5)
-        .join('\n');
-      const m = /^\/\/ mock: (aiwire|prism)( \(azure\))?\s*$/m.exec(head);
-      if (!m) fail(`examples/${dir}/${name}.ts: no "// mock: aiwire" or "// mock: prism" header line`);
-      return { name, mock: m[1], azure: Boolean(m[2]), dir };
-    });
+/** Examples and the mock each one declares in its first lines. */
+function listExamples() {
+  return EXAMPLE_DIRS.flatMap((dir) =>
+    readdirSync(path.join(ROOT, 'examples', dir))
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+      .map((f) => f.slice(0, -3))
+      .sort()
+      .map((file) => ({ dir, file, name: dir === 'openai' ? file : `${dir}/${file}` }))
+      .filter(({ name, file }) => only.length === 0 || only.includes(name) || only.includes(file))
+      .map(({ dir, file, name }) => {
+        const head = readFileSync(path.join(ROOT, 'examples', dir, `${file}.ts`), 'utf8')
+          .split('\n', 5)
+          .join('\n');
+        const m = /^\/\/ mock: (aiwire|prism)( \((azure|codegen)\))?\s*$/m.exec(head);
+        if (!m) fail(`examples/${dir}/${file}.ts: no "// mock: aiwire" or "// mock: prism" header line`);
+        return { name, dir, file, mock: m[1], azure: m[3] === 'azure', codegen: m[3] === 'codegen' };
+      }),
+  );
 }
 
 /** Runs a command; resolves to its exit code, output and time. Killed (SIGKILL) after `timeoutMs`. */
@@ -195,7 +198,7 @@ async function main() {
   for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/testing/index.js']) {
     if (!existsSync(path.join(ROOT, f))) fail(`${f} is missing: run \`npm run build\` first`);
   }
-  const examples = [...listExamples(), ...Object.keys(MORE_EXAMPLES).flatMap((dir) => listExamples(dir))];
+  const examples = listExamples();
   if (examples.length === 0) fail(`no example matches ${only.join(', ')}`);
   const outDir = makeOutDir();
   let prism;
@@ -212,17 +215,27 @@ async function main() {
     mock = await startMockServer();
 
     const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    const compiled = await run(process.execPath, [
-      tsc,
-      '-p',
-      EXAMPLES,
-      '--noEmit',
-      'false',
-      '--rootDir',
-      EXAMPLES,
-      '--outDir',
-      outDir,
-    ]);
+    const dirs = [...new Set(examples.map((e) => e.dir))];
+    const compiles = await Promise.all(
+      dirs.map((dir) =>
+        run(process.execPath, [
+          tsc,
+          '-p',
+          path.join(ROOT, 'examples', dir),
+          '--noEmit',
+          'false',
+          '--rootDir',
+          path.join(ROOT, 'examples', dir),
+          '--outDir',
+          path.join(outDir, dir),
+        ]),
+      ),
+    );
+    const compiled = {
+      code: compiles.every((c) => c.code === 0) ? 0 : 1,
+      ms: Math.max(...compiles.map((c) => c.ms)),
+      output: compiles.map((c) => c.output).join(''),
+    };
     const results = [];
     const report = (name, ok, ms, output) => {
       results.push(ok);
@@ -238,21 +251,6 @@ async function main() {
       }
     };
     report('tsc --strict', compiled.code === 0, compiled.ms, compiled.output);
-    for (const dir of Object.keys(MORE_EXAMPLES)) {
-      if (!examples.some((e) => e.dir === dir)) continue;
-      const more = await run(process.execPath, [
-        tsc,
-        '-p',
-        path.join(ROOT, 'examples', dir),
-        '--noEmit',
-        'false',
-        '--rootDir',
-        path.join(ROOT, 'examples', dir),
-        '--outDir',
-        path.join(outDir, dir),
-      ]);
-      report(`tsc --strict (${dir})`, more.code === 0, more.ms, more.output);
-    }
 
     prism = await prismStarting.catch((err) => {
       report('prism (start)', false, 0, String(err?.message ?? err));
@@ -262,7 +260,7 @@ async function main() {
     const queue = [...examples];
     const worker = async () => {
       for (let ex = queue.shift(); ex; ex = queue.shift()) {
-        const file = path.join(outDir, ex.dir === 'openai' ? '' : ex.dir, `${ex.name}.js`);
+        const file = path.join(outDir, ex.dir, `${ex.file}.js`);
         if (!existsSync(file)) {
           report(ex.name, false, 0, 'not compiled (see tsc above)');
           continue;
@@ -278,8 +276,15 @@ async function main() {
           OPENAI_WEBHOOK_SECRET: secret,
           OPENAI_LOG: 'warn',
         };
-        if (MORE_EXAMPLES[ex.dir]) {
-          Object.assign(env, MORE_EXAMPLES[ex.dir](mock.url));
+        if (DIR_ENV[ex.dir]) {
+          Object.assign(env, DIR_ENV[ex.dir](mock.url));
+        } else if (ex.codegen) {
+          Object.assign(env, {
+            CODEGEN_API_TOKEN: 'cg-aiwire-examples',
+            CODEGEN_BASE_URL: `${mock.url}/codegen`,
+            CODEGEN_ORG_ID: '323',
+            CODEGEN_LOG: 'warn',
+          });
         } else if (ex.azure) {
           delete env.OPENAI_BASE_URL;
           Object.assign(env, {
@@ -292,7 +297,7 @@ async function main() {
         }
         const r = await run(process.execPath, [file], { env, timeoutMs: TIMEOUT_MS });
         const why = r.code === 'timeout' ? `\n(timed out after ${TIMEOUT_MS} ms)` : '';
-        report(ex.dir === 'openai' ? ex.name : `${ex.dir}/${ex.name}`, r.code === 0, r.ms, r.output + why);
+        report(ex.name, r.code === 0, r.ms, r.output + why);
       }
     };
     await Promise.all(Array.from({ length: Math.min(JOBS, examples.length) }, worker));

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs the generators: types (scripts/generate/types.mjs, when present) then operations
-// (scripts/generate/operations.mjs) for each provider of OPERATION_PROVIDERS (OpenAI, Anthropic, Replicate).
+// (scripts/generate/operations.mjs) for each provider of OPERATION_PROVIDERS (OpenAI, Anthropic, Replicate, Codegen).
 //
 //   node scripts/generate/index.mjs           write the outputs (formatted with biome)
 //   node scripts/generate/index.mjs --check   write nothing; exit 1 when any output is stale
@@ -28,6 +28,7 @@ const OPERATION_PROVIDERS = {
   openai: await import('./openai-names.mjs'),
   anthropic: await import('./anthropic-names.mjs'),
   replicate: await import('./replicate-names.mjs'),
+  codegen: await import('./codegen-names.mjs'),
 };
 
 const check = process.argv.includes('--check');
