@@ -2,7 +2,8 @@
 //! the free resend after a stale pooled connection, back-off sleeps (cancellable), and, when the
 //! request asks for it (`RequestSpec::trace`), a record of every failed attempt for debug logs. Each
 //! attempt (retries included) first passes the client's breaker and rate limits when it has them
-//! (`resilience.rs`), and reports its outcome to them.
+//! (`resilience.rs`), and reports its outcome to them. With `endpoints`, each attempt of a request under
+//! the first endpoint's base URL first picks its endpoint (`failover.rs`).
 
 use super::resilience::AttemptEnd;
 use super::{header_map, Engine, RequestSpec};
@@ -84,24 +85,32 @@ impl Engine {
             || spec.method == Method::GET
             || spec.method == Method::HEAD
             || spec.method == Method::OPTIONS;
+        // With endpoints: the failover state and the URL's rest after the first endpoint's base URL.
+        let route = self.failover.as_ref().and_then(|f| f.relative(&spec.url).map(|rest| (f, rest)));
         let guard = match &self.resilience {
             Some(r) => {
-                let origin = r.target(&spec.url, |url| self.parse_url(url))?;
+                // A routed request's target is its endpoint's, per attempt.
+                let origin = match route {
+                    Some(_) => None,
+                    None => Some(r.target(&spec.url, |url| self.parse_url(url))?),
+                };
                 let tokens =
                     if r.counts_tokens() { crate::limiter::estimate_tokens(spec.body.as_deref()) } else { 1 };
                 Some((r, origin, tokens))
             }
             None => None,
         };
+        // The endpoints this call tried (a bit each).
+        let mut tried = 0u64;
         loop {
             if cancel.is_cancelled() {
                 let mut e = EngineError::new(ErrorKind::Aborted, "request was aborted");
                 e.attempts = attempts;
                 return Err(e);
             }
-            let ticket = match &guard {
-                Some((r, origin, tokens)) => match r.admit(origin, *tokens, cancel).await {
-                    Ok(t) => Some(t),
+            let endpoint = match route {
+                Some((f, _)) => match f.choose(tried, self.resilience.as_ref()) {
+                    Ok(i) => Some(i),
                     Err(mut e) => {
                         e.attempts = attempts;
                         e.trace = trace;
@@ -110,9 +119,42 @@ impl Engine {
                 },
                 None => None,
             };
+            let target = match (route, endpoint) {
+                (Some((f, _)), Some(i)) => f.endpoints[i].target.as_ref(),
+                _ => guard.as_ref().and_then(|(_, t, _)| t.as_ref()),
+            };
+            let ticket = match (&guard, target) {
+                (Some((r, _, tokens)), Some(target)) => match r.admit(target, *tokens, cancel).await {
+                    Ok(t) => Some(t),
+                    Err(mut e) => {
+                        if let (ErrorKind::CircuitOpen, Some((f, _)), Some(i)) = (e.kind, route, endpoint) {
+                            // Its half-open breaker's probes are all out: another endpoint, if any.
+                            tried |= 1 << i;
+                            if f.has_untried(tried) {
+                                continue;
+                            }
+                        }
+                        e.attempts = attempts;
+                        e.trace = trace;
+                        return Err(e);
+                    }
+                },
+                _ => None,
+            };
             attempts += 1;
             let started = Instant::now();
-            let mut req = self.build_request(spec, &extra, key.as_deref())?;
+            let routed_url;
+            let at = match (route, endpoint) {
+                (Some((f, rest)), Some(i)) => {
+                    f.sent(i);
+                    let e = &f.endpoints[i];
+                    routed_url = [&*e.base, rest].concat();
+                    Some((routed_url.as_str(), &e.headers))
+                }
+                // Not under the first endpoint's base URL: as it is, with the first endpoint's headers.
+                _ => self.failover.as_ref().map(|f| (spec.url.as_str(), &f.endpoints[0].headers)),
+            };
+            let mut req = self.build_request(spec, at, &extra, key.as_deref())?;
             if let Some(upload) = &spec.upload {
                 if let Err(mut e) = attach_upload(&mut req, upload).await {
                     e.attempts = attempts;
@@ -126,7 +168,7 @@ impl Engine {
                     return Err(e);
                 }
             };
-            if let (Some((r, origin, _)), Some(ticket)) = (&guard, ticket) {
+            if let (Some((r, _, _)), Some(target), Some(ticket)) = (&guard, target, ticket) {
                 let took = started.elapsed();
                 let end = match &outcome {
                     Attempt::Done(v) => {
@@ -141,7 +183,11 @@ impl Engine {
                         body: None,
                     },
                 };
-                r.settle(origin, ticket, end);
+                r.settle(target, ticket, end);
+            }
+            if let (Some((f, _)), Some(i)) = (route, endpoint) {
+                f.ended(i, matches!(outcome, Attempt::Done(_)));
+                tried |= 1 << i;
             }
             let mut err = match outcome {
                 Attempt::Done(v) => return Ok((v, attempts, trace)),
@@ -181,10 +227,15 @@ impl Engine {
                 }
                 _ => None,
             };
-            let Some(delay) = delay else {
+            let Some(mut delay) = delay else {
                 err.trace = trace;
                 return Err(err);
             };
+            if route.is_some_and(|(f, _)| f.has_untried(tried)) {
+                // The next attempt goes to an endpoint this call has not tried: the back-off (and a
+                // `retry-after`) was the failed endpoint's.
+                delay = std::time::Duration::ZERO;
+            }
             record(&mut trace, attempts, &err, took, "retry", Some(delay));
             retries_done += 1;
             self.stats.retries_total.fetch_add(1, Ordering::Relaxed);
