@@ -52,6 +52,7 @@ export class RequestLog {
     for (const line of res.trace?.split('\n') ?? []) {
       if (!line) continue;
       const [, status, took, action, wait, error] = line.split('\t');
+      if (action === 'endpoint') continue; // which endpoint served (hooks read it)
       const what =
         status && status !== '0'
           ? `${this.#what} failed with status ${status} in ${took}ms`

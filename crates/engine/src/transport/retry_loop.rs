@@ -190,7 +190,10 @@ impl Engine {
                 tried |= 1 << i;
             }
             let mut err = match outcome {
-                Attempt::Done(v) => return Ok((v, attempts, trace)),
+                Attempt::Done(v) => {
+                    served_by(&mut trace, attempts, endpoint);
+                    return Ok((v, attempts, trace));
+                }
                 Attempt::Failed(e) => e,
             };
             err.attempts = attempts;
@@ -214,7 +217,7 @@ impl Engine {
                 // reused connection from a fresh one (where the server may have read the request), it
                 // only does this when the server can deduplicate: an Idempotency-Key, or a safe method.
                 resent_stale = true;
-                record(&mut trace, attempts, &err, took, "resend", None);
+                record(&mut trace, attempts, &err, took, "resend", None, endpoint);
                 continue;
             }
             let delay = match (&err.kind, &err.response) {
@@ -228,6 +231,7 @@ impl Engine {
                 _ => None,
             };
             let Some(mut delay) = delay else {
+                served_by(&mut trace, attempts, endpoint);
                 err.trace = trace;
                 return Err(err);
             };
@@ -236,7 +240,7 @@ impl Engine {
                 // `retry-after`) was the failed endpoint's.
                 delay = std::time::Duration::ZERO;
             }
-            record(&mut trace, attempts, &err, took, "retry", Some(delay));
+            record(&mut trace, attempts, &err, took, "retry", Some(delay), endpoint);
             retries_done += 1;
             self.stats.retries_total.fetch_add(1, Ordering::Relaxed);
             if cancellable(cancel, tokio::time::sleep(delay)).await.is_err() {
@@ -250,7 +254,8 @@ impl Engine {
 
 /// One line of a request's attempt record (`RequestSpec::trace`): `attempt`, status (0: none), how long
 /// the attempt took (ms), what follows (`retry` after `wait` ms, or `resend` at once on a fresh
-/// connection), the wait (ms), and the error's message when there was no status; tab-separated.
+/// connection), the wait (ms), the error's message when there was no status, and, for a call routed
+/// over `endpoints`, the index of the attempt's endpoint; tab-separated.
 fn record(
     trace: &mut Option<String>,
     attempt: u32,
@@ -258,16 +263,30 @@ fn record(
     took: std::time::Duration,
     action: &str,
     wait: Option<std::time::Duration>,
+    endpoint: Option<usize>,
 ) {
     use std::fmt::Write;
     if let Some(t) = trace {
         let status = err.http_status().unwrap_or(0);
         let detail = if status == 0 { err.message.replace(['\t', '\n'], " ") } else { String::new() };
-        let _ = writeln!(
+        let _ = write!(
             t,
             "{attempt}\t{status}\t{}\t{action}\t{}\t{detail}",
             took.as_millis(),
             wait.map_or(0, |w| w.as_millis())
         );
+        let _ = match endpoint {
+            Some(i) => writeln!(t, "\t{i}"),
+            None => writeln!(t),
+        };
+    }
+}
+
+/// The last line of the attempt record of a call routed over `endpoints`: its last attempt's endpoint,
+/// as `attempt`, `0`, `0`, `endpoint`, `0`, ``, index (the columns of [`record`]).
+fn served_by(trace: &mut Option<String>, attempt: u32, endpoint: Option<usize>) {
+    use std::fmt::Write;
+    if let (Some(t), Some(i)) = (trace, endpoint) {
+        let _ = writeln!(t, "{attempt}\t0\t0\tendpoint\t0\t\t{i}");
     }
 }
