@@ -16,7 +16,7 @@ import {
 } from '../native/index.js';
 import { APIPromise, type RawResponse, rawFromNative } from './api-promise.js';
 import { openBinaryResponse } from './binary.js';
-import { type EndpointAuth, engineEndpoints } from './endpoints.js';
+import { type EndpointAuth, withEndpoints } from './endpoints.js';
 import { AiwireError, APIUserAbortError } from './errors.js';
 import { LevelLogger, parseLogLevel } from './logger.js';
 import type { MetricsSnapshot } from './metrics.js';
@@ -95,11 +95,8 @@ export abstract class BaseClient {
     endpointAuth?: EndpointAuth,
   ) {
     const envPrefix = spec.logEnvVariable?.replace(/LOG$/, '') ?? `${spec.name.toUpperCase()}_`;
-    let options = withPreset(given, envPrefix);
-    // With endpoints, each endpoint's headers carry the credentials, and the breaker is on by default.
-    const failover = options.endpoints && engineEndpoints(options.endpoints, authHeaders, endpointAuth);
-    if (failover)
-      options = { ...options, baseURL: failover.baseURL, circuitBreaker: options.circuitBreaker ?? {} };
+    // With endpoints, each endpoint's headers carry the credentials (see endpoints.ts).
+    const [options, endpoints] = withEndpoints(withPreset(given, envPrefix), authHeaders, endpointAuth);
     let base: URL;
     try {
       base = new URL(options.baseURL);
@@ -134,7 +131,7 @@ export abstract class BaseClient {
     const transport = engineTransportOptions(options, this.log);
     const headers: string[] = ['accept', 'application/json'];
     flatten(options.defaultHeaders, headers);
-    if (!failover) flatten(authHeaders, headers);
+    if (!endpoints) flatten(authHeaders, headers);
     const credentials = new Set(['authorization']);
     for (const name in authHeaders) credentials.add(name.toLowerCase());
     this.#credentialHeaders = [...credentials];
@@ -172,7 +169,7 @@ export abstract class BaseClient {
         defaultQuery: query,
         ...transport,
         ...resilience,
-        endpoints: failover?.endpoints,
+        endpoints,
       });
     } catch (e) {
       const message = (e as Error).message;

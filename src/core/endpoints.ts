@@ -46,6 +46,24 @@ export interface EngineEndpoint {
   weight: number;
 }
 
+/**
+ * `options` as the client uses them with `endpoints`: `baseURL` the first endpoint's, the circuit
+ * breaker on unless given (`circuitBreaker: false` keeps it off); and the engine's endpoints. Without
+ * `endpoints`: `options` as they are, and undefined.
+ * @throws AiwireError as {@link engineEndpoints}.
+ */
+export function withEndpoints<
+  O extends { endpoints?: EndpointOptions[] | undefined; baseURL: string; circuitBreaker?: unknown },
+>(
+  options: O,
+  clientAuth: Record<string, string | null | undefined>,
+  auth: EndpointAuth | undefined,
+): [O, EngineEndpoint[] | undefined] {
+  if (!options.endpoints) return [options, undefined];
+  const { baseURL, endpoints } = engineEndpoints(options.endpoints, clientAuth, auth);
+  return [{ ...options, baseURL, circuitBreaker: options.circuitBreaker ?? {} }, endpoints];
+}
+
 /** Most endpoints a client may list (the engine's `MAX_ENDPOINTS`). */
 const MAX_ENDPOINTS = 64;
 

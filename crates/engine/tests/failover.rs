@@ -141,6 +141,34 @@ async fn a_429_is_retried_on_the_other_endpoint_without_its_retry_after() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_attempt_record_names_each_attempts_endpoint() {
+    let a = TestServer::start([Reply::status(503)]).await;
+    let b = TestServer::start([]).await;
+    let engine =
+        failover_engine(vec![endpoint(a.url("/v1"), "ka", 1), endpoint(b.url("/v1"), "kb", 1)], None);
+    let mut spec = post(a.url("/v1/x"), b"{}");
+    spec.trace = true;
+    let resp = send(&engine, &spec).await.unwrap();
+    let lines: Vec<Vec<&str>> =
+        resp.trace.as_deref().unwrap().lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    // The failed attempt on endpoint 0, retried at once; then the endpoint that served the call.
+    assert_eq!(
+        (lines[0][0], lines[0][1], lines[0][3], lines[0][4], lines[0][6]),
+        ("1", "503", "retry", "0", "0")
+    );
+    assert_eq!(lines[1], vec!["2", "0", "0", "endpoint", "0", "", "1"]);
+    // Without endpoints, the record keeps its six columns and has no endpoint line.
+    let plain = support::client::engine(config());
+    let c = TestServer::start([Reply::status(503).header("retry-after-ms", "1")]).await;
+    let mut spec = get(c.url("/y"));
+    spec.trace = true;
+    let trace = send(&plain, &spec).await.unwrap().trace.unwrap();
+    assert_eq!(trace.lines().count(), 1);
+    assert_eq!(trace.lines().next().unwrap().split('\t').count(), 6, "{trace}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_spent_budget_moves_calls_to_the_other_key_at_the_same_origin() {
     // One server, two keys: the first answer (to key a) says a's budget is spent for 30 s.
     let spent = Reply::ok("{}")

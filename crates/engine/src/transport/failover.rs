@@ -116,10 +116,7 @@ impl Failover {
                 .ok_or_else(|| invalid(format!("endpoints[{i}].baseURL must be an absolute http(s) URL")))?;
             let origin = url.origin().ascii_serialization();
             let label = format!("{origin}{}", url.path().trim_end_matches('/'));
-            let target = match resilience {
-                Some(r) => Some(r.endpoint_target(&origin, format!("{label}#{i}"))),
-                None => None,
-            };
+            let target = resilience.map(|r| r.endpoint_target(&origin, format!("{label}#{i}")));
             endpoints.push(Endpoint {
                 base: base.into(),
                 label: label.into(),
