@@ -4,7 +4,7 @@
 // the option's errors.
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Anthropic } from '../src/anthropic.js';
-import { AiwireError, APIConnectionError, AzureOpenAI, OpenAI } from '../src/index.js';
+import { AiwireError, APIConnectionError, AzureOpenAI, LocalRateLimitError, OpenAI } from '../src/index.js';
 import { Replicate } from '../src/replicate.js';
 import { type FaultServer, startFaultServer } from '../src/testing/index.js';
 import { completion, messages } from './helpers/client.js';
@@ -134,6 +134,35 @@ describe('failover across endpoints', () => {
     expect([...auth(a), ...auth(b)].every((h) => h === 'Bearer sk-shared')).toBe(true);
     const [ea, eb] = client.stats().endpoints;
     expect([ea?.requests, ea?.failures, eb?.served]).toEqual([1, 1, 10]);
+    client.close();
+  });
+
+  it('with an endpoint’s own rate budget spent, calls go to the others; all spent: LocalRateLimitError', async () => {
+    const [a, b] = await start(2);
+    if (!a || !b) throw new Error('servers');
+    vi.stubEnv('OPENAI_API_KEY', '');
+    // One request per minute each: after one call an endpoint's next turn is a minute away.
+    const client = new OpenAI({
+      endpoints: [
+        { baseURL: a.url, apiKey: 'sk-a', rateLimit: { requestsPerMinute: 1 } },
+        { baseURL: b.url, apiKey: 'sk-b', weight: 3, rateLimit: { requestsPerMinute: 1 } },
+      ],
+      rateLimit: { maxQueueMs: 1_000 },
+    });
+    await client.chat.completions.create({ model: 'm', messages });
+    await client.chat.completions.create({ model: 'm', messages });
+    expect([a.requests.length, b.requests.length]).toEqual([1, 1]);
+    const err = await client.chat.completions.create({ model: 'm', messages }).then(
+      () => new Error('expected a failure'),
+      (e: unknown) => e as Error,
+    );
+    expect(err).toBeInstanceOf(LocalRateLimitError);
+    expect((err as LocalRateLimitError).retryAfterMs).toBeGreaterThan(30_000);
+    expect(err.message).toContain('endpoints[');
+    expect([a.requests.length, b.requests.length]).toEqual([1, 1]);
+    expect(
+      () => new OpenAI({ endpoints: [{ baseURL: a.url, apiKey: 'k', rateLimit: { tokensPerMinute: 0 } }] }),
+    ).toThrow(/endpoints\[0\]\.rateLimit\.tokensPerMinute must be a whole number >= 1/);
     client.close();
   });
 

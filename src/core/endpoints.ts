@@ -27,6 +27,14 @@ export interface EndpointOptions {
   apiKey?: string | undefined;
   /** Its share of the calls, relative to the other endpoints' weights: a whole number >= 1. Default 1. */
   weight?: number | undefined;
+  /**
+   * Its own budget (e.g. its key's or deployment's quota), kept in the engine as the client's
+   * `rateLimit` is (GCRA, burst one second's worth): `requestsPerMinute` (attempts) and
+   * `tokensPerMinute` (estimated from each request, corrected from buffered responses' `usage`). A
+   * call goes to the endpoint whose budget makes it wait least; the client's `rateLimit` (its total
+   * over all endpoints, and `maxQueueMs`) applies as well. Default none.
+   */
+  rateLimit?: { requestsPerMinute?: number | undefined; tokensPerMinute?: number | undefined } | undefined;
 }
 
 /**
@@ -44,6 +52,8 @@ export interface EngineEndpoint {
   baseUrl: string;
   headers: string[];
   weight: number;
+  requestsPerMinute?: number;
+  tokensPerMinute?: number;
 }
 
 /**
@@ -64,6 +74,15 @@ export function withEndpoints<
   return [{ ...options, baseURL, circuitBreaker: options.circuitBreaker ?? {} }, endpoints];
 }
 
+/** `value` when it is a whole number >= 1 (or undefined). @throws AiwireError naming `name` otherwise. */
+function whole(name: string, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 0xffff_ffff) {
+    throw new AiwireError(`${name} must be a whole number >= 1, got ${String(value)}`);
+  }
+  return value;
+}
+
 /** Most endpoints a client may list (the engine's `MAX_ENDPOINTS`). */
 const MAX_ENDPOINTS = 64;
 
@@ -73,8 +92,8 @@ const MAX_ENDPOINTS = 64;
  * @param clientAuth the client's own credential headers (for endpoints without `apiKey`).
  * @param auth the provider's credentials for a key.
  * @throws AiwireError for an empty or too long list, a `baseURL` that is not an absolute http(s) URL or
- *   holds a user name or password, an `apiKey` that is not a non-empty string, a weight that is not a
- *   whole number >= 1, an endpoint without `apiKey` on a client with no credential, or a provider
+ *   holds a user name or password, an `apiKey` that is not a non-empty string, a weight or rate that
+ *   is not a whole number >= 1, an endpoint without `apiKey` on a client with no credential, or a provider
  *   without endpoint support.
  */
 export function engineEndpoints(
@@ -104,10 +123,9 @@ export function engineEndpoints(
     if (url.username || url.password) {
       throw new AiwireError(`${where}.baseURL must not hold credentials: give the key as ${where}.apiKey`);
     }
-    const weight = e.weight ?? 1;
-    if (!Number.isInteger(weight) || weight < 1 || weight > 0xffff_ffff) {
-      throw new AiwireError(`${where}.weight must be a whole number >= 1, got ${String(e.weight)}`);
-    }
+    const weight = whole(`${where}.weight`, e.weight) ?? 1;
+    const rpm = whole(`${where}.rateLimit.requestsPerMinute`, e.rateLimit?.requestsPerMinute);
+    const tpm = whole(`${where}.rateLimit.tokensPerMinute`, e.rateLimit?.tokensPerMinute);
     let record = clientAuth;
     if (e.apiKey !== undefined) {
       if (typeof e.apiKey !== 'string' || e.apiKey === '') {
@@ -121,7 +139,10 @@ export function engineEndpoints(
     }
     const headers: string[] = [];
     flatten(record, headers);
-    return { baseUrl: e.baseURL.replace(/\/+$/, ''), headers, weight };
+    const endpoint: EngineEndpoint = { baseUrl: e.baseURL.replace(/\/+$/, ''), headers, weight };
+    if (rpm !== undefined) endpoint.requestsPerMinute = rpm;
+    if (tpm !== undefined) endpoint.tokensPerMinute = tpm;
+    return endpoint;
   });
   return { baseURL: out[0]?.baseUrl ?? '', endpoints: out };
 }

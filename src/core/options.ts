@@ -64,13 +64,14 @@ export interface BaseClientOptions extends TransportOptions, ObservabilityOption
    */
   rateLimit?: RateLimitOptions | false | undefined;
   /**
-   * Failover: several endpoints of the API (`{ baseURL, apiKey?, weight? }`, e.g. Azure regions or
-   * several keys), used instead of `baseURL` (the client's `baseURL` is the first endpoint's; the
+   * Failover: several endpoints of the API (`{ baseURL, apiKey?, weight?, rateLimit? }`, e.g. Azure
+   * regions or several keys; see `EndpointOptions`), used instead of `baseURL` (the client's `baseURL` is the first endpoint's; the
    * `baseURL` option and environment variable are then not used) and, for endpoints that give their
    * own `apiKey`, instead of the client's key (a client built from `endpoints` alone needs none). In
    * the engine, each attempt of a call picks an endpoint: open circuit breakers are skipped, a retry
    * goes to an endpoint the call has not tried (at once, without back-off), then the endpoint whose
-   * server budget (`rateLimit.adaptive`, kept per endpoint) makes it wait least, then by weight
+   * budgets (its own `rateLimit`, and the server's with `rateLimit.adaptive`, kept per endpoint) make
+   * it wait least, then by weight
    * (smooth weighted round-robin). With `endpoints` the circuit breaker is on by default
    * (`circuitBreaker: false` turns it off). Per-endpoint figures in `stats().endpoints`. Default none.
    */

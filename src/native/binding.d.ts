@@ -107,6 +107,10 @@ export interface EndpointOptions {
   headers?: Array<string>
   /** Share of the calls relative to the others' weights. Default 1; at least 1. */
   weight?: number
+  /** Its own requests per minute (e.g. its key's quota). Default none. */
+  requestsPerMinute?: number
+  /** Its own estimated tokens per minute. Default none. */
+  tokensPerMinute?: number
 }
 
 /** Options of one native engine (one per aiwire client). All durations in milliseconds. */

@@ -74,6 +74,10 @@ pub struct EndpointOptions {
     pub headers: Option<Vec<String>>,
     /// Share of the calls relative to the others' weights. Default 1; at least 1.
     pub weight: Option<u32>,
+    /// Its own requests per minute (e.g. its key's quota). Default none.
+    pub requests_per_minute: Option<u32>,
+    /// Its own estimated tokens per minute. Default none.
+    pub tokens_per_minute: Option<u32>,
 }
 
 /// One endpoint's figures, in stats.
@@ -371,6 +375,8 @@ impl NativeEngine {
                     base_url: e.base_url,
                     headers: pairs(e.headers),
                     weight: e.weight.unwrap_or(1),
+                    requests_per_minute: e.requests_per_minute,
+                    tokens_per_minute: e.tokens_per_minute,
                 })
                 .collect();
         }

@@ -294,7 +294,8 @@ impl Engine {
                 .map_err(|e| EngineError::new(ErrorKind::InvalidRequest, e))?,
             config.max_retry_after,
         );
-        let failover = failover::Failover::new(&config.endpoints, resilience.as_ref())?;
+        let failover =
+            failover::Failover::new(&config.endpoints, resilience.as_ref(), config.rate_limit.max_queue)?;
         Ok(Engine {
             transport,
             config,

@@ -13,7 +13,13 @@ use support::client::*;
 use support::{Reply, TestServer};
 
 fn endpoint(base_url: String, key: &str, weight: u32) -> EndpointConfig {
-    EndpointConfig { base_url, headers: vec![("authorization".into(), format!("Bearer {key}"))], weight }
+    EndpointConfig {
+        base_url,
+        headers: vec![("authorization".into(), format!("Bearer {key}"))],
+        weight,
+        requests_per_minute: None,
+        tokens_per_minute: None,
+    }
 }
 
 /// A URL nothing listens on (a port bound, then released).
@@ -241,4 +247,35 @@ fn invalid_endpoints_are_refused_with_the_reason() {
     };
     let (_, message) = with(vec![bad_header]);
     assert!(!message.contains("a\nb"), "the value (a secret) is not in the message: {message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endpoints_own_spent_budget_moves_calls_to_the_others_then_fails_past_max_queue() {
+    let (a, b) = (TestServer::start([]).await, TestServer::start([]).await);
+    // One request per minute on `a` (its turn after the first is a minute away), none on `b`.
+    let limited = EndpointConfig { requests_per_minute: Some(1), ..endpoint(a.url("/v1"), "ka", 1) };
+    let first = failover_engine(vec![limited, endpoint(b.url("/v1"), "kb", 1)], None);
+    for _ in 0..6 {
+        send(&first, &post(a.url("/v1/chat/completions"), b"{}")).await.unwrap();
+    }
+    assert_eq!((a.request_count(), b.request_count()), (1, 5));
+
+    // Both spent, with the client's maxQueue of 1 s: the call fails at once, saying how long it would wait.
+    let (c, d) = (TestServer::start([]).await, TestServer::start([]).await);
+    let one = |s: &TestServer, k: &str| EndpointConfig {
+        requests_per_minute: Some(1),
+        ..endpoint(s.url(""), k, 1)
+    };
+    let engine = engine(EngineConfig {
+        endpoints: vec![one(&c, "kc"), one(&d, "kd")],
+        rate_limit: RateLimitConfig { max_queue: Some(Duration::from_secs(1)), ..Default::default() },
+        ..config()
+    });
+    send(&engine, &get(c.url("/m"))).await.unwrap();
+    send(&engine, &get(c.url("/m"))).await.unwrap();
+    assert_eq!((c.request_count(), d.request_count()), (1, 1));
+    let err = send(&engine, &get(c.url("/m"))).await.unwrap_err();
+    assert_eq!((err.kind, err.attempts), (ErrorKind::RateLimitedLocally, 0));
+    assert!(err.retry_after.unwrap() > Duration::from_secs(30), "{:?}", err.retry_after);
+    assert!(err.message.contains("endpoints["), "{}", err.message);
 }

@@ -13,19 +13,26 @@
 //!    [`ErrorKind::CircuitOpen`], `retry_after` the soonest end of a cooldown;
 //! 2. endpoints this call has not tried yet come first (a retry after a connection error, a timeout,
 //!    a 5xx or a 429 goes to another endpoint while there is one);
-//! 3. among those, the ones whose limits would make the call wait least (the servers' budgets read by
-//!    `rateLimit.adaptive`, kept per endpoint: two keys at one origin have two budgets);
+//! 3. among those, the ones whose budgets would make the call wait least: the endpoint's own
+//!    requests / tokens per minute ([`EndpointConfig::requests_per_minute`], a GCRA of its own, as the
+//!    client's [`crate::limiter`]) and the servers' budgets read by `rateLimit.adaptive`, kept per
+//!    endpoint (two keys at one origin have two budgets);
 //! 4. among those, smooth weighted round-robin (nginx's): over any run of calls each endpoint gets its
 //!    share `weight / sum of weights` of the picks, interleaved rather than in bursts.
 //!
 //! A retry that goes to an endpoint the call has not tried yet is sent at once (no back-off: the
 //! back-off is for the endpoint that failed); it still counts as one of `max_retries`.
 //!
+//! The picked endpoint's own budget is then reserved and waited for ([`Failover::take_turn`]), before
+//! the client's breaker and limits admit the attempt (`resilience.rs`): both apply. A wait beyond the
+//! client's `max_queue` fails the call with [`ErrorKind::RateLimitedLocally`].
+//!
 //! An engine without endpoints has no [`Failover`]: one `None` check per attempt.
 
 use super::resilience::{Resilience, Target};
 use crate::breaker::CircuitState;
 use crate::error::{EngineError, ErrorKind};
+use crate::limiter::{Limiter, RateLimitConfig};
 use reqwest::header::HeaderMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -44,6 +51,12 @@ pub struct EndpointConfig {
     pub headers: Vec<(String, String)>,
     /// Share of the calls, relative to the other endpoints' weights. At least 1.
     pub weight: u32,
+    /// This endpoint's own requests (attempts) per minute, e.g. its key's quota; burst one second's
+    /// worth, as `rateLimit`. Default none.
+    pub requests_per_minute: Option<u32>,
+    /// This endpoint's own estimated tokens per minute (see [`crate::limiter::estimate_tokens`]),
+    /// corrected from buffered responses' `usage`. Default none.
+    pub tokens_per_minute: Option<u32>,
 }
 
 /// What [`crate::Engine::endpoints`] reports of one endpoint.
@@ -73,6 +86,8 @@ pub(crate) struct Endpoint {
     weight: u32,
     /// Its breaker and its key for the limits, when the engine has a breaker or limits.
     pub(super) target: Option<Target>,
+    /// Its own requests / tokens per minute, when given.
+    budget: Option<Limiter>,
     requests: AtomicU64,
     served: AtomicU64,
     failures: AtomicU64,
@@ -90,9 +105,11 @@ impl Failover {
     ///
     /// Errors: [`ErrorKind::InvalidRequest`] for more than [`MAX_ENDPOINTS`] endpoints, a weight of 0, a
     /// base URL that is not an absolute `http(s)` URL, or an invalid header.
+    /// `max_queue`: the client's longest wait for a turn (`rateLimit.maxQueueMs`).
     pub(super) fn new(
         configs: &[EndpointConfig],
         resilience: Option<&Resilience>,
+        max_queue: Option<Duration>,
     ) -> Result<Option<Self>, EngineError> {
         if configs.is_empty() {
             return Ok(None);
@@ -109,6 +126,20 @@ impl Failover {
             if c.weight == 0 {
                 return Err(invalid(format!("endpoints[{i}].weight must be >= 1")));
             }
+            for (n, what) in
+                [(c.requests_per_minute, "requestsPerMinute"), (c.tokens_per_minute, "tokensPerMinute")]
+            {
+                if n == Some(0) {
+                    return Err(invalid(format!("endpoints[{i}].rateLimit.{what} must be >= 1")));
+                }
+            }
+            let budget = Limiter::new(RateLimitConfig {
+                requests_per_minute: c.requests_per_minute,
+                tokens_per_minute: c.tokens_per_minute,
+                max_queue,
+                ..RateLimitConfig::default()
+            })
+            .map_err(invalid)?;
             let base = c.base_url.trim_end_matches('/');
             let url = reqwest::Url::parse(base)
                 .ok()
@@ -123,6 +154,7 @@ impl Failover {
                 headers: super::header_map(&c.headers)?,
                 weight: c.weight,
                 target,
+                budget,
                 requests: AtomicU64::new(0),
                 served: AtomicU64::new(0),
                 failures: AtomicU64::new(0),
@@ -144,10 +176,21 @@ impl Failover {
         self.endpoints.iter().enumerate().any(|(i, e)| tried & (1 << i) == 0 && breaker_wait(e).is_none())
     }
 
-    /// The endpoint for the next attempt of a call that already tried `tried` (see the module docs).
+    /// Whether some endpoint has a tokens-per-minute budget (calls then need a token estimate).
+    pub(super) fn counts_tokens(&self) -> bool {
+        self.endpoints.iter().any(|e| e.budget.as_ref().is_some_and(Limiter::counts_tokens))
+    }
+
+    /// The endpoint for the next attempt of a call of `tokens` estimated tokens that already tried
+    /// `tried` (see the module docs).
     ///
     /// Errors: [`ErrorKind::CircuitOpen`] (with `retry_after`) when every endpoint's breaker is open.
-    pub(super) fn choose(&self, tried: u64, resilience: Option<&Resilience>) -> Result<usize, EngineError> {
+    pub(super) fn choose(
+        &self,
+        tried: u64,
+        tokens: u64,
+        resilience: Option<&Resilience>,
+    ) -> Result<usize, EngineError> {
         let now = Instant::now();
         let mut soonest = Duration::MAX;
         // The best rank seen (untried first, then the shortest wait) and the endpoints holding it.
@@ -158,10 +201,11 @@ impl Failover {
                 soonest = soonest.min(wait);
                 continue;
             }
-            let wait = match (resilience, &e.target) {
+            let server = match (resilience, &e.target) {
                 (Some(r), Some(t)) => r.limit_wait(t, now),
                 _ => Duration::ZERO,
             };
+            let wait = server.max(e.budget.as_ref().map_or(Duration::ZERO, |b| b.peek_local(tokens, now)));
             let rank = (tried & (1 << i) != 0, wait);
             match best {
                 Some(b) if b < rank => {}
@@ -192,15 +236,57 @@ impl Failover {
         Ok(pick)
     }
 
+    /// Reserve the turn of an attempt of `tokens` tokens in endpoint `i`'s own budget and wait for it.
+    ///
+    /// Errors: [`ErrorKind::RateLimitedLocally`] (with `retry_after`) when the turn is further than
+    /// the client's `max_queue`; [`ErrorKind::Aborted`] when `cancel` fires during the wait.
+    pub(super) async fn take_turn(
+        &self,
+        i: usize,
+        tokens: u64,
+        cancel: &tokio_util::sync::CancellationToken,
+    ) -> Result<(), EngineError> {
+        let Some(budget) = &self.endpoints[i].budget else { return Ok(()) };
+        let now = Instant::now();
+        let turn = budget.reserve("", tokens, now, None).map_err(|wait| {
+            let mut e = EngineError::new(
+                ErrorKind::RateLimitedLocally,
+                format!(
+                    "endpoints[{i}].rateLimit would make this call wait {} ms, more than maxQueueMs",
+                    wait.as_millis()
+                ),
+            );
+            e.retry_after = Some(wait);
+            e
+        })?;
+        if turn.at > now {
+            super::retry_loop::cancellable(cancel, tokio::time::sleep_until(turn.at.into())).await.map_err(
+                |_| {
+                    EngineError::new(
+                        ErrorKind::Aborted,
+                        "request was aborted while queued by an endpoint's rateLimit",
+                    )
+                },
+            )?;
+        }
+        Ok(())
+    }
+
     /// Count an attempt sent to endpoint `i`.
     pub(super) fn sent(&self, i: usize) {
         self.endpoints[i].requests.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Count how an attempt to endpoint `i` ended: `ok`, answered with a 2xx; else failed.
-    pub(super) fn ended(&self, i: usize, ok: bool) {
+    /// Count how an attempt to endpoint `i` estimated at `tokens` ended: `ok`, answered with a 2xx; else
+    /// failed. A buffered 2xx `body`'s `usage` corrects the endpoint's token budget.
+    pub(super) fn ended(&self, i: usize, ok: bool, tokens: u64, body: Option<&[u8]>) {
         let e = &self.endpoints[i];
         if ok { &e.served } else { &e.failures }.fetch_add(1, Ordering::Relaxed);
+        if let (Some(b), Some(body)) = (e.budget.as_ref().filter(|b| b.counts_tokens()), body) {
+            if let Some(used) = crate::limiter::used_tokens(body) {
+                b.correct_tokens(tokens, used);
+            }
+        }
     }
 
     /// Every endpoint's figures, in the order they were given.

@@ -100,8 +100,12 @@ impl Engine {
             }
             None => None,
         };
-        // The endpoints this call tried (a bit each).
+        // The endpoints this call tried (a bit each), and its token estimate for their own budgets.
         let mut tried = 0u64;
+        let endpoint_tokens = match route {
+            Some((f, _)) if f.counts_tokens() => crate::limiter::estimate_tokens(spec.body.as_deref()),
+            _ => 1,
+        };
         loop {
             if cancel.is_cancelled() {
                 let mut e = EngineError::new(ErrorKind::Aborted, "request was aborted");
@@ -109,14 +113,20 @@ impl Engine {
                 return Err(e);
             }
             let endpoint = match route {
-                Some((f, _)) => match f.choose(tried, self.resilience.as_ref()) {
-                    Ok(i) => Some(i),
-                    Err(mut e) => {
-                        e.attempts = attempts;
-                        e.trace = trace;
-                        return Err(e);
+                Some((f, _)) => {
+                    let turn = match f.choose(tried, endpoint_tokens, self.resilience.as_ref()) {
+                        Ok(i) => f.take_turn(i, endpoint_tokens, cancel).await.map(|()| i),
+                        Err(e) => Err(e),
+                    };
+                    match turn {
+                        Ok(i) => Some(i),
+                        Err(mut e) => {
+                            e.attempts = attempts;
+                            e.trace = trace;
+                            return Err(e);
+                        }
                     }
-                },
+                }
                 None => None,
             };
             let target = match (route, endpoint) {
@@ -186,7 +196,11 @@ impl Engine {
                 r.settle(target, ticket, end);
             }
             if let (Some((f, _)), Some(i)) = (route, endpoint) {
-                f.ended(i, matches!(outcome, Attempt::Done(_)));
+                let (ok, body) = match &outcome {
+                    Attempt::Done(v) => (true, v.body()),
+                    Attempt::Failed(_) => (false, None),
+                };
+                f.ended(i, ok, endpoint_tokens, body);
                 tried |= 1 << i;
             }
             let mut err = match outcome {
