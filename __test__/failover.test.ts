@@ -106,7 +106,11 @@ describe('failover across endpoints', () => {
       headers: { 'retry-after': '30' },
     });
     const events: string[] = [];
+    const logs: string[] = [];
+    const log = (m: string, ...rest: unknown[]) => logs.push(`${m} ${JSON.stringify(rest)}`);
     const client = new OpenAI({
+      logLevel: 'debug',
+      logger: { debug: log, info: log, warn: log, error: log },
       apiKey: 'sk-shared',
       endpoints: [{ baseURL: a.url }, { baseURL: `${b.url}/` }],
       rateLimit: { adaptive: true },
@@ -130,6 +134,10 @@ describe('failover across endpoints', () => {
       `response 200 ${b.url}`,
       `response 200 ${b.url}`,
     ]);
+    // Debug logs say which endpoint each attempt went to, and never print a key.
+    expect(logs.some((l) => l.includes('failed with status 429 on endpoints[0]'))).toBe(true);
+    expect(logs.some((l) => l.includes('last attempt on endpoints[1]'))).toBe(true);
+    expect(logs.join('\n')).not.toContain('sk-shared');
     // Endpoints without their own key use the client's.
     expect([...auth(a), ...auth(b)].every((h) => h === 'Bearer sk-shared')).toBe(true);
     const [ea, eb] = client.stats().endpoints;

@@ -9,8 +9,9 @@
 //! endpoint's headers.
 //!
 //! The pick, per attempt ([`Failover::choose`]):
-//! 1. endpoints whose circuit breaker is open are skipped; when every one is, the call fails with
-//!    [`ErrorKind::CircuitOpen`], `retry_after` the soonest end of a cooldown;
+//! 1. endpoints whose circuit breaker is open are skipped (the breaker is its origin's: endpoints at
+//!    one origin share it); when every one is, the call fails with [`ErrorKind::CircuitOpen`],
+//!    `retry_after` the soonest end of a cooldown;
 //! 2. endpoints this call has not tried yet come first (a retry after a connection error, a timeout,
 //!    a 5xx or a 429 goes to another endpoint while there is one);
 //! 3. among those, the ones whose budgets would make the call wait least: the endpoint's own
