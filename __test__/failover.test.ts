@@ -3,7 +3,9 @@
 // each provider's credentials per endpoint (a client built from endpoints alone needs no key), and
 // the option's errors.
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { AIVillage } from '../src/aivillage.js';
 import { Anthropic } from '../src/anthropic.js';
+import { Codegen } from '../src/codegen.js';
 import { AiwireError, APIConnectionError, AzureOpenAI, LocalRateLimitError, OpenAI } from '../src/index.js';
 import { Replicate } from '../src/replicate.js';
 import { type FaultServer, startFaultServer } from '../src/testing/index.js';
@@ -223,6 +225,47 @@ describe('failover across endpoints', () => {
     expect([...auth(a), ...auth(b)]).toEqual(['Bearer key-a', 'Bearer key-b']);
     expect(a.requests[0]?.url).toBe('/v1/models/owner/model');
     for (const c of [anthropic, azure, replicate]) c.close();
+  });
+
+  it('Codegen and AIVillage clients built from endpoints alone send each endpoint its own key', async () => {
+    const [a, b] = await start(2);
+    if (!a || !b) throw new Error('servers');
+    for (const name of ['CODEGEN_API_TOKEN', 'AIVILLAGE_API_KEY', 'CODEGEN_BASE_URL', 'AIVILLAGE_API_URL']) {
+      vi.stubEnv(name, '');
+    }
+    const two = (suffix: string) => [
+      { baseURL: `${a.url}${suffix}`, apiKey: 'key-a' },
+      { baseURL: `${b.url}${suffix}`, apiKey: 'key-b' },
+    ];
+    const codegen = new Codegen({ endpoints: two(''), orgId: 7 });
+    const village = new AIVillage({ endpoints: two('/v1'), authScheme: 'x-api-key' });
+    const user = {
+      id: 1,
+      email: null,
+      github_user_id: 'g',
+      github_username: 'u',
+      avatar_url: null,
+      full_name: null,
+    };
+    for (const s of [a, b]) s.setFallback({ kind: 'json', body: user });
+    for (let i = 0; i < 2; i++) await codegen.users.me();
+    expect([...auth(a), ...auth(b)]).toEqual(['Bearer key-a', 'Bearer key-b']);
+    expect(a.requests[0]?.url).toBe('/v1/users/me');
+    expect(a.requests[0]?.headers['user-agent']).toBe('aiwire-codegen');
+    a.reset();
+    b.reset();
+    for (const s of [a, b]) s.setFallback({ kind: 'json', body: { agents: [], total_count: 0 } });
+    for (let i = 0; i < 2; i++) await village.agents.list();
+    const seen = [...a.requests, ...b.requests].map((r) => [
+      r.url,
+      r.headers['x-api-key'],
+      r.headers.authorization,
+    ]);
+    expect(seen).toEqual([
+      ['/v1/agents', 'key-a', undefined],
+      ['/v1/agents', 'key-b', undefined],
+    ]);
+    for (const c of [codegen, village]) c.close();
   });
 
   it('bad endpoints fail at construction with what to fix, never echoing a key', () => {

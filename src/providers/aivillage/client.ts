@@ -101,7 +101,7 @@ export class AIVillage extends BaseClient {
       authScheme = 'bearer',
       ...rest
     } = options;
-    if (!apiKey) {
+    if (!apiKey && !rest.endpoints) {
       throw new Errors.AiwireError(
         "The AIVILLAGE_API_KEY environment variable is missing or empty; either provide it, or instantiate the AIVillage client with an apiKey option, like new AIVillage({ apiKey: 'My API Key' }).",
       );
@@ -111,12 +111,21 @@ export class AIVillage extends BaseClient {
         `authScheme must be 'bearer' or 'x-api-key', got ${JSON.stringify(authScheme)}`,
       );
     }
-    super(
-      { ...rest, baseURL: baseURL || DEFAULT_BASE_URL },
-      aivillageSpec,
-      authScheme === 'bearer' ? { authorization: `Bearer ${apiKey}` } : { 'x-api-key': apiKey },
-    );
-    Object.defineProperty(this, 'apiKey', { value: apiKey, enumerable: false });
+    // With `endpoints`, each endpoint's key goes through headersFor (see core/endpoints.ts).
+    const headersFor = (key: string | undefined): Record<string, string> =>
+      key === undefined
+        ? {}
+        : authScheme === 'bearer'
+          ? { authorization: `Bearer ${key}` }
+          : { 'x-api-key': key };
+    super({ ...rest, baseURL: baseURL || DEFAULT_BASE_URL }, aivillageSpec, headersFor(apiKey || undefined), {
+      hasCredential: !!apiKey,
+      headersFor,
+    });
+    Object.defineProperty(this, 'apiKey', {
+      value: apiKey || rest.endpoints?.[0]?.apiKey || '',
+      enumerable: false,
+    });
     this.authScheme = authScheme;
     this.#options = options;
     this.#top = new TopLevel(this);

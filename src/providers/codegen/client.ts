@@ -156,7 +156,7 @@ export class Codegen extends BaseClient {
       ...given,
       baseURL: given.baseURL ?? baseUrl,
     });
-    if (!apiToken) {
+    if (!apiToken && !rest.endpoints) {
       throw new Errors.AiwireError(
         "The CODEGEN_API_TOKEN environment variable is missing or empty; either provide it, or instantiate the Codegen client with an apiToken option, like new Codegen({ apiToken: 'sk-…', orgId: 323 }).",
       );
@@ -164,11 +164,19 @@ export class Codegen extends BaseClient {
     if (orgId !== undefined && !/^\d+$/.test(String(orgId))) {
       throw new Errors.AiwireError(`orgId must be a whole number, got ${JSON.stringify(orgId)}`);
     }
-    super({ ...rest, baseURL: baseURL || 'https://api.codegen.com' }, codegenSpec, {
-      authorization: `Bearer ${apiToken}`,
+    // With `endpoints`, each endpoint's token goes through headersFor (see core/endpoints.ts).
+    const headersFor = (token: string | undefined) => ({
+      ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),
       'user-agent': userAgent,
     });
-    Object.defineProperty(this, 'apiToken', { value: apiToken, enumerable: false });
+    super(
+      { ...rest, baseURL: baseURL || 'https://api.codegen.com' },
+      codegenSpec,
+      headersFor(apiToken || undefined),
+      { hasCredential: !!apiToken, headersFor },
+    );
+    const token = apiToken || rest.endpoints?.[0]?.apiKey || '';
+    Object.defineProperty(this, 'apiToken', { value: token, enumerable: false });
     this.orgId = orgId;
     this.#options = options;
   }
