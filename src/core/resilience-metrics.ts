@@ -10,6 +10,21 @@ function esc(value: string): string {
   return value.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`));
 }
 
+/**
+ * The one process warning (code `AIWIRE_SHARED_LIMIT_FALLBACK`) of a client whose `stats()` first shows
+ * a Redis outage of `rateLimit.redis`.
+ * @returns whether it warned (then the client never calls this again).
+ */
+export function warnSharedLimitFallback(stats: EngineStats): boolean {
+  if (!(stats.sharedLimitOutages > 0)) return false;
+  const p = (globalThis as { process?: { emitWarning?: (m: string, o: object) => void } }).process;
+  p?.emitWarning?.(
+    'aiwire: Redis of rateLimit.redis was unreachable; this client used its local fallbackShare of the limits',
+    { code: 'AIWIRE_SHARED_LIMIT_FALLBACK' },
+  );
+  return true;
+}
+
 /** The circuit breaker states, each a series of `aiwire_circuit_state` (1 for the current one). */
 const STATES = ['closed', 'open', 'half-open'] as const;
 

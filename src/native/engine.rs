@@ -6,7 +6,8 @@ use crate::settle::{Settled, Settler};
 use crate::stats::NativeEngineStats;
 use crate::stream::{NativeStream, StreamOptions};
 use aiwire_engine::{
-    BreakerConfig, CancellationToken, Engine, EngineConfig, ProxySetting, RateLimitConfig, RedisLimitConfig,
+    BreakerConfig, CancellationToken, EndpointConfig, Engine, EngineConfig, ProxySetting, RateLimitConfig,
+    RedisLimitConfig,
 };
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -60,6 +61,24 @@ pub struct EngineOptions {
     pub circuit_breaker: Option<CircuitBreakerOptions>,
     /// Client-side rate limits; absent: off (default).
     pub rate_limit: Option<RateLimitOptions>,
+    /// Failover: requests under the first endpoint's base URL spread over these by weight, each
+    /// attempt with its endpoint's headers (see `crates/engine/src/transport/failover.rs`). Default none.
+    pub endpoints: Option<Vec<EndpointOptions>>,
+}
+
+/// One endpoint of the `endpoints` client option.
+#[napi(object)]
+pub struct EndpointOptions {
+    /// Absolute http(s) base URL (origin and path prefix).
+    pub base_url: String,
+    /// Its headers (credentials), as a flat list `[name, value, ...]`, over the default headers.
+    pub headers: Option<Vec<String>>,
+    /// Share of the calls relative to the others' weights. Default 1; at least 1.
+    pub weight: Option<u32>,
+    /// Its own requests per minute (e.g. its key's quota). Default none.
+    pub requests_per_minute: Option<u32>,
+    /// Its own estimated tokens per minute. Default none.
+    pub tokens_per_minute: Option<u32>,
 }
 
 /// The `circuitBreaker` client option (see `crates/engine/src/breaker.rs`).
@@ -301,6 +320,18 @@ impl NativeEngine {
                     }),
                 };
             }
+            config.endpoints = o
+                .endpoints
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| EndpointConfig {
+                    base_url: e.base_url,
+                    headers: pairs(e.headers),
+                    weight: e.weight.unwrap_or(1),
+                    requests_per_minute: e.requests_per_minute,
+                    tokens_per_minute: e.tokens_per_minute,
+                })
+                .collect();
         }
         let _entered = crate::runtime::handle()?.enter();
         let external = (std::mem::size_of::<Engine>()

@@ -13,6 +13,24 @@ pub struct NativeCircuit {
     pub state: String,
 }
 
+/// One endpoint's figures, in stats.
+#[napi(object)]
+pub struct NativeEndpoint {
+    /// Its base URL (no credentials, no query).
+    #[napi(js_name = "baseURL")]
+    pub base_url: String,
+    /// Its weight.
+    pub weight: u32,
+    /// Its origin's circuit breaker: `closed`, `open`, `half-open`; absent when the breaker is off.
+    pub state: Option<String>,
+    /// Attempts sent to it.
+    pub requests: f64,
+    /// Calls it answered with a 2xx.
+    pub served: f64,
+    /// Attempts that failed on it (connection errors, timeouts, error statuses).
+    pub failures: f64,
+}
+
 /// One origin's server budget from its rate-limit headers (`rateLimit.adaptive`).
 #[napi(object)]
 pub struct NativeAdaptiveBudget {
@@ -70,6 +88,8 @@ pub struct NativeEngineStats {
     pub shared_limit_outages: f64,
     /// Calls admitted by the local fallback share instead of Redis.
     pub shared_limit_fallback_calls: f64,
+    /// The endpoints (`endpoints` option) in the order given; empty without them.
+    pub endpoints: Vec<NativeEndpoint>,
     /// The rate limits' figures; absent when `rateLimit` is off.
     pub rate_limit: Option<NativeRateLimitStats>,
 }
@@ -117,6 +137,18 @@ pub(crate) fn stats_of(engine: &Engine) -> NativeEngineStats {
             .circuits()
             .into_iter()
             .map(|(origin, state)| NativeCircuit { origin, state: state.as_str().to_owned() })
+            .collect(),
+        endpoints: engine
+            .endpoints()
+            .into_iter()
+            .map(|e| NativeEndpoint {
+                base_url: e.base_url,
+                weight: e.weight,
+                state: e.circuit.map(|c| c.as_str().to_owned()),
+                requests: e.requests as f64,
+                served: e.served as f64,
+                failures: e.failures as f64,
+            })
             .collect(),
         rate_limit: engine.limiter_stats().map(rate_limit),
     }

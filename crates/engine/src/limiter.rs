@@ -21,6 +21,7 @@
 //! ([`usage`]) when they are dropped.
 
 pub mod adaptive;
+mod peek;
 pub mod shared;
 pub mod stats;
 pub mod usage;
