@@ -37,8 +37,11 @@ export interface RateLimitOptions {
   requestsPerMinute?: number | undefined;
   /**
    * Tokens per minute, estimated from each request: body bytes / 4 plus its `max_tokens` /
-   * `max_completion_tokens` / `max_output_tokens`, corrected from a buffered response's `usage`
-   * (`total_tokens`, else `input_tokens` + `output_tokens`; streams keep the estimate). Burst: one second's
+   * `max_completion_tokens` / `max_output_tokens`, corrected from the response's `usage` (`total_tokens`,
+   * else `input_tokens` + `output_tokens`), in the budget the call was reserved in (local or Redis). A
+   * stream is corrected when it ends from the usage its events stated (OpenAI's last chunk with
+   * `stream_options: { include_usage: true }`, Responses' `response.completed`, Anthropic's
+   * `message_start` + `message_delta`); one that stated none keeps its estimate. Burst: one second's
    * worth. Default none.
    */
   tokensPerMinute?: number | undefined;
