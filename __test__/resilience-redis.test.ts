@@ -3,7 +3,7 @@
 // port and kills after: four processes on one key hold one budget; a Redis killed mid-run leaves no
 // call hanging or lost, and the clients fall back to their local share with one warning.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo, connect, createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -33,13 +33,20 @@ async function freePort(): Promise<number> {
 }
 
 /** Start `redis-server` on a free port; resolves once it accepts connections (within 5 s). */
-async function startRedis(): Promise<{ url: string; proc: ChildProcess; kill: () => Promise<void> }> {
+async function startRedis(
+  tls = false,
+): Promise<{ url: string; proc: ChildProcess; kill: () => Promise<void> }> {
   const port = await freePort();
-  const proc = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' },
-  );
+  const fixture = (name: string) => join(here, 'fixtures', 'tls', name);
+  // TLS only (Debian's redis-server is built with TLS): the server certificate of the private test CA.
+  const listen = tls
+    ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', fixture('server-cert.pem')]
+    : ['--port', String(port)];
+  if (tls) listen.push('--tls-key-file', fixture('server-key.pem'), '--tls-ca-cert-file', fixture('ca.pem'));
+  if (tls) listen.push('--tls-auth-clients', 'no');
+  const proc = spawn('redis-server', [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   const deadline = Date.now() + 5000;
   for (;;) {
@@ -55,7 +62,7 @@ async function startRedis(): Promise<{ url: string; proc: ChildProcess; kill: ()
     await sleep(20);
   }
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`,
     proc,
     kill: async () => {
       proc.kill('SIGKILL');
@@ -212,6 +219,27 @@ describe('rateLimit.redis', () => {
       expect(warnings).toHaveLength(1);
     } finally {
       process.off('warning', onWarning);
+      await redis.kill();
+    }
+  }, 20_000);
+
+  it("rediss://: the budget kept in Redis over TLS, trusting the client's ca", async () => {
+    const redis = await startRedis(true);
+    try {
+      const ca = readFileSync(join(here, 'fixtures', 'tls', 'ca.pem'));
+      const limits = { requestsPerMinute: 600, redis: { url: redis.url, key: 'tls' } };
+      const c = client(baseURL, { ca, rateLimit: limits });
+      for (let i = 0; i < 3; i++) await c.chat.completions.create({ model: 'm', messages });
+      const s = c.stats().rateLimit;
+      expect(s?.budgetSource).toBe('redis');
+      expect(s?.redisOutages).toBe(0);
+      expect(s?.requestsRemaining).toBeLessThanOrEqual(7); // burst 10, 3 taken
+      // Without the private CA the server is not trusted: the local fallback share admits the call.
+      const untrusted = client(baseURL, { rateLimit: { ...limits, redis: { ...limits.redis, key: 'u' } } });
+      await untrusted.chat.completions.create({ model: 'm', messages });
+      expect(untrusted.stats().rateLimit?.redisOutages).toBe(1);
+      expect(untrusted.stats().rateLimit?.budgetSource).toBe('local');
+    } finally {
       await redis.kill();
     }
   }, 20_000);

@@ -9,11 +9,13 @@ import { OpenAI } from './providers/openai/index.js';
 
 export { APIPromise, type WithResponse } from './core/api-promise.js';
 export type { BaseClientOptions, EngineStats, FinalRequestOptions, RequestOptions } from './core/client.js';
+export type { EndpointOptions } from './core/endpoints.js';
 export * from './core/errors.js';
 export { AiwireError as OpenAIError } from './core/errors.js';
 export type { Logger, LogLevel } from './core/logger.js';
 export type { HistogramSnapshot, MetricsSnapshot, OperationMetrics } from './core/metrics.js';
 export type { ClientHooks, HookEvent, ObservabilityOptions, StreamEndEvent } from './core/observe.js';
+export type { AdaptiveBudget, RateLimitStats } from './core/options.js';
 export * from './core/pagination/index.js';
 export { PRESETS, type PresetName } from './core/presets.js';
 export type { ProviderErrorBody, ProviderSpec } from './core/provider.js';

@@ -16,6 +16,7 @@ import {
 } from '../native/index.js';
 import { APIPromise, type RawResponse, rawFromNative } from './api-promise.js';
 import { openBinaryResponse } from './binary.js';
+import { type EndpointAuth, withEndpoints } from './endpoints.js';
 import { AiwireError, APIUserAbortError } from './errors.js';
 import { LevelLogger, parseLogLevel } from './logger.js';
 import type { MetricsSnapshot } from './metrics.js';
@@ -27,6 +28,7 @@ import { withPreset } from './presets.js';
 import { DEFAULT_REQUEST_ID_HEADERS, type ProviderSpec } from './provider.js';
 import { appendQuery, checkMs, flatten, nativeRequest, resolveTarget } from './request.js';
 import { RequestLog } from './request-log.js';
+import { resilienceText, warnSharedLimitFallback } from './resilience-metrics.js';
 import { engineResilienceOptions } from './resilience-options.js';
 import { errorFromNative, flatHeader, parseJSONBody, toResponse } from './response.js';
 import { type CacheStats, Reuse } from './reuse.js';
@@ -85,14 +87,17 @@ export abstract class BaseClient {
    * @param options client options (`baseURL` resolved by the provider from its option, env and default).
    * @param spec the provider's wire conventions.
    * @param authHeaders credential headers (sent with every request, never logged).
+   * @param endpointAuth the credential headers of another key, for the `endpoints` option.
    */
   constructor(
     given: BaseClientOptions & { baseURL: string },
     spec: ProviderSpec,
     authHeaders: Record<string, string | null | undefined>,
+    endpointAuth?: EndpointAuth,
   ) {
     const envPrefix = spec.logEnvVariable?.replace(/LOG$/, '') ?? `${spec.name.toUpperCase()}_`;
-    const options = withPreset(given, envPrefix);
+    // With endpoints, each endpoint's headers carry the credentials (see endpoints.ts).
+    const [options, endpoints] = withEndpoints(withPreset(given, envPrefix), authHeaders, endpointAuth);
     let base: URL;
     try {
       base = new URL(options.baseURL);
@@ -127,7 +132,7 @@ export abstract class BaseClient {
     const transport = engineTransportOptions(options, this.log);
     const headers: string[] = ['accept', 'application/json'];
     flatten(options.defaultHeaders, headers);
-    flatten(authHeaders, headers);
+    if (!endpoints) flatten(authHeaders, headers);
     const credentials = new Set(['authorization']);
     for (const name in authHeaders) credentials.add(name.toLowerCase());
     this.#credentialHeaders = [...credentials];
@@ -165,6 +170,7 @@ export abstract class BaseClient {
         defaultQuery: query,
         ...transport,
         ...resilience,
+        endpoints,
       });
     } catch (e) {
       const message = (e as Error).message;
@@ -201,14 +207,7 @@ export abstract class BaseClient {
    */
   stats(): EngineStats {
     const s = this.engine.stats();
-    if (s.sharedLimitOutages > 0 && !this.#warnedSharedLimit) {
-      this.#warnedSharedLimit = true;
-      const p = (globalThis as { process?: { emitWarning?: (m: string, o: object) => void } }).process;
-      p?.emitWarning?.(
-        'aiwire: Redis of rateLimit.redis was unreachable; this client used its local fallbackShare of the limits',
-        { code: 'AIWIRE_SHARED_LIMIT_FALLBACK' },
-      );
-    }
+    if (!this.#warnedSharedLimit) this.#warnedSharedLimit = warnSharedLimitFallback(s);
     return s;
   }
 
@@ -218,7 +217,9 @@ export abstract class BaseClient {
    * @throws AiwireError when the client was built without `metrics: true`.
    */
   metrics(): MetricsSnapshot {
-    return this.#metricsOn().snapshot();
+    const snapshot = this.#metricsOn().snapshot();
+    const rateLimit = this.engine.stats().rateLimit;
+    return rateLimit ? { ...snapshot, rateLimit } : snapshot;
   }
 
   /** Forget the recorded metrics. @throws AiwireError without `metrics: true`. */
@@ -228,7 +229,8 @@ export abstract class BaseClient {
 
   /** The metrics in the Prometheus text format (0.0.4). @throws AiwireError without `metrics: true`. */
   metricsText(): string {
-    return this.#metricsOn().text();
+    const m = this.#metricsOn();
+    return m.text() + resilienceText(m.provider, this.engine.stats());
   }
 
   #metricsOn() {
@@ -372,6 +374,8 @@ export abstract class BaseClient {
       maxRetries: opts.maxRetries,
       idempotencyKey: opts.idempotencyKey,
       retryOn: opts.retryOn,
+      rateLimit: opts.rateLimit,
+      circuitBreaker: opts.circuitBreaker,
     });
     if (target.withholdCredentials) {
       // A foreign origin: no credential header, whether a client default or given for this request.
@@ -469,7 +473,7 @@ export abstract class BaseClient {
         : res.ok
           ? undefined
           : errorFromNative(res, this._spec);
-      const parsed = call?.settled(res, this.requestID(res), error);
+      const parsed = call?.settled(res, call.wantsRequestId ? this.requestID(res) : null, error);
       if (error) throw error;
       const raw = rawFromNative(res);
       if (parsed !== undefined) raw.parsed = parsed;

@@ -4,6 +4,8 @@
  * Only built when the option is on; everything here runs on the JS thread after a request settles.
  */
 
+import type { RateLimitStats } from './options.js';
+
 /**
  * Upper bounds (ms) of the latency histograms' buckets; a last `+Inf` bucket holds the rest. Fixed, so
  * recording is one loop over 14 numbers.
@@ -55,6 +57,11 @@ export interface MetricsSnapshot {
   provider: string;
   /** Per operation, keyed `METHOD /path/{id}`, e.g. `POST /chat/completions`. */
   operations: Record<string, OperationMetrics>;
+  /**
+   * The `rateLimit` figures (as `client.stats().rateLimit`: since the client was built, not reset by
+   * `resetMetrics()`); absent when `rateLimit` is off.
+   */
+  rateLimit?: RateLimitStats | undefined;
 }
 
 class Histogram {
@@ -122,6 +129,11 @@ export class Metrics {
   /** @param provider the provider's name, lower case (a label of every series). */
   constructor(provider: string) {
     this.#provider = provider;
+  }
+
+  /** The provider's name, lower case. */
+  get provider(): string {
+    return this.#provider;
   }
 
   #op(name: string): Operation {

@@ -3,6 +3,7 @@
  * the transport's, observability's and reuse's), `RequestOptions` (the last argument of every API
  * method), `FinalRequestOptions` (what a resource method hands to `get/post/…`), `EngineStats`.
  */
+import type { EndpointOptions } from './endpoints.js';
 import type { Logger, LogLevel } from './logger.js';
 import type { ObservabilityOptions } from './observe.js';
 import type { PresetName } from './presets.js';
@@ -62,6 +63,19 @@ export interface BaseClientOptions extends TransportOptions, ObservabilityOption
    * `adaptive` (follow the servers' rate-limit headers). Default off. See `RateLimitOptions`.
    */
   rateLimit?: RateLimitOptions | false | undefined;
+  /**
+   * Failover: several endpoints of the API (`{ baseURL, apiKey?, weight?, rateLimit? }`, e.g. Azure
+   * regions or several keys; see `EndpointOptions`), used instead of `baseURL` (the client's `baseURL` is the first endpoint's; the
+   * `baseURL` option and environment variable are then not used) and, for endpoints that give their
+   * own `apiKey`, instead of the client's key (a client built from `endpoints` alone needs none). In
+   * the engine, each attempt of a call picks an endpoint: open circuit breakers are skipped, a retry
+   * goes to an endpoint the call has not tried (at once, without back-off), then the endpoint whose
+   * budgets (its own `rateLimit`, and the server's with `rateLimit.adaptive`, kept per endpoint) make
+   * it wait least, then by weight
+   * (smooth weighted round-robin). With `endpoints` the circuit breaker is on by default
+   * (`circuitBreaker: false` turns it off). Per-endpoint figures in `stats().endpoints`. Default none.
+   */
+  endpoints?: EndpointOptions[] | undefined;
 }
 
 /** Live counters of a client's engine (for metrics and leak checks). */
@@ -83,6 +97,66 @@ export interface EngineStats {
   sharedLimitOutages: number;
   /** Calls admitted by the local fallback share instead of Redis (`rateLimit.redis`). */
   sharedLimitFallbackCalls: number;
+  /**
+   * The `endpoints`, in the order given (empty without them): base URL (no credentials), weight, its
+   * origin's breaker `state` (absent when the breaker is off), attempts sent (`requests`), calls it
+   * answered with a 2xx (`served`), attempts that failed on it (`failures`).
+   */
+  endpoints: {
+    baseURL: string;
+    weight: number;
+    state?: 'closed' | 'open' | 'half-open' | string | undefined;
+    requests: number;
+    served: number;
+    failures: number;
+  }[];
+  /** What the client-side rate limits did and where their budgets stand; absent when `rateLimit` is off. */
+  rateLimit?: RateLimitStats | undefined;
+}
+
+/** One origin's server budget as its rate-limit headers state it (`rateLimit.adaptive`). */
+export interface AdaptiveBudget {
+  /** `scheme://host[:port]`. */
+  origin: string;
+  /** Requests the server allows per window (`x-ratelimit-limit-requests`, …), when it said so. */
+  limit?: number | undefined;
+  /** Requests the client may still send in the current window (0 once calls wait for a later one). */
+  remaining?: number | undefined;
+  /** Ms until the window's budget is full again (with `remaining` 0: until calls go again). */
+  resetMs?: number | undefined;
+  /** Ms every call to the origin still waits after a 429's `retry-after` or spent tokens. */
+  blockedMs?: number | undefined;
+}
+
+/**
+ * The figures of the `rateLimit` option (`client.stats().rateLimit`, `client.metrics().rateLimit`).
+ * Counts are of attempts (a call's retries each take a turn) since the client was built.
+ */
+export interface RateLimitStats {
+  /** Attempts that were queued for their turn (a wait above 0 ms). */
+  waitedCalls: number;
+  /** Their waits added up, ms. */
+  waitMsTotal: number;
+  /** The longest wait, ms. */
+  waitMsMax: number;
+  /** Attempts refused at once because their turn was more than `maxQueueMs` away (`LocalRateLimitError`). */
+  refusedCalls: number;
+  /** Requests that may go at once now (absent without `requestsPerMinute`). */
+  requestsRemaining?: number | undefined;
+  /** Estimated tokens that may go at once now (absent without `tokensPerMinute`). */
+  tokensRemaining?: number | undefined;
+  /**
+   * Where those two are kept: `local` (this client's buckets; with `redis`, the fallback share while
+   * Redis is down) or `redis` (as of this client's latest reservation there; other processes may have
+   * taken some since).
+   */
+  budgetSource: 'local' | 'redis' | string;
+  /** Per origin that answered with rate-limit headers; empty unless `adaptive`. */
+  adaptive: AdaptiveBudget[];
+  /** Times Redis was unreachable or slow (`rateLimit.redis`; same as `sharedLimitOutages`). */
+  redisOutages: number;
+  /** Calls admitted by the local fallback share instead of Redis (same as `sharedLimitFallbackCalls`). */
+  redisFallbackCalls: number;
 }
 
 /** Per-request options, the last argument of every API method (as openai-node's `RequestOptions`). */
@@ -115,6 +189,21 @@ export interface RequestOptions {
    * says yes for an https URL. See `ForeignOrigin` in request.ts. Default: such URLs are refused.
    */
   foreignOrigin?: ForeignOrigin | undefined;
+  /**
+   * This request's handling by the client's `rateLimit`: `false` sends it at once, outside the limits
+   * (no turn taken locally, in Redis or in the adaptive budget; its response corrects nothing and
+   * teaches the adaptive limits nothing), for a health check that must not queue behind the traffic;
+   * `{ maxQueueMs }` replaces the client's `maxQueueMs` for this request (e.g. 0 for a call that would
+   * rather fail with `LocalRateLimitError` than wait). Default: the client's limits. Ignored when the
+   * client has no `rateLimit`.
+   */
+  rateLimit?: false | { maxQueueMs?: number | undefined } | undefined;
+  /**
+   * `false`: send this request even when its origin's circuit breaker is open, and do not record its
+   * outcome (a probe or health check that neither waits for the breaker nor moves it: the breaker still
+   * closes only through its own half-open probes). Default: the client's breaker applies.
+   */
+  circuitBreaker?: false | undefined;
 }
 
 /**

@@ -129,6 +129,29 @@ export interface NativeRequestInput {
   maxRetries?: number | undefined;
   idempotencyKey?: string | undefined;
   retryOn?: 'any' | 'rate-limit-only' | undefined;
+  rateLimit?: false | { maxQueueMs?: number | undefined } | undefined;
+  circuitBreaker?: false | undefined;
+}
+
+/**
+ * The request options `rateLimit` / `circuitBreaker` set on `native` (see `RequestOptions`).
+ * @throws AiwireError for a `rateLimit` other than `false` or an object, a negative or non-finite
+ *   `maxQueueMs`, or a `circuitBreaker` other than `false`.
+ */
+function requestResilience(input: NativeRequestInput, native: NativeRequest): void {
+  const { rateLimit, circuitBreaker } = input;
+  if (rateLimit === false) native.rateLimit = false;
+  else if (rateLimit !== undefined) {
+    if (typeof rateLimit !== 'object' || rateLimit === null) {
+      throw new AiwireError(`rateLimit must be false or { maxQueueMs }, got ${String(rateLimit)}`);
+    }
+    const maxQueue = checkMs('rateLimit.maxQueueMs', rateLimit.maxQueueMs);
+    if (maxQueue !== undefined) native.maxQueueMs = maxQueue;
+  }
+  if (circuitBreaker === false) native.circuitBreaker = false;
+  else if (circuitBreaker !== undefined) {
+    throw new AiwireError(`circuitBreaker (request option) must be false, got ${String(circuitBreaker)}`);
+  }
 }
 
 /** A JSON (or raw `string`/`Buffer`) request for the engine. */
@@ -138,7 +161,7 @@ export function nativeRequest(input: NativeRequestInput): NativeRequest {
   const raw = typeof body === 'string' || Buffer.isBuffer(body);
   if (body !== undefined && !raw) headers.push('content-type', 'application/json');
   flatten(input.headers, headers);
-  return {
+  const native: NativeRequest = {
     method: input.method.toUpperCase(),
     url: input.url,
     headers,
@@ -150,4 +173,6 @@ export function nativeRequest(input: NativeRequestInput): NativeRequest {
     retryOn: input.retryOn,
     textBody: true,
   };
+  if (input.rateLimit !== undefined || input.circuitBreaker !== undefined) requestResilience(input, native);
+  return native;
 }

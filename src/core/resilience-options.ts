@@ -37,8 +37,11 @@ export interface RateLimitOptions {
   requestsPerMinute?: number | undefined;
   /**
    * Tokens per minute, estimated from each request: body bytes / 4 plus its `max_tokens` /
-   * `max_completion_tokens` / `max_output_tokens`, corrected from a buffered response's `usage`
-   * (`total_tokens`, else `input_tokens` + `output_tokens`; streams keep the estimate). Burst: one second's
+   * `max_completion_tokens` / `max_output_tokens`, corrected from the response's `usage` (`total_tokens`,
+   * else `input_tokens` + `output_tokens`), in the budget the call was reserved in (local or Redis). A
+   * stream is corrected when it ends from the usage its events stated (OpenAI's last chunk with
+   * `stream_options: { include_usage: true }`, Responses' `response.completed`, Anthropic's
+   * `message_start` + `message_delta`); one that stated none keeps its estimate. Burst: one second's
    * worth. Default none.
    */
   tokensPerMinute?: number | undefined;
@@ -71,7 +74,11 @@ export interface RateLimitOptions {
  * outage, the client emits one `process.emitWarning` (code `AIWIRE_SHARED_LIMIT_FALLBACK`).
  */
 export interface RedisLimitOptions {
-  /** `redis://[user:password@]host:port[/db]` (TLS `rediss://` is not built in). Required. */
+  /**
+   * `redis://[user:password@]host:port[/db]`, or `rediss://…` for TLS (trusting what the client's HTTPS
+   * trusts: system roots, `NODE_EXTRA_CA_CERTS`, the client's `ca`). One server or a proxy in front of
+   * several: Redis Cluster is not supported. Required.
+   */
   url: string;
   /** Key prefix; `:requests` and `:tokens` are appended. Default `aiwire:ratelimit:<request origin>`. */
   key?: string | undefined;
@@ -110,7 +117,7 @@ function whole(name: string, value: number | undefined): number | undefined {
 /**
  * The engine's options for `circuitBreaker` and `rateLimit` (absent when off).
  * @throws AiwireError for a threshold or rate that is not a whole number >= 1, a negative duration, or a
- *   `rateLimit.redis` without a `redis://` URL or with a `fallbackShare` outside (0, 1].
+ *   `rateLimit.redis` without a `redis://` or `rediss://` URL or with a `fallbackShare` outside (0, 1].
  */
 export function engineResilienceOptions(options: {
   circuitBreaker?: CircuitBreakerOptions | false | undefined;
@@ -134,7 +141,8 @@ export function engineResilienceOptions(options: {
     const rpm = whole('rateLimit.requestsPerMinute', r.requestsPerMinute);
     const tpm = whole('rateLimit.tokensPerMinute', r.tokensPerMinute);
     const maxQueue = checkMs('rateLimit.maxQueueMs', r.maxQueueMs);
-    if (rpm !== undefined || tpm !== undefined || r.adaptive) {
+    // `maxQueueMs` alone bounds the waits of the endpoints' own budgets (`endpoints[i].rateLimit`).
+    if (rpm !== undefined || tpm !== undefined || r.adaptive || maxQueue !== undefined) {
       out.rateLimit = {};
       if (rpm !== undefined) out.rateLimit.requestsPerMinute = rpm;
       if (tpm !== undefined) out.rateLimit.tokensPerMinute = tpm;
@@ -147,8 +155,8 @@ export function engineResilienceOptions(options: {
 }
 
 function redisOptions(r: RedisLimitOptions): { url: string; key?: string; fallbackShare?: number } {
-  if (typeof r.url !== 'string' || !/^redis:\/\//.test(r.url)) {
-    throw new AiwireError(`rateLimit.redis.url must be a redis:// URL, got ${String(r.url)}`);
+  if (typeof r.url !== 'string' || !/^rediss?:\/\//.test(r.url)) {
+    throw new AiwireError(`rateLimit.redis.url must be a redis:// or rediss:// URL, got ${String(r.url)}`);
   }
   const out: { url: string; key?: string; fallbackShare?: number } = { url: r.url };
   if (r.key !== undefined) {

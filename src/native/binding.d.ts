@@ -67,7 +67,7 @@ export declare class NativeEngine {
    * `invalid_request`.
    */
   request(id: number, req: NativeRequest, cancel?: CancelToken | undefined | null): void
-  /** The engine's live counters. */
+  /** The engine's live counters, and the rate limits' figures when they are on. */
   stats(): NativeEngineStats
   /**
    * Start a streamed response (server-sent events, or raw bytes with `options.raw`); returns its
@@ -97,6 +97,20 @@ export interface CircuitBreakerOptions {
   halfOpenProbes?: number
   /** Successful probes that close it again. Default 1. */
   successThreshold?: number
+}
+
+/** One endpoint of the `endpoints` client option. */
+export interface EndpointOptions {
+  /** Absolute http(s) base URL (origin and path prefix). */
+  baseUrl: string
+  /** Its headers (credentials), as a flat list `[name, value, ...]`, over the default headers. */
+  headers?: Array<string>
+  /** Share of the calls relative to the others' weights. Default 1; at least 1. */
+  weight?: number
+  /** Its own requests per minute (e.g. its key's quota). Default none. */
+  requestsPerMinute?: number
+  /** Its own estimated tokens per minute. Default none. */
+  tokensPerMinute?: number
 }
 
 /** Options of one native engine (one per aiwire client). All durations in milliseconds. */
@@ -152,6 +166,25 @@ export interface EngineOptions {
   circuitBreaker?: CircuitBreakerOptions
   /** Client-side rate limits; absent: off (default). */
   rateLimit?: RateLimitOptions
+  /**
+   * Failover: requests under the first endpoint's base URL spread over these by weight, each
+   * attempt with its endpoint's headers (see `crates/engine/src/transport/failover.rs`). Default none.
+   */
+  endpoints?: Array<EndpointOptions>
+}
+
+/** One origin's server budget from its rate-limit headers (`rateLimit.adaptive`). */
+export interface NativeAdaptiveBudget {
+  /** `scheme://host[:port]`. */
+  origin: string
+  /** Requests the server allows per window, when it said so. */
+  limit?: number
+  /** Requests the client may still send in the current window (0 once calls wait for a later one). */
+  remaining?: number
+  /** Ms until the window's budget is full again (with `remaining` 0: until calls go again). */
+  resetMs?: number
+  /** Ms every call to the origin still waits after a 429's `retry-after` or spent tokens. */
+  blockedMs?: number
 }
 
 /** What one `nextBatch()` hands over. */
@@ -200,6 +233,22 @@ export interface NativeCircuit {
   state: string
 }
 
+/** One endpoint's figures, in stats. */
+export interface NativeEndpoint {
+  /** Its base URL (no credentials, no query). */
+  baseURL: string
+  /** Its weight. */
+  weight: number
+  /** Its origin's circuit breaker: `closed`, `open`, `half-open`; absent when the breaker is off. */
+  state?: string
+  /** Attempts sent to it. */
+  requests: number
+  /** Calls it answered with a 2xx. */
+  served: number
+  /** Attempts that failed on it (connection errors, timeouts, error statuses). */
+  failures: number
+}
+
 /** Live counters of an engine (for metrics and leak checks). */
 export interface NativeEngineStats {
   /** Buffered requests not yet settled. */
@@ -216,6 +265,10 @@ export interface NativeEngineStats {
   sharedLimitOutages: number
   /** Calls admitted by the local fallback share instead of Redis. */
   sharedLimitFallbackCalls: number
+  /** The endpoints (`endpoints` option) in the order given; empty without them. */
+  endpoints: Array<NativeEndpoint>
+  /** The rate limits' figures; absent when `rateLimit` is off. */
+  rateLimit?: NativeRateLimitStats
 }
 
 /** One server-sent event as handed to JavaScript. */
@@ -244,6 +297,30 @@ export interface NativePart {
   contentType?: string
   /** A `sender` part's length in bytes, when known (the body then gets a `Content-Length`). */
   length?: number
+}
+
+/** The client-side rate limits' figures (`rateLimit`). */
+export interface NativeRateLimitStats {
+  /** Attempts that were queued for their turn (a wait above 0). */
+  waitedCalls: number
+  /** Their waits added up, in ms. */
+  waitMsTotal: number
+  /** The longest wait, in ms. */
+  waitMsMax: number
+  /** Attempts refused at once past `maxQueueMs` (`LocalRateLimitError`). */
+  refusedCalls: number
+  /** Requests that may go at once now (absent without `requestsPerMinute`). */
+  requestsRemaining?: number
+  /** Estimated tokens that may go at once now (absent without `tokensPerMinute`). */
+  tokensRemaining?: number
+  /** `local` (this client's buckets) or `redis` (as of this client's latest reservation in Redis). */
+  budgetSource: string
+  /** Per origin that sent rate-limit headers (empty when `adaptive` is off). */
+  adaptive: Array<NativeAdaptiveBudget>
+  /** Times Redis was unreachable or slow (`rateLimit.redis`). */
+  redisOutages: number
+  /** Calls admitted by the local fallback share instead of Redis. */
+  redisFallbackCalls: number
 }
 
 /** One request as described by the TypeScript layer. */
@@ -294,6 +371,12 @@ export interface NativeRequest {
    * `trace`. Default false.
    */
   trace?: boolean
+  /** `false`: not limited by the client's `rateLimit` (no turn taken, no wait). Default true. */
+  rateLimit?: boolean
+  /** This request's longest wait for a rate-limit turn (ms), instead of the client's `maxQueueMs`. */
+  maxQueueMs?: number
+  /** `false`: sent even when the origin's circuit breaker is open, its outcome not recorded. Default true. */
+  circuitBreaker?: boolean
   /**
    * Hand the response body over as a string (UTF-8 text such as JSON) instead of a Buffer.
    * Default false. A body that is not valid UTF-8 still comes as a Buffer.
@@ -326,7 +409,7 @@ export interface RateLimitOptions {
 
 /** The `rateLimit.redis` client option (see `crates/engine/src/limiter/shared.rs`). */
 export interface RedisLimitOptions {
-  /** `redis://[user:password@]host:port[/db]`. */
+  /** `redis://[user:password@]host:port[/db]`, or `rediss://` (TLS, trusting the engine's roots and `ca`). */
   url: string
   /** Key prefix (`:requests` / `:tokens` appended). Default `aiwire:ratelimit:<request origin>`. */
   key?: string

@@ -3,9 +3,11 @@
 use crate::decode::decode_response;
 use crate::request::{ms, pairs, to_spec, NativeRequest};
 use crate::settle::{Settled, Settler};
+use crate::stats::NativeEngineStats;
 use crate::stream::{NativeStream, StreamOptions};
 use aiwire_engine::{
-    BreakerConfig, CancellationToken, Engine, EngineConfig, ProxySetting, RateLimitConfig, RedisLimitConfig,
+    BreakerConfig, CancellationToken, EndpointConfig, Engine, EngineConfig, ProxySetting, RateLimitConfig,
+    RedisLimitConfig,
 };
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -59,6 +61,24 @@ pub struct EngineOptions {
     pub circuit_breaker: Option<CircuitBreakerOptions>,
     /// Client-side rate limits; absent: off (default).
     pub rate_limit: Option<RateLimitOptions>,
+    /// Failover: requests under the first endpoint's base URL spread over these by weight, each
+    /// attempt with its endpoint's headers (see `crates/engine/src/transport/failover.rs`). Default none.
+    pub endpoints: Option<Vec<EndpointOptions>>,
+}
+
+/// One endpoint of the `endpoints` client option.
+#[napi(object)]
+pub struct EndpointOptions {
+    /// Absolute http(s) base URL (origin and path prefix).
+    pub base_url: String,
+    /// Its headers (credentials), as a flat list `[name, value, ...]`, over the default headers.
+    pub headers: Option<Vec<String>>,
+    /// Share of the calls relative to the others' weights. Default 1; at least 1.
+    pub weight: Option<u32>,
+    /// Its own requests per minute (e.g. its key's quota). Default none.
+    pub requests_per_minute: Option<u32>,
+    /// Its own estimated tokens per minute. Default none.
+    pub tokens_per_minute: Option<u32>,
 }
 
 /// The `circuitBreaker` client option (see `crates/engine/src/breaker.rs`).
@@ -92,40 +112,12 @@ pub struct RateLimitOptions {
 /// The `rateLimit.redis` client option (see `crates/engine/src/limiter/shared.rs`).
 #[napi(object)]
 pub struct RedisLimitOptions {
-    /// `redis://[user:password@]host:port[/db]`.
+    /// `redis://[user:password@]host:port[/db]`, or `rediss://` (TLS, trusting the engine's roots and `ca`).
     pub url: String,
     /// Key prefix (`:requests` / `:tokens` appended). Default `aiwire:ratelimit:<request origin>`.
     pub key: Option<String>,
     /// Fraction (0, 1] of each rate kept while Redis is unreachable. Default 0.25.
     pub fallback_share: Option<f64>,
-}
-
-/// One origin's circuit breaker, in stats.
-#[napi(object)]
-pub struct NativeCircuit {
-    /// `scheme://host[:port]`.
-    pub origin: String,
-    /// `closed`, `open` or `half-open`.
-    pub state: String,
-}
-
-/// Live counters of an engine (for metrics and leak checks).
-#[napi(object)]
-pub struct NativeEngineStats {
-    /// Buffered requests not yet settled.
-    pub requests_in_flight: u32,
-    /// Streams whose native side is still open.
-    pub streams_open: u32,
-    /// Requests and streams started.
-    pub requests_total: f64,
-    /// Retries made.
-    pub retries_total: f64,
-    /// The circuit breakers of the origins called (empty when the breaker is off).
-    pub circuits: Vec<NativeCircuit>,
-    /// Times Redis (`rateLimit.redis`) was unreachable or slow (each: 5 s on the local fallback share).
-    pub shared_limit_outages: f64,
-    /// Calls admitted by the local fallback share instead of Redis.
-    pub shared_limit_fallback_calls: f64,
 }
 
 /// A cancellation handle passed to `request()`/`stream()`; `cancel()` aborts the request at once and
@@ -328,6 +320,18 @@ impl NativeEngine {
                     }),
                 };
             }
+            config.endpoints = o
+                .endpoints
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| EndpointConfig {
+                    base_url: e.base_url,
+                    headers: pairs(e.headers),
+                    weight: e.weight.unwrap_or(1),
+                    requests_per_minute: e.requests_per_minute,
+                    tokens_per_minute: e.tokens_per_minute,
+                })
+                .collect();
         }
         let _entered = crate::runtime::handle()?.enter();
         let external = (std::mem::size_of::<Engine>()
@@ -411,24 +415,10 @@ impl NativeEngine {
         Ok(())
     }
 
-    /// The engine's live counters.
+    /// The engine's live counters, and the rate limits' figures when they are on.
     #[napi]
     pub fn stats(&self) -> NativeEngineStats {
-        let s = self.engine.stats();
-        NativeEngineStats {
-            requests_in_flight: s.requests_in_flight as u32,
-            streams_open: s.streams_open as u32,
-            requests_total: s.requests_total as f64,
-            retries_total: s.retries_total as f64,
-            shared_limit_outages: s.shared_limit_outages as f64,
-            shared_limit_fallback_calls: s.shared_limit_fallback_calls as f64,
-            circuits: self
-                .engine
-                .circuits()
-                .into_iter()
-                .map(|(origin, state)| NativeCircuit { origin, state: state.as_str().to_owned() })
-                .collect(),
-        }
+        crate::stats::stats_of(&self.engine)
     }
 
     /// Start a streamed response (server-sent events, or raw bytes with `options.raw`); returns its

@@ -19,6 +19,7 @@ mod engine;
 mod request;
 mod runtime;
 pub mod settle;
+mod stats;
 mod stream;
 
 use napi::bindgen_prelude::*;
@@ -28,8 +29,9 @@ use std::sync::Arc;
 use settle::Settler;
 
 pub use body::NativeBodySender;
-pub use engine::{CancelToken, EngineOptions, NativeEngine, NativeEngineStats};
+pub use engine::{CancelToken, EngineOptions, NativeEngine};
 pub use request::{NativePart, NativeRequest};
+pub use stats::NativeEngineStats;
 pub use stream::{NativeBatch, NativeEvent, NativeStream, StreamOptions};
 
 /// mimalloc instead of glibc malloc: the engine allocates per request and per event chunk on two

@@ -4,7 +4,7 @@
 use crate::body::NativeBodySender;
 use crate::decode::Decode;
 use aiwire_engine::upload::{Part, Source, Upload};
-use aiwire_engine::{HeaderMap, Idempotency, Method, RequestSpec, RetryOn};
+use aiwire_engine::{HeaderMap, Idempotency, Method, RequestLimit, RequestSpec, RetryOn};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::time::Duration;
@@ -46,6 +46,12 @@ pub struct NativeRequest<'a> {
     /// Record the failed attempts (status, duration, what followed) for debug logs: the result's
     /// `trace`. Default false.
     pub trace: Option<bool>,
+    /// `false`: not limited by the client's `rateLimit` (no turn taken, no wait). Default true.
+    pub rate_limit: Option<bool>,
+    /// This request's longest wait for a rate-limit turn (ms), instead of the client's `maxQueueMs`.
+    pub max_queue_ms: Option<f64>,
+    /// `false`: sent even when the origin's circuit breaker is open, its outcome not recorded. Default true.
+    pub circuit_breaker: Option<bool>,
     /// Hand the response body over as a string (UTF-8 text such as JSON) instead of a Buffer.
     /// Default false. A body that is not valid UTF-8 still comes as a Buffer.
     pub text_body: Option<bool>,
@@ -202,5 +208,11 @@ pub(crate) fn to_spec(req: NativeRequest<'_>) -> Result<Converted> {
         Some(k) => Idempotency::Key(k),
     };
     spec.trace = req.trace.unwrap_or(false);
+    spec.rate_limit = match (req.rate_limit, ms(req.max_queue_ms, "rateLimit.maxQueueMs")?) {
+        (Some(false), _) => RequestLimit::Off,
+        (_, Some(d)) => RequestLimit::MaxQueue(d),
+        _ => RequestLimit::Client,
+    };
+    spec.circuit_breaker = req.circuit_breaker.unwrap_or(true);
     Ok(Converted { spec, text: req.text_body.unwrap_or(false), decode })
 }

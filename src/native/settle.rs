@@ -193,7 +193,7 @@ impl ToNapiValue for SettledBatch {
                 Some(c) => <&str>::to_napi_value(env, c)?,
                 None => undefined,
             })?;
-            set(match s.trace {
+            set(match s.trace.filter(|t| !t.is_empty()) {
                 Some(t) => String::to_napi_value(env, t)?,
                 None => undefined,
             })?;

@@ -30,7 +30,7 @@ pub mod upload;
 pub use breaker::{BreakerConfig, CircuitState};
 pub use error::{EngineError, ErrorKind, ErrorResponse};
 pub use limiter::shared::RedisLimitConfig;
-pub use limiter::RateLimitConfig;
+pub use limiter::{RateLimitConfig, RequestLimit};
 pub use pool::TransportKey;
 pub use proxy::ProxySetting;
 pub use reqwest::header::HeaderMap;
@@ -39,5 +39,6 @@ pub use retry::RetryOn;
 pub use tls::TlsOptions;
 pub use tokio_util::sync::CancellationToken;
 pub use transport::{
-    Engine, EngineConfig, EngineStats, Idempotency, RequestSpec, Response, SseStream, StreamStart,
+    EndpointConfig, EndpointStats, Engine, EngineConfig, EngineStats, Idempotency, RequestSpec, Response,
+    SseStream, StreamStart,
 };

@@ -16,12 +16,17 @@
 //! Tokens of a call are estimated from its body: `bytes / 4` plus the `max_tokens` /
 //! `max_completion_tokens` / `max_output_tokens` value it asks for ([`estimate_tokens`]), and corrected
 //! once a buffered response states its `usage` ([`used_tokens`], [`Limiter::correct_tokens`]): the
-//! difference is added to (or given back from) the token budget. Streams are not corrected.
+//! difference is added to (or given back from) the token budget the call was reserved in: the local
+//! buckets, or the Redis budget of [`shared`]. Streams are corrected from the usage their events state
+//! ([`usage`]) when they are dropped.
 
 pub mod adaptive;
+mod peek;
 pub mod shared;
+pub mod stats;
+pub mod usage;
 
-use std::sync::Mutex;
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
 /// Settings of the client-side limits (the `rateLimit` client option).
@@ -40,6 +45,20 @@ pub struct RateLimitConfig {
     /// Hold the requests and tokens budgets in Redis, shared with every process using the same key
     /// (see [`shared`]). Default none: the budgets are this engine's own.
     pub redis: Option<shared::RedisLimitConfig>,
+}
+
+/// One request's own handling by the limits (the `rateLimit` request option).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RequestLimit {
+    /// The client's limits as configured (default).
+    #[default]
+    Client,
+    /// Not limited: no turn is reserved (locally, in Redis or in the adaptive budget), nothing waits,
+    /// and its response neither corrects the tokens nor teaches the adaptive limits. For health checks
+    /// and other calls that must not queue behind the traffic.
+    Off,
+    /// The client's limits with this longest wait for a turn instead of `max_queue`.
+    MaxQueue(Duration),
 }
 
 /// One GCRA: cells of `interval` each, `burst` cells allowed at once.
@@ -68,6 +87,12 @@ impl Gcra {
         let conforms = tat.checked_sub(self.tolerance).unwrap_or(now);
         (conforms.saturating_duration_since(now), tat)
     }
+
+    /// Cells that may go at once at `now`.
+    fn available(&self, now: Instant) -> u64 {
+        let backlog = self.tat.map_or(Duration::ZERO, |t| t.saturating_duration_since(now));
+        stats::cells_free(backlog, self.interval, self.tolerance)
+    }
 }
 
 #[derive(Debug)]
@@ -85,6 +110,8 @@ pub struct Limiter {
     pub(crate) adaptive: Option<adaptive::Adaptive>,
     /// The budgets in Redis, when `redis` is set (the local buckets are then the fallback share).
     pub(crate) shared: Option<shared::Shared>,
+    /// Waits and refusals, for [`Limiter::stats`].
+    pub(crate) counters: stats::Counters,
 }
 
 /// A reserved turn: sleep until `at`; `seq` identifies the call to the adaptive limits.
@@ -102,6 +129,14 @@ impl Limiter {
     ///
     /// Errors: `redis.url` is not a Redis URL, or `fallback_share` is not in (0, 1].
     pub fn new(config: RateLimitConfig) -> Result<Option<Self>, String> {
+        Self::with_roots(config, &[])
+    }
+
+    /// [`new`](Self::new), a `rediss://` Redis also trusting the PEM certificates of `ca` (the client's
+    /// `ca` option; see [`shared::Shared::with_roots`]).
+    ///
+    /// Errors: as [`new`](Self::new).
+    pub fn with_roots(config: RateLimitConfig, ca: &[Vec<u8>]) -> Result<Option<Self>, String> {
         if config.requests_per_minute.is_none() && config.tokens_per_minute.is_none() && !config.adaptive {
             return Ok(None);
         }
@@ -115,7 +150,7 @@ impl Limiter {
                     ));
                 }
                 let share = |n: u32| ((f64::from(n) * r.fallback_share).floor() as u32).max(1);
-                let s = shared::Shared::new(r, rpm, tpm)?;
+                let s = shared::Shared::with_roots(r, rpm, tpm, ca)?;
                 (rpm, tpm) = (rpm.map(share), tpm.map(share));
                 Some(s)
             }
@@ -128,6 +163,7 @@ impl Limiter {
             }),
             adaptive: config.adaptive.then(adaptive::Adaptive::default),
             shared,
+            counters: stats::Counters::default(),
             config,
         }))
     }
@@ -153,6 +189,20 @@ impl Limiter {
         now: Instant,
         reserved: Option<Duration>,
     ) -> Result<Turn, Duration> {
+        self.reserve_within(origin, tokens, now, reserved, self.config.max_queue)
+    }
+
+    /// [`reserve`](Self::reserve) with `max_queue` as the longest wait (a request's own `maxQueueMs`).
+    ///
+    /// Errors: `Err(wait)` when the turn is more than `max_queue` away (nothing is reserved locally).
+    pub fn reserve_within(
+        &self,
+        origin: &str,
+        tokens: u64,
+        now: Instant,
+        reserved: Option<Duration>,
+        max_queue: Option<Duration>,
+    ) -> Result<Turn, Duration> {
         let mut b = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         let local_ok = reserved.is_none();
         let req = b.requests.as_ref().filter(|_| local_ok).map(|g| g.peek(now, 1));
@@ -161,7 +211,7 @@ impl Limiter {
         let local = local.max(reserved.unwrap_or(Duration::ZERO));
         let server = self.adaptive.as_ref().map_or(Duration::ZERO, |a| a.peek(origin, now + local));
         let wait = local + server;
-        if let Some(max) = self.config.max_queue {
+        if let Some(max) = max_queue {
             if wait > max {
                 return Err(wait);
             }
@@ -184,6 +234,28 @@ impl Limiter {
 }
 
 impl Limiter {
+    /// A call to `origin` estimated at `estimate` tokens used `actual`: correct the budget its turn was
+    /// reserved in. `shared`: Redis ([`shared::Shared::correct`], sent from a task on the current tokio
+    /// runtime so the caller does not wait; nothing is sent outside a runtime); else the local buckets
+    /// ([`Limiter::correct_tokens`]).
+    pub fn correct(self: &Arc<Self>, origin: &str, estimate: u64, actual: u64, shared: bool) {
+        if estimate == actual || !self.counts_tokens() {
+            return;
+        }
+        if !shared {
+            self.correct_tokens(estimate, actual);
+            return;
+        }
+        if let (Some(_), Ok(rt)) = (&self.shared, tokio::runtime::Handle::try_current()) {
+            let (limiter, origin) = (self.clone(), origin.to_owned());
+            rt.spawn(async move {
+                if let Some(s) = &limiter.shared {
+                    s.correct(&origin, estimate, actual).await;
+                }
+            });
+        }
+    }
+
     /// A call estimated at `estimate` tokens used `actual`: charge (or give back) the difference.
     /// What is given back never makes room before now (no burst beyond one second's worth).
     pub fn correct_tokens(&self, estimate: u64, actual: u64) {
@@ -200,14 +272,34 @@ impl Limiter {
     }
 }
 
+/// A JSON key searched for in bodies, its SIMD searcher built once per process instead of per search.
+pub(crate) struct Key(LazyLock<memchr::memmem::Finder<'static>>);
+
+/// The JSON keys the limits read from bodies.
+pub(crate) mod keys {
+    use super::Key;
+    use memchr::memmem::Finder;
+    use std::sync::LazyLock;
+    pub(crate) static TOTAL_TOKENS: Key = Key(LazyLock::new(|| Finder::new(b"\"total_tokens\"")));
+    pub(crate) static INPUT_TOKENS: Key = Key(LazyLock::new(|| Finder::new(b"\"input_tokens\"")));
+    pub(crate) static OUTPUT_TOKENS: Key = Key(LazyLock::new(|| Finder::new(b"\"output_tokens\"")));
+    pub(crate) static PROMPT_TOKENS: Key = Key(LazyLock::new(|| Finder::new(b"\"prompt_tokens\"")));
+    pub(crate) static COMPLETION_TOKENS: Key = Key(LazyLock::new(|| Finder::new(b"\"completion_tokens\"")));
+    pub(crate) static USAGE: Key = Key(LazyLock::new(|| Finder::new(b"\"usage\"")));
+    pub(crate) static MAX_TOKENS: Key = Key(LazyLock::new(|| Finder::new(b"\"max_tokens\"")));
+    pub(crate) static MAX_COMPLETION_TOKENS: Key =
+        Key(LazyLock::new(|| Finder::new(b"\"max_completion_tokens\"")));
+    pub(crate) static MAX_OUTPUT_TOKENS: Key = Key(LazyLock::new(|| Finder::new(b"\"max_output_tokens\"")));
+}
+
 /// The tokens a response body says it used: `"total_tokens"` (OpenAI), else `"input_tokens"` +
 /// `"output_tokens"` (Anthropic, OpenAI Responses); `None` when it says neither.
 pub fn used_tokens(body: &[u8]) -> Option<u64> {
-    if let Some(n) = number_after(body, b"\"total_tokens\"") {
+    if let Some(n) = number_after(body, &keys::TOTAL_TOKENS) {
         return Some(n);
     }
-    let input = number_after(body, b"\"input_tokens\"");
-    let output = number_after(body, b"\"output_tokens\"");
+    let input = number_after(body, &keys::INPUT_TOKENS);
+    let output = number_after(body, &keys::OUTPUT_TOKENS);
     (input.is_some() || output.is_some()).then(|| input.unwrap_or(0) + output.unwrap_or(0))
 }
 
@@ -217,7 +309,7 @@ pub fn used_tokens(body: &[u8]) -> Option<u64> {
 pub fn estimate_tokens(body: Option<&[u8]>) -> u64 {
     let Some(body) = body else { return 1 };
     let mut total = body.len() as u64 / 4;
-    for key in [&b"\"max_tokens\""[..], b"\"max_completion_tokens\"", b"\"max_output_tokens\""] {
+    for key in [&keys::MAX_TOKENS, &keys::MAX_COMPLETION_TOKENS, &keys::MAX_OUTPUT_TOKENS] {
         if let Some(n) = number_after(body, key) {
             total += n;
             break;
@@ -227,8 +319,8 @@ pub fn estimate_tokens(body: Option<&[u8]>) -> u64 {
 }
 
 /// The unsigned integer after `key` and a colon (whitespace allowed), if any.
-fn number_after(body: &[u8], key: &[u8]) -> Option<u64> {
-    let at = memchr::memmem::find(body, key)? + key.len();
+pub(crate) fn number_after(body: &[u8], key: &Key) -> Option<u64> {
+    let at = key.0.find(body)? + key.0.needle().len();
     let rest = body[at..].iter().skip_while(|b| b.is_ascii_whitespace());
     let mut rest = rest.skip_while(|b| **b == b':').skip_while(|b| b.is_ascii_whitespace()).peekable();
     let mut n: Option<u64> = None;

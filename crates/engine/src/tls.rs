@@ -64,6 +64,28 @@ fn base_roots() -> &'static BaseRoots {
     })
 }
 
+/// The engine's trust roots as PEM: the system's, `NODE_EXTRA_CA_CERTS`, then the certificates of
+/// `ca` (each a PEM text, as the `ca` option). For clients that take their roots as PEM (Redis over
+/// TLS, `limiter::shared`).
+pub fn roots_pem(ca: &[Vec<u8>]) -> Vec<u8> {
+    use base64::Engine as _;
+    let mut out = Vec::new();
+    for cert in &base_roots().certs {
+        out.extend_from_slice(b"-----BEGIN CERTIFICATE-----\n");
+        let b64 = base64::engine::general_purpose::STANDARD.encode(cert.as_ref());
+        for line in b64.as_bytes().chunks(64) {
+            out.extend_from_slice(line);
+            out.push(b'\n');
+        }
+        out.extend_from_slice(b"-----END CERTIFICATE-----\n");
+    }
+    for pem in ca {
+        out.extend_from_slice(pem);
+        out.push(b'\n');
+    }
+    out
+}
+
 /// Why `NODE_EXTRA_CA_CERTS` was ignored, if it was set and unusable (read once per process).
 pub fn extra_ca_certs_problem() -> Option<&'static str> {
     base_roots().extra_error.as_deref()

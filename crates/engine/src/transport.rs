@@ -16,10 +16,12 @@ use crate::sse::SseDecoder;
 use crate::tls::TlsOptions;
 use crate::upload::Upload;
 
+mod failover;
 mod resilience;
 mod retry_loop;
 mod stream;
 use bytes::Bytes;
+pub use failover::{EndpointConfig, EndpointStats, MAX_ENDPOINTS};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::Method;
 use retry_loop::Attempt;
@@ -71,6 +73,9 @@ pub struct EngineConfig {
     pub circuit_breaker: Option<BreakerConfig>,
     /// Client-side rate limits ([`crate::limiter`]). Default: none (off).
     pub rate_limit: RateLimitConfig,
+    /// Failover across endpoints (`transport/failover.rs`): requests under the first one's base URL are
+    /// spread over them by weight, each attempt with its endpoint's headers. Default none.
+    pub endpoints: Vec<EndpointConfig>,
 }
 
 impl Default for EngineConfig {
@@ -93,6 +98,7 @@ impl Default for EngineConfig {
             proxy: ProxySetting::default(),
             circuit_breaker: None,
             rate_limit: RateLimitConfig::default(),
+            endpoints: Vec::new(),
         }
     }
 }
@@ -154,6 +160,13 @@ pub struct RequestSpec {
     pub idempotency: Idempotency,
     /// Record every failed attempt and what followed (for debug logs): see [`Response::trace`].
     pub trace: bool,
+    /// This request's handling by the client-side rate limits (off, or another `max_queue`). Default
+    /// [`RequestLimit::Client`].
+    pub rate_limit: crate::limiter::RequestLimit,
+    /// Whether the circuit breaker applies. `false`: sent even when the origin's breaker is open, and its
+    /// outcome is not recorded (a health check or probe that neither waits for the breaker nor moves it).
+    /// Default true.
+    pub circuit_breaker: bool,
 }
 
 impl RequestSpec {
@@ -172,6 +185,8 @@ impl RequestSpec {
             retry_on: RetryOn::Any,
             idempotency: Idempotency::Auto,
             trace: false,
+            rate_limit: crate::limiter::RequestLimit::Client,
+            circuit_breaker: true,
         }
     }
 }
@@ -206,6 +221,8 @@ pub struct Engine {
     urls: std::sync::Mutex<Vec<(Box<str>, reqwest::Url)>>,
     /// The breaker and limits, when the client turned either on.
     resilience: Option<resilience::Resilience>,
+    /// The endpoints, when the client listed some.
+    failover: Option<failover::Failover>,
 }
 
 /// Most URLs kept parsed per engine.
@@ -282,10 +299,12 @@ impl Engine {
         let transport = crate::pool::shared(&config.transport_key())?;
         let resilience = resilience::Resilience::new(
             config.circuit_breaker,
-            Limiter::new(config.rate_limit.clone())
+            Limiter::with_roots(config.rate_limit.clone(), &config.tls.ca)
                 .map_err(|e| EngineError::new(ErrorKind::InvalidRequest, e))?,
             config.max_retry_after,
         );
+        let failover =
+            failover::Failover::new(&config.endpoints, resilience.as_ref(), config.rate_limit.max_queue)?;
         Ok(Engine {
             transport,
             config,
@@ -293,6 +312,7 @@ impl Engine {
             stats: Arc::default(),
             urls: Default::default(),
             resilience,
+            failover,
         })
     }
 
@@ -316,10 +336,26 @@ impl Engine {
         }
     }
 
+    /// What the client-side rate limits did and where their budgets stand; `None` when they are off.
+    pub fn limiter_stats(&self) -> Option<crate::limiter::stats::LimiterStats> {
+        self.resilience.as_ref().and_then(resilience::Resilience::limiter_stats)
+    }
+
     /// The circuit breakers of the origins this engine called (`scheme://host[:port]`, state); empty
     /// when the breaker is off.
     pub fn circuits(&self) -> Vec<(String, CircuitState)> {
-        self.resilience.as_ref().map(resilience::Resilience::circuits).unwrap_or_default()
+        let mut out = self.resilience.as_ref().map(resilience::Resilience::circuits).unwrap_or_default();
+        for t in self.failover.iter().flat_map(|f| &f.endpoints).filter_map(|e| e.target.as_ref()) {
+            if let Some(state) = t.circuit().filter(|_| !out.iter().any(|(o, _)| o == t.origin())) {
+                out.push((t.origin().to_owned(), state));
+            }
+        }
+        out
+    }
+
+    /// The endpoints' figures (`endpoints` option), in the order given; empty without endpoints.
+    pub fn endpoints(&self) -> Vec<EndpointStats> {
+        self.failover.as_ref().map(failover::Failover::stats).unwrap_or_default()
     }
 
     /// The configuration this engine was built with.
@@ -327,13 +363,16 @@ impl Engine {
         &self.config
     }
 
+    /// The request of one attempt: to `spec.url`, or, for an attempt routed to an endpoint, to `url`
+    /// with the endpoint's headers over the defaults.
     fn build_request(
         &self,
         spec: &RequestSpec,
+        endpoint: Option<(&str, &HeaderMap)>,
         extra: &HeaderMap,
         idempotency_key: Option<&str>,
     ) -> Result<reqwest::Request, EngineError> {
-        let mut url = self.parse_url(&spec.url)?;
+        let mut url = self.parse_url(endpoint.map_or(&spec.url, |(url, _)| url))?;
         if !self.config.default_query.is_empty() || !spec.query.is_empty() {
             let mut pairs = url.query_pairs_mut();
             for (k, v) in self.config.default_query.iter().chain(spec.query.iter()) {
@@ -345,6 +384,11 @@ impl Engine {
         headers.reserve(self.default_headers.len() + extra.len() + 1);
         for (k, v) in self.default_headers.iter() {
             headers.insert(k.clone(), v.clone());
+        }
+        if let Some((_, endpoint_headers)) = endpoint {
+            for (k, v) in endpoint_headers.iter() {
+                headers.insert(k.clone(), v.clone());
+            }
         }
         for name in &spec.remove_headers {
             headers.remove(name.as_str());

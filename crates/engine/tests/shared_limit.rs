@@ -1,8 +1,12 @@
 //! The Redis reservation of `rateLimit.redis` (`limiter::shared`) against a real `redis-server`
 //! started on a free loopback port (Debian package `redis-server`; `.ci/run` installs it), and its
-//! fallback when Redis is gone.
+//! fallback when Redis is gone, and the correction of the shared token budget from responses' `usage`.
+
+mod support;
 
 use aiwire_engine::limiter::shared::{RedisLimitConfig, Shared, SharedTurn, RETRY_AFTER, TIMEOUT};
+use aiwire_engine::limiter::RateLimitConfig;
+use aiwire_engine::EngineConfig;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -17,8 +21,27 @@ impl Drop for Redis {
 
 fn start_redis() -> Redis {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    start_redis_with(port, &["--port", &port.to_string()])
+}
+
+/// The private CA and server certificate of `__test__/fixtures/tls` (for localhost and 127.0.0.1).
+fn fixture(name: &str) -> String {
+    format!("{}/../../__test__/fixtures/tls/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A redis-server speaking only TLS (Debian's is built with TLS), server certificate from the fixtures.
+fn start_redis_tls() -> Redis {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (cert, key, ca) = (fixture("server-cert.pem"), fixture("server-key.pem"), fixture("ca.pem"));
+    let args = ["--port", "0", "--tls-port", &port.to_string(), "--tls-cert-file", &cert];
+    let args = [&args[..], &["--tls-key-file", &key, "--tls-ca-cert-file", &ca, "--tls-auth-clients", "no"]];
+    start_redis_with(port, &args.concat())
+}
+
+fn start_redis_with(port: u16, args: &[&str]) -> Redis {
     let child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .args(args)
+        .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
         .stdout(Stdio::null())
         .spawn()
         .expect("redis-server must be installed (apt-get install redis-server)");
@@ -80,9 +103,16 @@ async fn tokens_are_reserved_by_count() {
     let redis = start_redis();
     // 60,000 tokens per minute: 1 ms per token, burst 1,000 tokens.
     let s = shared(redis.1, "t", None, Some(60_000));
-    assert_eq!(wait_of(s.reserve("o", 1000, None).await), Duration::ZERO);
+    assert_eq!(s.remaining(Instant::now()), None, "nothing known before a reservation");
+    assert_eq!(wait_of(s.reserve("o", 300, None).await), Duration::ZERO);
+    // 300 of the 1,000-token burst taken (a few more come back each ms).
+    let (req, tok) = s.remaining(Instant::now()).unwrap();
+    assert_eq!(req, None);
+    assert!((700..=760).contains(&tok.unwrap()), "{tok:?}");
+    assert_eq!(wait_of(s.reserve("o", 700, None).await), Duration::ZERO);
     let w = wait_of(s.reserve("o", 500, None).await);
     assert!(w.abs_diff(500 * MS) < 40 * MS, "{w:?}");
+    assert_eq!(s.remaining(Instant::now()), Some((None, Some(0))));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -112,4 +142,190 @@ async fn an_unreachable_redis_does_not_hang() {
     assert_eq!(s.reserve("o", 1, None).await, SharedTurn::Unavailable);
     assert!(t.elapsed() <= TIMEOUT + 50 * MS);
     assert_eq!(s.outages(), 1);
+}
+
+/// How far ahead of Redis's clock the TAT under `key` runs, in ms (0 when the key is absent or past).
+fn backlog_ms(port: u16, key: &str) -> f64 {
+    let client = redis::Client::open(format!("redis://127.0.0.1:{port}")).unwrap();
+    let mut c = client.get_connection().unwrap();
+    let (secs, micros): (u64, u64) = redis::cmd("TIME").query(&mut c).unwrap();
+    let tat: Option<f64> = redis::cmd("GET").arg(key).query(&mut c).unwrap();
+    let now = (secs * 1_000_000 + micros) as f64;
+    tat.map_or(0.0, |t| ((t - now) / 1000.0).max(0.0))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usage_charges_or_gives_back_the_difference_in_the_shared_token_budget() {
+    let redis = start_redis();
+    // 60,000 tokens per minute: 1 ms per token, burst 1,000 tokens.
+    let s = shared(redis.1, "c", None, Some(60_000));
+    assert_eq!(wait_of(s.reserve("o", 2000, None).await), Duration::from_millis(1000));
+    let b = backlog_ms(redis.1, "c:tokens");
+    assert!((1900.0..=2000.0).contains(&b), "{b}");
+    // Used 2,600: 600 more.
+    assert!(s.correct("o", 2000, 2600).await);
+    let b = backlog_ms(redis.1, "c:tokens");
+    assert!((2500.0..=2600.0).contains(&b), "{b}");
+    // Another process on the key sees it: its 1-token call waits past the burst.
+    let other = shared(redis.1, "c", None, Some(60_000));
+    let w = wait_of(other.reserve("o", 1, None).await);
+    assert!(w.abs_diff(1600 * MS) < 100 * MS, "{w:?}");
+    // Used 500 of 2,000: 1,500 given back.
+    assert!(s.correct("o", 2000, 500).await);
+    let b = backlog_ms(redis.1, "c:tokens");
+    assert!((1000.0..=1101.0).contains(&b), "{b}");
+    // Giving back more than the backlog never runs the TAT before now (no extra burst).
+    assert!(s.correct("o", 10_000, 0).await);
+    assert_eq!(backlog_ms(redis.1, "c:tokens"), 0.0);
+    assert_eq!(wait_of(s.reserve("o", 1000, None).await), Duration::ZERO);
+    let w = wait_of(s.reserve("o", 100, None).await);
+    assert!(w.abs_diff(100 * MS) < 40 * MS, "{w:?}");
+    // Nothing to correct: no tokens limit, or no difference.
+    assert!(!s.correct("o", 10, 10).await);
+    assert!(!shared(redis.1, "c", Some(60), None).correct("o", 1, 100).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_engine_corrects_the_shared_budget_from_a_buffered_response_usage() {
+    use support::client::*;
+    use support::{Reply, TestServer};
+    let redis = start_redis();
+    let server = TestServer::start([
+        Reply::ok(
+            r#"{"id":"a","usage":{"prompt_tokens":1000,"completion_tokens":2000,"total_tokens":3000}}"#,
+        ),
+        Reply::ok(r#"{"id":"b","usage":{"input_tokens":3,"output_tokens":7}}"#),
+    ])
+    .await;
+    let config = EngineConfig {
+        rate_limit: RateLimitConfig {
+            // 600,000 tokens per minute: 0.1 ms per token, burst 10,000 tokens (no call waits here).
+            tokens_per_minute: Some(600_000),
+            redis: Some(RedisLimitConfig {
+                url: format!("redis://127.0.0.1:{}", redis.1),
+                key: Some("e".into()),
+                fallback_share: 0.25,
+            }),
+            ..RateLimitConfig::default()
+        },
+        ..config()
+    };
+    let engine = engine(config);
+    // Estimated at 40 bytes / 4 + 90 = 100 tokens (10 ms), used 3,000 (300 ms).
+    let small: &'static [u8] = br#"{"model":"m","max_tokens":90,"x":"abcd"}"#;
+    assert_eq!(small.len(), 40);
+    send(&engine, &post(server.url("/v1/chat/completions"), small)).await.unwrap();
+    // The correction is sent from a task: wait (bounded) for the 2,900 extra tokens to land.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut b = backlog_ms(redis.1, "e:tokens");
+    while b < 200.0 && Instant::now() < deadline {
+        tokio::time::sleep(MS).await;
+        b = backlog_ms(redis.1, "e:tokens");
+    }
+    let measured = Instant::now();
+    assert!((200.0..=300.0).contains(&b), "backlog {b} ms, expected about 300 (the usage)");
+    // Estimated at 44 bytes / 4 + 5,000 = 5,011 tokens (+501 ms), used 10: 5,001 given back.
+    let big: &'static [u8] = br#"{"model":"m","max_tokens":5000,"x":"abcdef"}"#;
+    assert_eq!(big.len(), 44);
+    send(&engine, &post(server.url("/v1/messages"), big)).await.unwrap();
+    // Backlog plus the time since `b` was read: what the calls since then added (time does not lower it).
+    let debt = || backlog_ms(redis.1, "e:tokens") + measured.elapsed().as_secs_f64() * 1000.0;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut added = debt() - b;
+    while added > 250.0 && Instant::now() < deadline {
+        tokio::time::sleep(MS).await;
+        added = debt() - b;
+    }
+    assert!(added < 250.0, "{added} ms added by a 10-token call estimated at 5,011 tokens (501 ms)");
+    assert_eq!(engine.stats().shared_limit_outages, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_corrects_the_budget_from_the_usage_its_events_state() {
+    use support::client::*;
+    use support::{Reply, TestServer};
+    let redis = start_redis();
+    let openai = [
+        "data: {\"id\":\"c\",\"choices\":[{\"delta\":{\"content\":\"hi\"}}],\"usage\":null}\n\n",
+        "data: {\"id\":\"c\",\"choices\":[],\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":1500,\"total_tokens\":2500}}\n\n",
+        "data: [DONE]\n\n",
+    ];
+    let anthropic = [
+        "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":400,\"output_tokens\":1}}}\n\n",
+        "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"delta\":{\"text\":\"\\\"usage\\\"\"}}\n\n",
+        "event: message_delta\ndata: {\"type\":\"message_delta\",\"usage\":{\"output_tokens\":600}}\n\n",
+        "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
+    ];
+    let server = TestServer::start([
+        Reply::sse(openai, Duration::from_millis(1)),
+        Reply::sse(anthropic, Duration::from_millis(1)),
+    ])
+    .await;
+    let redis_config = |key: &str| RedisLimitConfig {
+        url: format!("redis://127.0.0.1:{}", redis.1),
+        key: Some(key.into()),
+        fallback_share: 0.25,
+    };
+    // 600,000 tokens per minute: 0.1 ms per token, burst 10,000 tokens (no call waits here).
+    let limited = |key: &str| EngineConfig {
+        rate_limit: RateLimitConfig {
+            tokens_per_minute: Some(600_000),
+            redis: Some(redis_config(key)),
+            ..RateLimitConfig::default()
+        },
+        ..config()
+    };
+    // Estimated at 40 bytes / 4 + 90 = 100 tokens (10 ms).
+    let body: &'static [u8] = br#"{"model":"m","max_tokens":90,"x":"abcd"}"#;
+    for (key, path, used_ms) in [("s1", "/v1/chat/completions", 250.0), ("s2", "/v1/messages", 100.0)] {
+        let engine = engine(limited(key));
+        let mut stream = open(&engine, &post(server.url(path), body)).await.unwrap();
+        read_all(&mut stream).await.unwrap();
+        drop(stream);
+        let tat_key = format!("{key}:tokens");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut b = backlog_ms(redis.1, &tat_key);
+        while b < used_ms - 40.0 && Instant::now() < deadline {
+            tokio::time::sleep(MS).await;
+            b = backlog_ms(redis.1, &tat_key);
+        }
+        assert!((used_ms - 40.0..=used_ms).contains(&b), "{path}: backlog {b} ms, expected about {used_ms}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rediss_speaks_tls_trusting_the_clients_ca_and_nothing_unknown() {
+    let redis = start_redis_tls();
+    let config = RedisLimitConfig {
+        url: format!("rediss://127.0.0.1:{}", redis.1),
+        key: Some("tls".into()),
+        fallback_share: 0.25,
+    };
+    // The private CA is not among the system roots: no connection, the fallback is used.
+    let untrusted = Shared::new(&config, Some(600), None).unwrap();
+    assert_eq!(untrusted.reserve("o", 1, None).await, SharedTurn::Unavailable);
+    assert_eq!(untrusted.outages(), 1);
+    // With the CA (the client's `ca` option): one budget in Redis over TLS.
+    let ca = std::fs::read(fixture("ca.pem")).unwrap();
+    let (a, b) = (
+        Shared::with_roots(&config, Some(600), None, std::slice::from_ref(&ca)).unwrap(),
+        Shared::with_roots(&config, Some(600), None, &[ca]).unwrap(),
+    );
+    let mut waits = Vec::new();
+    for i in 0..12 {
+        waits.push(wait_of((if i % 2 == 0 { &a } else { &b }).reserve("o", 1, None).await));
+    }
+    // Burst 10, then 100 ms apart: the two share the key's budget.
+    assert_eq!(waits[..10], [Duration::ZERO; 10]);
+    // (The TLS handshakes of the first calls took some of the first 100 ms.)
+    assert!(waits[10] > Duration::ZERO && waits[11].abs_diff(waits[10] + 100 * MS) < 30 * MS, "{waits:?}");
+    assert_eq!((a.outages(), b.outages()), (0, 0));
+    // A plain redis:// URL to the TLS port gets no answer it understands: fallback, not a hang.
+    let plain = RedisLimitConfig { url: format!("redis://127.0.0.1:{}", redis.1), ..config };
+    let t = Instant::now();
+    assert_eq!(
+        Shared::new(&plain, Some(600), None).unwrap().reserve("o", 1, None).await,
+        SharedTurn::Unavailable
+    );
+    assert!(t.elapsed() <= TIMEOUT + 100 * MS, "{:?}", t.elapsed());
 }

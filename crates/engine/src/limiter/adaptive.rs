@@ -113,6 +113,34 @@ impl Adaptive {
         f(map.entry(origin.to_owned()).or_default())
     }
 
+    /// Every origin's budget at `now`, for stats (origins that never sent a rate-limit header left out).
+    pub fn views(&self, now: Instant) -> Vec<super::stats::AdaptiveView> {
+        let map = self.origins.lock().unwrap_or_else(|p| p.into_inner());
+        let mut out: Vec<_> = map
+            .iter()
+            .filter(|(_, o)| o.w.window_end.is_some() || o.w.blocked_until.is_some() || o.w.limit.is_some())
+            .map(|(origin, o)| {
+                let w = &o.w;
+                let later = w.window_start.filter(|s| *s > now);
+                let (remaining, reset) = match (later, w.window_end.filter(|e| *e > now)) {
+                    (Some(start), _) => (Some(0), Some(start - now)),
+                    (None, Some(end)) => (Some(w.budget), Some(end - now)),
+                    // The window ended: the next one is full (when the limit is known).
+                    (None, None) => (w.window_end.and(w.limit), None),
+                };
+                super::stats::AdaptiveView {
+                    origin: origin.clone(),
+                    limit: w.limit,
+                    remaining,
+                    reset,
+                    blocked: w.blocked_until.filter(|b| *b > now).map(|b| b - now),
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| a.origin.cmp(&b.origin));
+        out
+    }
+
     /// How long a call arriving at `t` would wait past `t` (nothing is reserved).
     pub fn peek(&self, origin: &str, t: Instant) -> Duration {
         self.with(origin, |o| o.w.clone().reserve(t)).saturating_duration_since(t)
@@ -172,8 +200,14 @@ impl Adaptive {
                 }
                 Some(_) => {} // an older window than the one calls are already placed in
                 None => {
+                    // The first word on this origin's budget: every call sent before it went unpaced,
+                    // many over connections still opening, so any of them (but this one) may reach the
+                    // server after it. All are taken as not counted in `remaining` (a lower bound: at
+                    // worst part of this window goes unused, never a 429).
+                    let since = now.checked_sub(MAX_WINDOW).unwrap_or(now);
+                    let sent = o.sent.iter().filter(|at| **at > since && **at <= now).count() as u64;
                     w.window_end = Some(end);
-                    w.budget = left;
+                    w.budget = remaining.saturating_sub(sent.saturating_sub(1).max(uncounted));
                 }
             }
         });

@@ -12,6 +12,10 @@
 //! and asks Redis again only after [`RETRY_AFTER`]: no call waits on a dead Redis more than once per
 //! [`RETRY_AFTER`] and no call hangs. The engine cannot log; each outage and each call admitted by the
 //! fallback is counted ([`Shared::outages`], [`Shared::fallback_calls`], in the client's `stats()`).
+//!
+//! `rediss://` URLs speak TLS through the `redis` crate's rustls support, trusting what the engine's
+//! HTTPS trusts (system roots, `NODE_EXTRA_CA_CERTS`, the client's `ca`; see [`crate::tls::roots_pem`]).
+//! One server (or a proxy in front of several) only: Redis Cluster's slot routing is not built in.
 
 use redis::aio::MultiplexedConnection;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,7 +30,8 @@ pub const RETRY_AFTER: Duration = Duration::from_secs(5);
 /// Settings of the shared limits (`rateLimit.redis`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RedisLimitConfig {
-    /// `redis://[user:password@]host:port[/db]`.
+    /// `redis://[user:password@]host:port[/db]`, or `rediss://…` for TLS (rustls; the engine's trust
+    /// roots: see [`Shared::with_roots`]). Redis Cluster is not supported.
     pub url: String,
     /// Prefix of the Redis keys; `:requests` / `:tokens` are appended. Default
     /// `aiwire:ratelimit:<origin of the request URL>`.
@@ -37,8 +42,9 @@ pub struct RedisLimitConfig {
 
 /// The Lua reservation. KEYS: requests TAT, tokens TAT. ARGV: per limit (requests, then tokens)
 /// interval (µs per cell), tolerance (µs: burst × interval), cells (0: limit off); then the longest
-/// wait allowed in µs (-1: none). Returns `{1, wait_us}` when reserved, `{0, wait_us}` when the wait
-/// would exceed the longest allowed (nothing reserved). Each key expires once its TAT is past (+1 s).
+/// wait allowed in µs (-1: none). Returns `{1, wait_us, requests backlog, tokens backlog}` when reserved
+/// (a backlog: how far the new TAT runs ahead of now, in µs; -1 for a limit that is off), `{0, wait_us,
+/// -1, -1}` when the wait would exceed the longest allowed (nothing reserved). Each key expires once its TAT is past (+1 s).
 pub const SCRIPT: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -57,13 +63,33 @@ for i = 1, 2 do
   end
 end
 local max = tonumber(ARGV[7])
-if max >= 0 and wait > max then return {0, math.ceil(wait)} end
+if max >= 0 and wait > max then return {0, math.ceil(wait), -1, -1} end
+local backlog = {-1, -1}
 for i = 1, 2 do
   if tats[i] then
     redis.call('SET', KEYS[i], string.format('%.3f', tats[i]), 'PX', math.ceil((tats[i] - now) / 1000) + 1000)
+    backlog[i] = math.ceil(tats[i] - now)
   end
 end
-return {1, math.ceil(wait)}
+return {1, math.ceil(wait), backlog[1], backlog[2]}
+";
+
+/// The correction of one call's tokens once its response stated its `usage`. KEYS: tokens TAT.
+/// ARGV: interval (µs per token), tokens to add (negative: to give back). An extra charge is added
+/// from now on at the earliest (as a late arrival of cells); what is given back never moves the TAT
+/// before now (no burst beyond the tolerance). Returns the new TAT's distance from now in µs.
+pub const CORRECT_SCRIPT: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local new = tat + tonumber(ARGV[1]) * tonumber(ARGV[2])
+if new <= now then
+  redis.call('DEL', KEYS[1])
+  return 0
+end
+redis.call('SET', KEYS[1], string.format('%.3f', new), 'PX', math.ceil((new - now) / 1000) + 1000)
+return math.ceil(new - now)
 ";
 
 /// What Redis answered for one call.
@@ -99,11 +125,14 @@ pub struct Shared {
     requests: Option<Rate>,
     tokens: Option<Rate>,
     script: redis::Script,
+    correct_script: redis::Script,
     conn: tokio::sync::Mutex<Option<MultiplexedConnection>>,
     /// Set after an outage: Redis is not asked again before this instant.
     down_until: Mutex<Option<Instant>>,
     outages: AtomicU64,
     fallback_calls: AtomicU64,
+    /// The backlogs (µs) the latest reservation left in Redis, and when it was answered.
+    seen: Mutex<Option<(Instant, i64, i64)>>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -114,6 +143,7 @@ impl std::fmt::Debug for Shared {
 
 impl Shared {
     /// The shared limits of `requests_per_minute` / `tokens_per_minute` (the full rates, not shares).
+    /// A `rediss://` URL trusts the engine's default roots (the system's and `NODE_EXTRA_CA_CERTS`).
     ///
     /// Errors: the URL is not a Redis URL (nothing is connected here: the first call connects).
     pub fn new(
@@ -121,18 +151,39 @@ impl Shared {
         requests_per_minute: Option<u32>,
         tokens_per_minute: Option<u32>,
     ) -> Result<Self, String> {
-        let client = redis::Client::open(config.url.as_str())
-            .map_err(|e| format!("rateLimit.redis.url is not a Redis URL: {e}"))?;
+        Self::with_roots(config, requests_per_minute, tokens_per_minute, &[])
+    }
+
+    /// [`new`](Self::new), a `rediss://` URL also trusting the PEM certificates of `ca` (the client's
+    /// `ca` option), as the engine's HTTPS does.
+    ///
+    /// Errors: the URL is not a Redis URL, or a certificate in `ca` does not parse.
+    pub fn with_roots(
+        config: &RedisLimitConfig,
+        requests_per_minute: Option<u32>,
+        tokens_per_minute: Option<u32>,
+        ca: &[Vec<u8>],
+    ) -> Result<Self, String> {
+        let bad_url = |e: redis::RedisError| format!("rateLimit.redis.url is not a Redis URL: {e}");
+        let client = if config.url.starts_with("rediss://") {
+            let certificates =
+                redis::TlsCertificates { client_tls: None, root_cert: Some(crate::tls::roots_pem(ca)) };
+            redis::Client::build_with_tls(config.url.as_str(), certificates).map_err(bad_url)?
+        } else {
+            redis::Client::open(config.url.as_str()).map_err(bad_url)?
+        };
         Ok(Shared {
             client,
             key: config.key.as_deref().map(Into::into),
             requests: Rate::per_minute(requests_per_minute),
             tokens: Rate::per_minute(tokens_per_minute),
             script: redis::Script::new(SCRIPT),
+            correct_script: redis::Script::new(CORRECT_SCRIPT),
             conn: tokio::sync::Mutex::new(None),
             down_until: Mutex::new(None),
             outages: AtomicU64::new(0),
             fallback_calls: AtomicU64::new(0),
+            seen: Mutex::new(None),
         })
     }
 
@@ -144,6 +195,24 @@ impl Shared {
     /// Calls admitted by the local fallback instead of Redis.
     pub fn fallback_calls(&self) -> u64 {
         self.fallback_calls.load(Ordering::Relaxed)
+    }
+
+    /// The requests and tokens that may go at once at `now` per the latest reservation in Redis
+    /// (other processes may have taken some since); `None` before one, or while Redis is down.
+    pub fn remaining(&self, now: Instant) -> Option<(Option<u64>, Option<u64>)> {
+        if self.down_until.lock().unwrap_or_else(|p| p.into_inner()).is_some_and(|until| now < until) {
+            return None;
+        }
+        let (at, req_us, tok_us) = (*self.seen.lock().unwrap_or_else(|p| p.into_inner()))?;
+        let passed = now.saturating_duration_since(at);
+        let free = |rate: Option<Rate>, backlog_us: i64| {
+            let r = rate.filter(|_| backlog_us >= 0)?;
+            let backlog = Duration::from_micros(backlog_us as u64).saturating_sub(passed);
+            let (interval, tolerance) =
+                (Duration::from_secs_f64(r.interval_us / 1e6), Duration::from_secs_f64(r.tolerance_us / 1e6));
+            Some(super::stats::cells_free(backlog, interval, tolerance))
+        };
+        Some((free(self.requests, req_us), free(self.tokens, tok_us)))
     }
 
     /// Reserve one call of `tokens` tokens to `origin` in Redis, within [`TIMEOUT`].
@@ -181,21 +250,8 @@ impl Shared {
         tokens: u64,
         max_queue: Option<Duration>,
     ) -> redis::RedisResult<SharedTurn> {
-        let mut conn = {
-            let mut slot = self.conn.lock().await;
-            match &*slot {
-                Some(c) => c.clone(),
-                None => {
-                    let c = self.client.get_multiplexed_async_connection().await?;
-                    *slot = Some(c.clone());
-                    c
-                }
-            }
-        };
-        let prefix = match &self.key {
-            Some(k) => k.to_string(),
-            None => format!("aiwire:ratelimit:{origin}"),
-        };
+        let mut conn = self.connection().await?;
+        let prefix = self.prefix(origin);
         let mut inv = self.script.prepare_invoke();
         inv.key(format!("{prefix}:requests")).key(format!("{prefix}:tokens"));
         for (rate, cells) in [(self.requests, 1), (self.tokens, tokens.max(1))] {
@@ -205,8 +261,58 @@ impl Shared {
             };
         }
         inv.arg(max_queue.map_or(-1i64, |d| d.as_micros().min(i64::MAX as u128) as i64));
-        let (reserved, wait_us): (i64, i64) = inv.invoke_async(&mut conn).await?;
+        let (reserved, wait_us, req_us, tok_us): (i64, i64, i64, i64) = inv.invoke_async(&mut conn).await?;
+        if reserved == 1 {
+            *self.seen.lock().unwrap_or_else(|p| p.into_inner()) = Some((Instant::now(), req_us, tok_us));
+        }
         let wait = Duration::from_micros(wait_us.max(0) as u64);
         Ok(if reserved == 1 { SharedTurn::Wait(wait) } else { SharedTurn::TooLong(wait) })
+    }
+
+    /// The connection, made on first use (and again after an outage).
+    async fn connection(&self) -> redis::RedisResult<MultiplexedConnection> {
+        let mut slot = self.conn.lock().await;
+        match &*slot {
+            Some(c) => Ok(c.clone()),
+            None => {
+                let c = self.client.get_multiplexed_async_connection().await?;
+                *slot = Some(c.clone());
+                Ok(c)
+            }
+        }
+    }
+
+    /// The keys' prefix for calls to `origin`.
+    fn prefix(&self, origin: &str) -> String {
+        match &self.key {
+            Some(k) => k.to_string(),
+            None => format!("aiwire:ratelimit:{origin}"),
+        }
+    }
+
+    /// A call to `origin` reserved in Redis at `estimate` tokens used `actual`: charge (or give back)
+    /// the difference in the shared tokens budget, within [`TIMEOUT`]. Returns whether Redis took it:
+    /// false when there is no tokens limit, the difference is 0, Redis is down (the correction is
+    /// dropped; the budget heals as the TAT passes) or did not answer in time.
+    pub async fn correct(&self, origin: &str, estimate: u64, actual: u64) -> bool {
+        let Some(rate) = self.tokens else { return false };
+        let diff = actual as i128 - estimate as i128;
+        if diff == 0 {
+            return false;
+        }
+        {
+            let down = self.down_until.lock().unwrap_or_else(|p| p.into_inner());
+            if down.is_some_and(|until| Instant::now() < until) {
+                return false;
+            }
+        }
+        let ask = async {
+            let mut conn = self.connection().await?;
+            let mut inv = self.correct_script.prepare_invoke();
+            inv.key(format!("{}:tokens", self.prefix(origin)));
+            inv.arg(rate.interval_us).arg(diff.clamp(i64::MIN as i128, i64::MAX as i128) as i64);
+            inv.invoke_async::<i64>(&mut conn).await
+        };
+        matches!(tokio::time::timeout(TIMEOUT, ask).await, Ok(Ok(_)))
     }
 }

@@ -184,15 +184,39 @@ fn adaptive_spends_the_budget_then_waits_for_the_reset() {
 }
 
 #[test]
-fn adaptive_trusts_remaining_for_calls_sent_long_before_the_response() {
+fn adaptive_first_word_takes_every_call_sent_before_as_uncounted() {
     let a = Adaptive::default();
     let t = Instant::now();
+    // Three calls went out unpaced (nothing known yet); the first one's answer, 50 ms later after a
+    // 2 ms round trip, says 3 remain: the other two may still reach the server after it.
     let (_, seq) = a.reserve("o", t);
+    a.reserve("o", t);
     a.reserve("o", t);
     let budget =
         Budget { limit: Some(5), remaining: Some(3), reset: Some(Duration::from_secs(1)), blocked_for: None };
+    let now = t + Duration::from_millis(50);
+    a.observe("o", seq, &budget, now, Duration::from_millis(2));
+    assert_eq!(a.reserve("o", now).0, now, "3 - 2 = 1 left");
+    assert_eq!(a.reserve("o", now).0, now + Duration::from_secs(1), "then the next window");
+}
+
+#[test]
+fn adaptive_trusts_remaining_for_calls_sent_long_before_the_response() {
+    let a = Adaptive::default();
+    let t = Instant::now();
+    let budget = |remaining| Budget {
+        limit: Some(5),
+        remaining: Some(remaining),
+        reset: Some(Duration::from_secs(1)),
+        blocked_for: None,
+    };
+    // A first response (nothing else in flight) makes the window known: 5 left.
+    let (_, first) = a.reserve("o", t);
+    a.observe("o", first, &budget(5), t + Duration::from_millis(1), Duration::from_millis(1));
+    let (_, seq) = a.reserve("o", t);
+    a.reserve("o", t);
     // The response came 50 ms later after a 2 ms round trip: the server had counted the second call.
-    a.observe("o", seq, &budget, t + Duration::from_millis(50), Duration::from_millis(2));
+    a.observe("o", seq, &budget(3), t + Duration::from_millis(50), Duration::from_millis(2));
     let later = t + Duration::from_millis(50);
     let turns: Vec<Instant> = (0..4).map(|_| a.reserve("o", later).0).collect();
     assert_eq!(&turns[..3], &[later; 3]);

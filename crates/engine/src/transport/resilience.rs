@@ -6,7 +6,9 @@
 use crate::breaker::{Breaker, BreakerConfig, CircuitState, Outcome, Permit};
 use crate::error::{EngineError, ErrorKind};
 use crate::limiter::shared::SharedTurn;
-use crate::limiter::{adaptive, Limiter};
+use crate::limiter::usage::PendingCorrection;
+use crate::limiter::{adaptive, Limiter, RequestLimit};
+use crate::transport::RequestSpec;
 use reqwest::header::HeaderMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
@@ -15,12 +17,33 @@ use tokio_util::sync::CancellationToken;
 /// Most request URLs whose origin (and breaker) one engine keeps at hand.
 const TARGETS_KEPT: usize = 32;
 
-/// A request URL's origin and its breaker, looked up once per URL (not per request).
+/// A request URL's origin and its breaker, looked up once per URL (not per request); or an endpoint's
+/// (`failover.rs`).
 #[derive(Clone)]
 pub(crate) struct Target {
-    url: Box<str>,
+    url: Arc<str>,
     origin: Arc<str>,
+    /// Whose budget the adaptive limits keep: the origin, or one endpoint (two keys at one origin
+    /// have two budgets).
+    limit_key: Arc<str>,
     breaker: Option<Arc<Breaker>>,
+}
+
+impl Target {
+    /// The rest of the cooldown when its breaker is open.
+    pub(crate) fn open_for(&self) -> Option<Duration> {
+        self.breaker.as_ref().and_then(|b| b.check().err())
+    }
+
+    /// Its breaker's state (`None` when the breaker is off).
+    pub(crate) fn circuit(&self) -> Option<CircuitState> {
+        self.breaker.as_ref().map(|b| b.state())
+    }
+
+    /// Its origin.
+    pub(crate) fn origin(&self) -> &str {
+        &self.origin
+    }
 }
 
 /// The breaker settings and limits of one engine.
@@ -28,7 +51,7 @@ pub(crate) struct Resilience {
     breaker: Option<BreakerConfig>,
     /// The URLs this engine called, most recent first.
     targets: Mutex<Vec<Target>>,
-    limiter: Option<Limiter>,
+    limiter: Option<Arc<Limiter>>,
     max_retry_after: Duration,
 }
 
@@ -44,6 +67,8 @@ pub(crate) struct AttemptEnd<'a> {
     pub took: Duration,
     /// A buffered 2xx body, whose `usage` corrects the token estimate.
     pub body: Option<&'a [u8]>,
+    /// A 2xx stream's slot for its pending token correction (made from its events' usage).
+    pub usage_slot: Option<&'a super::retry_loop::UsageSlot>,
 }
 
 /// One admitted attempt: hand it back to [`Resilience::settle`] with the attempt's outcome.
@@ -52,6 +77,10 @@ pub(crate) struct Ticket {
     seq: u64,
     /// The tokens the attempt was estimated at.
     tokens: u64,
+    /// Whether its turn was reserved in Redis (`rateLimit.redis`), not in the local buckets.
+    shared: bool,
+    /// Whether the limits took it (not a request with `rate_limit` off).
+    limited: bool,
 }
 
 impl Resilience {
@@ -64,6 +93,7 @@ impl Resilience {
         if breaker.is_none() && limiter.is_none() {
             return None;
         }
+        let limiter = limiter.map(Arc::new);
         Some(Resilience { breaker, targets: Mutex::new(Vec::new()), limiter, max_retry_after })
     }
 
@@ -75,9 +105,14 @@ impl Resilience {
             .map_or((0, 0), |s| (s.outages(), s.fallback_calls()))
     }
 
+    /// The limits' figures (`None` when `rateLimit` is off).
+    pub(crate) fn limiter_stats(&self) -> Option<crate::limiter::stats::LimiterStats> {
+        self.limiter.as_ref().map(|l| l.stats(Instant::now()))
+    }
+
     /// Whether calls need a token estimate.
     pub(crate) fn counts_tokens(&self) -> bool {
-        self.limiter.as_ref().is_some_and(Limiter::counts_tokens)
+        self.limiter.as_ref().is_some_and(|l| l.counts_tokens())
     }
 
     /// The origin of `url` and its breaker (shared with the process's other engines of the same
@@ -93,10 +128,25 @@ impl Resilience {
         }
         let origin: Arc<str> = parse(url)?.origin().ascii_serialization().into();
         let breaker = self.breaker.map(|config| crate::breaker::shared(&origin, config));
-        let t = Target { url: url.into(), origin, breaker };
+        let t = Target { url: url.into(), limit_key: origin.clone(), origin, breaker };
         list.truncate(TARGETS_KEPT - 1);
         list.insert(0, t.clone());
         Ok(t)
+    }
+
+    /// The target of one endpoint of `origin` (its breaker is the origin's), its budget kept as `key`'s.
+    pub(crate) fn endpoint_target(&self, origin: &str, key: String) -> Target {
+        let breaker = self.breaker.map(|config| crate::breaker::shared(origin, config));
+        Target { url: "".into(), origin: origin.into(), limit_key: key.into(), breaker }
+    }
+
+    /// How long the servers' budget of `target` (adaptive limits) would make a call arriving `now` wait;
+    /// zero without adaptive limits. Nothing is reserved.
+    pub(crate) fn limit_wait(&self, target: &Target, now: Instant) -> Duration {
+        match self.limiter.as_ref().and_then(|l| l.adaptive.as_ref()) {
+            Some(a) => a.peek(&target.limit_key, now),
+            None => Duration::ZERO,
+        }
     }
 
     /// The states of the breakers of the origins this engine called lately.
@@ -116,30 +166,42 @@ impl Resilience {
     /// Admit one attempt to `target`'s origin: fail at once if its breaker is open, wait for the rate limits'
     /// turn (or fail at once past `max_queue`), then take the breaker's permit.
     ///
+    /// The request's own `rate_limit` and `circuit_breaker` settings apply (see [`RequestSpec`]).
+    ///
     /// Errors: [`ErrorKind::CircuitOpen`], [`ErrorKind::RateLimitedLocally`] (both with `retry_after`),
     /// [`ErrorKind::Aborted`] when `cancel` fires during the wait.
     pub(crate) async fn admit(
         &self,
         target: &Target,
         tokens: u64,
+        spec: &RequestSpec,
         cancel: &CancellationToken,
     ) -> Result<Ticket, EngineError> {
-        let (origin, breaker) = (&*target.origin, &target.breaker);
+        let origin = &*target.origin;
+        let breaker = target.breaker.as_ref().filter(|_| spec.circuit_breaker);
+        let max_queue = |l: &Limiter| match spec.rate_limit {
+            RequestLimit::MaxQueue(d) => Some(d),
+            _ => l.max_queue(),
+        };
+        let limiter = self.limiter.as_ref().filter(|_| spec.rate_limit != RequestLimit::Off);
         if let Some(b) = breaker {
             b.check().map_err(circuit_open)?;
         }
-        let mut seq = 0;
-        if let Some(l) = &self.limiter {
+        let (mut seq, mut shared) = (0, false);
+        if let Some(l) = limiter {
             let reserved = match &l.shared {
-                Some(s) => match s.reserve(origin, tokens, l.max_queue()).await {
+                Some(s) => match s.reserve(origin, tokens, max_queue(l)).await {
                     SharedTurn::Wait(wait) => Ok(Some(wait)),
                     SharedTurn::TooLong(wait) => Err(wait),
                     SharedTurn::Unavailable => Ok(None),
                 },
                 None => Ok(None),
             };
+            shared = matches!(reserved, Ok(Some(_)));
             let now = Instant::now();
-            let turn = reserved.and_then(|r| l.reserve(origin, tokens, now, r)).map_err(|wait| {
+            let key = &*target.limit_key;
+            let turn = reserved.and_then(|r| l.reserve_within(key, tokens, now, r, max_queue(l))).map_err(|wait| {
+                l.counters.refused();
                 let mut e = EngineError::new(
                     ErrorKind::RateLimitedLocally,
                     format!(
@@ -151,6 +213,7 @@ impl Resilience {
                 e
             })?;
             seq = turn.seq;
+            l.counters.admitted(turn.at.saturating_duration_since(now));
             if turn.at > now {
                 super::retry_loop::cancellable(cancel, tokio::time::sleep_until(turn.at.into()))
                     .await
@@ -163,12 +226,12 @@ impl Resilience {
             Some(b) => Some(b.acquire().map_err(circuit_open)?),
             None => None,
         };
-        Ok(Ticket { permit, seq, tokens })
+        Ok(Ticket { permit, seq, tokens, shared, limited: limiter.is_some() })
     }
 
     /// Record how an attempt ended (see [`AttemptEnd`]).
     pub(crate) fn settle(&self, target: &Target, ticket: Ticket, end: AttemptEnd<'_>) {
-        let AttemptEnd { status, headers, kind, took, body } = end;
+        let AttemptEnd { status, headers, kind, took, body, usage_slot } = end;
         if let Some(permit) = ticket.permit {
             let outcome = match (status, kind) {
                 (429, _) => Outcome::Neutral,
@@ -179,21 +242,32 @@ impl Resilience {
             };
             permit.record(outcome);
         }
-        if let (Some(l), Some(body)) = (self.limiter.as_ref().filter(|l| l.counts_tokens()), body) {
-            if let Some(used) = crate::limiter::used_tokens(body) {
-                l.correct_tokens(ticket.tokens, used);
+        if !ticket.limited {
+            return;
+        }
+        if let Some(l) = self.limiter.as_ref().filter(|l| l.counts_tokens()) {
+            if let Some(used) = body.and_then(crate::limiter::used_tokens) {
+                l.correct(&target.origin, ticket.tokens, used, ticket.shared);
+            } else if let Some(slot) = usage_slot.filter(|_| (200..300).contains(&status)) {
+                let (limiter, origin) = (l.clone(), target.origin.clone());
+                let _ = slot.set(PendingCorrection {
+                    limiter,
+                    origin,
+                    estimate: ticket.tokens,
+                    shared: ticket.shared,
+                });
             }
         }
         if let (Some(a), Some(h)) = (self.limiter.as_ref().and_then(|l| l.adaptive.as_ref()), headers) {
             let budget = adaptive::read_headers(status, h, SystemTime::now(), self.max_retry_after);
             if budget != adaptive::Budget::default() {
-                a.observe(&target.origin, ticket.seq, &budget, Instant::now(), took);
+                a.observe(&target.limit_key, ticket.seq, &budget, Instant::now(), took);
             }
         }
     }
 }
 
-fn circuit_open(wait: Duration) -> EngineError {
+pub(crate) fn circuit_open(wait: Duration) -> EngineError {
     let mut e = EngineError::new(
         ErrorKind::CircuitOpen,
         format!(

@@ -5,9 +5,10 @@
 //! is handed back: from then on data may have reached the caller. A body that brings no complete event
 //! in its first [`PREFETCH_MAX`] bytes is handed back as it is (memory stays bounded).
 
-use super::retry_loop::{Attempt, AttemptHead};
+use super::retry_loop::{Attempt, AttemptHead, UsageSlot};
 use super::{Engine, Gauge, RequestSpec};
 use crate::error::{EngineError, ErrorKind};
+use crate::limiter::usage::{StreamUsage, Watched};
 use crate::sse::{SseDecoder, SseEvent, SseSink};
 use bytes::Bytes;
 use reqwest::header::HeaderMap;
@@ -34,11 +35,17 @@ pub(super) struct Opened {
     headers: HeaderMap,
     response: Option<reqwest::Response>,
     prefetched: VecDeque<Bytes>,
+    /// The pending token correction, when the client limits tokens.
+    usage: UsageSlot,
 }
 
 impl AttemptHead for Opened {
     fn head(&self) -> (u16, &HeaderMap) {
         (self.status, &self.headers)
+    }
+
+    fn usage_slot(&self) -> Option<&UsageSlot> {
+        Some(&self.usage)
     }
 }
 
@@ -113,7 +120,13 @@ impl Engine {
                     let mut read = 0;
                     loop {
                         let Some(chunk) = read_chunk(&mut resp, idle).await? else {
-                            return Ok(Opened { status, headers, response: None, prefetched });
+                            return Ok(Opened {
+                                status,
+                                headers,
+                                response: None,
+                                prefetched,
+                                usage: UsageSlot::new(),
+                            });
                         };
                         let first = match start {
                             StreamStart::Bytes => !chunk.is_empty(),
@@ -126,7 +139,8 @@ impl Engine {
                         read += chunk.len();
                         prefetched.push_back(chunk);
                         if first || read >= PREFETCH_MAX {
-                            return Ok(Opened { status, headers, response: Some(resp), prefetched });
+                            let (response, usage) = (Some(resp), UsageSlot::new());
+                            return Ok(Opened { status, headers, response, prefetched, usage });
                         }
                     }
                 };
@@ -147,6 +161,7 @@ impl Engine {
             trace,
             response: opened.response,
             prefetched: opened.prefetched,
+            usage: opened.usage.into_inner().map(StreamUsage::new),
             decoder: SseDecoder::with_max_event_bytes(self.config.max_event_bytes),
             idle_timeout: self.config.stream_idle_timeout,
             _gauge: gauge,
@@ -167,6 +182,8 @@ pub struct SseStream {
     response: Option<reqwest::Response>,
     /// Chunks read while opening, handed out before anything else.
     prefetched: VecDeque<Bytes>,
+    /// The usage its events state, correcting its call's token estimate when dropped (token limits on).
+    usage: Option<StreamUsage>,
     decoder: SseDecoder,
     idle_timeout: Option<Duration>,
     _gauge: Gauge,
@@ -221,6 +238,10 @@ impl SseStream {
     /// Decode a chunk from [`next_chunk`](Self::next_chunk), handing its events to `sink`. Errors:
     /// `Decode` for an event past `max_event_bytes`.
     pub fn decode<S: SseSink + ?Sized>(&mut self, chunk: &[u8], sink: &mut S) -> Result<(), EngineError> {
-        self.decoder.feed_into(chunk, sink).map_err(|e| EngineError::new(ErrorKind::Decode, e.to_string()))
+        let fed = match &mut self.usage {
+            Some(usage) => self.decoder.feed_into(chunk, &mut Watched { usage, inner: sink }),
+            None => self.decoder.feed_into(chunk, sink),
+        };
+        fed.map_err(|e| EngineError::new(ErrorKind::Decode, e.to_string()))
     }
 }
