@@ -147,6 +147,32 @@ describe('runBatch (local executor)', () => {
     expect(progress.at(-1)).toMatchObject({ total: 6, succeeded: 6, failed: 0, inFlight: 0 });
   });
 
+  it('--provider for urls that name none: AIVillage lines through its client (base URL with a prefix before /v1)', async () => {
+    const f = files();
+    writeInput(f.input, [
+      { custom_id: 'v1', method: 'POST', url: '/v1/chat', body: { message: 'hello village' } },
+      { custom_id: 'v2', method: 'GET', url: '/v1/health' },
+      message('m', 'still Anthropic'),
+    ]);
+    const summary = await runBatch(
+      opts(mock, {
+        ...f,
+        provider: 'aivillage',
+        clientOptions: {
+          aivillage: { apiKey: 'av-test', baseURL: `${mock.url}/aivillage/v1` },
+          anthropic: { apiKey: 'sk-ant-test' },
+        },
+      }),
+    );
+    expect(summary).toMatchObject({ succeeded: 3, failed: 0 });
+    const out = byId(readOutput(f.output));
+    const village = out.get('v1')?.response?.body as { response: string };
+    expect(village.response).toMatch(/answers: hello village$/);
+    expect(out.get('v2')?.response?.status_code).toBe(200);
+    const anthropic = out.get('m')?.response?.body as { type: string };
+    expect(anthropic.type).toBe('message');
+  });
+
   it('failed items get the typed error and the HTTP answer; the summary counts them by kind', async () => {
     const f = files();
     writeInput(f.input, [

@@ -5,7 +5,9 @@
  */
 import type { BaseClient } from '../core/client.js';
 import type { BaseClientOptions } from '../core/options.js';
+import { AIVillage } from '../providers/aivillage/index.js';
 import { Anthropic } from '../providers/anthropic/index.js';
+import { Codegen } from '../providers/codegen/index.js';
 import { OpenAI } from '../providers/openai/index.js';
 import { Replicate } from '../providers/replicate/index.js';
 import type { BatchItem, BatchProvider } from './types.js';
@@ -35,11 +37,13 @@ export function providerOf(item: Pick<BatchItem, 'url'>, fallback: BatchProvider
 
 type Factory = (options: BaseClientOptions & Record<string, unknown>) => BaseClient;
 
-/** Client constructors by provider; Codegen and AIVillage join when their clients exist. */
+/** Client constructors by provider. */
 const FACTORIES: Partial<Record<BatchProvider, Factory>> = {
   openai: (o) => new OpenAI(o),
   anthropic: (o) => new Anthropic(o),
   replicate: (o) => new Replicate(o),
+  codegen: (o) => new Codegen(o as ConstructorParameters<typeof Codegen>[0]),
+  aivillage: (o) => new AIVillage(o as ConstructorParameters<typeof AIVillage>[0]),
 };
 
 /** The clients of one batch run: one per provider, built on first use. */

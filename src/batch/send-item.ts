@@ -46,20 +46,24 @@ export function serializeLine(line: BatchOutputLine): string {
   return `{"id":${JSON.stringify(line.id)},"custom_id":${JSON.stringify(line.custom_id)},"response":{"status_code":${response.status_code},"request_id":${JSON.stringify(response.request_id)},"body":${body}},"error":${JSON.stringify(line.error)}}`;
 }
 
-const baseCache = new Map<string, string>();
+/** Base URL → the tails of its path, longest first. */
+const baseCache = new Map<string, string[]>();
 
 /**
- * The path of `url` below the client's `baseURL`: `/v1/chat/completions` on a client whose base URL
- * ends in `/v1` becomes `/chat/completions`; on a base URL without a path it stays as is.
+ * The path of `url` below the client's `baseURL`: the longest tail of the base URL's path that `url`
+ * starts with is cut (`/v1/chat/completions` on a base URL ending in `/v1`, or in `/aivillage/v1`,
+ * becomes `/chat/completions`); on a base URL without a path `url` stays as is.
  */
 export function pathBelowBase(baseURL: string, url: string): string {
-  let basePath = baseCache.get(baseURL);
-  if (basePath === undefined) {
-    basePath = new URL(baseURL).pathname.replace(/\/+$/, '');
-    if (baseCache.size < 64) baseCache.set(baseURL, basePath);
+  let tails = baseCache.get(baseURL);
+  if (tails === undefined) {
+    const segments = new URL(baseURL).pathname.split('/').filter(Boolean);
+    tails = segments.map((_, i) => `/${segments.slice(i).join('/')}`);
+    if (baseCache.size < 64) baseCache.set(baseURL, tails);
   }
-  if (basePath && (url === basePath || url.startsWith(`${basePath}/`))) {
-    return url.slice(basePath.length) || '/';
+  for (const tail of tails) {
+    if (url === tail) return '/';
+    if (url.startsWith(tail) && url.charCodeAt(tail.length) === 0x2f) return url.slice(tail.length);
   }
   return url;
 }

@@ -22,6 +22,9 @@ import {
   UsageError,
 } from './common.js';
 
+/** The providers `--provider` takes (the one of urls that do not name one; `/v1/messages` is Anthropic's). */
+const BATCH_PROVIDERS = ['openai', 'anthropic', 'replicate', 'codegen', 'aivillage'] as const;
+
 /** Exit code after Ctrl-C (128 + SIGINT), as shells report it. */
 export const EXIT_INTERRUPTED = 130;
 
@@ -43,7 +46,8 @@ Rerunning with the same OUT resumes: ids already in OUT are skipped.
       --max-queue-ms MS   fail an item at once (retryable) when its turn is further away than MS
       --max-retries N     retries per item (default: the client's, 2)
       --timeout MS        per-request timeout
-      --provider P        the provider of urls that do not name one: openai (default) or anthropic
+      --provider P        the provider of urls that do not name one: openai (default), anthropic,
+                          replicate, codegen or aivillage
       --base-url URL      base URL for every provider (a proxy, or 'aiwire mock')
       --drain-timeout MS  after Ctrl-C, how long in-flight requests may finish (default 30000)
   -q, --quiet             no progress (the summary is still printed)
@@ -114,8 +118,11 @@ export async function batchCommand(argv: string[]): Promise<number> {
     throw new UsageError(`the folder of --output does not exist: ${folder}`, helpHint('batch'));
   }
   const provider = stringOption(values, 'provider') ?? 'openai';
-  if (provider !== 'openai' && provider !== 'anthropic') {
-    throw new UsageError(`--provider must be openai or anthropic, got '${provider}'`, helpHint('batch'));
+  if (!(BATCH_PROVIDERS as readonly string[]).includes(provider)) {
+    throw new UsageError(
+      `--provider must be one of ${BATCH_PROVIDERS.join(', ')}, got '${provider}'`,
+      helpHint('batch'),
+    );
   }
   const baseURL = stringOption(values, 'base-url');
   if (baseURL !== undefined && !URL.canParse(baseURL)) {
@@ -132,7 +139,7 @@ export async function batchCommand(argv: string[]): Promise<number> {
     maxRetries: numberOption('batch', values, 'max-retries', { ...whole, max: 100 }),
     timeout: numberOption('batch', values, 'timeout', { ...whole, min: 1 }),
     drainTimeoutMs: numberOption('batch', values, 'drain-timeout', whole),
-    provider,
+    provider: provider as (typeof BATCH_PROVIDERS)[number],
     baseURL,
   };
 
