@@ -1,0 +1,123 @@
+/**
+ * Splitting the input into provider batches under their limits: {@link ChunkBuilder} groups items by
+ * the batch they can share (OpenAI: one endpoint per batch) and hands back a full chunk as soon as
+ * the next request would pass the request or byte limit. Only the open chunk of each group is held
+ * in memory (its encoded requests).
+ */
+import type { BatchItem } from '../types.js';
+
+/** Requests ready to become one provider batch. */
+export interface Chunk {
+  /** The group (OpenAI: the endpoint, e.g. `/v1/chat/completions`; Anthropic: `/v1/messages`). */
+  group: string;
+  /** The encoded requests (input file lines / `requests[]` entries), in input order. */
+  encoded: string[];
+  /** The input's `custom_id` of each request, parallel to `encoded`. */
+  customIds: string[];
+  /** The id each request has in the batch when it differs from its `custom_id` (remote → custom). */
+  renamed: Record<string, string>;
+  /** Bytes of the batch (the encoded requests, separators and overhead). */
+  bytes: number;
+}
+
+/** The limits and encoding a {@link ChunkBuilder} works with. */
+export interface ChunkLimits {
+  /** Most requests in one batch (a positive integer). */
+  maxRequests: number;
+  /** Most bytes in one batch (a positive integer). */
+  maxBytes: number;
+  /** Bytes of a batch besides its requests. */
+  overheadBytes: number;
+  /** Bytes between two requests (a newline, a comma). */
+  separatorBytes: number;
+  /** Whether an id can be used as is in the batch. */
+  acceptsId(id: string): boolean;
+  /** The encoded request of `item` under `remoteId`. */
+  encode(item: BatchItem, remoteId: string): string;
+}
+
+/** The outcome of {@link ChunkBuilder.add}. */
+export type AddResult =
+  /** Added; `full` is a chunk the item did not fit in, to submit now. */
+  | { ok: true; full?: Chunk | undefined }
+  /** The item alone is over the byte limit: it cannot go in any batch. */
+  | { ok: false; bytes: number };
+
+function emptyChunk(group: string, overhead: number): Chunk {
+  return { group, encoded: [], customIds: [], renamed: {}, bytes: overhead };
+}
+
+interface OpenChunk {
+  chunk: Chunk;
+  remoteIds: Set<string>;
+  renames: number;
+}
+
+/** Builds chunks per group; see the file comment. */
+export class ChunkBuilder {
+  readonly #limits: ChunkLimits;
+  readonly #open = new Map<string, OpenChunk>();
+
+  /** @throws RangeError when a limit is not a positive integer. */
+  constructor(limits: ChunkLimits) {
+    for (const key of ['maxRequests', 'maxBytes'] as const) {
+      const v = limits[key];
+      if (!Number.isInteger(v) || v < 1) throw new RangeError(`${key} must be a positive integer, got ${v}`);
+    }
+    this.#limits = limits;
+  }
+
+  /** Add `item` to its group's open chunk; see {@link AddResult}. */
+  add(group: string, item: BatchItem): AddResult {
+    const l = this.#limits;
+    let open = this.#open.get(group) ?? this.#fresh(group);
+    let encoded = this.#encode(open, item);
+    if (l.overheadBytes + encoded.bytes > l.maxBytes)
+      return { ok: false, bytes: l.overheadBytes + encoded.bytes };
+    let full: Chunk | undefined;
+    const c0 = open.chunk;
+    if (
+      c0.encoded.length >= l.maxRequests ||
+      c0.bytes + encoded.bytes + (c0.encoded.length > 0 ? l.separatorBytes : 0) > l.maxBytes
+    ) {
+      full = c0;
+      open = this.#fresh(group);
+      encoded = this.#encode(open, item);
+    }
+    const c = open.chunk;
+    c.bytes += encoded.bytes + (c.encoded.length > 0 ? l.separatorBytes : 0);
+    c.encoded.push(encoded.text);
+    c.customIds.push(item.custom_id);
+    if (encoded.remoteId !== item.custom_id) c.renamed[encoded.remoteId] = item.custom_id;
+    open.remoteIds.add(encoded.remoteId);
+    return { ok: true, full };
+  }
+
+  #fresh(group: string): OpenChunk {
+    const open = {
+      chunk: emptyChunk(group, this.#limits.overheadBytes),
+      remoteIds: new Set<string>(),
+      renames: 0,
+    };
+    this.#open.set(group, open);
+    return open;
+  }
+
+  /** The item encoded under its `custom_id`, or a fresh `aiwire_<n>` id when that one cannot be used. */
+  #encode(open: OpenChunk, item: BatchItem): { remoteId: string; text: string; bytes: number } {
+    let remoteId = item.custom_id;
+    while (!this.#limits.acceptsId(remoteId) || open.remoteIds.has(remoteId)) {
+      open.renames += 1;
+      remoteId = `aiwire_${open.renames}`;
+    }
+    const text = this.#limits.encode(item, remoteId);
+    return { remoteId, text, bytes: Buffer.byteLength(text) };
+  }
+
+  /** The open chunks (with at least one request), removed from the builder. */
+  drain(): Chunk[] {
+    const out = [...this.#open.values()].map((o) => o.chunk).filter((c) => c.encoded.length > 0);
+    this.#open.clear();
+    return out;
+  }
+}
