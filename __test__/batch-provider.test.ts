@@ -292,14 +292,16 @@ describe.each(['openai', 'anthropic'] as const)('%s-batch resume', (provider) =>
 
     const stop = new AbortController();
     const first: ProviderBatchEvent[] = [];
-    const base = { provider, client, stateFile: state, pollIntervalMs: 5, maxRequestsPerBatch: 3 };
+    const base = { provider, client, stateFile: state, maxRequestsPerBatch: 3 };
+    // First run: the first batch is polled once (still in progress) and waits a minute for the next
+    // poll; the abort comes when the second batch has been created.
     const lines1 = await run(
       providerBatchExecutor({
         ...base,
+        pollIntervalMs: 60_000,
         onStatus: (e) => {
           first.push(e);
-          // Both batches are created before the first poll answers; stop while they are in progress.
-          if (e.type === 'polled' && !e.status?.match(/completed|ended/)) stop.abort();
+          if (e.type === 'created' && first.filter((x) => x.type === 'created').length === 2) stop.abort();
         },
       }),
       items,
@@ -318,7 +320,7 @@ describe.each(['openai', 'anthropic'] as const)('%s-batch resume', (provider) =>
     // The runner passes only the items without a line in the output: here all but k4.
     const second: ProviderBatchEvent[] = [];
     const lines2 = await run(
-      providerBatchExecutor({ ...base, onStatus: (e) => second.push(e) }),
+      providerBatchExecutor({ ...base, pollIntervalMs: 5, onStatus: (e) => second.push(e) }),
       items.slice(0, 4),
     );
     expect(second.filter((e) => e.type === 'created')).toEqual([]);
@@ -326,6 +328,53 @@ describe.each(['openai', 'anthropic'] as const)('%s-batch resume', (provider) =>
     expect([...lines2.keys()].sort()).toEqual(['k0', 'k1', 'k2', 'k3']);
     for (let i = 0; i < 4; i++) expect(read(lines2.get(`k${i}`))).toBe(`Echo: resume ${i}`);
     expect(readState(state).batches.every((b) => b.collected)).toBe(true);
+  });
+});
+
+describe("the mock's Message Batches routes", () => {
+  it('refuses what the API refuses: bad custom_id, results before the end, delete while in progress; lists newest first', async () => {
+    const params = {
+      model: 'claude-sonnet-4-5',
+      max_tokens: 8,
+      messages: [{ role: 'user' as const, content: 'hi' }],
+    };
+    await expect(
+      anthropic.messages.batches.create({ requests: [{ custom_id: 'a:b', params }] }),
+    ).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringMatching(/custom_id/),
+    });
+    await expect(
+      anthropic.messages.batches.create({
+        requests: [
+          { custom_id: 'same', params },
+          { custom_id: 'same', params },
+        ],
+      }),
+    ).rejects.toMatchObject({ status: 400 });
+    const a = await anthropic.messages.batches.create({ requests: [{ custom_id: 'x', params }] });
+    const b = await anthropic.messages.batches.create({ requests: [{ custom_id: 'y', params }] });
+    expect(a.processing_status).toBe('in_progress');
+    expect(a.request_counts.processing).toBe(1);
+    await expect(anthropic.messages.batches.results(a.id)).rejects.toMatchObject({ status: 404 });
+    await expect(anthropic.messages.batches.delete(a.id)).rejects.toMatchObject({ status: 400 });
+    const page = await anthropic.messages.batches.list({ limit: 2 });
+    expect(page.data.map((x) => x.id)).toEqual([b.id, a.id]);
+    expect((await anthropic.messages.batches.retrieve(a.id)).processing_status).toBe('in_progress');
+    const ended = await anthropic.messages.batches.retrieve(a.id);
+    expect(ended.processing_status).toBe('ended');
+    expect(ended.request_counts).toMatchObject({ processing: 0, succeeded: 1 });
+    expect(ended.results_url).toBe(`${mock.url}/v1/messages/batches/${a.id}/results`);
+    const results = [];
+    for await (const r of await anthropic.messages.batches.results(a.id)) results.push(r);
+    expect(results).toMatchObject([
+      { custom_id: 'x', result: { type: 'succeeded', message: { content: [{ text: 'Echo: hi' }] } } },
+    ]);
+    expect(await anthropic.messages.batches.delete(a.id)).toEqual({
+      id: a.id,
+      type: 'message_batch_deleted',
+    });
+    await expect(anthropic.messages.batches.retrieve(a.id)).rejects.toMatchObject({ status: 404 });
   });
 });
 
