@@ -31,17 +31,25 @@ export function anthropicBatchAPI(client: Anthropic): ProviderBatchAPI {
       if (item.url !== '/v1/messages') {
         return invalidInput(
           `line ${item.line}: Anthropic's Message Batches API runs /v1/messages only, not ${item.url} (use --via local for other operations)`,
+          item.line,
         );
       }
       if (item.method !== 'POST') {
-        return invalidInput(`line ${item.line}: Message Batches run POST requests only, not ${item.method}`);
+        return invalidInput(
+          `line ${item.line}: Message Batches run POST requests only, not ${item.method}`,
+          item.line,
+        );
       }
       if (!item.body || typeof item.body !== 'object' || Array.isArray(item.body)) {
-        return invalidInput(`line ${item.line}: a Message Batches request needs a JSON object body`);
+        return invalidInput(
+          `line ${item.line}: a Message Batches request needs a JSON object body`,
+          item.line,
+        );
       }
       if ((item.body as { stream?: unknown }).stream === true) {
         return invalidInput(
           `line ${item.line}: Message Batches requests cannot stream: remove "stream": true`,
+          item.line,
         );
       }
       return item.url;

@@ -59,18 +59,23 @@ export function openAIBatchAPI(client: OpenAI): ProviderBatchAPI {
       if (!ENDPOINTS.has(item.url)) {
         return invalidInput(
           `line ${item.line}: OpenAI's Batch API does not run ${item.url}; it runs ${OPENAI_BATCH_ENDPOINTS.join(', ')} (use --via local for other operations)`,
+          item.line,
         );
       }
       if (item.method !== 'POST') {
         return invalidInput(
           `line ${item.line}: OpenAI's Batch API runs POST requests only, not ${item.method}`,
+          item.line,
         );
       }
       if (!item.body || typeof item.body !== 'object' || Array.isArray(item.body)) {
-        return invalidInput(`line ${item.line}: a Batch API request needs a JSON object body`);
+        return invalidInput(`line ${item.line}: a Batch API request needs a JSON object body`, item.line);
       }
       if ((item.body as { stream?: unknown }).stream === true) {
-        return invalidInput(`line ${item.line}: Batch API requests cannot stream: remove "stream": true`);
+        return invalidInput(
+          `line ${item.line}: Batch API requests cannot stream: remove "stream": true`,
+          item.line,
+        );
       }
       return item.url;
     },

@@ -63,9 +63,9 @@ export interface ProviderBatchAPI {
   results(batch: RemoteBatch, signal: AbortSignal): AsyncIterable<BatchOutputLine>;
 }
 
-/** The typed error of an item the executor could not give to the provider's Batch API. */
-export function invalidInput(message: string): BatchItemError {
-  return { code: 'invalid_input', message, type: 'BatchInputError', status: null, retryable: false };
+/** The typed error of an item the executor could not give to the provider's Batch API (input `line`). */
+export function invalidInput(message: string, line: number): BatchItemError {
+  return { code: 'invalid_input', message, type: 'BatchInputError', status: null, retryable: false, line };
 }
 
 /**

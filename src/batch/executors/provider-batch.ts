@@ -218,7 +218,10 @@ async function runBatches(
   const follow = (t: Tracked) => {
     waits.push(
       collect(api, state, t, inner, o).catch((err: unknown) => {
-        if (!signal.aborted) failures.push(err);
+        // One batch failing for good (or a failed write) stops the run; every batch stays recorded.
+        if (signal.aborted) return;
+        failures.push(err);
+        stop.abort(err);
       }),
     );
   };
@@ -291,6 +294,7 @@ async function runBatches(
           response: null,
           error: invalidInput(
             `line ${item.line}: the request takes ${added.bytes} bytes, over the batch limit of ${o.maxBytesPerBatch ?? api.defaultMaxBytes} bytes`,
+            item.line,
           ),
         });
         continue;
@@ -313,7 +317,7 @@ async function runBatches(
         type: 'detached',
         provider,
         batchIds: left,
-        message: `aborted: ${left.length} ${provider} batch(es) left running on the server (${left.join(', ')}); rerun with the same state file (${state.path}) to collect their results`,
+        message: `stopped: ${left.length} ${provider} batch(es) left running on the server (${left.join(', ')}); rerun with the same state file (${state.path}) to collect their results`,
       });
     }
   }
