@@ -5,10 +5,13 @@
 // runBatch({ via: 'openai-batch' | 'anthropic-batch' }) giving the same lines as via 'local'.
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Anthropic } from '../src/anthropic.js';
+import { MAX_FAILED_POLLS, pollBatch } from '../src/batch/executors/provider-poll.js';
 import {
   type BatchItem,
   type BatchOutputLine,
@@ -16,6 +19,7 @@ import {
   providerBatchExecutor,
   runBatch,
 } from '../src/batch/index.js';
+import { APIConnectionError, APIError } from '../src/core/errors.js';
 import { OpenAI } from '../src/openai.js';
 import { type MockServer, startMockServer } from '../src/testing/index.js';
 
@@ -210,6 +214,114 @@ describe('openai-batch', () => {
     );
     expect(lines.get('r1')?.error).toMatchObject({ type: 'BadRequestError', status: 400, retryable: false });
     expect(text(lines.get('c1'))).toBe('Echo: still runs');
+  });
+});
+
+describe('openai-batch: batches that end without results', () => {
+  it('a cancelled batch: its requests get retryable missing_result errors', async () => {
+    const lines = await run(
+      providerBatchExecutor({
+        provider: 'openai',
+        client: openai,
+        stateFile: stateFile(),
+        pollIntervalMs: 5,
+        onStatus: (e) => {
+          if (e.type === 'created' && e.batchId) void openai.batches.cancel(e.batchId);
+        },
+      }),
+      [chat('a', 'one'), chat('b', 'two')],
+    );
+    for (const id of ['a', 'b']) {
+      expect(lines.get(id)?.error).toMatchObject({
+        code: 'missing_result',
+        type: 'ProviderBatchError',
+        retryable: true,
+      });
+      expect(lines.get(id)?.error?.message).toMatch(/ended cancelled without a result/);
+    }
+  });
+
+  it('a batch that fails validation: each item gets batch_failed with the reasons', async () => {
+    // A loopback server standing in for OpenAI: the upload and create succeed, the batch then fails.
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        const body =
+          req.url === '/v1/files'
+            ? { id: 'file-1', object: 'file', bytes: 1, created_at: 0, filename: 'x', purpose: 'batch' }
+            : {
+                id: 'batch_f',
+                object: 'batch',
+                endpoint: '/v1/chat/completions',
+                input_file_id: 'file-1',
+                completion_window: '24h',
+                created_at: 0,
+                status: req.method === 'POST' ? 'validating' : 'failed',
+                errors: {
+                  object: 'list',
+                  data: [{ code: 'invalid_model', line: 1, message: 'model nope does not exist' }],
+                },
+              };
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = new OpenAI({
+      apiKey: 'sk-test',
+      baseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
+      maxRetries: 0,
+    });
+    try {
+      const lines = await run(
+        providerBatchExecutor({ provider: 'openai', client, stateFile: stateFile(), pollIntervalMs: 5 }),
+        [chat('a', 'one', 'nope'), chat('b', 'two', 'nope')],
+      );
+      for (const id of ['a', 'b']) {
+        expect(lines.get(id)?.error).toMatchObject({ code: 'batch_failed', retryable: false });
+        expect(lines.get(id)?.error?.message).toBe(
+          'OpenAI batch batch_f failed: line 1: model nope does not exist',
+        );
+      }
+    } finally {
+      client.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
+
+describe('pollBatch', () => {
+  const ended = { id: 'b', status: 'ended', ended: true, requestCounts: undefined, raw: {} };
+  const api = (fail: (call: number) => Error | undefined) => {
+    let calls = 0;
+    return {
+      get calls() {
+        return calls;
+      },
+      retrieve: async () => {
+        const err = fail(++calls);
+        if (err) throw err;
+        return ended;
+      },
+    };
+  };
+  const signal = new AbortController().signal;
+
+  it('tries a retrieve that failed with a connection error again, up to MAX_FAILED_POLLS in a row', async () => {
+    const flaky = api((n) =>
+      n < MAX_FAILED_POLLS ? new APIConnectionError({ message: 'reset' }) : undefined,
+    );
+    await expect(pollBatch(flaky, 'b', signal, 1, () => {})).resolves.toBe(ended);
+    expect(flaky.calls).toBe(MAX_FAILED_POLLS);
+    const down = api(() => new APIConnectionError({ message: 'reset' }));
+    await expect(pollBatch(down, 'b', signal, 1, () => {})).rejects.toThrow('reset');
+    expect(down.calls).toBe(MAX_FAILED_POLLS);
+  });
+
+  it('gives up at once on an error that will not go away (401)', async () => {
+    const denied = api(() => APIError.generate(401, { message: 'bad key' }, undefined, new Headers()));
+    await expect(pollBatch(denied, 'b', signal, 1, () => {})).rejects.toMatchObject({ status: 401 });
+    expect(denied.calls).toBe(1);
   });
 });
 
