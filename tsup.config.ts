@@ -21,6 +21,7 @@ export default defineConfig({
   // One copy of core for every entry point (`splitting`: shared chunks), so `instanceof APIError`
   // holds between `aiwire`, `aiwire/openai`, `aiwire/anthropic` and `aiwire/replicate`.
   entry: {
+    aivillage: 'src/aivillage.ts',
     index: 'src/index.ts',
     openai: 'src/openai.ts',
     anthropic: 'src/anthropic.ts',
@@ -40,6 +41,7 @@ export default defineConfig({
   splitting: true,
   sourcemap: false,
   async onSuccess() {
+    cjsClassExport('dist/aivillage.cjs', 'AIVillage');
     cjsClassExport('dist/index.cjs', 'OpenAI');
     cjsClassExport('dist/openai.cjs', 'OpenAI');
     cjsClassExport('dist/anthropic.cjs', 'Anthropic');

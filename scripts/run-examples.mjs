@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * `npm run examples`: type-checks examples/openai/*.ts under --strict, compiles them, and runs each one
+ * `npm run examples`: type-checks examples/openai/*.ts (and examples/aivillage/*.ts: MORE_EXAMPLES) under
+ * --strict, compiles them, and runs each one
  * against a mock: the bundled one (`startMockServer()` from dist/testing) or Prism serving
  * specs/openai.openapi.yaml, as the example's header says (`// mock: aiwire`, `// mock: prism`,
  * `// mock: aiwire (azure)` for an AzureOpenAI example, which gets AZURE_OPENAI_ENDPOINT instead of
@@ -35,6 +36,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const EXAMPLES = path.join(ROOT, 'examples', 'openai');
+/** Other folders of examples (each with its tsconfig.json), run against the bundled mock with its env. */
+const MORE_EXAMPLES = {
+  aivillage: (mockUrl) => ({
+    AIVILLAGE_API_KEY: 'av-aiwire-examples',
+    AIVILLAGE_API_URL: `${mockUrl}/aivillage/v1`,
+  }),
+};
 const TIMEOUT_MS = Number(process.env.EXAMPLE_TIMEOUT_MS ?? 30_000);
 const JOBS = Math.max(1, Number(process.env.EXAMPLE_JOBS ?? 2));
 const PRISM_TIMEOUT_MS = 90_000;
@@ -57,21 +65,21 @@ function fail(message) {
   process.exit(2);
 }
 
-/** Examples and the mock each one declares in its first lines. */
-function listExamples() {
-  const names = readdirSync(EXAMPLES)
+/** Examples and the mock each one declares in its first lines (`dir`: the folder under examples/). */
+function listExamples(dir = 'openai') {
+  const names = readdirSync(path.join(ROOT, 'examples', dir))
     .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
     .map((f) => f.slice(0, -3))
     .sort();
   return names
-    .filter((name) => only.length === 0 || only.includes(name))
+    .filter((name) => only.length === 0 || only.includes(name) || only.includes(`${dir}/${name}`))
     .map((name) => {
-      const head = readFileSync(path.join(EXAMPLES, `${name}.ts`), 'utf8')
+      const head = readFileSync(path.join(ROOT, 'examples', dir, `${name}.ts`), 'utf8')
         .split('\n', 5)
         .join('\n');
       const m = /^\/\/ mock: (aiwire|prism)( \(azure\))?\s*$/m.exec(head);
-      if (!m) fail(`examples/openai/${name}.ts: no "// mock: aiwire" or "// mock: prism" header line`);
-      return { name, mock: m[1], azure: Boolean(m[2]) };
+      if (!m) fail(`examples/${dir}/${name}.ts: no "// mock: aiwire" or "// mock: prism" header line`);
+      return { name, mock: m[1], azure: Boolean(m[2]), dir };
     });
 }
 
@@ -187,7 +195,7 @@ async function main() {
   for (const f of ['dist/index.js', 'dist/index.d.ts', 'dist/testing/index.js']) {
     if (!existsSync(path.join(ROOT, f))) fail(`${f} is missing: run \`npm run build\` first`);
   }
-  const examples = listExamples();
+  const examples = [...listExamples(), ...Object.keys(MORE_EXAMPLES).flatMap((dir) => listExamples(dir))];
   if (examples.length === 0) fail(`no example matches ${only.join(', ')}`);
   const outDir = makeOutDir();
   let prism;
@@ -230,6 +238,21 @@ async function main() {
       }
     };
     report('tsc --strict', compiled.code === 0, compiled.ms, compiled.output);
+    for (const dir of Object.keys(MORE_EXAMPLES)) {
+      if (!examples.some((e) => e.dir === dir)) continue;
+      const more = await run(process.execPath, [
+        tsc,
+        '-p',
+        path.join(ROOT, 'examples', dir),
+        '--noEmit',
+        'false',
+        '--rootDir',
+        path.join(ROOT, 'examples', dir),
+        '--outDir',
+        path.join(outDir, dir),
+      ]);
+      report(`tsc --strict (${dir})`, more.code === 0, more.ms, more.output);
+    }
 
     prism = await prismStarting.catch((err) => {
       report('prism (start)', false, 0, String(err?.message ?? err));
@@ -239,7 +262,7 @@ async function main() {
     const queue = [...examples];
     const worker = async () => {
       for (let ex = queue.shift(); ex; ex = queue.shift()) {
-        const file = path.join(outDir, `${ex.name}.js`);
+        const file = path.join(outDir, ex.dir === 'openai' ? '' : ex.dir, `${ex.name}.js`);
         if (!existsSync(file)) {
           report(ex.name, false, 0, 'not compiled (see tsc above)');
           continue;
@@ -255,7 +278,9 @@ async function main() {
           OPENAI_WEBHOOK_SECRET: secret,
           OPENAI_LOG: 'warn',
         };
-        if (ex.azure) {
+        if (MORE_EXAMPLES[ex.dir]) {
+          Object.assign(env, MORE_EXAMPLES[ex.dir](mock.url));
+        } else if (ex.azure) {
           delete env.OPENAI_BASE_URL;
           Object.assign(env, {
             AZURE_OPENAI_ENDPOINT: base,
@@ -267,7 +292,7 @@ async function main() {
         }
         const r = await run(process.execPath, [file], { env, timeoutMs: TIMEOUT_MS });
         const why = r.code === 'timeout' ? `\n(timed out after ${TIMEOUT_MS} ms)` : '';
-        report(ex.name, r.code === 0, r.ms, r.output + why);
+        report(ex.dir === 'openai' ? ex.name : `${ex.dir}/${ex.name}`, r.code === 0, r.ms, r.output + why);
       }
     };
     await Promise.all(Array.from({ length: Math.min(JOBS, examples.length) }, worker));

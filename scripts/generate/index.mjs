@@ -24,6 +24,7 @@ import { generateOperations } from './operations.mjs';
 
 /** Providers whose operations are generated, with their naming tables. */
 const OPERATION_PROVIDERS = {
+  aivillage: await import('./aivillage-names.mjs'),
   openai: await import('./openai-names.mjs'),
   anthropic: await import('./anthropic-names.mjs'),
   replicate: await import('./replicate-names.mjs'),

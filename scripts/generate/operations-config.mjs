@@ -1,5 +1,5 @@
 // Per-provider configuration and naming of the operations generator (scripts/generate/operations.mjs):
-// PROVIDER_CONFIG (openai, anthropic), the provider being generated and its naming table (set by
+// PROVIDER_CONFIG (openai, anthropic, replicate, aivillage), the provider being generated and its naming table (set by
 // useProvider), the header of generated files, identifier and JSDoc helpers, and the naming rules
 // (nameByRule, anthropicNameByRule, replicateNameByRule, pageByRule; the rule is described in the header of
 // scripts/generate/operations.mjs, the file generated outputs name for it).
@@ -109,6 +109,18 @@ export function pageByRule(query, props) {
 
 /** Per provider: names, where outputs go, and what its lists and headers look like. */
 export const PROVIDER_CONFIG = {
+  aivillage: {
+    name: 'aivillage',
+    title: 'AIVillage',
+    sdk: 'the AIVillage naming table',
+    namesFile: 'aivillage-names.mjs',
+    specFile: 'specs/aivillage.openapi.yaml',
+    // every operation is in the naming table (AIVillage has no JavaScript SDK to follow)
+    rule: (m, p) => nameByRule(m, p),
+    flatExtra: [],
+    kinds: "'json'",
+    pages: 'never',
+  },
   openai: {
     name: 'openai',
     title: 'OpenAI',

@@ -109,14 +109,15 @@ export function buildTree(ops) {
   const res = new Map();
   const ensure = (rp) => {
     if (res.has(rp)) return res.get(rp);
-    const segs = rp.split('.');
+    // '' (AIVillage's `client.chat()`): the client's own methods, in resources/top-level.ts
+    const segs = rp === '' ? [] : rp.split('.');
     const r = {
       path: rp,
       segs,
       ops: [],
       children: [],
       className: RESOURCES[rp]?.[0] ?? pascal(segs[segs.length - 1]),
-      file: `${segs.map(kebab).join('/')}.ts`,
+      file: rp === '' ? 'top-level.ts' : `${segs.map(kebab).join('/')}.ts`,
       inOpenAI: !!RESOURCES[rp],
     };
     res.set(rp, r);

@@ -345,9 +345,11 @@ export function resourceFile(r, tw) {
     const name = c.segs[c.segs.length - 1];
     return `  #${name}?: ${c.className};\n  get ${name}(): ${c.className} {\n    this.#${name} ??= new ${c.className}(this._client);\n    return this.#${name};\n  }`;
   });
-  const classDoc = r.inOpenAI
-    ? `\`client.${r.path}\`${r.ops.length ? `: ${r.ops.length} operation${r.ops.length > 1 ? 's' : ''}` : ''}.`
-    : `\`client.${r.path}\`: not in ${CFG.sdk}; named by the rule of scripts/generate/operations.mjs.`;
+  const classDoc = !r.path
+    ? `The client's own methods (\`client.${r.ops.map((o) => o.name).join('()`, `client.')}()\`), which it calls through this class.`
+    : r.inOpenAI
+      ? `\`client.${r.path}\`${r.ops.length ? `: ${r.ops.length} operation${r.ops.length > 1 ? 's' : ''}` : ''}.`
+      : `\`client.${r.path}\`: not in ${CFG.sdk}; named by the rule of scripts/generate/operations.mjs.`;
   const out = [];
   out.push(HEADER('resource'));
   out.push(importsOut.join('\n'));

@@ -79,6 +79,9 @@ export function generateOperations(spec, opts) {
     .filter((r) => r.segs.length === 1)
     .sort((a, b) => a.path.localeCompare(b.path));
   const idx = [HEADER('resource index')];
+  // the client's own methods (resource ''), exported beside the top-level resources
+  const root = tree.get('');
+  if (root) top.unshift(root);
   for (const r of top) idx.push(`import { ${r.className} } from './${r.file.replace(/\.ts$/, '.js')}';`);
   idx.push('');
   idx.push(`export { ${top.map((r) => r.className).join(', ')} };`);
@@ -97,7 +100,10 @@ export function generateOperations(spec, opts) {
     '/** Every top-level resource: client property name -> class (`client.chat = new Chat(client)`). */',
   );
   idx.push(
-    `export const TOP_LEVEL = {\n${top.map((r) => `  ${r.path}: ${r.className},`).join('\n')}\n} as const;\n`,
+    `export const TOP_LEVEL = {\n${top
+      .filter((r) => r !== root)
+      .map((r) => `  ${r.path}: ${r.className},`)
+      .join('\n')}\n} as const;\n`,
   );
   files.set(`${base}resources/index.ts`, idx.join('\n'));
 
@@ -185,7 +191,7 @@ ${rows.join('\n')}
     '|---|---|---|---|---|---|---|',
     ...sorted.map(
       (o) =>
-        `| ${o.operationId} | ${o.method.toUpperCase()} | \`${o.path}\` | \`client.${o.resource}.${o.name}()\` | ${o.kind}${o.multipart ? ' (multipart)' : ''} | ${tested.has(o.operationId) ? 'yes' : 'no'} | ${o.byRule ? (o.table.note ?? `not in ${CFG.sdk}; named by rule`) : (o.table.note ?? '')} |`,
+        `| ${o.operationId} | ${o.method.toUpperCase()} | \`${o.path}\` | \`client.${o.resource ? `${o.resource}.` : ''}${o.name}()\` | ${o.kind}${o.multipart ? ' (multipart)' : ''} | ${tested.has(o.operationId) ? 'yes' : 'no'} | ${o.byRule ? (o.table.note ?? `not in ${CFG.sdk}; named by rule`) : (o.table.note ?? '')} |`,
     ),
     '',
   ];

@@ -13,6 +13,7 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { type AIVillageMockLog, createAIVillageMock, isAIVillagePath } from './mock-aivillage.js';
 import {
   anthropicRoute,
   handleAnthropic,
@@ -84,6 +85,11 @@ export interface MockServer {
    * answered with an error). Live: read it again to get the current count.
    */
   readonly requests: number;
+  /**
+   * The AIVillage mock's record (served under `/aivillage`: base URL `${url}/aivillage/v1`): the
+   * requests it answered, with their `Idempotency-Key` (see `mock-aivillage.ts`).
+   */
+  readonly aivillage: AIVillageMockLog;
   /**
    * Stops listening, destroys every open connection (idle keep-alive ones
    * and responses in progress alike) and resolves once the server is closed.
@@ -179,6 +185,9 @@ function toBase64LE(values: Float32Array): string {
  * - Anthropic, on the same port: `POST /v1/messages` (plain and streamed), `POST
  *   /v1/messages/count_tokens`, and `GET /v1/models[/{id}]` when the request has an
  *   `anthropic-version` header (see `mock-anthropic.ts`).
+ * - AIVillage, under the prefix `/aivillage` (base URL `<url>/aivillage/v1`): its 9 operations, with
+ *   validation errors, `x-mock-error` / `mock-error-<status>[-once]` and idempotent replays (see
+ *   `mock-aivillage.ts`).
  * - Errors on demand: `model: 'mock-error-<status>'` (e.g. `mock-error-429`) in a chat completion or
  *   an Anthropic message gets that status (400–599) with the provider's error body and
  *   `x-should-retry: false` (clients give up at once).
@@ -209,6 +218,7 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
 
   let counter = 0;
   const sockets = new Set<Socket>();
+  const aivillage = createAIVillageMock();
 
   const embeddings = (res: ServerResponse, body: JsonObject): void => {
     const model = body.model;
@@ -282,6 +292,11 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     try {
       // Always drain the body so the connection can be reused.
       const raw = await readBody(req);
+      if (isAIVillagePath(rawUrl)) {
+        if (latencyMs > 0) await sleep(latencyMs);
+        aivillage.handle(req, res, raw, n);
+        return;
+      }
       const q = rawUrl.indexOf('?');
       let path = q === -1 ? rawUrl : rawUrl.slice(0, q);
       if (path === '/v1' || path.startsWith('/v1/')) path = path.slice(3);
@@ -409,6 +424,7 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     get requests(): number {
       return counter;
     },
+    aivillage: aivillage.log,
     close(): Promise<void> {
       if (closing) return closing;
       const socketsClosed = [...sockets].map(
