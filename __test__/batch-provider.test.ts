@@ -201,6 +201,28 @@ describe('openai-batch', () => {
     ]);
   });
 
+  it('batches spooled to a temporary file (spoolAfterBytes) upload the same input file', async () => {
+    const items = Array.from({ length: 7 }, (_, i) => chat(`s${i}`, `spooled ${i}`));
+    const created: number[] = [];
+    const lines = await run(
+      providerBatchExecutor({
+        provider: 'openai',
+        client: openai,
+        stateFile: stateFile(),
+        pollIntervalMs: 5,
+        maxRequestsPerBatch: 3,
+        spoolAfterBytes: 1, // every request goes to the file as soon as it is added
+        onStatus: (e) => {
+          if (e.type === 'created') created.push(e.requests ?? 0);
+        },
+      }),
+      items,
+    );
+    expect(created).toEqual([3, 3, 1]);
+    expect(lines.size).toBe(7);
+    for (let i = 0; i < 7; i++) expect(text(lines.get(`s${i}`))).toBe(`Echo: spooled ${i}`);
+  });
+
   it('a batch the API refuses to create: each of its items gets the typed error of the create', async () => {
     // The mock's Batch API runs chat and embeddings only: a /v1/responses batch is refused with 400.
     const lines = await run(

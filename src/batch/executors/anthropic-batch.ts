@@ -61,10 +61,12 @@ export function anthropicBatchAPI(client: Anthropic): ProviderBatchAPI {
       return JSON.stringify({ custom_id: remoteId, params: item.body });
     },
 
-    async create(_group, encoded, signal) {
+    spools: false,
+
+    async create(chunk, signal) {
       if (signal.aborted) throw signal.reason;
       // The requests are already JSON: the body is sent as that text, not parsed and written again.
-      const body = `${PREFIX}${encoded.join(',')}]}`;
+      const body = `${PREFIX}${chunk.encoded.join(',')}]}`;
       const batch = await client.post<{ id: string }>('/v1/messages/batches', {
         body,
         headers: { 'content-type': 'application/json' },

@@ -52,7 +52,7 @@ export const EXECUTORS: Record<string, ExecutorEntry> = {
 /**
  * The `openai-batch` / `anthropic-batch` executor from a run's executor options: `stateFile`
  * (default `<output>.<provider>-batch-state.json`), `pollIntervalMs`, `maxRequestsPerBatch`,
- * `maxBytesPerBatch`, `onStatus` (see `ProviderBatchExecutorOptions`). The run's client for the
+ * `maxBytesPerBatch`, `spoolAfterBytes`, `onStatus` (see `ProviderBatchExecutorOptions`). The run's client for the
  * provider is used (its base URL, key and retries).
  * @throws BatchUsageError when there is no state file (no output, no `stateFile`) or an option is wrong.
  */
@@ -76,6 +76,7 @@ function providerBatchFromOptions(provider: BatchAPIProvider, ctx: ExecutorFacto
       pollIntervalMs: o.pollIntervalMs as number | undefined,
       maxRequestsPerBatch: o.maxRequestsPerBatch as number | undefined,
       maxBytesPerBatch: o.maxBytesPerBatch as number | undefined,
+      spoolAfterBytes: o.spoolAfterBytes as number | undefined,
       onStatus: o.onStatus as ProviderBatchExecutorOptions['onStatus'],
     });
   } catch (e) {

@@ -8,11 +8,14 @@
  * a line without a response (`batch_expired`, `batch_cancelled`, …) a `ProviderBatchError`.
  * Limits: 50,000 requests and 200 MB per input file; one endpoint per batch.
  */
+import { createReadStream } from 'node:fs';
 import { decodeJSONL } from '../../core/jsonl.js';
+import type { Uploadable } from '../../core/uploads.js';
 import type { OpenAI } from '../../providers/openai/index.js';
 import { openAISpec } from '../../providers/openai/spec.js';
 import { outputLineId } from '../send-item.js';
 import type { BatchItem, BatchItemError, BatchOutputLine } from '../types.js';
+import { writeSpool } from './batch-chunks.js';
 import {
   batchRequestError,
   errorLine,
@@ -86,14 +89,24 @@ export function openAIBatchAPI(client: OpenAI): ProviderBatchAPI {
       return JSON.stringify({ custom_id: remoteId, method: 'POST', url: item.url, body: item.body });
     },
 
-    async create(group, encoded, signal) {
-      const file = new File([`${encoded.join('\n')}\n`], 'aiwire-batch-input.jsonl', {
-        type: 'application/jsonl',
-      });
+    spools: true,
+
+    async create(chunk, signal) {
+      let file: Uploadable;
+      if (chunk.spool) {
+        // The first requests are in the temporary file: add the rest, then upload it from disk.
+        await writeSpool(chunk);
+        await chunk.spool.handle.close();
+        file = createReadStream(chunk.spool.path);
+      } else {
+        file = new File([`${chunk.encoded.join('\n')}\n`], 'aiwire-batch-input.jsonl', {
+          type: 'application/jsonl',
+        });
+      }
       const uploaded = await client.files.create({ file, purpose: 'batch' }, { signal });
       const batch = await client.batches.create({
         input_file_id: uploaded.id,
-        endpoint: group as Endpoint,
+        endpoint: chunk.group as Endpoint,
         completion_window: '24h',
         metadata: { created_by: 'aiwire batch' },
       });

@@ -10,6 +10,7 @@ import { APIError } from '../../core/errors.js';
 import { defaultErrorBody, type ProviderSpec } from '../../core/provider.js';
 import { toBatchError } from '../send-item.js';
 import type { BatchItem, BatchItemError, BatchOutputLine } from '../types.js';
+import type { Chunk } from './batch-chunks.js';
 
 /** The providers with a Batch API aiwire drives. */
 export type BatchAPIProvider = 'openai' | 'anthropic';
@@ -51,12 +52,14 @@ export interface ProviderBatchAPI {
   acceptsId(id: string): boolean;
   /** The request as written into the batch (an input file line / a `requests[]` entry), with `remoteId`. */
   encode(item: BatchItem, remoteId: string): string;
+  /** Whether chunks can be spooled to a temporary file (batches that are JSONL files). */
+  readonly spools: boolean;
   /**
-   * Upload (when the API needs a file) and create the batch of `encoded` requests of `group`;
-   * resolves to the batch id. `signal` stops an upload; the create itself is not aborted (a batch
-   * created while aborting is still recorded).
+   * Upload (when the API needs a file) and create the batch of the chunk's requests; resolves to the
+   * batch id. `signal` stops an upload; the create itself is not aborted (a batch created while
+   * aborting is still recorded). The chunk's temporary file, if any, is the caller's to drop.
    */
-  create(group: string, encoded: string[], signal: AbortSignal): Promise<string>;
+  create(chunk: Chunk, signal: AbortSignal): Promise<string>;
   /** Retrieve the batch. */
   retrieve(id: string, signal: AbortSignal): Promise<RemoteBatch>;
   /** The output lines of an ended batch, keyed by the ids the requests had in the batch (`custom_id`). */

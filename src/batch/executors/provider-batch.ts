@@ -25,13 +25,16 @@
  * provider's API. The executor says so through `onStatus` (`detached`), or with a process warning
  * (`AIWIRE_BATCH_DETACHED`) when no `onStatus` is given.
  */
+import { promises as fsp } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AiwireError, NotFoundError } from '../../core/errors.js';
 import { Anthropic } from '../../providers/anthropic/index.js';
 import { OpenAI } from '../../providers/openai/index.js';
 import { outputLineId, toBatchError } from '../send-item.js';
 import type { BatchExecutor, BatchExecutorContext, BatchItem, BatchOutputLine } from '../types.js';
 import { anthropicBatchAPI } from './anthropic-batch.js';
-import { type Chunk, ChunkBuilder } from './batch-chunks.js';
+import { type Chunk, ChunkBuilder, dropSpool } from './batch-chunks.js';
 import { BatchStateFile, type RecordedBatch } from './batch-state.js';
 import { openAIBatchAPI } from './openai-batch.js';
 import {
@@ -96,6 +99,13 @@ export interface ProviderBatchExecutorOptions {
    * the provider's limit (200,000,000 / 256,000,000 bytes).
    */
   maxBytesPerBatch?: number | undefined;
+  /**
+   * OpenAI: bytes of a batch being built kept in memory; past them its input file is written to a
+   * temporary file (in the OS temporary directory, deleted after the upload) so memory stays flat
+   * whatever the batch size. A positive integer; default 8 MiB. (Anthropic's batches are one JSON
+   * body, built in memory.)
+   */
+  spoolAfterBytes?: number | undefined;
   /** Called on each {@link ProviderBatchEvent}. */
   onStatus?: ((event: ProviderBatchEvent) => void) | undefined;
 }
@@ -136,6 +146,7 @@ export function providerBatchExecutor(options: ProviderBatchExecutorOptions): Ba
   }
   checkPositiveInt('maxRequestsPerBatch', options.maxRequestsPerBatch);
   checkPositiveInt('maxBytesPerBatch', options.maxBytesPerBatch);
+  checkPositiveInt('spoolAfterBytes', options.spoolAfterBytes);
   if (pollIntervalMs !== undefined && !(typeof pollIntervalMs === 'number' && pollIntervalMs > 0)) {
     throw new AiwireError(
       `providerBatchExecutor: pollIntervalMs must be a positive number, got ${pollIntervalMs}`,
@@ -165,16 +176,24 @@ export function providerBatchExecutor(options: ProviderBatchExecutorOptions): Ba
       }
       const api =
         provider === 'openai' ? openAIBatchAPI(client as OpenAI) : anthropicBatchAPI(client as Anthropic);
+      const spoolDir = api.spools ? await fsp.mkdtemp(join(tmpdir(), 'aiwire-batch-')) : undefined;
       try {
-        await runBatches(api, state, items, ctx, { ...options, report });
+        await runBatches(api, state, items, ctx, { ...options, report, spoolDir });
       } finally {
         built?.close();
+        if (spoolDir) await fsp.rm(spoolDir, { recursive: true, force: true }).catch(() => {});
       }
     },
   };
 }
 
-type RunOptions = ProviderBatchExecutorOptions & { report: (event: ProviderBatchEvent) => void };
+type RunOptions = ProviderBatchExecutorOptions & {
+  report: (event: ProviderBatchEvent) => void;
+  spoolDir: string | undefined;
+};
+
+/** Default of `spoolAfterBytes`: 8 MiB. */
+const SPOOL_AFTER_BYTES = 8 * 1024 * 1024;
 
 async function runBatches(
   api: ProviderBatchAPI,
@@ -198,6 +217,8 @@ async function runBatches(
     separatorBytes: api.separatorBytes,
     acceptsId: api.acceptsId,
     encode: api.encode,
+    spoolDir: o.spoolDir,
+    spoolAfterBytes: o.spoolAfterBytes ?? SPOOL_AFTER_BYTES,
   });
   let inputDone!: () => void;
   const inputComplete = new Promise<void>((resolve) => {
@@ -229,8 +250,9 @@ async function runBatches(
   const submit = async (chunk: Chunk) => {
     let id: string;
     try {
-      id = await api.create(chunk.group, chunk.encoded, signal);
+      id = await api.create(chunk, signal);
     } catch (err) {
+      await dropSpool(chunk);
       if (signal.aborted) return;
       const error = toBatchError(err);
       for (const custom_id of chunk.customIds) {
@@ -238,6 +260,7 @@ async function runBatches(
       }
       return;
     }
+    await dropSpool(chunk);
     const record: RecordedBatch = {
       id,
       group: chunk.group,
@@ -286,7 +309,7 @@ async function runBatches(
         await ctx.emit({ id: outputLineId(), custom_id: item.custom_id, response: null, error: group });
         continue;
       }
-      const added = builder.add(group, item);
+      const added = await builder.add(group, item);
       if (!added.ok) {
         await ctx.emit({
           id: outputLineId(),
@@ -307,6 +330,7 @@ async function runBatches(
     stop.abort(err);
   } finally {
     inputDone();
+    await builder.dispose();
     await Promise.all(waits);
     ctx.signal.removeEventListener('abort', onAbort);
   }
