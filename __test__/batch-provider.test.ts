@@ -415,6 +415,81 @@ describe('anthropic-batch', () => {
   });
 });
 
+describe('anthropic-batch: results the mock does not make', () => {
+  it('expired → retryable batch_expired; an errored type without a listed status → its status (402) and APIError', async () => {
+    // A loopback server standing in for Anthropic: the batch ends at once with these results.
+    const results = [
+      { custom_id: 'late', result: { type: 'expired' } },
+      {
+        custom_id: 'broke',
+        result: {
+          type: 'errored',
+          error: {
+            type: 'error',
+            error: { type: 'billing_error', message: 'credit balance too low' },
+            request_id: 'req_9',
+          },
+        },
+      },
+    ];
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (req.url?.endsWith('/results')) {
+          res.writeHead(200, { 'content-type': 'application/x-jsonl' });
+          res.end(results.map((r) => JSON.stringify(r)).join('\n'));
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            id: 'msgbatch_x',
+            type: 'message_batch',
+            processing_status: req.method === 'POST' ? 'in_progress' : 'ended',
+            request_counts: { processing: 0, succeeded: 0, errored: 1, canceled: 0, expired: 1 },
+          }),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const client = new Anthropic({
+      apiKey: 'k',
+      baseURL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      maxRetries: 0,
+    });
+    try {
+      const lines = await run(
+        providerBatchExecutor({ provider: 'anthropic', client, stateFile: stateFile(), pollIntervalMs: 5 }),
+        [message('late', 'a'), message('broke', 'b'), message('lost', 'c')],
+      );
+      expect(lines.get('late')?.error).toMatchObject({
+        code: 'batch_expired',
+        type: 'ProviderBatchError',
+        retryable: true,
+      });
+      expect(lines.get('broke')?.response).toEqual({
+        status_code: 402,
+        request_id: 'req_9',
+        body: {
+          error: { type: 'error', error: { type: 'billing_error', message: 'credit balance too low' } },
+        },
+      });
+      expect(lines.get('broke')?.error).toEqual({
+        code: 'billing_error',
+        message: '402 credit balance too low',
+        type: 'APIError',
+        status: 402,
+        retryable: false,
+      });
+      // No result line at all for this one.
+      expect(lines.get('lost')?.error).toMatchObject({ code: 'missing_result', retryable: true });
+    } finally {
+      client.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
+
 describe.each(['openai', 'anthropic'] as const)('%s-batch resume', (provider) => {
   it('abort mid-poll leaves the batches running and recorded; a rerun re-attaches instead of resubmitting', async () => {
     const state = stateFile();
