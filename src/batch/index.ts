@@ -20,6 +20,12 @@ export {
   type ExecutorFactoryContext,
 } from './executors/index.js';
 export { localExecutor } from './executors/local.js';
+export type { BatchAPIProvider } from './executors/provider-api.js';
+export {
+  type ProviderBatchEvent,
+  type ProviderBatchExecutorOptions,
+  providerBatchExecutor,
+} from './executors/provider-batch.js';
 export { BATCH_METHODS, type BatchInput, parseInputLine, syntheticId } from './input.js';
 export { BatchLockedError, BatchOutputError } from './output.js';
 export { DEFAULT_CONCURRENCY, DEFAULT_DRAIN_TIMEOUT_MS, type RunBatchOptions, runBatch } from './run.js';

@@ -133,7 +133,7 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchSummary> 
     const via = options.executor?.name ?? options.via ?? 'local';
     const executor =
       options.executor ??
-      (await createExecutor(via, { clients, concurrency, options: options.executorOptions ?? {} }));
+      (await createExecutor(via, { clients, concurrency, options: options.executorOptions ?? {}, output }));
 
     const unlock = await lockOutput(output);
     try {

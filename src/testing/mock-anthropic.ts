@@ -27,6 +27,7 @@ import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { sampleFromSchema } from './mock-chat.js';
 import {
   ApiError,
+  captureResponse,
   contentText,
   countWords,
   isObject,
@@ -117,8 +118,7 @@ export function anthropicRoute(
 /** Sends `err` with Anthropic's error envelope. */
 export function sendAnthropicError(res: ServerResponse, err: ApiError): void {
   triggeredErrorHeaders(res, err);
-  const type = err.type === 'invalid_request_error' ? anthropicErrorType(err.status) : err.type;
-  send(res, err.status, { type: 'error', error: { type, message: err.message } });
+  send(res, err.status, anthropicErrorBody(err));
 }
 
 function invalid(message: string): ApiError {
@@ -217,7 +217,12 @@ function cut(
     : { text: out, reason: 'end_turn', sequence: null };
 }
 
-function checkHeaders(headers: IncomingHttpHeaders): void {
+/**
+ * Checks the headers every Anthropic route needs: `x-api-key` (or `Authorization`) and
+ * `anthropic-version`.
+ * @throws ApiError 401 (`authentication_error`) or 400 (`invalid_request_error`).
+ */
+export function checkHeaders(headers: IncomingHttpHeaders): void {
   if (headers['x-api-key'] === undefined && headers.authorization === undefined) {
     throw new ApiError(401, 'x-api-key header is required', null, null, 'authentication_error');
   }
@@ -353,6 +358,29 @@ function models(res: ServerResponse, query: URLSearchParams): void {
     first_id: page[0]?.id ?? null,
     last_id: page[page.length - 1]?.id ?? null,
   });
+}
+
+/** Anthropic's error envelope of `err`: `{"type":"error","error":{"type","message"}}`. */
+export function anthropicErrorBody(err: ApiError): JsonObject {
+  const type = err.type === 'invalid_request_error' ? anthropicErrorType(err.status) : err.type;
+  return { type: 'error', error: { type, message: err.message } };
+}
+
+/**
+ * Runs one Messages API request (`params` as for `POST /v1/messages`, `n` the request number used in
+ * its ids) as the HTTP route would, returning its status and JSON body: the message, or Anthropic's
+ * error envelope. Used by the mock's Message Batches (`mock-message-batches.ts`); `stream: true` is
+ * refused (batch requests cannot stream).
+ */
+export async function runMessage(n: number, params: JsonObject): Promise<{ status: number; body: unknown }> {
+  try {
+    if (params.stream === true) throw invalid('stream: Message Batches requests cannot stream');
+    const { status, text } = await captureResponse((res) => messages(res, n, params, 0));
+    return { status, body: JSON.parse(text) as unknown };
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    return { status: err.status, body: anthropicErrorBody(err) };
+  }
 }
 
 /** What a handler gets from the server: the request counter, the parsed body on demand, … */

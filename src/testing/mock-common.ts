@@ -199,3 +199,34 @@ export async function writeEvents(
   }
   res.end();
 }
+
+/**
+ * Runs `handler` against an in-memory response (no socket) and returns the status and body text it
+ * wrote: how the mock's batch stores run one request through the same handlers the HTTP routes use.
+ * Headers are dropped; a handler that never calls `writeHead` leaves status 200.
+ */
+export async function captureResponse(
+  handler: (res: ServerResponse) => Promise<void> | void,
+): Promise<{ status: number; text: string }> {
+  let status = 200;
+  let text = '';
+  const sink = {
+    destroyed: false,
+    headersSent: false,
+    setHeader() {},
+    writeHead(code: number) {
+      status = code;
+      sink.headersSent = true;
+      return sink;
+    },
+    write(chunk?: string) {
+      text += chunk ?? '';
+      return true;
+    },
+    end(chunk?: string) {
+      text += chunk ?? '';
+    },
+  };
+  await handler(sink as unknown as ServerResponse);
+  return { status, text };
+}

@@ -14,12 +14,19 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { type AIVillageMockLog, createAIVillageMock, isAIVillagePath } from './mock-aivillage.js';
-import { anthropicRoute, handleAnthropic, mockErrorFor, triggeredErrorHeaders } from './mock-anthropic.js';
+import {
+  anthropicRoute,
+  handleAnthropic,
+  mockErrorFor,
+  runMessage,
+  triggeredErrorHeaders,
+} from './mock-anthropic.js';
 import { batchRoute, createBatchStore } from './mock-batches.js';
 import { chatCompletion } from './mock-chat.js';
 import { createCodegenMock } from './mock-codegen.js';
 import {
   ApiError,
+  captureResponse,
   countWords,
   decodeBody,
   hashString,
@@ -31,6 +38,7 @@ import {
   sendError,
   sleep,
 } from './mock-common.js';
+import { createMessageBatchStore, messageBatchRoute } from './mock-message-batches.js';
 import { azurePath, extraRoute, handleExtra } from './mock-openai-extra.js';
 
 /**
@@ -171,6 +179,10 @@ function toBase64LE(values: Float32Array): string {
  *   `GET /batches/{id}` (one status step per poll: validating → in_progress → finalizing →
  *   completed, the lines run against the chat and embeddings routes above), `POST
  *   /batches/{id}/cancel` (see `mock-batches.ts`).
+ * - Anthropic's Message Batches: `POST /v1/messages/batches`, `GET /v1/messages/batches[/{id}]`
+ *   (`in_progress` for one poll, then `ended`, each request run through `POST /v1/messages` below),
+ *   `GET …/{id}/results` (JSONL), `POST …/{id}/cancel`, `DELETE …/{id}` (see
+ *   `mock-message-batches.ts`).
  * - Anthropic, on the same port: `POST /v1/messages` (plain and streamed), `POST
  *   /v1/messages/count_tokens`, and `GET /v1/models[/{id}]` when the request has an
  *   `anthropic-version` header (see `mock-anthropic.ts`).
@@ -256,28 +268,15 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
 
   /** Run one batch line against the chat or embeddings route, capturing the answer. */
   const executeLine = async (url: string, body: JsonObject): Promise<{ status: number; body: unknown }> => {
-    let status = 200;
-    let text = '';
-    const sink = {
-      destroyed: false,
-      headersSent: false,
-      setHeader() {},
-      writeHead(code: number) {
-        status = code;
-        sink.headersSent = true;
-        return sink;
-      },
-      end(chunk?: string) {
-        text += chunk ?? '';
-      },
-    };
-    const capture = sink as unknown as ServerResponse;
     try {
-      if (url === '/v1/chat/completions') {
-        const triggered = mockErrorFor(body.model, 'openai');
-        if (triggered) throw triggered;
-        await chatCompletion(capture, ++counter, body, 0);
-      } else embeddings(capture, body);
+      const { status, text } = await captureResponse(async (capture) => {
+        if (url === '/v1/chat/completions') {
+          const triggered = mockErrorFor(body.model, 'openai');
+          if (triggered) throw triggered;
+          await chatCompletion(capture, ++counter, body, 0);
+        } else embeddings(capture, body);
+      });
+      return { status, body: JSON.parse(text) as unknown };
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       return {
@@ -285,10 +284,10 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
         body: { error: { message: err.message, type: err.type, param: err.param, code: err.code } },
       };
     }
-    return { status, body: JSON.parse(text) as unknown };
   };
   const handleBatches = createBatchStore(executeLine);
   const codegen = createCodegenMock();
+  const handleMessageBatches = createMessageBatchStore((params) => runMessage(++counter, params));
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const n = ++counter;
@@ -339,6 +338,12 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
       if (latencyMs > 0) await sleep(latencyMs);
       if (res.destroyed) return;
       const json = (): JsonObject => parseJsonBody(decodeBody(raw, req.headers['content-encoding']));
+      const messageBatch = messageBatchRoute(method, path);
+      if (messageBatch) {
+        const query = new URLSearchParams(q === -1 ? '' : rawUrl.slice(q + 1));
+        await handleMessageBatches(messageBatch, res, { path, query, headers: req.headers, json });
+        return;
+      }
       if (anthropic) {
         const query = new URLSearchParams(q === -1 ? '' : rawUrl.slice(q + 1));
         await handleAnthropic(anthropic, res, { n, path, query, headers: req.headers, json, chunkDelayMs });
