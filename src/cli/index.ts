@@ -5,6 +5,7 @@
  *   aiwire run --request-file FILE [--stream] [--json] [--base-url URL]
  *   aiwire chat --model M [--provider openai|anthropic] [options] [PROMPT | -]
  *   aiwire mock [--port N] [--host H] [--latency MS]
+ *   aiwire worker --redis URL [--queue NAME] [--concurrency N] [--rpm N] [--tpm N]
  *   aiwire --help | --version
  *
  * Exit codes: 0 success, 1 API or runtime error, 2 usage error. Arguments are parsed with Node's
@@ -18,6 +19,7 @@ import { chatCommand } from './chat.js';
 import { CliFailure, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, fail, out, UsageError } from './common.js';
 import { mockCommand } from './mock.js';
 import { runCommand } from './run.js';
+import { workerCommand } from './worker.js';
 
 const HELP = `Usage: aiwire <command> [options]
 
@@ -25,6 +27,7 @@ Commands:
   run    Send the chat request a JSON file describes (--request-file FILE) and print the reply
   chat   Send one prompt (an argument or stdin) to OpenAI or Anthropic and print the reply
   mock   Serve a deterministic mock of the OpenAI and Anthropic APIs on one port
+  worker Take batch items from a queue on Redis and send them (many workers share one queue)
 
 Run 'aiwire <command> --help' for a command's options.
 
@@ -40,6 +43,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   run: runCommand,
   chat: chatCommand,
   mock: mockCommand,
+  worker: workerCommand,
 };
 
 function version(): string {
