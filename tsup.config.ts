@@ -27,6 +27,7 @@ export default defineConfig({
     replicate: 'src/replicate.ts',
     'helpers/zod': 'src/helpers/zod.ts',
     fetch: 'src/fetch/index.ts',
+    batch: 'src/batch/index.ts',
     'testing/index': 'src/testing/index.ts',
     cli: 'src/cli/index.ts',
   },

@@ -41,6 +41,8 @@ export interface BatchItemError {
   status: number | null;
   /** Whether sending the item again may succeed (429, 408, 409, >= 500, connection errors, timeouts). */
   retryable: boolean;
+  /** For `invalid_input`: the 1-based line of the input file the error is about. */
+  line?: number | undefined;
 }
 
 /**
@@ -71,6 +73,12 @@ export interface BatchExecutorContext {
    * back-pressure).
    */
   emit(line: BatchOutputLine): Promise<void>;
+  /**
+   * Aborted when in-flight requests must stop too: `drainTimeoutMs` after `signal`, or at once on a
+   * second interrupt (`runBatch({ forceSignal })`). Lines whose error is `aborted` after a stop are not
+   * written (the next run sends those items again).
+   */
+  abortInFlight: AbortSignal;
 }
 
 /** A way to run the items: `local`, `openai-batch`, `anthropic-batch` or `queue`. */

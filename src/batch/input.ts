@@ -1,0 +1,179 @@
+/**
+ * The batch input, streamed: {@link readInput} reads a JSONL file line by line (never the whole file
+ * in memory) or takes items from an (async) iterable, and {@link parseInputLine} validates each line
+ * into a {@link BatchItem} or an `invalid_input` output line that names the line number.
+ *
+ * A line follows OpenAI's batch input file (https://platform.openai.com/docs/guides/batch#1-prepare-your-batch-file):
+ * `{"custom_id": "request-1", "method": "POST", "url": "/v1/chat/completions", "body": {...}}`.
+ */
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { outputLineId } from './send-item.js';
+import type { BatchItem, BatchOutputLine } from './types.js';
+
+/** The HTTP methods an input line may name (any case; `POST` when absent). */
+export const BATCH_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/**
+ * Where the items come from: a JSONL file (path or `file:` URL), or an (async) iterable of lines
+ * (JSON text) or of already-parsed objects in the input line's shape.
+ */
+export type BatchInput = string | URL | Iterable<unknown> | AsyncIterable<unknown>;
+
+/** One input line after validation: an item to send, or the output line of an invalid one. */
+export type ParsedLine =
+  | { item: BatchItem; invalid?: undefined }
+  | { item?: undefined; invalid: BatchOutputLine };
+
+/**
+ * The `custom_id` given to the output line of an input line that has no usable id of its own
+ * (missing, not a string, or a repeat of an earlier line's): `input-line-<n>`, stable across runs so
+ * that a resumed run skips it like any other written line.
+ */
+export function syntheticId(line: number): string {
+  return `input-line-${line}`;
+}
+
+function invalid(customId: string, line: number, message: string): ParsedLine {
+  return {
+    invalid: {
+      id: outputLineId(),
+      custom_id: customId,
+      response: null,
+      error: {
+        code: 'invalid_input',
+        message: `input line ${line}: ${message}`,
+        type: 'BatchInputError',
+        status: null,
+        retryable: false,
+        line,
+      },
+    },
+  };
+}
+
+const SHAPE =
+  'each line must be a JSON object {"custom_id", "method", "url", "body"} (OpenAI batch file shape)';
+
+/**
+ * Validate one input line (`raw`: its JSON text, or an object) numbered `line` (1-based). `seen` maps
+ * each `custom_id` taken so far to its line, and is updated: a repeated id is an error naming both
+ * lines. Never throws.
+ */
+export function parseInputLine(raw: unknown, line: number, seen: Map<string, number>): ParsedLine {
+  let value: unknown = raw;
+  if (typeof raw === 'string') {
+    try {
+      value = JSON.parse(raw);
+    } catch (e) {
+      return invalid(syntheticId(line), line, `not valid JSON (${(e as Error).message}); ${SHAPE}`);
+    }
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return invalid(syntheticId(line), line, `not a JSON object; ${SHAPE}`);
+  }
+  const v = value as Record<string, unknown>;
+  const id = v.custom_id;
+  if (typeof id !== 'string' || id === '') {
+    return invalid(syntheticId(line), line, `"custom_id" must be a non-empty string; ${SHAPE}`);
+  }
+  const first = seen.get(id);
+  if (first !== undefined) {
+    return invalid(
+      syntheticId(line),
+      line,
+      `custom_id '${id}' repeats the one of line ${first}; each custom_id must be unique in the input`,
+    );
+  }
+  seen.set(id, line);
+  const rawMethod = v.method ?? 'POST';
+  const method = typeof rawMethod === 'string' ? rawMethod.toUpperCase() : '';
+  if (!(BATCH_METHODS as readonly string[]).includes(method)) {
+    return invalid(
+      id,
+      line,
+      `unknown "method" ${JSON.stringify(rawMethod)}; use one of ${BATCH_METHODS.join(', ')}`,
+    );
+  }
+  const url = v.url;
+  if (typeof url !== 'string' || !url.startsWith('/')) {
+    return invalid(
+      id,
+      line,
+      `"url" must be the operation's path with its version, starting with '/' (e.g. "/v1/chat/completions"), got ${JSON.stringify(url ?? null)}`,
+    );
+  }
+  const body = v.body;
+  const needsBody = method === 'POST' || method === 'PUT' || method === 'PATCH';
+  if (needsBody && (typeof body !== 'object' || body === null || Array.isArray(body))) {
+    return invalid(id, line, `"body" must be a JSON object for ${method} (the request's parameters)`);
+  }
+  const item: BatchItem = { custom_id: id, method: method as BatchItem['method'], url, line };
+  if (body !== undefined && body !== null) item.body = body;
+  return { item };
+}
+
+/**
+ * The raw lines of `input` with their 1-based numbers: a file's lines (blank ones skipped but
+ * counted, a leading BOM dropped), or the iterable's values (strings or objects) numbered in order.
+ *
+ * @throws the file's read error (`ENOENT`, `EISDIR`, …) when iterated.
+ */
+export async function* rawLines(input: BatchInput): AsyncGenerator<[unknown, number]> {
+  if (typeof input === 'string' || input instanceof URL) {
+    const path = input instanceof URL ? fileURLToPath(input) : input;
+    const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 256 * 1024 });
+    const rl = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
+    let n = 0;
+    try {
+      for await (const text of rl) {
+        n += 1;
+        const line = n === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+        if (line.trim() === '') continue;
+        yield [line, n];
+      }
+    } finally {
+      rl.close();
+      stream.destroy();
+    }
+    return;
+  }
+  let n = 0;
+  for await (const value of input as AsyncIterable<unknown>) {
+    n += 1;
+    if (typeof value === 'string' && value.trim() === '') continue;
+    yield [value, n];
+  }
+}
+
+/**
+ * The number of non-blank lines of a JSONL file, counted in 256 KiB chunks (for progress and ETA),
+ * or null for an iterable input (unknown until read) or when the file cannot be read.
+ */
+export async function countLines(input: BatchInput): Promise<number | null> {
+  if (!(typeof input === 'string' || input instanceof URL)) {
+    return Array.isArray(input) ? input.length : null;
+  }
+  const path = input instanceof URL ? fileURLToPath(input) : input;
+  let count = 0;
+  let lineHasText = false;
+  try {
+    for await (const chunk of createReadStream(path, {
+      highWaterMark: 256 * 1024,
+    }) as AsyncIterable<Buffer>) {
+      for (let i = 0; i < chunk.length; i++) {
+        const b = chunk[i] as number;
+        if (b === 10) {
+          if (lineHasText) count += 1;
+          lineHasText = false;
+        } else if (!lineHasText && b !== 32 && b !== 13 && b !== 9) {
+          lineHasText = true;
+        }
+      }
+    }
+  } catch {
+    return null;
+  }
+  return lineHasText ? count + 1 : count;
+}
