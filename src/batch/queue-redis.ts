@@ -60,7 +60,9 @@ export function resolveQueue(options: QueueConnectionOptions): ResolvedQueue {
   const name = (what: string, v: string | undefined, fallback: string): string => {
     if (v === undefined) return fallback;
     if (typeof v !== 'string' || v === '' || v.includes(':')) {
-      throw new AiwireError(`the queue's ${what} must be a non-empty name without ':', got ${JSON.stringify(v)}`);
+      throw new AiwireError(
+        `the queue's ${what} must be a non-empty name without ':', got ${JSON.stringify(v)}`,
+      );
     }
     return v;
   };

@@ -126,7 +126,7 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchSummary> 
     const via = options.executor?.name ?? options.via ?? 'local';
     const executor =
       options.executor ??
-      (await createExecutor(via, { clients, concurrency, options: options.executorOptions ?? {} }));
+      (await createExecutor(via, { clients, concurrency, output, options: options.executorOptions ?? {} }));
 
     // Resume: what the output already has.
     const scan = await scanOutput(output);

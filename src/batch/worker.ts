@@ -13,7 +13,8 @@
  *
  * @module
  */
-import { BatchClients, type BatchClientOptions } from './clients.js';
+import type { BaseClient } from '../core/client.js';
+import { type BatchClientOptions, BatchClients } from './clients.js';
 import {
   connectRedis,
   loadQueueModules,
@@ -59,6 +60,13 @@ export interface WorkerSummary {
   succeeded: number;
   /** Items whose line has an error (the server's or aiwire's), `worker_lost` lines included. */
   failed: number;
+  /**
+   * Times the shared rate budget's Redis did not answer a reservation within 200 ms, and the calls
+   * then paced by the local fallback share instead (`client.stats()` of this worker's clients; see
+   * `RedisLimitOptions`). 0 without `rateLimit.redis`.
+   */
+  sharedLimitOutages: number;
+  sharedLimitFallbackCalls: number;
 }
 
 function positiveInt(name: string, v: number | undefined, fallback: number): number {
@@ -85,15 +93,17 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
   const onError = options.onError ?? (() => {});
   const conn = connectRedis(mods, q.redis, onError);
   const clients = new BatchClients(options);
-  const summary: WorkerSummary = { succeeded: 0, failed: 0 };
+  const summary: WorkerSummary = {
+    succeeded: 0,
+    failed: 0,
+    sharedLimitOutages: 0,
+    sharedLimitFallbackCalls: 0,
+  };
+  const used = new Set<BaseClient>();
 
   const publish = async (run: string, line: BatchOutputLine): Promise<void> => {
     const key = resultsKey(q, run);
-    await conn
-      .multi()
-      .xadd(key, '*', 'line', JSON.stringify(line))
-      .expire(key, RESULTS_TTL_S)
-      .exec();
+    await conn.multi().xadd(key, '*', 'line', JSON.stringify(line)).expire(key, RESULTS_TTL_S).exec();
     if (line.error) summary.failed += 1;
     else summary.succeeded += 1;
     options.onItem?.(line);
@@ -105,7 +115,9 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
       const { run, item } = job.data;
       let line: BatchOutputLine;
       try {
-        line = await sendItem(clients.for(item), item);
+        const client = clients.for(item);
+        used.add(client);
+        line = await sendItem(client, item);
       } catch (e) {
         // Only building the client can throw here (a missing API key): the item's line says so.
         line = { id: outputLineId(), custom_id: item.custom_id, response: null, error: toBatchError(e) };
@@ -160,6 +172,11 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     await worker.close();
     await running.catch(() => {});
   } finally {
+    for (const c of used) {
+      const s = c.stats();
+      summary.sharedLimitOutages += s.sharedLimitOutages;
+      summary.sharedLimitFallbackCalls += s.sharedLimitFallbackCalls;
+    }
     clients.close();
     conn.disconnect();
   }

@@ -78,7 +78,10 @@ export async function workerCommand(argv: string[]): Promise<number> {
   const limitKey = stringOption(values, 'limit-key');
   const provider = stringOption(values, 'provider') ?? 'openai';
   if (!(PROVIDERS as readonly string[]).includes(provider)) {
-    throw new UsageError(`--provider must be one of ${PROVIDERS.join(', ')}, got '${provider}'`, helpHint('worker'));
+    throw new UsageError(
+      `--provider must be one of ${PROVIDERS.join(', ')}, got '${provider}'`,
+      helpHint('worker'),
+    );
   }
   if (limitKey !== undefined && rpm === undefined && tpm === undefined) {
     throw new UsageError('--limit-key needs --rpm or --tpm (the budget it names)', helpHint('worker'));
@@ -91,11 +94,9 @@ export async function workerCommand(argv: string[]): Promise<number> {
           redis: { url: redis, ...(limitKey !== undefined ? { key: limitKey } : {}) },
         }
       : undefined;
-  const clientOptions = rateLimit
-    ? Object.fromEntries(PROVIDERS.map((p) => [p, { rateLimit }]))
-    : undefined;
+  const clientOptions = rateLimit ? Object.fromEntries(PROVIDERS.map((p) => [p, { rateLimit }])) : undefined;
 
-  const { runWorker } = await import('../batch/worker.js');
+  const { runWorker } = await import('../batch/index.js');
   const stop = new AbortController();
   let signals = 0;
   const onSignal = () => {
@@ -130,7 +131,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
         lastError = e.message;
       },
     });
-    out(`${JSON.stringify({ succeeded: summary.succeeded, failed: summary.failed })}\n`);
+    out(`${JSON.stringify(summary)}\n`);
     return 0;
   } catch (e) {
     throw new CliFailure((e as Error).message);

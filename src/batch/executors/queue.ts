@@ -9,8 +9,10 @@
  *   already there (items finished while no collector ran) and enqueues only the others.
  * - Exactly one line per `custom_id`: a job run twice (its worker killed after publishing its line but
  *   before BullMQ marked it done) publishes twice; the collector keeps the first.
- * - Aborting (Ctrl-C) stops enqueueing and collecting; the jobs already queued stay and keep running,
- *   and their lines wait in the stream for the rerun. Once every item is emitted, the stream is deleted.
+ * - A stop (`signal`, Ctrl-C) stops enqueueing; the lines of the items already queued are still
+ *   collected until `abortInFlight` (the runner's drain timeout or a second Ctrl-C). Jobs still queued
+ *   then stay and keep running on the workers; their lines wait in the stream for the rerun. Once every
+ *   item is emitted, the stream is deleted.
  *
  * @module
  */
@@ -110,6 +112,9 @@ export function queueExecutor(options: QueueExecutorOptions): BatchExecutor {
         if (ctx.signal.aborted) resolve();
         ctx.signal.addEventListener('abort', () => resolve(), { once: true });
       });
+      // A stop while the collector blocks on the stream: wake the loop so it sees the state.
+      const onHard = () => progressed();
+      ctx.abortInFlight.addEventListener('abort', onHard, { once: true });
 
       /** One result from the stream: emitted if its item is pending, kept for later if not yet seen. */
       const take = async (line: BatchOutputLine) => {
@@ -118,16 +123,12 @@ export function queueExecutor(options: QueueExecutorOptions): BatchExecutor {
       };
 
       const collect = async () => {
-        while (!ctx.signal.aborted && !(inputDone && pending.size === 0)) {
-          const res = (await reader.xread(
-            'COUNT',
-            READ_COUNT,
-            'BLOCK',
-            blockMs,
-            'STREAMS',
-            key,
-            lastId,
-          )) as [string, StreamEntries][] | null;
+        // After a stop (`signal`) the items already queued still finish on the workers: collect their
+        // lines until none is pending or `abortInFlight` (the drain timeout, a second Ctrl-C).
+        while (!ctx.abortInFlight.aborted && !(inputDone && pending.size === 0)) {
+          const res = (await reader.xread('COUNT', READ_COUNT, 'BLOCK', blockMs, 'STREAMS', key, lastId)) as
+            | [string, StreamEntries][]
+            | null;
           for (const [, entries] of res ?? []) {
             for (const [id, fields] of entries) {
               lastId = id;
@@ -141,7 +142,9 @@ export function queueExecutor(options: QueueExecutorOptions): BatchExecutor {
 
       const enqueue = async () => {
         let batch: { name: string; data: QueueJobData; opts: { jobId: string } }[] = [];
+        let lastFlush = performance.now();
         const flush = async () => {
+          lastFlush = performance.now();
           if (batch.length === 0) return;
           const jobs = batch;
           batch = [];
@@ -161,14 +164,25 @@ export function queueExecutor(options: QueueExecutorOptions): BatchExecutor {
             continue;
           }
           pending.add(item.custom_id);
-          batch.push({ name: 'item', data: { run: runId, item }, opts: { jobId: jobIdOf(runId, item.custom_id) } });
-          if (batch.length >= ENQUEUE_CHUNK) await flush();
+          batch.push({
+            name: 'item',
+            data: { run: runId, item },
+            opts: { jobId: jobIdOf(runId, item.custom_id) },
+          });
+          // Full chunks, or what a slow input gave in the last 200 ms.
+          if (batch.length >= ENQUEUE_CHUNK || performance.now() - lastFlush > 200) await flush();
           while (pending.size >= maxPending && !ctx.signal.aborted) {
             await flush();
             await Promise.race([new Promise<void>((r) => (wake = r)), stopped]);
           }
         }
-        if (!ctx.signal.aborted) await flush();
+        if (ctx.signal.aborted) {
+          // Stopped: the items not sent to Redis yet are not pending (the runner leaves them unwritten).
+          for (const j of batch) pending.delete(j.data.item.custom_id);
+          batch = [];
+        } else {
+          await flush();
+        }
         inputDone = true;
       };
 
@@ -193,8 +207,9 @@ export function queueExecutor(options: QueueExecutorOptions): BatchExecutor {
           throw e;
         }
         await collecting;
-        if (!ctx.signal.aborted) await conn.del(key);
+        if (pending.size === 0 && !ctx.signal.aborted) await conn.del(key);
       } finally {
+        ctx.abortInFlight.removeEventListener('abort', onHard);
         await queue.close().catch(() => {});
         reader.disconnect();
         conn.disconnect();
