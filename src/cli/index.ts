@@ -5,16 +5,18 @@
  *   aiwire run --request-file FILE [--stream] [--json] [--base-url URL]
  *   aiwire chat --model M [--provider openai|anthropic] [options] [PROMPT | -]
  *   aiwire mock [--port N] [--host H] [--latency MS]
+ *   aiwire batch IN -o OUT [--concurrency N] [--via NAME] [--retry-failed] [--rpm N] [--tpm N] [--adaptive]
  *   aiwire worker --redis URL [--queue NAME] [--concurrency N] [--rpm N] [--tpm N]
  *   aiwire --help | --version
  *
  * Exit codes: 0 success, 1 API or runtime error, 2 usage error. Arguments are parsed with Node's
  * `util.parseArgs` (no dependency). Only the package's public entry points are imported
- * (`aiwire`, `aiwire/anthropic`, `aiwire/testing`), and only when a command needs them.
+ * (`aiwire`, `aiwire/anthropic`, `aiwire/testing`, `aiwire/batch`), and only when a command needs them.
  *
  * @module
  */
 import { readFileSync } from 'node:fs';
+import { batchCommand } from './batch.js';
 import { chatCommand } from './chat.js';
 import { CliFailure, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, fail, out, UsageError } from './common.js';
 import { mockCommand } from './mock.js';
@@ -27,6 +29,7 @@ Commands:
   run    Send the chat request a JSON file describes (--request-file FILE) and print the reply
   chat   Send one prompt (an argument or stdin) to OpenAI or Anthropic and print the reply
   mock   Serve a deterministic mock of the OpenAI and Anthropic APIs on one port
+  batch  Send every line of a JSONL batch file (IN -o OUT), resumable, with progress
   worker Take batch items from a queue on Redis and send them (many workers share one queue)
 
 Run 'aiwire <command> --help' for a command's options.
@@ -43,6 +46,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   run: runCommand,
   chat: chatCommand,
   mock: mockCommand,
+  batch: batchCommand,
   worker: workerCommand,
 };
 
