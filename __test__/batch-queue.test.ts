@@ -15,7 +15,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BatchOutputLine,
-  type BatchProgress,
+  type BatchSummary,
   BatchUsageError,
   queueExecutor,
   runBatch,
@@ -35,8 +35,8 @@ let cli: string;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'aiwire-batch-queue-'));
-  // The CLI bundled from src; inside node_modules so that bullmq and ioredis (kept external, loaded
-  // as installed) resolve from it.
+  // The CLI bundled from src; inside node_modules so that the packages it imports (kept external:
+  // bullmq, ioredis, cli-progress) resolve from there as installed.
   const dir = join(root, 'node_modules', '.cache', 'aiwire-batch-queue');
   mkdirSync(dir, { recursive: true });
   cli = join(dir, `cli-${process.pid}.mjs`);
@@ -46,7 +46,7 @@ beforeAll(async () => {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    external: ['bullmq', 'ioredis'],
+    packages: 'external',
     write: false,
     logLevel: 'silent',
   });
@@ -57,17 +57,18 @@ afterAll(() => {
   if (cli) rmSync(cli, { force: true });
 });
 
-interface Worker {
+interface Child {
   child: ChildProcess;
   stdout: string;
   stderr: string;
   /** Resolves with the exit code and signal (the child is SIGKILLed after `timeoutMs`). */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
+type Worker = Child;
 
-/** `aiwire worker …` against the mock at `baseURL`. */
-function startWorker(args: string[], baseURL: string, timeoutMs = 150_000): Worker {
-  const child = spawn(process.execPath, [cli, 'worker', ...args], {
+/** `aiwire <args…>` (the CLI bundled from src) with the mock at `baseURL` as OpenAI's base URL. */
+function startCli(args: string[], baseURL: string, timeoutMs = 150_000): Child {
+  const child = spawn(process.execPath, [cli, ...args], {
     env: {
       ...process.env,
       OPENAI_API_KEY: 'sk-test',
@@ -76,7 +77,7 @@ function startWorker(args: string[], baseURL: string, timeoutMs = 150_000): Work
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const w: Worker = {
+  const c: Child = {
     child,
     stdout: '',
     stderr: '',
@@ -89,12 +90,17 @@ function startWorker(args: string[], baseURL: string, timeoutMs = 150_000): Work
     }),
   };
   child.stdout?.on('data', (d: Buffer) => {
-    w.stdout += d.toString('utf8');
+    c.stdout += d.toString('utf8');
   });
   child.stderr?.on('data', (d: Buffer) => {
-    w.stderr += d.toString('utf8');
+    c.stderr += d.toString('utf8');
   });
-  return w;
+  return c;
+}
+
+/** `aiwire worker …` against the mock at `baseURL`. */
+function startWorker(args: string[], baseURL: string, timeoutMs = 150_000): Worker {
+  return startCli(['worker', ...args], baseURL, timeoutMs);
 }
 
 /** Waits until `cond()` holds, checking every 50 ms; throws after `ms`. */
@@ -208,28 +214,31 @@ describe('batch via queue', () => {
       // What the server has seen, sampled every 100 ms: [ms, requests so far].
       const samples: [number, number][] = [];
       const sampler = setInterval(() => samples.push([performance.now(), mock.requests]), 100);
-      let killedAt = -1;
-      const summary = await runBatch({
-        input,
-        output,
-        via: 'queue',
-        executorOptions: { redis: redis.url },
-        progressIntervalMs: 100,
-        onProgress: (p: BatchProgress) => {
-          // Mid-run, with items in flight on every worker: kill one without warning.
-          if (killedAt < 0 && p.succeeded + p.failed >= N / 3) {
-            killedAt = p.succeeded + p.failed;
-            workers[0]?.child.kill('SIGKILL');
-          }
+      // The collector: `aiwire batch IN -o OUT --via queue --redis URL`.
+      const batch = startCli(
+        ['batch', input, '-o', output, '--via', 'queue', '--redis', redis.url, '--json'],
+        '',
+      );
+      // Mid-run, with items in flight on every worker: kill one without warning.
+      await until(
+        'a third of the requests',
+        () => {
+          if (batch.child.exitCode !== null) throw new Error(`aiwire batch exited early: ${batch.stderr}`);
+          return mock.requests >= N / 3;
         },
-      });
+        120_000,
+      );
+      const killedAt = mock.requests;
+      workers[0]?.child.kill('SIGKILL');
+      expect(await workers[0]?.exited).toEqual({ code: null, signal: 'SIGKILL' });
+      expect(await batch.exited).toEqual({ code: 0, signal: null });
       clearInterval(sampler);
       samples.push([performance.now(), mock.requests]);
 
-      expect(killedAt).toBeGreaterThan(0);
-      expect(await workers[0]?.exited).toEqual({ code: null, signal: 'SIGKILL' });
-      expect(summary.interrupted).toBe(false);
-      expect(summary.succeeded).toBe(N);
+      const summary = JSON.parse(batch.stdout) as BatchSummary;
+      expect(summary).toMatchObject({ via: 'queue', total: N, succeeded: N, failed: 0, interrupted: false });
+      // Progress on stderr while it ran (a line every 2 s when not on a terminal).
+      expect(batch.stderr).toMatch(/aiwire: batch [\d,]+\/20,000 done/);
       const lines = readOutput(output);
       expectEveryIdOnce(lines, N);
       expect(lines.filter((l) => l.error !== null)).toEqual([]);
@@ -257,7 +266,7 @@ describe('batch via queue', () => {
       const secs = ((samples.at(-1)?.[0] ?? 0) - (samples[0]?.[0] ?? 0)) / 1000;
       console.log(
         `queue: ${N} items in ${secs.toFixed(1)} s (${(N / secs).toFixed(0)}/s, budget ${RPS}/s), ` +
-          `${mock.requests} requests, worker killed after ${killedAt} lines, busiest 4 s window at ${(worst * 100).toFixed(0)}% of the bound ` +
+          `${mock.requests} requests, worker killed after ${killedAt} requests, busiest 4 s window at ${(worst * 100).toFixed(0)}% of the bound ` +
           `(${fallback} calls allowed over it for Redis timeouts); ` +
           `workers: ${JSON.stringify(summaries)}`,
       );
