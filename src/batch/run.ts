@@ -18,6 +18,7 @@ import { type BatchClientOptions, BatchClients } from './clients.js';
 import { BatchUsageError, createExecutor } from './executors/index.js';
 import { type BatchInput, countLines, parseInputLine, rawLines } from './input.js';
 import { LineWriter, rewriteOutput, scanOutput } from './output.js';
+import { serializeLine } from './send-item.js';
 import { type BatchProgress, BatchStats, type BatchSummary } from './stats.js';
 import type { BatchExecutor, BatchItem, BatchOutputLine, BatchProvider } from './types.js';
 
@@ -189,7 +190,7 @@ async function execute(options: RunBatchOptions, plan: Plan): Promise<BatchSumma
   let inputDone = false;
   const write = (line: BatchOutputLine, latencyMs: number | undefined): Promise<void> => {
     stats.record(line, latencyMs);
-    return writer.push(`${JSON.stringify(line)}\n`);
+    return writer.push(`${serializeLine(line)}\n`);
   };
 
   async function* items(): AsyncGenerator<BatchItem> {
@@ -215,7 +216,10 @@ async function execute(options: RunBatchOptions, plan: Plan): Promise<BatchSumma
     inputDone = true;
   }
 
+  let finished = false;
   const emit = async (line: BatchOutputLine): Promise<void> => {
+    // After the executor returned (in-flight requests abandoned on abortInFlight): nothing more is written.
+    if (finished) return;
     const taken = pending.get(line.custom_id);
     // Not taken in this run, or already written: dropped, so that no id is written twice.
     if (taken === undefined) return;
@@ -242,6 +246,7 @@ async function execute(options: RunBatchOptions, plan: Plan): Promise<BatchSumma
     failed = true;
     throw e;
   } finally {
+    finished = true;
     if (progressTimer) clearInterval(progressTimer);
     if (drainTimer) clearTimeout(drainTimer);
     options.signal?.removeEventListener('abort', onStop);

@@ -13,6 +13,8 @@ import {
   CircuitOpenError,
   LocalRateLimitError,
 } from '../core/errors.js';
+import { flatHeader, parseJSONBody } from '../core/response.js';
+import type { NativeResult } from '../native/settle.js';
 import type { BatchItem, BatchItemError, BatchOutputLine } from './types.js';
 
 let seq = 0;
@@ -25,15 +27,46 @@ export function outputLineId(): string {
 }
 
 /**
+ * The response body's JSON text as the server sent it, kept (non-enumerable) on a line's `response`
+ * by {@link sendItem} so that {@link serializeLine} need not serialize the parsed body again.
+ */
+export const RAW_BODY: unique symbol = Symbol('aiwire.batch.rawBody');
+
+/**
+ * One output line as JSON text without a newline. When the line's `response` carries its body's text
+ * ({@link RAW_BODY}, already validated by parsing it), that text goes in as is, minus its line breaks
+ * (in valid JSON they can only be whitespace between tokens), instead of stringifying the parsed body.
+ */
+export function serializeLine(line: BatchOutputLine): string {
+  const response = line.response as (BatchOutputLine['response'] & { [RAW_BODY]?: string }) | null;
+  const raw = response?.[RAW_BODY];
+  if (response === null || raw === undefined) return JSON.stringify(line);
+  const body = raw.includes('\n') || raw.includes('\r') ? raw.replace(/[\r\n]+[ \t]*/g, '') : raw;
+  return `{"id":${JSON.stringify(line.id)},"custom_id":${JSON.stringify(line.custom_id)},"response":{"status_code":${response.status_code},"request_id":${JSON.stringify(response.request_id)},"body":${body}},"error":${JSON.stringify(line.error)}}`;
+}
+
+const baseCache = new Map<string, string>();
+
+/**
  * The path of `url` below the client's `baseURL`: `/v1/chat/completions` on a client whose base URL
  * ends in `/v1` becomes `/chat/completions`; on a base URL without a path it stays as is.
  */
 export function pathBelowBase(baseURL: string, url: string): string {
-  const basePath = new URL(baseURL).pathname.replace(/\/+$/, '');
+  let basePath = baseCache.get(baseURL);
+  if (basePath === undefined) {
+    basePath = new URL(baseURL).pathname.replace(/\/+$/, '');
+    if (baseCache.size < 64) baseCache.set(baseURL, basePath);
+  }
   if (basePath && (url === basePath || url.startsWith(`${basePath}/`))) {
     return url.slice(basePath.length) || '/';
   }
   return url;
+}
+
+/** The provider's request id header (`x-request-id`, else `request-id`), or null. */
+function requestIdOf(native: NativeResult): string | null {
+  if (native.header) return native.header('x-request-id') ?? native.header('request-id');
+  return flatHeader(native.headers, 'x-request-id') ?? flatHeader(native.headers, 'request-id');
 }
 
 /** Statuses worth sending again (as the engine's retry policy: 408, 409, 429, >= 500). */
@@ -84,20 +117,31 @@ export async function sendItem(
   const id = outputLineId();
   try {
     const method = item.method.toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete';
-    const { data, response, request_id } = await client
-      .request<unknown>({
+    // The engine's result as is: `withResponse()` would build a WHATWG Response per item (its
+    // headers and body stream cost more than the rest of the item's handling).
+    const native = await client.requestWith(
+      {
         method,
         path: pathBelowBase(client.baseURL, item.url),
         ...(item.body !== undefined && method !== 'get' ? { body: item.body } : {}),
         ...(signal ? { signal } : {}),
-      })
-      .withResponse();
-    return {
-      id,
-      custom_id: item.custom_id,
-      response: { status_code: response.status, request_id, body: data },
-      error: null,
+      },
+      (raw) => raw.native,
+    );
+    const data = parseJSONBody(native);
+    const response: NonNullable<BatchOutputLine['response']> = {
+      status_code: native.status,
+      request_id: requestIdOf(native),
+      body: data,
     };
+    if (data !== undefined) {
+      const text =
+        typeof native.body === 'string'
+          ? native.body
+          : Buffer.from(native.body as Uint8Array).toString('utf8');
+      Object.defineProperty(response, RAW_BODY, { value: text, enumerable: false });
+    }
+    return { id, custom_id: item.custom_id, response, error: null };
   } catch (err) {
     const error = toBatchError(err);
     const apiErr = err instanceof APIError ? err : undefined;

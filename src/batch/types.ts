@@ -75,8 +75,9 @@ export interface BatchExecutorContext {
   emit(line: BatchOutputLine): Promise<void>;
   /**
    * Aborted when in-flight requests must stop too: `drainTimeoutMs` after `signal`, or at once on a
-   * second interrupt (`runBatch({ forceSignal })`). Lines whose error is `aborted` after a stop are not
-   * written (the next run sends those items again).
+   * second interrupt (`runBatch({ forceSignal })`). The executor may then return without waiting for
+   * them: lines emitted after `run` returned are dropped, and so are lines whose error is `aborted`
+   * (those items stay unwritten, so the next run sends them again).
    */
   abortInFlight: AbortSignal;
 }

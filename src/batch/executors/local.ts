@@ -7,10 +7,17 @@ import { BatchClients } from '../clients.js';
 import { sendItem } from '../send-item.js';
 import type { BatchExecutor, BatchExecutorContext, BatchItem } from '../types.js';
 
+/** Resolves when `signal` aborts (never rejects). */
+function aborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
+
 /**
  * An executor that sends every item from this process: `ctx.concurrency` workers, each taking the
  * next item, sending it (`sendItem`: never rejects) and emitting its line. Stops taking items when
- * `ctx.signal` aborts; in-flight requests are aborted by `ctx.abortInFlight`.
+ * `ctx.signal` aborts; when `ctx.abortInFlight` aborts, `run` returns at once and the
+ * requests still in flight are dropped (their lines are never written).
  *
  * @param clients the run's clients (not closed here), or the options to build them (closed at the end).
  * @throws (from `run`) the client constructor's error when a provider's API key is missing: a whole
@@ -50,12 +57,18 @@ export function localExecutor(
             });
             return;
           }
-          await ctx.emit(await sendItem(client, item, ctx.abortInFlight));
+          // No signal per request (a cancel token and a listener each cost more than the rest of
+          // the item's handling): on `abortInFlight` the run returns without waiting for them, and
+          // the runner drops their lines (they stay unwritten, so the next run sends them).
+          await ctx.emit(await sendItem(client, item));
         }
       };
       try {
         const workers = Math.max(1, Math.floor(ctx.concurrency));
-        await Promise.all(Array.from({ length: workers }, worker));
+        const all = Promise.all(Array.from({ length: workers }, worker));
+        all.catch(() => {}); // handled below, or abandoned with its requests after abortInFlight
+        await Promise.race([all, aborted(ctx.abortInFlight)]);
+        if (!ctx.abortInFlight.aborted) await all;
       } finally {
         if (own) pool.close();
       }
