@@ -24,7 +24,7 @@ import {
   resolveQueue,
   resultsKey,
 } from './queue-redis.js';
-import { outputLineId, sendItem, toBatchError } from './send-item.js';
+import { outputLineId, sendItem, serializeLine, toBatchError } from './send-item.js';
 import type { BatchOutputLine } from './types.js';
 
 /** Options of {@link runWorker}. */
@@ -103,7 +103,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
 
   const publish = async (run: string, line: BatchOutputLine): Promise<void> => {
     const key = resultsKey(q, run);
-    await conn.multi().xadd(key, '*', 'line', JSON.stringify(line)).expire(key, RESULTS_TTL_S).exec();
+    await conn.multi().xadd(key, '*', 'line', serializeLine(line)).expire(key, RESULTS_TTL_S).exec();
     if (line.error) summary.failed += 1;
     else summary.succeeded += 1;
     options.onItem?.(line);
