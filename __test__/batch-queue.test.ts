@@ -148,8 +148,8 @@ function expectEveryIdOnce(lines: BatchOutputLine[], n: number): void {
 }
 
 /**
- * Windows in which the server saw more than the shared budget allows: for every window of at least
- * `windowMs` between two samples (`[ms, requests so far]`), at most `rps` per second plus one burst
+ * Windows in which the server saw more than the shared budget allows: for the whole run and every
+ * window of at least `windowMs` between two samples (`[ms, requests so far]`), at most `rps` per second plus one burst
  * (one second's worth), plus 1 s of slack for arrivals bunched by a busy event loop, plus `fallback`:
  * the calls the workers paced with their local fallback share while Redis did not answer a reservation
  * within 200 ms (`sharedLimitFallbackCalls`; the engine's documented behaviour on a slow Redis).
@@ -163,10 +163,16 @@ function overBudget(
   let worst = 0;
   const over: string[] = [];
   const start = samples[0]?.[0] ?? 0;
+  // Every window of `windowMs`, and the whole run (however short it was).
+  const windows: [number, number][] = [[0, samples.length - 1]];
   for (let i = 0; i < samples.length; i++) {
-    const [t0, n0] = samples[i] as [number, number];
+    const t0 = (samples[i] as [number, number])[0];
     const j = samples.findIndex(([t]) => t - t0 >= windowMs);
     if (j < 0) break;
+    windows.push([i, j]);
+  }
+  for (const [i, j] of windows) {
+    const [t0, n0] = samples[i] as [number, number];
     const [t1, n1] = samples[j] as [number, number];
     const allowed = rps * ((t1 - t0) / 1000 + 1) + rps + fallback;
     worst = Math.max(worst, (n1 - n0) / allowed);
