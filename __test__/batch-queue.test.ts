@@ -431,6 +431,56 @@ describe('batch via queue', () => {
     }
   }, 60_000);
 
+  it('an item whose workers keep dying gets a worker_lost line (retryable) instead of vanishing', async () => {
+    const redis = await startRedis();
+    // The mock never answers in time: each worker holds the item until it is killed.
+    const mock = await startMockServer({ latencyMs: 60_000 });
+    const args = [
+      '--redis',
+      redis.url,
+      '--lock-duration',
+      '1000',
+      '--stalled-interval',
+      '500',
+      '--max-stalled',
+      '1',
+    ];
+    const workers: Worker[] = [];
+    try {
+      const output = join(work, 'lost.out.jsonl');
+      const run = runBatch({
+        input: writeInput('lost.jsonl', 1),
+        output,
+        via: 'queue',
+        executorOptions: { redis: redis.url },
+      });
+      // Two workers in turn take the item and die with it; the second death is one stall too many.
+      for (let i = 1; i <= 2; i++) {
+        const w = startWorker(args, `${mock.url}/v1`);
+        workers.push(w);
+        await until(`worker ${i} sending the item`, () => mock.requests === i);
+        w.child.kill('SIGKILL');
+        await w.exited;
+      }
+      // The next worker finds it stalled once more than allowed: its line says so.
+      const last = startWorker(args, `${mock.url}/v1`);
+      workers.push(last);
+      const summary = await run;
+      expect(summary.failed).toBe(1);
+      const [line] = readOutput(output);
+      expect(line?.custom_id).toBe('r0');
+      expect(line?.response).toBeNull();
+      expect(line?.error).toMatchObject({ code: 'worker_lost', type: 'WorkerLostError', retryable: true });
+      expect(line?.error?.message).toMatch(/run the batch again/);
+      expect(mock.requests).toBe(2);
+    } finally {
+      for (const w of workers) w.child.kill('SIGKILL');
+      await Promise.all(workers.map((w) => w.exited));
+      await mock.close();
+      await redis.kill();
+    }
+  }, 60_000);
+
   it('refuses bad options with what to fix', async () => {
     expect(() => queueExecutor({ redis: 'http://127.0.0.1:6379' })).toThrow(AiwireError);
     expect(() => queueExecutor({ redis: 'http://127.0.0.1:6379' })).toThrow(/redis:\/\/127.0.0.1:6379/);
@@ -446,5 +496,19 @@ describe('batch via queue', () => {
     const badRedis = startWorker(['--redis', 'localhost:6379'], 'http://127.0.0.1:1/v1', 20_000);
     expect((await badRedis.exited).code).toBe(2);
     expect(badRedis.stderr).toMatch(/redis:\/\/host:port/);
+    // `aiwire batch`: --redis belongs to --via queue; with the queue, the budget belongs to the workers.
+    const stray = startCli(['batch', input, '-o', output, '--redis', 'redis://127.0.0.1:1'], '', 20_000);
+    expect((await stray.exited).code).toBe(2);
+    expect(stray.stderr).toMatch(/--redis goes with --via queue/);
+    const rpm = startCli(
+      ['batch', input, '-o', output, '--via', 'queue', '--redis', 'redis://127.0.0.1:1', '--rpm', '60'],
+      '',
+      20_000,
+    );
+    expect((await rpm.exited).code).toBe(2);
+    expect(rpm.stderr).toMatch(/aiwire worker --rpm/);
+    const noUrl = startCli(['batch', input, '-o', output, '--via', 'queue'], '', 20_000);
+    expect((await noUrl.exited).code).toBe(2);
+    expect(noUrl.stderr).toMatch(/--via queue needs --redis URL/);
   }, 60_000);
 });

@@ -31,6 +31,8 @@ batch through Redis. Ctrl-C (SIGINT) or SIGTERM finishes the items in flight, th
       --provider P             provider of items whose url names none (default openai)
       --lock-duration MS       a killed worker's items go back to the queue after about this (default 30000)
       --stalled-interval MS    how often to look for such items (default 30000)
+      --max-stalled N          times an item may go back to the queue so; once more, its line is the
+                               error worker_lost (default 3)
   -h, --help                   show this help
 
 The clients read their keys and base URLs from the environment (OPENAI_API_KEY, OPENAI_BASE_URL,
@@ -56,6 +58,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
     provider: { type: 'string' },
     'lock-duration': { type: 'string' },
     'stalled-interval': { type: 'string' },
+    'max-stalled': { type: 'string' },
   });
   if (values.help) {
     out(WORKER_HELP);
@@ -75,6 +78,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
   const tpm = numberOption('worker', values, 'tpm', whole);
   const lockDurationMs = numberOption('worker', values, 'lock-duration', { ...whole, max: 86_400_000 });
   const stalledIntervalMs = numberOption('worker', values, 'stalled-interval', { ...whole, max: 86_400_000 });
+  const maxStalledCount = numberOption('worker', values, 'max-stalled', { ...whole, max: 1000 });
   const limitKey = stringOption(values, 'limit-key');
   const provider = stringOption(values, 'provider') ?? 'openai';
   if (!(PROVIDERS as readonly string[]).includes(provider)) {
@@ -118,6 +122,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
       concurrency,
       lockDurationMs,
       stalledIntervalMs,
+      maxStalledCount,
       provider: provider as (typeof PROVIDERS)[number],
       clientOptions,
       signal: stop.signal,
