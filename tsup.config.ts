@@ -21,10 +21,12 @@ export default defineConfig({
   // One copy of core for every entry point (`splitting`: shared chunks), so `instanceof APIError`
   // holds between `aiwire`, `aiwire/openai`, `aiwire/anthropic` and `aiwire/replicate`.
   entry: {
+    aivillage: 'src/aivillage.ts',
     index: 'src/index.ts',
     openai: 'src/openai.ts',
     anthropic: 'src/anthropic.ts',
     replicate: 'src/replicate.ts',
+    codegen: 'src/codegen.ts',
     'helpers/zod': 'src/helpers/zod.ts',
     fetch: 'src/fetch/index.ts',
     batch: 'src/batch/index.ts',
@@ -40,9 +42,11 @@ export default defineConfig({
   splitting: true,
   sourcemap: false,
   async onSuccess() {
+    cjsClassExport('dist/aivillage.cjs', 'AIVillage');
     cjsClassExport('dist/index.cjs', 'OpenAI');
     cjsClassExport('dist/openai.cjs', 'OpenAI');
     cjsClassExport('dist/anthropic.cjs', 'Anthropic');
     cjsClassExport('dist/replicate.cjs', 'Replicate');
+    cjsClassExport('dist/codegen.cjs', 'Codegen');
   },
 });

@@ -3,7 +3,7 @@
  * packed typings type-check in a project WITHOUT @types/node, as openai-node's do. The root tarball
  * alone (no platform package: only types are checked) and TypeScript go into a fresh project that
  * has no @types/node anywhere; a `strict` program using `aiwire`, `aiwire/anthropic`,
- * `aiwire/replicate`, `aiwire/fetch` and `aiwire/resources/*` is type-checked (`skipLibCheck: false`,
+ * `aiwire/replicate`, `aiwire/codegen`, `aiwire/fetch` and `aiwire/resources/*` is type-checked (`skipLibCheck: false`,
  * `types: []`) under node16 (.mts and .cts: the .d.ts and .d.cts files) and bundler resolution.
  *
  * lib is ["ES2022", "DOM"], not ES2022 alone: the public API is the fetch API's (`Response`,
@@ -18,6 +18,7 @@ import { join } from 'node:path';
 const PROGRAM = `import OpenAI, { toFile } from 'aiwire';
 import Anthropic from 'aiwire/anthropic';
 import Replicate from 'aiwire/replicate';
+import Codegen from 'aiwire/codegen';
 import { fetch } from 'aiwire/fetch';
 import type { ChatCompletionTool } from 'aiwire/resources/chat/completions';
 
@@ -40,9 +41,11 @@ export async function main(): Promise<void> {
   for await (const event of messages) streamed += event.type;
   const message = await messages.finalMessage();
   const output: unknown = await new Replicate({ auth: 'k' }).run('owner/model', { input: { prompt: 'hi' } });
+  const codegen = new Codegen({ apiToken: 'k', orgId: 1 });
+  const run = await codegen.agentRuns.waitForCompletion((await codegen.agentRuns.create({ prompt: 'hi' })).id);
   const res = await fetch('https://example.com/', { method: 'POST', body: 'x' });
   const body: string = await res.text();
-  console.log(text, streamed, uploaded.id, tools.length, message.id, output, res.status, body);
+  console.log(text, streamed, uploaded.id, tools.length, message.id, output, run.status, res.status, body);
 }
 `;
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /**
- * `npm run examples`: type-checks examples/openai/*.ts under --strict, compiles them, and runs each one
- * against a mock: the bundled one (`startMockServer()` from dist/testing) or Prism serving
+ * `npm run examples`: type-checks examples/<provider>/*.ts (EXAMPLE_DIRS) under --strict, compiles them, and
+ * runs each one against a mock: the bundled one (`startMockServer()` from dist/testing) or Prism serving
  * specs/openai.openapi.yaml, as the example's header says (`// mock: aiwire`, `// mock: prism`,
  * `// mock: aiwire (azure)` for an AzureOpenAI example, which gets AZURE_OPENAI_ENDPOINT instead of
- * OPENAI_BASE_URL). Prints one line per example (name, ok/FAIL, ms), then `N passed, M failed`; exits 1
+ * OPENAI_BASE_URL; `// mock: aiwire (codegen)` for a Codegen example: CODEGEN_BASE_URL is the mock's
+ * /codegen, CODEGEN_ORG_ID its organization; examples/aivillage get AIVILLAGE_API_URL: DIR_ENV). Prints one line per example (name, ok/FAIL, ms), then `N passed, M failed`; exits 1
  * when anything failed (a type error counts as a failure of `tsc`).
  *
  * Needs `npm run build` first (the examples import 'aiwire', i.e. dist/). The compiled examples go to a
@@ -34,7 +35,15 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const EXAMPLES = path.join(ROOT, 'examples', 'openai');
+/** The example folders (one tsconfig each); an example's name is `<folder>/<file>` outside openai/. */
+const EXAMPLE_DIRS = ['openai', 'codegen', 'aivillage'];
+/** Extra environment of a folder's examples, given the bundled mock's URL. */
+const DIR_ENV = {
+  aivillage: (mockUrl) => ({
+    AIVILLAGE_API_KEY: 'av-aiwire-examples',
+    AIVILLAGE_API_URL: `${mockUrl}/aivillage/v1`,
+  }),
+};
 const TIMEOUT_MS = Number(process.env.EXAMPLE_TIMEOUT_MS ?? 30_000);
 const JOBS = Math.max(1, Number(process.env.EXAMPLE_JOBS ?? 2));
 const PRISM_TIMEOUT_MS = 90_000;
@@ -59,20 +68,22 @@ function fail(message) {
 
 /** Examples and the mock each one declares in its first lines. */
 function listExamples() {
-  const names = readdirSync(EXAMPLES)
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
-    .map((f) => f.slice(0, -3))
-    .sort();
-  return names
-    .filter((name) => only.length === 0 || only.includes(name))
-    .map((name) => {
-      const head = readFileSync(path.join(EXAMPLES, `${name}.ts`), 'utf8')
-        .split('\n', 5)
-        .join('\n');
-      const m = /^\/\/ mock: (aiwire|prism)( \(azure\))?\s*$/m.exec(head);
-      if (!m) fail(`examples/openai/${name}.ts: no "// mock: aiwire" or "// mock: prism" header line`);
-      return { name, mock: m[1], azure: Boolean(m[2]) };
-    });
+  return EXAMPLE_DIRS.flatMap((dir) =>
+    readdirSync(path.join(ROOT, 'examples', dir))
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+      .map((f) => f.slice(0, -3))
+      .sort()
+      .map((file) => ({ dir, file, name: dir === 'openai' ? file : `${dir}/${file}` }))
+      .filter(({ name, file }) => only.length === 0 || only.includes(name) || only.includes(file))
+      .map(({ dir, file, name }) => {
+        const head = readFileSync(path.join(ROOT, 'examples', dir, `${file}.ts`), 'utf8')
+          .split('\n', 5)
+          .join('\n');
+        const m = /^\/\/ mock: (aiwire|prism)( \((azure|codegen)\))?\s*$/m.exec(head);
+        if (!m) fail(`examples/${dir}/${file}.ts: no "// mock: aiwire" or "// mock: prism" header line`);
+        return { name, dir, file, mock: m[1], azure: m[3] === 'azure', codegen: m[3] === 'codegen' };
+      }),
+  );
 }
 
 /** Runs a command; resolves to its exit code, output and time. Killed (SIGKILL) after `timeoutMs`. */
@@ -204,17 +215,27 @@ async function main() {
     mock = await startMockServer();
 
     const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    const compiled = await run(process.execPath, [
-      tsc,
-      '-p',
-      EXAMPLES,
-      '--noEmit',
-      'false',
-      '--rootDir',
-      EXAMPLES,
-      '--outDir',
-      outDir,
-    ]);
+    const dirs = [...new Set(examples.map((e) => e.dir))];
+    const compiles = await Promise.all(
+      dirs.map((dir) =>
+        run(process.execPath, [
+          tsc,
+          '-p',
+          path.join(ROOT, 'examples', dir),
+          '--noEmit',
+          'false',
+          '--rootDir',
+          path.join(ROOT, 'examples', dir),
+          '--outDir',
+          path.join(outDir, dir),
+        ]),
+      ),
+    );
+    const compiled = {
+      code: compiles.every((c) => c.code === 0) ? 0 : 1,
+      ms: Math.max(...compiles.map((c) => c.ms)),
+      output: compiles.map((c) => c.output).join(''),
+    };
     const results = [];
     const report = (name, ok, ms, output) => {
       results.push(ok);
@@ -239,7 +260,7 @@ async function main() {
     const queue = [...examples];
     const worker = async () => {
       for (let ex = queue.shift(); ex; ex = queue.shift()) {
-        const file = path.join(outDir, `${ex.name}.js`);
+        const file = path.join(outDir, ex.dir, `${ex.file}.js`);
         if (!existsSync(file)) {
           report(ex.name, false, 0, 'not compiled (see tsc above)');
           continue;
@@ -255,7 +276,16 @@ async function main() {
           OPENAI_WEBHOOK_SECRET: secret,
           OPENAI_LOG: 'warn',
         };
-        if (ex.azure) {
+        if (DIR_ENV[ex.dir]) {
+          Object.assign(env, DIR_ENV[ex.dir](mock.url));
+        } else if (ex.codegen) {
+          Object.assign(env, {
+            CODEGEN_API_TOKEN: 'cg-aiwire-examples',
+            CODEGEN_BASE_URL: `${mock.url}/codegen`,
+            CODEGEN_ORG_ID: '323',
+            CODEGEN_LOG: 'warn',
+          });
+        } else if (ex.azure) {
           delete env.OPENAI_BASE_URL;
           Object.assign(env, {
             AZURE_OPENAI_ENDPOINT: base,

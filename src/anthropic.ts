@@ -7,6 +7,7 @@ import { Anthropic } from './providers/anthropic/index.js';
 
 export { APIPromise, type WithResponse } from './core/api-promise.js';
 export type { BaseClientOptions, EngineStats, FinalRequestOptions, RequestOptions } from './core/client.js';
+export type { EndpointOptions } from './core/endpoints.js';
 export * from './core/errors.js';
 export { AiwireError as AnthropicError } from './core/errors.js';
 export type { Logger, LogLevel } from './core/logger.js';

@@ -9,6 +9,7 @@ import { OpenAI } from './providers/openai/index.js';
 
 export { APIPromise, type WithResponse } from './core/api-promise.js';
 export type { BaseClientOptions, EngineStats, FinalRequestOptions, RequestOptions } from './core/client.js';
+export type { EndpointOptions } from './core/endpoints.js';
 export * from './core/errors.js';
 export { AiwireError as OpenAIError } from './core/errors.js';
 export type { Logger, LogLevel } from './core/logger.js';

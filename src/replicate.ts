@@ -7,6 +7,7 @@ import { Replicate } from './providers/replicate/index.js';
 
 export { APIPromise, type WithResponse } from './core/api-promise.js';
 export type { BaseClientOptions, EngineStats, RequestOptions } from './core/client.js';
+export type { EndpointOptions } from './core/endpoints.js';
 export * from './core/errors.js';
 export type { Logger, LogLevel } from './core/logger.js';
 export type { HistogramSnapshot, MetricsSnapshot, OperationMetrics } from './core/metrics.js';

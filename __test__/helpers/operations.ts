@@ -323,10 +323,11 @@ export type SpecTools = ReturnType<typeof specTools>;
 const file = (field: string): Promise<unknown> =>
   toFile(Buffer.from(`{"field":"${field}"}\n`), `${field}.jsonl`);
 
-/** Calls `client.<op.resource>.<op.name>(...args)`. */
+/** Calls `client.<op.resource>.<op.name>(...args)` (resource '': `client.<op.name>()`). */
 export function invoke(client: object, op: OperationBase, args: unknown[]): unknown {
   const target = op.resource
     .split('.')
+    .filter(Boolean)
     .reduce((o: Record<string, unknown>, k) => o[k] as Record<string, unknown>, client as never);
   const fn = target[op.name];
   if (typeof fn !== 'function') throw new Error(`client.${op.resource}.${op.name} is not a method`);

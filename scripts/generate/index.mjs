@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs the generators: types (scripts/generate/types.mjs, when present) then operations
-// (scripts/generate/operations.mjs) for each provider of OPERATION_PROVIDERS (OpenAI, Anthropic, Replicate).
+// (scripts/generate/operations.mjs) for each provider of OPERATION_PROVIDERS (OpenAI, Anthropic, Replicate, Codegen).
 //
 //   node scripts/generate/index.mjs           write the outputs (formatted with biome)
 //   node scripts/generate/index.mjs --check   write nothing; exit 1 when any output is stale
@@ -24,9 +24,11 @@ import { generateOperations } from './operations.mjs';
 
 /** Providers whose operations are generated, with their naming tables. */
 const OPERATION_PROVIDERS = {
+  aivillage: await import('./aivillage-names.mjs'),
   openai: await import('./openai-names.mjs'),
   anthropic: await import('./anthropic-names.mjs'),
   replicate: await import('./replicate-names.mjs'),
+  codegen: await import('./codegen-names.mjs'),
 };
 
 const check = process.argv.includes('--check');

@@ -1,5 +1,5 @@
 // Per-provider configuration and naming of the operations generator (scripts/generate/operations.mjs):
-// PROVIDER_CONFIG (openai, anthropic), the provider being generated and its naming table (set by
+// PROVIDER_CONFIG (openai, anthropic, replicate, codegen, aivillage), the provider being generated and its naming table (set by
 // useProvider), the header of generated files, identifier and JSDoc helpers, and the naming rules
 // (nameByRule, anthropicNameByRule, replicateNameByRule, pageByRule; the rule is described in the header of
 // scripts/generate/operations.mjs, the file generated outputs name for it).
@@ -98,6 +98,7 @@ export function replicateNameByRule(method, path) {
  */
 export function pageByRule(query, props) {
   if (CFG.name === 'replicate') return 'NextURLPage';
+  if (CFG.name === 'codegen') return 'OffsetPage';
   if (CFG.name === 'anthropic') {
     if (query.some((q) => q.name === 'after_id')) return 'IdCursorPage';
     if (props.next_page) return 'NextPageCursorPage';
@@ -109,6 +110,18 @@ export function pageByRule(query, props) {
 
 /** Per provider: names, where outputs go, and what its lists and headers look like. */
 export const PROVIDER_CONFIG = {
+  aivillage: {
+    name: 'aivillage',
+    title: 'AIVillage',
+    sdk: 'the AIVillage naming table',
+    namesFile: 'aivillage-names.mjs',
+    specFile: 'specs/aivillage.openapi.yaml',
+    // every operation is in the naming table (AIVillage has no JavaScript SDK to follow)
+    rule: (m, p) => nameByRule(m, p),
+    flatExtra: [],
+    kinds: "'json'",
+    pages: 'never',
+  },
   openai: {
     name: 'openai',
     title: 'OpenAI',
@@ -147,5 +160,33 @@ export const PROVIDER_CONFIG = {
     // (`models.versions.get(model_owner, model_name, version_id)`), then the naming table's `lift` fields,
     // then one params object (body fields, query, header options), then RequestOptions
     signature: 'positional',
+  },
+  codegen: {
+    name: 'codegen',
+    title: 'Codegen',
+    sdk: 'the Codegen naming table',
+    namesFile: 'codegen-names.mjs',
+    specFile: 'specs/codegen.openapi.json',
+    // every operation is in the naming table (Codegen has no JavaScript SDK to follow); the rule is openai's
+    rule: (m, p) => nameByRule(m, p),
+    flatExtra: [],
+    kinds: "'json' | 'list'",
+    pages: "'OffsetPage'",
+    // FastAPI's Page[...]: `{ items, total, page, size, pages }`, paged by `skip` / `limit`
+    listField: 'items',
+    // path ids are integers on the wire (`agent_run_id`): methods take a number or a string
+    idType: 'number | string',
+    // query parameters without a description get one from their schema (title, default, bounds)
+    docFromSchema: true,
+    // parameters the client fills in from its own options when the params object gives none (path or
+    // query): `org_id` from `orgId` / CODEGEN_ORG_ID; `expr` is the value expression from the local
+    clientParams: {
+      org_id: {
+        type: 'number | string',
+        doc: "The organization id; default the client's `orgId` (`CODEGEN_ORG_ID`).",
+        expr: (v) => `orgId(this._client, ${v})`,
+        import: (toProvider) => `import { orgId } from '${toProvider}lib/org.js';`,
+      },
+    },
   },
 };

@@ -25,6 +25,8 @@ export function describe(tw, path, method, op, pathItem) {
   const cleanPath = path.replace(/\?.*$/, '');
   const pathQuery = path.includes('?') ? path.slice(path.indexOf('?')) : '';
   const pathParams = [...cleanPath.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]);
+  // path parameters the caller passes (not filled in by the client: CFG.clientParams, Codegen's `org_id`)
+  const ownPathParams = pathParams.filter((p) => !CFG.clientParams?.[p]);
   const query = params.filter((p) => p.in === 'query');
   // header params the client sets itself (HEADERS[name] === null) are not method params
   const headers = params.filter((p) => p.in === 'header' && HEADERS[p.name] !== null);
@@ -82,6 +84,7 @@ export function describe(tw, path, method, op, pathItem) {
     cleanPath,
     pathQuery,
     pathParams,
+    ownPathParams,
     query,
     headers,
     bodySchema,
@@ -109,14 +112,15 @@ export function buildTree(ops) {
   const res = new Map();
   const ensure = (rp) => {
     if (res.has(rp)) return res.get(rp);
-    const segs = rp.split('.');
+    // '' (AIVillage's `client.chat()`): the client's own methods, in resources/top-level.ts
+    const segs = rp === '' ? [] : rp.split('.');
     const r = {
       path: rp,
       segs,
       ops: [],
       children: [],
       className: RESOURCES[rp]?.[0] ?? pascal(segs[segs.length - 1]),
-      file: `${segs.map(kebab).join('/')}.ts`,
+      file: rp === '' ? 'top-level.ts' : `${segs.map(kebab).join('/')}.ts`,
       inOpenAI: !!RESOURCES[rp],
     };
     res.set(rp, r);

@@ -29,6 +29,21 @@ const relImport = (fromFile, toFile) => {
   return (up === 0 ? './' : '../'.repeat(up)) + rest;
 };
 
+/**
+ * A parameter's doc from its schema when the spec gives no description (CFG.docFromSchema): its title,
+ * default and bounds, e.g. `Limit. Default 100; from 1 to 100.`
+ */
+function schemaDoc(schema) {
+  const parts = [];
+  if (schema.title) parts.push(`${schema.title}.`);
+  if (schema.default !== undefined) parts.push(`Default ${JSON.stringify(schema.default)}.`);
+  if (schema.minimum !== undefined && schema.maximum !== undefined)
+    parts.push(`From ${schema.minimum} to ${schema.maximum}.`);
+  else if (schema.minimum !== undefined) parts.push(`At least ${schema.minimum}.`);
+  else if (schema.maximum !== undefined) parts.push(`At most ${schema.maximum}.`);
+  return parts.join(' ');
+}
+
 /** Generates one resource file. */
 export function resourceFile(r, tw) {
   const types = new Map(); // name -> declaration text (order of insertion)
@@ -60,8 +75,15 @@ export function resourceFile(r, tw) {
     // spec name, then the lifted body/query fields; openai-node's: the last path parameter positional
     const allPositional = CFG.signature === 'positional';
     const lift = allPositional ? (t.lift ?? []) : [];
-    const positional = o.pathParams.length ? o.pathParams[o.pathParams.length - 1] : null;
-    const parents = allPositional ? [] : o.pathParams.slice(0, -1);
+    // parameters the client fills in from its options unless the params object gives them (Codegen's org_id)
+    const clientParams = CFG.clientParams ?? {};
+    const cps = [...o.pathParams, ...o.query.map((q) => q.name)].filter(
+      (n, i, a) => clientParams[n] && a.indexOf(n) === i,
+    );
+    const ownIds = o.ownPathParams ?? o.pathParams;
+    const positional = ownIds.length ? ownIds[ownIds.length - 1] : null;
+    const parents = allPositional ? [] : ownIds.slice(0, -1);
+    const idType = CFG.idType ?? 'string';
     const posName = allPositional ? (n) => n : argName;
     const headerProps = o.headers.map((h) => ({
       h,
@@ -104,7 +126,12 @@ export function resourceFile(r, tw) {
     }
     // the params object: parent ids, query, headers, body
     const extraFields = [];
-    for (const p of parents) extraFields.push(`  /** Path parameter \`${p}\`. */\n  ${prop(p)}: string;`);
+    for (const p of parents) extraFields.push(`  /** Path parameter \`${p}\`. */\n  ${prop(p)}: ${idType};`);
+    for (const n of cps) {
+      const c = clientParams[n];
+      extraFields.push(`${doc(c.doc, '  ')}  ${prop(n)}?: ${c.type};`);
+      if (c.import) extraImports.add(c.import('../'.repeat(r.file.split('/').length)));
+    }
     for (const h of headerProps) {
       const text = h.spec?.doc ?? h.h.description;
       const d = text ? doc(text, '  ') : `  /** Header \`${h.h.name}\`. */\n`;
@@ -112,8 +139,9 @@ export function resourceFile(r, tw) {
       extraFields.push(`${d}  ${prop(h.name)}${h.h.required ? '' : '?'}: ${S(type)};`);
     }
     for (const q of o.query) {
-      if (lift.includes(q.name)) continue;
-      const d = q.description ? doc(q.description, '  ') : '';
+      if (lift.includes(q.name) || cps.includes(q.name)) continue;
+      const fallback = CFG.docFromSchema && !q.description ? schemaDoc(tw.resolve(q.schema) ?? {}) : '';
+      const d = q.description ? doc(q.description, '  ') : fallback ? doc(fallback, '  ') : '';
       extraFields.push(`${d}  ${prop(q.name)}${q.required ? '' : '?'}: ${S(tw.ts(q.schema, '  '))};`);
     }
     const hasBody = !!o.bodySchema;
@@ -126,7 +154,7 @@ export function resourceFile(r, tw) {
     const hasParams = hasBody || extraFields.length > 0;
     const requiredExtra =
       parents.length > 0 ||
-      o.query.some((q) => q.required && !lift.includes(q.name)) ||
+      o.query.some((q) => q.required && !lift.includes(q.name) && !cps.includes(q.name)) ||
       o.headers.some((h) => h.required);
     const bodyOptional =
       hasBody &&
@@ -155,13 +183,13 @@ export function resourceFile(r, tw) {
     const argIsQuery = !hasBody && o.method === 'get';
     const argVar = !hasParams
       ? null
-      : parents.length || headerProps.length || (hasBody && o.query.length) || lift.length
+      : parents.length || cps.length || headerProps.length || (hasBody && o.query.length) || lift.length
         ? 'params'
         : hasBody
           ? 'body'
           : 'query';
     const pathExpr = o.pathParams.length
-      ? `path\`${o.path.replace(/\{([^}]+)\}/g, (_, n) => (n === positional || allPositional ? `\${${posName(n)}}` : `\${${n}}`))}\``
+      ? `path\`${o.path.replace(/\{([^}]+)\}/g, (_, n) => (clientParams[n] ? `\${${clientParams[n].expr(localName(n))}}` : n === positional || allPositional ? `\${${posName(n)}}` : `\${${n}}`))}\``
       : `'${o.path}'`;
     if (o.pathParams.length) kitNames.add('path');
     const lines = [];
@@ -172,10 +200,14 @@ export function resourceFile(r, tw) {
     } else if (argVar === 'params') {
       const picked = [
         ...parents,
+        ...cps,
         ...headerProps.map((h) => h.name),
-        ...(hasBody ? o.query.filter((q) => !lift.includes(q.name)).map((q) => q.name) : []),
+        ...(hasBody
+          ? o.query.filter((q) => !lift.includes(q.name) && !cps.includes(q.name)).map((q) => q.name)
+          : []),
       ];
-      let rest = hasBody ? 'body' : o.query.length ? 'query' : null;
+      const clientQuery = o.query.filter((q) => cps.includes(q.name)).map((q) => q.name);
+      let rest = hasBody ? 'body' : o.query.length > clientQuery.length ? 'query' : null;
       if (rest && lift.includes(rest)) rest = 'rest';
       const names = picked.map((n) => (isIdent(n) ? n : `${prop(n)}: ${localName(n)}`));
       lines.push(
@@ -183,10 +215,14 @@ export function resourceFile(r, tw) {
       );
       if (hasBody && o.query.length)
         opts.push(
-          `query: { ${o.query.map((q) => (isIdent(q.name) ? q.name : `${prop(q.name)}: ${localName(q.name)}`)).join(', ')} }`,
+          `query: { ${o.query.map((q) => (cps.includes(q.name) ? `${prop(q.name)}: ${clientParams[q.name].expr(localName(q.name))}` : isIdent(q.name) ? q.name : `${prop(q.name)}: ${localName(q.name)}`)).join(', ')} }`,
+        );
+      else if (clientQuery.length)
+        opts.push(
+          `query: { ${rest ? `...${rest}, ` : ''}${clientQuery.map((n) => `${prop(n)}: ${clientParams[n].expr(localName(n))}`).join(', ')} }`,
         );
       if (rest && lift.length) opts.push(`${hasBody ? 'body' : 'query'}: { ${lift.join(', ')}, ...${rest} }`);
-      else if (rest) opts.push(rest);
+      else if (rest && !(rest === 'query' && clientQuery.length)) opts.push(rest);
     } else if (argVar === 'body') opts.push('body');
     else if (argVar === 'query') opts.push('query');
     void argIsQuery;
@@ -214,7 +250,7 @@ export function resourceFile(r, tw) {
     // the signature
     const sig = [];
     if (allPositional) for (const p of o.pathParams) sig.push(`${p}: string`);
-    else if (positional) sig.push(`${argName(positional)}: string`);
+    else if (positional) sig.push(`${argName(positional)}: ${idType}`);
     for (const n of lift) {
       const f = hasBody ? tw.props(o.bodySchema)[n] : o.query.find((q) => q.name === n)?.schema;
       if (!f) throw new Error(`OPERATIONS.${o.operationId}.lift: '${n}' is not a body or query field`);
@@ -225,7 +261,7 @@ export function resourceFile(r, tw) {
     const verb = o.method;
     kitTypes.add('RequestOptions');
     const summary = [o.op.summary, o.op.description].filter(Boolean);
-    const text = `${summary.length ? (summary[1] ?? summary[0]) : `${o.method.toUpperCase()} ${o.path}`}\n\nAPI reference: \`${o.method.toUpperCase()} ${o.path}\` (${o.operationId}).\n@throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError.`;
+    const text = `${summary.length ? (summary[1] ?? summary[0]) : `${o.method.toUpperCase()} ${o.path}`}\n\nAPI reference: \`${o.method.toUpperCase()} ${o.path}\` (${o.operationId}).\n@throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError${cps.length ? `; AiwireError when no ${cps.map((n) => `\`${n}\``).join(' or ')} is given and the client has none` : ''}.`;
     const d = doc(text, '  ');
     if (o.kind === 'stream-or-json') {
       kitTypes.add('APIPromise');
@@ -345,9 +381,11 @@ export function resourceFile(r, tw) {
     const name = c.segs[c.segs.length - 1];
     return `  #${name}?: ${c.className};\n  get ${name}(): ${c.className} {\n    this.#${name} ??= new ${c.className}(this._client);\n    return this.#${name};\n  }`;
   });
-  const classDoc = r.inOpenAI
-    ? `\`client.${r.path}\`${r.ops.length ? `: ${r.ops.length} operation${r.ops.length > 1 ? 's' : ''}` : ''}.`
-    : `\`client.${r.path}\`: not in ${CFG.sdk}; named by the rule of scripts/generate/operations.mjs.`;
+  const classDoc = !r.path
+    ? `The client's own methods (\`client.${r.ops.map((o) => o.name).join('()`, `client.')}()\`), which it calls through this class.`
+    : r.inOpenAI
+      ? `\`client.${r.path}\`${r.ops.length ? `: ${r.ops.length} operation${r.ops.length > 1 ? 's' : ''}` : ''}.`
+      : `\`client.${r.path}\`: not in ${CFG.sdk}; named by the rule of scripts/generate/operations.mjs.`;
   const out = [];
   out.push(HEADER('resource'));
   out.push(importsOut.join('\n'));

@@ -25,6 +25,9 @@
 // query fields the naming table lifts (`lift`: `models.create(owner, name, …)`, `models.search(query, …)`),
 // then one params object (the other body fields, query parameters, header options such as `wait`).
 // Replicate's naming rule (replicateNameByRule) is the rule below with an item GET named `get`.
+// Codegen (codegen-names.mjs) names every operation in its table, in openai-node's signature style, with
+// `clientParams` (PROVIDER_CONFIG.codegen): `org_id`, in a path or the query, is an optional field of the
+// params object that the client fills in from its `orgId` when the call gives none; ids are `number | string`.
 //
 // The parts: operations-config.mjs (PROVIDER_CONFIG, the naming rules, the provider being generated),
 // operations-types.mjs (spec schema -> TS type text), operations-model.mjs (describe, buildTree),
@@ -45,10 +48,16 @@ export {
 
 const VERBS = ['get', 'post', 'put', 'patch', 'delete'];
 
+/** The parameters (path or query) of an operation the client fills in (CFG.clientParams), in order. */
+const clientParamsOf = (o) =>
+  [...o.pathParams, ...o.query.map((q) => q.name)].filter(
+    (p, i, a) => CFG.clientParams?.[p] && a.indexOf(p) === i,
+  );
+
 /**
  * Generates every output of the operations half for one provider. Returns Map<repo-relative path, text>.
  * @param {Record<string, any>} spec the parsed spec of the provider
- * @param {{ tested?: Set<string>, provider?: 'openai' | 'anthropic' | 'replicate', names: Record<string, any> }} opts
+ * @param {{ tested?: Set<string>, provider?: 'openai' | 'anthropic' | 'replicate' | 'codegen', names: Record<string, any> }} opts
  *   names: the provider's naming table module (OPERATIONS, RESOURCES, TYPE_ALIASES, HEADERS?)
  */
 export function generateOperations(spec, opts) {
@@ -79,6 +88,9 @@ export function generateOperations(spec, opts) {
     .filter((r) => r.segs.length === 1)
     .sort((a, b) => a.path.localeCompare(b.path));
   const idx = [HEADER('resource index')];
+  // the client's own methods (resource ''), exported beside the top-level resources
+  const root = tree.get('');
+  if (root) top.unshift(root);
   for (const r of top) idx.push(`import { ${r.className} } from './${r.file.replace(/\.ts$/, '.js')}';`);
   idx.push('');
   idx.push(`export { ${top.map((r) => r.className).join(', ')} };`);
@@ -97,7 +109,10 @@ export function generateOperations(spec, opts) {
     '/** Every top-level resource: client property name -> class (`client.chat = new Chat(client)`). */',
   );
   idx.push(
-    `export const TOP_LEVEL = {\n${top.map((r) => `  ${r.path}: ${r.className},`).join('\n')}\n} as const;\n`,
+    `export const TOP_LEVEL = {\n${top
+      .filter((r) => r !== root)
+      .map((r) => `  ${r.path}: ${r.className},`)
+      .join('\n')}\n} as const;\n`,
   );
   files.set(`${base}resources/index.ts`, idx.join('\n'));
 
@@ -110,7 +125,7 @@ export function generateOperations(spec, opts) {
   );
   const allPositional = CFG.signature === 'positional';
   const rows = sorted.map((o) => {
-    const positional = o.pathParams.length ? o.pathParams[o.pathParams.length - 1] : null;
+    const positional = o.ownPathParams.length ? o.ownPathParams[o.ownPathParams.length - 1] : null;
     const positionalText = allPositional
       ? `[${o.pathParams.map((p) => `'${p}'`).join(', ')}]${o.table.lift ? `, lift: [${o.table.lift.map((p) => `'${p}'`).join(', ')}]` : ''}`
       : positional
@@ -123,7 +138,13 @@ export function generateOperations(spec, opts) {
     return (
       `  { operationId: '${o.operationId}', method: '${o.method}', path: '${o.path}', resource: '${o.resource}', name: '${o.name}', kind: '${o.kind}'` +
       `, pathParams: [${o.pathParams.map((p) => `'${p}'`).join(', ')}], positional: ${positionalText}, params: '${params}'${headerParams}` +
-      `${o.kind === 'stream-or-json' ? ', stream: true' : ''}${o.multipart ? ', multipart: true' : ''}${o.page ? `, page: '${o.page}'` : ''}${CFG.name === 'anthropic' && o.table.beta ? `, beta: '${o.table.beta}'` : ''}${o.byRule ? ', byRule: true' : ''} },`
+      `${o.kind === 'stream-or-json' ? ', stream: true' : ''}${o.multipart ? ', multipart: true' : ''}${o.page ? `, page: '${o.page}'` : ''}${CFG.name === 'anthropic' && o.table.beta ? `, beta: '${o.table.beta}'` : ''}${
+        clientParamsOf(o).length
+          ? `, clientParams: [${clientParamsOf(o)
+              .map((p) => `'${p}'`)
+              .join(', ')}]`
+          : ''
+      }${o.byRule ? ', byRule: true' : ''} },`
     );
   });
   files.set(
@@ -162,7 +183,7 @@ ${
   stream?: boolean;
   multipart?: boolean;
   page?: ${CFG.pages};
-${CFG.name === 'anthropic' ? "  /** The beta the method always sends in `anthropic-beta` (after the caller's `betas`). */\n  beta?: string;\n" : ''}  /** Not in ${CFG.sdk}: named by the generator's rule. */
+${CFG.name === 'anthropic' ? "  /** The beta the method always sends in `anthropic-beta` (after the caller's `betas`). */\n  beta?: string;\n" : ''}${CFG.clientParams ? '  /** Path or query parameters the client fills in from its options unless the params object gives them. */\n  clientParams?: readonly string[];\n' : ''}  /** Not in ${CFG.sdk}: named by the generator's rule. */
   byRule?: boolean;
 }
 
@@ -185,7 +206,7 @@ ${rows.join('\n')}
     '|---|---|---|---|---|---|---|',
     ...sorted.map(
       (o) =>
-        `| ${o.operationId} | ${o.method.toUpperCase()} | \`${o.path}\` | \`client.${o.resource}.${o.name}()\` | ${o.kind}${o.multipart ? ' (multipart)' : ''} | ${tested.has(o.operationId) ? 'yes' : 'no'} | ${o.byRule ? (o.table.note ?? `not in ${CFG.sdk}; named by rule`) : (o.table.note ?? '')} |`,
+        `| ${o.operationId} | ${o.method.toUpperCase()} | \`${o.path}\` | \`client.${o.resource ? `${o.resource}.` : ''}${o.name}()\` | ${o.kind}${o.multipart ? ' (multipart)' : ''} | ${tested.has(o.operationId) ? 'yes' : 'no'} | ${o.byRule ? (o.table.note ?? `not in ${CFG.sdk}; named by rule`) : (o.table.note ?? '')} |`,
     ),
     '',
   ];

@@ -14,7 +14,7 @@ import { loadSpec, REPO_ROOT } from './lib/spec.mjs';
 const VERBS = ['get', 'post', 'put', 'patch', 'delete'];
 
 /** Providers with an operations test. */
-export const TESTED_PROVIDERS = ['openai', 'anthropic', 'replicate'];
+export const TESTED_PROVIDERS = ['openai', 'anthropic', 'replicate', 'codegen', 'aivillage'];
 
 /** The operation ids the operations test of a provider covers, sorted. */
 export function testedOperationIds(provider = 'openai', spec = loadSpec(provider)) {

@@ -28,7 +28,7 @@ const HELP = `Usage: aiwire <command> [options]
 Commands:
   run    Send the chat request a JSON file describes (--request-file FILE) and print the reply
   chat   Send one prompt (an argument or stdin) to OpenAI or Anthropic and print the reply
-  mock   Serve a deterministic mock of the OpenAI and Anthropic APIs on one port
+  mock   Serve a deterministic mock of the OpenAI, Anthropic and AIVillage APIs on one port
   batch  Send every line of a JSONL batch file (IN -o OUT), resumable, with progress
   worker Take batch items from a queue on Redis and send them (many workers share one queue)
 

@@ -1,6 +1,6 @@
 /**
- * `aiwire mock [--port N] [--host H] [--latency MS]`: serve the bundled deterministic OpenAI and
- * Anthropic mock on one port until SIGINT/SIGTERM.
+ * `aiwire mock [--port N] [--host H] [--latency MS]`: serve the bundled deterministic OpenAI,
+ * Anthropic, Codegen and AIVillage mock on one port until SIGINT/SIGTERM.
  *
  * @module
  */
@@ -16,12 +16,17 @@ import {
 
 export const MOCK_HELP = `Usage: aiwire mock [--port N] [--host H] [--latency MS]
 
-Serve a deterministic mock of the OpenAI and Anthropic APIs on one port, for demos and tests, until
-Ctrl-C. Replies echo the last message ("Echo: ..."), plain or streamed (SSE).
-  OpenAI:    baseURL http://HOST:PORT/v1  (chat/completions, responses, models, embeddings, ...)
-  Anthropic: baseURL http://HOST:PORT     (POST /v1/messages, /v1/messages/count_tokens, GET /v1/models)
+Serve a deterministic mock of the OpenAI, Anthropic, Codegen and AIVillage APIs on one port, for demos
+and tests, until Ctrl-C. Replies echo the last message ("Echo: ..."), plain or streamed (SSE).
+  OpenAI:    baseURL http://HOST:PORT/v1       (chat/completions, responses, models, embeddings, ...)
+  Anthropic: baseURL http://HOST:PORT          (POST /v1/messages, /v1/messages/count_tokens, GET /v1/models)
+  Codegen:   baseURL http://HOST:PORT/codegen  (any token, org id 323: agent runs that complete after
+             2 polls, runs/users/repos/organizations lists, integrations)
+  AIVillage: baseURL http://HOST:PORT/aivillage/v1  (health, chat, query, agents, p2p, digital-twin;
+             any key; header "x-mock-error: 429" or message "mock-error-500-once" fails on demand)
 Errors on demand: model "mock-error-429" (any status 400-599) gets that status and the provider's
-error body; Anthropic model "mock-stream-error-529" fails mid-stream with an error event.
+error body; Anthropic model "mock-stream-error-529" fails mid-stream with an error event; a Codegen
+prompt containing "mock-error-402" is refused with that status, one containing "mock-fail" ends FAILED.
 
       --port N       port to listen on (default 4010; 0 picks a free one)
       --host H       address to bind (default 127.0.0.1)
@@ -65,7 +70,7 @@ export async function mockCommand(argv: string[]): Promise<number> {
     throw new CliFailure(`cannot listen on ${where}: ${err.message}`);
   }
   out(
-    `aiwire mock server listening on ${server.url} (OpenAI baseURL ${server.url}/v1, Anthropic baseURL ${server.url})\n`,
+    `aiwire mock server listening on ${server.url} (OpenAI baseURL ${server.url}/v1, Anthropic baseURL ${server.url}, Codegen baseURL ${server.url}/codegen, AIVillage baseURL ${server.url}/aivillage/v1)\n`,
   );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

@@ -36,7 +36,7 @@ export function openBinaryResponse(
   req: Binding.NativeRequest,
   cancelToken?: Binding.CancelToken,
   settled?: () => void,
-  spec?: Pick<ProviderSpec, 'errorBody'>,
+  spec?: Pick<ProviderSpec, 'errorBody' | 'statusError'>,
 ): Promise<Response> {
   let done = false;
   const finish = () => {

@@ -16,6 +16,7 @@ import {
 } from '../native/index.js';
 import { APIPromise, type RawResponse, rawFromNative } from './api-promise.js';
 import { openBinaryResponse } from './binary.js';
+import { type EndpointAuth, withEndpoints } from './endpoints.js';
 import { AiwireError, APIUserAbortError } from './errors.js';
 import { LevelLogger, parseLogLevel } from './logger.js';
 import type { MetricsSnapshot } from './metrics.js';
@@ -85,14 +86,17 @@ export abstract class BaseClient {
    * @param options client options (`baseURL` resolved by the provider from its option, env and default).
    * @param spec the provider's wire conventions.
    * @param authHeaders credential headers (sent with every request, never logged).
+   * @param endpointAuth the credential headers of another key, for the `endpoints` option.
    */
   constructor(
     given: BaseClientOptions & { baseURL: string },
     spec: ProviderSpec,
     authHeaders: Record<string, string | null | undefined>,
+    endpointAuth?: EndpointAuth,
   ) {
     const envPrefix = spec.logEnvVariable?.replace(/LOG$/, '') ?? `${spec.name.toUpperCase()}_`;
-    const options = withPreset(given, envPrefix);
+    // With endpoints, each endpoint's headers carry the credentials (see endpoints.ts).
+    const [options, endpoints] = withEndpoints(withPreset(given, envPrefix), authHeaders, endpointAuth);
     let base: URL;
     try {
       base = new URL(options.baseURL);
@@ -127,7 +131,7 @@ export abstract class BaseClient {
     const transport = engineTransportOptions(options, this.log);
     const headers: string[] = ['accept', 'application/json'];
     flatten(options.defaultHeaders, headers);
-    flatten(authHeaders, headers);
+    if (!endpoints) flatten(authHeaders, headers);
     const credentials = new Set(['authorization']);
     for (const name in authHeaders) credentials.add(name.toLowerCase());
     this.#credentialHeaders = [...credentials];
@@ -165,6 +169,7 @@ export abstract class BaseClient {
         defaultQuery: query,
         ...transport,
         ...resilience,
+        endpoints,
       });
     } catch (e) {
       const message = (e as Error).message;

@@ -33,6 +33,11 @@ export interface HookEvent {
   retryInMs?: number | undefined;
   /** True for a server-sent-events stream. */
   stream: boolean;
+  /**
+   * With `endpoints`: the base URL of the endpoint of the attempt (`onRetry`: the failed one; others
+   * but `onRequest`: the last one). `url` stays the URL as built on the client's `baseURL`.
+   */
+  endpoint?: string | undefined;
 }
 
 /** A stream's end, for `onStreamEnd`. */
@@ -107,8 +112,13 @@ export class Observer {
   readonly baseURL: string;
   readonly #warn: (message: string) => void;
   #hookWarned = false;
-  /** `onRetry` or metrics need the engine's record of failed attempts; telemetry alone does not. */
+  /**
+   * `onRetry` or metrics need the engine's record of failed attempts, and hooks with `endpoints` its
+   * endpoint column; telemetry alone needs neither.
+   */
   readonly #trace: boolean;
+  /** @internal The `endpoints`' base URLs (without query), for hook events. */
+  readonly endpoints: string[] | undefined;
   /** The last request URL seen and what it names (calls in a batch mostly repeat one URL). */
   #lastURL = '';
   #lastTarget: Target | undefined;
@@ -129,7 +139,13 @@ export class Observer {
     this.metrics = options.metrics ? new Metrics(provider) : undefined;
     this.otel = options.telemetry ? new OTelInstruments(provider) : undefined;
     this.#warn = warn;
-    this.#trace = !!this.hooks?.onRetry || !!this.metrics;
+    const endpoints = (options as { endpoints?: { baseURL: string }[] }).endpoints;
+    this.endpoints = endpoints?.map((e) =>
+      String(e.baseURL)
+        .replace(/[?#].*$/, '')
+        .replace(/\/+$/, ''),
+    );
+    this.#trace = !!this.hooks?.onRetry || !!this.metrics || (!!this.hooks && !!this.endpoints);
   }
 
   /** The observer a client needs for these options, or undefined when nothing is asked. */
@@ -200,6 +216,8 @@ export class ObservedCall {
   readonly #otel: OTelCall | undefined;
   #res: NativeResult | undefined;
   #requestId: string | undefined;
+  /** The endpoint of the last attempt (with `endpoints`). */
+  #endpoint: string | undefined;
   /** The call failed (a stream's head included): its stream, if any, reports no end. */
   #failed = false;
 
@@ -223,6 +241,7 @@ export class ObservedCall {
       durationMs,
       requestId: this.#requestId,
       stream: this.#stream,
+      endpoint: this.#endpoint,
     };
   }
 
@@ -240,8 +259,9 @@ export class ObservedCall {
     if (res.trace) {
       for (const line of res.trace.split('\n')) {
         if (!line) continue;
-        const [attempt, status, took, action, wait, message] = line.split('\t');
-        if (action === 'resend') continue;
+        const [attempt, status, took, action, wait, message, endpoint] = line.split('\t');
+        this.#endpoint = endpoint === undefined ? undefined : o.endpoints?.[Number(endpoint)];
+        if (action === 'resend' || action === 'endpoint') continue;
         retries++;
         if (o.hooks?.onRetry) {
           const event = this.#event(Number(status), Number(attempt), Number(took));

@@ -3,6 +3,7 @@
  * the transport's, observability's and reuse's), `RequestOptions` (the last argument of every API
  * method), `FinalRequestOptions` (what a resource method hands to `get/post/…`), `EngineStats`.
  */
+import type { EndpointOptions } from './endpoints.js';
 import type { Logger, LogLevel } from './logger.js';
 import type { ObservabilityOptions } from './observe.js';
 import type { PresetName } from './presets.js';
@@ -62,6 +63,19 @@ export interface BaseClientOptions extends TransportOptions, ObservabilityOption
    * `adaptive` (follow the servers' rate-limit headers). Default off. See `RateLimitOptions`.
    */
   rateLimit?: RateLimitOptions | false | undefined;
+  /**
+   * Failover: several endpoints of the API (`{ baseURL, apiKey?, weight?, rateLimit? }`, e.g. Azure
+   * regions or several keys; see `EndpointOptions`), used instead of `baseURL` (the client's `baseURL` is the first endpoint's; the
+   * `baseURL` option and environment variable are then not used) and, for endpoints that give their
+   * own `apiKey`, instead of the client's key (a client built from `endpoints` alone needs none). In
+   * the engine, each attempt of a call picks an endpoint: open circuit breakers are skipped, a retry
+   * goes to an endpoint the call has not tried (at once, without back-off), then the endpoint whose
+   * budgets (its own `rateLimit`, and the server's with `rateLimit.adaptive`, kept per endpoint) make
+   * it wait least, then by weight
+   * (smooth weighted round-robin). With `endpoints` the circuit breaker is on by default
+   * (`circuitBreaker: false` turns it off). Per-endpoint figures in `stats().endpoints`. Default none.
+   */
+  endpoints?: EndpointOptions[] | undefined;
 }
 
 /** Live counters of a client's engine (for metrics and leak checks). */
@@ -83,6 +97,19 @@ export interface EngineStats {
   sharedLimitOutages: number;
   /** Calls admitted by the local fallback share instead of Redis (`rateLimit.redis`). */
   sharedLimitFallbackCalls: number;
+  /**
+   * The `endpoints`, in the order given (empty without them): base URL (no credentials), weight, its
+   * origin's breaker `state` (absent when the breaker is off), attempts sent (`requests`), calls it
+   * answered with a 2xx (`served`), attempts that failed on it (`failures`).
+   */
+  endpoints: {
+    baseURL: string;
+    weight: number;
+    state?: 'closed' | 'open' | 'half-open' | string | undefined;
+    requests: number;
+    served: number;
+    failures: number;
+  }[];
 }
 
 /** Per-request options, the last argument of every API method (as openai-node's `RequestOptions`). */

@@ -3,6 +3,7 @@
  * Each provider's `client.ts` declares one `ProviderSpec` (OpenAI, Azure OpenAI, Anthropic, …); core
  * never branches on a provider's name.
  */
+import type { APIError } from './errors.js';
 import type { QueryArrayFormat } from './request.js';
 import type { StreamDecoder } from './streaming.js';
 
@@ -46,6 +47,13 @@ export interface ProviderSpec {
    * its `message` field if it is a string.
    */
   errorBody?(body: object, status: number): ProviderErrorBody;
+  /**
+   * The error of an HTTP error status, when the provider has error classes of its own (AIVillage's
+   * validation error with field details); `read` is what `errorBody` made of a JSON body (for another
+   * body: `error` undefined, `message` the text). Return a subclass of the class `APIError.generate`
+   * picks for that status (so `instanceof RateLimitError` keeps holding), or undefined for that class.
+   */
+  statusError?(status: number, read: ProviderErrorBody, headers: Headers): APIError | undefined;
   /** How arrays in query strings are written (`brackets` `a[]=1&a[]=2`, default; `repeat`; `comma`). */
   readonly queryArrayFormat?: QueryArrayFormat | undefined;
   /**

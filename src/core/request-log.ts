@@ -51,11 +51,16 @@ export class RequestLog {
     let retries = 0;
     for (const line of res.trace?.split('\n') ?? []) {
       if (!line) continue;
-      const [, status, took, action, wait, error] = line.split('\t');
+      const [, status, took, action, wait, error, endpoint] = line.split('\t');
+      const on = endpoint === undefined ? '' : ` on endpoints[${endpoint}]`;
+      if (action === 'endpoint') {
+        this.#log.debug(`[${this.#id}] ${this.#what} last attempt${on}`);
+        continue;
+      }
       const what =
         status && status !== '0'
-          ? `${this.#what} failed with status ${status} in ${took}ms`
-          : `${this.#what} connection failed (${error}) after ${took}ms`;
+          ? `${this.#what} failed with status ${status}${on} in ${took}ms`
+          : `${this.#what} connection failed (${error})${on} after ${took}ms`;
       if (action === 'resend') {
         this.#log.debug(`[${this.#id}] ${what} - resending at once on a fresh connection`);
       } else {

@@ -134,7 +134,8 @@ export function engineResilienceOptions(options: {
     const rpm = whole('rateLimit.requestsPerMinute', r.requestsPerMinute);
     const tpm = whole('rateLimit.tokensPerMinute', r.tokensPerMinute);
     const maxQueue = checkMs('rateLimit.maxQueueMs', r.maxQueueMs);
-    if (rpm !== undefined || tpm !== undefined || r.adaptive) {
+    // `maxQueueMs` alone bounds the waits of the endpoints' own budgets (`endpoints[i].rateLimit`).
+    if (rpm !== undefined || tpm !== undefined || r.adaptive || maxQueue !== undefined) {
       out.rateLimit = {};
       if (rpm !== undefined) out.rateLimit.requestsPerMinute = rpm;
       if (tpm !== undefined) out.rateLimit.tokensPerMinute = tpm;

@@ -61,9 +61,13 @@ function bodyText(body: string | Uint8Array | null | undefined): string {
  * `AiwireError`, `circuit_open` → `CircuitOpenError`, `rate_limited_locally` → `LocalRateLimitError`
  * (both with `retryAfterMs`, handed over as a `retry-after-ms` header), anything else →
  * `APIConnectionError`. A JSON error body is read by the provider's
- * `spec.errorBody` (default: the whole body is the error).
+ * `spec.errorBody` (default: the whole body is the error); `spec.statusError` may pick a provider's
+ * own subclass.
  */
-export function errorFromNative(res: NativeResult, spec?: Pick<ProviderSpec, 'errorBody'>): AiwireError {
+export function errorFromNative(
+  res: NativeResult,
+  spec?: Pick<ProviderSpec, 'errorBody' | 'statusError'>,
+): AiwireError {
   switch (res.errorKind) {
     case 'status': {
       if (res.status === 407) {
@@ -82,9 +86,18 @@ export function errorFromNative(res: NativeResult, spec?: Pick<ProviderSpec, 'er
       } catch {
         json = undefined;
       }
-      if (!json) return APIError.generate(res.status, undefined, text || undefined, headers);
+      if (!json) {
+        const own = spec?.statusError?.(
+          res.status,
+          { error: undefined, message: text || undefined },
+          headers,
+        );
+        return own ?? APIError.generate(res.status, undefined, text || undefined, headers);
+      }
       const read = spec?.errorBody ? spec.errorBody(json, res.status) : defaultErrorBody(json);
-      const err = APIError.generate(res.status, read.error, read.message, headers);
+      const err =
+        spec?.statusError?.(res.status, read, headers) ??
+        APIError.generate(res.status, read.error, read.message, headers);
       if (read.type !== undefined) (err as { type: string | undefined }).type = read.type;
       return err;
     }

@@ -99,6 +99,20 @@ export interface CircuitBreakerOptions {
   successThreshold?: number
 }
 
+/** One endpoint of the `endpoints` client option. */
+export interface EndpointOptions {
+  /** Absolute http(s) base URL (origin and path prefix). */
+  baseUrl: string
+  /** Its headers (credentials), as a flat list `[name, value, ...]`, over the default headers. */
+  headers?: Array<string>
+  /** Share of the calls relative to the others' weights. Default 1; at least 1. */
+  weight?: number
+  /** Its own requests per minute (e.g. its key's quota). Default none. */
+  requestsPerMinute?: number
+  /** Its own estimated tokens per minute. Default none. */
+  tokensPerMinute?: number
+}
+
 /** Options of one native engine (one per aiwire client). All durations in milliseconds. */
 export interface EngineOptions {
   /** Connect timeout (ms). Default 10,000. */
@@ -152,6 +166,11 @@ export interface EngineOptions {
   circuitBreaker?: CircuitBreakerOptions
   /** Client-side rate limits; absent: off (default). */
   rateLimit?: RateLimitOptions
+  /**
+   * Failover: requests under the first endpoint's base URL spread over these by weight, each
+   * attempt with its endpoint's headers (see `crates/engine/src/transport/failover.rs`). Default none.
+   */
+  endpoints?: Array<EndpointOptions>
 }
 
 /** What one `nextBatch()` hands over. */
@@ -200,6 +219,22 @@ export interface NativeCircuit {
   state: string
 }
 
+/** One endpoint's figures, in stats. */
+export interface NativeEndpoint {
+  /** Its base URL (no credentials, no query). */
+  baseURL: string
+  /** Its weight. */
+  weight: number
+  /** Its origin's circuit breaker: `closed`, `open`, `half-open`; absent when the breaker is off. */
+  state?: string
+  /** Attempts sent to it. */
+  requests: number
+  /** Calls it answered with a 2xx. */
+  served: number
+  /** Attempts that failed on it (connection errors, timeouts, error statuses). */
+  failures: number
+}
+
 /** Live counters of an engine (for metrics and leak checks). */
 export interface NativeEngineStats {
   /** Buffered requests not yet settled. */
@@ -216,6 +251,8 @@ export interface NativeEngineStats {
   sharedLimitOutages: number
   /** Calls admitted by the local fallback share instead of Redis. */
   sharedLimitFallbackCalls: number
+  /** The endpoints (`endpoints` option) in the order given; empty without them. */
+  endpoints: Array<NativeEndpoint>
 }
 
 /** One server-sent event as handed to JavaScript. */

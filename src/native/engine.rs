@@ -5,7 +5,8 @@ use crate::request::{ms, pairs, to_spec, NativeRequest};
 use crate::settle::{Settled, Settler};
 use crate::stream::{NativeStream, StreamOptions};
 use aiwire_engine::{
-    BreakerConfig, CancellationToken, Engine, EngineConfig, ProxySetting, RateLimitConfig, RedisLimitConfig,
+    BreakerConfig, CancellationToken, EndpointConfig, Engine, EngineConfig, ProxySetting, RateLimitConfig,
+    RedisLimitConfig,
 };
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -59,6 +60,42 @@ pub struct EngineOptions {
     pub circuit_breaker: Option<CircuitBreakerOptions>,
     /// Client-side rate limits; absent: off (default).
     pub rate_limit: Option<RateLimitOptions>,
+    /// Failover: requests under the first endpoint's base URL spread over these by weight, each
+    /// attempt with its endpoint's headers (see `crates/engine/src/transport/failover.rs`). Default none.
+    pub endpoints: Option<Vec<EndpointOptions>>,
+}
+
+/// One endpoint of the `endpoints` client option.
+#[napi(object)]
+pub struct EndpointOptions {
+    /// Absolute http(s) base URL (origin and path prefix).
+    pub base_url: String,
+    /// Its headers (credentials), as a flat list `[name, value, ...]`, over the default headers.
+    pub headers: Option<Vec<String>>,
+    /// Share of the calls relative to the others' weights. Default 1; at least 1.
+    pub weight: Option<u32>,
+    /// Its own requests per minute (e.g. its key's quota). Default none.
+    pub requests_per_minute: Option<u32>,
+    /// Its own estimated tokens per minute. Default none.
+    pub tokens_per_minute: Option<u32>,
+}
+
+/// One endpoint's figures, in stats.
+#[napi(object)]
+pub struct NativeEndpoint {
+    /// Its base URL (no credentials, no query).
+    #[napi(js_name = "baseURL")]
+    pub base_url: String,
+    /// Its weight.
+    pub weight: u32,
+    /// Its origin's circuit breaker: `closed`, `open`, `half-open`; absent when the breaker is off.
+    pub state: Option<String>,
+    /// Attempts sent to it.
+    pub requests: f64,
+    /// Calls it answered with a 2xx.
+    pub served: f64,
+    /// Attempts that failed on it (connection errors, timeouts, error statuses).
+    pub failures: f64,
 }
 
 /// The `circuitBreaker` client option (see `crates/engine/src/breaker.rs`).
@@ -126,6 +163,8 @@ pub struct NativeEngineStats {
     pub shared_limit_outages: f64,
     /// Calls admitted by the local fallback share instead of Redis.
     pub shared_limit_fallback_calls: f64,
+    /// The endpoints (`endpoints` option) in the order given; empty without them.
+    pub endpoints: Vec<NativeEndpoint>,
 }
 
 /// A cancellation handle passed to `request()`/`stream()`; `cancel()` aborts the request at once and
@@ -328,6 +367,18 @@ impl NativeEngine {
                     }),
                 };
             }
+            config.endpoints = o
+                .endpoints
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| EndpointConfig {
+                    base_url: e.base_url,
+                    headers: pairs(e.headers),
+                    weight: e.weight.unwrap_or(1),
+                    requests_per_minute: e.requests_per_minute,
+                    tokens_per_minute: e.tokens_per_minute,
+                })
+                .collect();
         }
         let _entered = crate::runtime::handle()?.enter();
         let external = (std::mem::size_of::<Engine>()
@@ -427,6 +478,19 @@ impl NativeEngine {
                 .circuits()
                 .into_iter()
                 .map(|(origin, state)| NativeCircuit { origin, state: state.as_str().to_owned() })
+                .collect(),
+            endpoints: self
+                .engine
+                .endpoints()
+                .into_iter()
+                .map(|e| NativeEndpoint {
+                    base_url: e.base_url,
+                    weight: e.weight,
+                    state: e.circuit.map(|c| c.as_str().to_owned()),
+                    requests: e.requests as f64,
+                    served: e.served as f64,
+                    failures: e.failures as f64,
+                })
                 .collect(),
         }
     }

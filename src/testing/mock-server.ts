@@ -1,5 +1,5 @@
 /**
- * A deterministic, dependency-free, OpenAI- and Anthropic-compatible HTTP server for tests,
+ * A deterministic, dependency-free, OpenAI-, Anthropic- and Codegen-compatible HTTP server for tests,
  * demos and benchmarks. It listens on loopback by default and answers
  * `chat/completions` (plain and streamed), `models` and `embeddings` with
  * outputs computed only from the request, so the same request always gets
@@ -13,9 +13,11 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { type AIVillageMockLog, createAIVillageMock, isAIVillagePath } from './mock-aivillage.js';
 import { anthropicRoute, handleAnthropic, mockErrorFor, triggeredErrorHeaders } from './mock-anthropic.js';
 import { batchRoute, createBatchStore } from './mock-batches.js';
 import { chatCompletion } from './mock-chat.js';
+import { createCodegenMock } from './mock-codegen.js';
 import {
   ApiError,
   countWords,
@@ -77,6 +79,11 @@ export interface MockServer {
    */
   readonly requests: number;
   /**
+   * The AIVillage mock's record (served under `/aivillage`: base URL `${url}/aivillage/v1`): the
+   * requests it answered, with their `Idempotency-Key` (see `mock-aivillage.ts`).
+   */
+  readonly aivillage: AIVillageMockLog;
+  /**
    * Stops listening, destroys every open connection (idle keep-alive ones
    * and responses in progress alike) and resolves once the server is closed.
    * Calling it again resolves immediately.
@@ -136,7 +143,7 @@ function toBase64LE(values: Float32Array): string {
 }
 
 /**
- * Starts a deterministic mock server answering OpenAI's and Anthropic's APIs on one port.
+ * Starts a deterministic mock server answering OpenAI's, Anthropic's and Codegen's APIs on one port.
  *
  * Routes (each also served with a `/v1` prefix; query strings are ignored):
  * - `POST /chat/completions` — requires `model` (string) and `messages`
@@ -167,6 +174,12 @@ function toBase64LE(values: Float32Array): string {
  * - Anthropic, on the same port: `POST /v1/messages` (plain and streamed), `POST
  *   /v1/messages/count_tokens`, and `GET /v1/models[/{id}]` when the request has an
  *   `anthropic-version` header (see `mock-anthropic.ts`).
+ * - AIVillage, under the prefix `/aivillage` (base URL `<url>/aivillage/v1`): its 9 operations, with
+ *   validation errors, `x-mock-error` / `mock-error-<status>[-once]` and idempotent replays (see
+ *   `mock-aivillage.ts`).
+ * - Codegen, under the prefix `/codegen` (base URL `<url>/codegen`, then `/v1/...`): agent runs whose
+ *   status advances one step per poll, paged lists, users, organizations, repos, integrations, errors
+ *   and signed webhooks on demand (see `mock-codegen.ts`).
  * - Errors on demand: `model: 'mock-error-<status>'` (e.g. `mock-error-429`) in a chat completion or
  *   an Anthropic message gets that status (400–599) with the provider's error body and
  *   `x-should-retry: false` (clients give up at once).
@@ -197,6 +210,7 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
 
   let counter = 0;
   const sockets = new Set<Socket>();
+  const aivillage = createAIVillageMock();
 
   const embeddings = (res: ServerResponse, body: JsonObject): void => {
     const model = body.model;
@@ -274,6 +288,7 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     return { status, body: JSON.parse(text) as unknown };
   };
   const handleBatches = createBatchStore(executeLine);
+  const codegen = createCodegenMock();
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const n = ++counter;
@@ -283,8 +298,24 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     try {
       // Always drain the body so the connection can be reused.
       const raw = await readBody(req);
+      if (isAIVillagePath(rawUrl)) {
+        if (latencyMs > 0) await sleep(latencyMs);
+        aivillage.handle(req, res, raw, n);
+        return;
+      }
       const q = rawUrl.indexOf('?');
       let path = q === -1 ? rawUrl : rawUrl.slice(0, q);
+      // Codegen under its own prefix (its paths include /v1, like OpenAI's): see mock-codegen.ts
+      if (path === '/codegen' || path.startsWith('/codegen/')) {
+        if (latencyMs > 0) await sleep(latencyMs);
+        const query = new URLSearchParams(q === -1 ? '' : rawUrl.slice(q + 1));
+        const json = (): JsonObject => parseJsonBody(decodeBody(raw, req.headers['content-encoding']));
+        codegen.handle(
+          { method, path: path.slice('/codegen'.length), query, headers: req.headers, json },
+          res,
+        );
+        return;
+      }
       if (path === '/v1' || path.startsWith('/v1/')) path = path.slice(3);
       if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
       path = azurePath(path, q === -1 ? '' : rawUrl.slice(q + 1), req.headers);
@@ -404,6 +435,7 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     get requests(): number {
       return counter;
     },
+    aivillage: aivillage.log,
     close(): Promise<void> {
       if (closing) return closing;
       const socketsClosed = [...sockets].map(

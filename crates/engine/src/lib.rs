@@ -39,5 +39,6 @@ pub use retry::RetryOn;
 pub use tls::TlsOptions;
 pub use tokio_util::sync::CancellationToken;
 pub use transport::{
-    Engine, EngineConfig, EngineStats, Idempotency, RequestSpec, Response, SseStream, StreamStart,
+    EndpointConfig, EndpointStats, Engine, EngineConfig, EngineStats, Idempotency, RequestSpec, Response,
+    SseStream, StreamStart,
 };

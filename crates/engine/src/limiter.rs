@@ -19,6 +19,7 @@
 //! difference is added to (or given back from) the token budget. Streams are not corrected.
 
 pub mod adaptive;
+mod peek;
 pub mod shared;
 
 use std::sync::Mutex;

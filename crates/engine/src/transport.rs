@@ -16,10 +16,12 @@ use crate::sse::SseDecoder;
 use crate::tls::TlsOptions;
 use crate::upload::Upload;
 
+mod failover;
 mod resilience;
 mod retry_loop;
 mod stream;
 use bytes::Bytes;
+pub use failover::{EndpointConfig, EndpointStats, MAX_ENDPOINTS};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::Method;
 use retry_loop::Attempt;
@@ -71,6 +73,9 @@ pub struct EngineConfig {
     pub circuit_breaker: Option<BreakerConfig>,
     /// Client-side rate limits ([`crate::limiter`]). Default: none (off).
     pub rate_limit: RateLimitConfig,
+    /// Failover across endpoints (`transport/failover.rs`): requests under the first one's base URL are
+    /// spread over them by weight, each attempt with its endpoint's headers. Default none.
+    pub endpoints: Vec<EndpointConfig>,
 }
 
 impl Default for EngineConfig {
@@ -93,6 +98,7 @@ impl Default for EngineConfig {
             proxy: ProxySetting::default(),
             circuit_breaker: None,
             rate_limit: RateLimitConfig::default(),
+            endpoints: Vec::new(),
         }
     }
 }
@@ -206,6 +212,8 @@ pub struct Engine {
     urls: std::sync::Mutex<Vec<(Box<str>, reqwest::Url)>>,
     /// The breaker and limits, when the client turned either on.
     resilience: Option<resilience::Resilience>,
+    /// The endpoints, when the client listed some.
+    failover: Option<failover::Failover>,
 }
 
 /// Most URLs kept parsed per engine.
@@ -286,6 +294,8 @@ impl Engine {
                 .map_err(|e| EngineError::new(ErrorKind::InvalidRequest, e))?,
             config.max_retry_after,
         );
+        let failover =
+            failover::Failover::new(&config.endpoints, resilience.as_ref(), config.rate_limit.max_queue)?;
         Ok(Engine {
             transport,
             config,
@@ -293,6 +303,7 @@ impl Engine {
             stats: Arc::default(),
             urls: Default::default(),
             resilience,
+            failover,
         })
     }
 
@@ -319,7 +330,18 @@ impl Engine {
     /// The circuit breakers of the origins this engine called (`scheme://host[:port]`, state); empty
     /// when the breaker is off.
     pub fn circuits(&self) -> Vec<(String, CircuitState)> {
-        self.resilience.as_ref().map(resilience::Resilience::circuits).unwrap_or_default()
+        let mut out = self.resilience.as_ref().map(resilience::Resilience::circuits).unwrap_or_default();
+        for t in self.failover.iter().flat_map(|f| &f.endpoints).filter_map(|e| e.target.as_ref()) {
+            if let Some(state) = t.circuit().filter(|_| !out.iter().any(|(o, _)| o == t.origin())) {
+                out.push((t.origin().to_owned(), state));
+            }
+        }
+        out
+    }
+
+    /// The endpoints' figures (`endpoints` option), in the order given; empty without endpoints.
+    pub fn endpoints(&self) -> Vec<EndpointStats> {
+        self.failover.as_ref().map(failover::Failover::stats).unwrap_or_default()
     }
 
     /// The configuration this engine was built with.
@@ -327,13 +349,16 @@ impl Engine {
         &self.config
     }
 
+    /// The request of one attempt: to `spec.url`, or, for an attempt routed to an endpoint, to `url`
+    /// with the endpoint's headers over the defaults.
     fn build_request(
         &self,
         spec: &RequestSpec,
+        endpoint: Option<(&str, &HeaderMap)>,
         extra: &HeaderMap,
         idempotency_key: Option<&str>,
     ) -> Result<reqwest::Request, EngineError> {
-        let mut url = self.parse_url(&spec.url)?;
+        let mut url = self.parse_url(endpoint.map_or(&spec.url, |(url, _)| url))?;
         if !self.config.default_query.is_empty() || !spec.query.is_empty() {
             let mut pairs = url.query_pairs_mut();
             for (k, v) in self.config.default_query.iter().chain(spec.query.iter()) {
@@ -345,6 +370,11 @@ impl Engine {
         headers.reserve(self.default_headers.len() + extra.len() + 1);
         for (k, v) in self.default_headers.iter() {
             headers.insert(k.clone(), v.clone());
+        }
+        if let Some((_, endpoint_headers)) = endpoint {
+            for (k, v) in endpoint_headers.iter() {
+                headers.insert(k.clone(), v.clone());
+            }
         }
         for name in &spec.remove_headers {
             headers.remove(name.as_str());

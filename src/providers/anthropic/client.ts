@@ -27,7 +27,8 @@ export interface ClientOptions extends BaseClientOptions {
  * `client.beta.files.upload(…)`, …
  *
  * @throws AnthropicError (an `AiwireError`) when neither an API key nor an auth token is given or
- *   found in `ANTHROPIC_API_KEY` / `ANTHROPIC_AUTH_TOKEN`, or an option is invalid.
+ *   found in `ANTHROPIC_API_KEY` / `ANTHROPIC_AUTH_TOKEN` (and no `endpoints` are given), or an option
+ *   is invalid.
  */
 export class Anthropic extends BaseClient {
   /** The API key in use, if any (not enumerable, so logging the client does not print it). */
@@ -75,17 +76,23 @@ export class Anthropic extends BaseClient {
       apiVersion = '2023-06-01',
       ...rest
     } = options;
-    if (!apiKey && !authToken) {
+    if (!apiKey && !authToken && !rest.endpoints) {
       throw new Errors.AiwireError(
         'Could not resolve authentication method: set the ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN) environment variable, or pass new Anthropic({ apiKey }) or new Anthropic({ authToken }).',
       );
     }
-    super({ ...rest, baseURL: baseURL || 'https://api.anthropic.com' }, anthropicSpec, {
-      'x-api-key': apiKey || null,
-      authorization: authToken ? `Bearer ${authToken}` : null,
+    const headers = (key: string | null, token: string | null) => ({
+      'x-api-key': key || null,
+      authorization: token ? `Bearer ${token}` : null,
       'anthropic-version': apiVersion,
       'anthropic-beta': betas && betas.length > 0 ? betas.join(',') : null,
     });
+    super(
+      { ...rest, baseURL: baseURL || 'https://api.anthropic.com' },
+      anthropicSpec,
+      headers(apiKey, authToken),
+      { hasCredential: !!(apiKey || authToken), headersFor: (key) => headers(key, null) },
+    );
     Object.defineProperty(this, 'apiKey', { value: apiKey || null, enumerable: false });
     Object.defineProperty(this, 'authToken', { value: authToken || null, enumerable: false });
     this.#options = options;

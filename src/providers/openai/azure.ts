@@ -51,7 +51,8 @@ export interface AzureClientOptions extends ClientOptions {
  * deployment); give either `baseURL` or `endpoint`, not both.
  *
  * @throws AiwireError when no API version, no credential (`apiKey`, `AZURE_OPENAI_API_KEY` or
- *   `azureADToken`), or neither `baseURL` nor `endpoint` is given, or both are.
+ *   `azureADToken`), or neither `baseURL` nor `endpoint` is given (either is not needed with
+ *   `endpoints`: each endpoint's `baseURL` is `{endpoint}/openai`), or both are.
  */
 export class AzureOpenAI extends OpenAI {
   /** The `api-version` sent with every request. */
@@ -75,7 +76,7 @@ export class AzureOpenAI extends OpenAI {
         "The OPENAI_API_VERSION environment variable is missing or empty; either provide it, or instantiate the AzureOpenAI client with an apiVersion option, like new AzureOpenAI({ apiVersion: 'My API Version' }).",
       );
     }
-    if (!apiKey && !azureADToken) {
+    if (!apiKey && !azureADToken && !rest.endpoints) {
       throw new AiwireError(
         'Missing credentials. Please pass an `apiKey` or `azureADToken`, or set the `AZURE_OPENAI_API_KEY` environment variable.',
       );
@@ -84,7 +85,8 @@ export class AzureOpenAI extends OpenAI {
       throw new AiwireError('baseURL and endpoint are mutually exclusive: give one of them.');
     }
     let base = baseURL;
-    if (!base) {
+    // With endpoints, the first endpoint's base URL is the client's.
+    if (!base && !rest.endpoints) {
       if (!endpoint) {
         throw new AiwireError(
           'Must provide one of the `baseURL` or `endpoint` arguments, or the `AZURE_OPENAI_ENDPOINT` environment variable',
@@ -93,15 +95,18 @@ export class AzureOpenAI extends OpenAI {
       base = `${endpoint.replace(/\/+$/, '')}/openai`;
       if (deployment) base += `/deployments/${encodeURIComponent(deployment)}`;
     }
+    const clientKey = apiKey ?? (azureADToken ? 'azure-ad-token' : undefined);
     super(
       {
         ...rest,
-        apiKey: apiKey ?? 'azure-ad-token',
+        apiKey: clientKey ?? '', // not OPENAI_API_KEY: an Azure client without a key of its own has none
         baseURL: base,
         defaultQuery: { ...rest.defaultQuery, 'api-version': apiVersion },
       },
       azureOpenAISpec,
-      (key) => (azureADToken ? { authorization: `Bearer ${azureADToken}` } : { 'api-key': key }),
+      // An endpoint's own key goes as `api-key`; the client's as `api-key`, or its Entra ID token.
+      (key) =>
+        azureADToken && key === clientKey ? { authorization: `Bearer ${azureADToken}` } : { 'api-key': key },
     );
     this.apiVersion = apiVersion;
     this.deploymentName = deployment;

@@ -49,8 +49,8 @@ export interface ClientOptions extends BaseClientOptions {
 /**
  * OpenAI API client (https://platform.openai.com/docs/api-reference).
  *
- * @throws OpenAIError (an `AiwireError`) when no API key is given or found in `OPENAI_API_KEY`, or an
- *   option is invalid.
+ * @throws OpenAIError (an `AiwireError`) when no API key is given or found in `OPENAI_API_KEY` (and no
+ *   `endpoints` are given), or an option is invalid.
  */
 export class OpenAI extends BaseClient {
   /** The API key in use. Not enumerable, so logging the client does not print it. */
@@ -213,7 +213,8 @@ export class OpenAI extends BaseClient {
    * @param options client options; the environment fills the gaps (`OPENAI_API_KEY`,
    *   `OPENAI_BASE_URL`, `OPENAI_ORG_ID`, `OPENAI_PROJECT_ID`, `OPENAI_WEBHOOK_SECRET`).
    * @param spec the wire conventions (a subclass such as `AzureOpenAI` passes its own).
-   * @param auth the credential headers (default `Authorization: Bearer <apiKey>`).
+   * @param auth the credential headers of a key (default `Authorization: Bearer <apiKey>`), for the
+   *   client's key and the `endpoints`' keys.
    */
   constructor(
     options: ClientOptions = {},
@@ -228,17 +229,27 @@ export class OpenAI extends BaseClient {
       webhookSecret = process.env.OPENAI_WEBHOOK_SECRET ?? null,
       ...rest
     } = options;
-    if (!apiKey) {
+    if (!apiKey && !rest.endpoints) {
       throw new Errors.AiwireError(
         "The OPENAI_API_KEY environment variable is missing or empty; either provide it, or instantiate the OpenAI client with an apiKey option, like new OpenAI({ apiKey: 'My API Key' }).",
       );
     }
-    super({ ...rest, baseURL: baseURL || 'https://api.openai.com/v1' }, spec, {
-      ...(auth ? auth(apiKey) : { authorization: `Bearer ${apiKey}` }),
+    const headersFor = (key: string | undefined) => ({
+      ...(key === undefined ? {} : auth ? auth(key) : { authorization: `Bearer ${key}` }),
       'openai-organization': organization,
       'openai-project': project,
     });
-    Object.defineProperty(this, 'apiKey', { value: apiKey, enumerable: false, writable: false });
+    super(
+      { ...rest, baseURL: baseURL || 'https://api.openai.com/v1' },
+      spec,
+      headersFor(apiKey || undefined),
+      {
+        hasCredential: !!apiKey,
+        headersFor,
+      },
+    );
+    const key = apiKey || rest.endpoints?.[0]?.apiKey || '';
+    Object.defineProperty(this, 'apiKey', { value: key, enumerable: false, writable: false });
     Object.defineProperty(this, 'webhookSecret', {
       value: webhookSecret,
       enumerable: false,

@@ -54,7 +54,8 @@ export interface ClientOptions extends BaseClientOptions {
  * option names (`auth`, `baseUrl`, `userAgent`) plus every aiwire client option (`maxRetries`,
  * `timeout`, `connectTimeout`, …; `baseURL` is accepted too).
  *
- * @throws AiwireError when no token is given or found in `REPLICATE_API_TOKEN`, or an option is invalid.
+ * @throws AiwireError when no token is given or found in `REPLICATE_API_TOKEN` (and no `endpoints` are
+ *   given), or an option is invalid.
  */
 export class Replicate extends BaseClient {
   /** The API token in use (not enumerable, so logging the client does not print it). */
@@ -135,16 +136,23 @@ export class Replicate extends BaseClient {
       fileEncodingStrategy = 'default',
       ...rest
     } = options;
-    if (!auth) {
+    if (!auth && !rest.endpoints) {
       throw new Errors.AiwireError(
         "The REPLICATE_API_TOKEN environment variable is missing or empty; either provide it, or instantiate the Replicate client with an auth option, like new Replicate({ auth: 'r8_…' }).",
       );
     }
-    super({ ...rest, baseURL: baseURL || 'https://api.replicate.com/v1' }, replicateSpec, {
-      authorization: `Bearer ${auth}`,
+    const headers = (token: string | undefined) => ({
+      authorization: token ? `Bearer ${token}` : null,
       'user-agent': userAgent,
     });
-    Object.defineProperty(this, 'auth', { value: auth, enumerable: false });
+    super({ ...rest, baseURL: baseURL || 'https://api.replicate.com/v1' }, replicateSpec, headers(auth), {
+      hasCredential: !!auth,
+      headersFor: headers,
+    });
+    Object.defineProperty(this, 'auth', {
+      value: auth || rest.endpoints?.[0]?.apiKey || '',
+      enumerable: false,
+    });
     this.useFileOutput = useFileOutput;
     this.fileEncodingStrategy = fileEncodingStrategy;
     this.#options = options;

@@ -15,12 +15,33 @@ use tokio_util::sync::CancellationToken;
 /// Most request URLs whose origin (and breaker) one engine keeps at hand.
 const TARGETS_KEPT: usize = 32;
 
-/// A request URL's origin and its breaker, looked up once per URL (not per request).
+/// A request URL's origin and its breaker, looked up once per URL (not per request); or an endpoint's
+/// (`failover.rs`).
 #[derive(Clone)]
 pub(crate) struct Target {
     url: Box<str>,
     origin: Arc<str>,
+    /// Whose budget the adaptive limits keep: the origin, or one endpoint (two keys at one origin
+    /// have two budgets).
+    limit_key: Arc<str>,
     breaker: Option<Arc<Breaker>>,
+}
+
+impl Target {
+    /// The rest of the cooldown when its breaker is open.
+    pub(crate) fn open_for(&self) -> Option<Duration> {
+        self.breaker.as_ref().and_then(|b| b.check().err())
+    }
+
+    /// Its breaker's state (`None` when the breaker is off).
+    pub(crate) fn circuit(&self) -> Option<CircuitState> {
+        self.breaker.as_ref().map(|b| b.state())
+    }
+
+    /// Its origin.
+    pub(crate) fn origin(&self) -> &str {
+        &self.origin
+    }
 }
 
 /// The breaker settings and limits of one engine.
@@ -93,10 +114,25 @@ impl Resilience {
         }
         let origin: Arc<str> = parse(url)?.origin().ascii_serialization().into();
         let breaker = self.breaker.map(|config| crate::breaker::shared(&origin, config));
-        let t = Target { url: url.into(), origin, breaker };
+        let t = Target { url: url.into(), limit_key: origin.clone(), origin, breaker };
         list.truncate(TARGETS_KEPT - 1);
         list.insert(0, t.clone());
         Ok(t)
+    }
+
+    /// The target of one endpoint of `origin` (its breaker is the origin's), its budget kept as `key`'s.
+    pub(crate) fn endpoint_target(&self, origin: &str, key: String) -> Target {
+        let breaker = self.breaker.map(|config| crate::breaker::shared(origin, config));
+        Target { url: Box::default(), origin: origin.into(), limit_key: key.into(), breaker }
+    }
+
+    /// How long the servers' budget of `target` (adaptive limits) would make a call arriving `now` wait;
+    /// zero without adaptive limits. Nothing is reserved.
+    pub(crate) fn limit_wait(&self, target: &Target, now: Instant) -> Duration {
+        match self.limiter.as_ref().and_then(|l| l.adaptive.as_ref()) {
+            Some(a) => a.peek(&target.limit_key, now),
+            None => Duration::ZERO,
+        }
     }
 
     /// The states of the breakers of the origins this engine called lately.
@@ -139,7 +175,8 @@ impl Resilience {
                 None => Ok(None),
             };
             let now = Instant::now();
-            let turn = reserved.and_then(|r| l.reserve(origin, tokens, now, r)).map_err(|wait| {
+            let key = &*target.limit_key;
+            let turn = reserved.and_then(|r| l.reserve(key, tokens, now, r)).map_err(|wait| {
                 let mut e = EngineError::new(
                     ErrorKind::RateLimitedLocally,
                     format!(
@@ -187,13 +224,13 @@ impl Resilience {
         if let (Some(a), Some(h)) = (self.limiter.as_ref().and_then(|l| l.adaptive.as_ref()), headers) {
             let budget = adaptive::read_headers(status, h, SystemTime::now(), self.max_retry_after);
             if budget != adaptive::Budget::default() {
-                a.observe(&target.origin, ticket.seq, &budget, Instant::now(), took);
+                a.observe(&target.limit_key, ticket.seq, &budget, Instant::now(), took);
             }
         }
     }
 }
 
-fn circuit_open(wait: Duration) -> EngineError {
+pub(crate) fn circuit_open(wait: Duration) -> EngineError {
     let mut e = EngineError::new(
         ErrorKind::CircuitOpen,
         format!(

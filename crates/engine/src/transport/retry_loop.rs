@@ -2,7 +2,8 @@
 //! the free resend after a stale pooled connection, back-off sleeps (cancellable), and, when the
 //! request asks for it (`RequestSpec::trace`), a record of every failed attempt for debug logs. Each
 //! attempt (retries included) first passes the client's breaker and rate limits when it has them
-//! (`resilience.rs`), and reports its outcome to them.
+//! (`resilience.rs`), and reports its outcome to them. With `endpoints`, each attempt of a request under
+//! the first endpoint's base URL first picks its endpoint (`failover.rs`).
 
 use super::resilience::AttemptEnd;
 use super::{header_map, Engine, RequestSpec};
@@ -84,14 +85,26 @@ impl Engine {
             || spec.method == Method::GET
             || spec.method == Method::HEAD
             || spec.method == Method::OPTIONS;
+        // With endpoints: the failover state and the URL's rest after the first endpoint's base URL.
+        let route = self.failover.as_ref().and_then(|f| f.relative(&spec.url).map(|rest| (f, rest)));
         let guard = match &self.resilience {
             Some(r) => {
-                let origin = r.target(&spec.url, |url| self.parse_url(url))?;
+                // A routed request's target is its endpoint's, per attempt.
+                let origin = match route {
+                    Some(_) => None,
+                    None => Some(r.target(&spec.url, |url| self.parse_url(url))?),
+                };
                 let tokens =
                     if r.counts_tokens() { crate::limiter::estimate_tokens(spec.body.as_deref()) } else { 1 };
                 Some((r, origin, tokens))
             }
             None => None,
+        };
+        // The endpoints this call tried (a bit each), and its token estimate for their own budgets.
+        let mut tried = 0u64;
+        let endpoint_tokens = match route {
+            Some((f, _)) if f.counts_tokens() => crate::limiter::estimate_tokens(spec.body.as_deref()),
+            _ => 1,
         };
         loop {
             if cancel.is_cancelled() {
@@ -99,20 +112,59 @@ impl Engine {
                 e.attempts = attempts;
                 return Err(e);
             }
-            let ticket = match &guard {
-                Some((r, origin, tokens)) => match r.admit(origin, *tokens, cancel).await {
+            let endpoint = match route {
+                Some((f, _)) => {
+                    let turn = match f.choose(tried, endpoint_tokens, self.resilience.as_ref()) {
+                        Ok(i) => f.take_turn(i, endpoint_tokens, cancel).await.map(|()| i),
+                        Err(e) => Err(e),
+                    };
+                    match turn {
+                        Ok(i) => Some(i),
+                        Err(mut e) => {
+                            e.attempts = attempts;
+                            e.trace = trace;
+                            return Err(e);
+                        }
+                    }
+                }
+                None => None,
+            };
+            let target = match (route, endpoint) {
+                (Some((f, _)), Some(i)) => f.endpoints[i].target.as_ref(),
+                _ => guard.as_ref().and_then(|(_, t, _)| t.as_ref()),
+            };
+            let ticket = match (&guard, target) {
+                (Some((r, _, tokens)), Some(target)) => match r.admit(target, *tokens, cancel).await {
                     Ok(t) => Some(t),
                     Err(mut e) => {
+                        if let (ErrorKind::CircuitOpen, Some((f, _)), Some(i)) = (e.kind, route, endpoint) {
+                            // Its half-open breaker's probes are all out: another endpoint, if any.
+                            tried |= 1 << i;
+                            if f.has_untried(tried) {
+                                continue;
+                            }
+                        }
                         e.attempts = attempts;
                         e.trace = trace;
                         return Err(e);
                     }
                 },
-                None => None,
+                _ => None,
             };
             attempts += 1;
             let started = Instant::now();
-            let mut req = self.build_request(spec, &extra, key.as_deref())?;
+            let routed_url;
+            let at = match (route, endpoint) {
+                (Some((f, rest)), Some(i)) => {
+                    f.sent(i);
+                    let e = &f.endpoints[i];
+                    routed_url = [&*e.base, rest].concat();
+                    Some((routed_url.as_str(), &e.headers))
+                }
+                // Not under the first endpoint's base URL: as it is, with the first endpoint's headers.
+                _ => self.failover.as_ref().map(|f| (spec.url.as_str(), &f.endpoints[0].headers)),
+            };
+            let mut req = self.build_request(spec, at, &extra, key.as_deref())?;
             if let Some(upload) = &spec.upload {
                 if let Err(mut e) = attach_upload(&mut req, upload).await {
                     e.attempts = attempts;
@@ -126,7 +178,7 @@ impl Engine {
                     return Err(e);
                 }
             };
-            if let (Some((r, origin, _)), Some(ticket)) = (&guard, ticket) {
+            if let (Some((r, _, _)), Some(target), Some(ticket)) = (&guard, target, ticket) {
                 let took = started.elapsed();
                 let end = match &outcome {
                     Attempt::Done(v) => {
@@ -141,10 +193,21 @@ impl Engine {
                         body: None,
                     },
                 };
-                r.settle(origin, ticket, end);
+                r.settle(target, ticket, end);
+            }
+            if let (Some((f, _)), Some(i)) = (route, endpoint) {
+                let (ok, body) = match &outcome {
+                    Attempt::Done(v) => (true, v.body()),
+                    Attempt::Failed(_) => (false, None),
+                };
+                f.ended(i, ok, endpoint_tokens, body);
+                tried |= 1 << i;
             }
             let mut err = match outcome {
-                Attempt::Done(v) => return Ok((v, attempts, trace)),
+                Attempt::Done(v) => {
+                    served_by(&mut trace, attempts, endpoint);
+                    return Ok((v, attempts, trace));
+                }
                 Attempt::Failed(e) => e,
             };
             err.attempts = attempts;
@@ -168,7 +231,7 @@ impl Engine {
                 // reused connection from a fresh one (where the server may have read the request), it
                 // only does this when the server can deduplicate: an Idempotency-Key, or a safe method.
                 resent_stale = true;
-                record(&mut trace, attempts, &err, took, "resend", None);
+                record(&mut trace, attempts, &err, took, "resend", None, endpoint);
                 continue;
             }
             let delay = match (&err.kind, &err.response) {
@@ -181,11 +244,17 @@ impl Engine {
                 }
                 _ => None,
             };
-            let Some(delay) = delay else {
+            let Some(mut delay) = delay else {
+                served_by(&mut trace, attempts, endpoint);
                 err.trace = trace;
                 return Err(err);
             };
-            record(&mut trace, attempts, &err, took, "retry", Some(delay));
+            if route.is_some_and(|(f, _)| f.has_untried(tried)) {
+                // The next attempt goes to an endpoint this call has not tried: the back-off (and a
+                // `retry-after`) was the failed endpoint's.
+                delay = std::time::Duration::ZERO;
+            }
+            record(&mut trace, attempts, &err, took, "retry", Some(delay), endpoint);
             retries_done += 1;
             self.stats.retries_total.fetch_add(1, Ordering::Relaxed);
             if cancellable(cancel, tokio::time::sleep(delay)).await.is_err() {
@@ -199,7 +268,8 @@ impl Engine {
 
 /// One line of a request's attempt record (`RequestSpec::trace`): `attempt`, status (0: none), how long
 /// the attempt took (ms), what follows (`retry` after `wait` ms, or `resend` at once on a fresh
-/// connection), the wait (ms), and the error's message when there was no status; tab-separated.
+/// connection), the wait (ms), the error's message when there was no status, and, for a call routed
+/// over `endpoints`, the index of the attempt's endpoint; tab-separated.
 fn record(
     trace: &mut Option<String>,
     attempt: u32,
@@ -207,16 +277,30 @@ fn record(
     took: std::time::Duration,
     action: &str,
     wait: Option<std::time::Duration>,
+    endpoint: Option<usize>,
 ) {
     use std::fmt::Write;
     if let Some(t) = trace {
         let status = err.http_status().unwrap_or(0);
         let detail = if status == 0 { err.message.replace(['\t', '\n'], " ") } else { String::new() };
-        let _ = writeln!(
+        let _ = write!(
             t,
             "{attempt}\t{status}\t{}\t{action}\t{}\t{detail}",
             took.as_millis(),
             wait.map_or(0, |w| w.as_millis())
         );
+        let _ = match endpoint {
+            Some(i) => writeln!(t, "\t{i}"),
+            None => writeln!(t),
+        };
+    }
+}
+
+/// The last line of the attempt record of a call routed over `endpoints`: its last attempt's endpoint,
+/// as `attempt`, `0`, `0`, `endpoint`, `0`, ``, index (the columns of [`record`]).
+fn served_by(trace: &mut Option<String>, attempt: u32, endpoint: Option<usize>) {
+    use std::fmt::Write;
+    if let (Some(t), Some(i)) = (trace, endpoint) {
+        let _ = writeln!(t, "{attempt}\t0\t0\tendpoint\t0\t\t{i}");
     }
 }

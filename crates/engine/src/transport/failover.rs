@@ -1,0 +1,312 @@
+//! Failover across several endpoints of one API (the `endpoints` client option: e.g. Azure regions, or
+//! several keys of one account). Each endpoint is a base URL (origin and path prefix), its own
+//! credential headers and a weight.
+//!
+//! A request whose URL starts with the first endpoint's base URL (the client's `baseURL`) is routed:
+//! every attempt (retries included) picks an endpoint and is sent to that endpoint's base URL plus the
+//! rest of the request's URL, with that endpoint's headers over the client's default headers. A
+//! request to any other URL (e.g. a same-API absolute URL elsewhere) goes as it is, with the first
+//! endpoint's headers.
+//!
+//! The pick, per attempt ([`Failover::choose`]):
+//! 1. endpoints whose circuit breaker is open are skipped (the breaker is its origin's: endpoints at
+//!    one origin share it); when every one is, the call fails with [`ErrorKind::CircuitOpen`],
+//!    `retry_after` the soonest end of a cooldown;
+//! 2. endpoints this call has not tried yet come first (a retry after a connection error, a timeout,
+//!    a 5xx or a 429 goes to another endpoint while there is one);
+//! 3. among those, the ones whose budgets would make the call wait least: the endpoint's own
+//!    requests / tokens per minute ([`EndpointConfig::requests_per_minute`], a GCRA of its own, as the
+//!    client's [`crate::limiter`]) and the servers' budgets read by `rateLimit.adaptive`, kept per
+//!    endpoint (two keys at one origin have two budgets);
+//! 4. among those, smooth weighted round-robin (nginx's): over any run of calls each endpoint gets its
+//!    share `weight / sum of weights` of the picks, interleaved rather than in bursts.
+//!
+//! A retry that goes to an endpoint the call has not tried yet is sent at once (no back-off: the
+//! back-off is for the endpoint that failed); it still counts as one of `max_retries`.
+//!
+//! The picked endpoint's own budget is then reserved and waited for ([`Failover::take_turn`]), before
+//! the client's breaker and limits admit the attempt (`resilience.rs`): both apply. A wait beyond the
+//! client's `max_queue` fails the call with [`ErrorKind::RateLimitedLocally`].
+//!
+//! An engine without endpoints has no [`Failover`]: one `None` check per attempt.
+
+use super::resilience::{Resilience, Target};
+use crate::breaker::CircuitState;
+use crate::error::{EngineError, ErrorKind};
+use crate::limiter::{Limiter, RateLimitConfig};
+use reqwest::header::HeaderMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Most endpoints one client may list (the attempts of a call are tracked in one `u64`).
+pub const MAX_ENDPOINTS: usize = 64;
+
+/// One endpoint of the `endpoints` client option, as the engine takes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointConfig {
+    /// Absolute `http(s)` base URL (origin and path prefix, e.g. `https://east.example.com/openai`); a
+    /// trailing `/` is ignored.
+    pub base_url: String,
+    /// Headers sent to this endpoint (its credentials), over the engine's default headers.
+    pub headers: Vec<(String, String)>,
+    /// Share of the calls, relative to the other endpoints' weights. At least 1.
+    pub weight: u32,
+    /// This endpoint's own requests (attempts) per minute, e.g. its key's quota; burst one second's
+    /// worth, as `rateLimit`. Default none.
+    pub requests_per_minute: Option<u32>,
+    /// This endpoint's own estimated tokens per minute (see [`crate::limiter::estimate_tokens`]),
+    /// corrected from buffered responses' `usage`. Default none.
+    pub tokens_per_minute: Option<u32>,
+}
+
+/// What [`crate::Engine::endpoints`] reports of one endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointStats {
+    /// Its base URL, without credentials, query or trailing `/`.
+    pub base_url: String,
+    /// Its weight.
+    pub weight: u32,
+    /// Its origin's circuit breaker (`None` when the breaker is off).
+    pub circuit: Option<CircuitState>,
+    /// Attempts sent to it.
+    pub requests: u64,
+    /// Calls it answered with a 2xx.
+    pub served: u64,
+    /// Attempts that failed on it (connection errors, timeouts, error statuses).
+    pub failures: u64,
+}
+
+/// One endpoint, ready to use.
+pub(crate) struct Endpoint {
+    /// Base URL without a trailing `/`.
+    pub(super) base: Box<str>,
+    /// What stats show (no userinfo, no query).
+    label: Box<str>,
+    pub(super) headers: HeaderMap,
+    weight: u32,
+    /// Its breaker and its key for the limits, when the engine has a breaker or limits.
+    pub(super) target: Option<Target>,
+    /// Its own requests / tokens per minute, when given.
+    budget: Option<Limiter>,
+    requests: AtomicU64,
+    served: AtomicU64,
+    failures: AtomicU64,
+}
+
+/// The endpoints of one engine and the round-robin's state.
+pub(crate) struct Failover {
+    pub(super) endpoints: Vec<Endpoint>,
+    /// Smooth weighted round-robin: each endpoint's current weight.
+    current: Mutex<Vec<i64>>,
+}
+
+impl Failover {
+    /// The endpoints of `configs` (`None` when there are none).
+    ///
+    /// Errors: [`ErrorKind::InvalidRequest`] for more than [`MAX_ENDPOINTS`] endpoints, a weight of 0, a
+    /// base URL that is not an absolute `http(s)` URL, or an invalid header.
+    /// `max_queue`: the client's longest wait for a turn (`rateLimit.maxQueueMs`).
+    pub(super) fn new(
+        configs: &[EndpointConfig],
+        resilience: Option<&Resilience>,
+        max_queue: Option<Duration>,
+    ) -> Result<Option<Self>, EngineError> {
+        if configs.is_empty() {
+            return Ok(None);
+        }
+        let invalid = |m: String| EngineError::new(ErrorKind::InvalidRequest, m);
+        if configs.len() > MAX_ENDPOINTS {
+            return Err(invalid(format!(
+                "endpoints: at most {MAX_ENDPOINTS} endpoints, got {}",
+                configs.len()
+            )));
+        }
+        let mut endpoints = Vec::with_capacity(configs.len());
+        for (i, c) in configs.iter().enumerate() {
+            if c.weight == 0 {
+                return Err(invalid(format!("endpoints[{i}].weight must be >= 1")));
+            }
+            for (n, what) in
+                [(c.requests_per_minute, "requestsPerMinute"), (c.tokens_per_minute, "tokensPerMinute")]
+            {
+                if n == Some(0) {
+                    return Err(invalid(format!("endpoints[{i}].rateLimit.{what} must be >= 1")));
+                }
+            }
+            let budget = Limiter::new(RateLimitConfig {
+                requests_per_minute: c.requests_per_minute,
+                tokens_per_minute: c.tokens_per_minute,
+                max_queue,
+                ..RateLimitConfig::default()
+            })
+            .map_err(invalid)?;
+            let base = c.base_url.trim_end_matches('/');
+            let url = reqwest::Url::parse(base)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+                .ok_or_else(|| invalid(format!("endpoints[{i}].baseURL must be an absolute http(s) URL")))?;
+            let origin = url.origin().ascii_serialization();
+            let label = format!("{origin}{}", url.path().trim_end_matches('/'));
+            let target = resilience.map(|r| r.endpoint_target(&origin, format!("{label}#{i}")));
+            endpoints.push(Endpoint {
+                base: base.into(),
+                label: label.into(),
+                headers: super::header_map(&c.headers)?,
+                weight: c.weight,
+                target,
+                budget,
+                requests: AtomicU64::new(0),
+                served: AtomicU64::new(0),
+                failures: AtomicU64::new(0),
+            });
+        }
+        let current = Mutex::new(vec![0; endpoints.len()]);
+        Ok(Some(Failover { endpoints, current }))
+    }
+
+    /// The rest of `url` after the first endpoint's base URL (path, query), or `None` when `url` is not
+    /// under it (the request then goes as it is, to the first endpoint).
+    pub(super) fn relative<'a>(&self, url: &'a str) -> Option<&'a str> {
+        let rest = url.strip_prefix(&*self.endpoints[0].base)?;
+        matches!(rest.as_bytes().first(), None | Some(b'/' | b'?' | b'#')).then_some(rest)
+    }
+
+    /// Whether some endpoint not in `tried` (a bit per endpoint) has a breaker that is not open.
+    pub(super) fn has_untried(&self, tried: u64) -> bool {
+        self.endpoints.iter().enumerate().any(|(i, e)| tried & (1 << i) == 0 && breaker_wait(e).is_none())
+    }
+
+    /// Whether some endpoint has a tokens-per-minute budget (calls then need a token estimate).
+    pub(super) fn counts_tokens(&self) -> bool {
+        self.endpoints.iter().any(|e| e.budget.as_ref().is_some_and(Limiter::counts_tokens))
+    }
+
+    /// The endpoint for the next attempt of a call of `tokens` estimated tokens that already tried
+    /// `tried` (see the module docs).
+    ///
+    /// Errors: [`ErrorKind::CircuitOpen`] (with `retry_after`) when every endpoint's breaker is open.
+    pub(super) fn choose(
+        &self,
+        tried: u64,
+        tokens: u64,
+        resilience: Option<&Resilience>,
+    ) -> Result<usize, EngineError> {
+        let now = Instant::now();
+        let mut soonest = Duration::MAX;
+        // The best rank seen (untried first, then the shortest wait) and the endpoints holding it.
+        let mut best: Option<(bool, Duration)> = None;
+        let mut chosen = 0u64;
+        for (i, e) in self.endpoints.iter().enumerate() {
+            if let Some(wait) = breaker_wait(e) {
+                soonest = soonest.min(wait);
+                continue;
+            }
+            let server = match (resilience, &e.target) {
+                (Some(r), Some(t)) => r.limit_wait(t, now),
+                _ => Duration::ZERO,
+            };
+            let wait = server.max(e.budget.as_ref().map_or(Duration::ZERO, |b| b.peek_local(tokens, now)));
+            let rank = (tried & (1 << i) != 0, wait);
+            match best {
+                Some(b) if b < rank => {}
+                Some(b) if b == rank => chosen |= 1 << i,
+                _ => {
+                    best = Some(rank);
+                    chosen = 1 << i;
+                }
+            }
+        }
+        if chosen == 0 {
+            return Err(super::resilience::circuit_open(soonest));
+        }
+        if chosen.count_ones() == 1 {
+            return Ok(chosen.trailing_zeros() as usize);
+        }
+        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        let (mut total, mut pick) = (0i64, None::<usize>);
+        for (i, e) in self.endpoints.iter().enumerate().filter(|(i, _)| chosen & (1 << i) != 0) {
+            current[i] += i64::from(e.weight);
+            total += i64::from(e.weight);
+            if pick.is_none_or(|p| current[i] > current[p]) {
+                pick = Some(i);
+            }
+        }
+        let pick = pick.unwrap_or(0);
+        current[pick] -= total;
+        Ok(pick)
+    }
+
+    /// Reserve the turn of an attempt of `tokens` tokens in endpoint `i`'s own budget and wait for it.
+    ///
+    /// Errors: [`ErrorKind::RateLimitedLocally`] (with `retry_after`) when the turn is further than
+    /// the client's `max_queue`; [`ErrorKind::Aborted`] when `cancel` fires during the wait.
+    pub(super) async fn take_turn(
+        &self,
+        i: usize,
+        tokens: u64,
+        cancel: &tokio_util::sync::CancellationToken,
+    ) -> Result<(), EngineError> {
+        let Some(budget) = &self.endpoints[i].budget else { return Ok(()) };
+        let now = Instant::now();
+        let turn = budget.reserve("", tokens, now, None).map_err(|wait| {
+            let mut e = EngineError::new(
+                ErrorKind::RateLimitedLocally,
+                format!(
+                    "endpoints[{i}].rateLimit would make this call wait {} ms, more than maxQueueMs",
+                    wait.as_millis()
+                ),
+            );
+            e.retry_after = Some(wait);
+            e
+        })?;
+        if turn.at > now {
+            super::retry_loop::cancellable(cancel, tokio::time::sleep_until(turn.at.into())).await.map_err(
+                |_| {
+                    EngineError::new(
+                        ErrorKind::Aborted,
+                        "request was aborted while queued by an endpoint's rateLimit",
+                    )
+                },
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Count an attempt sent to endpoint `i`.
+    pub(super) fn sent(&self, i: usize) {
+        self.endpoints[i].requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Count how an attempt to endpoint `i` estimated at `tokens` ended: `ok`, answered with a 2xx; else
+    /// failed. A buffered 2xx `body`'s `usage` corrects the endpoint's token budget.
+    pub(super) fn ended(&self, i: usize, ok: bool, tokens: u64, body: Option<&[u8]>) {
+        let e = &self.endpoints[i];
+        if ok { &e.served } else { &e.failures }.fetch_add(1, Ordering::Relaxed);
+        if let (Some(b), Some(body)) = (e.budget.as_ref().filter(|b| b.counts_tokens()), body) {
+            if let Some(used) = crate::limiter::used_tokens(body) {
+                b.correct_tokens(tokens, used);
+            }
+        }
+    }
+
+    /// Every endpoint's figures, in the order they were given.
+    pub(super) fn stats(&self) -> Vec<EndpointStats> {
+        self.endpoints
+            .iter()
+            .map(|e| EndpointStats {
+                base_url: e.label.to_string(),
+                weight: e.weight,
+                circuit: e.target.as_ref().and_then(Target::circuit),
+                requests: e.requests.load(Ordering::Relaxed),
+                served: e.served.load(Ordering::Relaxed),
+                failures: e.failures.load(Ordering::Relaxed),
+            })
+            .collect()
+    }
+}
+
+/// The rest of the cooldown when the endpoint's breaker is open.
+fn breaker_wait(e: &Endpoint) -> Option<Duration> {
+    e.target.as_ref().and_then(Target::open_for)
+}
