@@ -136,18 +136,22 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
       removeOnFail: { count: 0 },
     },
   );
-  // A job BullMQ fails is one that stalled too often (the processor never throws): its line says so.
+  // A job BullMQ fails is one that stalled too often (its workers died or blocked), or whose line
+  // Redis refused: its line says so instead of the job vanishing.
   worker.on('failed', (job, err) => {
     if (!job) return;
     const { run, item } = job.data;
+    const stalled = /stalled/i.test(err.message);
     const line: BatchOutputLine = {
       id: outputLineId(),
       custom_id: item.custom_id,
       response: null,
       error: {
-        code: 'worker_lost',
-        message: `the item's worker stopped while sending it more than ${maxStalledCount} times (${err.message}); run the batch again to retry it`,
-        type: 'WorkerLostError',
+        code: stalled ? 'worker_lost' : 'queue_error',
+        message: stalled
+          ? `the item's worker stopped while sending it more than ${maxStalledCount} times (${err.message}); run the batch again to retry it`
+          : `the item's job failed in the queue (${err.message}); run the batch again to retry it`,
+        type: stalled ? 'WorkerLostError' : 'QueueError',
         status: null,
         retryable: true,
       },

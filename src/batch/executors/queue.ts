@@ -140,7 +140,7 @@ export function queueExecutor(options: QueueExecutorOptions): BatchExecutor {
         }
       };
 
-      const enqueue = async () => {
+      const enqueue = async (failed: () => boolean) => {
         let batch: { name: string; data: QueueJobData; opts: { jobId: string } }[] = [];
         let lastFlush = performance.now();
         const flush = async () => {
@@ -156,7 +156,7 @@ export function queueExecutor(options: QueueExecutorOptions): BatchExecutor {
           );
         };
         for await (const item of items) {
-          if (ctx.signal.aborted) break;
+          if (ctx.signal.aborted || failed()) break;
           const done = early.get(item.custom_id);
           if (done) {
             early.delete(item.custom_id);
@@ -171,12 +171,12 @@ export function queueExecutor(options: QueueExecutorOptions): BatchExecutor {
           });
           // Full chunks, or what a slow input gave in the last 200 ms.
           if (batch.length >= ENQUEUE_CHUNK || performance.now() - lastFlush > 200) await flush();
-          while (pending.size >= maxPending && !ctx.signal.aborted) {
+          while (pending.size >= maxPending && !ctx.signal.aborted && !failed()) {
             await flush();
             await Promise.race([new Promise<void>((r) => (wake = r)), stopped]);
           }
         }
-        if (ctx.signal.aborted) {
+        if (ctx.signal.aborted || failed()) {
           // Stopped: the items not sent to Redis yet are not pending (the runner leaves them unwritten).
           for (const j of batch) pending.delete(j.data.item.custom_id);
           batch = [];
@@ -197,16 +197,22 @@ export function queueExecutor(options: QueueExecutorOptions): BatchExecutor {
           }
           if (entries.length < READ_COUNT) break;
         }
-        const collecting = collect();
+        // A failing collector (a write error from `emit`) must not leave the enqueuer waiting for room.
+        let collectFailure: { error: unknown } | undefined;
+        const collecting = collect().catch((error: unknown) => {
+          collectFailure = { error };
+          progressed();
+        });
         try {
-          await enqueue();
+          await enqueue(() => collectFailure !== undefined);
         } catch (e) {
           inputDone = true;
           pending.clear();
-          await collecting.catch(() => {});
+          await collecting;
           throw e;
         }
         await collecting;
+        if (collectFailure) throw collectFailure.error;
         if (pending.size === 0 && !ctx.signal.aborted) await conn.del(key);
       } finally {
         ctx.abortInFlight.removeEventListener('abort', onHard);
