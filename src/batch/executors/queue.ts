@@ -6,7 +6,9 @@
  * - Job id = a stable function of the run id and `custom_id` ({@link jobIdOf}): enqueueing an item whose
  *   job still exists (a rerun while workers are busy) adds nothing.
  * - The results stream survives the collector: a rerun with the same `runId` first reads the lines
- *   already there (items finished while no collector ran) and enqueues only the others.
+ *   already there (items finished while no collector ran) and enqueues only the others. Entries are
+ *   deleted once handed to the runner, so the stream holds only lines not yet in the output (a line
+ *   the runner had not flushed when the collector died is sent again by the rerun, not lost).
  * - Exactly one line per `custom_id`: a job run twice (its worker killed after publishing its line but
  *   before BullMQ marked it done) publishes twice; the collector keeps the first.
  * - A stop (`signal`, Ctrl-C) stops enqueueing; the lines of the items already queued are still
@@ -99,7 +101,7 @@ export function queueExecutor(options: QueueExecutorOptions): BatchExecutor {
       const key = resultsKey(q, runId);
       // Lines read for items not (yet) enqueued by this collector: finished before it started, or
       // published while their item was still on its way from the input. Used when the item comes.
-      const early = new Map<string, BatchOutputLine>();
+      const early = new Map<string, { entry: string; line: BatchOutputLine }>();
       const pending = new Set<string>();
       let lastId = '0-0';
       let inputDone = false;
@@ -116,10 +118,18 @@ export function queueExecutor(options: QueueExecutorOptions): BatchExecutor {
       const onHard = () => progressed();
       ctx.abortInFlight.addEventListener('abort', onHard, { once: true });
 
-      /** One result from the stream: emitted if its item is pending, kept for later if not yet seen. */
-      const take = async (line: BatchOutputLine) => {
-        if (pending.delete(line.custom_id)) await ctx.emit(line);
-        else if (!early.has(line.custom_id)) early.set(line.custom_id, line);
+      /**
+       * One result from the stream: emitted if its item is pending (and then its entry is deleted, so the
+       * stream only ever holds lines not yet handed to the runner), kept for later if not yet seen.
+       * Returns whether it was emitted.
+       */
+      const take = async (entry: string, line: BatchOutputLine): Promise<boolean> => {
+        if (pending.delete(line.custom_id)) {
+          await ctx.emit(line);
+          return true;
+        }
+        if (!early.has(line.custom_id)) early.set(line.custom_id, { entry, line });
+        return false;
       };
 
       const collect = async () => {
@@ -129,13 +139,15 @@ export function queueExecutor(options: QueueExecutorOptions): BatchExecutor {
           const res = (await reader.xread('COUNT', READ_COUNT, 'BLOCK', blockMs, 'STREAMS', key, lastId)) as
             | [string, StreamEntries][]
             | null;
+          const emitted: string[] = [];
           for (const [, entries] of res ?? []) {
             for (const [id, fields] of entries) {
               lastId = id;
               const line = lineOf(fields);
-              if (line) await take(line);
+              if (line && (await take(id, line))) emitted.push(id);
             }
           }
+          if (emitted.length > 0) await conn.xdel(key, ...emitted);
           progressed();
         }
       };
@@ -160,7 +172,8 @@ export function queueExecutor(options: QueueExecutorOptions): BatchExecutor {
           const done = early.get(item.custom_id);
           if (done) {
             early.delete(item.custom_id);
-            await ctx.emit(done);
+            await ctx.emit(done.line);
+            await conn.xdel(key, done.entry);
             continue;
           }
           pending.add(item.custom_id);
@@ -193,7 +206,7 @@ export function queueExecutor(options: QueueExecutorOptions): BatchExecutor {
           for (const [id, fields] of entries) {
             lastId = id;
             const line = lineOf(fields);
-            if (line && !early.has(line.custom_id)) early.set(line.custom_id, line);
+            if (line && !early.has(line.custom_id)) early.set(line.custom_id, { entry: id, line });
           }
           if (entries.length < READ_COUNT) break;
         }
