@@ -16,6 +16,7 @@ import {
   type RunBatchOptions,
   runBatch,
 } from '../src/batch/index.js';
+import { RAW_BODY, serializeLine } from '../src/batch/send-item.js';
 import { type MockServer, startMockServer } from '../src/testing/index.js';
 
 let mock: MockServer;
@@ -339,6 +340,37 @@ describe('runBatch (local executor)', () => {
       interrupted: true,
       tokens: { input: 4, output: 6, total: 10 },
     });
+  });
+
+  it('rateLimit reaches the clients the run builds (requestsPerMinute 60, maxQueueMs 0: one goes, the rest fail locally)', async () => {
+    const f = files();
+    writeInput(
+      f.input,
+      Array.from({ length: 5 }, (_, i) => chat(`l${i}`, 'x')),
+    );
+    const before = mock.requests;
+    const summary = await runBatch(
+      opts(mock, { ...f, concurrency: 1, rateLimit: { requestsPerMinute: 60, maxQueueMs: 0 } }),
+    );
+    expect(mock.requests - before).toBe(1);
+    expect(summary).toMatchObject({ succeeded: 1, failed: 4, retryable: 4 });
+    expect(summary.failedByKind).toEqual({ rate_limited_locally: 4 });
+  });
+
+  it('serializeLine writes a pretty-printed body on one line, the same JSON as JSON.stringify', () => {
+    const body = {
+      id: 'x',
+      choices: [{ message: { content: 'a "quoted"\nline' } }],
+      usage: { total_tokens: 3 },
+    };
+    const response = { status_code: 200, request_id: 'req_1', body };
+    Object.defineProperty(response, RAW_BODY, {
+      value: JSON.stringify(body, null, 2).replaceAll('\n', '\r\n'),
+    });
+    const line: BatchOutputLine = { id: 'batch_req_1', custom_id: 'c"1', response, error: null };
+    const text = serializeLine(line);
+    expect(text).not.toMatch(/[\r\n]/);
+    expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(line)));
   });
 
   it('rejects bad options and an output that is not a batch output, with what to fix', async () => {

@@ -9,10 +9,19 @@
  *
  * Needs `npm run build:ts` (dist/cli.js) and nginx. Writes bench/results/batch.md.
  *
- *   node bench/batch.mjs [--lines 100000] [--concurrency 64] [--out results/batch.md]
+ *   node bench/batch.mjs [--lines 100000] [--concurrency 64] [--rounds 2] [--out results/batch.md]
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  createReadStream,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -29,11 +38,13 @@ const { values } = parseArgs({
   options: {
     lines: { type: 'string', default: '100000' },
     concurrency: { type: 'string', default: '64' },
+    rounds: { type: 'string', default: '2' },
     out: { type: 'string', default: join(BENCH, 'results', 'batch.md') },
   },
 });
 const LINES = Math.min(100_000, Number(values.lines));
 const CONCURRENCY = Number(values.concurrency);
+const ROUNDS = Math.max(1, Math.min(5, Number(values.rounds)));
 /** Every child is killed after this long (the bench then fails). */
 const CHILD_TIMEOUT_MS = 10 * 60_000;
 
@@ -48,8 +59,13 @@ const input = join(dir, 'input.jsonl');
 function writeInput() {
   const lines = [];
   for (let i = 0; i < LINES; i++) {
-    const body = { ...CHAT_PARAMS, messages: [CHAT_PARAMS.messages[0], { role: 'user', content: `question ${i}` }] };
-    lines.push(JSON.stringify({ custom_id: `request-${i}`, method: 'POST', url: '/v1/chat/completions', body }));
+    const body = {
+      ...CHAT_PARAMS,
+      messages: [CHAT_PARAMS.messages[0], { role: 'user', content: `question ${i}` }],
+    };
+    lines.push(
+      JSON.stringify({ custom_id: `request-${i}`, method: 'POST', url: '/v1/chat/completions', body }),
+    );
   }
   writeFileSync(input, `${lines.join('\n')}\n`);
 }
@@ -72,7 +88,8 @@ function run(args, { killAfterMs } = {}) {
     child.stderr.setEncoding('utf8').on('data', (d) => {
       stderr += d;
     });
-    const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    const timer =
+      killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
@@ -140,19 +157,41 @@ async function main() {
       '--base-url',
       nginx.url,
     ];
-    const a = await run(cliArgs(aiwireOut));
-    if (a.code !== 0) throw new Error(`aiwire batch exited ${a.code}: ${a.stderr}`);
-    const aCheck = await check(aiwireOut);
-    const summary = JSON.parse(a.stdout);
-    results.push({ name: 'aiwire batch --via local', run: a, check: aCheck, summary });
-    process.stdout.write(`aiwire: ${fmt(LINES / (a.wallMs / 1000))} calls/s, ${fmt(a.rssMb)} MB\n`);
-
+    // Alternating rounds, the best (highest calls/s) of each contender kept: the machine's speed and
+    // its other tenants' load drift over minutes, and this way both get the same chances.
     const openaiOut = join(dir, 'openai.jsonl');
-    const o = await run([join(BENCH, 'batch', 'openai-plimit.mjs'), input, openaiOut, nginx.url, String(CONCURRENCY)]);
-    if (o.code !== 0) throw new Error(`openai-plimit exited ${o.code}: ${o.stderr}`);
-    const oCheck = await check(openaiOut);
-    results.push({ name: 'openai-node + p-limit', run: o, check: oCheck });
-    process.stdout.write(`openai-node: ${fmt(LINES / (o.wallMs / 1000))} calls/s, ${fmt(o.rssMb)} MB\n`);
+    let best;
+    let bestOpenai;
+    for (let round = 1; round <= ROUNDS; round++) {
+      rmSync(aiwireOut, { force: true });
+      const a = await run(cliArgs(aiwireOut));
+      if (a.code !== 0) throw new Error(`aiwire batch exited ${a.code}: ${a.stderr}`);
+      const aCheck = await check(aiwireOut);
+      process.stdout.write(
+        `round ${round} aiwire: ${fmt(LINES / (a.wallMs / 1000))} calls/s, ${fmt(a.rssMb)} MB\n`,
+      );
+      if (!best || a.wallMs < best.run.wallMs) {
+        best = { name: 'aiwire batch --via local', run: a, check: aCheck, summary: JSON.parse(a.stdout) };
+      }
+      rmSync(openaiOut, { force: true });
+      const o = await run([
+        join(BENCH, 'batch', 'openai-plimit.mjs'),
+        input,
+        openaiOut,
+        nginx.url,
+        String(CONCURRENCY),
+      ]);
+      if (o.code !== 0) throw new Error(`openai-plimit exited ${o.code}: ${o.stderr}`);
+      const oCheck = await check(openaiOut);
+      process.stdout.write(
+        `round ${round} openai-node: ${fmt(LINES / (o.wallMs / 1000))} calls/s, ${fmt(o.rssMb)} MB\n`,
+      );
+      if (!bestOpenai || o.wallMs < bestOpenai.run.wallMs) {
+        bestOpenai = { name: 'openai-node + p-limit', run: o, check: oCheck };
+      }
+    }
+    results.push(best, bestOpenai);
+    const a = best.run;
 
     // SIGKILL at a random point of a run as long as the one above, then resume.
     const killOut = join(dir, 'killed.jsonl');
@@ -163,7 +202,15 @@ async function main() {
     const r = await run(cliArgs(killOut));
     const resumed = await check(killOut);
     const resumeSummary = r.stdout ? JSON.parse(r.stdout) : undefined;
-    const killRow = { killAfterMs, signal: k.signal, afterKill, killedBytes, resumeCode: r.code, resumed, resumeSummary };
+    const killRow = {
+      killAfterMs,
+      signal: k.signal,
+      afterKill,
+      killedBytes,
+      resumeCode: r.code,
+      resumed,
+      resumeSummary,
+    };
     process.stdout.write(`kill: ${JSON.stringify(killRow)}\n`);
     writeReport(results, killRow);
   } finally {
@@ -191,7 +238,8 @@ function writeReport(results, kill) {
 ${new Date().toISOString().slice(0, 10)} · ${cpus()[0]?.model ?? 'cpu'}, ${cpus().length} cores · Node ${process.version} · peer: nginx/${nginxBin.version}, 1 worker, 127.0.0.1 (the bench suite's fixed chat completion, ~1.4 KB) · \`node bench/batch.mjs\`
 
 Each contender is its own process, timed from spawn to exit (input read, requests, output written and
-closed); peak RSS is the process's own \`maxRSS\`; CPU is user + system time of that process.
+closed); peak RSS is the process's own \`maxRSS\`; CPU is user + system time of that process (all its
+threads: aiwire's engine runs on its own thread). ${ROUNDS} alternating rounds, the fastest of each contender shown.
 openai-node + p-limit: bench/batch/openai-plimit.mjs, the script a user writes (readline, \`pLimit(${CONCURRENCY})\`,
 \`chat.completions.create(body).withResponse()\`, one JSON line per result to a write stream).
 
@@ -200,7 +248,7 @@ openai-node + p-limit: bench/batch/openai-plimit.mjs, the script a user writes (
 ${row(a)}
 ${row(o)}
 
-aiwire / openai-node: **${fmt(ratio, 1)}×** calls/s (target ≥ 10×); aiwire peak RSS **${fmt(a.run.rssMb)} MB** (target ≤ 200 MB).
+aiwire / openai-node: **${fmt(ratio, 1)}×** calls/s (target ≥ 10×), ${fmt(o.run.cpuMs / a.run.cpuMs, 1)}× less CPU per call; aiwire peak RSS **${fmt(a.run.rssMb)} MB** (target ≤ 200 MB).
 aiwire's own summary: ${fmt(s.itemsPerSecond)} items/s over its run, latency p50 ${fmt(s.latencyMs.p50, 2)} ms, p99 ${fmt(s.latencyMs.p99, 2)} ms, ${fmt(s.tokens.total)} tokens.
 
 ## SIGKILL then resume

@@ -256,6 +256,10 @@ const SMOKE_ESM = `import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import OpenAIDefault, { APIError, OpenAI } from 'aiwire';
 import aiwireFetch, { createFetch, fetch } from 'aiwire/fetch';
+import { runBatch } from 'aiwire/batch';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 assert.equal(OpenAIDefault, OpenAI);
 assert.equal(aiwireFetch, fetch);
@@ -275,6 +279,14 @@ const listed = await fetch(\`\${process.env.OPENAI_BASE_URL}/models\`, {
 });
 assert.equal(listed.status, 200);
 assert.equal((await listed.json()).object, 'list');
+// aiwire/batch: two lines through the same engine into a JSONL output.
+const batchDir = mkdtempSync(join(tmpdir(), 'aiwire-pack-batch-'));
+const line = (id) => ({ custom_id: id, method: 'POST', url: '/v1/chat/completions',
+  body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: id }] } });
+const summary = await runBatch({ input: [line('a'), line('b')], output: join(batchDir, 'out.jsonl') });
+assert.equal(summary.succeeded, 2);
+assert.deepEqual(readFileSync(join(batchDir, 'out.jsonl'), 'utf8').trim().split('\\n').map((l) => JSON.parse(l).custom_id).sort(), ['a', 'b']);
+rmSync(batchDir, { recursive: true, force: true });
 const addons = Object.keys(createRequire(import.meta.url).cache).filter((f) => f.endsWith('.node'));
 console.log(JSON.stringify({ format: 'esm', node: process.version, content, addons }));
 `;
@@ -284,10 +296,12 @@ const assert = require('node:assert/strict');
 const aiwire = require('aiwire');
 const { startMockServer } = require('aiwire/testing');
 const { fetch: aiwireFetch, createFetch } = require('aiwire/fetch');
+const { runBatch } = require('aiwire/batch');
 
 assert.equal(typeof startMockServer, 'function');
 assert.equal(typeof aiwireFetch, 'function');
 assert.equal(typeof createFetch, 'function');
+assert.equal(typeof runBatch, 'function');
 assert.equal(aiwire.default, aiwire.OpenAI);
 async function main() {
   const client = new aiwire.OpenAI();

@@ -23,9 +23,19 @@ async function one(line) {
     const { data, response } = await client.chat.completions.create(item.body).withResponse();
     const request_id = response.headers.get('x-request-id');
     n += 1;
-    return { id: `batch_req_${n}`, custom_id: item.custom_id, response: { status_code: response.status, request_id, body: data }, error: null };
+    return {
+      id: `batch_req_${n}`,
+      custom_id: item.custom_id,
+      response: { status_code: response.status, request_id, body: data },
+      error: null,
+    };
   } catch (e) {
-    return { id: `batch_req_${n}`, custom_id: item.custom_id, response: null, error: { code: e.code ?? 'error', message: e.message } };
+    return {
+      id: `batch_req_${n}`,
+      custom_id: item.custom_id,
+      response: null,
+      error: { code: e.code ?? 'error', message: e.message },
+    };
   }
 }
 

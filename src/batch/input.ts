@@ -7,7 +7,6 @@
  * `{"custom_id": "request-1", "method": "POST", "url": "/v1/chat/completions", "body": {...}}`.
  */
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { outputLineId } from './send-item.js';
 import type { BatchItem, BatchOutputLine } from './types.js';
@@ -115,26 +114,50 @@ export function parseInputLine(raw: unknown, line: number, seen: Map<string, num
 }
 
 /**
- * The raw lines of `input` with their 1-based numbers: a file's lines (blank ones skipped but
- * counted, a leading BOM dropped), or the iterable's values (strings or objects) numbered in order.
+ * The raw lines of `input` with their 1-based numbers, in batches (one per chunk read, so that a
+ * consumer awaits once per chunk rather than once per line): a file's lines (blank ones skipped but
+ * counted, a leading BOM dropped, `\r\n` accepted), or the iterable's values (strings or objects)
+ * numbered in order.
  *
  * @throws the file's read error (`ENOENT`, `EISDIR`, …) when iterated.
  */
-export async function* rawLines(input: BatchInput): AsyncGenerator<[unknown, number]> {
+export async function* rawLineBatches(input: BatchInput): AsyncGenerator<Array<[unknown, number]>> {
   if (typeof input === 'string' || input instanceof URL) {
     const path = input instanceof URL ? fileURLToPath(input) : input;
-    const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 256 * 1024 });
-    const rl = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
+    const stream = createReadStream(path, { encoding: 'utf8', highWaterMark: 64 * 1024 });
     let n = 0;
+    let rest = '';
+    const take = (text: string, batch: Array<[unknown, number]>): void => {
+      n += 1;
+      let line = text.endsWith('\r') ? text.slice(0, -1) : text;
+      if (n === 1 && line.charCodeAt(0) === 0xfeff) line = line.slice(1);
+      if (line.trim() !== '') batch.push([line, n]);
+    };
     try {
-      for await (const text of rl) {
-        n += 1;
-        const line = n === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-        if (line.trim() === '') continue;
-        yield [line, n];
+      for await (const chunk of stream as AsyncIterable<string>) {
+        const batch: Array<[unknown, number]> = [];
+        let from = 0;
+        let at = chunk.indexOf('\n');
+        if (at !== -1 && rest !== '') {
+          take(rest + chunk.slice(0, at), batch);
+          rest = '';
+          from = at + 1;
+          at = chunk.indexOf('\n', from);
+        }
+        while (at !== -1) {
+          take(chunk.slice(from, at), batch);
+          from = at + 1;
+          at = chunk.indexOf('\n', from);
+        }
+        rest += chunk.slice(from);
+        if (batch.length > 0) yield batch;
+      }
+      if (rest !== '') {
+        const batch: Array<[unknown, number]> = [];
+        take(rest, batch);
+        if (batch.length > 0) yield batch;
       }
     } finally {
-      rl.close();
       stream.destroy();
     }
     return;
@@ -143,7 +166,7 @@ export async function* rawLines(input: BatchInput): AsyncGenerator<[unknown, num
   for await (const value of input as AsyncIterable<unknown>) {
     n += 1;
     if (typeof value === 'string' && value.trim() === '') continue;
-    yield [value, n];
+    yield [[value, n]];
   }
 }
 

@@ -145,24 +145,25 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/** Flush when this many lines are buffered. */
-const FLUSH_LINES = 1024;
-/** ... or this many bytes. */
-const FLUSH_BYTES = 1024 * 1024;
+/** Size of each write buffer: lines are encoded into it, and it is written when full (bytes). */
+const BUFFER_BYTES = 256 * 1024;
 /** ... or this long after the first buffered line (ms). */
 const FLUSH_MS = 100;
-/** `push` waits for the write in progress when this much is buffered (back-pressure). */
-const HIGH_WATER_BYTES = 8 * 1024 * 1024;
+/** `push` waits for the writes in progress when this much is queued (back-pressure, bytes). */
+const HIGH_WATER_BYTES = 4 * 1024 * 1024;
 
 /**
- * Appends whole lines to an open file: lines are buffered and written together, each `write()` holding
- * only whole lines (a short write is continued before the next), at most {@link FLUSH_MS} ms late;
- * `close()` writes the rest and fsyncs. One write at a time, in push order.
+ * Appends whole lines to an open file: lines are encoded straight into a 256 KiB buffer (no string is
+ * kept, so none lives long enough to burden the garbage collector) and each full buffer is written
+ * with one `write()` holding only whole lines (a short write is continued before the next), at most
+ * {@link FLUSH_MS} ms late; `close()` writes the rest and fsyncs. One write at a time, in push order.
  */
 export class LineWriter {
   readonly #fh: FileHandle;
-  #buffer: string[] = [];
-  #bytes = 0;
+  #buffer: Buffer = Buffer.allocUnsafe(BUFFER_BYTES);
+  #used = 0;
+  /** Written buffers, for reuse. */
+  #spare: Buffer[] = [];
   /** Bytes handed to writes not finished yet. */
   #queuedBytes = 0;
   #writing: Promise<void> = Promise.resolve();
@@ -179,18 +180,24 @@ export class LineWriter {
   }
 
   /**
-   * Buffer `text` (one or more whole lines, each ending in `\n`). Resolves at once unless the buffer
-   * is over 8 MiB, then once the write in progress is done.
+   * Buffer `text` (one or more whole lines, each ending in `\n`). Resolves at once unless 4 MiB are
+   * queued for writing, then once the writes in progress are done.
    *
    * @throws the write error of an earlier flush (ENOSPC, EIO, …).
    */
   async push(text: string): Promise<void> {
     if (this.#error) throw this.#error;
-    this.#buffer.push(text);
-    this.#bytes += text.length;
-    if (this.#buffer.length >= FLUSH_LINES || this.#bytes >= FLUSH_BYTES) {
-      const written = this.flush();
-      if (this.#queuedBytes >= HIGH_WATER_BYTES) await written;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    if (this.#used + text.length * 3 > this.#buffer.length) {
+      if (this.#used > 0) this.#enqueue();
+      if (text.length * 3 > this.#buffer.length) {
+        this.#write(Buffer.from(text, 'utf8'), false);
+        text = '';
+      }
+    }
+    if (text !== '') this.#used += this.#buffer.write(text, this.#used, 'utf8');
+    if (this.#queuedBytes >= HIGH_WATER_BYTES) {
+      await this.#writing;
       return;
     }
     this.#timer ??= setTimeout(() => {
@@ -199,16 +206,17 @@ export class LineWriter {
     }, FLUSH_MS);
   }
 
-  /** Write what is buffered (after the write in progress). */
-  flush(): Promise<void> {
-    if (this.#timer) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
-    if (this.#buffer.length === 0) return this.#writing;
-    const data = Buffer.from(this.#buffer.join(''), 'utf8');
-    this.#buffer = [];
-    this.#bytes = 0;
+  /** Hand the current buffer to the write queue and take a fresh one. */
+  #enqueue(): void {
+    const full = this.#buffer;
+    const used = this.#used;
+    this.#buffer = this.#spare.pop() ?? Buffer.allocUnsafe(BUFFER_BYTES);
+    this.#used = 0;
+    this.#write(full.subarray(0, used), true);
+  }
+
+  /** Queue the write of `data` (whole lines); `reuse`: its memory goes back to the spares after. */
+  #write(data: Buffer, reuse: boolean): void {
     this.#queuedBytes += data.length;
     this.#writing = this.#writing.then(async () => {
       if (this.#error) throw this.#error;
@@ -223,8 +231,21 @@ export class LineWriter {
         throw e;
       } finally {
         this.#queuedBytes -= data.length;
+        if (reuse && this.#spare.length < 4) {
+          this.#spare.push(Buffer.from(data.buffer, data.byteOffset, BUFFER_BYTES));
+        }
       }
     });
+    this.#writing.catch(() => {});
+  }
+
+  /** Write what is buffered (after the writes in progress). @throws the write error, if any. */
+  flush(): Promise<void> {
+    if (this.#timer) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    if (this.#used > 0) this.#enqueue();
     return this.#writing;
   }
 

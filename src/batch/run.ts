@@ -16,7 +16,7 @@ import type { BaseClientOptions } from '../core/options.js';
 import type { RateLimitOptions } from '../core/resilience-options.js';
 import { type BatchClientOptions, BatchClients } from './clients.js';
 import { BatchUsageError, createExecutor } from './executors/index.js';
-import { type BatchInput, countLines, parseInputLine, rawLines } from './input.js';
+import { type BatchInput, countLines, parseInputLine, rawLineBatches } from './input.js';
 import { LineWriter, rewriteOutput, scanOutput } from './output.js';
 import { serializeLine } from './send-item.js';
 import { type BatchProgress, BatchStats, type BatchSummary } from './stats.js';
@@ -195,23 +195,25 @@ async function execute(options: RunBatchOptions, plan: Plan): Promise<BatchSumma
 
   async function* items(): AsyncGenerator<BatchItem> {
     const seen = new Map<string, number>();
-    for await (const [raw, n] of rawLines(options.input)) {
-      if (stop.signal.aborted) return;
-      stats.linesRead += 1;
-      const parsed = parseInputLine(raw, n, seen);
-      const id = parsed.item ? parsed.item.custom_id : parsed.invalid.custom_id;
-      if (plan.scan.has(id) && !plan.redo.has(id)) {
-        stats.skipped += 1;
-        continue;
+    for await (const batch of rawLineBatches(options.input)) {
+      for (const [raw, n] of batch) {
+        if (stop.signal.aborted) return;
+        stats.linesRead += 1;
+        const parsed = parseInputLine(raw, n, seen);
+        const id = parsed.item ? parsed.item.custom_id : parsed.invalid.custom_id;
+        if (plan.scan.has(id) && !plan.redo.has(id)) {
+          stats.skipped += 1;
+          continue;
+        }
+        if (plan.redo.has(id)) stats.retried += 1;
+        if (parsed.invalid) {
+          await write(parsed.invalid, undefined);
+          continue;
+        }
+        pending.set(id, performance.now());
+        stats.inFlight += 1;
+        yield parsed.item;
       }
-      if (plan.redo.has(id)) stats.retried += 1;
-      if (parsed.invalid) {
-        await write(parsed.invalid, undefined);
-        continue;
-      }
-      pending.set(id, performance.now());
-      stats.inFlight += 1;
-      yield parsed.item;
     }
     inputDone = true;
   }
