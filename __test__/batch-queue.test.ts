@@ -67,7 +67,7 @@ interface Child {
 type Worker = Child;
 
 /** `aiwire <args…>` (the CLI bundled from src) with the mock at `baseURL` as OpenAI's base URL. */
-function startCli(args: string[], baseURL: string, timeoutMs = 150_000): Child {
+function startCli(args: string[], baseURL: string, timeoutMs = 220_000): Child {
   const child = spawn(process.execPath, [cli, ...args], {
     env: {
       ...process.env,
@@ -99,7 +99,7 @@ function startCli(args: string[], baseURL: string, timeoutMs = 150_000): Child {
 }
 
 /** `aiwire worker …` against the mock at `baseURL`. */
-function startWorker(args: string[], baseURL: string, timeoutMs = 150_000): Worker {
+function startWorker(args: string[], baseURL: string, timeoutMs = 220_000): Worker {
   return startCli(['worker', ...args], baseURL, timeoutMs);
 }
 
@@ -284,7 +284,7 @@ describe('batch via queue', () => {
       await mock.close();
       await redis.kill();
     }
-  }, 180_000);
+  }, 240_000);
 
   it('4 workers hold one budget of 60 requests/s between them (alone, each would send 60/s)', async () => {
     const N = 600;
