@@ -79,9 +79,11 @@ function positiveInt(name: string, v: number | undefined, fallback: number): num
 
 /**
  * Runs a worker until `options.signal` aborts, then lets the items in flight finish and resolves.
+ * While Redis is unreachable it waits for it (ioredis reconnects; each error goes to `onError`).
  *
  * @throws AiwireError for a bad `redis` URL or queue name, or when `bullmq` / `ioredis` are not
- *   installed; TypeError for a `concurrency` or duration that is not a whole number >= 1.
+ *   installed; TypeError for a `concurrency` or duration that is not a whole number >= 1; BullMQ's error
+ *   when its run loop fails (after the items in flight have finished).
  */
 export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> {
   const q = resolveQueue(options);
@@ -100,6 +102,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     sharedLimitFallbackCalls: 0,
   };
   const used = new Set<BaseClient>();
+  /** `worker_lost` / `queue_error` lines being published (awaited before disconnecting). */
+  const lostLines = new Set<Promise<void>>();
 
   const publish = async (run: string, line: BatchOutputLine): Promise<void> => {
     const key = resultsKey(q, run);
@@ -156,10 +160,13 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
         retryable: true,
       },
     };
-    publish(run, line).catch(onError);
+    const p = publish(run, line).catch(onError);
+    lostLines.add(p);
+    p.finally(() => lostLines.delete(p));
   });
   worker.on('error', onError);
 
+  let runFailure: { error: unknown } | undefined;
   try {
     const running = worker.run();
     await worker.waitUntilReady();
@@ -169,12 +176,17 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
       else options.signal?.addEventListener('abort', () => resolve(), { once: true });
       running.then(
         () => resolve(),
-        () => resolve(),
+        (error: unknown) => {
+          runFailure = { error };
+          resolve();
+        },
       );
     });
     // Graceful: no new jobs; the ones in flight finish (their lines published) before close resolves.
     await worker.close();
     await running.catch(() => {});
+    await Promise.all(lostLines);
+    if (runFailure) throw runFailure.error;
   } finally {
     for (const c of used) {
       const s = c.stats();
