@@ -9,13 +9,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BatchExecutor,
+  type BatchItem,
   BatchOutputError,
   type BatchOutputLine,
   type BatchProgress,
   BatchUsageError,
+  parseInputLine,
   type RunBatchOptions,
   runBatch,
 } from '../src/batch/index.js';
+import { BODY_TEXT } from '../src/batch/input.js';
 import { RAW_BODY, serializeLine } from '../src/batch/send-item.js';
 import { type MockServer, startMockServer } from '../src/testing/index.js';
 
@@ -100,11 +103,20 @@ describe('runBatch (local executor)', () => {
         body: { model: 'text-embedding-3-small', input: 'a b c' },
       },
       chat('c2', 'second question'),
+      // Other key orders, and a repeated "body" key (the last one counts, as with JSON.parse).
+      '{"body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "keys reordered"}]}, "url": "/v1/chat/completions", "custom_id": "c3", "method": "post"}',
+      '{"custom_id": "c4", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "first"}]}, "body": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "last body"}]}}',
     ]);
     const progress: BatchProgress[] = [];
     const summary = await runBatch(opts(mock, { ...f, concurrency: 2, onProgress: (p) => progress.push(p) }));
     const out = byId(readOutput(f.output));
-    expect([...out.keys()].sort()).toEqual(['c1', 'c2', 'e1', 'm1']);
+    expect([...out.keys()].sort()).toEqual(['c1', 'c2', 'c3', 'c4', 'e1', 'm1']);
+    const content = (id: string) => {
+      const body = out.get(id)?.response?.body as { choices: { message: { content: string } }[] };
+      return body.choices[0]?.message.content;
+    };
+    expect(content('c3')).toBe('Echo: keys reordered');
+    expect(content('c4')).toBe('Echo: last body');
     const c1 = out.get('c1');
     expect(c1?.error).toBeNull();
     expect(c1?.id).toMatch(/^batch_req_/);
@@ -119,8 +131,8 @@ describe('runBatch (local executor)', () => {
     expect(e1.data).toHaveLength(1);
     expect(summary).toMatchObject({
       via: 'local',
-      total: 4,
-      succeeded: 4,
+      total: 6,
+      succeeded: 6,
       failed: 0,
       skipped: 0,
       interrupted: false,
@@ -131,7 +143,7 @@ describe('runBatch (local executor)', () => {
     expect(summary.tokens.total).toBeGreaterThanOrEqual(summary.tokens.input + summary.tokens.output);
     expect(summary.latencyMs.p50).toBeGreaterThan(0);
     expect(summary.latencyMs.p99).toBeGreaterThanOrEqual(summary.latencyMs.p50 ?? 0);
-    expect(progress.at(-1)).toMatchObject({ total: 4, succeeded: 4, failed: 0, inFlight: 0 });
+    expect(progress.at(-1)).toMatchObject({ total: 6, succeeded: 6, failed: 0, inFlight: 0 });
   });
 
   it('failed items get the typed error and the HTTP answer; the summary counts them by kind', async () => {
@@ -355,6 +367,28 @@ describe('runBatch (local executor)', () => {
     expect(mock.requests - before).toBe(1);
     expect(summary).toMatchObject({ succeeded: 1, failed: 4, retryable: 4 });
     expect(summary.failedByKind).toEqual({ rate_limited_locally: 4 });
+  });
+
+  it('parseInputLine keeps the body text of a line in the usual key order (sent as is), not of others', () => {
+    const seen = new Map<string, number>();
+    const usual = '{"custom_id": "u", "method": "POST", "url": "/v1/x", "body": {"a": [1, {"b": "}"}]} }  ';
+    const item = parseInputLine(usual, 1, seen).item as BatchItem & { [BODY_TEXT]?: string };
+    expect(item[BODY_TEXT]).toBe('{"a": [1, {"b": "}"}]}');
+    expect(item.body).toEqual({ a: [1, { b: '}' }] });
+    expect(JSON.stringify(item)).not.toContain('bodyText');
+    const reordered = parseInputLine(
+      '{"method": "POST", "custom_id": "r", "url": "/v1/x", "body": {}}',
+      2,
+      seen,
+    );
+    expect((reordered.item as { [BODY_TEXT]?: string })[BODY_TEXT]).toBeUndefined();
+    const twice = parseInputLine(
+      '{"custom_id": "t", "method": "POST", "url": "/v1/x", "body": {"a": 1}, "body": {"b": 2}}',
+      3,
+      seen,
+    );
+    expect((twice.item as { [BODY_TEXT]?: string })[BODY_TEXT]).toBeUndefined();
+    expect(twice.item?.body).toEqual({ b: 2 });
   });
 
   it('serializeLine writes a pretty-printed body on one line, the same JSON as JSON.stringify', () => {

@@ -235,7 +235,7 @@ function writeReport(results, kill) {
   const s = a.summary;
   const text = `# aiwire batch: ${fmt(LINES)} lines, --via local, C=${CONCURRENCY}
 
-${new Date().toISOString().slice(0, 10)} · ${cpus()[0]?.model ?? 'cpu'}, ${cpus().length} cores · Node ${process.version} · peer: nginx/${nginxBin.version}, 1 worker, 127.0.0.1 (the bench suite's fixed chat completion, ~1.4 KB) · \`node bench/batch.mjs\`
+${new Date().toISOString().slice(0, 10)} · ${cpus()[0]?.model ?? 'cpu'}, ${cpus().length} cores · Node ${process.version} · peer: ${nginxBin.version}, 1 worker, 127.0.0.1 (the bench suite's fixed chat completion, ~1.4 KB) · \`node bench/batch.mjs\`
 
 Each contender is its own process, timed from spawn to exit (input read, requests, output written and
 closed); peak RSS is the process's own \`maxRSS\`; CPU is user + system time of that process (all its

@@ -52,6 +52,33 @@ function invalid(customId: string, line: number, message: string): ParsedLine {
   };
 }
 
+/**
+ * The body's JSON text as the input line has it, kept (non-enumerable) on an item so that the request
+ * sends it as is instead of serializing the parsed body again. Only set when the line is in the
+ * usual key order (`custom_id`, `method`, `url`, `body` last), where the text is known to be the body.
+ */
+export const BODY_TEXT: unique symbol = Symbol('aiwire.batch.bodyText');
+
+const USUAL_PREFIX =
+  /^\{\s*"custom_id"\s*:\s*"[^"\\]*"\s*,\s*"method"\s*:\s*"[A-Za-z]+"\s*,\s*"url"\s*:\s*"[^"\\]*"\s*,\s*"body"\s*:\s*(?=\{)/;
+
+const REPEATED_BODY = /\}\s*,\s*"body"\s*:/;
+
+/** The body's text in `line` (already parsed into `value`), when the line has the usual key order. */
+function bodyTextOf(line: string, value: Record<string, unknown>): string | undefined {
+  const m = USUAL_PREFIX.exec(line);
+  if (!m) return undefined;
+  const keys = Object.keys(value);
+  if (keys.length !== 4 || keys[3] !== 'body') return undefined;
+  let end = line.length;
+  while (end > 0 && line.charCodeAt(end - 1) !== 0x7d) end--; // the outer object's `}`
+  end--;
+  while (end > m[0].length && /\s/.test(line[end - 1] as string)) end--;
+  const text = line.slice(m[0].length, end);
+  // A second "body" key (JSON.parse keeps the last one) would make the text more than the body.
+  return text.endsWith('}') && !REPEATED_BODY.test(text) ? text : undefined;
+}
+
 const SHAPE =
   'each line must be a JSON object {"custom_id", "method", "url", "body"} (OpenAI batch file shape)';
 
@@ -109,7 +136,13 @@ export function parseInputLine(raw: unknown, line: number, seen: Map<string, num
     return invalid(id, line, `"body" must be a JSON object for ${method} (the request's parameters)`);
   }
   const item: BatchItem = { custom_id: id, method: method as BatchItem['method'], url, line };
-  if (body !== undefined && body !== null) item.body = body;
+  if (body !== undefined && body !== null) {
+    item.body = body;
+    if (typeof raw === 'string') {
+      const text = bodyTextOf(raw, v);
+      if (text !== undefined) Object.defineProperty(item, BODY_TEXT, { value: text, enumerable: false });
+    }
+  }
   return { item };
 }
 

@@ -15,6 +15,7 @@ import {
 } from '../core/errors.js';
 import { flatHeader, parseJSONBody } from '../core/response.js';
 import type { NativeResult } from '../native/settle.js';
+import { BODY_TEXT } from './input.js';
 import type { BatchItem, BatchItemError, BatchOutputLine } from './types.js';
 
 let seq = 0;
@@ -61,6 +62,14 @@ export function pathBelowBase(baseURL: string, url: string): string {
     return url.slice(basePath.length) || '/';
   }
   return url;
+}
+
+/** The request body: the input line's own text when the reader kept it ({@link BODY_TEXT}), else the value. */
+function bodyOf(item: BatchItem): { body: unknown; headers?: Record<string, string> } {
+  const text = (item as BatchItem & { [BODY_TEXT]?: string })[BODY_TEXT];
+  return text === undefined
+    ? { body: item.body }
+    : { body: text, headers: { 'content-type': 'application/json' } };
 }
 
 /** The provider's request id header (`x-request-id`, else `request-id`), or null. */
@@ -123,7 +132,7 @@ export async function sendItem(
       {
         method,
         path: pathBelowBase(client.baseURL, item.url),
-        ...(item.body !== undefined && method !== 'get' ? { body: item.body } : {}),
+        ...(item.body !== undefined && method !== 'get' ? bodyOf(item) : {}),
         ...(signal ? { signal } : {}),
       },
       (raw) => raw.native,
