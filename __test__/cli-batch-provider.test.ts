@@ -107,3 +107,38 @@ describe('aiwire batch --via openai-batch / anthropic-batch against aiwire mock'
     });
   }
 });
+
+describe("aiwire batch: the provider executors' flags", () => {
+  it('--state-file puts the batch ids where asked; --poll-interval is taken', async () => {
+    const input = join(dir, 'flags.jsonl');
+    writeFileSync(input, `${inputs.openai.slice(0, 1).join('\n')}\n`);
+    const stateFile = join(dir, 'my-state.json');
+    const r = await aiwire([
+      'batch',
+      input,
+      '-o',
+      join(dir, 'flags-out.jsonl'),
+      '--via',
+      'openai-batch',
+      '--state-file',
+      stateFile,
+      '--poll-interval',
+      '50',
+      '--base-url',
+      mock.url,
+      '--quiet',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const state = JSON.parse(readFileSync(stateFile, 'utf8')) as { batches: { collected: boolean }[] };
+    expect(state.batches).toHaveLength(1);
+    expect(state.batches[0]?.collected).toBe(true);
+  });
+
+  it('--state-file without a provider executor is a usage error naming the flag', async () => {
+    const input = join(dir, 'flags2.jsonl');
+    writeFileSync(input, `${inputs.openai.slice(0, 1).join('\n')}\n`);
+    const r = await aiwire(['batch', input, '-o', join(dir, 'x.jsonl'), '--state-file', 's.json']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--state-file goes with --via openai-batch or anthropic-batch/);
+  });
+});

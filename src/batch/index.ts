@@ -26,8 +26,10 @@ export {
   type ProviderBatchExecutorOptions,
   providerBatchExecutor,
 } from './executors/provider-batch.js';
+export { type QueueExecutorOptions, queueExecutor } from './executors/queue.js';
 export { BATCH_METHODS, type BatchInput, parseInputLine, syntheticId } from './input.js';
 export { BatchLockedError, BatchOutputError } from './output.js';
+export { jobIdOf, type QueueConnectionOptions } from './queue-redis.js';
 export { DEFAULT_CONCURRENCY, DEFAULT_DRAIN_TIMEOUT_MS, type RunBatchOptions, runBatch } from './run.js';
 export { sendItem, toBatchError } from './send-item.js';
 export type { BatchProgress, BatchSummary, BatchTokens } from './stats.js';
@@ -39,3 +41,4 @@ export type {
   BatchOutputLine,
   BatchProvider,
 } from './types.js';
+export { runWorker, type WorkerOptions, type WorkerSummary } from './worker.js';

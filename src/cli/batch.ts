@@ -37,7 +37,16 @@ Rerunning with the same OUT resumes: ids already in OUT are skipped.
 
   -o, --output OUT        the output JSONL file (required); read first to resume
   -c, --concurrency N     requests in flight at once (default 64)
-      --via NAME          executor: local (default: this process, at --concurrency)
+      --via NAME          executor: local (default: this process, at --concurrency);
+                          openai-batch / anthropic-batch: the provider's Batch API (half price,
+                          results within 24 h; resumable from OUT.<provider>-batch-state.json);
+                          queue: enqueue on Redis for 'aiwire worker' processes (any number, any
+                          machine) and collect their lines (the workers hold the rate budget)
+      --state-file FILE   with --via openai-batch/anthropic-batch: where the batch ids are recorded
+      --poll-interval MS  with --via openai-batch/anthropic-batch: time between status checks
+                          (default: the server's hint, else 1 s doubling to 60 s)
+      --redis URL         with --via queue: redis://host:port shared with the workers
+      --queue NAME        with --via queue: the queue's name (default aiwire-batch)
       --retry-failed      send again the ids whose line in OUT is a retryable failure
                           (429, 408, 409, 5xx, connection errors, timeouts); their old line is replaced
       --rpm N             client-side limit: requests per minute
@@ -85,6 +94,10 @@ export async function batchCommand(argv: string[]): Promise<number> {
     output: { type: 'string', short: 'o' },
     concurrency: { type: 'string', short: 'c' },
     via: { type: 'string' },
+    redis: { type: 'string' },
+    queue: { type: 'string' },
+    'state-file': { type: 'string' },
+    'poll-interval': { type: 'string' },
     'retry-failed': { type: 'boolean' },
     rpm: { type: 'string' },
     tpm: { type: 'string' },
@@ -128,11 +141,44 @@ export async function batchCommand(argv: string[]): Promise<number> {
   if (baseURL !== undefined && !URL.canParse(baseURL)) {
     throw new UsageError(`--base-url must be a URL, got '${baseURL}'`, helpHint('batch'));
   }
+  const via = stringOption(values, 'via') ?? 'local';
+  const redis = stringOption(values, 'redis');
+  const queue = stringOption(values, 'queue');
+  if (via !== 'queue' && (redis !== undefined || queue !== undefined)) {
+    throw new UsageError(
+      `--${redis !== undefined ? 'redis' : 'queue'} goes with --via queue`,
+      helpHint('batch'),
+    );
+  }
+  if (via === 'queue' && (values.rpm !== undefined || values.tpm !== undefined)) {
+    throw new UsageError(
+      'with --via queue the workers send the requests: give the budget to them (aiwire worker --rpm N --tpm N)',
+      helpHint('batch'),
+    );
+  }
+  const stateFile = stringOption(values, 'state-file');
+  const providerBatch = via === 'openai-batch' || via === 'anthropic-batch';
+  if (!providerBatch && (stateFile !== undefined || values['poll-interval'] !== undefined)) {
+    throw new UsageError(
+      `--${stateFile !== undefined ? 'state-file' : 'poll-interval'} goes with --via openai-batch or anthropic-batch`,
+      helpHint('batch'),
+    );
+  }
   const whole = { min: 0, max: 2 ** 31 - 1, integer: true };
+  const pollIntervalMs = numberOption('batch', values, 'poll-interval', { ...whole, min: 1 });
   const options: RunBatchOptions = {
     input,
     output,
-    via: stringOption(values, 'via') ?? 'local',
+    via,
+    ...(via === 'queue' ? { executorOptions: { redis, queue } } : {}),
+    ...(providerBatch
+      ? {
+          executorOptions: {
+            ...(stateFile !== undefined ? { stateFile: resolve(stateFile) } : {}),
+            ...(pollIntervalMs !== undefined ? { pollIntervalMs } : {}),
+          },
+        }
+      : {}),
     concurrency: numberOption('batch', values, 'concurrency', { min: 1, max: 100_000, integer: true }),
     retryFailed: values['retry-failed'] === true,
     rateLimit: rateLimitOf(values),

@@ -6,6 +6,7 @@
  *   aiwire chat --model M [--provider openai|anthropic] [options] [PROMPT | -]
  *   aiwire mock [--port N] [--host H] [--latency MS]
  *   aiwire batch IN -o OUT [--concurrency N] [--via NAME] [--retry-failed] [--rpm N] [--tpm N] [--adaptive]
+ *   aiwire worker --redis URL [--queue NAME] [--concurrency N] [--rpm N] [--tpm N]
  *   aiwire --help | --version
  *
  * Exit codes: 0 success, 1 API or runtime error, 2 usage error. Arguments are parsed with Node's
@@ -20,6 +21,7 @@ import { chatCommand } from './chat.js';
 import { CliFailure, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, fail, out, UsageError } from './common.js';
 import { mockCommand } from './mock.js';
 import { runCommand } from './run.js';
+import { workerCommand } from './worker.js';
 
 const HELP = `Usage: aiwire <command> [options]
 
@@ -28,6 +30,7 @@ Commands:
   chat   Send one prompt (an argument or stdin) to OpenAI or Anthropic and print the reply
   mock   Serve a deterministic mock of the OpenAI, Anthropic and AIVillage APIs on one port
   batch  Send every line of a JSONL batch file (IN -o OUT), resumable, with progress
+  worker Take batch items from a queue on Redis and send them (many workers share one queue)
 
 Run 'aiwire <command> --help' for a command's options.
 
@@ -44,6 +47,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   chat: chatCommand,
   mock: mockCommand,
   batch: batchCommand,
+  worker: workerCommand,
 };
 
 function version(): string {

@@ -3,6 +3,8 @@
  * executor from the run's clients and options; a new executor adds one entry here.
  */
 
+import { createHash } from 'node:crypto';
+import { AiwireError } from '../../core/errors.js';
 import type { Anthropic } from '../../providers/anthropic/index.js';
 import type { OpenAI } from '../../providers/openai/index.js';
 import type { BatchClients } from '../clients.js';
@@ -10,6 +12,7 @@ import type { BatchExecutor } from '../types.js';
 import { localExecutor } from './local.js';
 import type { BatchAPIProvider } from './provider-api.js';
 import { type ProviderBatchExecutorOptions, providerBatchExecutor } from './provider-batch.js';
+import { queueExecutor } from './queue.js';
 
 /** What an executor factory gets. */
 export interface ExecutorFactoryContext {
@@ -19,8 +22,17 @@ export interface ExecutorFactoryContext {
   concurrency: number;
   /** Executor-specific options (`runBatch({ executorOptions })`, CLI flags of that executor). */
   options: Record<string, unknown>;
-  /** The run's output file (absolute path), when there is one: executors keep their state next to it. */
+  /** The output file's absolute path (executors that resume from state of their own key it by this). */
   output?: string | undefined;
+}
+
+/** A string option of an executor, if given. @throws BatchUsageError when it is not a string. */
+function stringOpt(via: string, options: Record<string, unknown>, name: string): string | undefined {
+  const v = options[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string')
+    throw new BatchUsageError(`--via ${via}: ${name} must be a string, got ${typeof v}`);
+  return v;
 }
 
 /** One known executor. */
@@ -46,6 +58,38 @@ export const EXECUTORS: Record<string, ExecutorEntry> = {
     description:
       "Anthropic's Message Batches API (half price, results within 24 h): split, create, poll, download; resumable",
     create: (ctx) => providerBatchFromOptions('anthropic', ctx),
+  },
+  queue: {
+    description:
+      "enqueue on a BullMQ queue on Redis (--redis URL [--queue NAME]) for 'aiwire worker' processes, collect their lines",
+    create: ({ options, output }) => {
+      const redis = stringOpt('queue', options, 'redis');
+      if (!redis)
+        throw new BatchUsageError(
+          '--via queue needs --redis URL (redis://host:port), the Redis the workers use',
+        );
+      // The run id keys the jobs and the results stream: derived from the output file, a rerun with the
+      // same output finds the lines the workers published meanwhile.
+      const runId =
+        stringOpt('queue', options, 'runId') ??
+        (output ? `o${createHash('sha256').update(output).digest('hex').slice(0, 20)}` : undefined);
+      const maxPending = options.maxPending;
+      if (maxPending !== undefined && typeof maxPending !== 'number') {
+        throw new BatchUsageError(`--via queue: maxPending must be a number, got ${typeof maxPending}`);
+      }
+      try {
+        return queueExecutor({
+          redis,
+          queue: stringOpt('queue', options, 'queue'),
+          prefix: stringOpt('queue', options, 'prefix'),
+          runId,
+          maxPending,
+        });
+      } catch (e) {
+        if (e instanceof AiwireError || e instanceof TypeError) throw new BatchUsageError(e.message);
+        throw e;
+      }
+    },
   },
 };
 

@@ -1,0 +1,238 @@
+/**
+ * The `queue` executor (`aiwire batch --via queue --redis URL`): enqueues the items on a BullMQ queue
+ * on Redis and collects the output lines that any number of workers ({@link runWorker},
+ * `aiwire worker`, on any machines) append to the run's results stream, until every item has its line.
+ *
+ * - Job id = a stable function of the run id and `custom_id` ({@link jobIdOf}): enqueueing an item whose
+ *   job still exists (a rerun while workers are busy) adds nothing.
+ * - The results stream survives the collector: a rerun with the same `runId` first reads the lines
+ *   already there (items finished while no collector ran) and enqueues only the others. Entries are
+ *   deleted once handed to the runner, so the stream holds only lines not yet in the output (a line
+ *   the runner had not flushed when the collector died is sent again by the rerun, not lost).
+ * - Exactly one line per `custom_id`: a job run twice (its worker killed after publishing its line but
+ *   before BullMQ marked it done) publishes twice; the collector keeps the first.
+ * - A stop (`signal`, Ctrl-C) stops enqueueing; the lines of the items already queued are still
+ *   collected until `abortInFlight` (the runner's drain timeout or a second Ctrl-C). Jobs still queued
+ *   then stay and keep running on the workers; their lines wait in the stream for the rerun. Once every
+ *   item is emitted, the stream is deleted.
+ *
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  checkRunId,
+  connectRedis,
+  jobIdOf,
+  loadQueueModules,
+  type QueueConnectionOptions,
+  type QueueJobData,
+  resolveQueue,
+  resultsKey,
+} from '../queue-redis.js';
+import type { BatchExecutor, BatchExecutorContext, BatchItem, BatchOutputLine } from '../types.js';
+
+/** Options of {@link queueExecutor}. */
+export interface QueueExecutorOptions extends QueueConnectionOptions {
+  /**
+   * The run's id: names its jobs and its results stream. Give the same id to a rerun to resume (the CLI
+   * derives it from the output file's absolute path). 1-64 characters of `A-Z a-z 0-9 _ .`.
+   * Default: a random id (a restarted collector then starts over).
+   */
+  runId?: string | undefined;
+  /**
+   * Items enqueued whose lines have not come back yet, at most (bounds Redis memory and the collector's
+   * set of ids); enqueueing waits for lines below it. Default 10,000.
+   */
+  maxPending?: number | undefined;
+  /** How long one blocking read of the results stream waits, in ms. Default 1,000. */
+  blockMs?: number | undefined;
+  /** Called with Redis connection errors (ioredis reconnects by itself). Default: ignored. */
+  onError?: ((error: Error) => void) | undefined;
+}
+
+/** Jobs per `addBulk` call. */
+const ENQUEUE_CHUNK = 500;
+/** Entries per stream read. */
+const READ_COUNT = 1000;
+
+type StreamEntries = [id: string, fields: string[]][];
+
+function lineOf(fields: string[]): BatchOutputLine | undefined {
+  const i = fields.indexOf('line');
+  const text = i >= 0 ? fields[i + 1] : undefined;
+  if (text === undefined) return undefined;
+  try {
+    const line = JSON.parse(text) as BatchOutputLine;
+    return typeof line?.custom_id === 'string' ? line : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The `queue` executor (see the module's doc). Nothing connects until `run`.
+ *
+ * @throws AiwireError for a bad `redis` URL, queue name, prefix or `runId`; TypeError for a
+ *   `maxPending` / `blockMs` that is not a whole number >= 1. `run` rejects with AiwireError when
+ *   `bullmq` / `ioredis` are not installed.
+ */
+export function queueExecutor(options: QueueExecutorOptions): BatchExecutor {
+  const q = resolveQueue(options);
+  const runId = checkRunId(options.runId ?? randomBytes(9).toString('base64url').replace(/-/g, '_'));
+  const whole = (name: string, v: number | undefined, fallback: number) => {
+    if (v === undefined) return fallback;
+    if (!Number.isInteger(v) || v < 1) {
+      throw new TypeError(`queueExecutor: ${name} must be a whole number >= 1, got ${String(v)}`);
+    }
+    return v;
+  };
+  const maxPending = whole('maxPending', options.maxPending, 10_000);
+  const blockMs = whole('blockMs', options.blockMs, 1_000);
+  const onError = options.onError ?? (() => {});
+
+  return {
+    name: 'queue',
+    async run(items: AsyncIterable<BatchItem>, ctx: BatchExecutorContext): Promise<void> {
+      const mods = await loadQueueModules();
+      const conn = connectRedis(mods, q.redis, onError);
+      const reader = connectRedis(mods, q.redis, onError);
+      const queue = new mods.bullmq.Queue<QueueJobData>(q.queue, { connection: conn, prefix: q.prefix });
+      queue.on('error', onError);
+      const key = resultsKey(q, runId);
+      // Lines read for items not (yet) enqueued by this collector: finished before it started, or
+      // published while their item was still on its way from the input. Used when the item comes.
+      const early = new Map<string, { entry: string; line: BatchOutputLine }>();
+      const pending = new Set<string>();
+      let lastId = '0-0';
+      let inputDone = false;
+      let wake: (() => void) | undefined;
+      const progressed = () => {
+        wake?.();
+        wake = undefined;
+      };
+      const stopped = new Promise<void>((resolve) => {
+        if (ctx.signal.aborted) resolve();
+        ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      // A stop while the collector blocks on the stream: wake the loop so it sees the state.
+      const onHard = () => progressed();
+      ctx.abortInFlight.addEventListener('abort', onHard, { once: true });
+
+      /**
+       * One result from the stream: emitted if its item is pending (and then its entry is deleted, so the
+       * stream only ever holds lines not yet handed to the runner), kept for later if not yet seen.
+       * Returns whether it was emitted.
+       */
+      const take = async (entry: string, line: BatchOutputLine): Promise<boolean> => {
+        if (pending.delete(line.custom_id)) {
+          await ctx.emit(line);
+          return true;
+        }
+        if (!early.has(line.custom_id)) early.set(line.custom_id, { entry, line });
+        return false;
+      };
+
+      const collect = async () => {
+        // After a stop (`signal`) the items already queued still finish on the workers: collect their
+        // lines until none is pending or `abortInFlight` (the drain timeout, a second Ctrl-C).
+        while (!ctx.abortInFlight.aborted && !(inputDone && pending.size === 0)) {
+          const res = (await reader.xread('COUNT', READ_COUNT, 'BLOCK', blockMs, 'STREAMS', key, lastId)) as
+            | [string, StreamEntries][]
+            | null;
+          const emitted: string[] = [];
+          for (const [, entries] of res ?? []) {
+            for (const [id, fields] of entries) {
+              lastId = id;
+              const line = lineOf(fields);
+              if (line && (await take(id, line))) emitted.push(id);
+            }
+          }
+          if (emitted.length > 0) await conn.xdel(key, ...emitted);
+          progressed();
+        }
+      };
+
+      const enqueue = async (failed: () => boolean) => {
+        let batch: { name: string; data: QueueJobData; opts: { jobId: string } }[] = [];
+        let lastFlush = performance.now();
+        const flush = async () => {
+          lastFlush = performance.now();
+          if (batch.length === 0) return;
+          const jobs = batch;
+          batch = [];
+          await queue.addBulk(
+            jobs.map((j) => ({
+              ...j,
+              opts: { ...j.opts, removeOnComplete: true, removeOnFail: true, attempts: 1 },
+            })),
+          );
+        };
+        for await (const item of items) {
+          if (ctx.signal.aborted || failed()) break;
+          const done = early.get(item.custom_id);
+          if (done) {
+            early.delete(item.custom_id);
+            await ctx.emit(done.line);
+            await conn.xdel(key, done.entry);
+            continue;
+          }
+          pending.add(item.custom_id);
+          batch.push({
+            name: 'item',
+            data: { run: runId, item },
+            opts: { jobId: jobIdOf(runId, item.custom_id) },
+          });
+          // Full chunks, or what a slow input gave in the last 200 ms.
+          if (batch.length >= ENQUEUE_CHUNK || performance.now() - lastFlush > 200) await flush();
+          while (pending.size >= maxPending && !ctx.signal.aborted && !failed()) {
+            await flush();
+            await Promise.race([new Promise<void>((r) => (wake = r)), stopped]);
+          }
+        }
+        if (ctx.signal.aborted || failed()) {
+          // Stopped: the items not sent to Redis yet are not pending (the runner leaves them unwritten).
+          for (const j of batch) pending.delete(j.data.item.custom_id);
+          batch = [];
+        } else {
+          await flush();
+        }
+        inputDone = true;
+      };
+
+      try {
+        // Lines already in the stream (a rerun): read them all before enqueueing anything.
+        for (;;) {
+          const entries = (await conn.xrange(key, `(${lastId}`, '+', 'COUNT', READ_COUNT)) as StreamEntries;
+          for (const [id, fields] of entries) {
+            lastId = id;
+            const line = lineOf(fields);
+            if (line && !early.has(line.custom_id)) early.set(line.custom_id, { entry: id, line });
+          }
+          if (entries.length < READ_COUNT) break;
+        }
+        // A failing collector (a write error from `emit`) must not leave the enqueuer waiting for room.
+        let collectFailure: { error: unknown } | undefined;
+        const collecting = collect().catch((error: unknown) => {
+          collectFailure = { error };
+          progressed();
+        });
+        try {
+          await enqueue(() => collectFailure !== undefined);
+        } catch (e) {
+          inputDone = true;
+          pending.clear();
+          await collecting;
+          throw e;
+        }
+        await collecting;
+        if (collectFailure) throw collectFailure.error;
+        if (pending.size === 0 && !ctx.signal.aborted) await conn.del(key);
+      } finally {
+        ctx.abortInFlight.removeEventListener('abort', onHard);
+        await queue.close().catch(() => {});
+        reader.disconnect();
+        conn.disconnect();
+      }
+    },
+  };
+}

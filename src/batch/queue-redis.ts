@@ -1,0 +1,142 @@
+/**
+ * What the `queue` executor's collector ({@link queueExecutor}) and its workers ({@link runWorker})
+ * agree on: the BullMQ queue and key names, the job's data, the job id (a stable function of the run
+ * and `custom_id`), the Redis stream the results travel back in, and loading the optional packages
+ * `bullmq` and `ioredis` (only when a queue is used, so the rest of aiwire never needs them).
+ *
+ * Keys (prefix `aiwire` by default): BullMQ's own under `<prefix>:<queue>:…`; the results of run R in
+ * the stream `<prefix>:<queue>:results:R`, one entry per finished item (`line`: the output line as
+ * JSON), kept 7 days after its last entry or until the run completes.
+ *
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import { AiwireError } from '../core/errors.js';
+import type { BatchItem } from './types.js';
+
+/** Where a queue lives: the Redis server, the queue's name and the key prefix. */
+export interface QueueConnectionOptions {
+  /** `redis://[user:password@]host:port[/db]` of the Redis every worker and the collector share. Required. */
+  redis: string;
+  /** The BullMQ queue's name. Default `'aiwire-batch'`. */
+  queue?: string | undefined;
+  /** Prefix of every Redis key of the queue (BullMQ's `prefix`). Default `'aiwire'`. */
+  prefix?: string | undefined;
+}
+
+/** The data of one job: the run it belongs to and the item. */
+export interface QueueJobData {
+  /** The run's id (the collector's `runId`): the results go to that run's stream. */
+  run: string;
+  /** The input item, as validated by the runner. */
+  item: BatchItem;
+}
+
+/** Default queue name. */
+export const DEFAULT_QUEUE = 'aiwire-batch';
+/** Default key prefix. */
+export const DEFAULT_PREFIX = 'aiwire';
+/** How long a run's results stream outlives its last entry, in seconds (7 days). */
+export const RESULTS_TTL_S = 7 * 24 * 3600;
+
+/** The checked connection options, defaults applied. */
+export interface ResolvedQueue {
+  redis: string;
+  queue: string;
+  prefix: string;
+}
+
+/**
+ * Checks `options` and applies the defaults.
+ * @throws AiwireError when `redis` is not a `redis://` URL, or `queue` / `prefix` is empty or holds `:`.
+ */
+export function resolveQueue(options: QueueConnectionOptions): ResolvedQueue {
+  const { redis } = options;
+  if (typeof redis !== 'string' || !/^redis:\/\/[^/]/.test(redis)) {
+    throw new AiwireError(
+      `the queue's redis must be a URL like redis://127.0.0.1:6379, got ${JSON.stringify(redis)}`,
+    );
+  }
+  const name = (what: string, v: string | undefined, fallback: string): string => {
+    if (v === undefined) return fallback;
+    if (typeof v !== 'string' || v === '' || v.includes(':')) {
+      throw new AiwireError(
+        `the queue's ${what} must be a non-empty name without ':', got ${JSON.stringify(v)}`,
+      );
+    }
+    return v;
+  };
+  return {
+    redis,
+    queue: name('name', options.queue, DEFAULT_QUEUE),
+    prefix: name('prefix', options.prefix, DEFAULT_PREFIX),
+  };
+}
+
+/**
+ * The job id of `customId` in run `runId`: `<runId>-<sha256(custom_id), 24 base64url chars>`. Stable,
+ * so enqueueing an item again (a rerun) while its job exists adds nothing; hashed, so any `custom_id`
+ * (`:` included, which BullMQ refuses in ids) makes a valid id.
+ */
+export function jobIdOf(runId: string, customId: string): string {
+  return `${runId}-${createHash('sha256').update(customId).digest('base64url').slice(0, 24)}`;
+}
+
+/** The key of run `runId`'s results stream. */
+export function resultsKey(q: ResolvedQueue, runId: string): string {
+  return `${q.prefix}:${q.queue}:results:${runId}`;
+}
+
+/**
+ * Checks a run id: 1-64 characters of `A-Z a-z 0-9 _ .` (it goes into job ids and key names).
+ * @throws AiwireError otherwise.
+ */
+export function checkRunId(runId: string): string {
+  if (typeof runId !== 'string' || !/^[A-Za-z0-9_.]{1,64}$/.test(runId)) {
+    throw new AiwireError(
+      `the queue's runId must be 1-64 characters of A-Z, a-z, 0-9, '_' or '.', got ${JSON.stringify(runId)}`,
+    );
+  }
+  return runId;
+}
+
+/** The modules the queue needs, loaded on first use. */
+export interface QueueModules {
+  bullmq: typeof import('bullmq');
+  Redis: typeof import('ioredis').Redis;
+}
+
+let loaded: Promise<QueueModules> | undefined;
+
+/**
+ * Loads `bullmq` and `ioredis` (optional peer dependencies of aiwire).
+ * @throws AiwireError naming the packages to install when either is missing.
+ */
+export function loadQueueModules(): Promise<QueueModules> {
+  loaded ??= Promise.all([import('bullmq'), import('ioredis')]).then(
+    ([bullmq, ioredis]) => ({ bullmq, Redis: ioredis.Redis }),
+    (e: unknown) => {
+      loaded = undefined;
+      throw new AiwireError(
+        `the queue executor and 'aiwire worker' need the optional packages bullmq and ioredis: ` +
+          `npm install bullmq@^6.7.0 ioredis@^6.0.0 (${(e as Error).message})`,
+      );
+    },
+  );
+  return loaded;
+}
+
+/**
+ * A new ioredis connection to `url` as BullMQ wants it (`maxRetriesPerRequest: null`: commands wait
+ * through a reconnect instead of failing), which reports connection errors to `onError` instead of
+ * as unhandled `error` events.
+ */
+export function connectRedis(
+  mods: QueueModules,
+  url: string,
+  onError: (e: Error) => void,
+): InstanceType<QueueModules['Redis']> {
+  const conn = new mods.Redis(url, { maxRetriesPerRequest: null });
+  conn.on('error', onError);
+  return conn;
+}

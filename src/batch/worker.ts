@@ -1,0 +1,200 @@
+/**
+ * A `queue` worker ({@link runWorker}, `aiwire worker`): takes items from the BullMQ queue on Redis that
+ * `aiwire batch --via queue` fills, sends each with {@link sendItem} through {@link BatchClients} (the
+ * engine's retries, limits and breaker), and appends its output line to the run's results stream,
+ * where the collector reads it. Any number of workers, on any machines, share one queue; with
+ * `rateLimit.redis` in the client options they share one rate budget too.
+ *
+ * Nothing is lost: a line is in the results stream before its job is marked done, so a worker killed
+ * mid-item leaves a job that BullMQ's stalled-job check hands to another worker (the collector keeps the
+ * first line per `custom_id`); a job that stalled more than `maxStalledCount` times gets an output line
+ * with error code `worker_lost`; an item that fails gets its line with the typed error (never a BullMQ
+ * failure that vanishes).
+ *
+ * @module
+ */
+import type { BaseClient } from '../core/client.js';
+import { type BatchClientOptions, BatchClients } from './clients.js';
+import {
+  connectRedis,
+  loadQueueModules,
+  type QueueConnectionOptions,
+  type QueueJobData,
+  RESULTS_TTL_S,
+  resolveQueue,
+  resultsKey,
+} from './queue-redis.js';
+import { outputLineId, sendItem, serializeLine, toBatchError } from './send-item.js';
+import type { BatchOutputLine } from './types.js';
+
+/** Options of {@link runWorker}. */
+export interface WorkerOptions extends QueueConnectionOptions, BatchClientOptions {
+  /** Items this worker sends at once. Default 16. */
+  concurrency?: number | undefined;
+  /**
+   * How long a job stays locked to this worker without a renewal, in ms (BullMQ `lockDuration`; renewed
+   * every half of it while the item runs). A killed worker's items go back to the queue after at most
+   * this plus `stalledIntervalMs`. Default 30,000.
+   */
+  lockDurationMs?: number | undefined;
+  /** How often this worker looks for stalled jobs (locks expired), in ms. Default 30,000. */
+  stalledIntervalMs?: number | undefined;
+  /**
+   * How many times a job may stall (its worker died or blocked past the lock) and be run again; one more
+   * and its output line says `worker_lost`. Default 3.
+   */
+  maxStalledCount?: number | undefined;
+  /** Aborting it stops the worker gracefully: no new items, the in-flight ones finish, then it resolves. */
+  signal?: AbortSignal | undefined;
+  /** Called once the worker is connected and taking items. */
+  onReady?: (() => void) | undefined;
+  /** Called after each item's line is in the results stream. */
+  onItem?: ((line: BatchOutputLine) => void) | undefined;
+  /** Called with Redis connection errors (ioredis reconnects by itself). Default: ignored. */
+  onError?: ((error: Error) => void) | undefined;
+}
+
+/** What a worker did, once stopped. */
+export interface WorkerSummary {
+  /** Items sent whose line has no error. */
+  succeeded: number;
+  /** Items whose line has an error (the server's or aiwire's), `worker_lost` lines included. */
+  failed: number;
+  /**
+   * Times the shared rate budget's Redis did not answer a reservation within 200 ms, and the calls
+   * then paced by the local fallback share instead (`client.stats()` of this worker's clients; see
+   * `RedisLimitOptions`). 0 without `rateLimit.redis`.
+   */
+  sharedLimitOutages: number;
+  sharedLimitFallbackCalls: number;
+}
+
+function positiveInt(name: string, v: number | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  if (!Number.isInteger(v) || v < 1) {
+    throw new TypeError(`runWorker: ${name} must be a whole number >= 1, got ${String(v)}`);
+  }
+  return v;
+}
+
+/**
+ * Runs a worker until `options.signal` aborts, then lets the items in flight finish and resolves.
+ * While Redis is unreachable it waits for it (ioredis reconnects; each error goes to `onError`).
+ *
+ * @throws AiwireError for a bad `redis` URL or queue name, or when `bullmq` / `ioredis` are not
+ *   installed; TypeError for a `concurrency` or duration that is not a whole number >= 1; BullMQ's error
+ *   when its run loop fails (after the items in flight have finished).
+ */
+export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> {
+  const q = resolveQueue(options);
+  const concurrency = positiveInt('concurrency', options.concurrency, 16);
+  const lockDuration = positiveInt('lockDurationMs', options.lockDurationMs, 30_000);
+  const stalledInterval = positiveInt('stalledIntervalMs', options.stalledIntervalMs, 30_000);
+  const maxStalledCount = positiveInt('maxStalledCount', options.maxStalledCount, 3);
+  const mods = await loadQueueModules();
+  const onError = options.onError ?? (() => {});
+  const conn = connectRedis(mods, q.redis, onError);
+  const clients = new BatchClients(options);
+  const summary: WorkerSummary = {
+    succeeded: 0,
+    failed: 0,
+    sharedLimitOutages: 0,
+    sharedLimitFallbackCalls: 0,
+  };
+  const used = new Set<BaseClient>();
+  /** `worker_lost` / `queue_error` lines being published (awaited before disconnecting). */
+  const lostLines = new Set<Promise<void>>();
+
+  const publish = async (run: string, line: BatchOutputLine): Promise<void> => {
+    const key = resultsKey(q, run);
+    await conn.multi().xadd(key, '*', 'line', serializeLine(line)).expire(key, RESULTS_TTL_S).exec();
+    if (line.error) summary.failed += 1;
+    else summary.succeeded += 1;
+    options.onItem?.(line);
+  };
+
+  const worker = new mods.bullmq.Worker<QueueJobData>(
+    q.queue,
+    async (job) => {
+      const { run, item } = job.data;
+      let line: BatchOutputLine;
+      try {
+        const client = clients.for(item);
+        used.add(client);
+        line = await sendItem(client, item);
+      } catch (e) {
+        // Only building the client can throw here (a missing API key): the item's line says so.
+        line = { id: outputLineId(), custom_id: item.custom_id, response: null, error: toBatchError(e) };
+      }
+      await publish(run, line);
+    },
+    {
+      connection: conn,
+      prefix: q.prefix,
+      concurrency,
+      lockDuration,
+      stalledInterval,
+      maxStalledCount,
+      autorun: false,
+      removeOnComplete: { count: 0 },
+      removeOnFail: { count: 0 },
+    },
+  );
+  // A job BullMQ fails is one that stalled too often (its workers died or blocked), or whose line
+  // Redis refused: its line says so instead of the job vanishing.
+  worker.on('failed', (job, err) => {
+    if (!job) return;
+    const { run, item } = job.data;
+    const stalled = /stalled/i.test(err.message);
+    const line: BatchOutputLine = {
+      id: outputLineId(),
+      custom_id: item.custom_id,
+      response: null,
+      error: {
+        code: stalled ? 'worker_lost' : 'queue_error',
+        message: stalled
+          ? `the item's worker stopped while sending it more than ${maxStalledCount} times (${err.message}); run the batch again to retry it`
+          : `the item's job failed in the queue (${err.message}); run the batch again to retry it`,
+        type: stalled ? 'WorkerLostError' : 'QueueError',
+        status: null,
+        retryable: true,
+      },
+    };
+    const p = publish(run, line).catch(onError);
+    lostLines.add(p);
+    p.finally(() => lostLines.delete(p));
+  });
+  worker.on('error', onError);
+
+  let runFailure: { error: unknown } | undefined;
+  try {
+    const running = worker.run();
+    await worker.waitUntilReady();
+    options.onReady?.();
+    await new Promise<void>((resolve) => {
+      if (options.signal?.aborted) resolve();
+      else options.signal?.addEventListener('abort', () => resolve(), { once: true });
+      running.then(
+        () => resolve(),
+        (error: unknown) => {
+          runFailure = { error };
+          resolve();
+        },
+      );
+    });
+    // Graceful: no new jobs; the ones in flight finish (their lines published) before close resolves.
+    await worker.close();
+    await running.catch(() => {});
+    await Promise.all(lostLines);
+    if (runFailure) throw runFailure.error;
+  } finally {
+    for (const c of used) {
+      const s = c.stats();
+      summary.sharedLimitOutages += s.sharedLimitOutages;
+      summary.sharedLimitFallbackCalls += s.sharedLimitFallbackCalls;
+    }
+    clients.close();
+    conn.disconnect();
+  }
+  return summary;
+}
