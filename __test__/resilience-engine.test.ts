@@ -112,7 +112,8 @@ describe('circuit breaker', () => {
     expect(c.stats().circuits).toEqual([{ origin: server.url, state: 'open' }]);
     const started = performance.now();
     const err = (await failure(create(c))) as CircuitOpenError;
-    expect(performance.now() - started).toBeLessThan(100);
+    // At once: well before the cooldown ends (on a loaded machine "at once" can take tens of ms).
+    expect(performance.now() - started).toBeLessThan(350);
     expect(err).toBeInstanceOf(CircuitOpenError);
     expect(err).toBeInstanceOf(APIConnectionError);
     expect(err.code).toBe('ERR_CIRCUIT_OPEN');
@@ -213,9 +214,12 @@ describe('client-side rate limits', () => {
     const c = client(server.url, { rateLimit: { requestsPerMinute: 60, maxQueueMs: 1500 } }); // 1/s
     const first = create(c);
     const second = create(c); // waits ~1 s
-    const started = performance.now();
+    let secondDone = false;
+    void second.then(() => {
+      secondDone = true;
+    });
     const err = (await failure(create(c))) as LocalRateLimitError;
-    expect(performance.now() - started).toBeLessThan(100);
+    expect(secondDone).toBe(false); // refused at once: before the call queued ahead of it got its turn
     expect(err).toBeInstanceOf(LocalRateLimitError);
     expect(err.code).toBe('ERR_LOCAL_RATE_LIMIT');
     expect(err.retryAfterMs).toBeGreaterThan(1800);
@@ -243,7 +247,7 @@ describe('client-side rate limits', () => {
     const expected = (150 - 100 + estimate) * 10;
     console.log(`tpm 6000: estimate ${estimate} tokens, gap ${Math.round(gap)} ms (expected ~${expected})`);
     expect(gap).toBeGreaterThan(expected - 60);
-    expect(gap).toBeLessThan(expected + 200);
+    expect(gap).toBeLessThan(expected * 2 + 200); // loose: a loaded machine only adds delay
   });
 
   it('an AbortSignal cancels a queued call', async () => {
@@ -255,7 +259,7 @@ describe('client-side rate limits', () => {
     setTimeout(() => ac.abort(), 100);
     const started = performance.now();
     expect((await failure(queued)).name).toBe('APIUserAbortError');
-    expect(performance.now() - started).toBeLessThan(500);
+    expect(performance.now() - started).toBeLessThan(850); // the queued call's turn was ~900 ms away
     expect(server.requests).toHaveLength(1);
   });
 });
