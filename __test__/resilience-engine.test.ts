@@ -190,24 +190,24 @@ describe('circuit breaker', () => {
 });
 
 describe('client-side rate limits', () => {
-  it("requestsPerMinute holds within 5% after a burst of at most one second's worth", async () => {
+  it("requestsPerMinute holds within 5% over 10 s, after a burst of at most one second's worth", async () => {
     server.setFallback({ kind: 'json', body: completion });
     const c = client(server.url, { rateLimit: { requestsPerMinute: 6000 } }); // 100/s, burst 100
     // Times from when the calls were made (the server runs in this process: same clock), so a burst
     // that reaches the server late on a loaded machine does not shift the windows.
     const t0 = performance.now();
-    const calls = Array.from({ length: 400 }, () => create(c));
+    const calls = Array.from({ length: 1_300 }, () => create(c)); // the last at ~12 s
     await Promise.all(calls);
     const times = server.requests.map((r) => r.receivedAt);
     const within = (from: number, to: number) => times.filter((t) => t - t0 >= from && t - t0 < to).length;
     const burst = within(0, 100); // one second's worth (100) + 100 ms at 100/s (10)
-    const steady = within(1000, 3000); // ideal 200
-    console.log(`rpm 6000: arrivals in the first 100 ms ${burst}, in [1 s, 3 s) ${steady} (ideal 200)`);
+    const steady = within(1000, 11_000); // ideal 1,000
+    console.log(`rpm 6000: arrivals in the first 100 ms ${burst}, in [1 s, 11 s) ${steady} (ideal 1000)`);
     expect(burst).toBeLessThanOrEqual(112);
     expect(within(0, 1000)).toBeLessThanOrEqual(205); // the burst and one second at 100/s
-    expect(steady).toBeGreaterThanOrEqual(190);
-    expect(steady).toBeLessThanOrEqual(210);
-  }, 10_000);
+    expect(steady).toBeGreaterThanOrEqual(950);
+    expect(steady).toBeLessThanOrEqual(1050);
+  }, 30_000);
 
   it('a call whose turn is past maxQueueMs fails at once with LocalRateLimitError and retryAfterMs', async () => {
     server.setFallback({ kind: 'json', body: completion });
