@@ -2,10 +2,10 @@
 // redis-server (Debian package `redis-server`; `.ci/run` installs it) that each test starts on a free
 // port and kills after: four processes on one key hold one budget; a Redis killed mid-run leaves no
 // call hanging or lost, and the clients fall back to their local share with one warning.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { type AddressInfo, connect, createServer as createNetServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AiwireError } from '../src/index.js';
 import { platformKey } from '../src/native/index.js';
 import { client, completion, messages } from './helpers/client.js';
+import { startRedis } from './helpers/redis.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -23,53 +24,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let http: Server;
 let baseURL: string;
 const arrivals: { at: number; who: string }[] = [];
-
-async function freePort(): Promise<number> {
-  const s = createNetServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-/** Start `redis-server` on a free port; resolves once it accepts connections (within 5 s). */
-async function startRedis(
-  tls = false,
-): Promise<{ url: string; proc: ChildProcess; kill: () => Promise<void> }> {
-  const port = await freePort();
-  const fixture = (name: string) => join(here, 'fixtures', 'tls', name);
-  // TLS only (Debian's redis-server is built with TLS): the server certificate of the private test CA.
-  const listen = tls
-    ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', fixture('server-cert.pem')]
-    : ['--port', String(port)];
-  if (tls) listen.push('--tls-key-file', fixture('server-key.pem'), '--tls-ca-cert-file', fixture('ca.pem'));
-  if (tls) listen.push('--tls-auth-clients', 'no');
-  const proc = spawn('redis-server', [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    const ok = await new Promise<boolean>((r) => {
-      const c = connect(port, '127.0.0.1', () => {
-        c.destroy();
-        r(true);
-      });
-      c.once('error', () => r(false));
-    });
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error('redis-server did not listen within 5 s (is it installed?)');
-    await sleep(20);
-  }
-  return {
-    url: `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`,
-    proc,
-    kill: async () => {
-      proc.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
 
 /** One worker process: a client on the shared key, 16 calls in flight until `RUN_MS` has passed. */
 const CHILD = `

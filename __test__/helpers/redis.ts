@@ -2,6 +2,10 @@
 // free loopback port with no persistence, killed by the test.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { type AddressInfo, connect, createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const fixtures = fileURLToPath(new URL('../fixtures/tls/', import.meta.url));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -16,21 +20,31 @@ export async function freePort(): Promise<number> {
 
 /** A running redis-server. */
 export interface TestRedis {
-  /** `redis://127.0.0.1:<port>` */
+  /** `redis://127.0.0.1:<port>` (`rediss://` with TLS) */
   url: string;
   proc: ChildProcess;
   /** SIGKILL it and wait for its exit. */
   kill(): Promise<void>;
 }
 
-/** Start `redis-server` on a free port; resolves once it accepts connections (within 5 s). */
-export async function startRedis(): Promise<TestRedis> {
+/**
+ * Start `redis-server` on a free port; resolves once it accepts connections (within 5 s). With `tls`,
+ * it listens for TLS only (`rediss://`; Debian's redis-server is built with TLS), with the server
+ * certificate of the private test CA in `fixtures/tls`.
+ */
+export async function startRedis(tls = false): Promise<TestRedis> {
   const port = await freePort();
-  const proc = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    { stdio: 'ignore' },
-  );
+  const fixture = (name: string) => join(fixtures, name);
+  const listen = tls
+    ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', fixture('server-cert.pem')]
+    : ['--port', String(port)];
+  if (tls) {
+    listen.push('--tls-key-file', fixture('server-key.pem'), '--tls-ca-cert-file', fixture('ca.pem'));
+    listen.push('--tls-auth-clients', 'no');
+  }
+  const proc = spawn('redis-server', [...listen, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   const deadline = Date.now() + 5000;
   for (;;) {
@@ -49,7 +63,7 @@ export async function startRedis(): Promise<TestRedis> {
     await sleep(20);
   }
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: `${tls ? 'rediss' : 'redis'}://127.0.0.1:${port}`,
     proc,
     kill: async () => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
