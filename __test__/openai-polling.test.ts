@@ -165,8 +165,20 @@ describe('polling helpers: the requests openai-node makes, waits from openai-pol
         { maxConcurrency: 2 },
       ),
     );
-    const sorted = (r: string[]) => [...r].sort();
-    expect(sorted(uploaded.ours.requests)).toEqual(sorted(uploaded.theirs.requests));
+    // Uploads run two at a time, so the mock numbers them in arrival order and both SDKs list the
+    // uploaded ids in the order the uploads finished: compare the requests as sets, with the uploaded
+    // ids of the batch body sorted.
+    const canonical = (r: string[]) =>
+      r
+        .map((line) => {
+          const at = line.indexOf('{');
+          if (at < 0) return line;
+          const body = JSON.parse(line.slice(at)) as { file_ids: string[] };
+          const [given, ...up] = body.file_ids;
+          return `${line.slice(0, at)}${JSON.stringify({ ...body, file_ids: [given, ...up.sort()] })}`;
+        })
+        .sort();
+    expect(canonical(uploaded.ours.requests)).toEqual(canonical(uploaded.theirs.requests));
     expect(uploaded.ours.requests.filter((r) => r.startsWith('POST /files'))).toHaveLength(3);
     const batchBody = uploaded.ours.requests.find((r) => r.startsWith('POST /vector_stores')) ?? '';
     const ids = (JSON.parse(batchBody.slice(batchBody.indexOf('{'))) as { file_ids: string[] }).file_ids;
