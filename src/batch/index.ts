@@ -29,7 +29,8 @@ export {
 export { type QueueExecutorOptions, queueExecutor } from './executors/queue.js';
 export { BATCH_METHODS, type BatchInput, parseInputLine, syntheticId } from './input.js';
 export { BatchLockedError, BatchOutputError } from './output.js';
-export { jobIdOf, type QueueConnectionOptions } from './queue-redis.js';
+export { COLLECTOR_LOCK_TTL_MS } from './queue-lock.js';
+export { jobIdOf, type QueueConnectionOptions, QueueJobError } from './queue-redis.js';
 export { DEFAULT_CONCURRENCY, DEFAULT_DRAIN_TIMEOUT_MS, type RunBatchOptions, runBatch } from './run.js';
 export { sendItem, toBatchError } from './send-item.js';
 export type { BatchProgress, BatchSummary, BatchTokens } from './stats.js';
