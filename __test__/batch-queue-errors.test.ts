@@ -122,7 +122,12 @@ describe('batch via queue: what the user gets when the queue fails', () => {
       expect(lines.get('r0')?.error).toBeNull();
       const bad = lines.get('r1');
       expect(bad?.response).toBeNull();
-      expect(bad?.error).toMatchObject({ code: 'queue_error', type: 'QueueJobError', status: null, retryable: false });
+      expect(bad?.error).toMatchObject({
+        code: 'queue_error',
+        type: 'QueueJobError',
+        status: null,
+        retryable: false,
+      });
       // What was wrong, and what to do about it.
       expect(bad?.error?.message).toMatch(/"method" is "QUERY", not GET, POST, PUT, PATCH or DELETE/);
       expect(bad?.error?.message).toMatch(/same aiwire version/);
@@ -186,7 +191,12 @@ describe('batch via queue: what the user gets when the queue fails', () => {
       expect(await conn.exists(key)).toBe(0);
 
       // A lock left by a process of this host that is gone is taken over; the run completes.
-      await conn.set(key, JSON.stringify({ host: hostname(), pid: 2 ** 22 + 7, token: 'gone' }), 'PX', 30_000);
+      await conn.set(
+        key,
+        JSON.stringify({ host: hostname(), pid: 2 ** 22 + 7, token: 'gone' }),
+        'PX',
+        30_000,
+      );
       worker = startWorker(redis.url, `${mock.url}/v1`, errors);
       const third = await runBatch({
         input,

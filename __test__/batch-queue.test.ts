@@ -495,7 +495,9 @@ describe('batch via queue', () => {
       await until('the first collector to take the output', () => existsSync(`${output}.lock`));
       const second = startCli(args, `${mock.url}/v1`, 30_000);
       expect(await second.exited).toEqual({ code: 2, signal: null });
-      expect(second.stderr).toContain(`${output} is being written by another aiwire batch (pid ${first.child.pid})`);
+      expect(second.stderr).toContain(
+        `${output} is being written by another aiwire batch (pid ${first.child.pid})`,
+      );
       expect(second.stderr).toMatch(/wait for it to finish, or remove .*twice\.out\.jsonl\.lock/);
       // The first still owns the run: a worker comes, it finishes with every line once.
       worker = startWorker(['--redis', redis.url], `${mock.url}/v1`);

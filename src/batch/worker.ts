@@ -68,8 +68,9 @@ export interface WorkerSummary {
   /** Items whose line has an error (the server's or aiwire's), `worker_lost` lines included. */
   failed: number;
   /**
-   * Times the shared rate budget's Redis did not answer a reservation within 200 ms, and the calls
-   * then paced by the local fallback share instead (`client.stats()` of this worker's clients; see
+   * Times the shared rate budget's Redis was down (a connection error, or no answer to a reservation
+   * within 2 s; a merely slow answer is waited for), and the calls then paced by the local fallback
+   * share instead (`client.stats()` of this worker's clients; see
    * `RedisLimitOptions`). 0 without `rateLimit.redis`.
    */
   sharedLimitOutages: number;
