@@ -168,8 +168,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
       onError(new QueueJobError(err.message));
       return;
     }
-    const stalled = /stalled/i.test(err.message);
     const invalid = err.name === 'QueueJobError';
+    const stalled = !invalid && /stalled/i.test(err.message);
     const line: BatchOutputLine = {
       id: outputLineId(),
       custom_id: customId,
