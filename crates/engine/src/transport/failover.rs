@@ -250,9 +250,22 @@ impl Failover {
         Ok(i)
     }
 
-    /// Whether some endpoint not in `tried` (a bit per endpoint) has a breaker that is not open.
-    pub(super) fn has_untried(&self, tried: u64) -> bool {
-        self.endpoints.iter().enumerate().any(|(i, e)| tried & (1 << i) == 0 && breaker_wait(e).is_none())
+    /// Whether the next attempt of a call of `tokens` tokens with the request's `limit` would go to an
+    /// endpoint not in `tried` (a bit per endpoint): one whose breaker is not open and whose wait is
+    /// within the call's `maxQueueMs`.
+    pub(super) fn has_untried(
+        &self,
+        tried: u64,
+        tokens: u64,
+        resilience: Option<&Resilience>,
+        limit: RequestLimit,
+    ) -> bool {
+        let (now, max_queue) = (Instant::now(), self.max_queue(limit));
+        self.endpoints.iter().enumerate().any(|(i, e)| {
+            tried & (1 << i) == 0
+                && breaker_wait(e).is_none()
+                && max_queue.is_none_or(|m| wait(e, tokens, resilience, now) <= m)
+        })
     }
 
     /// Whether some endpoint has a tokens-per-minute budget (calls then need a token estimate).
@@ -283,11 +296,7 @@ impl Failover {
                 soonest = soonest.min(wait);
                 continue;
             }
-            let server = match (resilience, &e.target) {
-                (Some(r), Some(t)) => r.limit_wait(t, now),
-                _ => Duration::ZERO,
-            };
-            let wait = server.max(e.budget.as_ref().map_or(Duration::ZERO, |b| b.peek_local(tokens, now)));
+            let wait = wait(e, tokens, resilience, now);
             let past = max_queue.is_some_and(|m| wait > m);
             let rank = (past, !past && tried & (1 << i) != 0, wait);
             match best {
@@ -405,6 +414,16 @@ fn under<'a>(url: &'a str, base: &str) -> Option<&'a str> {
 /// Whether `rest` starts a URL's path, query or fragment (or is empty).
 fn boundary(rest: &str) -> bool {
     matches!(rest.as_bytes().first(), None | Some(b'/' | b'?' | b'#'))
+}
+
+/// How long a call of `tokens` tokens arriving `now` would wait for endpoint `e`'s budgets: its own, and
+/// the server's (adaptive limits, kept per endpoint). Nothing is reserved.
+fn wait(e: &Endpoint, tokens: u64, resilience: Option<&Resilience>, now: Instant) -> Duration {
+    let server = match (resilience, &e.target) {
+        (Some(r), Some(t)) => r.limit_wait(t, now),
+        _ => Duration::ZERO,
+    };
+    server.max(e.budget.as_ref().map_or(Duration::ZERO, |b| b.peek_local(tokens, now)))
 }
 
 /// The rest of the cooldown when the endpoint's breaker is open.

@@ -150,7 +150,8 @@ impl Engine {
                         if let (ErrorKind::CircuitOpen, Some((f, _)), Some(i)) = (e.kind, route, endpoint) {
                             // Its half-open breaker's probes are all out: another endpoint, if any.
                             tried |= 1 << i;
-                            if spread(route) && f.has_untried(tried) {
+                            let (r, limit) = (self.resilience.as_ref(), spec.rate_limit);
+                            if spread(route) && f.has_untried(tried, endpoint_tokens, r, limit) {
                                 continue;
                             }
                         }
@@ -267,7 +268,10 @@ impl Engine {
                 err.trace = trace;
                 return Err(err);
             };
-            if spread(route) && route.is_some_and(|(f, _)| f.has_untried(tried)) {
+            let untried = |f: &super::failover::Failover| {
+                f.has_untried(tried, endpoint_tokens, self.resilience.as_ref(), spec.rate_limit)
+            };
+            if spread(route) && route.is_some_and(|(f, _)| untried(f)) {
                 // The next attempt goes to an endpoint this call has not tried: the back-off (and a
                 // `retry-after`) was the failed endpoint's.
                 delay = std::time::Duration::ZERO;
