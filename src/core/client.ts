@@ -74,6 +74,8 @@ export abstract class BaseClient {
   readonly #binding: NativeBinding;
   /** Lower-case names of the credential headers, removed for foreign origins (see `foreignOrigin`). */
   readonly #credentialHeaders: string[];
+  /** The `endpoints`' origins: absolute URLs on them (`next` pages) go to that endpoint, not refused. */
+  readonly #origins: string[] | undefined;
   /** `close()` was called. */
   #closed = false;
   /** Whether `stats()` already warned of a Redis outage (`rateLimit.redis`). */
@@ -133,6 +135,7 @@ export abstract class BaseClient {
     const headers: string[] = ['accept', 'application/json'];
     flatten(options.defaultHeaders, headers);
     if (!endpoints) flatten(authHeaders, headers);
+    this.#origins = endpoints?.map((e) => new URL(e.baseUrl).origin);
     const credentials = new Set(['authorization']);
     for (const name in authHeaders) credentials.add(name.toLowerCase());
     this.#credentialHeaders = [...credentials];
@@ -363,7 +366,8 @@ export abstract class BaseClient {
 
   /** The engine's request; without `withBody`, no body (multipart fills it in). */
   #native(method: Method, path: string, opts: FinalRequestOptions, withBody = true): NativeRequest {
-    const target = resolveTarget(this.baseURL, this.prepareRequest(method, path, opts), opts.foreignOrigin);
+    const where = this.prepareRequest(method, path, opts);
+    const target = resolveTarget(this.baseURL, where, opts.foreignOrigin, this.#origins);
     const url = appendQuery(target.url, opts.query, this._spec.queryArrayFormat);
     const native = nativeRequest({
       method,
@@ -377,6 +381,7 @@ export abstract class BaseClient {
       rateLimit: opts.rateLimit,
       circuitBreaker: opts.circuitBreaker,
     });
+    if (target.absolute) native.pinEndpoint = true;
     if (target.withholdCredentials) {
       // A foreign origin: no credential header, whether a client default or given for this request.
       const removed = new Set([...(native.removeHeaders ?? []), ...this.#credentialHeaders]);

@@ -399,6 +399,11 @@ export interface NativeRequest {
   /** `false`: sent even when the origin's circuit breaker is open, its outcome not recorded. Default true. */
   circuitBreaker?: boolean
   /**
+   * `true`: the URL is one a server returned (a `next` page); with `endpoints` it goes to the
+   * endpoint whose base URL or origin it is on, not spread over them. Default false.
+   */
+  pinEndpoint?: boolean
+  /**
    * Hand the response body over as a string (UTF-8 text such as JSON) instead of a Buffer.
    * Default false. A body that is not valid UTF-8 still comes as a Buffer.
    */

@@ -9,7 +9,7 @@ mod support;
 
 use aiwire_engine::{
     BreakerConfig, CircuitState, EndpointConfig, Engine, EngineConfig, ErrorKind, RateLimitConfig,
-    RequestLimit,
+    RequestLimit, RequestSpec,
 };
 use std::time::Duration;
 use support::client::*;
@@ -386,4 +386,16 @@ async fn a_url_under_another_endpoints_base_url_or_origin_goes_to_that_endpoint(
     let stats = engine.endpoints();
     assert_eq!((stats[1].requests, stats[1].served, stats[1].failures), (7, 6, 1));
     assert_eq!(stats[0].requests, 0);
+    // A URL a server returned under the first endpoint's base URL (`pin_endpoint`): that endpoint,
+    // every time (`b` weighs 5 and would get most calls spread by weight).
+    for _ in 0..3 {
+        let spec = RequestSpec { pin_endpoint: true, ..get(a.url("/v1/predictions?cursor=a2")) };
+        send(&engine, &spec).await.unwrap();
+    }
+    assert_eq!(b.request_count(), 7);
+    assert!(a
+        .requests()
+        .iter()
+        .all(|r| r.uri == "/v1/predictions?cursor=a2" && r.header("authorization") == Some("Bearer ka")));
+    assert_eq!(a.request_count(), 3);
 }

@@ -6,9 +6,10 @@
 //! - a URL under the first endpoint's base URL (the client's `baseURL`) is spread: every attempt
 //!   (retries included) picks an endpoint and is sent to that endpoint's base URL plus the rest of the
 //!   request's URL, with that endpoint's headers over the client's default headers;
-//! - a URL under another endpoint's base URL, or else on another endpoint's origin (a `next` page URL
-//!   an endpoint gave, e.g. Replicate's) is pinned to that endpoint: every attempt goes there as it is,
-//!   with that endpoint's headers, breaker and budgets (its cursor is that endpoint's);
+//! - a URL under another endpoint's base URL, or else on another endpoint's origin, and a URL a server
+//!   returned ([`crate::RequestSpec::pin_endpoint`]: a `next` page URL, e.g. Replicate's) under or on
+//!   any endpoint's, is pinned to that endpoint: every attempt goes there as it is, with that
+//!   endpoint's headers, breaker and budgets (its cursor or resource is that endpoint's);
 //! - any other URL (e.g. a same-API absolute URL elsewhere) goes as it is, with the first endpoint's
 //!   headers.
 //!
@@ -194,25 +195,28 @@ impl Failover {
         Ok(Some(Failover { endpoints, max_queue, current }))
     }
 
-    /// Where a request to `url` goes (see the module docs); `None`: as it is, with the first endpoint's
-    /// headers (not under any endpoint's base URL nor on another endpoint's origin).
-    pub(super) fn route<'a>(&self, url: &'a str) -> Option<Route<'a>> {
-        if let Some(rest) = under(url, &self.endpoints[0].base) {
-            return Some(Route::Spread(rest));
+    /// Where a request to `url` goes (see the module docs); `pin`: a URL a server returned, never
+    /// spread. `None`: as it is, with the first endpoint's headers (not under any endpoint's base URL
+    /// nor on another endpoint's origin; or, without `pin`, on the first endpoint's origin).
+    pub(super) fn route<'a>(&self, url: &'a str, pin: bool) -> Option<Route<'a>> {
+        if !pin {
+            if let Some(rest) = under(url, &self.endpoints[0].base) {
+                return Some(Route::Spread(rest));
+            }
         }
-        let others = || self.endpoints.iter().enumerate().skip(1);
-        if let Some((i, _)) = others().find(|(_, e)| under(url, &e.base).is_some()) {
+        let all = || self.endpoints.iter().enumerate();
+        if let Some((i, _)) = all().find(|(_, e)| under(url, &e.base).is_some()) {
             return Some(Route::Pinned(i));
         }
-        // On an endpoint's origin, not under its base URL: that endpoint's, unless it is the first's.
+        // On an endpoint's origin, not under its base URL: that endpoint's (the first's only with `pin`).
         let origin = |e: &Endpoint| {
             url.get(..e.origin.len()).is_some_and(|o| o.eq_ignore_ascii_case(&e.origin))
                 && boundary(&url[e.origin.len()..])
         };
-        if origin(&self.endpoints[0]) {
-            return None;
+        match all().find(|(_, e)| origin(e)) {
+            Some((0, _)) if !pin => None,
+            found => found.map(|(i, _)| Route::Pinned(i)),
         }
-        others().find(|(_, e)| origin(e)).map(|(i, _)| Route::Pinned(i))
     }
 
     /// The longest wait for a turn in an endpoint's budget for a request of `limit` (`None`: no bound);

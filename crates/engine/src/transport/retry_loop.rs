@@ -95,7 +95,8 @@ impl Engine {
             || spec.method == Method::HEAD
             || spec.method == Method::OPTIONS;
         // With endpoints: the failover state and where the request goes (spread or pinned).
-        let route = self.failover.as_ref().and_then(|f| f.route(&spec.url).map(|r| (f, r)));
+        let route =
+            self.failover.as_ref().and_then(|f| f.route(&spec.url, spec.pin_endpoint).map(|r| (f, r)));
         // Spread over the endpoints: a retry may move to one the call has not tried.
         let spread = |route: Option<(&super::failover::Failover, Route)>| {
             route.is_some_and(|(_, r)| matches!(r, Route::Spread(_)))
