@@ -26,7 +26,14 @@ import type { PageConstructor, PageRequest } from './pagination/page.js';
 import { type AbstractPage, PagePromise } from './pagination/page.js';
 import { withPreset } from './presets.js';
 import { DEFAULT_REQUEST_ID_HEADERS, type ProviderSpec } from './provider.js';
-import { appendQuery, checkMs, flatten, nativeRequest, resolveTarget } from './request.js';
+import {
+  appendQuery,
+  checkMs,
+  flatten,
+  nativeRequest,
+  resolveTarget,
+  withoutCredentials,
+} from './request.js';
 import { RequestLog } from './request-log.js';
 import { resilienceText, warnSharedLimitFallback } from './resilience-metrics.js';
 import { engineResilienceOptions } from './resilience-options.js';
@@ -382,18 +389,7 @@ export abstract class BaseClient {
       circuitBreaker: opts.circuitBreaker,
     });
     if (target.absolute) native.pinEndpoint = true;
-    if (target.withholdCredentials) {
-      // A foreign origin: no credential header, whether a client default or given for this request.
-      const removed = new Set([...(native.removeHeaders ?? []), ...this.#credentialHeaders]);
-      native.removeHeaders = [...removed];
-      const kept: string[] = [];
-      const given = native.headers ?? [];
-      for (let i = 0; i + 1 < given.length; i += 2) {
-        const name = given[i] as string;
-        if (!removed.has(name)) kept.push(name, given[i + 1] as string);
-      }
-      native.headers = kept;
-    }
+    if (target.withholdCredentials) withoutCredentials(native, this.#credentialHeaders);
     if (opts.decode) {
       native.decode = opts.decode.kind;
       if (opts.decode.field) (native as { decodeField?: string }).decodeField = opts.decode.field;

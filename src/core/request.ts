@@ -140,6 +140,22 @@ export function resolveTarget(
   return { url, withholdCredentials: false, absolute: false };
 }
 
+/**
+ * Strip the client's credential headers (`names`, lower case) from `native` for a foreign origin:
+ * client defaults of those names are not sent (`removeHeaders`), nor those given for this request.
+ */
+export function withoutCredentials(native: NativeRequest, names: readonly string[]): void {
+  const removed = new Set([...(native.removeHeaders ?? []), ...names]);
+  native.removeHeaders = [...removed];
+  const kept: string[] = [];
+  const given = native.headers ?? [];
+  for (let i = 0; i + 1 < given.length; i += 2) {
+    const name = given[i] as string;
+    if (!removed.has(name)) kept.push(name, given[i + 1] as string);
+  }
+  native.headers = kept;
+}
+
 /** The parts of a request the engine needs, before multipart or stream specifics. */
 export interface NativeRequestInput {
   method: string;
