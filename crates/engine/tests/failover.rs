@@ -399,3 +399,28 @@ async fn a_url_under_another_endpoints_base_url_or_origin_goes_to_that_endpoint(
         .all(|r| r.uri == "/v1/predictions?cursor=a2" && r.header("authorization") == Some("Bearer ka")));
     assert_eq!(a.request_count(), 3);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_refused_for_the_servers_budget_takes_no_turn_in_the_endpoints_own() {
+    // The server says its budget is spent for 30 s (a 429 with `retry-after`, read by `adaptive`).
+    let a = TestServer::start([Reply::status(429).header("retry-after", "30")]).await;
+    let engine = engine(EngineConfig {
+        endpoints: vec![budgeted(a.url(""), "ka", 60)],
+        rate_limit: RateLimitConfig { adaptive: true, ..Default::default() },
+        max_retries: 0,
+        ..config()
+    });
+    let first = send(&engine, &get(a.url("/m"))).await.unwrap_err();
+    assert_eq!(first.http_status(), Some(429));
+    // The next call may wait 5 s: the server's 30 s are past that, so it is refused at once, without
+    // queueing in the endpoint's own budget (whose next turn is only a second away).
+    let mut spec = get(a.url("/m"));
+    spec.rate_limit = RequestLimit::MaxQueue(Duration::from_secs(5));
+    let err = send(&engine, &spec).await.unwrap_err();
+    assert_eq!((err.kind, err.attempts), (ErrorKind::RateLimitedLocally, 0));
+    assert!(err.retry_after.unwrap() > Duration::from_secs(20), "{:?}", err.retry_after);
+    let own = engine.endpoints()[0].rate_limit.clone().expect("a budget");
+    assert_eq!((own.waited_calls, own.refused_calls), (0, 0), "{own:?}");
+    assert_eq!(engine.limiter_stats().map(|s| s.refused_calls), Some(1));
+    assert_eq!(a.request_count(), 1);
+}

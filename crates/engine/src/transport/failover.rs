@@ -17,10 +17,10 @@
 //! 1. endpoints whose circuit breaker is open are skipped (the breaker is its origin's: endpoints at
 //!    one origin share it); when every one is, the call fails with [`ErrorKind::CircuitOpen`],
 //!    `retry_after` the soonest end of a cooldown;
-//! 2. endpoints this call has not tried yet come first (a retry after a connection error, a timeout,
-//!    a 5xx or a 429 goes to another endpoint while there is one);
-//! 3. endpoints whose wait (below) is within the call's longest wait for a turn (`maxQueueMs`: the
+//! 2. endpoints whose wait (see 4.) is within the call's longest wait for a turn (`maxQueueMs`: the
 //!    request's own, else the client's) come before those past it;
+//! 3. among those, endpoints this call has not tried yet come first (a retry after a connection error,
+//!    a timeout, a 5xx or a 429 goes to another endpoint while there is one within `maxQueueMs`);
 //! 4. among those, the ones whose budgets would make the call wait least: the endpoint's own
 //!    requests / tokens per minute ([`EndpointConfig::requests_per_minute`], a GCRA of its own, as the
 //!    client's [`crate::limiter`]) and the servers' budgets read by `rateLimit.adaptive`, kept per
@@ -98,7 +98,8 @@ pub struct EndpointStats {
 pub(crate) enum Route<'a> {
     /// Under the first endpoint's base URL: each attempt picks an endpoint; this is the URL's rest.
     Spread(&'a str),
-    /// Under another endpoint's base URL or on its origin: every attempt goes to that endpoint, as is.
+    /// Under another endpoint's base URL or on its origin, or a URL a server returned under or on any
+    /// endpoint's: every attempt goes to that endpoint, as is.
     Pinned(usize),
 }
 
@@ -248,7 +249,11 @@ impl Failover {
             Route::Pinned(i) => i,
             Route::Spread(_) => self.choose(tried, tokens, resilience, limit)?,
         };
-        if limit != RequestLimit::Off {
+        // Past maxQueueMs by the server's budget (adaptive): the client's limits refuse the call when
+        // they admit it, so it takes no turn in the endpoint's own budget.
+        let e = &self.endpoints[i];
+        let refused = self.max_queue(limit).is_some_and(|m| server_wait(e, resilience, Instant::now()) > m);
+        if limit != RequestLimit::Off && !refused {
             self.take_turn(i, tokens, limit, cancel).await?;
         }
         Ok(i)
@@ -423,11 +428,17 @@ fn boundary(rest: &str) -> bool {
 /// How long a call of `tokens` tokens arriving `now` would wait for endpoint `e`'s budgets: its own, and
 /// the server's (adaptive limits, kept per endpoint). Nothing is reserved.
 fn wait(e: &Endpoint, tokens: u64, resilience: Option<&Resilience>, now: Instant) -> Duration {
-    let server = match (resilience, &e.target) {
+    let server = server_wait(e, resilience, now);
+    server.max(e.budget.as_ref().map_or(Duration::ZERO, |b| b.peek_local(tokens, now)))
+}
+
+/// How long a call arriving `now` would wait for the server's budget of endpoint `e` (adaptive limits;
+/// zero without them). Nothing is reserved.
+fn server_wait(e: &Endpoint, resilience: Option<&Resilience>, now: Instant) -> Duration {
+    match (resilience, &e.target) {
         (Some(r), Some(t)) => r.limit_wait(t, now),
         _ => Duration::ZERO,
-    };
-    server.max(e.budget.as_ref().map_or(Duration::ZERO, |b| b.peek_local(tokens, now)))
+    }
 }
 
 /// The rest of the cooldown when the endpoint's breaker is open.
