@@ -15,7 +15,7 @@ export { AiwireError as OpenAIError } from './core/errors.js';
 export type { Logger, LogLevel } from './core/logger.js';
 export type { HistogramSnapshot, MetricsSnapshot, OperationMetrics } from './core/metrics.js';
 export type { ClientHooks, HookEvent, ObservabilityOptions, StreamEndEvent } from './core/observe.js';
-export type { AdaptiveBudget, RateLimitStats } from './core/options.js';
+export type { AdaptiveBudget, EndpointRateLimitStats, RateLimitStats } from './core/options.js';
 export * from './core/pagination/index.js';
 export { PRESETS, type PresetName } from './core/presets.js';
 export type { ProviderErrorBody, ProviderSpec } from './core/provider.js';

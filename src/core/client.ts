@@ -26,7 +26,14 @@ import type { PageConstructor, PageRequest } from './pagination/page.js';
 import { type AbstractPage, PagePromise } from './pagination/page.js';
 import { withPreset } from './presets.js';
 import { DEFAULT_REQUEST_ID_HEADERS, type ProviderSpec } from './provider.js';
-import { appendQuery, checkMs, flatten, nativeRequest, resolveTarget } from './request.js';
+import {
+  appendQuery,
+  checkMs,
+  flatten,
+  nativeRequest,
+  resolveTarget,
+  withoutCredentials,
+} from './request.js';
 import { RequestLog } from './request-log.js';
 import { resilienceText, warnSharedLimitFallback } from './resilience-metrics.js';
 import { engineResilienceOptions } from './resilience-options.js';
@@ -74,6 +81,8 @@ export abstract class BaseClient {
   readonly #binding: NativeBinding;
   /** Lower-case names of the credential headers, removed for foreign origins (see `foreignOrigin`). */
   readonly #credentialHeaders: string[];
+  /** The `endpoints`' origins: absolute URLs on them (`next` pages) go to that endpoint, not refused. */
+  readonly #origins: string[] | undefined;
   /** `close()` was called. */
   #closed = false;
   /** Whether `stats()` already warned of a Redis outage (`rateLimit.redis`). */
@@ -133,6 +142,7 @@ export abstract class BaseClient {
     const headers: string[] = ['accept', 'application/json'];
     flatten(options.defaultHeaders, headers);
     if (!endpoints) flatten(authHeaders, headers);
+    this.#origins = endpoints?.map((e) => new URL(e.baseUrl).origin);
     const credentials = new Set(['authorization']);
     for (const name in authHeaders) credentials.add(name.toLowerCase());
     this.#credentialHeaders = [...credentials];
@@ -363,7 +373,8 @@ export abstract class BaseClient {
 
   /** The engine's request; without `withBody`, no body (multipart fills it in). */
   #native(method: Method, path: string, opts: FinalRequestOptions, withBody = true): NativeRequest {
-    const target = resolveTarget(this.baseURL, this.prepareRequest(method, path, opts), opts.foreignOrigin);
+    const where = this.prepareRequest(method, path, opts);
+    const target = resolveTarget(this.baseURL, where, opts.foreignOrigin, this.#origins);
     const url = appendQuery(target.url, opts.query, this._spec.queryArrayFormat);
     const native = nativeRequest({
       method,
@@ -377,18 +388,8 @@ export abstract class BaseClient {
       rateLimit: opts.rateLimit,
       circuitBreaker: opts.circuitBreaker,
     });
-    if (target.withholdCredentials) {
-      // A foreign origin: no credential header, whether a client default or given for this request.
-      const removed = new Set([...(native.removeHeaders ?? []), ...this.#credentialHeaders]);
-      native.removeHeaders = [...removed];
-      const kept: string[] = [];
-      const given = native.headers ?? [];
-      for (let i = 0; i + 1 < given.length; i += 2) {
-        const name = given[i] as string;
-        if (!removed.has(name)) kept.push(name, given[i + 1] as string);
-      }
-      native.headers = kept;
-    }
+    if (target.absolute) native.pinEndpoint = true;
+    if (target.withholdCredentials) withoutCredentials(native, this.#credentialHeaders);
     if (opts.decode) {
       native.decode = opts.decode.kind;
       if (opts.decode.field) (native as { decodeField?: string }).decodeField = opts.decode.field;

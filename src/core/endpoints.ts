@@ -32,7 +32,10 @@ export interface EndpointOptions {
    * `rateLimit` is (GCRA, burst one second's worth): `requestsPerMinute` (attempts) and
    * `tokensPerMinute` (estimated from each request, corrected from buffered responses' `usage`). A
    * call goes to the endpoint whose budget makes it wait least; the client's `rateLimit` (its total
-   * over all endpoints, and `maxQueueMs`) applies as well. Default none.
+   * over all endpoints) applies as well. The wait is bounded by `maxQueueMs` (the request's
+   * `rateLimit.maxQueueMs`, else the client's): when every endpoint the call may use is further away,
+   * it fails at once with `LocalRateLimitError` (`retryAfterMs`: the shortest wait); a request with
+   * `rateLimit: false` takes no turn in it. Figures in `stats().endpoints[i].rateLimit`. Default none.
    */
   rateLimit?: { requestsPerMinute?: number | undefined; tokensPerMinute?: number | undefined } | undefined;
 }

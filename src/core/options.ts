@@ -73,7 +73,9 @@ export interface BaseClientOptions extends TransportOptions, ObservabilityOption
    * budgets (its own `rateLimit`, and the server's with `rateLimit.adaptive`, kept per endpoint) make
    * it wait least, then by weight
    * (smooth weighted round-robin). With `endpoints` the circuit breaker is on by default
-   * (`circuitBreaker: false` turns it off). Per-endpoint figures in `stats().endpoints`. Default none.
+   * (`circuitBreaker: false` turns it off). An absolute URL under another endpoint's base URL or on its
+   * origin (a `next` page URL it gave) goes to that endpoint, with its key. Per-endpoint figures in
+   * `stats().endpoints`. Default none.
    */
   endpoints?: EndpointOptions[] | undefined;
 }
@@ -98,9 +100,11 @@ export interface EngineStats {
   /** Calls admitted by the local fallback share instead of Redis (`rateLimit.redis`). */
   sharedLimitFallbackCalls: number;
   /**
-   * The `endpoints`, in the order given (empty without them): base URL (no credentials), weight, its
-   * origin's breaker `state` (absent when the breaker is off), attempts sent (`requests`), calls it
-   * answered with a 2xx (`served`), attempts that failed on it (`failures`).
+   * The `endpoints`, in the order given (empty without them): base URL (no credentials, never a key),
+   * weight, its origin's breaker `state` (absent when the breaker is off), attempts sent (`requests`),
+   * calls it answered with a 2xx (`served`), attempts that failed on it (`failures`), and its own
+   * budget's figures (`rateLimit`, absent without `endpoints[i].rateLimit`; see
+   * {@link EndpointRateLimitStats}). The client's `rateLimit` figures stay in `rateLimit` below.
    */
   endpoints: {
     baseURL: string;
@@ -109,6 +113,7 @@ export interface EngineStats {
     requests: number;
     served: number;
     failures: number;
+    rateLimit?: EndpointRateLimitStats | undefined;
   }[];
   /** What the client-side rate limits did and where their budgets stand; absent when `rateLimit` is off. */
   rateLimit?: RateLimitStats | undefined;
@@ -159,6 +164,17 @@ export interface RateLimitStats {
   redisFallbackCalls: number;
 }
 
+/**
+ * One endpoint's own budget (`endpoints[i].rateLimit`) in `stats().endpoints[i].rateLimit`: the
+ * figures of {@link RateLimitStats} for that budget alone (always local to this client). Counts are of
+ * attempts since the client was built. A call refused because every endpoint it may use is past its
+ * `maxQueueMs` counts once, in the budget of the endpoint with the shortest wait.
+ */
+export type EndpointRateLimitStats = Pick<
+  RateLimitStats,
+  'waitedCalls' | 'waitMsTotal' | 'waitMsMax' | 'refusedCalls' | 'requestsRemaining' | 'tokensRemaining'
+>;
+
 /** Per-request options, the last argument of every API method (as openai-node's `RequestOptions`). */
 export interface RequestOptions {
   /**
@@ -194,8 +210,12 @@ export interface RequestOptions {
    * (no turn taken locally, in Redis or in the adaptive budget; its response corrects nothing and
    * teaches the adaptive limits nothing), for a health check that must not queue behind the traffic;
    * `{ maxQueueMs }` replaces the client's `maxQueueMs` for this request (e.g. 0 for a call that would
-   * rather fail with `LocalRateLimitError` than wait). Default: the client's limits. Ignored when the
-   * client has no `rateLimit`.
+   * rather fail with `LocalRateLimitError` than wait). Both apply to the `endpoints`' own budgets
+   * (`endpoints[i].rateLimit`) as well: `false` takes no turn in them (the call still goes to the
+   * endpoint with the shortest wait), and `maxQueueMs` bounds their wait (when every endpoint the call
+   * may use is further away, it fails at once with `LocalRateLimitError`, `retryAfterMs` the shortest
+   * wait). Default: the client's limits. Ignored when the client has neither `rateLimit` nor endpoint
+   * budgets.
    */
   rateLimit?: false | { maxQueueMs?: number | undefined } | undefined;
   /**

@@ -85,20 +85,38 @@ export interface ResolvedURL {
   url: string;
   /** True for a foreign origin that may not receive the client's credentials. */
   withholdCredentials: boolean;
+  /**
+   * True when the path was an absolute URL (a `next` page or resource URL a server returned): with
+   * `endpoints`, the engine sends it to the endpoint it is on (`pinEndpoint`), not to any of them.
+   */
+  absolute: boolean;
 }
 
 /**
  * The absolute URL for `path` under `baseURL`. An absolute `path` (a `next` link) is used as is when
- * it is on the base URL's origin; on another origin only with `foreign` (see {@link ForeignOrigin}).
+ * it is on the base URL's origin or one of `origins`; on another origin only with `foreign` (see
+ * {@link ForeignOrigin}).
+ * @param origins the client's other origins of its own (`scheme://host[:port]` of its `endpoints`: the
+ *   engine sends a URL on one of them to that endpoint, with its key). Default none.
  * @throws AiwireError for an absolute URL on another origin without `foreign` (credentials must not
  *   leave for it), or one that does not parse.
  */
-export function resolveURL(baseURL: string, path: string, foreign?: ForeignOrigin): string {
-  return resolveTarget(baseURL, path, foreign).url;
+export function resolveURL(
+  baseURL: string,
+  path: string,
+  foreign?: ForeignOrigin,
+  origins?: readonly string[],
+): string {
+  return resolveTarget(baseURL, path, foreign, origins).url;
 }
 
 /** {@link resolveURL}, also saying whether credentials must be withheld. */
-export function resolveTarget(baseURL: string, path: string, foreign?: ForeignOrigin): ResolvedURL {
+export function resolveTarget(
+  baseURL: string,
+  path: string,
+  foreign?: ForeignOrigin,
+  origins?: readonly string[],
+): ResolvedURL {
   if (/^https?:\/\//i.test(path)) {
     let target: URL;
     try {
@@ -107,16 +125,35 @@ export function resolveTarget(baseURL: string, path: string, foreign?: ForeignOr
       throw new AiwireError(`Invalid absolute URL: ${JSON.stringify(path)}`);
     }
     const origin = new URL(baseURL).origin;
-    if (target.origin === origin) return { url: path, withholdCredentials: false };
+    if (target.origin === origin || origins?.includes(target.origin)) {
+      return { url: path, withholdCredentials: false, absolute: true };
+    }
     if (!foreign) {
       throw new AiwireError(
         `Refusing to send a request to ${target.origin}: absolute URLs must be on the client's origin (${origin}).`,
       );
     }
     const trusted = target.protocol === 'https:' && foreign.sendCredentials?.(target) === true;
-    return { url: path, withholdCredentials: !trusted };
+    return { url: path, withholdCredentials: !trusted, absolute: true };
   }
-  return { url: baseURL + (path.startsWith('/') ? path : `/${path}`), withholdCredentials: false };
+  const url = baseURL + (path.startsWith('/') ? path : `/${path}`);
+  return { url, withholdCredentials: false, absolute: false };
+}
+
+/**
+ * Strip the client's credential headers (`names`, lower case) from `native` for a foreign origin:
+ * client defaults of those names are not sent (`removeHeaders`), nor those given for this request.
+ */
+export function withoutCredentials(native: NativeRequest, names: readonly string[]): void {
+  const removed = new Set([...(native.removeHeaders ?? []), ...names]);
+  native.removeHeaders = [...removed];
+  const kept: string[] = [];
+  const given = native.headers ?? [];
+  for (let i = 0; i + 1 < given.length; i += 2) {
+    const name = given[i] as string;
+    if (!removed.has(name)) kept.push(name, given[i + 1] as string);
+  }
+  native.headers = kept;
 }
 
 /** The parts of a request the engine needs, before multipart or stream specifics. */

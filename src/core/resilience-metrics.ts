@@ -1,9 +1,10 @@
 /**
  * The engine's resilience figures in the Prometheus text exposition format (version 0.0.4), appended
  * to `client.metricsText()`: the `rateLimit` counters and budgets (`client.stats().rateLimit`) and the
- * circuit breakers' states. Every series is labelled `provider`; per-origin ones also `origin`.
+ * circuit breakers' states. Every series is labelled `provider`; per-origin ones also `origin`; those
+ * of an endpoint's own budget (`stats().endpoints[i].rateLimit`) also `endpoint` (its base URL).
  */
-import type { AdaptiveBudget, EngineStats } from './options.js';
+import type { AdaptiveBudget, EndpointRateLimitStats, EngineStats } from './options.js';
 
 /** A Prometheus label value escaped (backslash, double quote, newline). */
 function esc(value: string): string {
@@ -29,7 +30,8 @@ export function warnSharedLimitFallback(stats: EngineStats): boolean {
 const STATES = ['closed', 'open', 'half-open'] as const;
 
 /**
- * Families (only those with something to say: none without `rateLimit` and `circuitBreaker`):
+ * Families (only those with something to say: none without `rateLimit`, endpoint budgets and
+ * `circuitBreaker`):
  * - counters `aiwire_ratelimit_waited_total` (attempts queued for their turn),
  *   `aiwire_ratelimit_wait_ms_total` (their waits added up, ms), `aiwire_ratelimit_refused_total`
  *   (refused past `maxQueueMs`), `aiwire_ratelimit_redis_outages_total`,
@@ -39,6 +41,9 @@ const STATES = ['closed', 'open', 'half-open'] as const;
  *   `aiwire_ratelimit_server_reset_ms`, `aiwire_ratelimit_server_blocked_ms` (adaptive; a series is left
  *   out while its value is unknown), `aiwire_circuit_state{origin,state}` (1 for the breaker's state, 0 for
  *   the others).
+ * The first four families and `aiwire_ratelimit_remaining` also hold a series per endpoint with a budget
+ * of its own, labelled `endpoint` (its base URL: no credentials, no query) and, for the remaining ones,
+ * `source="local"`; the client's own series have no `endpoint` label.
  * @param provider the client's provider, lower case.
  * @param stats `client.stats()`.
  * @returns the text, each line ending in `\n`; empty when there is nothing to report.
@@ -51,28 +56,52 @@ export function resilienceText(provider: string, stats: EngineStats): string {
     out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...lines);
   };
   const r = stats.rateLimit;
+  // The client's budget (labels `provider`) and each endpoint's own (also `endpoint`).
+  const budgets: { labels: string; b: EndpointRateLimitStats; source: string }[] = [];
+  if (r) budgets.push({ labels: p, b: r, source: r.budgetSource });
+  for (const e of stats.endpoints) {
+    if (e.rateLimit)
+      budgets.push({ labels: `${p},endpoint="${esc(e.baseURL)}"`, b: e.rateLimit, source: 'local' });
+  }
+  const each = (name: string, pick: (b: EndpointRateLimitStats) => number) =>
+    budgets.map(({ labels, b }) => `${name}{${labels}} ${pick(b)}`);
+  family(
+    'aiwire_ratelimit_waited_total',
+    'counter',
+    'Attempts queued by rateLimit for their turn.',
+    each('aiwire_ratelimit_waited_total', (b) => b.waitedCalls),
+  );
+  family(
+    'aiwire_ratelimit_wait_ms_total',
+    'counter',
+    'Time attempts waited for their turn, ms.',
+    each('aiwire_ratelimit_wait_ms_total', (b) => b.waitMsTotal),
+  );
+  family(
+    'aiwire_ratelimit_wait_ms_max',
+    'gauge',
+    'Longest wait for a turn, ms.',
+    each('aiwire_ratelimit_wait_ms_max', (b) => b.waitMsMax),
+  );
+  family(
+    'aiwire_ratelimit_refused_total',
+    'counter',
+    'Attempts refused past maxQueueMs.',
+    each('aiwire_ratelimit_refused_total', (b) => b.refusedCalls),
+  );
+  const remaining: string[] = [];
+  for (const { labels, b, source } of budgets) {
+    const at = `${labels},budget=`;
+    const src = `,source="${esc(source)}"`;
+    if (typeof b.requestsRemaining === 'number') {
+      remaining.push(`aiwire_ratelimit_remaining{${at}"requests"${src}} ${b.requestsRemaining}`);
+    }
+    if (typeof b.tokensRemaining === 'number') {
+      remaining.push(`aiwire_ratelimit_remaining{${at}"tokens"${src}} ${b.tokensRemaining}`);
+    }
+  }
+  family('aiwire_ratelimit_remaining', 'gauge', 'Requests or tokens that may go at once now.', remaining);
   if (r) {
-    family('aiwire_ratelimit_waited_total', 'counter', 'Attempts queued by rateLimit for their turn.', [
-      `aiwire_ratelimit_waited_total{${p}} ${r.waitedCalls}`,
-    ]);
-    family('aiwire_ratelimit_wait_ms_total', 'counter', 'Time attempts waited for their turn, ms.', [
-      `aiwire_ratelimit_wait_ms_total{${p}} ${r.waitMsTotal}`,
-    ]);
-    family('aiwire_ratelimit_wait_ms_max', 'gauge', 'Longest wait for a turn, ms.', [
-      `aiwire_ratelimit_wait_ms_max{${p}} ${r.waitMsMax}`,
-    ]);
-    family('aiwire_ratelimit_refused_total', 'counter', 'Attempts refused past maxQueueMs.', [
-      `aiwire_ratelimit_refused_total{${p}} ${r.refusedCalls}`,
-    ]);
-    const remaining: string[] = [];
-    const source = `source="${esc(r.budgetSource)}"`;
-    if (r.requestsRemaining !== undefined && r.requestsRemaining !== null) {
-      remaining.push(`aiwire_ratelimit_remaining{${p},budget="requests",${source}} ${r.requestsRemaining}`);
-    }
-    if (r.tokensRemaining !== undefined && r.tokensRemaining !== null) {
-      remaining.push(`aiwire_ratelimit_remaining{${p},budget="tokens",${source}} ${r.tokensRemaining}`);
-    }
-    family('aiwire_ratelimit_remaining', 'gauge', 'Requests or tokens that may go at once now.', remaining);
     const perOrigin = (name: string, help: string, pick: (a: AdaptiveBudget) => unknown) => {
       const lines: string[] = [];
       for (const a of r.adaptive) {

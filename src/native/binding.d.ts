@@ -247,6 +247,27 @@ export interface NativeEndpoint {
   served: number
   /** Attempts that failed on it (connection errors, timeouts, error statuses). */
   failures: number
+  /** Its own budget's figures (`endpoints[i].rateLimit`); absent without one. */
+  rateLimit?: NativeEndpointRateLimit
+}
+
+/**
+ * One endpoint's own budget (`endpoints[i].rateLimit`), in stats: the figures the client's limits
+ * report, for this budget only (always local).
+ */
+export interface NativeEndpointRateLimit {
+  /** Attempts that were queued for their turn in it (a wait above 0). */
+  waitedCalls: number
+  /** Their waits added up, in ms. */
+  waitMsTotal: number
+  /** The longest wait, in ms. */
+  waitMsMax: number
+  /** Attempts refused at once past `maxQueueMs` by it (`LocalRateLimitError`). */
+  refusedCalls: number
+  /** Requests that may go at once now (absent without `requestsPerMinute`). */
+  requestsRemaining?: number
+  /** Estimated tokens that may go at once now (absent without `tokensPerMinute`). */
+  tokensRemaining?: number
 }
 
 /** Live counters of an engine (for metrics and leak checks). */
@@ -377,6 +398,11 @@ export interface NativeRequest {
   maxQueueMs?: number
   /** `false`: sent even when the origin's circuit breaker is open, its outcome not recorded. Default true. */
   circuitBreaker?: boolean
+  /**
+   * `true`: the URL is one a server returned (a `next` page); with `endpoints` it goes to the
+   * endpoint whose base URL or origin it is on, not spread over them. Default false.
+   */
+  pinEndpoint?: boolean
   /**
    * Hand the response body over as a string (UTF-8 text such as JSON) instead of a Buffer.
    * Default false. A body that is not valid UTF-8 still comes as a Buffer.

@@ -52,6 +52,9 @@ pub struct NativeRequest<'a> {
     pub max_queue_ms: Option<f64>,
     /// `false`: sent even when the origin's circuit breaker is open, its outcome not recorded. Default true.
     pub circuit_breaker: Option<bool>,
+    /// `true`: the URL is one a server returned (a `next` page); with `endpoints` it goes to the
+    /// endpoint whose base URL or origin it is on, not spread over them. Default false.
+    pub pin_endpoint: Option<bool>,
     /// Hand the response body over as a string (UTF-8 text such as JSON) instead of a Buffer.
     /// Default false. A body that is not valid UTF-8 still comes as a Buffer.
     pub text_body: Option<bool>,
@@ -214,5 +217,6 @@ pub(crate) fn to_spec(req: NativeRequest<'_>) -> Result<Converted> {
         _ => RequestLimit::Client,
     };
     spec.circuit_breaker = req.circuit_breaker.unwrap_or(true);
+    spec.pin_endpoint = req.pin_endpoint.unwrap_or(false);
     Ok(Converted { spec, text: req.text_body.unwrap_or(false), decode })
 }

@@ -29,6 +29,26 @@ pub struct NativeEndpoint {
     pub served: f64,
     /// Attempts that failed on it (connection errors, timeouts, error statuses).
     pub failures: f64,
+    /// Its own budget's figures (`endpoints[i].rateLimit`); absent without one.
+    pub rate_limit: Option<NativeEndpointRateLimit>,
+}
+
+/// One endpoint's own budget (`endpoints[i].rateLimit`), in stats: the figures the client's limits
+/// report, for this budget only (always local).
+#[napi(object)]
+pub struct NativeEndpointRateLimit {
+    /// Attempts that were queued for their turn in it (a wait above 0).
+    pub waited_calls: f64,
+    /// Their waits added up, in ms.
+    pub wait_ms_total: f64,
+    /// The longest wait, in ms.
+    pub wait_ms_max: f64,
+    /// Attempts refused at once past `maxQueueMs` by it (`LocalRateLimitError`).
+    pub refused_calls: f64,
+    /// Requests that may go at once now (absent without `requestsPerMinute`).
+    pub requests_remaining: Option<f64>,
+    /// Estimated tokens that may go at once now (absent without `tokensPerMinute`).
+    pub tokens_remaining: Option<f64>,
 }
 
 /// One origin's server budget from its rate-limit headers (`rateLimit.adaptive`).
@@ -98,6 +118,17 @@ fn ms(d: std::time::Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+fn endpoint_rate_limit(s: LimiterStats) -> NativeEndpointRateLimit {
+    NativeEndpointRateLimit {
+        waited_calls: s.waited_calls as f64,
+        wait_ms_total: ms(s.wait_total),
+        wait_ms_max: ms(s.wait_max),
+        refused_calls: s.refused_calls as f64,
+        requests_remaining: s.requests_remaining.map(|n| n as f64),
+        tokens_remaining: s.tokens_remaining.map(|n| n as f64),
+    }
+}
+
 fn rate_limit(s: LimiterStats) -> NativeRateLimitStats {
     NativeRateLimitStats {
         waited_calls: s.waited_calls as f64,
@@ -148,6 +179,7 @@ pub(crate) fn stats_of(engine: &Engine) -> NativeEngineStats {
                 requests: e.requests as f64,
                 served: e.served as f64,
                 failures: e.failures as f64,
+                rate_limit: e.rate_limit.map(endpoint_rate_limit),
             })
             .collect(),
         rate_limit: engine.limiter_stats().map(rate_limit),

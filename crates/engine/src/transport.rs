@@ -167,6 +167,11 @@ pub struct RequestSpec {
     /// outcome is not recorded (a health check or probe that neither waits for the breaker nor moves it).
     /// Default true.
     pub circuit_breaker: bool,
+    /// With `endpoints`: the URL is one a server returned (a `next` page, a resource's URL), so every
+    /// attempt goes to the endpoint whose base URL (else origin) it is on, with that endpoint's headers,
+    /// even the first endpoint's (not spread over the endpoints: a cursor or resource is that
+    /// endpoint's). Ignored without endpoints. Default false.
+    pub pin_endpoint: bool,
 }
 
 impl RequestSpec {
@@ -187,6 +192,7 @@ impl RequestSpec {
             trace: false,
             rate_limit: crate::limiter::RequestLimit::Client,
             circuit_breaker: true,
+            pin_endpoint: false,
         }
     }
 }

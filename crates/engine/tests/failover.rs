@@ -1,12 +1,15 @@
 //! Integration tests of failover across endpoints (`EngineConfig::endpoints`) against local scriptable
 //! servers (127.0.0.1 only): the spread by weight, each endpoint's base URL and headers, retries moved
 //! to another endpoint at once, open breakers skipped, spent budgets (adaptive limits, per endpoint)
-//! avoided, and requests outside the endpoints. Public API only.
+//! avoided, endpoints' own budgets bounded by `maxQueueMs` (the request's or the client's) and their
+//! figures, URLs pinned to the endpoint whose base URL or origin they are on, and requests outside the
+//! endpoints. Public API only.
 
 mod support;
 
 use aiwire_engine::{
     BreakerConfig, CircuitState, EndpointConfig, Engine, EngineConfig, ErrorKind, RateLimitConfig,
+    RequestLimit, RequestSpec,
 };
 use std::time::Duration;
 use support::client::*;
@@ -278,4 +281,146 @@ async fn an_endpoints_own_spent_budget_moves_calls_to_the_others_then_fails_past
     assert_eq!((err.kind, err.attempts), (ErrorKind::RateLimitedLocally, 0));
     assert!(err.retry_after.unwrap() > Duration::from_secs(30), "{:?}", err.retry_after);
     assert!(err.message.contains("endpoints["), "{}", err.message);
+}
+
+/// An endpoint with its own budget of `rpm` requests per minute.
+fn budgeted(base_url: String, key: &str, rpm: u32) -> EndpointConfig {
+    EndpointConfig { requests_per_minute: Some(rpm), ..endpoint(base_url, key, 1) }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_requests_own_max_queue_bounds_the_endpoints_budgets_and_off_skips_them() {
+    let (a, b) = (TestServer::start([]).await, TestServer::start([]).await);
+    // No client rateLimit at all: only the endpoints' own budgets (one request a minute each).
+    let engine =
+        failover_engine(vec![budgeted(a.url("/v1"), "ka", 1), budgeted(b.url("/v1"), "kb", 1)], None);
+    let call = || post(a.url("/v1/chat/completions"), b"{}");
+    send(&engine, &call()).await.unwrap();
+    send(&engine, &call()).await.unwrap();
+    assert_eq!((a.request_count(), b.request_count()), (1, 1));
+    // Both a minute away; the request's own maxQueue of 1 s: it fails at once, nothing sent.
+    let mut bounded = call();
+    bounded.rate_limit = RequestLimit::MaxQueue(Duration::from_secs(1));
+    let err = send(&engine, &bounded).await.unwrap_err();
+    assert_eq!((err.kind, err.attempts), (ErrorKind::RateLimitedLocally, 0));
+    let wait = err.retry_after.expect("retry_after");
+    assert!(wait > Duration::from_secs(30) && wait <= Duration::from_secs(60), "{wait:?}");
+    assert!(err.message.contains("endpoints[") && err.message.contains("maxQueueMs"), "{}", err.message);
+    assert_eq!((a.request_count(), b.request_count()), (1, 1));
+    // `rate_limit` off: sent at once, outside the budgets (they neither queue nor count it).
+    let mut off = call();
+    off.rate_limit = RequestLimit::Off;
+    assert_eq!(send(&engine, &off).await.unwrap().status, 200);
+    assert_eq!(a.request_count() + b.request_count(), 3);
+    let stats = engine.endpoints();
+    let budgets: Vec<_> = stats.iter().map(|e| e.rate_limit.clone().expect("a budget")).collect();
+    assert_eq!(budgets.iter().map(|r| r.refused_calls).sum::<u64>(), 1, "the refused call, counted once");
+    assert!(budgets.iter().all(|r| r.waited_calls == 0 && r.requests_remaining == Some(0)), "{budgets:?}");
+    assert_eq!(budgets[0].tokens_remaining, None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_stays_on_a_tried_endpoint_rather_than_one_past_max_queue() {
+    let a = TestServer::start([]).await;
+    let b = TestServer::start([fast_retry(503)]).await;
+    let engine = engine(EngineConfig {
+        endpoints: vec![budgeted(a.url(""), "ka", 1), endpoint(b.url(""), "kb", 1)],
+        rate_limit: RateLimitConfig { max_queue: Some(Duration::from_secs(1)), ..Default::default() },
+        ..config()
+    });
+    // The first call goes to `a` (ties go to the first) and spends its budget for a minute.
+    send(&engine, &get(a.url("/m"))).await.unwrap();
+    assert_eq!(a.request_count(), 1);
+    // `b` fails once: the retry goes to `b` again, not to `a` (untried, but past maxQueue).
+    let resp = send(&engine, &get(a.url("/m"))).await.unwrap();
+    assert_eq!((resp.status, resp.attempts), (200, 2));
+    assert_eq!((a.request_count(), b.request_count()), (1, 2));
+    let stats = engine.endpoints();
+    assert_eq!(stats[0].rate_limit.as_ref().map(|r| r.refused_calls), Some(0));
+    assert_eq!(stats[1].rate_limit, None, "no budget of its own");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endpoints_budget_counts_its_queued_calls_and_their_waits() {
+    let a = TestServer::start([]).await;
+    // 60 a minute: one a second, a burst of one.
+    let engine = failover_engine(vec![budgeted(a.url("/v1"), "ka", 60)], None);
+    send(&engine, &get(a.url("/v1/models"))).await.unwrap();
+    send(&engine, &get(a.url("/v1/models"))).await.unwrap();
+    let r = engine.endpoints()[0].rate_limit.clone().expect("a budget");
+    assert_eq!((r.waited_calls, r.refused_calls), (1, 0), "{r:?}");
+    assert!(r.wait_max > Duration::ZERO && r.wait_total >= r.wait_max, "{r:?}");
+    assert!(r.adaptive.is_empty());
+    // The client's maxQueue of 0 for this request: refused at once, counted.
+    let mut now_or_never = get(a.url("/v1/models"));
+    now_or_never.rate_limit = RequestLimit::MaxQueue(Duration::ZERO);
+    let err = send(&engine, &now_or_never).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::RateLimitedLocally);
+    assert_eq!(engine.endpoints()[0].rate_limit.as_ref().map(|r| r.refused_calls), Some(1));
+    assert_eq!(a.request_count(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_url_under_another_endpoints_base_url_or_origin_goes_to_that_endpoint() {
+    let (a, b) = (TestServer::start([]).await, TestServer::start([fast_retry(503)]).await);
+    let engine = engine(EngineConfig {
+        endpoints: vec![endpoint(a.url("/v1"), "ka", 1), endpoint(b.url("/v1"), "kb", 5)],
+        ..config()
+    });
+    // A next page URL `b` gave: every attempt (its retry too) goes to `b`, with `b`'s key, as it is.
+    let resp = send(&engine, &get(b.url("/v1/predictions?cursor=c2"))).await.unwrap();
+    assert_eq!((resp.status, resp.attempts), (200, 2));
+    for _ in 0..4 {
+        send(&engine, &get(b.url("/v1/predictions?cursor=c3"))).await.unwrap();
+    }
+    // On `b`'s origin, not under its base URL: `b` still.
+    send(&engine, &get(b.url("/other/1"))).await.unwrap();
+    assert_eq!(a.request_count(), 0);
+    let recorded = b.requests();
+    let seen: Vec<_> = recorded.iter().map(|r| (r.uri.clone(), r.header("authorization"))).collect();
+    assert_eq!(seen.len(), 7);
+    assert!(seen[..6]
+        .iter()
+        .all(|(u, k)| u.starts_with("/v1/predictions?cursor=c") && *k == Some("Bearer kb")));
+    assert_eq!(seen[6], ("/other/1".into(), Some("Bearer kb")));
+    let stats = engine.endpoints();
+    assert_eq!((stats[1].requests, stats[1].served, stats[1].failures), (7, 6, 1));
+    assert_eq!(stats[0].requests, 0);
+    // A URL a server returned under the first endpoint's base URL (`pin_endpoint`): that endpoint,
+    // every time (`b` weighs 5 and would get most calls spread by weight).
+    for _ in 0..3 {
+        let spec = RequestSpec { pin_endpoint: true, ..get(a.url("/v1/predictions?cursor=a2")) };
+        send(&engine, &spec).await.unwrap();
+    }
+    assert_eq!(b.request_count(), 7);
+    assert!(a
+        .requests()
+        .iter()
+        .all(|r| r.uri == "/v1/predictions?cursor=a2" && r.header("authorization") == Some("Bearer ka")));
+    assert_eq!(a.request_count(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_refused_for_the_servers_budget_takes_no_turn_in_the_endpoints_own() {
+    // The server says its budget is spent for 30 s (a 429 with `retry-after`, read by `adaptive`).
+    let a = TestServer::start([Reply::status(429).header("retry-after", "30")]).await;
+    let engine = engine(EngineConfig {
+        endpoints: vec![budgeted(a.url(""), "ka", 60)],
+        rate_limit: RateLimitConfig { adaptive: true, ..Default::default() },
+        max_retries: 0,
+        ..config()
+    });
+    let first = send(&engine, &get(a.url("/m"))).await.unwrap_err();
+    assert_eq!(first.http_status(), Some(429));
+    // The next call may wait 5 s: the server's 30 s are past that, so it is refused at once, without
+    // queueing in the endpoint's own budget (whose next turn is only a second away).
+    let mut spec = get(a.url("/m"));
+    spec.rate_limit = RequestLimit::MaxQueue(Duration::from_secs(5));
+    let err = send(&engine, &spec).await.unwrap_err();
+    assert_eq!((err.kind, err.attempts), (ErrorKind::RateLimitedLocally, 0));
+    assert!(err.retry_after.unwrap() > Duration::from_secs(20), "{:?}", err.retry_after);
+    let own = engine.endpoints()[0].rate_limit.clone().expect("a budget");
+    assert_eq!((own.waited_calls, own.refused_calls), (0, 0), "{own:?}");
+    assert_eq!(engine.limiter_stats().map(|s| s.refused_calls), Some(1));
+    assert_eq!(a.request_count(), 1);
 }

@@ -3,8 +3,10 @@
 //! request asks for it (`RequestSpec::trace`), a record of every failed attempt for debug logs. Each
 //! attempt (retries included) first passes the client's breaker and rate limits when it has them
 //! (`resilience.rs`), and reports its outcome to them. With `endpoints`, each attempt of a request under
-//! the first endpoint's base URL first picks its endpoint (`failover.rs`).
+//! the first endpoint's base URL first picks its endpoint, and a request under (or on the origin of)
+//! another endpoint goes to that one (`failover.rs`).
 
+use super::failover::Route;
 use super::resilience::AttemptEnd;
 use super::{header_map, Engine, RequestSpec};
 use crate::error::{EngineError, ErrorKind};
@@ -92,8 +94,13 @@ impl Engine {
             || spec.method == Method::GET
             || spec.method == Method::HEAD
             || spec.method == Method::OPTIONS;
-        // With endpoints: the failover state and the URL's rest after the first endpoint's base URL.
-        let route = self.failover.as_ref().and_then(|f| f.relative(&spec.url).map(|rest| (f, rest)));
+        // With endpoints: the failover state and where the request goes (spread or pinned).
+        let route =
+            self.failover.as_ref().and_then(|f| f.route(&spec.url, spec.pin_endpoint).map(|r| (f, r)));
+        // Spread over the endpoints: a retry may move to one the call has not tried.
+        let spread = |route: Option<(&super::failover::Failover, Route)>| {
+            route.is_some_and(|(_, r)| matches!(r, Route::Spread(_)))
+        };
         let guard = match &self.resilience {
             Some(r) => {
                 // A routed request's target is its endpoint's, per attempt.
@@ -120,14 +127,9 @@ impl Engine {
                 return Err(e);
             }
             let endpoint = match route {
-                Some((f, _)) => {
-                    let turn = match f.choose(tried, endpoint_tokens, self.resilience.as_ref()) {
-                        // A request with `rate_limit` off takes no turn in the endpoint's budget either.
-                        Ok(i) if spec.rate_limit == crate::limiter::RequestLimit::Off => Ok(i),
-                        Ok(i) => f.take_turn(i, endpoint_tokens, cancel).await.map(|()| i),
-                        Err(e) => Err(e),
-                    };
-                    match turn {
+                Some((f, r)) => {
+                    let resilience = self.resilience.as_ref();
+                    match f.pick(r, tried, endpoint_tokens, resilience, spec.rate_limit, cancel).await {
                         Ok(i) => Some(i),
                         Err(mut e) => {
                             e.attempts = attempts;
@@ -149,7 +151,8 @@ impl Engine {
                         if let (ErrorKind::CircuitOpen, Some((f, _)), Some(i)) = (e.kind, route, endpoint) {
                             // Its half-open breaker's probes are all out: another endpoint, if any.
                             tried |= 1 << i;
-                            if f.has_untried(tried) {
+                            let (r, limit) = (self.resilience.as_ref(), spec.rate_limit);
+                            if spread(route) && f.has_untried(tried, endpoint_tokens, r, limit) {
                                 continue;
                             }
                         }
@@ -164,11 +167,17 @@ impl Engine {
             let started = Instant::now();
             let routed_url;
             let at = match (route, endpoint) {
-                (Some((f, rest)), Some(i)) => {
+                (Some((f, r)), Some(i)) => {
                     f.sent(i);
                     let e = &f.endpoints[i];
-                    routed_url = [&*e.base, rest].concat();
-                    Some((routed_url.as_str(), &e.headers))
+                    let url = match r {
+                        Route::Spread(rest) => {
+                            routed_url = [&*e.base, rest].concat();
+                            routed_url.as_str()
+                        }
+                        Route::Pinned(_) => spec.url.as_str(),
+                    };
+                    Some((url, &e.headers))
                 }
                 // Not under the first endpoint's base URL: as it is, with the first endpoint's headers.
                 _ => self.failover.as_ref().map(|f| (spec.url.as_str(), &f.endpoints[0].headers)),
@@ -211,7 +220,7 @@ impl Engine {
                     Attempt::Done(v) => (true, v.body()),
                     Attempt::Failed(_) => (false, None),
                 };
-                f.ended(i, ok, endpoint_tokens, body);
+                f.ended(i, ok, endpoint_tokens, body, spec.rate_limit != crate::limiter::RequestLimit::Off);
                 tried |= 1 << i;
             }
             let mut err = match outcome {
@@ -260,7 +269,10 @@ impl Engine {
                 err.trace = trace;
                 return Err(err);
             };
-            if route.is_some_and(|(f, _)| f.has_untried(tried)) {
+            let untried = |f: &super::failover::Failover| {
+                f.has_untried(tried, endpoint_tokens, self.resilience.as_ref(), spec.rate_limit)
+            };
+            if spread(route) && route.is_some_and(|(f, _)| untried(f)) {
                 // The next attempt goes to an endpoint this call has not tried: the back-off (and a
                 // `retry-after`) was the failed endpoint's.
                 delay = std::time::Duration::ZERO;
