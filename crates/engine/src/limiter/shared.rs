@@ -3,9 +3,8 @@
 //! The state of each GCRA (its theoretical arrival time, TAT, in microseconds of the Redis server's
 //! clock) lives in Redis under `<key>:requests` and `<key>:tokens`. One Lua script ([`SCRIPT`], loaded
 //! when the connection is made, then sent with EVALSHA; `redis::Script` loads it again if the server
-//! lost it) reads
-//! both, reserves the call's cells in both at once and returns the wait, atomically: N processes using
-//! the same key hold one budget together. The caller then sleeps that long in tokio, like a local turn.
+//! lost it) reads both, reserves the call's cells in both at once and returns the wait, atomically: N
+//! processes using the same key hold one budget together. The caller then sleeps that long in tokio, like a local turn.
 //! The server's clock (`TIME`) is the only clock, so the processes' clocks need not agree.
 //!
 //! When Redis cannot be reached or answers late (one reservation, connection included, is given
