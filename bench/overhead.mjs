@@ -10,17 +10,24 @@
  * (user + system, every thread: the engine's included) over its calls after a warm-up of 10,000. The
  * figure is the median of the pairs' differences (on − off), in µs per request, beside each side's
  * median. By default each run is a process of its own (one client configuration per process, as in an
- * application); `--in-process` runs both clients in one process instead (their shared code then sees
- * both clients' object shapes, which costs both sides and showed a larger, steadier difference).
+ * application); `--in-process` runs both clients in one process instead, swapping which goes first
+ * every other pair, and splits each run's CPU by thread on Linux (`/proc/self/task/<tid>/schedstat`):
+ * the JS thread, the engine's tokio thread(s) (`aiwire-engine`), and the rest (V8's GC and compiler
+ * helpers). `--gc` (with `node --expose-gc`) forces a full GC before each in-process run: V8 then drops
+ * the optimized code of the hot path (deopt reason "weak objects") and the run pays for compiling it
+ * again, more for the observed client, whose path has more functions: that measures a cost per full
+ * GC, not per request (see bench/results/overhead.md).
  *
  *   npm run build:ts && node bench/overhead.mjs                   # 8 pairs of 40,000 calls, ~3 minutes
  *   node bench/overhead.mjs --pairs=8 --calls=20000 --adaptive   # adaptive limits on too
  *   node bench/overhead.mjs --on=breaker,limiter,metrics          # only some of the four on
- *   node --expose-gc bench/overhead.mjs --in-process --pairs=16 --calls=5000
+ *   node bench/overhead.mjs --in-process --pairs=30 --calls=5000  # both clients in one process
+ *   node --expose-gc bench/overhead.mjs --in-process --gc         # … with a full GC before each run
  *
  * A bench script: it prints numbers and asserts nothing. Loopback only, bounded by the call counts.
  */
 import { fork } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { performance } from 'node:perf_hooks';
 
@@ -182,11 +189,37 @@ async function isolated() {
   );
 }
 
+/**
+ * CPU time (ns) of this process's threads so far, by group: `js` (the main thread), `engine` (the
+ * `aiwire-engine` tokio threads), `other` (V8's helpers, decode threads). Linux only; undefined elsewhere.
+ */
+function threadTimes() {
+  try {
+    const out = { js: 0, engine: 0, other: 0 };
+    for (const tid of readdirSync('/proc/self/task')) {
+      try {
+        const name = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+        const ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+        const group =
+          tid === String(process.pid) ? 'js' : name.startsWith('aiwire-engine') ? 'engine' : 'other';
+        out[group] += ns;
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
 async function main() {
   const { OpenAI } = await import('../dist/index.js');
-  const PAIRS = Number(args.pairs ?? 6);
-  const CALLS = Number(args.calls ?? 20_000);
+  const PAIRS = Number(args.pairs ?? 12);
+  const CALLS = Number(args.calls ?? 5_000);
   const CONCURRENCY = Number(args.concurrency ?? 64);
+  const forceGC = Boolean(args.gc);
+  if (forceGC && !global.gc) throw new Error('--gc needs node --expose-gc');
   const child = fork(new URL(import.meta.url).pathname, ['--server'], { stdio: 'inherit' });
   const port = await new Promise((r) => child.once('message', r));
   const baseURL = `http://127.0.0.1:${port}/v1`;
@@ -200,7 +233,7 @@ async function main() {
     off: new OpenAI({ apiKey: 'sk-bench', baseURL, maxRetries: 0 }),
   };
   const params = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say something short.' }] };
-  /** One run of `calls` calls on `client`: CPU µs per call and calls per second. */
+  /** One run of `calls` calls on `client`: CPU µs per call (all threads, and by thread group), calls per second. */
   const run = async (client, calls) => {
     let next = 0;
     const worker = async () => {
@@ -210,37 +243,55 @@ async function main() {
         if (r.choices.length !== 1) throw new Error('unexpected body');
       }
     };
+    const threads0 = threadTimes();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
     const ms = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
-    return { us: (cpu.user + cpu.system) / calls, rps: (calls / ms) * 1000 };
+    const threads1 = threadTimes();
+    const byThread = {};
+    if (threads0 && threads1) {
+      for (const k of Object.keys(threads1)) byThread[k] = (threads1[k] - threads0[k]) / calls / 1000;
+    }
+    return { us: (cpu.user + cpu.system) / calls, rps: (calls / ms) * 1000, byThread };
   };
   // Warm both (JIT, pools, the engine's caches).
   await run(clients.on, 5000);
   await run(clients.off, 5000);
   const pairs = [];
   for (let i = 0; i < PAIRS; i++) {
-    global.gc?.();
-    const on = await run(clients.on, CALLS);
-    global.gc?.();
-    const off = await run(clients.off, CALLS);
+    const result = {};
+    // Swap the order every other pair, so neither side always runs first.
+    for (const side of i % 2 ? ['off', 'on'] : ['on', 'off']) {
+      if (forceGC) global.gc();
+      result[side] = await run(clients[side], CALLS);
+    }
+    const { on, off } = result;
     pairs.push({ on, off, diff: on.us - off.us });
     console.log(
       `pair ${i + 1}: on ${on.us.toFixed(2)} µs/req (${Math.round(on.rps)} req/s), off ${off.us.toFixed(2)} µs/req (${Math.round(off.rps)} req/s), on − off ${(on.us - off.us).toFixed(2)} µs`,
     );
   }
+  const groups = Object.keys(pairs[0]?.on.byThread ?? {});
+  const addedByThread = Object.fromEntries(
+    groups.map((g) => [g, Number(median(pairs.map((p) => p.on.byThread[g] - p.off.byThread[g])).toFixed(2))]),
+  );
   const result = {
     mode: 'in-process',
     pairs: PAIRS,
     callsPerRun: CALLS,
     concurrency: CONCURRENCY,
+    forcedGC: forceGC,
     on: [...on].join(','),
     adaptive: Boolean(args.adaptive),
     onMedianUs: Number(median(pairs.map((p) => p.on.us)).toFixed(2)),
     offMedianUs: Number(median(pairs.map((p) => p.off.us)).toFixed(2)),
     addedMedianUs: Number(median(pairs.map((p) => p.diff)).toFixed(2)),
+    addedByThreadMedianUs: addedByThread,
+    pairsDiffRangeUs: [Math.min(...pairs.map((p) => p.diff)), Math.max(...pairs.map((p) => p.diff))].map(
+      (x) => Number(x.toFixed(2)),
+    ),
     hooksCalled: seen,
     limiterWaited: clients.on.stats().rateLimit?.waitedCalls,
   };

@@ -1,10 +1,10 @@
 //! Rate limits shared by several processes (and machines) through Redis: the `rateLimit.redis` option.
 //!
 //! The state of each GCRA (its theoretical arrival time, TAT, in microseconds of the Redis server's
-//! clock) lives in Redis under `<key>:requests` and `<key>:tokens`. One Lua script ([`SCRIPT`], sent
-//! with EVALSHA, falling back to EVAL when the server does not have it yet: `redis::Script`) reads
-//! both, reserves the call's cells in both at once and returns the wait, atomically: N processes using
-//! the same key hold one budget together. The caller then sleeps that long in tokio, like a local turn.
+//! clock) lives in Redis under `<key>:requests` and `<key>:tokens`. One Lua script ([`SCRIPT`], loaded
+//! when the connection is made, then sent with EVALSHA; `redis::Script` loads it again if the server
+//! lost it) reads both, reserves the call's cells in both at once and returns the wait, atomically: N
+//! processes using the same key hold one budget together. The caller then sleeps that long in tokio, like a local turn.
 //! The server's clock (`TIME`) is the only clock, so the processes' clocks need not agree.
 //!
 //! Slow is not down. A reservation sent to Redis is counted there whether or not its answer arrives in
@@ -299,13 +299,21 @@ impl Shared {
         Ok(if reserved == 1 { SharedTurn::Wait(wait) } else { SharedTurn::TooLong(wait) })
     }
 
-    /// The connection, made on first use (and again after an outage).
+    /// The connection, made on first use (and again after an outage), with both scripts loaded.
+    ///
+    /// Loading them here, before any call uses the connection, keeps reservations in arrival order:
+    /// calls wait for the connection in order and send their EVALSHA in that order. Left to
+    /// `invoke_async`, calls made together on a server without the script each got NOSCRIPT, then
+    /// loaded it and sent again in the order tokio happened to wake them (the connection's task wakes
+    /// them together, and the worker runs the last woken first), so a later call could get an earlier turn.
     async fn connection(&self) -> redis::RedisResult<MultiplexedConnection> {
         let mut slot = self.conn.lock().await;
         match &*slot {
             Some(c) => Ok(c.clone()),
             None => {
-                let c = self.client.get_multiplexed_async_connection().await?;
+                let mut c = self.client.get_multiplexed_async_connection().await?;
+                self.script.load_async(&mut c).await?;
+                self.correct_script.load_async(&mut c).await?;
                 *slot = Some(c.clone());
                 Ok(c)
             }
