@@ -8,13 +8,30 @@
  * the client would throw for that answer; `canceled` / `expired` → a retryable `ProviderBatchError`
  * (`batch_canceled`, `batch_expired`). Limits: 100,000 requests and 256 MB per batch; `custom_id`
  * 1–64 characters of `[A-Za-z0-9_-]` (other ids are renamed in the batch and mapped back).
+ *
+ * Message batches carry no metadata, so the batch of an unrecorded create (a run killed between the
+ * create and its state write) is found by {@link findAnthropicBatch}: among the batches listed after
+ * the one that was newest just before the create, those not recorded with the same number of
+ * requests; an ended one is confirmed by the `custom_id`s of its results; otherwise exactly one
+ * candidate is adopted, and several are reported as ambiguous (none adopted, the items are sent in a
+ * new batch).
  */
 import type { Anthropic } from '../../providers/anthropic/index.js';
 import { anthropicSpec, ERROR_STATUS } from '../../providers/anthropic/spec.js';
 import { outputLineId } from '../send-item.js';
 import type { BatchItem, BatchItemError, BatchOutputLine } from '../types.js';
-import { batchRequestError, errorLine, invalidInput, type ProviderBatchAPI } from './provider-api.js';
+import type { BatchIntent } from './batch-state.js';
+import {
+  batchRequestError,
+  errorLine,
+  type FoundBatch,
+  invalidInput,
+  type ProviderBatchAPI,
+  SEARCH_LIMIT,
+} from './provider-api.js';
 
+/** How far the provider's clock may be behind ours when a search has no newest batch to stop at, ms. */
+const CLOCK_SKEW_MS = 10 * 60_000;
 const CUSTOM_ID = /^[a-zA-Z0-9_-]{1,64}$/;
 const PREFIX = '{"requests":[';
 
@@ -74,6 +91,13 @@ export function anthropicBatchAPI(client: Anthropic): ProviderBatchAPI {
       return batch.id;
     },
 
+    async newestBatchId(signal) {
+      for await (const b of client.messages.batches.list({ limit: 1 }, { signal })) return b.id;
+      return null;
+    },
+
+    findCreated: (intent, _tag, known, signal) => findAnthropicBatch(client, intent, known, signal),
+
     async retrieve(id, signal) {
       const batch = await client.messages.batches.retrieve(id, { signal });
       return {
@@ -118,4 +142,56 @@ export function anthropicBatchAPI(client: Anthropic): ProviderBatchAPI {
       }
     },
   };
+}
+
+/**
+ * The message batch made for `intent` (see the file comment): listed newest first down to
+ * `intent.newest_before` (at most {@link SEARCH_LIMIT}; when the intent has none, down to 10 minutes
+ * before `intent.at`), not in `known`, with as many requests as the
+ * intent; an ended one whose results hold exactly the intent's request ids is it; else the only
+ * candidate still processing, if there is exactly one.
+ */
+export async function findAnthropicBatch(
+  client: Anthropic,
+  intent: BatchIntent,
+  known: ReadonlySet<string>,
+  signal: AbortSignal,
+): Promise<FoundBatch> {
+  const remoteOf = new Map(Object.entries(intent.renamed ?? {}).map(([remote, custom]) => [custom, remote]));
+  const want = new Set(intent.custom_ids.map((c) => remoteOf.get(c) ?? c));
+  const candidates: { id: string; ended: boolean }[] = [];
+  let seen = 0;
+  for await (const b of client.messages.batches.list({ limit: 100 }, { signal })) {
+    if (b.id === intent.newest_before || ++seen > SEARCH_LIMIT) break;
+    if (known.has(b.id)) continue;
+    // Without a newest batch to stop at: only batches created from 10 minutes before the intent on.
+    if (intent.newest_before === null && Date.parse(b.created_at) < Date.parse(intent.at) - CLOCK_SKEW_MS)
+      break;
+    const c = b.request_counts;
+    const total = c.processing + c.succeeded + c.errored + c.canceled + c.expired;
+    if (total === want.size) candidates.push({ id: b.id, ended: b.processing_status === 'ended' });
+  }
+  const open: string[] = [];
+  for (const c of candidates) {
+    if (!c.ended) {
+      open.push(c.id);
+      continue;
+    }
+    let match = true;
+    let n = 0;
+    try {
+      for await (const r of await client.messages.batches.results(c.id, { signal })) {
+        n += 1;
+        if (!want.has(r.custom_id)) {
+          match = false;
+          break;
+        }
+      }
+    } catch {
+      match = false; // results gone (29 days) or unreadable: not confirmed
+    }
+    if (match && n === want.size) return { id: c.id, ambiguous: [] };
+  }
+  if (open.length === 1) return { id: open[0] as string, ambiguous: [] };
+  return { id: null, ambiguous: open };
 }

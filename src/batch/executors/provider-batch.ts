@@ -7,8 +7,11 @@
  *    batch, 50,000 requests / 200 MB per input file; Anthropic: 100,000 requests / 256 MB per batch);
  *    an item the Batch API cannot run (another endpoint, GET, `stream: true`, too big) is emitted at
  *    once with an `invalid_input` error;
- * 2. creates a batch per full chunk as soon as it is full (the rest when the input ends) and records
- *    its id and `custom_id`s in the state file right after the create;
+ * 2. creates a batch per full chunk as soon as it is full (the rest when the input ends): an intent
+ *    (chunk number, `custom_id`s) is written to the state file before the create, the create tags
+ *    the batch with the run and chunk (OpenAI `metadata`), and the batch id replaces the intent right
+ *    after; a rerun after a crash in between finds and adopts the batch (`batch-adopt.ts`) instead of
+ *    creating it again;
  * 3. polls every batch until it ends (one timer per wait: `pollIntervalMs`, else the server's hint,
  *    else 1 s doubling to 60 s), then reads its results and emits one output line per item, in
  *    aiwire's output shape (see `openai-batch.ts` / `anthropic-batch.ts` for the mapping); an item the
@@ -28,12 +31,13 @@
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AiwireError, NotFoundError } from '../../core/errors.js';
+import { AiwireError, APIConnectionError, APIError, NotFoundError } from '../../core/errors.js';
 import { Anthropic } from '../../providers/anthropic/index.js';
 import { OpenAI } from '../../providers/openai/index.js';
 import { outputLineId, toBatchError } from '../send-item.js';
 import type { BatchExecutor, BatchExecutorContext, BatchItem, BatchOutputLine } from '../types.js';
 import { anthropicBatchAPI } from './anthropic-batch.js';
+import { resolveIntents } from './batch-adopt.js';
 import { type Chunk, ChunkBuilder, dropSpool } from './batch-chunks.js';
 import { BatchStateFile, type RecordedBatch } from './batch-state.js';
 import { openAIBatchAPI } from './openai-batch.js';
@@ -51,13 +55,15 @@ export interface ProviderBatchEvent {
   /**
    * `created` (a batch was created and recorded), `resumed` (a recorded batch is re-attached),
    * `polled` (a batch was retrieved), `ended` (a batch ended, its results are being emitted),
-   * `collected` (all its results emitted), `detached` (aborted: batches left running on the server).
+   * `collected` (all its results emitted), `detached` (aborted: batches left running on the server),
+   * `adopted` (a batch a killed run created but did not record was found and re-attached),
+   * `ambiguous` (such a batch could not be told from others: `batchIds`; its items are sent again).
    */
-  type: 'created' | 'resumed' | 'polled' | 'ended' | 'collected' | 'detached';
+  type: 'created' | 'resumed' | 'polled' | 'ended' | 'collected' | 'detached' | 'adopted' | 'ambiguous';
   provider: BatchAPIProvider;
   /** The batch (every type but `detached`). */
   batchId?: string | undefined;
-  /** The batches left running (`detached`). */
+  /** The batches left running (`detached`), or that could be the unrecorded one (`ambiguous`). */
   batchIds?: string[] | undefined;
   /** The provider's status (`polled`, `ended`). */
   status?: string | undefined;
@@ -224,6 +230,15 @@ async function runBatches(
   const inputComplete = new Promise<void>((resolve) => {
     inputDone = resolve;
   });
+  // A killed run's creates without a record: adopt their batches before reading the records.
+  try {
+    await resolveIntents(api, state, signal, (e) => o.report({ ...e, provider }));
+  } catch (err) {
+    ctx.signal.removeEventListener('abort', onAbort);
+    await builder.dispose();
+    if (signal.aborted) return;
+    throw err;
+  }
   // Recorded batches, by the custom_id of each request they hold.
   const recorded = new Map<string, { record: RecordedBatch; remoteId: string }>();
   for (const record of state.open()) {
@@ -249,10 +264,29 @@ async function runBatches(
 
   const submit = async (chunk: Chunk) => {
     let id: string;
+    let intent: number | undefined;
     try {
-      id = await api.create(chunk, signal);
+      // Best effort: without it a later search reads up to SEARCH_LIMIT batches (Anthropic: by time too).
+      const newest = await api.newestBatchId(signal).catch((err: unknown) => {
+        if (signal.aborted) throw err;
+        return null;
+      });
+      intent = (
+        await state.intend({
+          group: chunk.group,
+          at: new Date().toISOString(),
+          custom_ids: chunk.customIds,
+          ...(Object.keys(chunk.renamed).length ? { renamed: chunk.renamed } : {}),
+          newest_before: newest,
+        })
+      ).chunk;
+      id = await api.create(chunk, signal, { run: state.runId, chunk: intent });
     } catch (err) {
       await dropSpool(chunk);
+      // Keep the intent when the batch may exist all the same (no answer, or a 5xx): a rerun looks for it.
+      const maybeCreated =
+        err instanceof APIConnectionError || (err instanceof APIError && (err.status ?? 0) >= 500);
+      if (intent !== undefined && !maybeCreated) await state.dropIntent(intent);
       if (signal.aborted) return;
       const error = toBatchError(err);
       for (const custom_id of chunk.customIds) {
@@ -267,6 +301,7 @@ async function runBatches(
       created_at: new Date().toISOString(),
       custom_ids: chunk.customIds,
       collected: false,
+      chunk: intent,
       ...(Object.keys(chunk.renamed).length ? { renamed: chunk.renamed } : {}),
     };
     await state.add(record);

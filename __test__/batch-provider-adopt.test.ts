@@ -1,0 +1,131 @@
+// The `openai-batch` / `anthropic-batch` executors after a crash between a batch's create and the
+// state-file write that records it: the rerun finds the batch on the (mock) server and adopts it, so
+// each chunk is created exactly once. The crash is injected by failing that write once
+// (BatchStateFile.add), which leaves on disk what a SIGKILL at that point leaves: the intent only.
+import { writeFileSync } from 'node:fs';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { BatchStateFile } from '../src/batch/executors/batch-state.js';
+import { type BatchOutputLine, type ProviderBatchEvent, providerBatchExecutor } from '../src/batch/index.js';
+import {
+  anthropic,
+  chat,
+  claudeText,
+  message,
+  openai,
+  readState,
+  run,
+  stateFile,
+  text,
+  useBatchMock,
+} from './helpers/batch-provider.js';
+
+useBatchMock();
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+/** Every batch the mock holds, newest first. */
+async function batchIds(provider: 'openai' | 'anthropic'): Promise<string[]> {
+  const ids: string[] = [];
+  if (provider === 'openai') for await (const b of openai.batches.list({ limit: 100 })) ids.push(b.id);
+  else for await (const b of anthropic.messages.batches.list({ limit: 100 })) ids.push(b.id);
+  return ids;
+}
+
+describe.each(['openai', 'anthropic'] as const)('%s-batch: crash between create and record', (provider) => {
+  const client = () => (provider === 'openai' ? openai : anthropic);
+  const mk = (i: number) =>
+    provider === 'openai' ? chat(`c${i}`, `adopt ${i}`) : message(`c${i}`, `adopt ${i}`);
+  const read = (l: BatchOutputLine | undefined) => (provider === 'openai' ? text(l) : claudeText(l));
+
+  it('the rerun adopts the unrecorded batch: one create per chunk, every result emitted once', async () => {
+    const state = stateFile();
+    const items = Array.from({ length: 5 }, (_, i) => mk(i));
+    const base = { provider, client: client(), stateFile: state, maxRequestsPerBatch: 3, pollIntervalMs: 5 };
+    const before = await batchIds(provider);
+
+    // First run: the first chunk's record is written, the second chunk's create succeeds on the
+    // server but its record is never written ("killed" right after the create).
+    const add = BatchStateFile.prototype.add;
+    let adds = 0;
+    vi.spyOn(BatchStateFile.prototype, 'add').mockImplementation(function (this: BatchStateFile, batch) {
+      adds += 1;
+      if (adds === 2) return Promise.reject(new Error('simulated crash after create'));
+      return add.call(this, batch);
+    });
+    await expect(
+      run(providerBatchExecutor({ ...base, pollIntervalMs: 60_000, onStatus: () => {} }), items),
+    ).rejects.toThrow(/simulated crash/);
+    vi.restoreAllMocks();
+    const created = (await batchIds(provider)).filter((id) => !before.includes(id));
+    expect(created).toHaveLength(2);
+    const left = readState(state) as ReturnType<typeof readState> & {
+      intents?: { chunk: number; custom_ids: string[] }[];
+      run_id?: string;
+    };
+    expect(left.batches.map((b) => b.custom_ids)).toEqual([['c0', 'c1', 'c2']]);
+    expect(left.intents?.map((i) => i.custom_ids)).toEqual([['c3', 'c4']]);
+    expect(left.run_id).toMatch(/^[0-9a-f-]{36}$/);
+
+    // Rerun: nothing is created, the unrecorded batch is adopted, every item gets its answer.
+    const events: ProviderBatchEvent[] = [];
+    const lines = await run(providerBatchExecutor({ ...base, onStatus: (e) => events.push(e) }), items);
+    expect((await batchIds(provider)).filter((id) => !before.includes(id))).toEqual(created);
+    expect(events.filter((e) => e.type === 'created')).toEqual([]);
+    const adopted = events.filter((e) => e.type === 'adopted');
+    expect(adopted.map((e) => e.batchId)).toEqual([created[0]]); // newest first: the second create
+    expect([...lines.keys()].sort()).toEqual(['c0', 'c1', 'c2', 'c3', 'c4']);
+    for (let i = 0; i < 5; i++) expect(read(lines.get(`c${i}`))).toBe(`Echo: adopt ${i}`);
+    const after = readState(state) as ReturnType<typeof readState> & { intents?: unknown[] };
+    expect(after.intents).toEqual([]);
+    expect(after.batches.map((b) => [b.id, b.collected])).toEqual([
+      [created[1], true],
+      [created[0], true],
+    ]);
+  });
+
+  it('an intent whose batch was never created is dropped and its items go into a new batch', async () => {
+    const state = stateFile();
+    // A state file as a run killed just before its create leaves it: the intent, no batch behind it.
+    const newest = (await batchIds(provider))[0] ?? null;
+    writeFileSync(
+      state,
+      JSON.stringify({
+        version: 1,
+        provider,
+        run_id: '00000000-0000-4000-8000-000000000000',
+        next_chunk: 2,
+        batches: [],
+        intents: [
+          {
+            chunk: 1,
+            group: provider === 'openai' ? '/v1/chat/completions' : '/v1/messages',
+            at: new Date().toISOString(),
+            custom_ids: ['n0', 'n1'],
+            newest_before: newest,
+          },
+        ],
+      }),
+    );
+    const items = [0, 1].map((i) =>
+      provider === 'openai' ? chat(`n${i}`, `never ${i}`) : message(`n${i}`, `never ${i}`),
+    );
+    const events: ProviderBatchEvent[] = [];
+    const lines = await run(
+      providerBatchExecutor({
+        provider,
+        client: client(),
+        stateFile: state,
+        pollIntervalMs: 5,
+        onStatus: (e) => events.push(e),
+      }),
+      items,
+    );
+    expect(events.filter((e) => e.type === 'adopted')).toEqual([]);
+    expect(events.filter((e) => e.type === 'created')).toHaveLength(1);
+    expect(read(lines.get('n1'))).toBe('Echo: never 1');
+    const after = readState(state) as ReturnType<typeof readState> & { intents?: unknown[] };
+    expect(after.intents).toEqual([]);
+    expect(after.batches).toHaveLength(1);
+  });
+});
