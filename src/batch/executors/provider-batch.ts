@@ -114,7 +114,17 @@ export interface ProviderBatchExecutorOptions {
   spoolAfterBytes?: number | undefined;
   /** Called on each {@link ProviderBatchEvent}. */
   onStatus?: ((event: ProviderBatchEvent) => void) | undefined;
+  /**
+   * The factor `runBatch({ prices })` multiplies the standard prices by for this executor's items (a
+   * number >= 0). Default {@link BATCH_PRICE_MULTIPLIER} (0.5): both providers bill Batch API
+   * requests at half the standard price (OpenAI's Batch guide: "50% cost discount"; Anthropic's
+   * batch processing docs: "50% of standard API prices"). Change it if the provider's terms change.
+   */
+  priceMultiplier?: number | undefined;
 }
+
+/** The Batch API discount as a factor on standard prices: 0.5 (OpenAI and Anthropic, 50% off). */
+export const BATCH_PRICE_MULTIPLIER = 0.5;
 
 /** A batch this run waits for. */
 interface Tracked {
@@ -153,6 +163,12 @@ export function providerBatchExecutor(options: ProviderBatchExecutorOptions): Ba
   checkPositiveInt('maxRequestsPerBatch', options.maxRequestsPerBatch);
   checkPositiveInt('maxBytesPerBatch', options.maxBytesPerBatch);
   checkPositiveInt('spoolAfterBytes', options.spoolAfterBytes);
+  const priceMultiplier = options.priceMultiplier ?? BATCH_PRICE_MULTIPLIER;
+  if (!(typeof priceMultiplier === 'number' && Number.isFinite(priceMultiplier) && priceMultiplier >= 0)) {
+    throw new AiwireError(
+      `providerBatchExecutor: priceMultiplier must be a number >= 0 (0.5 = half price), got ${String(priceMultiplier)}`,
+    );
+  }
   if (pollIntervalMs !== undefined && !(typeof pollIntervalMs === 'number' && pollIntervalMs > 0)) {
     throw new AiwireError(
       `providerBatchExecutor: pollIntervalMs must be a positive number, got ${pollIntervalMs}`,
@@ -165,6 +181,7 @@ export function providerBatchExecutor(options: ProviderBatchExecutorOptions): Ba
 
   return {
     name: `${provider}-batch`,
+    priceMultiplier,
     async run(items: AsyncIterable<BatchItem>, ctx: BatchExecutorContext): Promise<void> {
       const state = await BatchStateFile.open(stateFile, provider);
       const built =
