@@ -32,8 +32,10 @@ export interface ModelPrice {
 }
 
 /**
- * Model → price. A response's model is looked up by exact name, else by the longest key that, followed
- * by `-`, begins it (`gpt-4o-mini` prices `gpt-4o-mini-2024-07-18`).
+ * Model → price. A request's model (else the response's) is looked up by exact name, else as a key
+ * plus a snapshot suffix: `-YYYY-MM-DD`, `-YYYYMMDD` or `-latest` (`gpt-4o-mini` prices
+ * `gpt-4o-mini-2024-07-18`, `claude-sonnet-4-5` prices `claude-sonnet-4-5-20250929`; `gpt-4o` does
+ * not price `gpt-4o-mini`).
  */
 export type BatchPrices = Record<string, ModelPrice>;
 
@@ -110,14 +112,15 @@ export async function loadPrices(path: string): Promise<BatchPrices> {
   return checkPrices(value, path);
 }
 
+const SNAPSHOT = /-(\d{4}-\d{2}-\d{2}|\d{8}|latest)$/;
+
 /** The key of `prices` for `model` (see {@link BatchPrices}), or undefined. */
 export function priceKey(prices: BatchPrices, model: string): string | undefined {
   if (Object.hasOwn(prices, model)) return model;
-  let best: string | undefined;
-  for (const key of Object.keys(prices)) {
-    if (model.startsWith(`${key}-`) && (best === undefined || key.length > best.length)) best = key;
-  }
-  return best;
+  const m = SNAPSHOT.exec(model);
+  if (!m) return undefined;
+  const base = model.slice(0, m.index);
+  return Object.hasOwn(prices, base) ? base : undefined;
 }
 
 function num(v: unknown): number {
