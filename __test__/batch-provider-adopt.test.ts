@@ -2,7 +2,8 @@
 // state-file write that records it: the rerun finds the batch on the (mock) server and adopts it, so
 // each chunk is created exactly once. The crash is injected by failing that write once
 // (BatchStateFile.add), which leaves on disk what a SIGKILL at that point leaves: the intent only.
-import { writeFileSync } from 'node:fs';
+// Also: anthropic-batch sends a spooled batch's create body from a file on disk.
+import { existsSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BatchStateFile } from '../src/batch/executors/batch-state.js';
 import { type BatchOutputLine, type ProviderBatchEvent, providerBatchExecutor } from '../src/batch/index.js';
@@ -127,5 +128,36 @@ describe.each(['openai', 'anthropic'] as const)('%s-batch: crash between create 
     const after = readState(state) as ReturnType<typeof readState> & { intents?: unknown[] };
     expect(after.intents).toEqual([]);
     expect(after.batches).toHaveLength(1);
+  });
+});
+
+describe('anthropic-batch: a large batch is sent from disk', () => {
+  it('past spoolAfterBytes the create body is written to a temporary file the engine streams; results map back', async () => {
+    const post = vi.spyOn(anthropic, 'post');
+    const items = [
+      message('d0', 'from disk 0'),
+      message('odd:id', 'from disk 1'),
+      message('d2', 'from disk 2'),
+    ];
+    const lines = await run(
+      providerBatchExecutor({
+        provider: 'anthropic',
+        client: anthropic,
+        stateFile: stateFile(),
+        pollIntervalMs: 5,
+        spoolAfterBytes: 1, // every request goes to the temporary file as soon as it is added
+        onStatus: () => {},
+      }),
+      items,
+    );
+    const creates = post.mock.calls.filter(([path]) => path === '/v1/messages/batches');
+    expect(creates).toHaveLength(1);
+    const options = creates[0]?.[1] as { body?: unknown; bodyFile?: string };
+    expect(options.body).toBeUndefined();
+    expect(options.bodyFile).toMatch(/\.body\.json$/);
+    expect(existsSync(options.bodyFile as string)).toBe(false); // removed after the create
+    expect(claudeText(lines.get('d0'))).toBe('Echo: from disk 0');
+    expect(claudeText(lines.get('odd:id'))).toBe('Echo: from disk 1');
+    expect(claudeText(lines.get('d2'))).toBe('Echo: from disk 2');
   });
 });

@@ -369,7 +369,7 @@ export abstract class BaseClient {
       method,
       url,
       headers: opts.headers,
-      body: withBody ? opts.body : undefined,
+      body: withBody && opts.bodyFile === undefined ? opts.body : undefined,
       timeout: opts.timeout,
       maxRetries: opts.maxRetries,
       idempotencyKey: opts.idempotencyKey,
@@ -389,6 +389,7 @@ export abstract class BaseClient {
       }
       native.headers = kept;
     }
+    if (withBody && opts.bodyFile !== undefined) native.bodyPath = opts.bodyFile;
     if (opts.decode) {
       native.decode = opts.decode.kind;
       if (opts.decode.field) (native as { decodeField?: string }).decodeField = opts.decode.field;
@@ -424,7 +425,7 @@ export abstract class BaseClient {
       return Promise.reject(e);
     }
     if (this.#reuse && send === this.#sendBuffered) {
-      const shareable = !opts.signal && !opts.decode;
+      const shareable = !opts.signal && !opts.decode && opts.bodyFile === undefined;
       return this.#reuse.send(native, shareable, () => send.call(this, opts, native));
     }
     return send.call(this, opts, native);

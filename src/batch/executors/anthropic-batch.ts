@@ -1,7 +1,9 @@
 /**
  * Anthropic's Message Batches API (https://docs.anthropic.com/en/docs/build-with-claude/batch-processing)
  * as a {@link ProviderBatchAPI}: each chunk is one `messages.batches.create({ requests: [{ custom_id,
- * params }] })` (the item's body is `params`); the batch is retrieved until `processing_status` is
+ * params }] })` (the item's body is `params`; past `spoolAfterBytes` the requests go to a temporary
+ * file and the create body is written to disk and streamed from there by the engine, so a 256 MB
+ * batch does not sit in memory); the batch is retrieved until `processing_status` is
  * `ended`; `messages.batches.results()` is read line by line. `succeeded` → `response: { status_code:
  * 200, request_id: null, body: <the Message> }`; `errored` → the status of its error type
  * (`invalid_request_error` 400, `rate_limit_error` 429, `overloaded_error` 529, …) and the typed error
@@ -16,10 +18,16 @@
  * candidate is adopted, and several are reported as ambiguous (none adopted, the items are sent in a
  * new batch).
  */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Anthropic } from '../../providers/anthropic/index.js';
 import { anthropicSpec, ERROR_STATUS } from '../../providers/anthropic/spec.js';
 import { outputLineId } from '../send-item.js';
 import type { BatchItem, BatchItemError, BatchOutputLine } from '../types.js';
+import { type Chunk, writeSpool } from './batch-chunks.js';
 import type { BatchIntent } from './batch-state.js';
 import {
   batchRequestError,
@@ -78,17 +86,23 @@ export function anthropicBatchAPI(client: Anthropic): ProviderBatchAPI {
       return JSON.stringify({ custom_id: remoteId, params: item.body });
     },
 
-    spools: false,
+    spools: true,
 
     async create(chunk, signal) {
       if (signal.aborted) throw signal.reason;
-      // The requests are already JSON: the body is sent as that text, not parsed and written again.
-      const body = `${PREFIX}${chunk.encoded.join(',')}]}`;
-      const batch = await client.post<{ id: string }>('/v1/messages/batches', {
-        body,
-        headers: { 'content-type': 'application/json' },
-      });
-      return batch.id;
+      const headers = { 'content-type': 'application/json' };
+      if (!chunk.spool) {
+        // Small (under spoolAfterBytes): the requests are already JSON, sent as that text.
+        const body = `${PREFIX}${chunk.encoded.join(',')}]}`;
+        return (await client.post<{ id: string }>('/v1/messages/batches', { body, headers })).id;
+      }
+      // Large: the body is written to a file next to the spool and the engine streams it from disk.
+      const bodyFile = await writeBodyFile(chunk);
+      try {
+        return (await client.post<{ id: string }>('/v1/messages/batches', { bodyFile, headers })).id;
+      } finally {
+        await rm(bodyFile, { force: true });
+      }
     },
 
     async newestBatchId(signal) {
@@ -142,6 +156,40 @@ export function anthropicBatchAPI(client: Anthropic): ProviderBatchAPI {
       }
     },
   };
+}
+
+/**
+ * Write the create body of a spooled chunk, `{"requests":[<entry>,…]}`, to `<spool>.body.json`: the
+ * spool's lines (one encoded request each), then the requests still in memory, joined by commas,
+ * streamed so that memory stays flat whatever the batch size. Resolves to the file's path.
+ * @throws the file system's error (ENOSPC); the partial file is removed.
+ */
+async function writeBodyFile(chunk: Chunk): Promise<string> {
+  const spool = chunk.spool as NonNullable<Chunk['spool']>;
+  await writeSpool(chunk);
+  await spool.handle.close();
+  const path = `${spool.path}.body.json`;
+  let first = true;
+  async function* pieces(): AsyncGenerator<string> {
+    yield PREFIX;
+    const lines = createInterface({
+      input: createReadStream(spool.path, { encoding: 'utf8' }),
+      crlfDelay: Number.POSITIVE_INFINITY,
+    });
+    for await (const line of lines) {
+      if (line === '') continue;
+      yield first ? line : `,${line}`;
+      first = false;
+    }
+    yield ']}';
+  }
+  try {
+    await pipeline(Readable.from(pieces()), createWriteStream(path));
+  } catch (e) {
+    await rm(path, { force: true });
+    throw e;
+  }
+  return path;
 }
 
 /**

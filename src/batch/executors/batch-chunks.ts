@@ -2,7 +2,7 @@
  * Splitting the input into provider batches under their limits: {@link ChunkBuilder} groups items by
  * the batch they can share (OpenAI: one endpoint per batch) and hands back a full chunk as soon as
  * the next request would pass the request or byte limit. Only the open chunk of each group is held,
- * and with `spoolDir` (batches that are files: OpenAI's JSONL input) only its last `spoolAfterBytes`
+ * and with `spoolDir` (OpenAI's JSONL input file; Anthropic's create body, written from it) only its last `spoolAfterBytes`
  * stay in memory: the rest is appended to a temporary file (`chunk.spool`), so a 200 MB batch does
  * not sit in memory.
  */
@@ -48,7 +48,7 @@ export interface ChunkLimits {
   encode(item: BatchItem, remoteId: string): string;
   /**
    * A directory for temporary files: requests past `spoolAfterBytes` go to a file there (each followed
-   * by a newline: for JSONL batches only). Absent: everything stays in memory.
+   * by a newline). Absent: everything stays in memory.
    */
   spoolDir?: string | undefined;
   /** Bytes of a chunk kept in memory before they are written to its temporary file. */

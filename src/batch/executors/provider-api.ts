@@ -75,7 +75,7 @@ export interface ProviderBatchAPI {
   acceptsId(id: string): boolean;
   /** The request as written into the batch (an input file line / a `requests[]` entry), with `remoteId`. */
   encode(item: BatchItem, remoteId: string): string;
-  /** Whether chunks can be spooled to a temporary file (batches that are JSONL files). */
+  /** Whether chunks can be spooled to a temporary file (one encoded request per line). */
   readonly spools: boolean;
   /**
    * Upload (when the API needs a file) and create the batch of the chunk's requests; resolves to the

@@ -106,10 +106,10 @@ export interface ProviderBatchExecutorOptions {
    */
   maxBytesPerBatch?: number | undefined;
   /**
-   * OpenAI: bytes of a batch being built kept in memory; past them its input file is written to a
-   * temporary file (in the OS temporary directory, deleted after the upload) so memory stays flat
-   * whatever the batch size. A positive integer; default 8 MiB. (Anthropic's batches are one JSON
-   * body, built in memory.)
+   * Bytes of a batch being built kept in memory; past them its requests are written to a temporary
+   * file (in the OS temporary directory, deleted after the create) so memory stays flat whatever the
+   * batch size: OpenAI's input file is uploaded from it, Anthropic's create body is written from it
+   * to a second temporary file that the engine streams from disk. A positive integer; default 8 MiB.
    */
   spoolAfterBytes?: number | undefined;
   /** Called on each {@link ProviderBatchEvent}. */
