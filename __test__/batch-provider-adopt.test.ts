@@ -7,6 +7,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BatchStateFile } from '../src/batch/executors/batch-state.js';
 import { type BatchOutputLine, type ProviderBatchEvent, providerBatchExecutor } from '../src/batch/index.js';
+import { APIConnectionError } from '../src/core/errors.js';
 import {
   anthropic,
   chat,
@@ -128,6 +129,137 @@ describe.each(['openai', 'anthropic'] as const)('%s-batch: crash between create 
     const after = readState(state) as ReturnType<typeof readState> & { intents?: unknown[] };
     expect(after.intents).toEqual([]);
     expect(after.batches).toHaveLength(1);
+  });
+});
+
+describe.each(['openai', 'anthropic'] as const)('%s-batch: a create whose answer was lost', (provider) => {
+  it('the items get a retryable connection_error, the intent stays, and the rerun adopts the batch', async () => {
+    const state = stateFile();
+    const items = [0, 1].map((i) =>
+      provider === 'openai' ? chat(`l${i}`, `lost ${i}`) : message(`l${i}`, `lost ${i}`),
+    );
+    const before = await batchIds(provider);
+    // The server creates the batch, but the answer never arrives.
+    const lose = async <T>(p: Promise<T>): Promise<T> => {
+      await p;
+      throw new APIConnectionError({ message: 'socket hang up (simulated)' });
+    };
+    if (provider === 'openai') {
+      const create = openai.batches.create.bind(openai.batches);
+      vi.spyOn(openai.batches, 'create').mockImplementationOnce((...a) => lose(create(...a)) as never);
+    } else {
+      const post = anthropic.post.bind(anthropic);
+      vi.spyOn(anthropic, 'post').mockImplementationOnce((...a) => lose(post(...a)) as never);
+    }
+    const base = {
+      provider,
+      client: provider === 'openai' ? openai : anthropic,
+      stateFile: state,
+      pollIntervalMs: 5,
+    };
+    const first = await run(providerBatchExecutor({ ...base, onStatus: () => {} }), items);
+    expect(first.get('l0')?.error).toMatchObject({ code: 'connection_error', retryable: true });
+    vi.restoreAllMocks();
+    const created = (await batchIds(provider)).filter((id) => !before.includes(id));
+    expect(created).toHaveLength(1);
+    expect((readState(state) as { intents?: unknown[] }).intents).toHaveLength(1);
+
+    // What `--retry-failed` hands the executor: the same items again.
+    const events: ProviderBatchEvent[] = [];
+    const lines = await run(providerBatchExecutor({ ...base, onStatus: (e) => events.push(e) }), items);
+    expect(events.filter((e) => e.type === 'adopted').map((e) => e.batchId)).toEqual(created);
+    expect(events.filter((e) => e.type === 'created')).toEqual([]);
+    expect((await batchIds(provider)).filter((id) => !before.includes(id))).toEqual(created);
+    const read = provider === 'openai' ? text : claudeText;
+    expect(read(lines.get('l1'))).toBe('Echo: lost 1');
+  });
+});
+
+describe('anthropic-batch: telling the unrecorded batch from others (no metadata)', () => {
+  const params = (t: string) => ({
+    model: 'claude-sonnet-4-5',
+    max_tokens: 8,
+    messages: [{ role: 'user' as const, content: t }],
+  });
+  const intentState = (path: string, newest: string | null, ids: string[]) =>
+    writeFileSync(
+      path,
+      JSON.stringify({
+        version: 1,
+        provider: 'anthropic',
+        run_id: '00000000-0000-4000-8000-000000000001',
+        next_chunk: 2,
+        batches: [],
+        intents: [
+          {
+            chunk: 1,
+            group: '/v1/messages',
+            at: new Date().toISOString(),
+            custom_ids: ids,
+            newest_before: newest,
+          },
+        ],
+      }),
+    );
+
+  it('an ended candidate is confirmed by its result ids: a same-size foreign batch is passed over', async () => {
+    const state = stateFile();
+    intentState(state, (await batchIds('anthropic'))[0] ?? null, ['q0', 'q1']);
+    const ours = await anthropic.messages.batches.create({
+      requests: [
+        { custom_id: 'q0', params: params('mine 0') },
+        { custom_id: 'q1', params: params('mine 1') },
+      ],
+    });
+    const foreign = await anthropic.messages.batches.create({
+      requests: [
+        { custom_id: 'z0', params: params('other 0') },
+        { custom_id: 'z1', params: params('other 1') },
+      ],
+    });
+    for (const id of [ours.id, ours.id, foreign.id, foreign.id])
+      await anthropic.messages.batches.retrieve(id);
+    const events: ProviderBatchEvent[] = [];
+    const lines = await run(
+      providerBatchExecutor({
+        provider: 'anthropic',
+        client: anthropic,
+        stateFile: state,
+        pollIntervalMs: 5,
+        onStatus: (e) => events.push(e),
+      }),
+      [message('q0', 'mine 0'), message('q1', 'mine 1')],
+    );
+    expect(events.filter((e) => e.type === 'adopted').map((e) => e.batchId)).toEqual([ours.id]);
+    expect(events.filter((e) => e.type === 'created')).toEqual([]);
+    expect(claudeText(lines.get('q1'))).toBe('Echo: mine 1');
+  });
+
+  it('two same-size batches still processing: none adopted, the candidates named, the items sent anew', async () => {
+    const state = stateFile();
+    intentState(state, (await batchIds('anthropic'))[0] ?? null, ['r0']);
+    const a = await anthropic.messages.batches.create({
+      requests: [{ custom_id: 'r0', params: params('x') }],
+    });
+    const b = await anthropic.messages.batches.create({
+      requests: [{ custom_id: 'y0', params: params('y') }],
+    });
+    const events: ProviderBatchEvent[] = [];
+    const lines = await run(
+      providerBatchExecutor({
+        provider: 'anthropic',
+        client: anthropic,
+        stateFile: state,
+        pollIntervalMs: 5,
+        onStatus: (e) => events.push(e),
+      }),
+      [message('r0', 'anew')],
+    );
+    const ambiguous = events.filter((e) => e.type === 'ambiguous');
+    expect(ambiguous.map((e) => e.batchIds)).toEqual([[b.id, a.id]]);
+    expect(ambiguous[0]?.message).toMatch(/cancel the extra batch/);
+    expect(events.filter((e) => e.type === 'created')).toHaveLength(1);
+    expect(claudeText(lines.get('r0'))).toBe('Echo: anew');
   });
 });
 
