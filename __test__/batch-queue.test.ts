@@ -4,9 +4,10 @@
 // 'queue' })` enqueues. Checked: four workers, 20,000 items, one worker SIGKILLed mid-run: every id
 // exactly once and the shared rate budget held; a rerun resumes from the results the workers published
 // while no collector ran (nothing sent twice, a line published twice written once); failed items get
-// their typed error; SIGTERM lets a worker finish its items in flight; bad options are refused.
+// their typed error; SIGTERM lets a worker finish its items in flight; a second collector on the same
+// output is refused at once (the output's lock); bad options are refused.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -152,8 +153,8 @@ function expectEveryIdOnce(lines: BatchOutputLine[], n: number): void {
  * window of at least `windowMs` between two samples (`[ms, requests so far]`), at most `rps` per
  * second plus one burst (one second's worth), plus 2 s of slack for arrivals bunched by busy event
  * loops (the workers' and this one's), plus `fallback`: the calls the workers paced with their local
- * fallback share while Redis did not answer a reservation within 200 ms (`sharedLimitFallbackCalls`;
- * the engine's documented behaviour on a slow Redis).
+ * fallback share while Redis was down (`sharedLimitFallbackCalls`: a connection error, or no answer to
+ * a reservation within 2 s; a merely slow Redis is waited for and uses no fallback).
  */
 function overBudget(
   samples: [number, number][],
@@ -480,6 +481,37 @@ describe('batch via queue', () => {
       await redis.kill();
     }
   }, 60_000);
+
+  it('a second aiwire batch --via queue on the same output fails at once naming the lock, and leaves the first running', async () => {
+    const redis = await startRedis();
+    const mock = await startMockServer();
+    const input = writeInput('twice.jsonl', 3);
+    const output = join(work, 'twice.out.jsonl');
+    const args = ['batch', input, '-o', output, '--via', 'queue', '--redis', redis.url];
+    // No worker yet: the first collector waits for its lines.
+    const first = startCli(args, `${mock.url}/v1`, 60_000);
+    let worker: Worker | undefined;
+    try {
+      await until('the first collector to take the output', () => existsSync(`${output}.lock`));
+      const second = startCli(args, `${mock.url}/v1`, 30_000);
+      expect(await second.exited).toEqual({ code: 2, signal: null });
+      expect(second.stderr).toContain(
+        `${output} is being written by another aiwire batch (pid ${first.child.pid})`,
+      );
+      expect(second.stderr).toMatch(/wait for it to finish, or remove .*twice\.out\.jsonl\.lock/);
+      // The first still owns the run: a worker comes, it finishes with every line once.
+      worker = startWorker(['--redis', redis.url], `${mock.url}/v1`);
+      expect(await first.exited).toEqual({ code: 0, signal: null });
+      expectEveryIdOnce(readOutput(output), 3);
+      expect(existsSync(`${output}.lock`)).toBe(false);
+    } finally {
+      first.child.kill('SIGKILL');
+      worker?.child.kill('SIGKILL');
+      await Promise.all([first.exited, worker?.exited]);
+      await mock.close();
+      await redis.kill();
+    }
+  }, 90_000);
 
   it('refuses bad options with what to fix', async () => {
     expect(() => queueExecutor({ redis: 'http://127.0.0.1:6379' })).toThrow(AiwireError);

@@ -39,7 +39,8 @@ export {
   type ModelPrice,
   priceKey,
 } from './prices.js';
-export { jobIdOf, type QueueConnectionOptions } from './queue-redis.js';
+export { COLLECTOR_LOCK_TTL_MS } from './queue-lock.js';
+export { jobIdOf, type QueueConnectionOptions, QueueJobError } from './queue-redis.js';
 export {
   DEFAULT_CONCURRENCY,
   DEFAULT_DRAIN_TIMEOUT_MS,

@@ -170,7 +170,8 @@ export class BatchLockedError extends Error {
   override name = 'BatchLockedError';
 }
 
-function alive(pid: number): boolean {
+/** Whether process `pid` of this host is alive (signal 0; EPERM: alive, another user's). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -196,7 +197,7 @@ export async function lockOutput(path: string): Promise<() => Promise<void>> {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
     const pid = Number.parseInt(await readFile(lock, 'utf8').catch(() => ''), 10);
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
       throw new BatchLockedError(
         `${path} is being written by another aiwire batch (pid ${pid}); wait for it to finish, or remove ${lock} if that process is not a batch run`,
       );

@@ -140,3 +140,47 @@ export function connectRedis(
   conn.on('error', onError);
   return conn;
 }
+
+/**
+ * A job a worker cannot process for a reason of its own, not the API's: its data is not an item of
+ * `aiwire batch --via queue` (enqueued by another program, or by an aiwire version whose job data this
+ * worker does not read). Its item's line, when the job names one, gets error code `queue_error`.
+ */
+export class QueueJobError extends Error {
+  override name = 'QueueJobError';
+}
+
+const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Checks a job's data: `{ run: <run id>, item: { custom_id, method, url, body?, line } }` as
+ * {@link QueueJobData} says.
+ * @throws QueueJobError saying which field is wrong, that the job was not enqueued by a compatible
+ *   `aiwire batch --via queue`, and what to do.
+ */
+export function checkJobData(jobId: string | undefined, data: unknown): QueueJobData {
+  const d = data as Partial<QueueJobData> | null;
+  const item = d?.item as Partial<BatchItem> | undefined;
+  const wrong =
+    typeof d !== 'object' || d === null
+      ? 'its data is not an object'
+      : typeof d.run !== 'string' || !/^[A-Za-z0-9_.]{1,64}$/.test(d.run)
+        ? `its "run" is ${JSON.stringify(d.run)}, not a run id`
+        : typeof item !== 'object' || item === null
+          ? 'it has no "item" object'
+          : typeof item.custom_id !== 'string'
+            ? 'its item has no string "custom_id"'
+            : typeof item.method !== 'string' || !METHODS.has(item.method)
+              ? `its item's "method" is ${JSON.stringify(item.method)}, not GET, POST, PUT, PATCH or DELETE`
+              : typeof item.url !== 'string' || !item.url.startsWith('/')
+                ? `its item's "url" is ${JSON.stringify(item.url)}, not a path such as /v1/chat/completions`
+                : undefined;
+  if (wrong !== undefined) {
+    throw new QueueJobError(
+      `job ${jobId ?? '(no id)'} is not an item of aiwire batch --via queue: ${wrong}. It was enqueued by ` +
+        'another program or an aiwire version this worker does not read: run the collector (aiwire batch) ' +
+        'and the workers (aiwire worker) on the same aiwire version, and keep other jobs off this queue',
+    );
+  }
+  return d as QueueJobData;
+}

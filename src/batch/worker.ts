@@ -9,17 +9,21 @@
  * mid-item leaves a job that BullMQ's stalled-job check hands to another worker (the collector keeps the
  * first line per `custom_id`); a job that stalled more than `maxStalledCount` times gets an output line
  * with error code `worker_lost`; an item that fails gets its line with the typed error (never a BullMQ
- * failure that vanishes).
+ * failure that vanishes). A job whose data is not an aiwire item ({@link checkJobData}), or whose line
+ * Redis refused, fails in BullMQ and gets a line with error code `queue_error` (when it names its run
+ * and `custom_id`; else the error goes to `onError`).
  *
  * @module
  */
 import type { BaseClient } from '../core/client.js';
 import { type BatchClientOptions, BatchClients } from './clients.js';
 import {
+  checkJobData,
   connectRedis,
   loadQueueModules,
   type QueueConnectionOptions,
   type QueueJobData,
+  QueueJobError,
   RESULTS_TTL_S,
   resolveQueue,
   resultsKey,
@@ -50,7 +54,10 @@ export interface WorkerOptions extends QueueConnectionOptions, BatchClientOption
   onReady?: (() => void) | undefined;
   /** Called after each item's line is in the results stream. */
   onItem?: ((line: BatchOutputLine) => void) | undefined;
-  /** Called with Redis connection errors (ioredis reconnects by itself). Default: ignored. */
+  /**
+   * Called with Redis connection errors (ioredis reconnects by itself), and with a {@link QueueJobError}
+   * for a failed job that names no run or `custom_id` to give a line to. Default: ignored.
+   */
   onError?: ((error: Error) => void) | undefined;
 }
 
@@ -61,8 +68,9 @@ export interface WorkerSummary {
   /** Items whose line has an error (the server's or aiwire's), `worker_lost` lines included. */
   failed: number;
   /**
-   * Times the shared rate budget's Redis did not answer a reservation within 200 ms, and the calls
-   * then paced by the local fallback share instead (`client.stats()` of this worker's clients; see
+   * Times the shared rate budget's Redis was down (a connection error, or no answer to a reservation
+   * within 2 s; a merely slow answer is waited for), and the calls then paced by the local fallback
+   * share instead (`client.stats()` of this worker's clients; see
    * `RedisLimitOptions`). 0 without `rateLimit.redis`.
    */
   sharedLimitOutages: number;
@@ -107,7 +115,14 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
 
   const publish = async (run: string, line: BatchOutputLine): Promise<void> => {
     const key = resultsKey(q, run);
-    await conn.multi().xadd(key, '*', 'line', serializeLine(line)).expire(key, RESULTS_TTL_S).exec();
+    const replies = await conn
+      .multi()
+      .xadd(key, '*', 'line', serializeLine(line))
+      .expire(key, RESULTS_TTL_S)
+      .exec();
+    // A command refused inside MULTI (WRONGTYPE, OOM) does not reject `exec`: its reply holds the error.
+    const refused = replies?.find(([e]) => e)?.[0];
+    if (refused) throw new Error(`Redis refused the line of ${line.custom_id} in ${key}: ${refused.message}`);
     if (line.error) summary.failed += 1;
     else summary.succeeded += 1;
     options.onItem?.(line);
@@ -116,7 +131,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
   const worker = new mods.bullmq.Worker<QueueJobData>(
     q.queue,
     async (job) => {
-      const { run, item } = job.data;
+      // Outside the `try`: a job that is not an aiwire item fails in BullMQ (a `queue_error` line).
+      const { run, item } = checkJobData(job.id, job.data);
       let line: BatchOutputLine;
       try {
         const client = clients.for(item);
@@ -140,24 +156,35 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
       removeOnFail: { count: 0 },
     },
   );
-  // A job BullMQ fails is one that stalled too often (its workers died or blocked), or whose line
-  // Redis refused: its line says so instead of the job vanishing.
+  // A job BullMQ fails is one that stalled too often (its workers died or blocked), whose data is not an
+  // aiwire item, or whose line Redis refused: its line says so instead of the job vanishing.
   worker.on('failed', (job, err) => {
     if (!job) return;
-    const { run, item } = job.data;
-    const stalled = /stalled/i.test(err.message);
+    const data = job.data as Partial<QueueJobData> | undefined;
+    const run = data?.run;
+    const customId = (data?.item as { custom_id?: unknown } | undefined)?.custom_id;
+    if (typeof run !== 'string' || !/^[A-Za-z0-9_.]{1,64}$/.test(run) || typeof customId !== 'string') {
+      // No run or item to give a line to: the worker's owner is told instead.
+      onError(new QueueJobError(err.message));
+      return;
+    }
+    const invalid = err.name === 'QueueJobError';
+    const stalled = !invalid && /stalled/i.test(err.message);
     const line: BatchOutputLine = {
       id: outputLineId(),
-      custom_id: item.custom_id,
+      custom_id: customId,
       response: null,
       error: {
         code: stalled ? 'worker_lost' : 'queue_error',
         message: stalled
           ? `the item's worker stopped while sending it more than ${maxStalledCount} times (${err.message}); run the batch again to retry it`
-          : `the item's job failed in the queue (${err.message}); run the batch again to retry it`,
-        type: stalled ? 'WorkerLostError' : 'QueueError',
+          : invalid
+            ? err.message
+            : `the item's job failed in the queue (${err.message}); run the batch again to retry it`,
+        type: stalled ? 'WorkerLostError' : invalid ? 'QueueJobError' : 'QueueError',
         status: null,
-        retryable: true,
+        // A job this worker cannot read fails the same way when sent again.
+        retryable: !invalid,
       },
     };
     const p = publish(run, line).catch(onError);

@@ -131,6 +131,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
           `worker taking items from queue '${stringOption(values, 'queue') ?? 'aiwire-batch'}' on ${redacted(redis)} (concurrency ${concurrency})`,
         ),
       onError: (e) => {
+        if (e.name === 'QueueJobError') return fail(`skipped a job: ${e.message}`);
         // ioredis retries on its own: say so once per distinct error, not once per attempt.
         if (e.message !== lastError) fail(`redis: ${e.message} (retrying)`);
         lastError = e.message;

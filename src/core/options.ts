@@ -93,7 +93,7 @@ export interface EngineStats {
    * empty when `circuitBreaker` is off.
    */
   circuits: { origin: string; state: 'closed' | 'open' | 'half-open' | string }[];
-  /** Times Redis (`rateLimit.redis`) was unreachable or slow (each: 5 s on the local fallback share). */
+  /** Times Redis (`rateLimit.redis`) was down: a connection error, or no answer within 2 s (each: 5 s on the fallback). */
   sharedLimitOutages: number;
   /** Calls admitted by the local fallback share instead of Redis (`rateLimit.redis`). */
   sharedLimitFallbackCalls: number;
@@ -153,7 +153,7 @@ export interface RateLimitStats {
   budgetSource: 'local' | 'redis' | string;
   /** Per origin that answered with rate-limit headers; empty unless `adaptive`. */
   adaptive: AdaptiveBudget[];
-  /** Times Redis was unreachable or slow (`rateLimit.redis`; same as `sharedLimitOutages`). */
+  /** Times Redis was down (`rateLimit.redis`: a connection error, or no answer within 2 s; same as `sharedLimitOutages`). */
   redisOutages: number;
   /** Calls admitted by the local fallback share instead of Redis (same as `sharedLimitFallbackCalls`). */
   redisFallbackCalls: number;

@@ -86,9 +86,12 @@ export function resilienceText(provider: string, stats: EngineStats): string {
     perOrigin('aiwire_ratelimit_server_reset_ms', 'Ms until the window resets.', (a) => a.resetMs);
     perOrigin('aiwire_ratelimit_server_blocked_ms', 'Ms calls still wait after a 429.', (a) => a.blockedMs);
     if (r.redisOutages > 0 || r.redisFallbackCalls > 0 || r.budgetSource === 'redis') {
-      family('aiwire_ratelimit_redis_outages_total', 'counter', 'Times Redis was unreachable or slow.', [
-        `aiwire_ratelimit_redis_outages_total{${p}} ${r.redisOutages}`,
-      ]);
+      family(
+        'aiwire_ratelimit_redis_outages_total',
+        'counter',
+        'Times Redis was down (a connection error, or no answer within 2 s).',
+        [`aiwire_ratelimit_redis_outages_total{${p}} ${r.redisOutages}`],
+      );
       family(
         'aiwire_ratelimit_redis_fallback_calls_total',
         'counter',

@@ -67,9 +67,11 @@ export interface RateLimitOptions {
 }
 
 /**
- * Where the shared budgets live. Each reservation (connecting included) gets 200 ms; when Redis is
- * unreachable or slower, the client falls back for 5 s to a local limiter of `fallbackShare` of each
- * rate, then asks Redis again. Nothing waits on a dead Redis. Each fallback is counted in
+ * Where the shared budgets live. A reservation counts in Redis once sent, so a slow answer is waited
+ * for (up to 2 s, connecting included) and obeyed: a loaded Redis never lets the processes exceed the
+ * budget. On a connection error (refused, reset, closed, TLS) at once, or after 2 s without an answer,
+ * the client falls back for 5 s to a local limiter of `fallbackShare` of each rate; then one call asks
+ * Redis again while the others keep the fallback until it answers. No call waits on Redis more than 2 s. Each fallback is counted in
  * `client.stats()` (`sharedLimitOutages`, `sharedLimitFallbackCalls`); the first time `stats()` shows an
  * outage, the client emits one `process.emitWarning` (code `AIWIRE_SHARED_LIMIT_FALLBACK`).
  */

@@ -261,7 +261,7 @@ export interface NativeEngineStats {
   retriesTotal: number
   /** The circuit breakers of the origins called (empty when the breaker is off). */
   circuits: Array<NativeCircuit>
-  /** Times Redis (`rateLimit.redis`) was unreachable or slow (each: 5 s on the local fallback share). */
+  /** Times Redis (`rateLimit.redis`) was down: a connection error, or no answer within 2 s (each: 5 s on the fallback). */
   sharedLimitOutages: number
   /** Calls admitted by the local fallback share instead of Redis. */
   sharedLimitFallbackCalls: number
@@ -317,7 +317,7 @@ export interface NativeRateLimitStats {
   budgetSource: string
   /** Per origin that sent rate-limit headers (empty when `adaptive` is off). */
   adaptive: Array<NativeAdaptiveBudget>
-  /** Times Redis was unreachable or slow (`rateLimit.redis`). */
+  /** Times Redis was down (`rateLimit.redis`: a connection error, or no answer within 2 s). */
   redisOutages: number
   /** Calls admitted by the local fallback share instead of Redis. */
   redisFallbackCalls: number

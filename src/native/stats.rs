@@ -65,7 +65,7 @@ pub struct NativeRateLimitStats {
     pub budget_source: String,
     /// Per origin that sent rate-limit headers (empty when `adaptive` is off).
     pub adaptive: Vec<NativeAdaptiveBudget>,
-    /// Times Redis was unreachable or slow (`rateLimit.redis`).
+    /// Times Redis was down (`rateLimit.redis`: a connection error, or no answer within 2 s).
     pub redis_outages: f64,
     /// Calls admitted by the local fallback share instead of Redis.
     pub redis_fallback_calls: f64,
@@ -84,7 +84,7 @@ pub struct NativeEngineStats {
     pub retries_total: f64,
     /// The circuit breakers of the origins called (empty when the breaker is off).
     pub circuits: Vec<NativeCircuit>,
-    /// Times Redis (`rateLimit.redis`) was unreachable or slow (each: 5 s on the local fallback share).
+    /// Times Redis (`rateLimit.redis`) was down: a connection error, or no answer within 2 s (each: 5 s on the fallback).
     pub shared_limit_outages: f64,
     /// Calls admitted by the local fallback share instead of Redis.
     pub shared_limit_fallback_calls: f64,

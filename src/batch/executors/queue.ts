@@ -11,6 +11,8 @@
  *   the runner had not flushed when the collector died is sent again by the rerun, not lost).
  * - Exactly one line per `custom_id`: a job run twice (its worker killed after publishing its line but
  *   before BullMQ marked it done) publishes twice; the collector keeps the first.
+ * - One collector per run at a time: it holds `<prefix>:<queue>:collector:<runId>` in Redis while it
+ *   runs; a second one is refused at once with BatchLockedError naming the key (see `queue-lock.ts`).
  * - A stop (`signal`, Ctrl-C) stops enqueueing; the lines of the items already queued are still
  *   collected until `abortInFlight` (the runner's drain timeout or a second Ctrl-C). Jobs still queued
  *   then stay and keep running on the workers; their lines wait in the stream for the rerun. Once every
@@ -19,6 +21,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
+import { lockCollector } from '../queue-lock.js';
 import {
   checkRunId,
   connectRedis,
@@ -74,7 +77,8 @@ function lineOf(fields: string[]): BatchOutputLine | undefined {
  *
  * @throws AiwireError for a bad `redis` URL, queue name, prefix or `runId`; TypeError for a
  *   `maxPending` / `blockMs` that is not a whole number >= 1. `run` rejects with AiwireError when
- *   `bullmq` / `ioredis` are not installed.
+ *   `bullmq` / `ioredis` are not installed, and with BatchLockedError when another collector of the same
+ *   `runId` is running.
  */
 export function queueExecutor(options: QueueExecutorOptions): BatchExecutor {
   const q = resolveQueue(options);
@@ -199,7 +203,10 @@ export function queueExecutor(options: QueueExecutorOptions): BatchExecutor {
         inputDone = true;
       };
 
+      let unlock: (() => Promise<void>) | undefined;
       try {
+        // One collector per run (see queue-lock.ts): a second one fails here, before touching anything.
+        unlock = await lockCollector(conn, q, runId, onError);
         // Lines already in the stream (a rerun): read them all before enqueueing anything.
         for (;;) {
           const entries = (await conn.xrange(key, `(${lastId}`, '+', 'COUNT', READ_COUNT)) as StreamEntries;
@@ -229,6 +236,7 @@ export function queueExecutor(options: QueueExecutorOptions): BatchExecutor {
         if (pending.size === 0 && !ctx.signal.aborted) await conn.del(key);
       } finally {
         ctx.abortInFlight.removeEventListener('abort', onHard);
+        await unlock?.();
         await queue.close().catch(() => {});
         reader.disconnect();
         conn.disconnect();

@@ -7,23 +7,33 @@
 //! the same key hold one budget together. The caller then sleeps that long in tokio, like a local turn.
 //! The server's clock (`TIME`) is the only clock, so the processes' clocks need not agree.
 //!
-//! When Redis cannot be reached or answers late (one reservation, connection included, is given
-//! [`TIMEOUT`]), the engine falls back to its local limiter, built with `fallback_share` of each rate,
-//! and asks Redis again only after [`RETRY_AFTER`]: no call waits on a dead Redis more than once per
-//! [`RETRY_AFTER`] and no call hangs. The engine cannot log; each outage and each call admitted by the
-//! fallback is counted ([`Shared::outages`], [`Shared::fallback_calls`], in the client's `stats()`).
+//! Slow is not down. A reservation sent to Redis is counted there whether or not its answer arrives in
+//! time, so a call that gave up on a late answer and used a local budget would spend the shared budget
+//! twice: a loaded Redis would let the processes together exceed it. So a late answer is waited for,
+//! up to [`TIMEOUT`] (2 s, connecting included), and then obeyed. Redis is taken as down, and the
+//! engine falls back to its local limiter (built with `fallback_share` of each rate), when:
+//! - the connection fails: refused, reset, closed, a TLS or protocol error — at once;
+//! - no answer came within [`TIMEOUT`] (a stopped or unroutable server): after [`TIMEOUT`].
+//!
+//! Redis is asked again [`RETRY_AFTER`] (5 s) after an outage, by one call only (the probe); the calls
+//! made meanwhile keep the fallback until the probe has its answer. So no call hangs: a call waits on
+//! Redis at most [`TIMEOUT`], and on a dead Redis at most one call per [`RETRY_AFTER`] waits at all
+//! (beyond the calls already in flight when it went silent). The engine cannot log; each outage and
+//! each call admitted by the fallback is counted ([`Shared::outages`], [`Shared::fallback_calls`], in
+//! the client's `stats()`).
 //!
 //! `rediss://` URLs speak TLS through the `redis` crate's rustls support, trusting what the engine's
 //! HTTPS trusts (system roots, `NODE_EXTRA_CA_CERTS`, the client's `ca`; see [`crate::tls::roots_pem`]).
 //! One server (or a proxy in front of several) only: Redis Cluster's slot routing is not built in.
 
 use redis::aio::MultiplexedConnection;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Longest time one reservation may take in Redis, connecting included (200 ms).
-pub const TIMEOUT: Duration = Duration::from_millis(200);
+/// Longest time one reservation may go unanswered, connecting included, before Redis is taken as down
+/// (2 s). Errors (refused, reset, closed) fall back at once; an answer that is merely late is obeyed.
+pub const TIMEOUT: Duration = Duration::from_secs(2);
 /// How long after an outage the engine tries Redis again (5 s).
 pub const RETRY_AFTER: Duration = Duration::from_secs(5);
 
@@ -99,7 +109,8 @@ pub enum SharedTurn {
     Wait(Duration),
     /// Not reserved: the wait would exceed `maxQueueMs`.
     TooLong(Duration),
-    /// Redis is unreachable or slow: use the local fallback.
+    /// Redis is down (a connection error, no answer within [`TIMEOUT`], or the fallback period after
+    /// one): use the local fallback.
     Unavailable,
 }
 
@@ -127,8 +138,11 @@ pub struct Shared {
     script: redis::Script,
     correct_script: redis::Script,
     conn: tokio::sync::Mutex<Option<MultiplexedConnection>>,
-    /// Set after an outage: Redis is not asked again before this instant.
+    /// Set after an outage: Redis is not asked again before this instant, then by one call (the probe)
+    /// until one answers; cleared by an answer.
     down_until: Mutex<Option<Instant>>,
+    /// A call is asking Redis after an outage (the other calls keep the fallback meanwhile).
+    probing: AtomicBool,
     outages: AtomicU64,
     fallback_calls: AtomicU64,
     /// The backlogs (µs) the latest reservation left in Redis, and when it was answered.
@@ -181,13 +195,15 @@ impl Shared {
             correct_script: redis::Script::new(CORRECT_SCRIPT),
             conn: tokio::sync::Mutex::new(None),
             down_until: Mutex::new(None),
+            probing: AtomicBool::new(false),
             outages: AtomicU64::new(0),
             fallback_calls: AtomicU64::new(0),
             seen: Mutex::new(None),
         })
     }
 
-    /// Times Redis was found unreachable or slow (each followed by [`RETRY_AFTER`] on the fallback).
+    /// Times Redis was found down: a connection error, or no answer within [`TIMEOUT`] (each followed by
+    /// [`RETRY_AFTER`] on the fallback).
     pub fn outages(&self) -> u64 {
         self.outages.load(Ordering::Relaxed)
     }
@@ -215,18 +231,27 @@ impl Shared {
         Some((free(self.requests, req_us), free(self.tokens, tok_us)))
     }
 
-    /// Reserve one call of `tokens` tokens to `origin` in Redis, within [`TIMEOUT`].
+    /// Reserve one call of `tokens` tokens to `origin` in Redis. A late answer is waited for, up to
+    /// [`TIMEOUT`]; an error (refused, reset, closed) or no answer within [`TIMEOUT`] gives
+    /// [`SharedTurn::Unavailable`] and the fallback for [`RETRY_AFTER`]. After that, one call asks Redis
+    /// again while the others still get [`SharedTurn::Unavailable`] at once.
     pub async fn reserve(&self, origin: &str, tokens: u64, max_queue: Option<Duration>) -> SharedTurn {
-        let now = Instant::now();
-        {
-            let down = self.down_until.lock().unwrap_or_else(|p| p.into_inner());
-            if down.is_some_and(|until| now < until) {
-                self.fallback_calls.fetch_add(1, Ordering::Relaxed);
-                return SharedTurn::Unavailable;
-            }
-        }
+        let down = *self.down_until.lock().unwrap_or_else(|p| p.into_inner());
+        let _probe = match down {
+            None => None,
+            Some(until) if Instant::now() < until => return self.fell_back(),
+            Some(_) => match Probe::start(&self.probing) {
+                Some(probe) => Some(probe),
+                None => return self.fell_back(),
+            },
+        };
         match tokio::time::timeout(TIMEOUT, self.ask(origin, tokens, max_queue)).await {
-            Ok(Ok(turn)) => turn,
+            Ok(Ok(turn)) => {
+                if down.is_some() {
+                    *self.down_until.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                }
+                turn
+            }
             Ok(Err(_)) | Err(_) => {
                 let now = Instant::now();
                 let before =
@@ -238,10 +263,15 @@ impl Shared {
                 if before.is_none_or(|until| until <= now) {
                     self.outages.fetch_add(1, Ordering::Relaxed);
                 }
-                self.fallback_calls.fetch_add(1, Ordering::Relaxed);
-                SharedTurn::Unavailable
+                self.fell_back()
             }
         }
+    }
+
+    /// One call admitted by the fallback.
+    fn fell_back(&self) -> SharedTurn {
+        self.fallback_calls.fetch_add(1, Ordering::Relaxed);
+        SharedTurn::Unavailable
     }
 
     async fn ask(
@@ -314,5 +344,20 @@ impl Shared {
             inv.invoke_async::<i64>(&mut conn).await
         };
         matches!(tokio::time::timeout(TIMEOUT, ask).await, Ok(Ok(_)))
+    }
+}
+
+/// The one call asking Redis after an outage; the flag is cleared when it ends (or is dropped).
+struct Probe<'a>(&'a AtomicBool);
+
+impl<'a> Probe<'a> {
+    fn start(flag: &'a AtomicBool) -> Option<Self> {
+        (!flag.swap(true, Ordering::AcqRel)).then_some(Probe(flag))
+    }
+}
+
+impl Drop for Probe<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
     }
 }
