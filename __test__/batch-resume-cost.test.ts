@@ -13,6 +13,7 @@ import {
   CostTally,
   inputHash,
   loadPrices,
+  type ProviderBatchEvent,
   priceKey,
   type RunBatchOptions,
   runBatch,
@@ -147,6 +148,51 @@ describe('resume with changed input lines (input_hash)', () => {
     expect(lines.find((l) => l.custom_id === 'a')?.response?.body).toEqual({ answer: 'from the dying run' });
   });
 });
+
+describe.each(['openai', 'anthropic'] as const)(
+  '%s-batch: a line changed while its batch runs',
+  (provider) => {
+    it('the rerun sends the changed item in a new batch and takes the others from the running one', async () => {
+      const f = files();
+      const line = (id: string, t: string) => (provider === 'openai' ? chat(id, t) : message(id, t));
+      writeInput(f.input, [line('h0', 'zero'), line('h1', 'one')]);
+      const stop = new AbortController();
+      const first = await runBatch(
+        opts({
+          ...f,
+          via: `${provider}-batch`,
+          signal: stop.signal,
+          executorOptions: {
+            pollIntervalMs: 60_000,
+            onStatus: (e: ProviderBatchEvent) => {
+              if (e.type === 'created') stop.abort();
+            },
+          },
+        }),
+      );
+      expect(first.interrupted).toBe(true);
+      writeInput(f.input, [line('h0', 'zero'), line('h1', 'one changed')]);
+      const events: ProviderBatchEvent[] = [];
+      const second = await runBatch(
+        opts({
+          ...f,
+          via: `${provider}-batch`,
+          executorOptions: { pollIntervalMs: 5, onStatus: (e: ProviderBatchEvent) => events.push(e) },
+        }),
+      );
+      expect(second).toMatchObject({ succeeded: 2, failed: 0, interrupted: false });
+      expect(events.filter((e) => e.type === 'resumed')).toHaveLength(1);
+      expect(events.filter((e) => e.type === 'created').map((e) => e.requests)).toEqual([1]);
+      const out = new Map(readOutput(f.output).map((l) => [l.custom_id, l]));
+      const answer = (l: BatchOutputLine | undefined) =>
+        provider === 'openai'
+          ? text(l)
+          : (l?.response?.body as { content?: { text: string }[] } | undefined)?.content?.[0]?.text;
+      expect(answer(out.get('h0'))).toBe('Echo: zero');
+      expect(answer(out.get('h1'))).toBe('Echo: one changed');
+    });
+  },
+);
 
 describe('cost from prices', () => {
   const prices = {

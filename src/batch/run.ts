@@ -18,7 +18,14 @@ import type { BaseClientOptions } from '../core/options.js';
 import type { RateLimitOptions } from '../core/resilience-options.js';
 import { type BatchClientOptions, BatchClients } from './clients.js';
 import { BatchUsageError, createExecutor } from './executors/index.js';
-import { type BatchInput, countLines, parseInputLine, rawLineBatches, syntheticId } from './input.js';
+import {
+  type BatchInput,
+  countLines,
+  INPUT_HASH,
+  parseInputLine,
+  rawLineBatches,
+  syntheticId,
+} from './input.js';
 import { LineWriter, lockOutput, type OutputScan, rewriteOutput, scanOutput } from './output.js';
 import { type BatchPrices, CostTally, checkPrices } from './prices.js';
 import { serializeLine } from './send-item.js';
@@ -286,6 +293,7 @@ async function execute(options: RunBatchOptions, plan: Plan): Promise<BatchSumma
           continue;
         }
         pending.set(id, { at: performance.now(), hash, model: modelOf(parsed.item.body) });
+        Object.defineProperty(parsed.item, INPUT_HASH, { value: hash, enumerable: false });
         stats.inFlight += 1;
         yield parsed.item;
       }

@@ -59,6 +59,7 @@ export async function resolveIntents(
       group: intent.group,
       created_at: intent.at,
       custom_ids: intent.custom_ids,
+      ...(intent.input_hashes ? { input_hashes: intent.input_hashes } : {}),
       chunk: intent.chunk,
       adopted: true,
       ...(intent.renamed && Object.keys(intent.renamed).length ? { renamed: intent.renamed } : {}),

@@ -6,8 +6,9 @@
  *
  * Format (JSON, version 1):
  * `{ "version": 1, "provider": "openai", "batches": [{ "id": "batch_…", "group": "/v1/chat/completions",
- *    "created_at": "<ISO 8601>", "custom_ids": ["a", …], "renamed": { "aiwire_1": "a:b" },
- *    "collected": false }] }`, where `renamed` maps the id a request had in the batch to its
+ *    "created_at": "<ISO 8601>", "custom_ids": ["a", …], "input_hashes": ["<16 hex>", …],
+ *    "renamed": { "aiwire_1": "a:b" }, "collected": false }] }`, where `input_hashes` are the items'
+ *    input line hashes (a rerun attaches an item only if its line is unchanged), and `renamed` maps the id a request had in the batch to its
  * `custom_id` when the provider could not take the `custom_id` as is (Anthropic allows 1–64 of
  * `[A-Za-z0-9_-]`), and `collected` says every result of the batch has been emitted.
  *
@@ -35,6 +36,11 @@ export interface RecordedBatch {
   created_at: string;
   /** The `custom_id` of each of its requests. */
   custom_ids: string[];
+  /**
+   * The input line hash (`input_hash`) of each request, in the order of `custom_ids` (`''`: unknown).
+   * A rerun attaches an item to this batch only when its line still has that hash.
+   */
+  input_hashes?: string[] | undefined;
   /** Batch request id → `custom_id`, for the requests that were renamed. */
   renamed?: Record<string, string> | undefined;
   /** Every result has been emitted: a rerun does not attach to it. */
@@ -55,6 +61,8 @@ export interface BatchIntent {
   at: string;
   /** The `custom_id` of each of its requests. */
   custom_ids: string[];
+  /** The input line hash of each request, in the order of `custom_ids`. */
+  input_hashes?: string[] | undefined;
   /** Batch request id → `custom_id`, for the requests that were renamed. */
   renamed?: Record<string, string> | undefined;
   /** The newest batch on the account just before the create (null: none); a search stops there. */

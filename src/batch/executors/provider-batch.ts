@@ -34,6 +34,7 @@ import { join } from 'node:path';
 import { AiwireError, APIConnectionError, APIError, NotFoundError } from '../../core/errors.js';
 import { Anthropic } from '../../providers/anthropic/index.js';
 import { OpenAI } from '../../providers/openai/index.js';
+import { inputHashOf } from '../input.js';
 import { outputLineId, toBatchError } from '../send-item.js';
 import type { BatchExecutor, BatchExecutorContext, BatchItem, BatchOutputLine } from '../types.js';
 import { anthropicBatchAPI } from './anthropic-batch.js';
@@ -257,12 +258,14 @@ async function runBatches(
     throw err;
   }
   // Recorded batches, by the custom_id of each request they hold.
-  const recorded = new Map<string, { record: RecordedBatch; remoteId: string }>();
+  const recorded = new Map<string, { record: RecordedBatch; remoteId: string; hash: string }>();
   for (const record of state.open()) {
     const remoteOf = new Map(
       Object.entries(record.renamed ?? {}).map(([remote, custom]) => [custom, remote]),
     );
-    for (const id of record.custom_ids) recorded.set(id, { record, remoteId: remoteOf.get(id) ?? id });
+    record.custom_ids.forEach((id, i) => {
+      recorded.set(id, { record, remoteId: remoteOf.get(id) ?? id, hash: record.input_hashes?.[i] ?? '' });
+    });
   }
   const tracked = new Map<string, Tracked>();
   const waits: Promise<void>[] = [];
@@ -293,6 +296,7 @@ async function runBatches(
           group: chunk.group,
           at: new Date().toISOString(),
           custom_ids: chunk.customIds,
+          ...(chunk.hashes.some((h) => h !== '') ? { input_hashes: chunk.hashes } : {}),
           ...(Object.keys(chunk.renamed).length ? { renamed: chunk.renamed } : {}),
           newest_before: newest,
         })
@@ -317,6 +321,7 @@ async function runBatches(
       group: chunk.group,
       created_at: new Date().toISOString(),
       custom_ids: chunk.customIds,
+      ...(chunk.hashes.some((h) => h !== '') ? { input_hashes: chunk.hashes } : {}),
       collected: false,
       chunk: intent,
       ...(Object.keys(chunk.renamed).length ? { renamed: chunk.renamed } : {}),
@@ -339,7 +344,11 @@ async function runBatches(
   try {
     for await (const item of items) {
       if (signal.aborted) break;
-      const old = recorded.get(item.custom_id);
+      const found = recorded.get(item.custom_id);
+      const hash = inputHashOf(item);
+      // An item whose input line changed since its batch was created is sent anew (the old result is ignored).
+      const old =
+        found && (found.hash === '' || hash === undefined || found.hash === hash) ? found : undefined;
       if (old) {
         let t = tracked.get(old.record.id);
         if (!t) {
