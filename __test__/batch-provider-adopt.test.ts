@@ -3,7 +3,7 @@
 // each chunk is created exactly once. The crash is injected by failing that write once
 // (BatchStateFile.add), which leaves on disk what a SIGKILL at that point leaves: the intent only.
 // Also: anthropic-batch sends a spooled batch's create body from a file on disk.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BatchStateFile } from '../src/batch/executors/batch-state.js';
 import { type BatchOutputLine, type ProviderBatchEvent, providerBatchExecutor } from '../src/batch/index.js';
@@ -233,6 +233,31 @@ describe('anthropic-batch: telling the unrecorded batch from others (no metadata
     expect(events.filter((e) => e.type === 'adopted').map((e) => e.batchId)).toEqual([ours.id]);
     expect(events.filter((e) => e.type === 'created')).toEqual([]);
     expect(claudeText(lines.get('q1'))).toBe('Echo: mine 1');
+  });
+
+  it('when the newest batch before the create is unknown, only batches from 10 minutes before the intent on count', async () => {
+    const state = stateFile();
+    intentState(state, null, ['s0']);
+    // Drop newest_before: as written when listing the batches failed before the create.
+    const written = JSON.parse(readFileSync(state, 'utf8'));
+    delete written.intents[0].newest_before;
+    writeFileSync(state, JSON.stringify(written));
+    // The mock dates every batch 2023-11-14: far older than the intent, so not its batch.
+    await anthropic.messages.batches.create({ requests: [{ custom_id: 's0', params: params('old') }] });
+    const events: ProviderBatchEvent[] = [];
+    const lines = await run(
+      providerBatchExecutor({
+        provider: 'anthropic',
+        client: anthropic,
+        stateFile: state,
+        pollIntervalMs: 5,
+        onStatus: (e) => events.push(e),
+      }),
+      [message('s0', 'new')],
+    );
+    expect(events.filter((e) => e.type === 'adopted' || e.type === 'ambiguous')).toEqual([]);
+    expect(events.filter((e) => e.type === 'created')).toHaveLength(1);
+    expect(claudeText(lines.get('s0'))).toBe('Echo: new');
   });
 
   it('two same-size batches still processing: none adopted, the candidates named, the items sent anew', async () => {

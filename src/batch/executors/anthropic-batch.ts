@@ -194,8 +194,8 @@ async function writeBodyFile(chunk: Chunk): Promise<string> {
 
 /**
  * The message batch made for `intent` (see the file comment): listed newest first down to
- * `intent.newest_before` (at most {@link SEARCH_LIMIT}; when the intent has none, down to 10 minutes
- * before `intent.at`), not in `known`, with as many requests as the
+ * `intent.newest_before` (at most {@link SEARCH_LIMIT}; when it is unknown, down to 10 minutes before
+ * `intent.at`), not in `known`, with as many requests as the
  * intent; an ended one whose results hold exactly the intent's request ids is it; else the only
  * candidate still processing, if there is exactly one.
  */
@@ -213,7 +213,10 @@ export async function findAnthropicBatch(
     if (b.id === intent.newest_before || ++seen > SEARCH_LIMIT) break;
     if (known.has(b.id)) continue;
     // Without a newest batch to stop at: only batches created from 10 minutes before the intent on.
-    if (intent.newest_before === null && Date.parse(b.created_at) < Date.parse(intent.at) - CLOCK_SKEW_MS)
+    if (
+      intent.newest_before === undefined &&
+      Date.parse(b.created_at) < Date.parse(intent.at) - CLOCK_SKEW_MS
+    )
       break;
     const c = b.request_counts;
     const total = c.processing + c.succeeded + c.errored + c.canceled + c.expired;

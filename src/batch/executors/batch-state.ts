@@ -65,8 +65,12 @@ export interface BatchIntent {
   input_hashes?: string[] | undefined;
   /** Batch request id → `custom_id`, for the requests that were renamed. */
   renamed?: Record<string, string> | undefined;
-  /** The newest batch on the account just before the create (null: none); a search stops there. */
-  newest_before: string | null;
+  /**
+   * The newest batch on the account just before the create, where a search stops; null: the account
+   * had none (every batch listed is newer); absent: it could not be listed (the search is bounded by
+   * `SEARCH_LIMIT` only, Anthropic's also by time).
+   */
+  newest_before?: string | null | undefined;
 }
 
 /** The state file's content. */

@@ -289,7 +289,7 @@ async function runBatches(
       // Best effort: without it a later search reads up to SEARCH_LIMIT batches (Anthropic: by time too).
       const newest = await api.newestBatchId(signal).catch((err: unknown) => {
         if (signal.aborted) throw err;
-        return null;
+        return undefined;
       });
       intent = (
         await state.intend({
@@ -298,7 +298,7 @@ async function runBatches(
           custom_ids: chunk.customIds,
           ...(chunk.hashes.some((h) => h !== '') ? { input_hashes: chunk.hashes } : {}),
           ...(Object.keys(chunk.renamed).length ? { renamed: chunk.renamed } : {}),
-          newest_before: newest,
+          ...(newest !== undefined ? { newest_before: newest } : {}),
         })
       ).chunk;
       id = await api.create(chunk, signal, { run: state.runId, chunk: intent });
