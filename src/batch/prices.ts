@@ -17,7 +17,8 @@ import { readFile } from 'node:fs/promises';
 import { BatchUsageError } from './executors/index.js';
 
 /**
- * One model's price, USD per 1M tokens (the unit of OpenAI's and Anthropic's pricing pages). Give the
+ * One model's price, USD per 1M tokens (the unit of OpenAI's and Anthropic's pricing pages:
+ * https://openai.com/api/pricing, https://docs.anthropic.com/en/docs/about-claude/pricing). Give the
  * standard (not Batch API) prices: the batch executors apply their discount (`priceMultiplier`).
  */
 export interface ModelPrice {

@@ -124,7 +124,11 @@ export interface ProviderBatchExecutorOptions {
   priceMultiplier?: number | undefined;
 }
 
-/** The Batch API discount as a factor on standard prices: 0.5 (OpenAI and Anthropic, 50% off). */
+/**
+ * The Batch API discount as a factor on standard prices: 0.5, both providers bill batch requests at
+ * half price (https://platform.openai.com/docs/guides/batch,
+ * https://docs.anthropic.com/en/docs/build-with-claude/batch-processing#pricing).
+ */
 export const BATCH_PRICE_MULTIPLIER = 0.5;
 
 /** A batch this run waits for. */
