@@ -118,11 +118,40 @@ describe('aiwire batch', () => {
     );
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^batch done via local in \S+: 3 succeeded, 0 failed, 0 skipped/);
-    expect(r.stdout).toMatch(
-      /tokens: \d+ input, \d+ output, \d+ total \(no cost: aiwire has no price table\)/,
-    );
+    expect(r.stdout).toMatch(/tokens: \d+ input, \d+ output, \d+ total \(no cost: give --prices FILE\)/);
     expect(r.stdout).toMatch(/latency p50 [\d.]+ ms, p99 [\d.]+ ms/);
     expect([...ids(f.output).keys()].sort()).toEqual(['a', 'b', 'c']);
+  });
+
+  it('--prices FILE: the summary shows the cost at those prices; a bad prices file is a usage error', async () => {
+    const f = files([chat('p1'), chat('p2')]);
+    const prices = join(tmp(), 'prices.json');
+    writeFileSync(prices, JSON.stringify({ 'gpt-4o-mini': { input: 150, output: 600 } }));
+    const r = await aiwire([
+      'batch',
+      f.input,
+      '-o',
+      f.output,
+      '--base-url',
+      mock.url,
+      '--quiet',
+      '--prices',
+      prices,
+    ]);
+    expect(r.code).toBe(0);
+    let want = 0;
+    for (const line of readFileSync(f.output, 'utf8').trim().split('\n')) {
+      const u = JSON.parse(line).response.body.usage;
+      want += (u.prompt_tokens * 150 + u.completion_tokens * 600) / 1e6;
+    }
+    expect(r.stdout).toContain(`cost: $${want.toFixed(4)} (gpt-4o-mini $${want.toFixed(4)})`);
+    writeFileSync(prices, JSON.stringify({ 'gpt-4o-mini': { input: 'cheap', output: 1 } }));
+    const g = files([chat('p3')]);
+    const bad = await aiwire(['batch', g.input, '-o', g.output, '--base-url', mock.url, '--prices', prices]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(
+      /'gpt-4o-mini'\.input must be a number >= 0 \(USD per 1M tokens\), got "cheap"/,
+    );
   });
 
   it('exits 1 when items fail, says how to retry them; --retry-failed replaces the retryable ones', async () => {

@@ -257,25 +257,24 @@ describe('runBatch (local executor)', () => {
 
   it('retryFailed sends retryable failures again and replaces their lines; others stay as they are', async () => {
     const f = files();
-    writeInput(f.input, [
-      chat('ok', 'a'),
-      chat('flaky', 'b', 'mock-error-503'),
-      chat('bad', 'c', 'mock-error-400'),
-    ]);
+    const input = [chat('ok', 'a'), chat('flaky', 'b', 'mock-error-503'), chat('bad', 'c', 'mock-error-400')];
+    writeInput(f.input, input);
     await runBatch(opts(mock, f));
-    // Without retryFailed: everything written is skipped.
-    writeInput(f.input, [chat('ok', 'a'), chat('flaky', 'b'), chat('bad', 'c')]);
+    // Without retryFailed: everything written is skipped (the input is unchanged).
     const skipped = await runBatch(opts(mock, f));
-    expect(skipped).toMatchObject({ skipped: 3, succeeded: 0 });
-    expect(byId(readOutput(f.output)).get('flaky')?.error?.status).toBe(503);
-    // With it: only the retryable one is sent again (it now succeeds: its input line changed).
+    expect(skipped).toMatchObject({ skipped: 3, succeeded: 0, changed: 0 });
+    const first = byId(readOutput(f.output)).get('flaky');
+    expect(first?.error?.status).toBe(503);
+    // With it: only the retryable one is sent again (and fails again here); its line is replaced.
     const before = mock.requests;
     const summary = await runBatch(opts(mock, { ...f, retryFailed: true }));
     expect(mock.requests - before).toBe(1);
-    expect(summary).toMatchObject({ skipped: 2, retried: 1, succeeded: 1, failed: 0 });
-    const out = byId(readOutput(f.output));
-    expect(out.size).toBe(3);
-    expect(out.get('flaky')?.error).toBeNull();
+    expect(summary).toMatchObject({ skipped: 2, retried: 1, succeeded: 0, failed: 1 });
+    const lines = readOutput(f.output);
+    expect(lines).toHaveLength(3);
+    const out = byId(lines);
+    expect(out.get('flaky')?.error?.status).toBe(503);
+    expect(out.get('flaky')?.id).not.toBe(first?.id);
     expect(out.get('bad')?.error?.status).toBe(400);
   });
 

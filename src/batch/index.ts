@@ -22,6 +22,7 @@ export {
 export { localExecutor } from './executors/local.js';
 export type { BatchAPIProvider } from './executors/provider-api.js';
 export {
+  BATCH_PRICE_MULTIPLIER,
   type ProviderBatchEvent,
   type ProviderBatchExecutorOptions,
   providerBatchExecutor,
@@ -29,9 +30,24 @@ export {
 export { type QueueExecutorOptions, queueExecutor } from './executors/queue.js';
 export { BATCH_METHODS, type BatchInput, parseInputLine, syntheticId } from './input.js';
 export { BatchLockedError, BatchOutputError } from './output.js';
+export {
+  type BatchCost,
+  type BatchPrices,
+  CostTally,
+  checkPrices,
+  loadPrices,
+  type ModelPrice,
+  priceKey,
+} from './prices.js';
 export { COLLECTOR_LOCK_TTL_MS } from './queue-lock.js';
 export { jobIdOf, type QueueConnectionOptions, QueueJobError } from './queue-redis.js';
-export { DEFAULT_CONCURRENCY, DEFAULT_DRAIN_TIMEOUT_MS, type RunBatchOptions, runBatch } from './run.js';
+export {
+  DEFAULT_CONCURRENCY,
+  DEFAULT_DRAIN_TIMEOUT_MS,
+  inputHash,
+  type RunBatchOptions,
+  runBatch,
+} from './run.js';
 export { sendItem, toBatchError } from './send-item.js';
 export type { BatchProgress, BatchSummary, BatchTokens } from './stats.js';
 export type {

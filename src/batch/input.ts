@@ -59,6 +59,18 @@ function invalid(customId: string, line: number, message: string): ParsedLine {
  */
 export const BODY_TEXT: unique symbol = Symbol('aiwire.batch.bodyText');
 
+/**
+ * The item's input line hash (the output line's `input_hash`), kept (non-enumerable) on the items the
+ * runner hands to an executor, so an executor resuming work of an earlier run can tell whether the
+ * line changed since (the provider batch executors record it per request).
+ */
+export const INPUT_HASH: unique symbol = Symbol('aiwire.batch.inputHash');
+
+/** The {@link INPUT_HASH} of `item`, if the runner set it. */
+export function inputHashOf(item: BatchItem): string | undefined {
+  return (item as BatchItem & { [INPUT_HASH]?: string })[INPUT_HASH];
+}
+
 const USUAL_PREFIX =
   /^\{\s*"custom_id"\s*:\s*"[^"\\]*"\s*,\s*"method"\s*:\s*"[A-Za-z]+"\s*,\s*"url"\s*:\s*"[^"\\]*"\s*,\s*"body"\s*:\s*(?=\{)/;
 

@@ -4,8 +4,11 @@
  * (temp file + fsync + rename); {@link LineWriter} appends whole lines in batches.
  *
  * Guarantees, whatever kills the process: every line in the file is whole JSON ending in `\n` once a
- * run has started on it (a torn tail is cut at start), and no `custom_id` appears twice (a resumed
- * run sends only ids absent from the file; `--retry-failed` first removes the lines it will redo).
+ * run has started on it (a torn tail is cut at start), and once a run has ended no `custom_id`
+ * appears twice (a resumed run sends only ids absent from the file; `--retry-failed` first removes
+ * the lines it will redo; an id whose input line changed (`input_hash`) is appended again and the run
+ * ends by removing the older line, atomically). Readers take the last line of an id: that is the
+ * current one while a run is going, and after a kill, until the next run's start removes the older.
  */
 import { createReadStream } from 'node:fs';
 import { type FileHandle, open, readFile, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
@@ -19,8 +22,15 @@ export class BatchOutputError extends Error {
 
 /** What a previous run left in the output file. */
 export interface OutputScan {
-  /** Written ids → whether the line is a failure worth sending again (`error.retryable`). */
-  ids: Map<string, { retryable: boolean; line: number }>;
+  /**
+   * Written ids → whether the line is a failure worth sending again (`error.retryable`), its line
+   * number, its `input_hash` (absent in lines written before aiwire recorded it) and, for an
+   * `invalid_input` line, the input line it is about.
+   */
+  ids: Map<
+    string,
+    { retryable: boolean; line: number; hash?: string | undefined; invalidLine?: number | undefined }
+  >;
   /** Lines in the file (after cutting a torn tail). */
   lines: number;
   /** Lines superseded by a later line of the same id (removed by the next rewrite). */
@@ -80,7 +90,11 @@ export async function scanOutput(path: string): Promise<OutputScan> {
   for await (const text of rl) {
     n += 1;
     if (text === '') continue;
-    let parsed: { custom_id?: unknown; error?: { retryable?: unknown } | null };
+    let parsed: {
+      custom_id?: unknown;
+      input_hash?: unknown;
+      error?: { retryable?: unknown; code?: unknown; line?: unknown } | null;
+    };
     try {
       parsed = JSON.parse(text);
     } catch {
@@ -97,7 +111,13 @@ export async function scanOutput(path: string): Promise<OutputScan> {
     }
     const before = scan.ids.get(parsed.custom_id);
     if (before) scan.superseded.add(before.line);
-    scan.ids.set(parsed.custom_id, { retryable: parsed.error?.retryable === true, line: n });
+    const invalid = parsed.error?.code === 'invalid_input' && typeof parsed.error.line === 'number';
+    scan.ids.set(parsed.custom_id, {
+      retryable: parsed.error?.retryable === true,
+      line: n,
+      hash: typeof parsed.input_hash === 'string' ? parsed.input_hash : undefined,
+      invalidLine: invalid ? (parsed.error?.line as number) : undefined,
+    });
   }
   scan.lines = n;
   return scan;

@@ -9,6 +9,7 @@
  * finish, then are aborted; aborted items are not written, so running again with the same output
  * sends exactly the items that have no line.
  */
+import { createHash } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { stat } from 'node:fs/promises';
 import { resolve as resolvePath } from 'node:path';
@@ -17,8 +18,16 @@ import type { BaseClientOptions } from '../core/options.js';
 import type { RateLimitOptions } from '../core/resilience-options.js';
 import { type BatchClientOptions, BatchClients } from './clients.js';
 import { BatchUsageError, createExecutor } from './executors/index.js';
-import { type BatchInput, countLines, parseInputLine, rawLineBatches } from './input.js';
-import { LineWriter, lockOutput, rewriteOutput, scanOutput } from './output.js';
+import {
+  type BatchInput,
+  countLines,
+  INPUT_HASH,
+  parseInputLine,
+  rawLineBatches,
+  syntheticId,
+} from './input.js';
+import { LineWriter, lockOutput, type OutputScan, rewriteOutput, scanOutput } from './output.js';
+import { type BatchPrices, CostTally, checkPrices } from './prices.js';
 import { serializeLine } from './send-item.js';
 import { type BatchProgress, BatchStats, type BatchSummary } from './stats.js';
 import type { BatchExecutor, BatchItem, BatchOutputLine, BatchProvider } from './types.js';
@@ -70,6 +79,13 @@ export interface RunBatchOptions extends BatchClientOptions {
   onProgress?: ((progress: BatchProgress) => void) | undefined;
   /** Interval of `onProgress`, ms. Default 500. */
   progressIntervalMs?: number | undefined;
+  /**
+   * Prices to report the run's cost with (`BatchSummary.cost`): model → `{ input, output,
+   * cached_input?, cache_write? }` in USD per 1M tokens, the provider's standard prices (the batch
+   * executors apply their 50% discount, `priceMultiplier`). aiwire has no built-in price table.
+   * Absent: `cost` is null. See `prices.ts` for how a model is matched and tokens are counted.
+   */
+  prices?: BatchPrices | undefined;
 }
 
 const PROVIDERS: BatchProvider[] = ['openai', 'anthropic', 'replicate', 'codegen', 'aivillage'];
@@ -127,6 +143,7 @@ export async function runBatch(options: RunBatchOptions): Promise<BatchSummary> 
   checkNumber('concurrency', concurrency, 1, 100_000);
   checkNumber('drainTimeoutMs', options.drainTimeoutMs, 0, 2 ** 31 - 1);
   checkNumber('progressIntervalMs', options.progressIntervalMs, 1, 2 ** 31 - 1);
+  if (options.prices !== undefined) checkPrices(options.prices, 'prices');
 
   const clients = new BatchClients({ ...options, clientOptions: clientOptionsOf(options) });
   try {
@@ -168,8 +185,39 @@ interface Plan {
   via: string;
   executor: BatchExecutor;
   concurrency: number;
-  scan: ReadonlyMap<string, unknown>;
+  scan: OutputScan['ids'];
   redo: ReadonlySet<string>;
+}
+
+/**
+ * The short hash of an input line recorded in its output line (`input_hash`): the first 16 hex digits
+ * of the SHA-256 of the line's text as read (an object input: of its JSON text). A resumed run sends
+ * again an id whose line no longer has this hash.
+ */
+export function inputHash(raw: unknown): string {
+  const text = typeof raw === 'string' ? raw : (JSON.stringify(raw) ?? '');
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
+
+/** The request's `model` (to price it by), if its body names one. */
+function modelOf(body: unknown): string | undefined {
+  const m = (body as { model?: unknown } | null | undefined)?.model;
+  return typeof m === 'string' ? m : undefined;
+}
+
+/**
+ * After a run that sent changed lines again: drop every line superseded by a later one of the same id
+ * and the `invalid_input` lines of ids that no longer exist (`stale`), atomically (temp file + rename;
+ * a kill before leaves the later line winning, and the next run's start drops the earlier one).
+ */
+async function compact(output: string, stale: ReadonlySet<string>): Promise<void> {
+  const scan = await scanOutput(output);
+  const drop = new Set(scan.superseded);
+  for (const id of stale) {
+    const s = scan.ids.get(id);
+    if (s?.invalidLine !== undefined) drop.add(s.line);
+  }
+  if (drop.size > 0) await rewriteOutput(output, drop);
 }
 
 async function execute(options: RunBatchOptions, plan: Plan): Promise<BatchSummary> {
@@ -201,10 +249,20 @@ async function execute(options: RunBatchOptions, plan: Plan): Promise<BatchSumma
     ? setInterval(() => options.onProgress?.(stats.progress()), options.progressIntervalMs ?? 500)
     : undefined;
 
-  const pending = new Map<string, number>();
+  if (options.prices) stats.cost = new CostTally(options.prices, plan.executor.priceMultiplier ?? 1);
+  /** Items taken: when, their input line's hash, the request's model. */
+  const pending = new Map<string, { at: number; hash: string; model: string | undefined }>();
+  /** `invalid_input` ids of lines that now have another id (removed by the compaction). */
+  const stale = new Set<string>();
   let inputDone = false;
-  const write = (line: BatchOutputLine, latencyMs: number | undefined): Promise<void> => {
-    stats.record(line, latencyMs);
+  const write = (
+    line: BatchOutputLine,
+    latencyMs: number | undefined,
+    hash: string,
+    model: string | undefined,
+  ): Promise<void> => {
+    stats.record(line, latencyMs, model);
+    line.input_hash = hash;
     return writer.push(`${serializeLine(line)}\n`);
   };
 
@@ -216,16 +274,26 @@ async function execute(options: RunBatchOptions, plan: Plan): Promise<BatchSumma
         stats.linesRead += 1;
         const parsed = parseInputLine(raw, n, seen);
         const id = parsed.item ? parsed.item.custom_id : parsed.invalid.custom_id;
-        if (plan.scan.has(id) && !plan.redo.has(id)) {
-          stats.skipped += 1;
-          continue;
+        const hash = inputHash(raw);
+        const before = plan.scan.get(id);
+        if (id !== syntheticId(n) && plan.scan.get(syntheticId(n))?.invalidLine === n) {
+          stale.add(syntheticId(n));
+        }
+        if (before && !plan.redo.has(id)) {
+          // Written by an earlier run: skipped unless its line changed since (lines without a hash: kept).
+          if (before.hash === undefined || before.hash === hash) {
+            stats.skipped += 1;
+            continue;
+          }
+          stats.changed += 1;
         }
         if (plan.redo.has(id)) stats.retried += 1;
         if (parsed.invalid) {
-          await write(parsed.invalid, undefined);
+          await write(parsed.invalid, undefined, hash, undefined);
           continue;
         }
-        pending.set(id, performance.now());
+        pending.set(id, { at: performance.now(), hash, model: modelOf(parsed.item.body) });
+        Object.defineProperty(parsed.item, INPUT_HASH, { value: hash, enumerable: false });
         stats.inFlight += 1;
         yield parsed.item;
       }
@@ -247,7 +315,7 @@ async function execute(options: RunBatchOptions, plan: Plan): Promise<BatchSumma
       stats.unfinished += 1;
       return;
     }
-    await write(line, performance.now() - taken);
+    await write(line, performance.now() - taken.at, taken.hash, taken.model);
   };
 
   const source = items();
@@ -272,6 +340,7 @@ async function execute(options: RunBatchOptions, plan: Plan): Promise<BatchSumma
     if (failed) await writer.close().catch(() => {});
     else await writer.close();
   }
+  if (stats.changed > 0 || stale.size > 0) await compact(plan.output, stale);
   stats.unfinished += pending.size;
   const interrupted = !inputDone || stats.unfinished > 0;
   stats.inFlight = 0;

@@ -43,7 +43,8 @@ export function serializeLine(line: BatchOutputLine): string {
   const raw = response?.[RAW_BODY];
   if (response === null || raw === undefined) return JSON.stringify(line);
   const body = raw.includes('\n') || raw.includes('\r') ? raw.replace(/[\r\n]+[ \t]*/g, '') : raw;
-  return `{"id":${JSON.stringify(line.id)},"custom_id":${JSON.stringify(line.custom_id)},"response":{"status_code":${response.status_code},"request_id":${JSON.stringify(response.request_id)},"body":${body}},"error":${JSON.stringify(line.error)}}`;
+  const hash = line.input_hash === undefined ? '' : `,"input_hash":${JSON.stringify(line.input_hash)}`;
+  return `{"id":${JSON.stringify(line.id)},"custom_id":${JSON.stringify(line.custom_id)},"response":{"status_code":${response.status_code},"request_id":${JSON.stringify(response.request_id)},"body":${body}},"error":${JSON.stringify(line.error)}${hash}}`;
 }
 
 /** Base URL → the tails of its path, longest first. */

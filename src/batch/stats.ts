@@ -4,8 +4,10 @@
  *
  * Tokens come from each response body's `usage`: OpenAI's `prompt_tokens` / `completion_tokens`
  * (chat, embeddings), or `input_tokens` / `output_tokens` (Anthropic messages, OpenAI Responses).
- * Cost is not reported: aiwire has no price table.
+ * Cost: from the prices the caller gives (`runBatch({ prices })`, see `prices.ts`); aiwire has no
+ * price table of its own.
  */
+import type { BatchCost, CostTally } from './prices.js';
 import type { BatchOutputLine } from './types.js';
 
 /** Tokens used by the run's answered requests, from their `usage`. */
@@ -64,6 +66,8 @@ export interface BatchSummary {
   invalid: number;
   /** Earlier retryable failures sent again in this run (`retryFailed`). */
   retried: number;
+  /** Ids sent again because their input line changed since their output line was written (`input_hash`). */
+  changed: number;
   /** Items taken but left without a line (in flight when the run was stopped); the next run sends them. */
   unfinished: number;
   /** True when the run was stopped (signal / Ctrl-C) before every item was done; run again to resume. */
@@ -76,6 +80,8 @@ export interface BatchSummary {
   wallTimeMs: number;
   /** Items finished per second of wall time. */
   itemsPerSecond: number;
+  /** Cost of this run's answered requests, USD, from `prices`; null when no prices were given. */
+  cost: BatchCost | null;
 }
 
 /** Log-spaced buckets: bucket i holds values up to 1.02^i µs (2 % precision, 0.001 ms to hours). */
@@ -131,14 +137,20 @@ export class BatchStats {
   retryable = 0;
   invalid = 0;
   retried = 0;
+  changed = 0;
   unfinished = 0;
   readonly failedByKind: Record<string, number> = {};
   readonly tokens: BatchTokens = { input: 0, output: 0, total: 0 };
   readonly latency = new LatencyHistogram();
   inFlight = 0;
+  /** Adds up the cost when the run was given prices. */
+  cost: CostTally | undefined;
 
-  /** Count a written line (`latencyMs`: taken → emitted, undefined for invalid input lines). */
-  record(line: BatchOutputLine, latencyMs: number | undefined): void {
+  /**
+   * Count a written line (`latencyMs`: taken → emitted, undefined for invalid input lines; `model`:
+   * the request's `model`, to price it by).
+   */
+  record(line: BatchOutputLine, latencyMs: number | undefined, model?: string | undefined): void {
     if (latencyMs !== undefined) this.latency.record(latencyMs);
     if (line.error) {
       this.failed += 1;
@@ -156,6 +168,8 @@ export class BatchStats {
       this.tokens.input += input;
       this.tokens.output += output;
       this.tokens.total += num(usage.total_tokens) || input + output;
+      const answered = (body as { model?: unknown }).model;
+      this.cost?.add([model, typeof answered === 'string' ? answered : undefined], usage);
     }
   }
 
@@ -194,6 +208,7 @@ export class BatchStats {
       retryable: this.retryable,
       invalid: this.invalid,
       retried: this.retried,
+      changed: this.changed,
       unfinished: this.unfinished,
       interrupted,
       tokens: { ...this.tokens },
@@ -204,6 +219,7 @@ export class BatchStats {
       },
       wallTimeMs: Math.round(wallTimeMs),
       itemsPerSecond: wallTimeMs > 0 ? Math.round((finished * 1000 * 10) / wallTimeMs) / 10 : 0,
+      cost: this.cost ? this.cost.summary() : null,
     };
   }
 }

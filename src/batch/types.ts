@@ -59,6 +59,11 @@ export interface BatchOutputLine {
   response: { status_code: number; request_id: string | null; body: unknown } | null;
   /** Why the item failed; null on success. */
   error: BatchItemError | null;
+  /**
+   * The first 16 hex digits of the SHA-256 of the input line (set by the runner when it writes the
+   * line): a resumed run sends an id again when its input line no longer has this hash.
+   */
+  input_hash?: string | undefined;
 }
 
 /** What the runner hands an executor. */
@@ -86,6 +91,12 @@ export interface BatchExecutorContext {
 export interface BatchExecutor {
   /** Name shown in progress and the summary. */
   readonly name: string;
+  /**
+   * The factor the run's `prices` are multiplied by for the items this executor runs (a number >= 0).
+   * Absent: 1 (standard prices). The provider batch executors set 0.5: OpenAI's Batch API and
+   * Anthropic's Message Batches API bill at 50% of the standard price.
+   */
+  readonly priceMultiplier?: number | undefined;
   /**
    * Run every item of `items` (already filtered: ids done in a previous run are not in it) and `emit`
    * one line per item. Resolves when all are emitted or `signal` aborted.

@@ -6,7 +6,7 @@
  * @module
  */
 import cliProgress from 'cli-progress';
-import type { BatchProgress, BatchSummary } from '../batch/index.js';
+import type { BatchCost, BatchProgress, BatchSummary } from '../batch/index.js';
 
 /** What the batch command reports progress to. */
 export interface ProgressView {
@@ -112,8 +112,10 @@ export function formatSummary(s: BatchSummary): string {
       `${int.format(s.succeeded)} succeeded, ${int.format(s.failed)} failed${kinds ? ` (${kinds})` : ''}, ` +
       `${int.format(s.skipped)} skipped (already in the output)` +
       (s.retried > 0 ? `, ${int.format(s.retried)} retried` : '') +
+      (s.changed > 0 ? `, ${int.format(s.changed)} sent again (input line changed)` : '') +
       (s.unfinished > 0 ? `, ${int.format(s.unfinished)} unfinished` : ''),
-    `tokens: ${int.format(s.tokens.input)} input, ${int.format(s.tokens.output)} output, ${int.format(s.tokens.total)} total (no cost: aiwire has no price table)`,
+    `tokens: ${int.format(s.tokens.input)} input, ${int.format(s.tokens.output)} output, ${int.format(s.tokens.total)} total${s.cost ? '' : ' (no cost: give --prices FILE)'}`,
+    ...(s.cost ? [formatCost(s.cost)] : []),
     `latency p50 ${ms(s.latencyMs.p50)}, p99 ${ms(s.latencyMs.p99)}; ${int.format(s.itemsPerSecond)} items/s`,
     `output: ${s.output}`,
   ];
@@ -123,4 +125,23 @@ export function formatSummary(s: BatchSummary): string {
     );
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** `cost: $1.2345 (gpt-4o-mini $1.2000 …; Batch API price x0.5; 3 requests unpriced: m1, m2)`. */
+export function formatCost(c: BatchCost): string {
+  const usd = (v: number) => `$${v.toFixed(4)}`;
+  const models = Object.entries(c.byModel)
+    .sort((a, b) => b[1].usd - a[1].usd)
+    .slice(0, 5)
+    .map(([m, v]) => `${m} ${usd(v.usd)}`);
+  const notes = [
+    ...(models.length ? [models.join(', ')] : []),
+    ...(c.priceMultiplier !== 1 ? [`prices x${c.priceMultiplier} (Batch API discount)`] : []),
+    ...(c.unpriced.requests > 0
+      ? [
+          `${int.format(c.unpriced.requests)} requests unpriced: no price for ${c.unpriced.models.join(', ') || 'their model'}`,
+        ]
+      : []),
+  ];
+  return `cost: ${usd(c.usd)}${notes.length ? ` (${notes.join('; ')})` : ''}`;
 }

@@ -49,6 +49,10 @@ Rerunning with the same OUT resumes: ids already in OUT are skipped.
       --queue NAME        with --via queue: the queue's name (default aiwire-batch)
       --retry-failed      send again the ids whose line in OUT is a retryable failure
                           (429, 408, 409, 5xx, connection errors, timeouts); their old line is replaced
+                          (ids whose input line changed since are always sent again)
+      --prices FILE       JSON of model -> {"input", "output", "cached_input"?, "cache_write"?} in
+                          USD per 1M tokens (standard prices; the batch executors apply the 50%
+                          Batch API discount): the summary shows the cost. No built-in prices
       --rpm N             client-side limit: requests per minute
       --tpm N             client-side limit: tokens per minute (estimated from each request)
       --adaptive          pace from the servers' rate-limit headers (x-ratelimit-*, retry-after)
@@ -99,6 +103,7 @@ export async function batchCommand(argv: string[]): Promise<number> {
     'state-file': { type: 'string' },
     'poll-interval': { type: 'string' },
     'retry-failed': { type: 'boolean' },
+    prices: { type: 'string' },
     rpm: { type: 'string' },
     tpm: { type: 'string' },
     adaptive: { type: 'boolean' },
@@ -189,7 +194,17 @@ export async function batchCommand(argv: string[]): Promise<number> {
     baseURL,
   };
 
-  const { runBatch, BatchUsageError, BatchOutputError, BatchLockedError } = await import('../batch/index.js');
+  const { runBatch, BatchUsageError, BatchOutputError, BatchLockedError, loadPrices } = await import(
+    '../batch/index.js'
+  );
+  const pricesFile = stringOption(values, 'prices');
+  if (pricesFile !== undefined) {
+    try {
+      options.prices = await loadPrices(pricesFile);
+    } catch (e) {
+      throw new UsageError((e as Error).message, helpHint('batch'));
+    }
+  }
   const { formatSummary, progressView } = await import('./batch-progress.js');
   const view = progressView(process.stderr, values.quiet === true);
   if (view) {

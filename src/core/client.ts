@@ -380,7 +380,7 @@ export abstract class BaseClient {
       method,
       url,
       headers: opts.headers,
-      body: withBody ? opts.body : undefined,
+      body: withBody && opts.bodyFile === undefined ? opts.body : undefined,
       timeout: opts.timeout,
       maxRetries: opts.maxRetries,
       idempotencyKey: opts.idempotencyKey,
@@ -390,6 +390,7 @@ export abstract class BaseClient {
     });
     if (target.absolute) native.pinEndpoint = true;
     if (target.withholdCredentials) withoutCredentials(native, this.#credentialHeaders);
+    if (withBody && opts.bodyFile !== undefined) native.bodyPath = opts.bodyFile;
     if (opts.decode) {
       native.decode = opts.decode.kind;
       if (opts.decode.field) (native as { decodeField?: string }).decodeField = opts.decode.field;
@@ -425,7 +426,7 @@ export abstract class BaseClient {
       return Promise.reject(e);
     }
     if (this.#reuse && send === this.#sendBuffered) {
-      const shareable = !opts.signal && !opts.decode;
+      const shareable = !opts.signal && !opts.decode && opts.bodyFile === undefined;
       return this.#reuse.send(native, shareable, () => send.call(this, opts, native));
     }
     return send.call(this, opts, native);

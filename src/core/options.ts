@@ -243,6 +243,13 @@ export interface FinalRequestOptions extends RequestOptions {
   /** Resolve to a WHATWG `Response` whose body streams (audio, file contents), not parsed JSON. */
   binaryResponse?: boolean | undefined;
   /**
+   * Send this file (a path) as the whole request body, streamed from disk by the engine (re-read on
+   * each attempt, so retries work; `Content-Length` from its size), instead of `body`. Set
+   * `content-type` in `headers`. Such a call is never deduplicated or cached. A missing file fails
+   * the request with the engine's error.
+   */
+  bodyFile?: string | undefined;
+  /**
    * Decode the 2xx body in the engine by name: `float-vectors` gives the numbers of `data[*].<field>`
    * as one Float64Array (see `NativeResult.vectors`). Default none.
    */

@@ -13,6 +13,8 @@
  *   malformed lines to the error file, in input order, as the API's batch output lines
  *   (`{ id, custom_id, response: { status_code, request_id, body } | null, error }`).
  * - `POST /batches/{id}/cancel` → `cancelling`; the next `GET` says `cancelled` (no output).
+ * - `GET /batches` (newest first; `limit` 1–100, default 20; `after` a batch id) → a cursor page
+ *   `{ object: 'list', data, first_id, last_id, has_more }` (listBatches).
  *
  * State lives in the server (one store per `startMockServer`).
  */
@@ -26,6 +28,7 @@ export type BatchRoute =
   | 'file-content'
   | 'batch-create'
   | 'batch-get'
+  | 'batch-list'
   | 'batch-cancel';
 
 /** Runs one batch line against the mock: `url` is the line's path (`/v1/chat/completions`). */
@@ -53,6 +56,7 @@ export function batchRoute(method: string, path: string): BatchRoute | null {
   if (method === 'GET' && /^\/files\/[^/]+$/.test(path)) return 'file-get';
   if (method === 'GET' && /^\/files\/[^/]+\/content$/.test(path)) return 'file-content';
   if (method === 'POST' && path === '/batches') return 'batch-create';
+  if (method === 'GET' && path === '/batches') return 'batch-list';
   if (method === 'GET' && /^\/batches\/[^/]+$/.test(path)) return 'batch-get';
   if (method === 'POST' && /^\/batches\/[^/]+\/cancel$/.test(path)) return 'batch-cancel';
   return null;
@@ -182,9 +186,30 @@ export function createBatchStore(execute: ExecuteLine) {
   return async function handleBatches(
     route: BatchRoute,
     res: ServerResponse,
-    req: { path: string; raw: Buffer; contentType: string | undefined; json: () => JsonObject },
+    req: {
+      path: string;
+      raw: Buffer;
+      contentType: string | undefined;
+      json: () => JsonObject;
+      query?: URLSearchParams;
+    },
   ): Promise<void> {
     switch (route) {
+      case 'batch-list': {
+        const all = [...batches.values()].map((b) => b.batch).reverse();
+        const limit = Math.min(Math.max(Number(req.query?.get('limit') ?? 20) || 20, 1), 100);
+        const after = req.query?.get('after');
+        const start = after ? all.findIndex((b) => b.id === after) + 1 : 0;
+        const page = all.slice(start, start + limit);
+        send(res, 200, {
+          object: 'list',
+          data: page,
+          first_id: page[0]?.id ?? null,
+          last_id: page[page.length - 1]?.id ?? null,
+          has_more: start + limit < all.length,
+        });
+        return;
+      }
       case 'file-create': {
         const form = parseMultipart(req.raw, req.contentType);
         const file = form.get('file');

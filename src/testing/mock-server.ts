@@ -175,7 +175,7 @@ function toBase64LE(values: Float32Array): string {
  *   and `GET /fine_tuning/jobs/{id}/events`; Azure paths
  *   `/openai/deployments/{name}/…` with `api-version` (see
  *   `mock-openai-extra.ts`).
- * - The Batch API: `POST /files` (multipart), `GET /files/{id}[/content]`, `POST /batches`,
+ * - The Batch API: `POST /files` (multipart), `GET /files/{id}[/content]`, `POST /batches`, `GET /batches` (list),
  *   `GET /batches/{id}` (one status step per poll: validating → in_progress → finalizing →
  *   completed, the lines run against the chat and embeddings routes above), `POST
  *   /batches/{id}/cancel` (see `mock-batches.ts`).
@@ -351,7 +351,8 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
       }
       const batch = batchRoute(method, path);
       if (batch) {
-        await handleBatches(batch, res, { path, raw, contentType: req.headers['content-type'], json });
+        const query = new URLSearchParams(q === -1 ? '' : rawUrl.slice(q + 1));
+        await handleBatches(batch, res, { path, raw, contentType: req.headers['content-type'], json, query });
         return;
       }
       if (extra) {

@@ -2,13 +2,14 @@
  * Splitting the input into provider batches under their limits: {@link ChunkBuilder} groups items by
  * the batch they can share (OpenAI: one endpoint per batch) and hands back a full chunk as soon as
  * the next request would pass the request or byte limit. Only the open chunk of each group is held,
- * and with `spoolDir` (batches that are files: OpenAI's JSONL input) only its last `spoolAfterBytes`
+ * and with `spoolDir` (OpenAI's JSONL input file; Anthropic's create body, written from it) only its last `spoolAfterBytes`
  * stay in memory: the rest is appended to a temporary file (`chunk.spool`), so a 200 MB batch does
  * not sit in memory.
  */
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { inputHashOf } from '../input.js';
 import type { BatchItem } from '../types.js';
 
 /** Requests ready to become one provider batch. */
@@ -24,6 +25,8 @@ export interface Chunk {
   spool?: { path: string; handle: FileHandle } | undefined;
   /** The input's `custom_id` of each request, in input order. */
   customIds: string[];
+  /** The input line hash of each request (`''` when unknown), in the order of `customIds`. */
+  hashes: string[];
   /** Bytes of `encoded`. */
   memoryBytes: number;
   /** The id each request has in the batch when it differs from its `custom_id` (remote → custom). */
@@ -48,7 +51,7 @@ export interface ChunkLimits {
   encode(item: BatchItem, remoteId: string): string;
   /**
    * A directory for temporary files: requests past `spoolAfterBytes` go to a file there (each followed
-   * by a newline: for JSONL batches only). Absent: everything stays in memory.
+   * by a newline). Absent: everything stays in memory.
    */
   spoolDir?: string | undefined;
   /** Bytes of a chunk kept in memory before they are written to its temporary file. */
@@ -63,7 +66,7 @@ export type AddResult =
   | { ok: false; bytes: number };
 
 function emptyChunk(group: string, overhead: number): Chunk {
-  return { group, encoded: [], customIds: [], memoryBytes: 0, renamed: {}, bytes: overhead };
+  return { group, encoded: [], customIds: [], hashes: [], memoryBytes: 0, renamed: {}, bytes: overhead };
 }
 
 /** Write the chunk's requests still in memory to its temporary file (each followed by a newline). */
@@ -129,6 +132,7 @@ export class ChunkBuilder {
     c.encoded.push(encoded.text);
     c.memoryBytes += encoded.bytes + l.separatorBytes;
     c.customIds.push(item.custom_id);
+    c.hashes.push(inputHashOf(item) ?? '');
     if (encoded.remoteId !== item.custom_id) c.renamed[encoded.remoteId] = item.custom_id;
     open.remoteIds.add(encoded.remoteId);
     if (l.spoolDir !== undefined && c.memoryBytes > (l.spoolAfterBytes ?? 0)) {

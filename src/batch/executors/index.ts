@@ -96,7 +96,7 @@ export const EXECUTORS: Record<string, ExecutorEntry> = {
 /**
  * The `openai-batch` / `anthropic-batch` executor from a run's executor options: `stateFile`
  * (default `<output>.<provider>-batch-state.json`), `pollIntervalMs`, `maxRequestsPerBatch`,
- * `maxBytesPerBatch`, `spoolAfterBytes`, `onStatus` (see `ProviderBatchExecutorOptions`). The run's client for the
+ * `maxBytesPerBatch`, `spoolAfterBytes`, `onStatus`, `priceMultiplier` (see `ProviderBatchExecutorOptions`). The run's client for the
  * provider is used (its base URL, key and retries).
  * @throws BatchUsageError when there is no state file (no output, no `stateFile`) or an option is wrong.
  */
@@ -122,6 +122,7 @@ function providerBatchFromOptions(provider: BatchAPIProvider, ctx: ExecutorFacto
       maxBytesPerBatch: o.maxBytesPerBatch as number | undefined,
       spoolAfterBytes: o.spoolAfterBytes as number | undefined,
       onStatus: o.onStatus as ProviderBatchExecutorOptions['onStatus'],
+      priceMultiplier: o.priceMultiplier as number | undefined,
     });
   } catch (e) {
     throw new BatchUsageError((e as Error).message);

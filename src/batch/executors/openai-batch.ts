@@ -2,7 +2,8 @@
  * OpenAI's Batch API (https://platform.openai.com/docs/guides/batch) as a {@link ProviderBatchAPI}:
  * each chunk is written as a JSONL input file (`{ custom_id, method, url, body }` lines) uploaded
  * with `files.create({ purpose: 'batch' })`, then `batches.create({ input_file_id, endpoint,
- * completion_window: '24h' })`; the batch is retrieved until `completed`, `failed`, `expired` or
+ * completion_window: '24h', metadata })` (`metadata`: `created_by`, and the run's tag `aiwire_run` /
+ * `aiwire_chunk`, by which a rerun finds a batch whose create it did not record); the batch is retrieved until `completed`, `failed`, `expired` or
  * `cancelled`; its output file then its error file are read line by line. Output lines already have
  * aiwire's output shape; a non-2xx `response` gets the typed error the client would throw for it,
  * a line without a response (`batch_expired`, `batch_cancelled`, …) a `ProviderBatchError`.
@@ -22,6 +23,7 @@ import {
   invalidInput,
   type ProviderBatchAPI,
   type RemoteBatch,
+  SEARCH_LIMIT,
 } from './provider-api.js';
 
 /** The endpoints OpenAI's Batch API runs (`CreateBatchRequest.endpoint`). */
@@ -91,7 +93,7 @@ export function openAIBatchAPI(client: OpenAI): ProviderBatchAPI {
 
     spools: true,
 
-    async create(chunk, signal) {
+    async create(chunk, signal, tag) {
       let file: Uploadable;
       if (chunk.spool) {
         // The first requests are in the temporary file: add the rest, then upload it from disk.
@@ -108,9 +110,26 @@ export function openAIBatchAPI(client: OpenAI): ProviderBatchAPI {
         input_file_id: uploaded.id,
         endpoint: chunk.group as Endpoint,
         completion_window: '24h',
-        metadata: { created_by: 'aiwire batch' },
+        metadata: { created_by: 'aiwire batch', aiwire_run: tag.run, aiwire_chunk: String(tag.chunk) },
       });
       return batch.id;
+    },
+
+    async newestBatchId(signal) {
+      for await (const b of client.batches.list({ limit: 1 }, { signal })) return b.id;
+      return null;
+    },
+
+    async findCreated(intent, tag, _known, signal) {
+      // The tag in `metadata` names the batch exactly.
+      let seen = 0;
+      for await (const b of client.batches.list({ limit: 100 }, { signal })) {
+        if (b.id === intent.newest_before || ++seen > SEARCH_LIMIT) break;
+        const m = b.metadata as Record<string, string> | null | undefined;
+        if (m?.aiwire_run === tag.run && m?.aiwire_chunk === String(tag.chunk))
+          return { id: b.id, ambiguous: [] };
+      }
+      return { id: null, ambiguous: [] };
     },
 
     async retrieve(id, signal) {

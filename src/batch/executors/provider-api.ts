@@ -11,6 +11,29 @@ import { defaultErrorBody, type ProviderSpec } from '../../core/provider.js';
 import { toBatchError } from '../send-item.js';
 import type { BatchItem, BatchItemError, BatchOutputLine } from '../types.js';
 import type { Chunk } from './batch-chunks.js';
+import type { BatchIntent } from './batch-state.js';
+
+/**
+ * What identifies a batch of a run: the state file's `run_id` and the chunk number. OpenAI's batches
+ * carry it as `metadata` (`aiwire_run`, `aiwire_chunk`); Anthropic's message batches have no metadata.
+ */
+export interface BatchTag {
+  /** The state file's `run_id`. */
+  run: string;
+  /** The chunk number, unique in the run. */
+  chunk: number;
+}
+
+/** What {@link ProviderBatchAPI.findCreated} found. */
+export interface FoundBatch {
+  /** The batch made for the intent, or null when none was found (or several could be it). */
+  id: string | null;
+  /** The batches that could be it but could not be told apart (when `id` is null and some matched). */
+  ambiguous: string[];
+}
+
+/** Most batches a search for an intent's batch reads (newest first) before it gives up. */
+export const SEARCH_LIMIT = 1000;
 
 /** The providers with a Batch API aiwire drives. */
 export type BatchAPIProvider = 'openai' | 'anthropic';
@@ -52,14 +75,27 @@ export interface ProviderBatchAPI {
   acceptsId(id: string): boolean;
   /** The request as written into the batch (an input file line / a `requests[]` entry), with `remoteId`. */
   encode(item: BatchItem, remoteId: string): string;
-  /** Whether chunks can be spooled to a temporary file (batches that are JSONL files). */
+  /** Whether chunks can be spooled to a temporary file (one encoded request per line). */
   readonly spools: boolean;
   /**
    * Upload (when the API needs a file) and create the batch of the chunk's requests; resolves to the
    * batch id. `signal` stops an upload; the create itself is not aborted (a batch created while
    * aborting is still recorded). The chunk's temporary file, if any, is the caller's to drop.
    */
-  create(chunk: Chunk, signal: AbortSignal): Promise<string>;
+  create(chunk: Chunk, signal: AbortSignal, tag: BatchTag): Promise<string>;
+  /** The id of the newest batch on the account (null when there is none), recorded with an intent. */
+  newestBatchId(signal: AbortSignal): Promise<string | null>;
+  /**
+   * Look for the batch an interrupted run created for `intent` (tagged `tag`) but did not record:
+   * among the account's batches newer than `intent.newest_before` (at most {@link SEARCH_LIMIT}),
+   * skipping the ids in `known` (batches the state file records).
+   */
+  findCreated(
+    intent: BatchIntent,
+    tag: BatchTag,
+    known: ReadonlySet<string>,
+    signal: AbortSignal,
+  ): Promise<FoundBatch>;
   /** Retrieve the batch. */
   retrieve(id: string, signal: AbortSignal): Promise<RemoteBatch>;
   /** The output lines of an ended batch, keyed by the ids the requests had in the batch (`custom_id`). */

@@ -7,8 +7,11 @@
  *    batch, 50,000 requests / 200 MB per input file; Anthropic: 100,000 requests / 256 MB per batch);
  *    an item the Batch API cannot run (another endpoint, GET, `stream: true`, too big) is emitted at
  *    once with an `invalid_input` error;
- * 2. creates a batch per full chunk as soon as it is full (the rest when the input ends) and records
- *    its id and `custom_id`s in the state file right after the create;
+ * 2. creates a batch per full chunk as soon as it is full (the rest when the input ends): an intent
+ *    (chunk number, `custom_id`s) is written to the state file before the create, the create tags
+ *    the batch with the run and chunk (OpenAI `metadata`), and the batch id replaces the intent right
+ *    after; a rerun after a crash in between finds and adopts the batch (`batch-adopt.ts`) instead of
+ *    creating it again;
  * 3. polls every batch until it ends (one timer per wait: `pollIntervalMs`, else the server's hint,
  *    else 1 s doubling to 60 s), then reads its results and emits one output line per item, in
  *    aiwire's output shape (see `openai-batch.ts` / `anthropic-batch.ts` for the mapping); an item the
@@ -28,12 +31,14 @@
 import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AiwireError, NotFoundError } from '../../core/errors.js';
+import { AiwireError, APIConnectionError, APIError, NotFoundError } from '../../core/errors.js';
 import { Anthropic } from '../../providers/anthropic/index.js';
 import { OpenAI } from '../../providers/openai/index.js';
+import { inputHashOf } from '../input.js';
 import { outputLineId, toBatchError } from '../send-item.js';
 import type { BatchExecutor, BatchExecutorContext, BatchItem, BatchOutputLine } from '../types.js';
 import { anthropicBatchAPI } from './anthropic-batch.js';
+import { resolveIntents } from './batch-adopt.js';
 import { type Chunk, ChunkBuilder, dropSpool } from './batch-chunks.js';
 import { BatchStateFile, type RecordedBatch } from './batch-state.js';
 import { openAIBatchAPI } from './openai-batch.js';
@@ -51,13 +56,15 @@ export interface ProviderBatchEvent {
   /**
    * `created` (a batch was created and recorded), `resumed` (a recorded batch is re-attached),
    * `polled` (a batch was retrieved), `ended` (a batch ended, its results are being emitted),
-   * `collected` (all its results emitted), `detached` (aborted: batches left running on the server).
+   * `collected` (all its results emitted), `detached` (aborted: batches left running on the server),
+   * `adopted` (a batch a killed run created but did not record was found and re-attached),
+   * `ambiguous` (such a batch could not be told from others: `batchIds`; its items are sent again).
    */
-  type: 'created' | 'resumed' | 'polled' | 'ended' | 'collected' | 'detached';
+  type: 'created' | 'resumed' | 'polled' | 'ended' | 'collected' | 'detached' | 'adopted' | 'ambiguous';
   provider: BatchAPIProvider;
   /** The batch (every type but `detached`). */
   batchId?: string | undefined;
-  /** The batches left running (`detached`). */
+  /** The batches left running (`detached`), or that could be the unrecorded one (`ambiguous`). */
   batchIds?: string[] | undefined;
   /** The provider's status (`polled`, `ended`). */
   status?: string | undefined;
@@ -100,15 +107,29 @@ export interface ProviderBatchExecutorOptions {
    */
   maxBytesPerBatch?: number | undefined;
   /**
-   * OpenAI: bytes of a batch being built kept in memory; past them its input file is written to a
-   * temporary file (in the OS temporary directory, deleted after the upload) so memory stays flat
-   * whatever the batch size. A positive integer; default 8 MiB. (Anthropic's batches are one JSON
-   * body, built in memory.)
+   * Bytes of a batch being built kept in memory; past them its requests are written to a temporary
+   * file (in the OS temporary directory, deleted after the create) so memory stays flat whatever the
+   * batch size: OpenAI's input file is uploaded from it, Anthropic's create body is written from it
+   * to a second temporary file that the engine streams from disk. A positive integer; default 8 MiB.
    */
   spoolAfterBytes?: number | undefined;
   /** Called on each {@link ProviderBatchEvent}. */
   onStatus?: ((event: ProviderBatchEvent) => void) | undefined;
+  /**
+   * The factor `runBatch({ prices })` multiplies the standard prices by for this executor's items (a
+   * number >= 0). Default {@link BATCH_PRICE_MULTIPLIER} (0.5): both providers bill Batch API
+   * requests at half the standard price (OpenAI's Batch guide: "50% cost discount"; Anthropic's
+   * batch processing docs: "50% of standard API prices"). Change it if the provider's terms change.
+   */
+  priceMultiplier?: number | undefined;
 }
+
+/**
+ * The Batch API discount as a factor on standard prices: 0.5, both providers bill batch requests at
+ * half price (https://platform.openai.com/docs/guides/batch,
+ * https://docs.anthropic.com/en/docs/build-with-claude/batch-processing#pricing).
+ */
+export const BATCH_PRICE_MULTIPLIER = 0.5;
 
 /** A batch this run waits for. */
 interface Tracked {
@@ -147,6 +168,12 @@ export function providerBatchExecutor(options: ProviderBatchExecutorOptions): Ba
   checkPositiveInt('maxRequestsPerBatch', options.maxRequestsPerBatch);
   checkPositiveInt('maxBytesPerBatch', options.maxBytesPerBatch);
   checkPositiveInt('spoolAfterBytes', options.spoolAfterBytes);
+  const priceMultiplier = options.priceMultiplier ?? BATCH_PRICE_MULTIPLIER;
+  if (!(typeof priceMultiplier === 'number' && Number.isFinite(priceMultiplier) && priceMultiplier >= 0)) {
+    throw new AiwireError(
+      `providerBatchExecutor: priceMultiplier must be a number >= 0 (0.5 = half price), got ${String(priceMultiplier)}`,
+    );
+  }
   if (pollIntervalMs !== undefined && !(typeof pollIntervalMs === 'number' && pollIntervalMs > 0)) {
     throw new AiwireError(
       `providerBatchExecutor: pollIntervalMs must be a positive number, got ${pollIntervalMs}`,
@@ -159,6 +186,7 @@ export function providerBatchExecutor(options: ProviderBatchExecutorOptions): Ba
 
   return {
     name: `${provider}-batch`,
+    priceMultiplier,
     async run(items: AsyncIterable<BatchItem>, ctx: BatchExecutorContext): Promise<void> {
       const state = await BatchStateFile.open(stateFile, provider);
       const built =
@@ -224,13 +252,24 @@ async function runBatches(
   const inputComplete = new Promise<void>((resolve) => {
     inputDone = resolve;
   });
+  // A killed run's creates without a record: adopt their batches before reading the records.
+  try {
+    await resolveIntents(api, state, signal, (e) => o.report({ ...e, provider }));
+  } catch (err) {
+    ctx.signal.removeEventListener('abort', onAbort);
+    await builder.dispose();
+    if (signal.aborted) return;
+    throw err;
+  }
   // Recorded batches, by the custom_id of each request they hold.
-  const recorded = new Map<string, { record: RecordedBatch; remoteId: string }>();
+  const recorded = new Map<string, { record: RecordedBatch; remoteId: string; hash: string }>();
   for (const record of state.open()) {
     const remoteOf = new Map(
       Object.entries(record.renamed ?? {}).map(([remote, custom]) => [custom, remote]),
     );
-    for (const id of record.custom_ids) recorded.set(id, { record, remoteId: remoteOf.get(id) ?? id });
+    record.custom_ids.forEach((id, i) => {
+      recorded.set(id, { record, remoteId: remoteOf.get(id) ?? id, hash: record.input_hashes?.[i] ?? '' });
+    });
   }
   const tracked = new Map<string, Tracked>();
   const waits: Promise<void>[] = [];
@@ -249,10 +288,30 @@ async function runBatches(
 
   const submit = async (chunk: Chunk) => {
     let id: string;
+    let intent: number | undefined;
     try {
-      id = await api.create(chunk, signal);
+      // Best effort: without it a later search reads up to SEARCH_LIMIT batches (Anthropic: by time too).
+      const newest = await api.newestBatchId(signal).catch((err: unknown) => {
+        if (signal.aborted) throw err;
+        return undefined;
+      });
+      intent = (
+        await state.intend({
+          group: chunk.group,
+          at: new Date().toISOString(),
+          custom_ids: chunk.customIds,
+          ...(chunk.hashes.some((h) => h !== '') ? { input_hashes: chunk.hashes } : {}),
+          ...(Object.keys(chunk.renamed).length ? { renamed: chunk.renamed } : {}),
+          ...(newest !== undefined ? { newest_before: newest } : {}),
+        })
+      ).chunk;
+      id = await api.create(chunk, signal, { run: state.runId, chunk: intent });
     } catch (err) {
       await dropSpool(chunk);
+      // Keep the intent when the batch may exist all the same (no answer, or a 5xx): a rerun looks for it.
+      const maybeCreated =
+        err instanceof APIConnectionError || (err instanceof APIError && (err.status ?? 0) >= 500);
+      if (intent !== undefined && !maybeCreated) await state.dropIntent(intent);
       if (signal.aborted) return;
       const error = toBatchError(err);
       for (const custom_id of chunk.customIds) {
@@ -266,7 +325,9 @@ async function runBatches(
       group: chunk.group,
       created_at: new Date().toISOString(),
       custom_ids: chunk.customIds,
+      ...(chunk.hashes.some((h) => h !== '') ? { input_hashes: chunk.hashes } : {}),
       collected: false,
+      chunk: intent,
       ...(Object.keys(chunk.renamed).length ? { renamed: chunk.renamed } : {}),
     };
     await state.add(record);
@@ -287,7 +348,11 @@ async function runBatches(
   try {
     for await (const item of items) {
       if (signal.aborted) break;
-      const old = recorded.get(item.custom_id);
+      const found = recorded.get(item.custom_id);
+      const hash = inputHashOf(item);
+      // An item whose input line changed since its batch was created is sent anew (the old result is ignored).
+      const old =
+        found && (found.hash === '' || hash === undefined || found.hash === hash) ? found : undefined;
       if (old) {
         let t = tracked.get(old.record.id);
         if (!t) {
