@@ -40,7 +40,13 @@ export {
   priceKey,
 } from './prices.js';
 export { COLLECTOR_LOCK_TTL_MS } from './queue-lock.js';
-export { jobIdOf, type QueueConnectionOptions, QueueJobError } from './queue-redis.js';
+export {
+  jobIdOf,
+  type QueueConnectionOptions,
+  QueueJobError,
+  QueueRedisDownError,
+  redactRedisUrl,
+} from './queue-redis.js';
 export {
   DEFAULT_CONCURRENCY,
   DEFAULT_DRAIN_TIMEOUT_MS,

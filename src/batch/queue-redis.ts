@@ -6,7 +6,9 @@
  *
  * Keys (prefix `aiwire` by default): BullMQ's own under `<prefix>:<queue>:…`; the results of run R in
  * the stream `<prefix>:<queue>:results:R`, one entry per finished item (`line`: the output line as
- * JSON), kept 7 days after its last entry or until the run completes.
+ * JSON, with the `input_hash` of the job that made it), kept 7 days after its last entry or until the
+ * run completes; and the hash `<prefix>:<queue>:hashes:R` (`custom_id` -> `input_hash` of its latest
+ * job, while its line is not yet collected), by which a rerun finds the job of an edited line to remove.
  *
  * @module
  */
@@ -30,6 +32,12 @@ export interface QueueJobData {
   run: string;
   /** The input item, as validated by the runner. */
   item: BatchItem;
+  /**
+   * The `input_hash` of the item's input line (16 hex digits, see `inputHash`), when the runner gave
+   * one: the worker puts it in the item's output line, so the collector can tell a line answering an
+   * older version of the input line (a job of an earlier run) from the current one.
+   */
+  hash?: string | undefined;
 }
 
 /** Default queue name. */
@@ -74,12 +82,48 @@ export function resolveQueue(options: QueueConnectionOptions): ResolvedQueue {
 }
 
 /**
- * The job id of `customId` in run `runId`: `<runId>-<sha256(custom_id), 24 base64url chars>`. Stable,
- * so enqueueing an item again (a rerun) while its job exists adds nothing; hashed, so any `custom_id`
- * (`:` included, which BullMQ refuses in ids) makes a valid id.
+ * The job id of `customId` in run `runId` made from the input line of hash `inputHash`:
+ * `<runId>-<sha256(custom_id), 24 base64url chars>[-<inputHash>]`. Stable, so enqueueing an unchanged
+ * item again (a rerun) while its job exists adds nothing, while an edited line gets a job of its own;
+ * hashed, so any `custom_id` (`:` included, which BullMQ refuses in ids) makes a valid id.
  */
-export function jobIdOf(runId: string, customId: string): string {
-  return `${runId}-${createHash('sha256').update(customId).digest('base64url').slice(0, 24)}`;
+export function jobIdOf(runId: string, customId: string, inputHash?: string): string {
+  const id = `${runId}-${createHash('sha256').update(customId).digest('base64url').slice(0, 24)}`;
+  return inputHash ? `${id}-${inputHash}` : id;
+}
+
+/** The key of run `runId`'s hash of `custom_id` -> `input_hash` of its latest job. */
+export function hashesKey(q: ResolvedQueue, runId: string): string {
+  return `${q.prefix}:${q.queue}:hashes:${runId}`;
+}
+
+/** `url` with its password replaced by `***` (`redis://user:***@host:port`), for messages. */
+export function redactRedisUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
+}
+
+/**
+ * The collector (`queueExecutor`) went `redisDownTimeoutMs` without a connection to its Redis. The
+ * jobs already queued and the lines already published stay in Redis (if it kept its data): rerunning
+ * the same command once Redis is back resumes the run.
+ */
+export class QueueRedisDownError extends AiwireError {
+  override name = 'QueueRedisDownError';
+  /** The Redis URL, password replaced by `***`. */
+  readonly redis: string;
+  /** How long the collector went without Redis before giving up, in ms. */
+  readonly downMs: number;
+  constructor(redis: string, downMs: number, lastError: string | undefined) {
+    super(
+      `the queue's Redis ${redactRedisUrl(redis)} has been unreachable for ${Math.round(downMs / 1000)} s` +
+        `${lastError ? ` (${lastError})` : ''}, so the batch's lines cannot be collected. ` +
+        'The jobs already queued and the lines the workers published stay in Redis: once it is back, run the ' +
+        'same command again (same output) to resume (a longer wait: --redis-down-timeout MS, or ' +
+        'redisDownTimeoutMs in code)',
+    );
+    this.redis = redactRedisUrl(redis);
+    this.downMs = downMs;
+  }
 }
 
 /** The key of run `runId`'s results stream. */
@@ -153,7 +197,7 @@ export class QueueJobError extends Error {
 const METHODS = new Set(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
- * Checks a job's data: `{ run: <run id>, item: { custom_id, method, url, body?, line } }` as
+ * Checks a job's data: `{ run: <run id>, item: { custom_id, method, url, body?, line }, hash? }` as
  * {@link QueueJobData} says.
  * @throws QueueJobError saying which field is wrong, that the job was not enqueued by a compatible
  *   `aiwire batch --via queue`, and what to do.
@@ -174,7 +218,9 @@ export function checkJobData(jobId: string | undefined, data: unknown): QueueJob
               ? `its item's "method" is ${JSON.stringify(item.method)}, not GET, POST, PUT, PATCH or DELETE`
               : typeof item.url !== 'string' || !item.url.startsWith('/')
                 ? `its item's "url" is ${JSON.stringify(item.url)}, not a path such as /v1/chat/completions`
-                : undefined;
+                : d.hash !== undefined && (typeof d.hash !== 'string' || !/^[0-9a-f]{1,64}$/.test(d.hash))
+                  ? `its "hash" is ${JSON.stringify(d.hash)}, not an input_hash (hex digits)`
+                  : undefined;
   if (wrong !== undefined) {
     throw new QueueJobError(
       `job ${jobId ?? '(no id)'} is not an item of aiwire batch --via queue: ${wrong}. It was enqueued by ` +

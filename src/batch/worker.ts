@@ -52,11 +52,15 @@ export interface WorkerOptions extends QueueConnectionOptions, BatchClientOption
   signal?: AbortSignal | undefined;
   /** Called once the worker is connected and taking items. */
   onReady?: (() => void) | undefined;
-  /** Called after each item's line is in the results stream. */
+  /**
+   * Called after each item's line is in the results stream. What it throws goes to `onError`: the line
+   * is published and the job done all the same (never a second, `queue_error`, line for the item).
+   */
   onItem?: ((line: BatchOutputLine) => void) | undefined;
   /**
-   * Called with Redis connection errors (ioredis reconnects by itself), and with a {@link QueueJobError}
-   * for a failed job that names no run or `custom_id` to give a line to. Default: ignored.
+   * Called with Redis connection errors (ioredis reconnects by itself), with a {@link QueueJobError}
+   * for a failed job that names no run or `custom_id` to give a line to, and with what `onItem`
+   * throws. Default: ignored.
    */
   onError?: ((error: Error) => void) | undefined;
 }
@@ -125,14 +129,20 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     if (refused) throw new Error(`Redis refused the line of ${line.custom_id} in ${key}: ${refused.message}`);
     if (line.error) summary.failed += 1;
     else summary.succeeded += 1;
-    options.onItem?.(line);
+    // The line is out: the caller's callback failing must not fail the job (which would publish a
+    // second line for the item).
+    try {
+      options.onItem?.(line);
+    } catch (e) {
+      onError(e instanceof Error ? e : new Error(String(e)));
+    }
   };
 
   const worker = new mods.bullmq.Worker<QueueJobData>(
     q.queue,
     async (job) => {
       // Outside the `try`: a job that is not an aiwire item fails in BullMQ (a `queue_error` line).
-      const { run, item } = checkJobData(job.id, job.data);
+      const { run, item, hash } = checkJobData(job.id, job.data);
       let line: BatchOutputLine;
       try {
         const client = clients.for(item);
@@ -142,6 +152,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
         // Only building the client can throw here (a missing API key): the item's line says so.
         line = { id: outputLineId(), custom_id: item.custom_id, response: null, error: toBatchError(e) };
       }
+      // The collector drops a line made from another version of the item's input line.
+      if (hash !== undefined) line.input_hash = hash;
       await publish(run, line);
     },
     {
@@ -187,6 +199,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
         retryable: !invalid,
       },
     };
+    if (typeof data?.hash === 'string') line.input_hash = data.hash;
     const p = publish(run, line).catch(onError);
     lostLines.add(p);
     p.finally(() => lostLines.delete(p));

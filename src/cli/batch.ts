@@ -47,6 +47,9 @@ Rerunning with the same OUT resumes: ids already in OUT are skipped.
                           (default: the server's hint, else 1 s doubling to 60 s)
       --redis URL         with --via queue: redis://host:port shared with the workers
       --queue NAME        with --via queue: the queue's name (default aiwire-batch)
+      --redis-down-timeout MS
+                          with --via queue: give up after MS without Redis (default 60000);
+                          rerun the same command to resume
       --retry-failed      send again the ids whose line in OUT is a retryable failure
                           (429, 408, 409, 5xx, connection errors, timeouts); their old line is replaced
                           (ids whose input line changed since are always sent again)
@@ -100,6 +103,7 @@ export async function batchCommand(argv: string[]): Promise<number> {
     via: { type: 'string' },
     redis: { type: 'string' },
     queue: { type: 'string' },
+    'redis-down-timeout': { type: 'string' },
     'state-file': { type: 'string' },
     'poll-interval': { type: 'string' },
     'retry-failed': { type: 'boolean' },
@@ -149,12 +153,15 @@ export async function batchCommand(argv: string[]): Promise<number> {
   const via = stringOption(values, 'via') ?? 'local';
   const redis = stringOption(values, 'redis');
   const queue = stringOption(values, 'queue');
-  if (via !== 'queue' && (redis !== undefined || queue !== undefined)) {
-    throw new UsageError(
-      `--${redis !== undefined ? 'redis' : 'queue'} goes with --via queue`,
-      helpHint('batch'),
-    );
+  const queueFlag = (['redis', 'queue', 'redis-down-timeout'] as const).find((f) => values[f] !== undefined);
+  if (via !== 'queue' && queueFlag !== undefined) {
+    throw new UsageError(`--${queueFlag} goes with --via queue`, helpHint('batch'));
   }
+  const redisDownTimeoutMs = numberOption('batch', values, 'redis-down-timeout', {
+    min: 1,
+    max: 2 ** 31 - 1,
+    integer: true,
+  });
   if (via === 'queue' && (values.rpm !== undefined || values.tpm !== undefined)) {
     throw new UsageError(
       'with --via queue the workers send the requests: give the budget to them (aiwire worker --rpm N --tpm N)',
@@ -175,7 +182,7 @@ export async function batchCommand(argv: string[]): Promise<number> {
     input,
     output,
     via,
-    ...(via === 'queue' ? { executorOptions: { redis, queue } } : {}),
+    ...(via === 'queue' ? { executorOptions: { redis, queue, redisDownTimeoutMs } } : {}),
     ...(providerBatch
       ? {
           executorOptions: {

@@ -41,11 +41,6 @@ ANTHROPIC_API_KEY, ...). Needs the packages bullmq and ioredis (npm install bull
 
 const PROVIDERS = ['openai', 'anthropic', 'replicate', 'codegen', 'aivillage'] as const;
 
-/** The URL without its password, for messages. */
-function redacted(url: string): string {
-  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
-}
-
 /** Runs `aiwire worker`; resolves with the exit code once a signal has stopped the worker. */
 export async function workerCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs('worker', argv, {
@@ -100,7 +95,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
       : undefined;
   const clientOptions = rateLimit ? Object.fromEntries(PROVIDERS.map((p) => [p, { rateLimit }])) : undefined;
 
-  const { runWorker } = await import('../batch/index.js');
+  const { runWorker, redactRedisUrl } = await import('../batch/index.js');
   const stop = new AbortController();
   let signals = 0;
   const onSignal = () => {
@@ -128,7 +123,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
       signal: stop.signal,
       onReady: () =>
         fail(
-          `worker taking items from queue '${stringOption(values, 'queue') ?? 'aiwire-batch'}' on ${redacted(redis)} (concurrency ${concurrency})`,
+          `worker taking items from queue '${stringOption(values, 'queue') ?? 'aiwire-batch'}' on ${redactRedisUrl(redis)} (concurrency ${concurrency})`,
         ),
       onError: (e) => {
         if (e.name === 'QueueJobError') return fail(`skipped a job: ${e.message}`);

@@ -61,7 +61,7 @@ export const EXECUTORS: Record<string, ExecutorEntry> = {
   },
   queue: {
     description:
-      "enqueue on a BullMQ queue on Redis (--redis URL [--queue NAME]) for 'aiwire worker' processes, collect their lines",
+      "enqueue on a BullMQ queue on Redis (--redis URL [--queue NAME] [--redis-down-timeout MS]) for 'aiwire worker' processes, collect their lines",
     create: ({ options, output }) => {
       const redis = stringOpt('queue', options, 'redis');
       if (!redis)
@@ -73,10 +73,15 @@ export const EXECUTORS: Record<string, ExecutorEntry> = {
       const runId =
         stringOpt('queue', options, 'runId') ??
         (output ? `o${createHash('sha256').update(output).digest('hex').slice(0, 20)}` : undefined);
-      const maxPending = options.maxPending;
-      if (maxPending !== undefined && typeof maxPending !== 'number') {
-        throw new BatchUsageError(`--via queue: maxPending must be a number, got ${typeof maxPending}`);
-      }
+      const num = (name: string): number | undefined => {
+        const v = options[name];
+        if (v !== undefined && typeof v !== 'number') {
+          throw new BatchUsageError(`--via queue: ${name} must be a number, got ${typeof v}`);
+        }
+        return v;
+      };
+      const maxPending = num('maxPending');
+      const redisDownTimeoutMs = num('redisDownTimeoutMs');
       try {
         return queueExecutor({
           redis,
@@ -84,6 +89,7 @@ export const EXECUTORS: Record<string, ExecutorEntry> = {
           prefix: stringOpt('queue', options, 'prefix'),
           runId,
           maxPending,
+          redisDownTimeoutMs,
         });
       } catch (e) {
         if (e instanceof AiwireError || e instanceof TypeError) throw new BatchUsageError(e.message);

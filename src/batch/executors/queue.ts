@@ -3,14 +3,24 @@
  * on Redis and collects the output lines that any number of workers ({@link runWorker},
  * `aiwire worker`, on any machines) append to the run's results stream, until every item has its line.
  *
- * - Job id = a stable function of the run id and `custom_id` ({@link jobIdOf}): enqueueing an item whose
- *   job still exists (a rerun while workers are busy) adds nothing.
+ * - Job id = a stable function of the run id, `custom_id` and the input line's `input_hash`
+ *   ({@link jobIdOf}): enqueueing an unchanged item whose job still exists (a rerun while workers are
+ *   busy) adds nothing.
+ * - An edited input line is answered with its new request only: the job carries the line's hash, the
+ *   worker puts it in the line it publishes, and the collector drops a line made from another hash (a
+ *   job of an earlier run, still queued or running when the line was edited). Enqueueing an item whose
+ *   latest job (recorded in `<prefix>:<queue>:hashes:<runId>`) was made from another hash removes that
+ *   job if it is still waiting (a running one finishes; its line is dropped) and adds the new one under
+ *   its own job id, so the output gets the new line once.
  * - The results stream survives the collector: a rerun with the same `runId` first reads the lines
  *   already there (items finished while no collector ran) and enqueues only the others. Entries are
  *   deleted once handed to the runner, so the stream holds only lines not yet in the output (a line
  *   the runner had not flushed when the collector died is sent again by the rerun, not lost).
  * - Exactly one line per `custom_id`: a job run twice (its worker killed after publishing its line but
  *   before BullMQ marked it done) publishes twice; the collector keeps the first.
+ * - A collector without Redis for `redisDownTimeoutMs` (default 60 s; no connection, or never
+ *   connected) fails with {@link QueueRedisDownError} naming the URL (password hidden): rerun the same
+ *   command once Redis is back to resume.
  * - One collector per run at a time: it holds `<prefix>:<queue>:collector:<runId>` in Redis while it
  *   runs; a second one is refused at once with BatchLockedError naming the key (see `queue-lock.ts`).
  * - A stop (`signal`, Ctrl-C) stops enqueueing; the lines of the items already queued are still
@@ -21,14 +31,18 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
+import { inputHashOf } from '../input.js';
 import { lockCollector } from '../queue-lock.js';
 import {
   checkRunId,
   connectRedis,
+  hashesKey,
   jobIdOf,
   loadQueueModules,
   type QueueConnectionOptions,
   type QueueJobData,
+  QueueRedisDownError,
+  RESULTS_TTL_S,
   resolveQueue,
   resultsKey,
 } from '../queue-redis.js';
@@ -49,9 +63,17 @@ export interface QueueExecutorOptions extends QueueConnectionOptions {
   maxPending?: number | undefined;
   /** How long one blocking read of the results stream waits, in ms. Default 1,000. */
   blockMs?: number | undefined;
+  /**
+   * How long the collector waits for its Redis, in ms: once either of its connections has been down (or
+   * never up) this long, `run` rejects with {@link QueueRedisDownError}. Meanwhile ioredis reconnects
+   * by itself. Default 60,000.
+   */
+  redisDownTimeoutMs?: number | undefined;
   /** Called with Redis connection errors (ioredis reconnects by itself). Default: ignored. */
   onError?: ((error: Error) => void) | undefined;
 }
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 /** Jobs per `addBulk` call. */
 const ENQUEUE_CHUNK = 500;
@@ -59,6 +81,12 @@ const ENQUEUE_CHUNK = 500;
 const READ_COUNT = 1000;
 
 type StreamEntries = [id: string, fields: string[]][];
+type RedisConn = ReturnType<typeof connectRedis>;
+
+/** Whether `line` answers the input line of hash `hash` ('' : the runner gave none, any line does). */
+function answers(line: BatchOutputLine, hash: string): boolean {
+  return hash === '' || line.input_hash === undefined || line.input_hash === hash;
+}
 
 function lineOf(fields: string[]): BatchOutputLine | undefined {
   const i = fields.indexOf('line');
@@ -76,9 +104,10 @@ function lineOf(fields: string[]): BatchOutputLine | undefined {
  * The `queue` executor (see the module's doc). Nothing connects until `run`.
  *
  * @throws AiwireError for a bad `redis` URL, queue name, prefix or `runId`; TypeError for a
- *   `maxPending` / `blockMs` that is not a whole number >= 1. `run` rejects with AiwireError when
- *   `bullmq` / `ioredis` are not installed, and with BatchLockedError when another collector of the same
- *   `runId` is running.
+ *   `maxPending` / `blockMs` / `redisDownTimeoutMs` that is not a whole number >= 1. `run` rejects with
+ *   AiwireError when `bullmq` / `ioredis` are not installed, with BatchLockedError when another
+ *   collector of the same `runId` is running, and with QueueRedisDownError after `redisDownTimeoutMs`
+ *   without Redis.
  */
 export function queueExecutor(options: QueueExecutorOptions): BatchExecutor {
   const q = resolveQueue(options);
@@ -92,21 +121,60 @@ export function queueExecutor(options: QueueExecutorOptions): BatchExecutor {
   };
   const maxPending = whole('maxPending', options.maxPending, 10_000);
   const blockMs = whole('blockMs', options.blockMs, 1_000);
-  const onError = options.onError ?? (() => {});
+  const downTimeoutMs = whole('redisDownTimeoutMs', options.redisDownTimeoutMs, 60_000);
+  const userOnError = options.onError ?? (() => {});
 
   return {
     name: 'queue',
     async run(items: AsyncIterable<BatchItem>, ctx: BatchExecutorContext): Promise<void> {
       const mods = await loadQueueModules();
+      let lastError: string | undefined;
+      const onError = (e: Error) => {
+        lastError = e.message;
+        userOnError(e);
+      };
       const conn = connectRedis(mods, q.redis, onError);
       const reader = connectRedis(mods, q.redis, onError);
+      // Since when each connection is down (from the start: not connected yet).
+      const downSince = new Map<RedisConn, number>();
+      for (const c of [conn, reader]) {
+        downSince.set(c, performance.now());
+        c.on('ready', () => downSince.delete(c));
+        c.on('close', () => {
+          if (!downSince.has(c)) downSince.set(c, performance.now());
+        });
+      }
+      let redisDown: QueueRedisDownError | undefined;
+      let giveUp: () => void = () => {};
+      const gaveUp = new Promise<void>((r) => (giveUp = r));
+      const watchdog = setInterval(
+        () => {
+          const since = Math.min(Infinity, ...downSince.values());
+          if (redisDown || performance.now() - since < downTimeoutMs) return;
+          redisDown = new QueueRedisDownError(q.redis, performance.now() - since, lastError);
+          // Commands waiting through the reconnect fail now ("Connection is closed").
+          reader.disconnect();
+          conn.disconnect();
+          giveUp();
+        },
+        Math.max(20, Math.min(1000, Math.floor(downTimeoutMs / 4))),
+      );
+      watchdog.unref();
       const queue = new mods.bullmq.Queue<QueueJobData>(q.queue, { connection: conn, prefix: q.prefix });
       queue.on('error', onError);
       const key = resultsKey(q, runId);
+      const hashes = hashesKey(q, runId);
       // Lines read for items not (yet) enqueued by this collector: finished before it started, or
-      // published while their item was still on its way from the input. Used when the item comes.
-      const early = new Map<string, { entry: string; line: BatchOutputLine }>();
-      const pending = new Set<string>();
+      // published while their item was still on its way from the input. Used when the item comes (the
+      // one made from its input line's hash; the others are deleted).
+      const early = new Map<string, { entry: string; line: BatchOutputLine }[]>();
+      const keepEarly = (entry: string, line: BatchOutputLine) => {
+        const list = early.get(line.custom_id);
+        if (list) list.push({ entry, line });
+        else early.set(line.custom_id, [{ entry, line }]);
+      };
+      /** Items enqueued whose line has not come yet: `custom_id` -> its input line's hash ('' : none). */
+      const pending = new Map<string, string>();
       let lastId = '0-0';
       let inputDone = false;
       let wake: (() => void) | undefined;
@@ -123,17 +191,21 @@ export function queueExecutor(options: QueueExecutorOptions): BatchExecutor {
       ctx.abortInFlight.addEventListener('abort', onHard, { once: true });
 
       /**
-       * One result from the stream: emitted if its item is pending (and then its entry is deleted, so the
-       * stream only ever holds lines not yet handed to the runner), kept for later if not yet seen.
-       * Returns whether it was emitted.
+       * One result from the stream: emitted if its item is pending and it answers the item's input line
+       * (then its entry is deleted, so the stream only ever holds lines not yet handed to the runner),
+       * deleted if it answers an older version of a pending item's line, kept for later if the item is
+       * not yet seen. Returns whether its entry is to be deleted.
        */
       const take = async (entry: string, line: BatchOutputLine): Promise<boolean> => {
-        if (pending.delete(line.custom_id)) {
-          await ctx.emit(line);
-          return true;
+        const hash = pending.get(line.custom_id);
+        if (hash === undefined) {
+          keepEarly(entry, line);
+          return false;
         }
-        if (!early.has(line.custom_id)) early.set(line.custom_id, { entry, line });
-        return false;
+        if (!answers(line, hash)) return true;
+        pending.delete(line.custom_id);
+        await ctx.emit(line);
+        return true;
       };
 
       const collect = async () => {
@@ -143,15 +215,20 @@ export function queueExecutor(options: QueueExecutorOptions): BatchExecutor {
           const res = (await reader.xread('COUNT', READ_COUNT, 'BLOCK', blockMs, 'STREAMS', key, lastId)) as
             | [string, StreamEntries][]
             | null;
-          const emitted: string[] = [];
+          const taken: string[] = [];
+          const done: string[] = [];
           for (const [, entries] of res ?? []) {
             for (const [id, fields] of entries) {
               lastId = id;
               const line = lineOf(fields);
-              if (line && (await take(id, line))) emitted.push(id);
+              if (line && (await take(id, line))) {
+                taken.push(id);
+                if (!pending.has(line.custom_id)) done.push(line.custom_id);
+              }
             }
           }
-          if (emitted.length > 0) await conn.xdel(key, ...emitted);
+          if (taken.length > 0) await conn.xdel(key, ...taken);
+          if (done.length > 0) await conn.hdel(hashes, ...done);
           progressed();
         }
       };
@@ -164,6 +241,19 @@ export function queueExecutor(options: QueueExecutorOptions): BatchExecutor {
           if (batch.length === 0) return;
           const jobs = batch;
           batch = [];
+          // Jobs of these ids made from another version of their input line (an earlier run's, edited
+          // since): removed if still waiting (a running one's line is dropped by `take`).
+          const before = await conn.hmget(hashes, ...jobs.map((j) => j.data.item.custom_id));
+          for (const [i, j] of jobs.entries()) {
+            const old = before[i];
+            if (old === null || old === undefined || old === (j.data.hash ?? '')) continue;
+            await queue.remove(jobIdOf(runId, j.data.item.custom_id, old || undefined)).catch(onError);
+          }
+          await conn
+            .multi()
+            .hset(hashes, ...jobs.flatMap((j) => [j.data.item.custom_id, j.data.hash ?? '']))
+            .expire(hashes, RESULTS_TTL_S)
+            .exec();
           await queue.addBulk(
             jobs.map((j) => ({
               ...j,
@@ -173,18 +263,25 @@ export function queueExecutor(options: QueueExecutorOptions): BatchExecutor {
         };
         for await (const item of items) {
           if (ctx.signal.aborted || failed()) break;
-          const done = early.get(item.custom_id);
-          if (done) {
+          const hash = inputHashOf(item) ?? '';
+          const lines = early.get(item.custom_id);
+          if (lines) {
+            // Lines already published for this id: the one answering this input line is its line; lines
+            // made from another version of it (edited since) are dropped.
             early.delete(item.custom_id);
-            await ctx.emit(done.line);
-            await conn.xdel(key, done.entry);
-            continue;
+            const done = lines.find((l) => answers(l.line, hash));
+            if (done) await ctx.emit(done.line);
+            await conn.xdel(key, ...lines.map((l) => l.entry));
+            if (done) {
+              await conn.hdel(hashes, item.custom_id);
+              continue;
+            }
           }
-          pending.add(item.custom_id);
+          pending.set(item.custom_id, hash);
           batch.push({
             name: 'item',
-            data: { run: runId, item },
-            opts: { jobId: jobIdOf(runId, item.custom_id) },
+            data: { run: runId, item, ...(hash ? { hash } : {}) },
+            opts: { jobId: jobIdOf(runId, item.custom_id, hash || undefined) },
           });
           // Full chunks, or what a slow input gave in the last 200 ms.
           if (batch.length >= ENQUEUE_CHUNK || performance.now() - lastFlush > 200) await flush();
@@ -204,7 +301,7 @@ export function queueExecutor(options: QueueExecutorOptions): BatchExecutor {
       };
 
       let unlock: (() => Promise<void>) | undefined;
-      try {
+      const main = async () => {
         // One collector per run (see queue-lock.ts): a second one fails here, before touching anything.
         unlock = await lockCollector(conn, q, runId, onError);
         // Lines already in the stream (a rerun): read them all before enqueueing anything.
@@ -213,7 +310,7 @@ export function queueExecutor(options: QueueExecutorOptions): BatchExecutor {
           for (const [id, fields] of entries) {
             lastId = id;
             const line = lineOf(fields);
-            if (line && !early.has(line.custom_id)) early.set(line.custom_id, { entry: id, line });
+            if (line) keepEarly(id, line);
           }
           if (entries.length < READ_COUNT) break;
         }
@@ -233,11 +330,26 @@ export function queueExecutor(options: QueueExecutorOptions): BatchExecutor {
         }
         await collecting;
         if (collectFailure) throw collectFailure.error;
-        if (pending.size === 0 && !ctx.signal.aborted) await conn.del(key);
+        if (pending.size === 0 && !ctx.signal.aborted) await conn.del(key, hashes);
+      };
+      try {
+        const running = main();
+        await Promise.race([running, gaveUp]);
+        if (redisDown) {
+          // The connections are closed: what `main` awaited fails at once (bounded all the same).
+          running.catch(() => {});
+          await Promise.race([running.catch(() => {}), sleep(2000)]);
+          throw redisDown;
+        }
+        await running;
+      } catch (e) {
+        // A command that failed because the watchdog closed the connections: the real cause is Redis.
+        throw redisDown ?? e;
       } finally {
+        clearInterval(watchdog);
         ctx.abortInFlight.removeEventListener('abort', onHard);
         await unlock?.();
-        await queue.close().catch(() => {});
+        await Promise.race([queue.close().catch(() => {}), sleep(2000)]);
         reader.disconnect();
         conn.disconnect();
       }
