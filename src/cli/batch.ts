@@ -11,6 +11,7 @@ import { dirname, resolve } from 'node:path';
 import type { BatchSummary, RunBatchOptions } from '../batch/index.js';
 import type { RateLimitOptions } from '../core/resilience-options.js';
 import {
+  CliFailure,
   EXIT_FAILURE,
   EXIT_OK,
   fail,
@@ -201,9 +202,15 @@ export async function batchCommand(argv: string[]): Promise<number> {
     baseURL,
   };
 
-  const { runBatch, BatchUsageError, BatchOutputError, BatchLockedError, loadPrices } = await import(
-    '../batch/index.js'
-  );
+  const {
+    runBatch,
+    BatchUsageError,
+    BatchOutputError,
+    BatchLockedError,
+    QueueRedisDownError,
+    loadPrices,
+    redactRedisUrl,
+  } = await import('../batch/index.js');
   const pricesFile = stringOption(values, 'prices');
   if (pricesFile !== undefined) {
     try {
@@ -245,6 +252,10 @@ export async function batchCommand(argv: string[]): Promise<number> {
     if (e instanceof BatchOutputError || e instanceof BatchLockedError) throw new UsageError(err.message);
     if (err.code === 'ENOENT' && err.path === input) throw new UsageError(`input file not found: ${input}`);
     if (err.name === 'AiwireError' && /API_KEY/.test(err.message)) throw new UsageError(err.message);
+    if (e instanceof QueueRedisDownError) {
+      const command = ['aiwire', 'batch', ...argv].map(shellQuote).join(' ');
+      throw new CliFailure(`${err.message}:\n  ${redactRedisUrl(command)}`);
+    }
     throw e;
   } finally {
     process.off('SIGINT', onSigint);

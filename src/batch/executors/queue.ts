@@ -336,9 +336,9 @@ export function queueExecutor(options: QueueExecutorOptions): BatchExecutor {
         const running = main();
         await Promise.race([running, gaveUp]);
         if (redisDown) {
-          // The connections are closed: what `main` awaited fails at once (bounded all the same).
+          // The connections are closed; a command `main` waits on may never settle (ioredis keeps the
+          // commands of a connection closed while reconnecting): it is left behind.
           running.catch(() => {});
-          await Promise.race([running.catch(() => {}), sleep(2000)]);
           throw redisDown;
         }
         await running;
@@ -348,8 +348,14 @@ export function queueExecutor(options: QueueExecutorOptions): BatchExecutor {
       } finally {
         clearInterval(watchdog);
         ctx.abortInFlight.removeEventListener('abort', onHard);
-        await unlock?.();
-        await Promise.race([queue.close().catch(() => {}), sleep(2000)]);
+        if (redisDown) {
+          // Nothing to wait for: the lock expires by itself.
+          void unlock?.();
+          void queue.close().catch(() => {});
+        } else {
+          await unlock?.();
+          await Promise.race([queue.close().catch(() => {}), sleep(2000)]);
+        }
         reader.disconnect();
         conn.disconnect();
       }
