@@ -7,6 +7,7 @@
 // - one collector per run: a second collector of the same run is refused at once with BatchLockedError
 //   naming the Redis key and its holder; the lock is released at the end; a dead local holder's lock is
 //   taken over.
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -94,12 +95,14 @@ describe('batch via queue: what the user gets when the queue fails', () => {
     let worker: ReturnType<typeof startWorker> | undefined;
     try {
       // Before the collector starts: r1's job, as an aiwire of another version would have put it (a
-      // method this worker does not know), under the id the collector gives r1: its own adds nothing.
+      // method this worker does not know), under the id the collector gives r1 (its input line's hash
+      // included): its own adds nothing.
       const runId = 'qerr';
+      const r1Hash = createHash('sha256').update(JSON.stringify(item(1))).digest('hex').slice(0, 16);
       await queue.add(
         'item',
         { run: runId, item: { ...item(1), method: 'QUERY', line: 2 } },
-        { jobId: jobIdOf(runId, 'r1'), removeOnComplete: true, removeOnFail: true },
+        { jobId: jobIdOf(runId, 'r1', r1Hash), removeOnComplete: true, removeOnFail: true },
       );
       // A job that names no run or item at all (another program's on this queue).
       await queue.add('other', { hello: 'world' }, { removeOnComplete: true, removeOnFail: true });
