@@ -98,7 +98,10 @@ describe('batch via queue: what the user gets when the queue fails', () => {
       // method this worker does not know), under the id the collector gives r1 (its input line's hash
       // included): its own adds nothing.
       const runId = 'qerr';
-      const r1Hash = createHash('sha256').update(JSON.stringify(item(1))).digest('hex').slice(0, 16);
+      const r1Hash = createHash('sha256')
+        .update(JSON.stringify(item(1)))
+        .digest('hex')
+        .slice(0, 16);
       await queue.add(
         'item',
         { run: runId, item: { ...item(1), method: 'QUERY', line: 2 } },
