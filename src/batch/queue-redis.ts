@@ -113,6 +113,11 @@ export class QueueRedisDownError extends AiwireError {
   readonly redis: string;
   /** How long the collector went without Redis before giving up, in ms. */
   readonly downMs: number;
+  /**
+   * @param redis the collector's Redis URL (its password is hidden in the message and `redis`)
+   * @param downMs how long it went without Redis, in ms
+   * @param lastError the last connection error's message (e.g. `connect ECONNREFUSED …`), if any
+   */
   constructor(redis: string, downMs: number, lastError: string | undefined) {
     super(
       `the queue's Redis ${redactRedisUrl(redis)} has been unreachable for ${Math.round(downMs / 1000)} s` +
