@@ -18,6 +18,7 @@
  *  4. installs the root tarball alone with --omit=optional and checks the loader's error message;
  *  5. repeats the consumers on the oldest Node that package.json `engines.node` admits (from the
  *     registry's `node-<platform>-<arch>` package), so `engines` states a version that was tested;
+ *     and (scripts/pack-check-names.mjs) every exported class's `.name` in ESM and CJS;
  *  6. runs publint and @arethetypeswrong/cli on the tarballs;
  * and prints the tarball and .node sizes. Bounded in time; removes its folder (--keep keeps it).
  */
@@ -39,6 +40,7 @@ import {
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { checkClassNames } from './pack-check-names.mjs';
 import { checkWithoutNodeTypes } from './pack-check-notypes.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -641,6 +643,7 @@ async function main() {
   const noTypes = { dir: join(tmp, 'no-node-types'), rootTarball: rootPack.path, tsVersion, env, npm: NPM };
   await checkWithoutNodeTypes({ ...noTypes, run, ok, fail });
   await consumers(process.execPath, `node ${process.version}`);
+  await checkClassNames({ consumer, nodeBin: process.execPath, env: runEnv, run, ok, fail, timeout: RUN_TIMEOUT_MS });
 
   // exactly what a user types; npm_config_yes=false stops npx from fetching anything if the local bin is missing
   const npxEnv = { ...runEnv, npm_config_yes: 'false' };
