@@ -14,7 +14,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Export keys that name a class under another name on purpose (see src/index.ts, src/anthropic.ts, ...). */
+/**
+ * Export keys that may name a class under another name on purpose (see src/index.ts, src/anthropic.ts,
+ * ...): `Page` is openai's own `Page` class, but another provider's page class (`IdCursorPage`, ...).
+ */
 const ALIASES = {
   OpenAIError: ['AiwireError'],
   AnthropicError: ['AiwireError'],
@@ -62,7 +65,7 @@ for (const [subpath, target] of Object.entries(manifest.exports)) {
     if (!isClass(value)) continue;
     classes += 1;
     const cjsName = cjs[key]?.name;
-    const wanted = key === 'default' ? [defaults[subpath]] : (aliases[key] ?? [key]);
+    const wanted = key === 'default' ? [defaults[subpath]] : [key, ...(aliases[key] ?? [])];
     if (cjsName !== value.name || !wanted.includes(value.name)) {
       bad.push(\`\${spec} \${key}: ESM .name \${value.name}, CJS .name \${cjsName}, expected \${wanted.join(' or ')}\`);
     }
