@@ -643,7 +643,15 @@ async function main() {
   const noTypes = { dir: join(tmp, 'no-node-types'), rootTarball: rootPack.path, tsVersion, env, npm: NPM };
   await checkWithoutNodeTypes({ ...noTypes, run, ok, fail });
   await consumers(process.execPath, `node ${process.version}`);
-  await checkClassNames({ consumer, nodeBin: process.execPath, env: runEnv, run, ok, fail, timeout: RUN_TIMEOUT_MS });
+  await checkClassNames({
+    consumer,
+    nodeBin: process.execPath,
+    env: runEnv,
+    run,
+    ok,
+    fail,
+    timeout: RUN_TIMEOUT_MS,
+  });
 
   // exactly what a user types; npm_config_yes=false stops npx from fetching anything if the local bin is missing
   const npxEnv = { ...runEnv, npm_config_yes: 'false' };

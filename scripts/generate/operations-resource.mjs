@@ -70,6 +70,7 @@ export function resourceFile(r, tw) {
   for (const o of r.ops) {
     const t = o.table;
     if (t.unwrap?.imports) extraImports.add(t.unwrap.imports);
+    if (t.before?.imports) extraImports.add(t.before.imports);
     const pName = t.params ?? `${singular}${pascal(o.name)}Params`;
     // replicate-javascript's style (CFG.signature 'positional'): every path parameter positional under its
     // spec name, then the lifted body/query fields; openai-node's: the last path parameter positional
@@ -263,6 +264,8 @@ export function resourceFile(r, tw) {
     const summary = [o.op.summary, o.op.description].filter(Boolean);
     const text = `${summary.length ? (summary[1] ?? summary[0]) : `${o.method.toUpperCase()} ${o.path}`}\n\nAPI reference: \`${o.method.toUpperCase()} ${o.path}\` (${o.operationId}).\n@throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError${cps.length ? `; AiwireError when no ${cps.map((n) => `\`${n}\``).join(' or ')} is given and the client has none` : ''}.`;
     const d = doc(text, '  ');
+    // a statement run before the request, given the variable holding the body (e.g. a warning)
+    if (t.before) lines.push(t.before.call(argVar === 'params' ? 'params' : 'body'));
     if (o.kind === 'stream-or-json') {
       kitTypes.add('APIPromise');
       const head = positional ? `${argName(positional)}: string, ` : '';

@@ -4,6 +4,7 @@
 import { type APIPromise, APIResource, type RequestOptions, type Stream } from '../../../core/kit.js';
 import type * as S from '../generated/schemas.js';
 import { MessageStream } from '../lib/message-stream.js';
+import { warnModelDeprecations } from '../lib/model-warnings.js';
 import { Batches } from './messages/batches.js';
 
 export type Message = S.Message;
@@ -319,6 +320,7 @@ export class Messages extends APIResource {
     body: MessageCreateParams,
     options?: RequestOptions,
   ): APIPromise<Message> | APIPromise<Stream<RawMessageStreamEvent>> {
+    warnModelDeprecations(this._client, body);
     return this._client.post('/v1/messages', { body, ...options, stream: body.stream ?? false }) as
       | APIPromise<Message>
       | APIPromise<Stream<RawMessageStreamEvent>>;

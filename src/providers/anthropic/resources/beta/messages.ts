@@ -4,6 +4,7 @@
 import { type APIPromise, APIResource, type RequestOptions, type Stream } from '../../../../core/kit.js';
 import type * as S from '../../generated/schemas.js';
 import { BetaMessageStream } from '../../lib/message-stream.js';
+import { warnModelDeprecations } from '../../lib/model-warnings.js';
 import { Batches } from './messages/batches.js';
 
 export type BetaMessage = S.BetaMessage;
@@ -391,6 +392,7 @@ export class Messages extends APIResource {
     options?: RequestOptions,
   ): APIPromise<BetaMessage> | APIPromise<Stream<BetaRawMessageStreamEvent>> {
     const { betas, ...body } = params;
+    warnModelDeprecations(this._client, params);
     return this._client.post('/v1/messages?beta=true', {
       body,
       ...options,
