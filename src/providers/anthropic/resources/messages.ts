@@ -2,290 +2,22 @@
 // scripts/generate/anthropic-names.mjs and run `npm run generate`.
 
 import { type APIPromise, APIResource, type RequestOptions, type Stream } from '../../../core/kit.js';
-import type * as S from '../generated/schemas.js';
 import { MessageStream } from '../lib/message-stream.js';
 import { warnModelDeprecations } from '../lib/model-warnings.js';
 import { Batches } from './messages/batches.js';
-
-export type Message = S.Message;
-
-export type RawMessageStreamEvent = S.MessageStreamEvent;
-
-export type MessageCreateParamsBase = S.CreateMessageParams;
-
-export type MessageCreateParamsStreaming = MessageCreateParamsBase & { stream: true };
-
-export type MessageCreateParamsNonStreaming = MessageCreateParamsBase & { stream?: false | null };
-
-export type MessageCreateParams = MessageCreateParamsStreaming | MessageCreateParamsNonStreaming;
-
-export type MessageTokensCount = S.CountMessageTokensResponse;
-
-export type MessageCountTokensParams = S.CountMessageTokensParams;
-
-export type BashCodeExecutionOutputBlock = S.ResponseBashCodeExecutionOutputBlock;
-
-export type BashCodeExecutionOutputBlockParam = S.RequestBashCodeExecutionOutputBlock;
-
-export type BashCodeExecutionResultBlock = S.ResponseBashCodeExecutionResultBlock;
-
-export type BashCodeExecutionResultBlockParam = S.RequestBashCodeExecutionResultBlock;
-
-export type BashCodeExecutionToolResultBlock = S.ResponseBashCodeExecutionToolResultBlock;
-
-export type BashCodeExecutionToolResultBlockParam = S.RequestBashCodeExecutionToolResultBlock;
-
-export type BashCodeExecutionToolResultError = S.ResponseBashCodeExecutionToolResultError;
-
-export type BashCodeExecutionToolResultErrorParam = S.RequestBashCodeExecutionToolResultError;
-
-export type CitationsConfig = S.ResponseCitationsConfig;
-
-export type CitationsConfigParam = S.RequestCitationsConfig;
-
-export type CodeExecutionOutputBlock = S.ResponseCodeExecutionOutputBlock;
-
-export type CodeExecutionOutputBlockParam = S.RequestCodeExecutionOutputBlock;
-
-export type CodeExecutionResultBlock = S.ResponseCodeExecutionResultBlock;
-
-export type CodeExecutionResultBlockParam = S.RequestCodeExecutionResultBlock;
-
-export type CodeExecutionTool20250522 = S.CodeExecutionTool_20250522;
-
-export type CodeExecutionTool20250825 = S.CodeExecutionTool_20250825;
-
-export type CodeExecutionTool20260120 = S.CodeExecutionTool_20260120;
-
-export type CodeExecutionToolResultBlock = S.ResponseCodeExecutionToolResultBlock;
-
-export type CodeExecutionToolResultBlockParam = S.RequestCodeExecutionToolResultBlock;
-
-export type CodeExecutionToolResultError = S.ResponseCodeExecutionToolResultError;
-
-export type CodeExecutionToolResultErrorParam = S.RequestCodeExecutionToolResultError;
-
-export type ContainerUploadBlock = S.ResponseContainerUploadBlock;
-
-export type ContainerUploadBlockParam = S.RequestContainerUploadBlock;
-
-export type ContentBlockParam = S.InputContentBlock;
-
-export type DocumentBlock = S.ResponseDocumentBlock;
-
-export type DocumentBlockParam = S.RequestDocumentBlock;
-
-export type EncryptedCodeExecutionResultBlock = S.ResponseEncryptedCodeExecutionResultBlock;
-
-export type EncryptedCodeExecutionResultBlockParam = S.RequestEncryptedCodeExecutionResultBlock;
-
-export type ImageBlockParam = S.RequestImageBlock;
-
-export type InputJSONDelta = S.InputJsonContentBlockDelta;
-
-export type JSONOutputFormat = S.JsonOutputFormat;
-
-export type MemoryTool20250818 = S.MemoryTool_20250818;
-
-export type MessageParam = S.InputMessage;
-
-export type RawContentBlockDeltaEvent = S.ContentBlockDeltaEvent;
-
-export type RawContentBlockStartEvent = S.ContentBlockStartEvent;
-
-export type RawContentBlockStopEvent = S.ContentBlockStopEvent;
-
-export type RawMessageDeltaEvent = S.MessageDeltaEvent;
-
-export type RawMessageStartEvent = S.MessageStartEvent;
-
-export type RawMessageStopEvent = S.MessageStopEvent;
-
-export type RedactedThinkingBlock = S.ResponseRedactedThinkingBlock;
-
-export type RedactedThinkingBlockParam = S.RequestRedactedThinkingBlock;
-
-export type SearchResultBlockParam = S.RequestSearchResultBlock;
-
-export type ServerToolCaller20260120 = S.ServerToolCaller_20260120;
-
-export type ServerToolUseBlock = S.ResponseServerToolUseBlock;
-
-export type ServerToolUseBlockParam = S.RequestServerToolUseBlock;
-
-export type SignatureDelta = S.SignatureContentBlockDelta;
-
-export type TextBlock = S.ResponseTextBlock;
-
-export type TextBlockParam = S.RequestTextBlock;
-
-export type TextDelta = S.TextContentBlockDelta;
-
-export type TextEditorCodeExecutionCreateResultBlock = S.ResponseTextEditorCodeExecutionCreateResultBlock;
-
-export type TextEditorCodeExecutionCreateResultBlockParam = S.RequestTextEditorCodeExecutionCreateResultBlock;
-
-export type TextEditorCodeExecutionStrReplaceResultBlock =
-  S.ResponseTextEditorCodeExecutionStrReplaceResultBlock;
-
-export type TextEditorCodeExecutionStrReplaceResultBlockParam =
-  S.RequestTextEditorCodeExecutionStrReplaceResultBlock;
-
-export type TextEditorCodeExecutionToolResultBlock = S.ResponseTextEditorCodeExecutionToolResultBlock;
-
-export type TextEditorCodeExecutionToolResultBlockParam = S.RequestTextEditorCodeExecutionToolResultBlock;
-
-export type TextEditorCodeExecutionToolResultError = S.ResponseTextEditorCodeExecutionToolResultError;
-
-export type TextEditorCodeExecutionToolResultErrorParam = S.RequestTextEditorCodeExecutionToolResultError;
-
-export type TextEditorCodeExecutionViewResultBlock = S.ResponseTextEditorCodeExecutionViewResultBlock;
-
-export type TextEditorCodeExecutionViewResultBlockParam = S.RequestTextEditorCodeExecutionViewResultBlock;
-
-export type ThinkingBlock = S.ResponseThinkingBlock;
-
-export type ThinkingBlockParam = S.RequestThinkingBlock;
-
-export type ThinkingDelta = S.ThinkingContentBlockDelta;
-
-export type ToolReferenceBlock = S.ResponseToolReferenceBlock;
-
-export type ToolReferenceBlockParam = S.RequestToolReferenceBlock;
-
-export type ToolResultBlockParam = S.RequestToolResultBlock;
-
-export type ToolSearchToolRegex20251119 = S.ToolSearchToolRegex_20251119;
-
-export type ToolSearchToolResultBlock = S.ResponseToolSearchToolResultBlock;
-
-export type ToolSearchToolResultBlockParam = S.RequestToolSearchToolResultBlock;
-
-export type ToolSearchToolResultError = S.ResponseToolSearchToolResultError;
-
-export type ToolSearchToolResultErrorParam = S.RequestToolSearchToolResultError;
-
-export type ToolSearchToolSearchResultBlock = S.ResponseToolSearchToolSearchResultBlock;
-
-export type ToolSearchToolSearchResultBlockParam = S.RequestToolSearchToolSearchResultBlock;
-
-export type ToolUseBlock = S.ResponseToolUseBlock;
-
-export type ToolUseBlockParam = S.RequestToolUseBlock;
-
-export type WebFetchTool20250910 = S.WebFetchTool_20250910;
-
-export type WebFetchTool20260209 = S.WebFetchTool_20260209;
-
-export type WebFetchTool20260309 = S.WebFetchTool_20260309;
-
-export type WebFetchToolResultBlock = S.ResponseWebFetchToolResultBlock;
-
-export type WebFetchToolResultBlockParam = S.RequestWebFetchToolResultBlock;
-
-export type WebSearchResultBlock = S.ResponseWebSearchResultBlock;
-
-export type WebSearchResultBlockParam = S.RequestWebSearchResultBlock;
-
-export type WebSearchTool20250305 = S.WebSearchTool_20250305;
-
-export type WebSearchTool20260209 = S.WebSearchTool_20260209;
-
-export type WebSearchToolResultBlock = S.ResponseWebSearchToolResultBlock;
-
-export type WebSearchToolResultBlockParam = S.RequestWebSearchToolResultBlock;
-
-export type WebSearchToolResultError = S.ResponseWebSearchToolResultError;
-
-export type Base64ImageSource = S.Base64ImageSource;
-
-export type Base64PDFSource = S.Base64PDFSource;
-
-export type BashCodeExecutionToolResultErrorCode = S.BashCodeExecutionToolResultErrorCode;
-
-export type CacheControlEphemeral = S.CacheControlEphemeral;
-
-export type CacheCreation = S.CacheCreation;
-
-export type CitationsDelta = S.CitationsDelta;
-
-export type CodeExecutionToolResultErrorCode = S.CodeExecutionToolResultErrorCode;
-
-export type Container = S.Container;
-
-export type ContentBlock = S.ContentBlock;
-
-export type ContentBlockDeltaEvent = S.ContentBlockDeltaEvent;
-
-export type ContentBlockSource = S.ContentBlockSource;
-
-export type ContentBlockStartEvent = S.ContentBlockStartEvent;
-
-export type ContentBlockStopEvent = S.ContentBlockStopEvent;
-
-export type DirectCaller = S.DirectCaller;
-
-export type MessageDeltaEvent = S.MessageDeltaEvent;
-
-export type MessageDeltaUsage = S.MessageDeltaUsage;
-
-export type MessageStartEvent = S.MessageStartEvent;
-
-export type MessageStopEvent = S.MessageStopEvent;
-
-export type MessageStreamEvent = S.MessageStreamEvent;
-
-export type Metadata = S.Metadata;
-
-export type Model = S.Model;
-
-export type OutputConfig = S.OutputConfig;
-
-export type PlainTextSource = S.PlainTextSource;
-
-export type RefusalStopDetails = S.RefusalStopDetails;
-
-export type ServerToolCaller = S.ServerToolCaller;
-
-export type ServerToolUsage = S.ServerToolUsage;
-
-export type StopReason = S.StopReason;
-
-export type TextEditorCodeExecutionToolResultErrorCode = S.TextEditorCodeExecutionToolResultErrorCode;
-
-export type ThinkingConfigAdaptive = S.ThinkingConfigAdaptive;
-
-export type ThinkingConfigDisabled = S.ThinkingConfigDisabled;
-
-export type ThinkingConfigEnabled = S.ThinkingConfigEnabled;
-
-export type ThinkingConfigParam = S.ThinkingConfigParam;
-
-export type Tool = S.Tool;
-
-export type ToolChoice = S.ToolChoice;
-
-export type ToolChoiceAny = S.ToolChoiceAny;
-
-export type ToolChoiceAuto = S.ToolChoiceAuto;
-
-export type ToolChoiceNone = S.ToolChoiceNone;
-
-export type ToolChoiceTool = S.ToolChoiceTool;
-
-export type ToolSearchToolResultErrorCode = S.ToolSearchToolResultErrorCode;
-
-export type URLImageSource = S.URLImageSource;
-
-export type URLPDFSource = S.URLPDFSource;
-
-export type Usage = S.Usage;
-
-export type UserLocation = S.UserLocation;
-
-export type WebFetchToolResultErrorCode = S.WebFetchToolResultErrorCode;
-
-export type WebSearchToolResultErrorCode = S.WebSearchToolResultErrorCode;
+import type * as T from './messages.types.js';
+import type {
+  Message,
+  MessageCountTokensParams,
+  MessageCreateParams,
+  MessageCreateParamsBase,
+  MessageCreateParamsNonStreaming,
+  MessageCreateParamsStreaming,
+  MessageTokensCount,
+  RawMessageStreamEvent,
+} from './messages.types.js';
+
+export * from './messages.types.js';
 
 /**
  * `client.messages`: 2 operations.
@@ -352,146 +84,145 @@ export class Messages extends APIResource {
 }
 
 export declare namespace Messages {
-  export {
-    type Base64ImageSource,
-    type Base64PDFSource,
-    type BashCodeExecutionOutputBlock,
-    type BashCodeExecutionOutputBlockParam,
-    type BashCodeExecutionResultBlock,
-    type BashCodeExecutionResultBlockParam,
-    type BashCodeExecutionToolResultBlock,
-    type BashCodeExecutionToolResultBlockParam,
-    type BashCodeExecutionToolResultError,
-    type BashCodeExecutionToolResultErrorCode,
-    type BashCodeExecutionToolResultErrorParam,
-    Batches,
-    type CacheControlEphemeral,
-    type CacheCreation,
-    type CitationsConfig,
-    type CitationsConfigParam,
-    type CitationsDelta,
-    type CodeExecutionOutputBlock,
-    type CodeExecutionOutputBlockParam,
-    type CodeExecutionResultBlock,
-    type CodeExecutionResultBlockParam,
-    type CodeExecutionTool20250522,
-    type CodeExecutionTool20250825,
-    type CodeExecutionTool20260120,
-    type CodeExecutionToolResultBlock,
-    type CodeExecutionToolResultBlockParam,
-    type CodeExecutionToolResultError,
-    type CodeExecutionToolResultErrorCode,
-    type CodeExecutionToolResultErrorParam,
-    type Container,
-    type ContainerUploadBlock,
-    type ContainerUploadBlockParam,
-    type ContentBlock,
-    type ContentBlockDeltaEvent,
-    type ContentBlockParam,
-    type ContentBlockSource,
-    type ContentBlockStartEvent,
-    type ContentBlockStopEvent,
-    type DirectCaller,
-    type DocumentBlock,
-    type DocumentBlockParam,
-    type EncryptedCodeExecutionResultBlock,
-    type EncryptedCodeExecutionResultBlockParam,
-    type ImageBlockParam,
-    type InputJSONDelta,
-    type JSONOutputFormat,
-    type MemoryTool20250818,
-    type Message,
-    type MessageCountTokensParams,
-    type MessageCreateParams,
-    type MessageCreateParamsBase,
-    type MessageCreateParamsNonStreaming,
-    type MessageCreateParamsStreaming,
-    type MessageDeltaEvent,
-    type MessageDeltaUsage,
-    type MessageParam,
-    type MessageStartEvent,
-    type MessageStopEvent,
-    type MessageStreamEvent,
-    type MessageTokensCount,
-    type Metadata,
-    type Model,
-    type OutputConfig,
-    type PlainTextSource,
-    type RawContentBlockDeltaEvent,
-    type RawContentBlockStartEvent,
-    type RawContentBlockStopEvent,
-    type RawMessageDeltaEvent,
-    type RawMessageStartEvent,
-    type RawMessageStopEvent,
-    type RawMessageStreamEvent,
-    type RedactedThinkingBlock,
-    type RedactedThinkingBlockParam,
-    type RefusalStopDetails,
-    type SearchResultBlockParam,
-    type ServerToolCaller,
-    type ServerToolCaller20260120,
-    type ServerToolUsage,
-    type ServerToolUseBlock,
-    type ServerToolUseBlockParam,
-    type SignatureDelta,
-    type StopReason,
-    type TextBlock,
-    type TextBlockParam,
-    type TextDelta,
-    type TextEditorCodeExecutionCreateResultBlock,
-    type TextEditorCodeExecutionCreateResultBlockParam,
-    type TextEditorCodeExecutionStrReplaceResultBlock,
-    type TextEditorCodeExecutionStrReplaceResultBlockParam,
-    type TextEditorCodeExecutionToolResultBlock,
-    type TextEditorCodeExecutionToolResultBlockParam,
-    type TextEditorCodeExecutionToolResultError,
-    type TextEditorCodeExecutionToolResultErrorCode,
-    type TextEditorCodeExecutionToolResultErrorParam,
-    type TextEditorCodeExecutionViewResultBlock,
-    type TextEditorCodeExecutionViewResultBlockParam,
-    type ThinkingBlock,
-    type ThinkingBlockParam,
-    type ThinkingConfigAdaptive,
-    type ThinkingConfigDisabled,
-    type ThinkingConfigEnabled,
-    type ThinkingConfigParam,
-    type ThinkingDelta,
-    type Tool,
-    type ToolChoice,
-    type ToolChoiceAny,
-    type ToolChoiceAuto,
-    type ToolChoiceNone,
-    type ToolChoiceTool,
-    type ToolReferenceBlock,
-    type ToolReferenceBlockParam,
-    type ToolResultBlockParam,
-    type ToolSearchToolRegex20251119,
-    type ToolSearchToolResultBlock,
-    type ToolSearchToolResultBlockParam,
-    type ToolSearchToolResultError,
-    type ToolSearchToolResultErrorCode,
-    type ToolSearchToolResultErrorParam,
-    type ToolSearchToolSearchResultBlock,
-    type ToolSearchToolSearchResultBlockParam,
-    type ToolUseBlock,
-    type ToolUseBlockParam,
-    type URLImageSource,
-    type URLPDFSource,
-    type Usage,
-    type UserLocation,
-    type WebFetchTool20250910,
-    type WebFetchTool20260209,
-    type WebFetchTool20260309,
-    type WebFetchToolResultBlock,
-    type WebFetchToolResultBlockParam,
-    type WebFetchToolResultErrorCode,
-    type WebSearchResultBlock,
-    type WebSearchResultBlockParam,
-    type WebSearchTool20250305,
-    type WebSearchTool20260209,
-    type WebSearchToolResultBlock,
-    type WebSearchToolResultBlockParam,
-    type WebSearchToolResultError,
-    type WebSearchToolResultErrorCode,
-  };
+  export { Batches };
+  export type Message = T.Message;
+  export type RawMessageStreamEvent = T.RawMessageStreamEvent;
+  export type MessageCreateParamsBase = T.MessageCreateParamsBase;
+  export type MessageCreateParamsStreaming = T.MessageCreateParamsStreaming;
+  export type MessageCreateParamsNonStreaming = T.MessageCreateParamsNonStreaming;
+  export type MessageCreateParams = T.MessageCreateParams;
+  export type MessageTokensCount = T.MessageTokensCount;
+  export type MessageCountTokensParams = T.MessageCountTokensParams;
+  export type BashCodeExecutionOutputBlock = T.BashCodeExecutionOutputBlock;
+  export type BashCodeExecutionOutputBlockParam = T.BashCodeExecutionOutputBlockParam;
+  export type BashCodeExecutionResultBlock = T.BashCodeExecutionResultBlock;
+  export type BashCodeExecutionResultBlockParam = T.BashCodeExecutionResultBlockParam;
+  export type BashCodeExecutionToolResultBlock = T.BashCodeExecutionToolResultBlock;
+  export type BashCodeExecutionToolResultBlockParam = T.BashCodeExecutionToolResultBlockParam;
+  export type BashCodeExecutionToolResultError = T.BashCodeExecutionToolResultError;
+  export type BashCodeExecutionToolResultErrorParam = T.BashCodeExecutionToolResultErrorParam;
+  export type CitationsConfig = T.CitationsConfig;
+  export type CitationsConfigParam = T.CitationsConfigParam;
+  export type CodeExecutionOutputBlock = T.CodeExecutionOutputBlock;
+  export type CodeExecutionOutputBlockParam = T.CodeExecutionOutputBlockParam;
+  export type CodeExecutionResultBlock = T.CodeExecutionResultBlock;
+  export type CodeExecutionResultBlockParam = T.CodeExecutionResultBlockParam;
+  export type CodeExecutionTool20250522 = T.CodeExecutionTool20250522;
+  export type CodeExecutionTool20250825 = T.CodeExecutionTool20250825;
+  export type CodeExecutionTool20260120 = T.CodeExecutionTool20260120;
+  export type CodeExecutionToolResultBlock = T.CodeExecutionToolResultBlock;
+  export type CodeExecutionToolResultBlockParam = T.CodeExecutionToolResultBlockParam;
+  export type CodeExecutionToolResultError = T.CodeExecutionToolResultError;
+  export type CodeExecutionToolResultErrorParam = T.CodeExecutionToolResultErrorParam;
+  export type ContainerUploadBlock = T.ContainerUploadBlock;
+  export type ContainerUploadBlockParam = T.ContainerUploadBlockParam;
+  export type ContentBlockParam = T.ContentBlockParam;
+  export type DocumentBlock = T.DocumentBlock;
+  export type DocumentBlockParam = T.DocumentBlockParam;
+  export type EncryptedCodeExecutionResultBlock = T.EncryptedCodeExecutionResultBlock;
+  export type EncryptedCodeExecutionResultBlockParam = T.EncryptedCodeExecutionResultBlockParam;
+  export type ImageBlockParam = T.ImageBlockParam;
+  export type InputJSONDelta = T.InputJSONDelta;
+  export type JSONOutputFormat = T.JSONOutputFormat;
+  export type MemoryTool20250818 = T.MemoryTool20250818;
+  export type MessageParam = T.MessageParam;
+  export type RawContentBlockDeltaEvent = T.RawContentBlockDeltaEvent;
+  export type RawContentBlockStartEvent = T.RawContentBlockStartEvent;
+  export type RawContentBlockStopEvent = T.RawContentBlockStopEvent;
+  export type RawMessageDeltaEvent = T.RawMessageDeltaEvent;
+  export type RawMessageStartEvent = T.RawMessageStartEvent;
+  export type RawMessageStopEvent = T.RawMessageStopEvent;
+  export type RedactedThinkingBlock = T.RedactedThinkingBlock;
+  export type RedactedThinkingBlockParam = T.RedactedThinkingBlockParam;
+  export type SearchResultBlockParam = T.SearchResultBlockParam;
+  export type ServerToolCaller20260120 = T.ServerToolCaller20260120;
+  export type ServerToolUseBlock = T.ServerToolUseBlock;
+  export type ServerToolUseBlockParam = T.ServerToolUseBlockParam;
+  export type SignatureDelta = T.SignatureDelta;
+  export type TextBlock = T.TextBlock;
+  export type TextBlockParam = T.TextBlockParam;
+  export type TextDelta = T.TextDelta;
+  export type TextEditorCodeExecutionCreateResultBlock = T.TextEditorCodeExecutionCreateResultBlock;
+  export type TextEditorCodeExecutionCreateResultBlockParam = T.TextEditorCodeExecutionCreateResultBlockParam;
+  export type TextEditorCodeExecutionStrReplaceResultBlock = T.TextEditorCodeExecutionStrReplaceResultBlock;
+  export type TextEditorCodeExecutionStrReplaceResultBlockParam =
+    T.TextEditorCodeExecutionStrReplaceResultBlockParam;
+  export type TextEditorCodeExecutionToolResultBlock = T.TextEditorCodeExecutionToolResultBlock;
+  export type TextEditorCodeExecutionToolResultBlockParam = T.TextEditorCodeExecutionToolResultBlockParam;
+  export type TextEditorCodeExecutionToolResultError = T.TextEditorCodeExecutionToolResultError;
+  export type TextEditorCodeExecutionToolResultErrorParam = T.TextEditorCodeExecutionToolResultErrorParam;
+  export type TextEditorCodeExecutionViewResultBlock = T.TextEditorCodeExecutionViewResultBlock;
+  export type TextEditorCodeExecutionViewResultBlockParam = T.TextEditorCodeExecutionViewResultBlockParam;
+  export type ThinkingBlock = T.ThinkingBlock;
+  export type ThinkingBlockParam = T.ThinkingBlockParam;
+  export type ThinkingDelta = T.ThinkingDelta;
+  export type ToolReferenceBlock = T.ToolReferenceBlock;
+  export type ToolReferenceBlockParam = T.ToolReferenceBlockParam;
+  export type ToolResultBlockParam = T.ToolResultBlockParam;
+  export type ToolSearchToolRegex20251119 = T.ToolSearchToolRegex20251119;
+  export type ToolSearchToolResultBlock = T.ToolSearchToolResultBlock;
+  export type ToolSearchToolResultBlockParam = T.ToolSearchToolResultBlockParam;
+  export type ToolSearchToolResultError = T.ToolSearchToolResultError;
+  export type ToolSearchToolResultErrorParam = T.ToolSearchToolResultErrorParam;
+  export type ToolSearchToolSearchResultBlock = T.ToolSearchToolSearchResultBlock;
+  export type ToolSearchToolSearchResultBlockParam = T.ToolSearchToolSearchResultBlockParam;
+  export type ToolUseBlock = T.ToolUseBlock;
+  export type ToolUseBlockParam = T.ToolUseBlockParam;
+  export type WebFetchTool20250910 = T.WebFetchTool20250910;
+  export type WebFetchTool20260209 = T.WebFetchTool20260209;
+  export type WebFetchTool20260309 = T.WebFetchTool20260309;
+  export type WebFetchToolResultBlock = T.WebFetchToolResultBlock;
+  export type WebFetchToolResultBlockParam = T.WebFetchToolResultBlockParam;
+  export type WebSearchResultBlock = T.WebSearchResultBlock;
+  export type WebSearchResultBlockParam = T.WebSearchResultBlockParam;
+  export type WebSearchTool20250305 = T.WebSearchTool20250305;
+  export type WebSearchTool20260209 = T.WebSearchTool20260209;
+  export type WebSearchToolResultBlock = T.WebSearchToolResultBlock;
+  export type WebSearchToolResultBlockParam = T.WebSearchToolResultBlockParam;
+  export type WebSearchToolResultError = T.WebSearchToolResultError;
+  export type Base64ImageSource = T.Base64ImageSource;
+  export type Base64PDFSource = T.Base64PDFSource;
+  export type BashCodeExecutionToolResultErrorCode = T.BashCodeExecutionToolResultErrorCode;
+  export type CacheControlEphemeral = T.CacheControlEphemeral;
+  export type CacheCreation = T.CacheCreation;
+  export type CitationsDelta = T.CitationsDelta;
+  export type CodeExecutionToolResultErrorCode = T.CodeExecutionToolResultErrorCode;
+  export type Container = T.Container;
+  export type ContentBlock = T.ContentBlock;
+  export type ContentBlockDeltaEvent = T.ContentBlockDeltaEvent;
+  export type ContentBlockSource = T.ContentBlockSource;
+  export type ContentBlockStartEvent = T.ContentBlockStartEvent;
+  export type ContentBlockStopEvent = T.ContentBlockStopEvent;
+  export type DirectCaller = T.DirectCaller;
+  export type MessageDeltaEvent = T.MessageDeltaEvent;
+  export type MessageDeltaUsage = T.MessageDeltaUsage;
+  export type MessageStartEvent = T.MessageStartEvent;
+  export type MessageStopEvent = T.MessageStopEvent;
+  export type MessageStreamEvent = T.MessageStreamEvent;
+  export type Metadata = T.Metadata;
+  export type Model = T.Model;
+  export type OutputConfig = T.OutputConfig;
+  export type PlainTextSource = T.PlainTextSource;
+  export type RefusalStopDetails = T.RefusalStopDetails;
+  export type ServerToolCaller = T.ServerToolCaller;
+  export type ServerToolUsage = T.ServerToolUsage;
+  export type StopReason = T.StopReason;
+  export type TextEditorCodeExecutionToolResultErrorCode = T.TextEditorCodeExecutionToolResultErrorCode;
+  export type ThinkingConfigAdaptive = T.ThinkingConfigAdaptive;
+  export type ThinkingConfigDisabled = T.ThinkingConfigDisabled;
+  export type ThinkingConfigEnabled = T.ThinkingConfigEnabled;
+  export type ThinkingConfigParam = T.ThinkingConfigParam;
+  export type Tool = T.Tool;
+  export type ToolChoice = T.ToolChoice;
+  export type ToolChoiceAny = T.ToolChoiceAny;
+  export type ToolChoiceAuto = T.ToolChoiceAuto;
+  export type ToolChoiceNone = T.ToolChoiceNone;
+  export type ToolChoiceTool = T.ToolChoiceTool;
+  export type ToolSearchToolResultErrorCode = T.ToolSearchToolResultErrorCode;
+  export type URLImageSource = T.URLImageSource;
+  export type URLPDFSource = T.URLPDFSource;
+  export type Usage = T.Usage;
+  export type UserLocation = T.UserLocation;
+  export type WebFetchToolResultErrorCode = T.WebFetchToolResultErrorCode;
+  export type WebSearchToolResultErrorCode = T.WebSearchToolResultErrorCode;
 }

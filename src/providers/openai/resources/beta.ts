@@ -2,494 +2,14 @@
 // scripts/generate/openai-names.mjs and run `npm run generate`.
 
 import { APIResource } from '../../../core/kit.js';
-import type * as S from '../generated/schemas.js';
-import type {
-  Assistant,
-  AssistantCreateParams,
-  AssistantDeleted,
-  AssistantListParams,
-  AssistantsPage,
-  AssistantTool,
-  AssistantUpdateParams,
-} from './beta/assistants.js';
 import { Assistants } from './beta/assistants.js';
-import type { ChatKitWorkflow } from './beta/chatkit.js';
 import { ChatKit } from './beta/chatkit.js';
-import type {
-  ConversationItemCreatedEvent,
-  ConversationItemCreateEvent,
-  ConversationItemDeletedEvent,
-  ConversationItemDeleteEvent,
-  ConversationItemInputAudioTranscriptionCompletedEvent,
-  ConversationItemInputAudioTranscriptionDeltaEvent,
-  ConversationItemInputAudioTranscriptionFailedEvent,
-  ConversationItemRetrieveEvent,
-  ConversationItemTruncatedEvent,
-  ConversationItemTruncateEvent,
-  InputAudioBufferAppendEvent,
-  InputAudioBufferClearEvent,
-  InputAudioBufferClearedEvent,
-  InputAudioBufferCommitEvent,
-  InputAudioBufferCommittedEvent,
-  InputAudioBufferSpeechStartedEvent,
-  InputAudioBufferSpeechStoppedEvent,
-  RateLimitsUpdatedEvent,
-  RealtimeResponseStatus,
-  RealtimeResponseUsage,
-  ResponseCancelEvent,
-  ResponseCreateEvent,
-  ResponseDoneEvent,
-  SessionCreatedEvent,
-  SessionUpdatedEvent,
-  SessionUpdateEvent,
-  TranscriptionSessionUpdate,
-  TranscriptionSessionUpdatedEvent,
-} from './beta/realtime.js';
 import { Realtime } from './beta/realtime.js';
-import type {
-  BetaApplyPatchTool,
-  BetaCompactedResponse,
-  BetaContainerAuto,
-  BetaContainerNetworkPolicyAllowlist,
-  BetaContainerNetworkPolicyDisabled,
-  BetaContainerNetworkPolicyDomainSecret,
-  BetaContainerReference,
-  BetaCustomTool,
-  BetaFunctionShellTool,
-  BetaInlineSkill,
-  BetaInlineSkillSource,
-  BetaLocalEnvironment,
-  BetaLocalSkill,
-  BetaMcpToolCallError,
-  BetaNamespaceTool,
-  BetaResponseApplyPatchToolCall,
-  BetaResponseApplyPatchToolCallOutput,
-  BetaResponseCodeInterpreterToolCall,
-  BetaResponseCompactionItem,
-  BetaResponseCompactionItemParam,
-  BetaResponseComputerToolCall,
-  BetaResponseComputerToolCallOutputItem,
-  BetaResponseComputerToolCallOutputScreenshot,
-  BetaResponseContainerReference,
-  BetaResponseContent,
-  BetaResponseConversationParam,
-  BetaResponseCustomToolCall,
-  BetaResponseCustomToolCallItem,
-  BetaResponseCustomToolCallOutput,
-  BetaResponseCustomToolCallOutputItem,
-  BetaResponseFileSearchToolCall,
-  BetaResponseFormatTextConfig,
-  BetaResponseFormatTextJSONSchemaConfig,
-  BetaResponseFunctionCallOutputItem,
-  BetaResponseFunctionCallOutputItemList,
-  BetaResponseFunctionShellCallOutputContent,
-  BetaResponseFunctionShellToolCall,
-  BetaResponseFunctionShellToolCallOutput,
-  BetaResponseFunctionToolCall,
-  BetaResponseFunctionToolCallItem,
-  BetaResponseFunctionToolCallOutputItem,
-  BetaResponseFunctionWebSearch,
-  BetaResponseIncludable,
-  BetaResponseInput,
-  BetaResponseInputAudio,
-  BetaResponseInputContent,
-  BetaResponseInputFile,
-  BetaResponseInputFileContent,
-  BetaResponseInputImage,
-  BetaResponseInputImageContent,
-  BetaResponseInputItem,
-  BetaResponseInputMessageContentList,
-  BetaResponseInputMessageItem,
-  BetaResponseInputText,
-  BetaResponseInputTextContent,
-  BetaResponseItem,
-  BetaResponseLocalEnvironment,
-  BetaResponseMcpCallArgumentsDeltaEvent,
-  BetaResponseMcpCallArgumentsDoneEvent,
-  BetaResponseMcpCallCompletedEvent,
-  BetaResponseMcpCallFailedEvent,
-  BetaResponseMcpCallInProgressEvent,
-  BetaResponseMcpListToolsCompletedEvent,
-  BetaResponseMcpListToolsFailedEvent,
-  BetaResponseMcpListToolsInProgressEvent,
-  BetaResponseOutputAudio,
-  BetaResponseOutputItem,
-  BetaResponseOutputMessage,
-  BetaResponseOutputRefusal,
-  BetaResponseOutputText,
-  BetaResponsePrompt,
-  BetaResponseReasoningItem,
-  BetaResponseShellCallCommandAddedEvent,
-  BetaResponseShellCallCommandDeltaEvent,
-  BetaResponseShellCallCommandDoneEvent,
-  BetaResponseShellCallOutputContentDeltaEvent,
-  BetaResponseShellCallOutputContentDoneEvent,
-  BetaResponseStatus,
-  BetaResponseTextConfig,
-  BetaResponseToolSearchCall,
-  BetaResponseToolSearchOutputItem,
-  BetaResponseToolSearchOutputItemParam,
-  BetaSkillReference,
-  BetaToolChoiceApplyPatch,
-  BetaToolChoiceMcp,
-  BetaToolChoiceShell,
-  BetaToolSearchTool,
-  ResponseCancelParams,
-  ResponseCompactParams,
-  ResponseCreateParams,
-  ResponseCreateParamsNonStreaming,
-  ResponseCreateParamsStreaming,
-  ResponseDeleteParams,
-  ResponseRetrieveParams,
-} from './beta/responses.js';
 import { Responses } from './beta/responses.js';
-import type {
-  AssistantResponseFormatOption,
-  AssistantToolChoice,
-  AssistantToolChoiceFunction,
-  AssistantToolChoiceOption,
-  Thread,
-  ThreadCreateAndRunParams,
-  ThreadCreateParams,
-  ThreadDeleted,
-  ThreadUpdateParams,
-} from './beta/threads.js';
 import { Threads } from './beta/threads.js';
+import type * as T from './beta.types.js';
 
-export type {
-  Assistant,
-  AssistantCreateParams,
-  AssistantDeleted,
-  AssistantListParams,
-  AssistantResponseFormatOption,
-  AssistantsPage,
-  AssistantTool,
-  AssistantToolChoice,
-  AssistantToolChoiceFunction,
-  AssistantToolChoiceOption,
-  AssistantUpdateParams,
-  BetaApplyPatchTool,
-  BetaCompactedResponse,
-  BetaContainerAuto,
-  BetaContainerNetworkPolicyAllowlist,
-  BetaContainerNetworkPolicyDisabled,
-  BetaContainerNetworkPolicyDomainSecret,
-  BetaContainerReference,
-  BetaCustomTool,
-  BetaFunctionShellTool,
-  BetaInlineSkill,
-  BetaInlineSkillSource,
-  BetaLocalEnvironment,
-  BetaLocalSkill,
-  BetaMcpToolCallError,
-  BetaNamespaceTool,
-  BetaResponseApplyPatchToolCall,
-  BetaResponseApplyPatchToolCallOutput,
-  BetaResponseCodeInterpreterToolCall,
-  BetaResponseCompactionItem,
-  BetaResponseCompactionItemParam,
-  BetaResponseComputerToolCall,
-  BetaResponseComputerToolCallOutputItem,
-  BetaResponseComputerToolCallOutputScreenshot,
-  BetaResponseContainerReference,
-  BetaResponseContent,
-  BetaResponseConversationParam,
-  BetaResponseCustomToolCall,
-  BetaResponseCustomToolCallItem,
-  BetaResponseCustomToolCallOutput,
-  BetaResponseCustomToolCallOutputItem,
-  BetaResponseFileSearchToolCall,
-  BetaResponseFormatTextConfig,
-  BetaResponseFormatTextJSONSchemaConfig,
-  BetaResponseFunctionCallOutputItem,
-  BetaResponseFunctionCallOutputItemList,
-  BetaResponseFunctionShellCallOutputContent,
-  BetaResponseFunctionShellToolCall,
-  BetaResponseFunctionShellToolCallOutput,
-  BetaResponseFunctionToolCall,
-  BetaResponseFunctionToolCallItem,
-  BetaResponseFunctionToolCallOutputItem,
-  BetaResponseFunctionWebSearch,
-  BetaResponseIncludable,
-  BetaResponseInput,
-  BetaResponseInputAudio,
-  BetaResponseInputContent,
-  BetaResponseInputFile,
-  BetaResponseInputFileContent,
-  BetaResponseInputImage,
-  BetaResponseInputImageContent,
-  BetaResponseInputItem,
-  BetaResponseInputMessageContentList,
-  BetaResponseInputMessageItem,
-  BetaResponseInputText,
-  BetaResponseInputTextContent,
-  BetaResponseItem,
-  BetaResponseLocalEnvironment,
-  BetaResponseMcpCallArgumentsDeltaEvent,
-  BetaResponseMcpCallArgumentsDoneEvent,
-  BetaResponseMcpCallCompletedEvent,
-  BetaResponseMcpCallFailedEvent,
-  BetaResponseMcpCallInProgressEvent,
-  BetaResponseMcpListToolsCompletedEvent,
-  BetaResponseMcpListToolsFailedEvent,
-  BetaResponseMcpListToolsInProgressEvent,
-  BetaResponseOutputAudio,
-  BetaResponseOutputItem,
-  BetaResponseOutputMessage,
-  BetaResponseOutputRefusal,
-  BetaResponseOutputText,
-  BetaResponsePrompt,
-  BetaResponseReasoningItem,
-  BetaResponseShellCallCommandAddedEvent,
-  BetaResponseShellCallCommandDeltaEvent,
-  BetaResponseShellCallCommandDoneEvent,
-  BetaResponseShellCallOutputContentDeltaEvent,
-  BetaResponseShellCallOutputContentDoneEvent,
-  BetaResponseStatus,
-  BetaResponseTextConfig,
-  BetaResponseToolSearchCall,
-  BetaResponseToolSearchOutputItem,
-  BetaResponseToolSearchOutputItemParam,
-  BetaSkillReference,
-  BetaToolChoiceApplyPatch,
-  BetaToolChoiceMcp,
-  BetaToolChoiceShell,
-  BetaToolSearchTool,
-  ChatKitWorkflow,
-  ConversationItemCreatedEvent,
-  ConversationItemCreateEvent,
-  ConversationItemDeletedEvent,
-  ConversationItemDeleteEvent,
-  ConversationItemInputAudioTranscriptionCompletedEvent,
-  ConversationItemInputAudioTranscriptionDeltaEvent,
-  ConversationItemInputAudioTranscriptionFailedEvent,
-  ConversationItemRetrieveEvent,
-  ConversationItemTruncatedEvent,
-  ConversationItemTruncateEvent,
-  InputAudioBufferAppendEvent,
-  InputAudioBufferClearEvent,
-  InputAudioBufferClearedEvent,
-  InputAudioBufferCommitEvent,
-  InputAudioBufferCommittedEvent,
-  InputAudioBufferSpeechStartedEvent,
-  InputAudioBufferSpeechStoppedEvent,
-  RateLimitsUpdatedEvent,
-  RealtimeResponseStatus,
-  RealtimeResponseUsage,
-  ResponseCancelEvent,
-  ResponseCancelParams,
-  ResponseCompactParams,
-  ResponseCreateEvent,
-  ResponseCreateParams,
-  ResponseCreateParamsNonStreaming,
-  ResponseCreateParamsStreaming,
-  ResponseDeleteParams,
-  ResponseDoneEvent,
-  ResponseRetrieveParams,
-  SessionCreatedEvent,
-  SessionUpdatedEvent,
-  SessionUpdateEvent,
-  Thread,
-  ThreadCreateAndRunParams,
-  ThreadCreateParams,
-  ThreadDeleted,
-  ThreadUpdateParams,
-  TranscriptionSessionUpdate,
-  TranscriptionSessionUpdatedEvent,
-};
-
-export type ConversationItem = S.ConversationItem;
-
-export type ErrorEvent = S.ErrorEvent;
-
-export type RealtimeClientEvent = S.RealtimeClientEvent;
-
-export type RealtimeResponse = S.RealtimeResponse;
-
-export type RealtimeServerEvent = S.RealtimeServerEvent;
-
-export type ResponseAudioDeltaEvent = S.ResponseAudioDeltaEvent;
-
-export type ResponseAudioDoneEvent = S.ResponseAudioDoneEvent;
-
-export type ResponseAudioTranscriptDeltaEvent = S.ResponseAudioTranscriptDeltaEvent;
-
-export type ResponseAudioTranscriptDoneEvent = S.ResponseAudioTranscriptDoneEvent;
-
-export type ResponseContentPartAddedEvent = S.ResponseContentPartAddedEvent;
-
-export type ResponseContentPartDoneEvent = S.ResponseContentPartDoneEvent;
-
-export type ResponseCreatedEvent = S.ResponseCreatedEvent;
-
-export type ResponseFunctionCallArgumentsDeltaEvent = S.ResponseFunctionCallArgumentsDeltaEvent;
-
-export type ResponseFunctionCallArgumentsDoneEvent = S.ResponseFunctionCallArgumentsDoneEvent;
-
-export type ResponseOutputItemAddedEvent = S.ResponseOutputItemAddedEvent;
-
-export type ResponseOutputItemDoneEvent = S.ResponseOutputItemDoneEvent;
-
-export type ResponseTextDeltaEvent = S.ResponseTextDeltaEvent;
-
-export type ResponseTextDoneEvent = S.ResponseTextDoneEvent;
-
-export type BetaComputerAction = S.BetaComputerAction;
-
-export type BetaComputerActionList = S.BetaComputerActionList;
-
-export type BetaComputerTool = S.BetaComputerTool;
-
-export type BetaComputerUsePreviewTool = S.BetaComputerUsePreviewTool;
-
-export type BetaEasyInputMessage = S.BetaEasyInputMessage;
-
-export type BetaFileSearchTool = S.BetaFileSearchTool;
-
-export type BetaFunctionTool = S.BetaFunctionTool;
-
-export type BetaImageDetail = S.BetaImageDetail;
-
-export type BetaResponse = S.BetaResponse;
-
-export type BetaResponseAudioDeltaEvent = S.BetaResponseAudioDeltaEvent;
-
-export type BetaResponseAudioDoneEvent = S.BetaResponseAudioDoneEvent;
-
-export type BetaResponseAudioTranscriptDeltaEvent = S.BetaResponseAudioTranscriptDeltaEvent;
-
-export type BetaResponseAudioTranscriptDoneEvent = S.BetaResponseAudioTranscriptDoneEvent;
-
-export type BetaResponseCodeInterpreterCallCodeDeltaEvent = S.BetaResponseCodeInterpreterCallCodeDeltaEvent;
-
-export type BetaResponseCodeInterpreterCallCodeDoneEvent = S.BetaResponseCodeInterpreterCallCodeDoneEvent;
-
-export type BetaResponseCodeInterpreterCallCompletedEvent = S.BetaResponseCodeInterpreterCallCompletedEvent;
-
-export type BetaResponseCodeInterpreterCallInProgressEvent = S.BetaResponseCodeInterpreterCallInProgressEvent;
-
-export type BetaResponseCodeInterpreterCallInterpretingEvent =
-  S.BetaResponseCodeInterpreterCallInterpretingEvent;
-
-export type BetaResponseCompletedEvent = S.BetaResponseCompletedEvent;
-
-export type BetaResponseContentPartAddedEvent = S.BetaResponseContentPartAddedEvent;
-
-export type BetaResponseContentPartDoneEvent = S.BetaResponseContentPartDoneEvent;
-
-export type BetaResponseCreatedEvent = S.BetaResponseCreatedEvent;
-
-export type BetaResponseCustomToolCallInputDeltaEvent = S.BetaResponseCustomToolCallInputDeltaEvent;
-
-export type BetaResponseCustomToolCallInputDoneEvent = S.BetaResponseCustomToolCallInputDoneEvent;
-
-export type BetaResponseError = S.BetaResponseError;
-
-export type BetaResponseErrorEvent = S.BetaResponseErrorEvent;
-
-export type BetaResponseFailedEvent = S.BetaResponseFailedEvent;
-
-export type BetaResponseFileSearchCallCompletedEvent = S.BetaResponseFileSearchCallCompletedEvent;
-
-export type BetaResponseFileSearchCallInProgressEvent = S.BetaResponseFileSearchCallInProgressEvent;
-
-export type BetaResponseFileSearchCallSearchingEvent = S.BetaResponseFileSearchCallSearchingEvent;
-
-export type BetaResponseFunctionCallArgumentsDeltaEvent = S.BetaResponseFunctionCallArgumentsDeltaEvent;
-
-export type BetaResponseFunctionCallArgumentsDoneEvent = S.BetaResponseFunctionCallArgumentsDoneEvent;
-
-export type BetaResponseImageGenCallCompletedEvent = S.BetaResponseImageGenCallCompletedEvent;
-
-export type BetaResponseImageGenCallGeneratingEvent = S.BetaResponseImageGenCallGeneratingEvent;
-
-export type BetaResponseImageGenCallInProgressEvent = S.BetaResponseImageGenCallInProgressEvent;
-
-export type BetaResponseImageGenCallPartialImageEvent = S.BetaResponseImageGenCallPartialImageEvent;
-
-export type BetaResponseInProgressEvent = S.BetaResponseInProgressEvent;
-
-export type BetaResponseIncompleteEvent = S.BetaResponseIncompleteEvent;
-
-export type BetaResponseInjectCreatedEvent = S.BetaResponseInjectCreatedEvent;
-
-export type BetaResponseInjectEvent = S.BetaResponseInjectEvent;
-
-export type BetaResponseInjectFailedEvent = S.BetaResponseInjectFailedEvent;
-
-export type BetaResponseOutputItemAddedEvent = S.BetaResponseOutputItemAddedEvent;
-
-export type BetaResponseOutputItemDoneEvent = S.BetaResponseOutputItemDoneEvent;
-
-export type BetaResponseOutputTextAnnotationAddedEvent = S.BetaResponseOutputTextAnnotationAddedEvent;
-
-export type BetaResponseQueuedEvent = S.BetaResponseQueuedEvent;
-
-export type BetaResponseReasoningSummaryPartAddedEvent = S.BetaResponseReasoningSummaryPartAddedEvent;
-
-export type BetaResponseReasoningSummaryPartDoneEvent = S.BetaResponseReasoningSummaryPartDoneEvent;
-
-export type BetaResponseReasoningSummaryTextDeltaEvent = S.BetaResponseReasoningSummaryTextDeltaEvent;
-
-export type BetaResponseReasoningSummaryTextDoneEvent = S.BetaResponseReasoningSummaryTextDoneEvent;
-
-export type BetaResponseReasoningTextDeltaEvent = S.BetaResponseReasoningTextDeltaEvent;
-
-export type BetaResponseReasoningTextDoneEvent = S.BetaResponseReasoningTextDoneEvent;
-
-export type BetaResponseRefusalDeltaEvent = S.BetaResponseRefusalDeltaEvent;
-
-export type BetaResponseRefusalDoneEvent = S.BetaResponseRefusalDoneEvent;
-
-export type BetaResponseStreamEvent = S.BetaResponseStreamEvent;
-
-export type BetaResponseTextDeltaEvent = S.BetaResponseTextDeltaEvent;
-
-export type BetaResponseTextDoneEvent = S.BetaResponseTextDoneEvent;
-
-export type BetaResponseUsage = S.BetaResponseUsage;
-
-export type BetaResponseWebSearchCallCompletedEvent = S.BetaResponseWebSearchCallCompletedEvent;
-
-export type BetaResponseWebSearchCallInProgressEvent = S.BetaResponseWebSearchCallInProgressEvent;
-
-export type BetaResponseWebSearchCallSearchingEvent = S.BetaResponseWebSearchCallSearchingEvent;
-
-export type BetaResponsesClientEvent = S.BetaResponsesClientEvent;
-
-export type BetaResponsesServerEvent = S.BetaResponsesServerEvent;
-
-export type BetaTool = S.BetaTool;
-
-export type BetaToolChoiceAllowed = S.BetaToolChoiceAllowed;
-
-export type BetaToolChoiceCustom = S.BetaToolChoiceCustom;
-
-export type BetaToolChoiceFunction = S.BetaToolChoiceFunction;
-
-export type BetaToolChoiceOptions = S.BetaToolChoiceOptions;
-
-export type BetaToolChoiceTypes = S.BetaToolChoiceTypes;
-
-export type BetaWebSearchPreviewTool = S.BetaWebSearchPreviewTool;
-
-export type BetaWebSearchTool = S.BetaWebSearchTool;
-
-export type AssistantStreamEvent = S.AssistantStreamEvent;
-
-export type CodeInterpreterTool = S.CodeInterpreterTool;
-
-export type FileSearchTool = S.FileSearchTool;
-
-export type FunctionTool = S.FunctionTool;
-
-export type MessageStreamEvent = S.MessageStreamEvent;
-
-export type RunStepStreamEvent = S.RunStepStreamEvent;
-
-export type RunStreamEvent = S.RunStreamEvent;
-
-export type ThreadStreamEvent = S.ThreadStreamEvent;
+export * from './beta.types.js';
 
 /**
  * `client.beta`.
@@ -523,246 +43,245 @@ export class Beta extends APIResource {
 }
 
 export declare namespace Beta {
-  export {
-    type Assistant,
-    type AssistantCreateParams,
-    type AssistantDeleted,
-    type AssistantListParams,
-    type AssistantResponseFormatOption,
-    type AssistantStreamEvent,
-    Assistants,
-    type AssistantsPage,
-    type AssistantTool,
-    type AssistantToolChoice,
-    type AssistantToolChoiceFunction,
-    type AssistantToolChoiceOption,
-    type AssistantUpdateParams,
-    type BetaApplyPatchTool,
-    type BetaCompactedResponse,
-    type BetaComputerAction,
-    type BetaComputerActionList,
-    type BetaComputerTool,
-    type BetaComputerUsePreviewTool,
-    type BetaContainerAuto,
-    type BetaContainerNetworkPolicyAllowlist,
-    type BetaContainerNetworkPolicyDisabled,
-    type BetaContainerNetworkPolicyDomainSecret,
-    type BetaContainerReference,
-    type BetaCustomTool,
-    type BetaEasyInputMessage,
-    type BetaFileSearchTool,
-    type BetaFunctionShellTool,
-    type BetaFunctionTool,
-    type BetaImageDetail,
-    type BetaInlineSkill,
-    type BetaInlineSkillSource,
-    type BetaLocalEnvironment,
-    type BetaLocalSkill,
-    type BetaMcpToolCallError,
-    type BetaNamespaceTool,
-    type BetaResponse,
-    type BetaResponseApplyPatchToolCall,
-    type BetaResponseApplyPatchToolCallOutput,
-    type BetaResponseAudioDeltaEvent,
-    type BetaResponseAudioDoneEvent,
-    type BetaResponseAudioTranscriptDeltaEvent,
-    type BetaResponseAudioTranscriptDoneEvent,
-    type BetaResponseCodeInterpreterCallCodeDeltaEvent,
-    type BetaResponseCodeInterpreterCallCodeDoneEvent,
-    type BetaResponseCodeInterpreterCallCompletedEvent,
-    type BetaResponseCodeInterpreterCallInProgressEvent,
-    type BetaResponseCodeInterpreterCallInterpretingEvent,
-    type BetaResponseCodeInterpreterToolCall,
-    type BetaResponseCompactionItem,
-    type BetaResponseCompactionItemParam,
-    type BetaResponseCompletedEvent,
-    type BetaResponseComputerToolCall,
-    type BetaResponseComputerToolCallOutputItem,
-    type BetaResponseComputerToolCallOutputScreenshot,
-    type BetaResponseContainerReference,
-    type BetaResponseContent,
-    type BetaResponseContentPartAddedEvent,
-    type BetaResponseContentPartDoneEvent,
-    type BetaResponseConversationParam,
-    type BetaResponseCreatedEvent,
-    type BetaResponseCustomToolCall,
-    type BetaResponseCustomToolCallInputDeltaEvent,
-    type BetaResponseCustomToolCallInputDoneEvent,
-    type BetaResponseCustomToolCallItem,
-    type BetaResponseCustomToolCallOutput,
-    type BetaResponseCustomToolCallOutputItem,
-    type BetaResponseError,
-    type BetaResponseErrorEvent,
-    type BetaResponseFailedEvent,
-    type BetaResponseFileSearchCallCompletedEvent,
-    type BetaResponseFileSearchCallInProgressEvent,
-    type BetaResponseFileSearchCallSearchingEvent,
-    type BetaResponseFileSearchToolCall,
-    type BetaResponseFormatTextConfig,
-    type BetaResponseFormatTextJSONSchemaConfig,
-    type BetaResponseFunctionCallArgumentsDeltaEvent,
-    type BetaResponseFunctionCallArgumentsDoneEvent,
-    type BetaResponseFunctionCallOutputItem,
-    type BetaResponseFunctionCallOutputItemList,
-    type BetaResponseFunctionShellCallOutputContent,
-    type BetaResponseFunctionShellToolCall,
-    type BetaResponseFunctionShellToolCallOutput,
-    type BetaResponseFunctionToolCall,
-    type BetaResponseFunctionToolCallItem,
-    type BetaResponseFunctionToolCallOutputItem,
-    type BetaResponseFunctionWebSearch,
-    type BetaResponseImageGenCallCompletedEvent,
-    type BetaResponseImageGenCallGeneratingEvent,
-    type BetaResponseImageGenCallInProgressEvent,
-    type BetaResponseImageGenCallPartialImageEvent,
-    type BetaResponseIncludable,
-    type BetaResponseIncompleteEvent,
-    type BetaResponseInjectCreatedEvent,
-    type BetaResponseInjectEvent,
-    type BetaResponseInjectFailedEvent,
-    type BetaResponseInProgressEvent,
-    type BetaResponseInput,
-    type BetaResponseInputAudio,
-    type BetaResponseInputContent,
-    type BetaResponseInputFile,
-    type BetaResponseInputFileContent,
-    type BetaResponseInputImage,
-    type BetaResponseInputImageContent,
-    type BetaResponseInputItem,
-    type BetaResponseInputMessageContentList,
-    type BetaResponseInputMessageItem,
-    type BetaResponseInputText,
-    type BetaResponseInputTextContent,
-    type BetaResponseItem,
-    type BetaResponseLocalEnvironment,
-    type BetaResponseMcpCallArgumentsDeltaEvent,
-    type BetaResponseMcpCallArgumentsDoneEvent,
-    type BetaResponseMcpCallCompletedEvent,
-    type BetaResponseMcpCallFailedEvent,
-    type BetaResponseMcpCallInProgressEvent,
-    type BetaResponseMcpListToolsCompletedEvent,
-    type BetaResponseMcpListToolsFailedEvent,
-    type BetaResponseMcpListToolsInProgressEvent,
-    type BetaResponseOutputAudio,
-    type BetaResponseOutputItem,
-    type BetaResponseOutputItemAddedEvent,
-    type BetaResponseOutputItemDoneEvent,
-    type BetaResponseOutputMessage,
-    type BetaResponseOutputRefusal,
-    type BetaResponseOutputText,
-    type BetaResponseOutputTextAnnotationAddedEvent,
-    type BetaResponsePrompt,
-    type BetaResponseQueuedEvent,
-    type BetaResponseReasoningItem,
-    type BetaResponseReasoningSummaryPartAddedEvent,
-    type BetaResponseReasoningSummaryPartDoneEvent,
-    type BetaResponseReasoningSummaryTextDeltaEvent,
-    type BetaResponseReasoningSummaryTextDoneEvent,
-    type BetaResponseReasoningTextDeltaEvent,
-    type BetaResponseReasoningTextDoneEvent,
-    type BetaResponseRefusalDeltaEvent,
-    type BetaResponseRefusalDoneEvent,
-    type BetaResponseShellCallCommandAddedEvent,
-    type BetaResponseShellCallCommandDeltaEvent,
-    type BetaResponseShellCallCommandDoneEvent,
-    type BetaResponseShellCallOutputContentDeltaEvent,
-    type BetaResponseShellCallOutputContentDoneEvent,
-    type BetaResponseStatus,
-    type BetaResponseStreamEvent,
-    type BetaResponsesClientEvent,
-    type BetaResponsesServerEvent,
-    type BetaResponseTextConfig,
-    type BetaResponseTextDeltaEvent,
-    type BetaResponseTextDoneEvent,
-    type BetaResponseToolSearchCall,
-    type BetaResponseToolSearchOutputItem,
-    type BetaResponseToolSearchOutputItemParam,
-    type BetaResponseUsage,
-    type BetaResponseWebSearchCallCompletedEvent,
-    type BetaResponseWebSearchCallInProgressEvent,
-    type BetaResponseWebSearchCallSearchingEvent,
-    type BetaSkillReference,
-    type BetaTool,
-    type BetaToolChoiceAllowed,
-    type BetaToolChoiceApplyPatch,
-    type BetaToolChoiceCustom,
-    type BetaToolChoiceFunction,
-    type BetaToolChoiceMcp,
-    type BetaToolChoiceOptions,
-    type BetaToolChoiceShell,
-    type BetaToolChoiceTypes,
-    type BetaToolSearchTool,
-    type BetaWebSearchPreviewTool,
-    type BetaWebSearchTool,
-    ChatKit,
-    type ChatKitWorkflow,
-    type CodeInterpreterTool,
-    type ConversationItem,
-    type ConversationItemCreatedEvent,
-    type ConversationItemCreateEvent,
-    type ConversationItemDeletedEvent,
-    type ConversationItemDeleteEvent,
-    type ConversationItemInputAudioTranscriptionCompletedEvent,
-    type ConversationItemInputAudioTranscriptionDeltaEvent,
-    type ConversationItemInputAudioTranscriptionFailedEvent,
-    type ConversationItemRetrieveEvent,
-    type ConversationItemTruncatedEvent,
-    type ConversationItemTruncateEvent,
-    type ErrorEvent,
-    type FileSearchTool,
-    type FunctionTool,
-    type InputAudioBufferAppendEvent,
-    type InputAudioBufferClearEvent,
-    type InputAudioBufferClearedEvent,
-    type InputAudioBufferCommitEvent,
-    type InputAudioBufferCommittedEvent,
-    type InputAudioBufferSpeechStartedEvent,
-    type InputAudioBufferSpeechStoppedEvent,
-    type MessageStreamEvent,
-    type RateLimitsUpdatedEvent,
-    Realtime,
-    type RealtimeClientEvent,
-    type RealtimeResponse,
-    type RealtimeResponseStatus,
-    type RealtimeResponseUsage,
-    type RealtimeServerEvent,
-    type ResponseAudioDeltaEvent,
-    type ResponseAudioDoneEvent,
-    type ResponseAudioTranscriptDeltaEvent,
-    type ResponseAudioTranscriptDoneEvent,
-    type ResponseCancelEvent,
-    type ResponseCancelParams,
-    type ResponseCompactParams,
-    type ResponseContentPartAddedEvent,
-    type ResponseContentPartDoneEvent,
-    type ResponseCreatedEvent,
-    type ResponseCreateEvent,
-    type ResponseCreateParams,
-    type ResponseCreateParamsNonStreaming,
-    type ResponseCreateParamsStreaming,
-    type ResponseDeleteParams,
-    type ResponseDoneEvent,
-    type ResponseFunctionCallArgumentsDeltaEvent,
-    type ResponseFunctionCallArgumentsDoneEvent,
-    type ResponseOutputItemAddedEvent,
-    type ResponseOutputItemDoneEvent,
-    type ResponseRetrieveParams,
-    Responses,
-    type ResponseTextDeltaEvent,
-    type ResponseTextDoneEvent,
-    type RunStepStreamEvent,
-    type RunStreamEvent,
-    type SessionCreatedEvent,
-    type SessionUpdatedEvent,
-    type SessionUpdateEvent,
-    type Thread,
-    type ThreadCreateAndRunParams,
-    type ThreadCreateParams,
-    type ThreadDeleted,
-    type ThreadStreamEvent,
-    Threads,
-    type ThreadUpdateParams,
-    type TranscriptionSessionUpdate,
-    type TranscriptionSessionUpdatedEvent,
-  };
+  export { Assistants, ChatKit, Realtime, Responses, Threads };
+  export type ConversationItem = T.ConversationItem;
+  export type ErrorEvent = T.ErrorEvent;
+  export type RealtimeClientEvent = T.RealtimeClientEvent;
+  export type RealtimeResponse = T.RealtimeResponse;
+  export type RealtimeServerEvent = T.RealtimeServerEvent;
+  export type ResponseAudioDeltaEvent = T.ResponseAudioDeltaEvent;
+  export type ResponseAudioDoneEvent = T.ResponseAudioDoneEvent;
+  export type ResponseAudioTranscriptDeltaEvent = T.ResponseAudioTranscriptDeltaEvent;
+  export type ResponseAudioTranscriptDoneEvent = T.ResponseAudioTranscriptDoneEvent;
+  export type ResponseContentPartAddedEvent = T.ResponseContentPartAddedEvent;
+  export type ResponseContentPartDoneEvent = T.ResponseContentPartDoneEvent;
+  export type ResponseCreatedEvent = T.ResponseCreatedEvent;
+  export type ResponseFunctionCallArgumentsDeltaEvent = T.ResponseFunctionCallArgumentsDeltaEvent;
+  export type ResponseFunctionCallArgumentsDoneEvent = T.ResponseFunctionCallArgumentsDoneEvent;
+  export type ResponseOutputItemAddedEvent = T.ResponseOutputItemAddedEvent;
+  export type ResponseOutputItemDoneEvent = T.ResponseOutputItemDoneEvent;
+  export type ResponseTextDeltaEvent = T.ResponseTextDeltaEvent;
+  export type ResponseTextDoneEvent = T.ResponseTextDoneEvent;
+  export type BetaComputerAction = T.BetaComputerAction;
+  export type BetaComputerActionList = T.BetaComputerActionList;
+  export type BetaComputerTool = T.BetaComputerTool;
+  export type BetaComputerUsePreviewTool = T.BetaComputerUsePreviewTool;
+  export type BetaEasyInputMessage = T.BetaEasyInputMessage;
+  export type BetaFileSearchTool = T.BetaFileSearchTool;
+  export type BetaFunctionTool = T.BetaFunctionTool;
+  export type BetaImageDetail = T.BetaImageDetail;
+  export type BetaResponse = T.BetaResponse;
+  export type BetaResponseAudioDeltaEvent = T.BetaResponseAudioDeltaEvent;
+  export type BetaResponseAudioDoneEvent = T.BetaResponseAudioDoneEvent;
+  export type BetaResponseAudioTranscriptDeltaEvent = T.BetaResponseAudioTranscriptDeltaEvent;
+  export type BetaResponseAudioTranscriptDoneEvent = T.BetaResponseAudioTranscriptDoneEvent;
+  export type BetaResponseCodeInterpreterCallCodeDeltaEvent = T.BetaResponseCodeInterpreterCallCodeDeltaEvent;
+  export type BetaResponseCodeInterpreterCallCodeDoneEvent = T.BetaResponseCodeInterpreterCallCodeDoneEvent;
+  export type BetaResponseCodeInterpreterCallCompletedEvent = T.BetaResponseCodeInterpreterCallCompletedEvent;
+  export type BetaResponseCodeInterpreterCallInProgressEvent =
+    T.BetaResponseCodeInterpreterCallInProgressEvent;
+  export type BetaResponseCodeInterpreterCallInterpretingEvent =
+    T.BetaResponseCodeInterpreterCallInterpretingEvent;
+  export type BetaResponseCompletedEvent = T.BetaResponseCompletedEvent;
+  export type BetaResponseContentPartAddedEvent = T.BetaResponseContentPartAddedEvent;
+  export type BetaResponseContentPartDoneEvent = T.BetaResponseContentPartDoneEvent;
+  export type BetaResponseCreatedEvent = T.BetaResponseCreatedEvent;
+  export type BetaResponseCustomToolCallInputDeltaEvent = T.BetaResponseCustomToolCallInputDeltaEvent;
+  export type BetaResponseCustomToolCallInputDoneEvent = T.BetaResponseCustomToolCallInputDoneEvent;
+  export type BetaResponseError = T.BetaResponseError;
+  export type BetaResponseErrorEvent = T.BetaResponseErrorEvent;
+  export type BetaResponseFailedEvent = T.BetaResponseFailedEvent;
+  export type BetaResponseFileSearchCallCompletedEvent = T.BetaResponseFileSearchCallCompletedEvent;
+  export type BetaResponseFileSearchCallInProgressEvent = T.BetaResponseFileSearchCallInProgressEvent;
+  export type BetaResponseFileSearchCallSearchingEvent = T.BetaResponseFileSearchCallSearchingEvent;
+  export type BetaResponseFunctionCallArgumentsDeltaEvent = T.BetaResponseFunctionCallArgumentsDeltaEvent;
+  export type BetaResponseFunctionCallArgumentsDoneEvent = T.BetaResponseFunctionCallArgumentsDoneEvent;
+  export type BetaResponseImageGenCallCompletedEvent = T.BetaResponseImageGenCallCompletedEvent;
+  export type BetaResponseImageGenCallGeneratingEvent = T.BetaResponseImageGenCallGeneratingEvent;
+  export type BetaResponseImageGenCallInProgressEvent = T.BetaResponseImageGenCallInProgressEvent;
+  export type BetaResponseImageGenCallPartialImageEvent = T.BetaResponseImageGenCallPartialImageEvent;
+  export type BetaResponseInProgressEvent = T.BetaResponseInProgressEvent;
+  export type BetaResponseIncompleteEvent = T.BetaResponseIncompleteEvent;
+  export type BetaResponseInjectCreatedEvent = T.BetaResponseInjectCreatedEvent;
+  export type BetaResponseInjectEvent = T.BetaResponseInjectEvent;
+  export type BetaResponseInjectFailedEvent = T.BetaResponseInjectFailedEvent;
+  export type BetaResponseOutputItemAddedEvent = T.BetaResponseOutputItemAddedEvent;
+  export type BetaResponseOutputItemDoneEvent = T.BetaResponseOutputItemDoneEvent;
+  export type BetaResponseOutputTextAnnotationAddedEvent = T.BetaResponseOutputTextAnnotationAddedEvent;
+  export type BetaResponseQueuedEvent = T.BetaResponseQueuedEvent;
+  export type BetaResponseReasoningSummaryPartAddedEvent = T.BetaResponseReasoningSummaryPartAddedEvent;
+  export type BetaResponseReasoningSummaryPartDoneEvent = T.BetaResponseReasoningSummaryPartDoneEvent;
+  export type BetaResponseReasoningSummaryTextDeltaEvent = T.BetaResponseReasoningSummaryTextDeltaEvent;
+  export type BetaResponseReasoningSummaryTextDoneEvent = T.BetaResponseReasoningSummaryTextDoneEvent;
+  export type BetaResponseReasoningTextDeltaEvent = T.BetaResponseReasoningTextDeltaEvent;
+  export type BetaResponseReasoningTextDoneEvent = T.BetaResponseReasoningTextDoneEvent;
+  export type BetaResponseRefusalDeltaEvent = T.BetaResponseRefusalDeltaEvent;
+  export type BetaResponseRefusalDoneEvent = T.BetaResponseRefusalDoneEvent;
+  export type BetaResponseStreamEvent = T.BetaResponseStreamEvent;
+  export type BetaResponseTextDeltaEvent = T.BetaResponseTextDeltaEvent;
+  export type BetaResponseTextDoneEvent = T.BetaResponseTextDoneEvent;
+  export type BetaResponseUsage = T.BetaResponseUsage;
+  export type BetaResponseWebSearchCallCompletedEvent = T.BetaResponseWebSearchCallCompletedEvent;
+  export type BetaResponseWebSearchCallInProgressEvent = T.BetaResponseWebSearchCallInProgressEvent;
+  export type BetaResponseWebSearchCallSearchingEvent = T.BetaResponseWebSearchCallSearchingEvent;
+  export type BetaResponsesClientEvent = T.BetaResponsesClientEvent;
+  export type BetaResponsesServerEvent = T.BetaResponsesServerEvent;
+  export type BetaTool = T.BetaTool;
+  export type BetaToolChoiceAllowed = T.BetaToolChoiceAllowed;
+  export type BetaToolChoiceCustom = T.BetaToolChoiceCustom;
+  export type BetaToolChoiceFunction = T.BetaToolChoiceFunction;
+  export type BetaToolChoiceOptions = T.BetaToolChoiceOptions;
+  export type BetaToolChoiceTypes = T.BetaToolChoiceTypes;
+  export type BetaWebSearchPreviewTool = T.BetaWebSearchPreviewTool;
+  export type BetaWebSearchTool = T.BetaWebSearchTool;
+  export type AssistantStreamEvent = T.AssistantStreamEvent;
+  export type CodeInterpreterTool = T.CodeInterpreterTool;
+  export type FileSearchTool = T.FileSearchTool;
+  export type FunctionTool = T.FunctionTool;
+  export type MessageStreamEvent = T.MessageStreamEvent;
+  export type RunStepStreamEvent = T.RunStepStreamEvent;
+  export type RunStreamEvent = T.RunStreamEvent;
+  export type ThreadStreamEvent = T.ThreadStreamEvent;
+  export type Assistant = T.Assistant;
+  export type AssistantDeleted = T.AssistantDeleted;
+  export type AssistantTool = T.AssistantTool;
+  export type AssistantsPage = T.AssistantsPage;
+  export type AssistantCreateParams = T.AssistantCreateParams;
+  export type AssistantUpdateParams = T.AssistantUpdateParams;
+  export type AssistantListParams = T.AssistantListParams;
+  export type ChatKitWorkflow = T.ChatKitWorkflow;
+  export type ConversationItemCreateEvent = T.ConversationItemCreateEvent;
+  export type ConversationItemCreatedEvent = T.ConversationItemCreatedEvent;
+  export type ConversationItemDeleteEvent = T.ConversationItemDeleteEvent;
+  export type ConversationItemDeletedEvent = T.ConversationItemDeletedEvent;
+  export type ConversationItemInputAudioTranscriptionCompletedEvent =
+    T.ConversationItemInputAudioTranscriptionCompletedEvent;
+  export type ConversationItemInputAudioTranscriptionDeltaEvent =
+    T.ConversationItemInputAudioTranscriptionDeltaEvent;
+  export type ConversationItemInputAudioTranscriptionFailedEvent =
+    T.ConversationItemInputAudioTranscriptionFailedEvent;
+  export type ConversationItemRetrieveEvent = T.ConversationItemRetrieveEvent;
+  export type ConversationItemTruncateEvent = T.ConversationItemTruncateEvent;
+  export type ConversationItemTruncatedEvent = T.ConversationItemTruncatedEvent;
+  export type InputAudioBufferAppendEvent = T.InputAudioBufferAppendEvent;
+  export type InputAudioBufferClearEvent = T.InputAudioBufferClearEvent;
+  export type InputAudioBufferClearedEvent = T.InputAudioBufferClearedEvent;
+  export type InputAudioBufferCommitEvent = T.InputAudioBufferCommitEvent;
+  export type InputAudioBufferCommittedEvent = T.InputAudioBufferCommittedEvent;
+  export type InputAudioBufferSpeechStartedEvent = T.InputAudioBufferSpeechStartedEvent;
+  export type InputAudioBufferSpeechStoppedEvent = T.InputAudioBufferSpeechStoppedEvent;
+  export type RateLimitsUpdatedEvent = T.RateLimitsUpdatedEvent;
+  export type RealtimeResponseStatus = T.RealtimeResponseStatus;
+  export type RealtimeResponseUsage = T.RealtimeResponseUsage;
+  export type ResponseCancelEvent = T.ResponseCancelEvent;
+  export type ResponseCreateEvent = T.ResponseCreateEvent;
+  export type ResponseDoneEvent = T.ResponseDoneEvent;
+  export type SessionCreatedEvent = T.SessionCreatedEvent;
+  export type SessionUpdateEvent = T.SessionUpdateEvent;
+  export type SessionUpdatedEvent = T.SessionUpdatedEvent;
+  export type TranscriptionSessionUpdate = T.TranscriptionSessionUpdate;
+  export type TranscriptionSessionUpdatedEvent = T.TranscriptionSessionUpdatedEvent;
+  export type BetaApplyPatchTool = T.BetaApplyPatchTool;
+  export type BetaCompactedResponse = T.BetaCompactedResponse;
+  export type BetaContainerAuto = T.BetaContainerAuto;
+  export type BetaContainerNetworkPolicyAllowlist = T.BetaContainerNetworkPolicyAllowlist;
+  export type BetaContainerNetworkPolicyDisabled = T.BetaContainerNetworkPolicyDisabled;
+  export type BetaContainerNetworkPolicyDomainSecret = T.BetaContainerNetworkPolicyDomainSecret;
+  export type BetaContainerReference = T.BetaContainerReference;
+  export type BetaCustomTool = T.BetaCustomTool;
+  export type BetaFunctionShellTool = T.BetaFunctionShellTool;
+  export type BetaInlineSkill = T.BetaInlineSkill;
+  export type BetaInlineSkillSource = T.BetaInlineSkillSource;
+  export type BetaLocalEnvironment = T.BetaLocalEnvironment;
+  export type BetaLocalSkill = T.BetaLocalSkill;
+  export type BetaMcpToolCallError = T.BetaMcpToolCallError;
+  export type BetaNamespaceTool = T.BetaNamespaceTool;
+  export type BetaResponseApplyPatchToolCall = T.BetaResponseApplyPatchToolCall;
+  export type BetaResponseApplyPatchToolCallOutput = T.BetaResponseApplyPatchToolCallOutput;
+  export type BetaResponseCodeInterpreterToolCall = T.BetaResponseCodeInterpreterToolCall;
+  export type BetaResponseCompactionItem = T.BetaResponseCompactionItem;
+  export type BetaResponseCompactionItemParam = T.BetaResponseCompactionItemParam;
+  export type BetaResponseComputerToolCall = T.BetaResponseComputerToolCall;
+  export type BetaResponseComputerToolCallOutputItem = T.BetaResponseComputerToolCallOutputItem;
+  export type BetaResponseComputerToolCallOutputScreenshot = T.BetaResponseComputerToolCallOutputScreenshot;
+  export type BetaResponseContainerReference = T.BetaResponseContainerReference;
+  export type BetaResponseContent = T.BetaResponseContent;
+  export type BetaResponseConversationParam = T.BetaResponseConversationParam;
+  export type BetaResponseCustomToolCall = T.BetaResponseCustomToolCall;
+  export type BetaResponseCustomToolCallItem = T.BetaResponseCustomToolCallItem;
+  export type BetaResponseCustomToolCallOutput = T.BetaResponseCustomToolCallOutput;
+  export type BetaResponseCustomToolCallOutputItem = T.BetaResponseCustomToolCallOutputItem;
+  export type BetaResponseFileSearchToolCall = T.BetaResponseFileSearchToolCall;
+  export type BetaResponseFormatTextConfig = T.BetaResponseFormatTextConfig;
+  export type BetaResponseFormatTextJSONSchemaConfig = T.BetaResponseFormatTextJSONSchemaConfig;
+  export type BetaResponseFunctionCallOutputItem = T.BetaResponseFunctionCallOutputItem;
+  export type BetaResponseFunctionCallOutputItemList = T.BetaResponseFunctionCallOutputItemList;
+  export type BetaResponseFunctionShellCallOutputContent = T.BetaResponseFunctionShellCallOutputContent;
+  export type BetaResponseFunctionShellToolCall = T.BetaResponseFunctionShellToolCall;
+  export type BetaResponseFunctionShellToolCallOutput = T.BetaResponseFunctionShellToolCallOutput;
+  export type BetaResponseFunctionToolCall = T.BetaResponseFunctionToolCall;
+  export type BetaResponseFunctionToolCallItem = T.BetaResponseFunctionToolCallItem;
+  export type BetaResponseFunctionToolCallOutputItem = T.BetaResponseFunctionToolCallOutputItem;
+  export type BetaResponseFunctionWebSearch = T.BetaResponseFunctionWebSearch;
+  export type BetaResponseIncludable = T.BetaResponseIncludable;
+  export type BetaResponseInput = T.BetaResponseInput;
+  export type BetaResponseInputAudio = T.BetaResponseInputAudio;
+  export type BetaResponseInputContent = T.BetaResponseInputContent;
+  export type BetaResponseInputFile = T.BetaResponseInputFile;
+  export type BetaResponseInputFileContent = T.BetaResponseInputFileContent;
+  export type BetaResponseInputImage = T.BetaResponseInputImage;
+  export type BetaResponseInputImageContent = T.BetaResponseInputImageContent;
+  export type BetaResponseInputItem = T.BetaResponseInputItem;
+  export type BetaResponseInputMessageContentList = T.BetaResponseInputMessageContentList;
+  export type BetaResponseInputMessageItem = T.BetaResponseInputMessageItem;
+  export type BetaResponseInputText = T.BetaResponseInputText;
+  export type BetaResponseInputTextContent = T.BetaResponseInputTextContent;
+  export type BetaResponseItem = T.BetaResponseItem;
+  export type BetaResponseLocalEnvironment = T.BetaResponseLocalEnvironment;
+  export type BetaResponseMcpCallArgumentsDeltaEvent = T.BetaResponseMcpCallArgumentsDeltaEvent;
+  export type BetaResponseMcpCallArgumentsDoneEvent = T.BetaResponseMcpCallArgumentsDoneEvent;
+  export type BetaResponseMcpCallCompletedEvent = T.BetaResponseMcpCallCompletedEvent;
+  export type BetaResponseMcpCallFailedEvent = T.BetaResponseMcpCallFailedEvent;
+  export type BetaResponseMcpCallInProgressEvent = T.BetaResponseMcpCallInProgressEvent;
+  export type BetaResponseMcpListToolsCompletedEvent = T.BetaResponseMcpListToolsCompletedEvent;
+  export type BetaResponseMcpListToolsFailedEvent = T.BetaResponseMcpListToolsFailedEvent;
+  export type BetaResponseMcpListToolsInProgressEvent = T.BetaResponseMcpListToolsInProgressEvent;
+  export type BetaResponseOutputAudio = T.BetaResponseOutputAudio;
+  export type BetaResponseOutputItem = T.BetaResponseOutputItem;
+  export type BetaResponseOutputMessage = T.BetaResponseOutputMessage;
+  export type BetaResponseOutputRefusal = T.BetaResponseOutputRefusal;
+  export type BetaResponseOutputText = T.BetaResponseOutputText;
+  export type BetaResponsePrompt = T.BetaResponsePrompt;
+  export type BetaResponseReasoningItem = T.BetaResponseReasoningItem;
+  export type BetaResponseShellCallCommandAddedEvent = T.BetaResponseShellCallCommandAddedEvent;
+  export type BetaResponseShellCallCommandDeltaEvent = T.BetaResponseShellCallCommandDeltaEvent;
+  export type BetaResponseShellCallCommandDoneEvent = T.BetaResponseShellCallCommandDoneEvent;
+  export type BetaResponseShellCallOutputContentDeltaEvent = T.BetaResponseShellCallOutputContentDeltaEvent;
+  export type BetaResponseShellCallOutputContentDoneEvent = T.BetaResponseShellCallOutputContentDoneEvent;
+  export type BetaResponseStatus = T.BetaResponseStatus;
+  export type BetaResponseTextConfig = T.BetaResponseTextConfig;
+  export type BetaResponseToolSearchCall = T.BetaResponseToolSearchCall;
+  export type BetaResponseToolSearchOutputItem = T.BetaResponseToolSearchOutputItem;
+  export type BetaResponseToolSearchOutputItemParam = T.BetaResponseToolSearchOutputItemParam;
+  export type BetaSkillReference = T.BetaSkillReference;
+  export type BetaToolChoiceApplyPatch = T.BetaToolChoiceApplyPatch;
+  export type BetaToolChoiceMcp = T.BetaToolChoiceMcp;
+  export type BetaToolChoiceShell = T.BetaToolChoiceShell;
+  export type BetaToolSearchTool = T.BetaToolSearchTool;
+  export type ResponseCreateParams = T.ResponseCreateParams;
+  export type ResponseCreateParamsNonStreaming = T.ResponseCreateParamsNonStreaming;
+  export type ResponseCreateParamsStreaming = T.ResponseCreateParamsStreaming;
+  export type ResponseRetrieveParams = T.ResponseRetrieveParams;
+  export type ResponseDeleteParams = T.ResponseDeleteParams;
+  export type ResponseCancelParams = T.ResponseCancelParams;
+  export type ResponseCompactParams = T.ResponseCompactParams;
+  export type AssistantResponseFormatOption = T.AssistantResponseFormatOption;
+  export type AssistantToolChoice = T.AssistantToolChoice;
+  export type AssistantToolChoiceFunction = T.AssistantToolChoiceFunction;
+  export type AssistantToolChoiceOption = T.AssistantToolChoiceOption;
+  export type Thread = T.Thread;
+  export type ThreadDeleted = T.ThreadDeleted;
+  export type ThreadCreateParams = T.ThreadCreateParams;
+  export type ThreadUpdateParams = T.ThreadUpdateParams;
+  export type ThreadCreateAndRunParams = T.ThreadCreateAndRunParams;
 }

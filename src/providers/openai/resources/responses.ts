@@ -14,363 +14,21 @@ import {
   type ParsedResponse,
   parseResponses,
 } from '../lib/responses-parser.js';
-import type { InputItemListParams } from './responses/input-items.js';
 import { InputItems } from './responses/input-items.js';
-import type { InputTokenCountParams, InputTokenCountResponse } from './responses/input-tokens.js';
 import { InputTokens } from './responses/input-tokens.js';
-
-export type { InputItemListParams, InputTokenCountParams, InputTokenCountResponse };
-
-export type ResponseStreamEvent = S.ResponseStreamEvent;
-
-export type ResponseCreateParamsBase = S.CreateResponse;
-
-export type ResponseCreateParamsStreaming = ResponseCreateParamsBase & { stream: true };
-
-export type ResponseCreateParamsNonStreaming = ResponseCreateParamsBase & { stream?: false | null };
-
-export type ResponseCreateParams = ResponseCreateParamsStreaming | ResponseCreateParamsNonStreaming;
-
-export interface ResponseRetrieveParams {
-  /**
-   * Additional fields to include in the response. See the `include`
-   * parameter for Response creation above for more information.
-   */
-  include?: Array<S.IncludeEnum>;
-  /**
-   * If set to true, the model response data will be streamed to the client
-   * as it is generated using [server-sent events](https://developer.mozilla.org/en-US/docs/Web/API/Server-sent_events/Using_server-sent_events#Event_stream_format).
-   * See the [Streaming section below](/docs/api-reference/responses-streaming)
-   * for more information.
-   */
-  stream?: boolean;
-  /**
-   * The sequence number of the event after which to start streaming.
-   */
-  starting_after?: number;
-  /**
-   * When true, stream obfuscation will be enabled. Stream obfuscation adds
-   * random characters to an `obfuscation` field on streaming delta events
-   * to normalize payload sizes as a mitigation to certain side-channel
-   * attacks. These obfuscation fields are included by default, but add a
-   * small amount of overhead to the data stream. You can set
-   * `include_obfuscation` to false to optimize for bandwidth if you trust
-   * the network links between your application and the OpenAI API.
-   */
-  include_obfuscation?: boolean;
-}
-
-export type CompactedResponse = S.CompactResource;
-
-export type ResponseCompactParams = S.CompactResponseMethodPublicBody;
-
-export type ApplyPatchTool = S.ApplyPatchToolParam;
-
-export type ContainerAuto = S.ContainerAutoParam;
-
-export type ContainerNetworkPolicyAllowlist = S.ContainerNetworkPolicyAllowlistParam;
-
-export type ContainerNetworkPolicyDisabled = S.ContainerNetworkPolicyDisabledParam;
-
-export type ContainerNetworkPolicyDomainSecret = S.ContainerNetworkPolicyDomainSecretParam;
-
-export type ContainerReference = S.ContainerReferenceParam;
-
-export type CustomTool = S.CustomToolParam;
-
-export type FunctionShellTool = S.FunctionShellToolParam;
-
-export type InlineSkill = S.InlineSkillParam;
-
-export type InlineSkillSource = S.InlineSkillSourceParam;
-
-export type LocalEnvironment = S.LocalEnvironmentParam;
-
-export type LocalSkill = S.LocalSkillParam;
-
-export type McpToolCallError = S.MCPToolCallError;
-
-export type NamespaceTool = S.NamespaceToolParam;
-
-export type ResponseApplyPatchToolCall = S.ApplyPatchToolCall;
-
-export type ResponseApplyPatchToolCallOutput = S.ApplyPatchToolCallOutput;
-
-export type ResponseCodeInterpreterToolCall = S.CodeInterpreterToolCall;
-
-export type ResponseCompactionItem = S.CompactionBody;
-
-export type ResponseCompactionItemParam = S.CompactionSummaryItemParam;
-
-export type ResponseComputerToolCall = S.ComputerToolCall;
-
-export type ResponseComputerToolCallOutputItem = S.ComputerToolCallOutputResource;
-
-export type ResponseComputerToolCallOutputScreenshot = S.ComputerScreenshotImage;
-
-export type ResponseContainerReference = S.ContainerReferenceResource;
-
-export type ResponseContent = S.Content;
-
-export type ResponseConversationParam = S.ConversationParam2;
-
-export type ResponseCustomToolCall = S.CustomToolCall;
-
-export type ResponseCustomToolCallItem = S.CustomToolCallResource;
-
-export type ResponseCustomToolCallOutput = S.CustomToolCallOutput;
-
-export type ResponseCustomToolCallOutputItem = S.CustomToolCallOutputResource;
-
-export type ResponseFileSearchToolCall = S.FileSearchToolCall;
-
-export type ResponseFormatTextConfig = S.TextResponseFormatConfiguration;
-
-export type ResponseFormatTextJSONSchemaConfig = S.TextResponseFormatJsonSchema;
-
-export type ResponseFunctionCallOutputItem = S.FunctionAndCustomToolCallOutput;
-
-export type ResponseFunctionCallOutputItemList = Array<S.FunctionAndCustomToolCallOutput>;
-
-export type ResponseFunctionShellCallOutputContent = S.FunctionShellCallOutputContent;
-
-export type ResponseFunctionShellToolCall = S.FunctionShellCall;
-
-export type ResponseFunctionShellToolCallOutput = S.FunctionShellCallOutput;
-
-export type ResponseFunctionToolCall = S.FunctionToolCall;
-
-export type ResponseFunctionToolCallItem = S.FunctionToolCallResource;
-
-export type ResponseFunctionToolCallOutputItem = S.FunctionToolCallOutputResource;
-
-export type ResponseFunctionWebSearch = S.WebSearchToolCall;
-
-export type ResponseIncludable = S.IncludeEnum;
-
-export type ResponseInput = Array<S.InputItem>;
-
-export type ResponseInputAudio = S.InputAudio;
-
-export type ResponseInputContent = S.InputContent;
-
-export type ResponseInputFile = S.InputFileContent;
-
-export type ResponseInputFileContent = S.InputFileContentParam;
-
-export type ResponseInputImage = S.InputImageContent;
-
-export type ResponseInputImageContent = S.InputImageContentParamAutoParam;
-
-export type ResponseInputItem = S.InputItem;
-
-export type ResponseInputMessageContentList = S.InputMessageContentList;
-
-export type ResponseInputMessageItem = S.InputMessageResource;
-
-export type ResponseInputText = S.InputTextContent;
-
-export type ResponseInputTextContent = S.InputTextContentParam;
-
-export type ResponseItem = S.ItemResource;
-
-export type ResponseLocalEnvironment = S.LocalEnvironmentResource;
-
-export type ResponseMcpCallArgumentsDeltaEvent = S.ResponseMCPCallArgumentsDeltaEvent;
-
-export type ResponseMcpCallArgumentsDoneEvent = S.ResponseMCPCallArgumentsDoneEvent;
-
-export type ResponseMcpCallCompletedEvent = S.ResponseMCPCallCompletedEvent;
-
-export type ResponseMcpCallFailedEvent = S.ResponseMCPCallFailedEvent;
-
-export type ResponseMcpCallInProgressEvent = S.ResponseMCPCallInProgressEvent;
-
-export type ResponseMcpListToolsCompletedEvent = S.ResponseMCPListToolsCompletedEvent;
-
-export type ResponseMcpListToolsFailedEvent = S.ResponseMCPListToolsFailedEvent;
-
-export type ResponseMcpListToolsInProgressEvent = S.ResponseMCPListToolsInProgressEvent;
-
-export type ResponseOutputAudio = S.OutputAudio;
-
-export type ResponseOutputItem = S.OutputItem;
-
-export type ResponseOutputMessage = S.OutputMessage;
-
-export type ResponseOutputRefusal = S.RefusalContent;
-
-export type ResponseOutputText = S.OutputTextContent;
-
-export type ResponsePrompt = S.Prompt;
-
-export type ResponseReasoningItem = S.ReasoningItem;
-
-export type ResponseShellCallCommandAddedEvent = S.ResponseShellCallCommandAddedStreamingEvent;
-
-export type ResponseShellCallCommandDeltaEvent = S.ResponseShellCallCommandDeltaStreamingEvent;
-
-export type ResponseShellCallCommandDoneEvent = S.ResponseShellCallCommandDoneStreamingEvent;
-
-export type ResponseShellCallOutputContentDeltaEvent = S.ResponseShellCallOutputContentDeltaStreamingEvent;
-
-export type ResponseShellCallOutputContentDoneEvent = S.ResponseShellCallOutputContentDoneStreamingEvent;
-
-export type ResponseStatus = 'completed' | 'failed' | 'in_progress' | 'cancelled' | 'queued' | 'incomplete';
-
-export type ResponseTextConfig = S.ResponseTextParam;
-
-export type ResponseToolSearchCall = S.ToolSearchCall;
-
-export type ResponseToolSearchOutputItem = S.ToolSearchOutput;
-
-export type ResponseToolSearchOutputItemParam = S.ToolSearchOutputItemParam;
-
-export type SkillReference = S.SkillReferenceParam;
-
-export type ToolChoiceApplyPatch = S.SpecificApplyPatchParam;
-
-export type ToolChoiceMcp = S.ToolChoiceMCP;
-
-export type ToolChoiceShell = S.SpecificFunctionShellParam;
-
-export type ToolSearchTool = S.ToolSearchToolParam;
-
-export type ComputerAction = S.ComputerAction;
-
-export type ComputerActionList = S.ComputerActionList;
-
-export type ComputerTool = S.ComputerTool;
-
-export type ComputerUsePreviewTool = S.ComputerUsePreviewTool;
-
-export type EasyInputMessage = S.EasyInputMessage;
-
-export type FileSearchTool = S.FileSearchTool;
-
-export type FunctionTool = S.FunctionTool;
-
-export type ImageDetail = S.ImageDetail;
-
-export type Response = S.Response;
-
-export type ResponseAudioDeltaEvent = S.ResponseAudioDeltaEvent;
-
-export type ResponseAudioDoneEvent = S.ResponseAudioDoneEvent;
-
-export type ResponseAudioTranscriptDeltaEvent = S.ResponseAudioTranscriptDeltaEvent;
-
-export type ResponseAudioTranscriptDoneEvent = S.ResponseAudioTranscriptDoneEvent;
-
-export type ResponseCodeInterpreterCallCodeDeltaEvent = S.ResponseCodeInterpreterCallCodeDeltaEvent;
-
-export type ResponseCodeInterpreterCallCodeDoneEvent = S.ResponseCodeInterpreterCallCodeDoneEvent;
-
-export type ResponseCodeInterpreterCallCompletedEvent = S.ResponseCodeInterpreterCallCompletedEvent;
-
-export type ResponseCodeInterpreterCallInProgressEvent = S.ResponseCodeInterpreterCallInProgressEvent;
-
-export type ResponseCodeInterpreterCallInterpretingEvent = S.ResponseCodeInterpreterCallInterpretingEvent;
-
-export type ResponseCompletedEvent = S.ResponseCompletedEvent;
-
-export type ResponseContentPartAddedEvent = S.ResponseContentPartAddedEvent;
-
-export type ResponseContentPartDoneEvent = S.ResponseContentPartDoneEvent;
-
-export type ResponseCreatedEvent = S.ResponseCreatedEvent;
-
-export type ResponseCustomToolCallInputDeltaEvent = S.ResponseCustomToolCallInputDeltaEvent;
-
-export type ResponseCustomToolCallInputDoneEvent = S.ResponseCustomToolCallInputDoneEvent;
-
-export type ResponseError = S.ResponseError;
-
-export type ResponseErrorEvent = S.ResponseErrorEvent;
-
-export type ResponseFailedEvent = S.ResponseFailedEvent;
-
-export type ResponseFileSearchCallCompletedEvent = S.ResponseFileSearchCallCompletedEvent;
-
-export type ResponseFileSearchCallInProgressEvent = S.ResponseFileSearchCallInProgressEvent;
-
-export type ResponseFileSearchCallSearchingEvent = S.ResponseFileSearchCallSearchingEvent;
-
-export type ResponseFunctionCallArgumentsDeltaEvent = S.ResponseFunctionCallArgumentsDeltaEvent;
-
-export type ResponseFunctionCallArgumentsDoneEvent = S.ResponseFunctionCallArgumentsDoneEvent;
-
-export type ResponseImageGenCallCompletedEvent = S.ResponseImageGenCallCompletedEvent;
-
-export type ResponseImageGenCallGeneratingEvent = S.ResponseImageGenCallGeneratingEvent;
-
-export type ResponseImageGenCallInProgressEvent = S.ResponseImageGenCallInProgressEvent;
-
-export type ResponseImageGenCallPartialImageEvent = S.ResponseImageGenCallPartialImageEvent;
-
-export type ResponseInProgressEvent = S.ResponseInProgressEvent;
-
-export type ResponseIncompleteEvent = S.ResponseIncompleteEvent;
-
-export type ResponseOutputItemAddedEvent = S.ResponseOutputItemAddedEvent;
-
-export type ResponseOutputItemDoneEvent = S.ResponseOutputItemDoneEvent;
-
-export type ResponseOutputTextAnnotationAddedEvent = S.ResponseOutputTextAnnotationAddedEvent;
-
-export type ResponseQueuedEvent = S.ResponseQueuedEvent;
-
-export type ResponseReasoningSummaryPartAddedEvent = S.ResponseReasoningSummaryPartAddedEvent;
-
-export type ResponseReasoningSummaryPartDoneEvent = S.ResponseReasoningSummaryPartDoneEvent;
-
-export type ResponseReasoningSummaryTextDeltaEvent = S.ResponseReasoningSummaryTextDeltaEvent;
-
-export type ResponseReasoningSummaryTextDoneEvent = S.ResponseReasoningSummaryTextDoneEvent;
-
-export type ResponseReasoningTextDeltaEvent = S.ResponseReasoningTextDeltaEvent;
-
-export type ResponseReasoningTextDoneEvent = S.ResponseReasoningTextDoneEvent;
-
-export type ResponseRefusalDeltaEvent = S.ResponseRefusalDeltaEvent;
-
-export type ResponseRefusalDoneEvent = S.ResponseRefusalDoneEvent;
-
-export type ResponseTextDeltaEvent = S.ResponseTextDeltaEvent;
-
-export type ResponseTextDoneEvent = S.ResponseTextDoneEvent;
-
-export type ResponseUsage = S.ResponseUsage;
-
-export type ResponseWebSearchCallCompletedEvent = S.ResponseWebSearchCallCompletedEvent;
-
-export type ResponseWebSearchCallInProgressEvent = S.ResponseWebSearchCallInProgressEvent;
-
-export type ResponseWebSearchCallSearchingEvent = S.ResponseWebSearchCallSearchingEvent;
-
-export type ResponsesClientEvent = S.ResponsesClientEvent;
-
-export type ResponsesServerEvent = S.ResponsesServerEvent;
-
-export type ServiceTier = S.ServiceTier;
-
-export type Tool = S.Tool;
-
-export type ToolChoiceAllowed = S.ToolChoiceAllowed;
-
-export type ToolChoiceCustom = S.ToolChoiceCustom;
-
-export type ToolChoiceFunction = S.ToolChoiceFunction;
-
-export type ToolChoiceOptions = S.ToolChoiceOptions;
-
-export type ToolChoiceTypes = S.ToolChoiceTypes;
-
-export type WebSearchPreviewTool = S.WebSearchPreviewTool;
-
-export type WebSearchTool = S.WebSearchTool;
-
-export type ResponseItemList = S.ResponseItemList;
+import type * as T from './responses.types.js';
+import type {
+  CompactedResponse,
+  ResponseCompactParams,
+  ResponseCreateParams,
+  ResponseCreateParamsBase,
+  ResponseCreateParamsNonStreaming,
+  ResponseCreateParamsStreaming,
+  ResponseRetrieveParams,
+  ResponseStreamEvent,
+} from './responses.types.js';
+
+export * from './responses.types.js';
 
 /**
  * `client.responses`: 5 operations.
@@ -508,173 +166,170 @@ export class Responses extends APIResource {
 }
 
 export declare namespace Responses {
-  export {
-    type ApplyPatchTool,
-    type CompactedResponse,
-    type ComputerAction,
-    type ComputerActionList,
-    type ComputerTool,
-    type ComputerUsePreviewTool,
-    type ContainerAuto,
-    type ContainerNetworkPolicyAllowlist,
-    type ContainerNetworkPolicyDisabled,
-    type ContainerNetworkPolicyDomainSecret,
-    type ContainerReference,
-    type CustomTool,
-    type EasyInputMessage,
-    type FileSearchTool,
-    type FunctionShellTool,
-    type FunctionTool,
-    type ImageDetail,
-    type InlineSkill,
-    type InlineSkillSource,
-    type InputItemListParams,
-    InputItems,
-    type InputTokenCountParams,
-    type InputTokenCountResponse,
-    InputTokens,
-    type LocalEnvironment,
-    type LocalSkill,
-    type McpToolCallError,
-    type NamespaceTool,
-    type Response,
-    type ResponseApplyPatchToolCall,
-    type ResponseApplyPatchToolCallOutput,
-    type ResponseAudioDeltaEvent,
-    type ResponseAudioDoneEvent,
-    type ResponseAudioTranscriptDeltaEvent,
-    type ResponseAudioTranscriptDoneEvent,
-    type ResponseCodeInterpreterCallCodeDeltaEvent,
-    type ResponseCodeInterpreterCallCodeDoneEvent,
-    type ResponseCodeInterpreterCallCompletedEvent,
-    type ResponseCodeInterpreterCallInProgressEvent,
-    type ResponseCodeInterpreterCallInterpretingEvent,
-    type ResponseCodeInterpreterToolCall,
-    type ResponseCompactionItem,
-    type ResponseCompactionItemParam,
-    type ResponseCompactParams,
-    type ResponseCompletedEvent,
-    type ResponseComputerToolCall,
-    type ResponseComputerToolCallOutputItem,
-    type ResponseComputerToolCallOutputScreenshot,
-    type ResponseContainerReference,
-    type ResponseContent,
-    type ResponseContentPartAddedEvent,
-    type ResponseContentPartDoneEvent,
-    type ResponseConversationParam,
-    type ResponseCreatedEvent,
-    type ResponseCreateParams,
-    type ResponseCreateParamsBase,
-    type ResponseCreateParamsNonStreaming,
-    type ResponseCreateParamsStreaming,
-    type ResponseCustomToolCall,
-    type ResponseCustomToolCallInputDeltaEvent,
-    type ResponseCustomToolCallInputDoneEvent,
-    type ResponseCustomToolCallItem,
-    type ResponseCustomToolCallOutput,
-    type ResponseCustomToolCallOutputItem,
-    type ResponseError,
-    type ResponseErrorEvent,
-    type ResponseFailedEvent,
-    type ResponseFileSearchCallCompletedEvent,
-    type ResponseFileSearchCallInProgressEvent,
-    type ResponseFileSearchCallSearchingEvent,
-    type ResponseFileSearchToolCall,
-    type ResponseFormatTextConfig,
-    type ResponseFormatTextJSONSchemaConfig,
-    type ResponseFunctionCallArgumentsDeltaEvent,
-    type ResponseFunctionCallArgumentsDoneEvent,
-    type ResponseFunctionCallOutputItem,
-    type ResponseFunctionCallOutputItemList,
-    type ResponseFunctionShellCallOutputContent,
-    type ResponseFunctionShellToolCall,
-    type ResponseFunctionShellToolCallOutput,
-    type ResponseFunctionToolCall,
-    type ResponseFunctionToolCallItem,
-    type ResponseFunctionToolCallOutputItem,
-    type ResponseFunctionWebSearch,
-    type ResponseImageGenCallCompletedEvent,
-    type ResponseImageGenCallGeneratingEvent,
-    type ResponseImageGenCallInProgressEvent,
-    type ResponseImageGenCallPartialImageEvent,
-    type ResponseIncludable,
-    type ResponseIncompleteEvent,
-    type ResponseInProgressEvent,
-    type ResponseInput,
-    type ResponseInputAudio,
-    type ResponseInputContent,
-    type ResponseInputFile,
-    type ResponseInputFileContent,
-    type ResponseInputImage,
-    type ResponseInputImageContent,
-    type ResponseInputItem,
-    type ResponseInputMessageContentList,
-    type ResponseInputMessageItem,
-    type ResponseInputText,
-    type ResponseInputTextContent,
-    type ResponseItem,
-    type ResponseItemList,
-    type ResponseLocalEnvironment,
-    type ResponseMcpCallArgumentsDeltaEvent,
-    type ResponseMcpCallArgumentsDoneEvent,
-    type ResponseMcpCallCompletedEvent,
-    type ResponseMcpCallFailedEvent,
-    type ResponseMcpCallInProgressEvent,
-    type ResponseMcpListToolsCompletedEvent,
-    type ResponseMcpListToolsFailedEvent,
-    type ResponseMcpListToolsInProgressEvent,
-    type ResponseOutputAudio,
-    type ResponseOutputItem,
-    type ResponseOutputItemAddedEvent,
-    type ResponseOutputItemDoneEvent,
-    type ResponseOutputMessage,
-    type ResponseOutputRefusal,
-    type ResponseOutputText,
-    type ResponseOutputTextAnnotationAddedEvent,
-    type ResponsePrompt,
-    type ResponseQueuedEvent,
-    type ResponseReasoningItem,
-    type ResponseReasoningSummaryPartAddedEvent,
-    type ResponseReasoningSummaryPartDoneEvent,
-    type ResponseReasoningSummaryTextDeltaEvent,
-    type ResponseReasoningSummaryTextDoneEvent,
-    type ResponseReasoningTextDeltaEvent,
-    type ResponseReasoningTextDoneEvent,
-    type ResponseRefusalDeltaEvent,
-    type ResponseRefusalDoneEvent,
-    type ResponseRetrieveParams,
-    type ResponseShellCallCommandAddedEvent,
-    type ResponseShellCallCommandDeltaEvent,
-    type ResponseShellCallCommandDoneEvent,
-    type ResponseShellCallOutputContentDeltaEvent,
-    type ResponseShellCallOutputContentDoneEvent,
-    type ResponseStatus,
-    type ResponseStreamEvent,
-    type ResponsesClientEvent,
-    type ResponsesServerEvent,
-    type ResponseTextConfig,
-    type ResponseTextDeltaEvent,
-    type ResponseTextDoneEvent,
-    type ResponseToolSearchCall,
-    type ResponseToolSearchOutputItem,
-    type ResponseToolSearchOutputItemParam,
-    type ResponseUsage,
-    type ResponseWebSearchCallCompletedEvent,
-    type ResponseWebSearchCallInProgressEvent,
-    type ResponseWebSearchCallSearchingEvent,
-    type ServiceTier,
-    type SkillReference,
-    type Tool,
-    type ToolChoiceAllowed,
-    type ToolChoiceApplyPatch,
-    type ToolChoiceCustom,
-    type ToolChoiceFunction,
-    type ToolChoiceMcp,
-    type ToolChoiceOptions,
-    type ToolChoiceShell,
-    type ToolChoiceTypes,
-    type ToolSearchTool,
-    type WebSearchPreviewTool,
-    type WebSearchTool,
-  };
+  export { InputItems, InputTokens };
+  export type ResponseStreamEvent = T.ResponseStreamEvent;
+  export type ResponseCreateParamsBase = T.ResponseCreateParamsBase;
+  export type ResponseCreateParamsStreaming = T.ResponseCreateParamsStreaming;
+  export type ResponseCreateParamsNonStreaming = T.ResponseCreateParamsNonStreaming;
+  export type ResponseCreateParams = T.ResponseCreateParams;
+  export type ResponseRetrieveParams = T.ResponseRetrieveParams;
+  export type CompactedResponse = T.CompactedResponse;
+  export type ResponseCompactParams = T.ResponseCompactParams;
+  export type ApplyPatchTool = T.ApplyPatchTool;
+  export type ContainerAuto = T.ContainerAuto;
+  export type ContainerNetworkPolicyAllowlist = T.ContainerNetworkPolicyAllowlist;
+  export type ContainerNetworkPolicyDisabled = T.ContainerNetworkPolicyDisabled;
+  export type ContainerNetworkPolicyDomainSecret = T.ContainerNetworkPolicyDomainSecret;
+  export type ContainerReference = T.ContainerReference;
+  export type CustomTool = T.CustomTool;
+  export type FunctionShellTool = T.FunctionShellTool;
+  export type InlineSkill = T.InlineSkill;
+  export type InlineSkillSource = T.InlineSkillSource;
+  export type LocalEnvironment = T.LocalEnvironment;
+  export type LocalSkill = T.LocalSkill;
+  export type McpToolCallError = T.McpToolCallError;
+  export type NamespaceTool = T.NamespaceTool;
+  export type ResponseApplyPatchToolCall = T.ResponseApplyPatchToolCall;
+  export type ResponseApplyPatchToolCallOutput = T.ResponseApplyPatchToolCallOutput;
+  export type ResponseCodeInterpreterToolCall = T.ResponseCodeInterpreterToolCall;
+  export type ResponseCompactionItem = T.ResponseCompactionItem;
+  export type ResponseCompactionItemParam = T.ResponseCompactionItemParam;
+  export type ResponseComputerToolCall = T.ResponseComputerToolCall;
+  export type ResponseComputerToolCallOutputItem = T.ResponseComputerToolCallOutputItem;
+  export type ResponseComputerToolCallOutputScreenshot = T.ResponseComputerToolCallOutputScreenshot;
+  export type ResponseContainerReference = T.ResponseContainerReference;
+  export type ResponseContent = T.ResponseContent;
+  export type ResponseConversationParam = T.ResponseConversationParam;
+  export type ResponseCustomToolCall = T.ResponseCustomToolCall;
+  export type ResponseCustomToolCallItem = T.ResponseCustomToolCallItem;
+  export type ResponseCustomToolCallOutput = T.ResponseCustomToolCallOutput;
+  export type ResponseCustomToolCallOutputItem = T.ResponseCustomToolCallOutputItem;
+  export type ResponseFileSearchToolCall = T.ResponseFileSearchToolCall;
+  export type ResponseFormatTextConfig = T.ResponseFormatTextConfig;
+  export type ResponseFormatTextJSONSchemaConfig = T.ResponseFormatTextJSONSchemaConfig;
+  export type ResponseFunctionCallOutputItem = T.ResponseFunctionCallOutputItem;
+  export type ResponseFunctionCallOutputItemList = T.ResponseFunctionCallOutputItemList;
+  export type ResponseFunctionShellCallOutputContent = T.ResponseFunctionShellCallOutputContent;
+  export type ResponseFunctionShellToolCall = T.ResponseFunctionShellToolCall;
+  export type ResponseFunctionShellToolCallOutput = T.ResponseFunctionShellToolCallOutput;
+  export type ResponseFunctionToolCall = T.ResponseFunctionToolCall;
+  export type ResponseFunctionToolCallItem = T.ResponseFunctionToolCallItem;
+  export type ResponseFunctionToolCallOutputItem = T.ResponseFunctionToolCallOutputItem;
+  export type ResponseFunctionWebSearch = T.ResponseFunctionWebSearch;
+  export type ResponseIncludable = T.ResponseIncludable;
+  export type ResponseInput = T.ResponseInput;
+  export type ResponseInputAudio = T.ResponseInputAudio;
+  export type ResponseInputContent = T.ResponseInputContent;
+  export type ResponseInputFile = T.ResponseInputFile;
+  export type ResponseInputFileContent = T.ResponseInputFileContent;
+  export type ResponseInputImage = T.ResponseInputImage;
+  export type ResponseInputImageContent = T.ResponseInputImageContent;
+  export type ResponseInputItem = T.ResponseInputItem;
+  export type ResponseInputMessageContentList = T.ResponseInputMessageContentList;
+  export type ResponseInputMessageItem = T.ResponseInputMessageItem;
+  export type ResponseInputText = T.ResponseInputText;
+  export type ResponseInputTextContent = T.ResponseInputTextContent;
+  export type ResponseItem = T.ResponseItem;
+  export type ResponseLocalEnvironment = T.ResponseLocalEnvironment;
+  export type ResponseMcpCallArgumentsDeltaEvent = T.ResponseMcpCallArgumentsDeltaEvent;
+  export type ResponseMcpCallArgumentsDoneEvent = T.ResponseMcpCallArgumentsDoneEvent;
+  export type ResponseMcpCallCompletedEvent = T.ResponseMcpCallCompletedEvent;
+  export type ResponseMcpCallFailedEvent = T.ResponseMcpCallFailedEvent;
+  export type ResponseMcpCallInProgressEvent = T.ResponseMcpCallInProgressEvent;
+  export type ResponseMcpListToolsCompletedEvent = T.ResponseMcpListToolsCompletedEvent;
+  export type ResponseMcpListToolsFailedEvent = T.ResponseMcpListToolsFailedEvent;
+  export type ResponseMcpListToolsInProgressEvent = T.ResponseMcpListToolsInProgressEvent;
+  export type ResponseOutputAudio = T.ResponseOutputAudio;
+  export type ResponseOutputItem = T.ResponseOutputItem;
+  export type ResponseOutputMessage = T.ResponseOutputMessage;
+  export type ResponseOutputRefusal = T.ResponseOutputRefusal;
+  export type ResponseOutputText = T.ResponseOutputText;
+  export type ResponsePrompt = T.ResponsePrompt;
+  export type ResponseReasoningItem = T.ResponseReasoningItem;
+  export type ResponseShellCallCommandAddedEvent = T.ResponseShellCallCommandAddedEvent;
+  export type ResponseShellCallCommandDeltaEvent = T.ResponseShellCallCommandDeltaEvent;
+  export type ResponseShellCallCommandDoneEvent = T.ResponseShellCallCommandDoneEvent;
+  export type ResponseShellCallOutputContentDeltaEvent = T.ResponseShellCallOutputContentDeltaEvent;
+  export type ResponseShellCallOutputContentDoneEvent = T.ResponseShellCallOutputContentDoneEvent;
+  export type ResponseStatus = T.ResponseStatus;
+  export type ResponseTextConfig = T.ResponseTextConfig;
+  export type ResponseToolSearchCall = T.ResponseToolSearchCall;
+  export type ResponseToolSearchOutputItem = T.ResponseToolSearchOutputItem;
+  export type ResponseToolSearchOutputItemParam = T.ResponseToolSearchOutputItemParam;
+  export type SkillReference = T.SkillReference;
+  export type ToolChoiceApplyPatch = T.ToolChoiceApplyPatch;
+  export type ToolChoiceMcp = T.ToolChoiceMcp;
+  export type ToolChoiceShell = T.ToolChoiceShell;
+  export type ToolSearchTool = T.ToolSearchTool;
+  export type ComputerAction = T.ComputerAction;
+  export type ComputerActionList = T.ComputerActionList;
+  export type ComputerTool = T.ComputerTool;
+  export type ComputerUsePreviewTool = T.ComputerUsePreviewTool;
+  export type EasyInputMessage = T.EasyInputMessage;
+  export type FileSearchTool = T.FileSearchTool;
+  export type FunctionTool = T.FunctionTool;
+  export type ImageDetail = T.ImageDetail;
+  export type Response = T.Response;
+  export type ResponseAudioDeltaEvent = T.ResponseAudioDeltaEvent;
+  export type ResponseAudioDoneEvent = T.ResponseAudioDoneEvent;
+  export type ResponseAudioTranscriptDeltaEvent = T.ResponseAudioTranscriptDeltaEvent;
+  export type ResponseAudioTranscriptDoneEvent = T.ResponseAudioTranscriptDoneEvent;
+  export type ResponseCodeInterpreterCallCodeDeltaEvent = T.ResponseCodeInterpreterCallCodeDeltaEvent;
+  export type ResponseCodeInterpreterCallCodeDoneEvent = T.ResponseCodeInterpreterCallCodeDoneEvent;
+  export type ResponseCodeInterpreterCallCompletedEvent = T.ResponseCodeInterpreterCallCompletedEvent;
+  export type ResponseCodeInterpreterCallInProgressEvent = T.ResponseCodeInterpreterCallInProgressEvent;
+  export type ResponseCodeInterpreterCallInterpretingEvent = T.ResponseCodeInterpreterCallInterpretingEvent;
+  export type ResponseCompletedEvent = T.ResponseCompletedEvent;
+  export type ResponseContentPartAddedEvent = T.ResponseContentPartAddedEvent;
+  export type ResponseContentPartDoneEvent = T.ResponseContentPartDoneEvent;
+  export type ResponseCreatedEvent = T.ResponseCreatedEvent;
+  export type ResponseCustomToolCallInputDeltaEvent = T.ResponseCustomToolCallInputDeltaEvent;
+  export type ResponseCustomToolCallInputDoneEvent = T.ResponseCustomToolCallInputDoneEvent;
+  export type ResponseError = T.ResponseError;
+  export type ResponseErrorEvent = T.ResponseErrorEvent;
+  export type ResponseFailedEvent = T.ResponseFailedEvent;
+  export type ResponseFileSearchCallCompletedEvent = T.ResponseFileSearchCallCompletedEvent;
+  export type ResponseFileSearchCallInProgressEvent = T.ResponseFileSearchCallInProgressEvent;
+  export type ResponseFileSearchCallSearchingEvent = T.ResponseFileSearchCallSearchingEvent;
+  export type ResponseFunctionCallArgumentsDeltaEvent = T.ResponseFunctionCallArgumentsDeltaEvent;
+  export type ResponseFunctionCallArgumentsDoneEvent = T.ResponseFunctionCallArgumentsDoneEvent;
+  export type ResponseImageGenCallCompletedEvent = T.ResponseImageGenCallCompletedEvent;
+  export type ResponseImageGenCallGeneratingEvent = T.ResponseImageGenCallGeneratingEvent;
+  export type ResponseImageGenCallInProgressEvent = T.ResponseImageGenCallInProgressEvent;
+  export type ResponseImageGenCallPartialImageEvent = T.ResponseImageGenCallPartialImageEvent;
+  export type ResponseInProgressEvent = T.ResponseInProgressEvent;
+  export type ResponseIncompleteEvent = T.ResponseIncompleteEvent;
+  export type ResponseOutputItemAddedEvent = T.ResponseOutputItemAddedEvent;
+  export type ResponseOutputItemDoneEvent = T.ResponseOutputItemDoneEvent;
+  export type ResponseOutputTextAnnotationAddedEvent = T.ResponseOutputTextAnnotationAddedEvent;
+  export type ResponseQueuedEvent = T.ResponseQueuedEvent;
+  export type ResponseReasoningSummaryPartAddedEvent = T.ResponseReasoningSummaryPartAddedEvent;
+  export type ResponseReasoningSummaryPartDoneEvent = T.ResponseReasoningSummaryPartDoneEvent;
+  export type ResponseReasoningSummaryTextDeltaEvent = T.ResponseReasoningSummaryTextDeltaEvent;
+  export type ResponseReasoningSummaryTextDoneEvent = T.ResponseReasoningSummaryTextDoneEvent;
+  export type ResponseReasoningTextDeltaEvent = T.ResponseReasoningTextDeltaEvent;
+  export type ResponseReasoningTextDoneEvent = T.ResponseReasoningTextDoneEvent;
+  export type ResponseRefusalDeltaEvent = T.ResponseRefusalDeltaEvent;
+  export type ResponseRefusalDoneEvent = T.ResponseRefusalDoneEvent;
+  export type ResponseTextDeltaEvent = T.ResponseTextDeltaEvent;
+  export type ResponseTextDoneEvent = T.ResponseTextDoneEvent;
+  export type ResponseUsage = T.ResponseUsage;
+  export type ResponseWebSearchCallCompletedEvent = T.ResponseWebSearchCallCompletedEvent;
+  export type ResponseWebSearchCallInProgressEvent = T.ResponseWebSearchCallInProgressEvent;
+  export type ResponseWebSearchCallSearchingEvent = T.ResponseWebSearchCallSearchingEvent;
+  export type ResponsesClientEvent = T.ResponsesClientEvent;
+  export type ResponsesServerEvent = T.ResponsesServerEvent;
+  export type ServiceTier = T.ServiceTier;
+  export type Tool = T.Tool;
+  export type ToolChoiceAllowed = T.ToolChoiceAllowed;
+  export type ToolChoiceCustom = T.ToolChoiceCustom;
+  export type ToolChoiceFunction = T.ToolChoiceFunction;
+  export type ToolChoiceOptions = T.ToolChoiceOptions;
+  export type ToolChoiceTypes = T.ToolChoiceTypes;
+  export type WebSearchPreviewTool = T.WebSearchPreviewTool;
+  export type WebSearchTool = T.WebSearchTool;
+  export type ResponseItemList = T.ResponseItemList;
+  export type InputItemListParams = T.InputItemListParams;
+  export type InputTokenCountResponse = T.InputTokenCountResponse;
+  export type InputTokenCountParams = T.InputTokenCountParams;
 }

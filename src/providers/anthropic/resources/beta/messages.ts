@@ -2,361 +2,22 @@
 // scripts/generate/anthropic-names.mjs and run `npm run generate`.
 
 import { type APIPromise, APIResource, type RequestOptions, type Stream } from '../../../../core/kit.js';
-import type * as S from '../../generated/schemas.js';
 import { BetaMessageStream } from '../../lib/message-stream.js';
 import { warnModelDeprecations } from '../../lib/model-warnings.js';
 import { Batches } from './messages/batches.js';
-
-export type BetaMessage = S.BetaMessage;
-
-export type BetaRawMessageStreamEvent = S.BetaMessageStreamEvent;
-
-export type MessageCreateParamsBase = S.BetaCreateMessageParams & {
-  /**
-   * Optional header to specify the beta version(s) you want to use.
-   */
-  betas?: Array<S.AnthropicBeta>;
-};
-
-export type MessageCreateParamsStreaming = MessageCreateParamsBase & { stream: true };
-
-export type MessageCreateParamsNonStreaming = MessageCreateParamsBase & { stream?: false | null };
-
-export type MessageCreateParams = MessageCreateParamsStreaming | MessageCreateParamsNonStreaming;
-
-export type BetaMessageTokensCount = S.BetaCountMessageTokensResponse;
-
-export type MessageCountTokensParams = S.BetaCountMessageTokensParams & {
-  /**
-   * Optional header to specify the beta version(s) you want to use.
-   */
-  betas?: Array<S.AnthropicBeta>;
-};
-
-export type BetaAdvisorRedactedResultBlock = S.BetaResponseAdvisorRedactedResultBlock;
-
-export type BetaAdvisorRedactedResultBlockParam = S.BetaRequestAdvisorRedactedResultBlock;
-
-export type BetaAdvisorResultBlock = S.BetaResponseAdvisorResultBlock;
-
-export type BetaAdvisorResultBlockParam = S.BetaRequestAdvisorResultBlock;
-
-export type BetaAdvisorTool20260301 = S.BetaAdvisorTool_20260301;
-
-export type BetaAdvisorToolResultBlock = S.BetaResponseAdvisorToolResultBlock;
-
-export type BetaAdvisorToolResultBlockParam = S.BetaRequestAdvisorToolResultBlock;
-
-export type BetaAdvisorToolResultError = S.BetaResponseAdvisorToolResultError;
-
-export type BetaAdvisorToolResultErrorParam = S.BetaRequestAdvisorToolResultError;
-
-export type BetaBashCodeExecutionOutputBlock = S.BetaResponseBashCodeExecutionOutputBlock;
-
-export type BetaBashCodeExecutionOutputBlockParam = S.BetaRequestBashCodeExecutionOutputBlock;
-
-export type BetaBashCodeExecutionResultBlock = S.BetaResponseBashCodeExecutionResultBlock;
-
-export type BetaBashCodeExecutionResultBlockParam = S.BetaRequestBashCodeExecutionResultBlock;
-
-export type BetaBashCodeExecutionToolResultBlock = S.BetaResponseBashCodeExecutionToolResultBlock;
-
-export type BetaBashCodeExecutionToolResultBlockParam = S.BetaRequestBashCodeExecutionToolResultBlock;
-
-export type BetaBashCodeExecutionToolResultError = S.BetaResponseBashCodeExecutionToolResultError;
-
-export type BetaBashCodeExecutionToolResultErrorParam = S.BetaRequestBashCodeExecutionToolResultError;
-
-export type BetaCitationsConfigParam = S.BetaRequestCitationsConfig;
-
-export type BetaClearThinking20251015Edit = S.BetaResponseClearThinking20251015Edit;
-
-export type BetaClearToolUses20250919Edit = S.BetaResponseClearToolUses20250919Edit;
-
-export type BetaCodeExecutionOutputBlock = S.BetaResponseCodeExecutionOutputBlock;
-
-export type BetaCodeExecutionOutputBlockParam = S.BetaRequestCodeExecutionOutputBlock;
-
-export type BetaCodeExecutionResultBlock = S.BetaResponseCodeExecutionResultBlock;
-
-export type BetaCodeExecutionResultBlockParam = S.BetaRequestCodeExecutionResultBlock;
-
-export type BetaCodeExecutionTool20250522 = S.BetaCodeExecutionTool_20250522;
-
-export type BetaCodeExecutionTool20250825 = S.BetaCodeExecutionTool_20250825;
-
-export type BetaCodeExecutionTool20260120 = S.BetaCodeExecutionTool_20260120;
-
-export type BetaCodeExecutionToolResultBlock = S.BetaResponseCodeExecutionToolResultBlock;
-
-export type BetaCodeExecutionToolResultBlockParam = S.BetaRequestCodeExecutionToolResultBlock;
-
-export type BetaCodeExecutionToolResultError = S.BetaResponseCodeExecutionToolResultError;
-
-export type BetaCodeExecutionToolResultErrorParam = S.BetaRequestCodeExecutionToolResultError;
-
-export type BetaCompactionBlock = S.BetaResponseCompactionBlock;
-
-export type BetaCompactionBlockParam = S.BetaRequestCompactionBlock;
-
-export type BetaContainerUploadBlock = S.BetaResponseContainerUploadBlock;
-
-export type BetaContainerUploadBlockParam = S.BetaRequestContainerUploadBlock;
-
-export type BetaContentBlockParam = S.BetaInputContentBlock;
-
-export type BetaDocumentBlock = S.BetaResponseDocumentBlock;
-
-export type BetaEncryptedCodeExecutionResultBlock = S.BetaResponseEncryptedCodeExecutionResultBlock;
-
-export type BetaEncryptedCodeExecutionResultBlockParam = S.BetaRequestEncryptedCodeExecutionResultBlock;
-
-export type BetaImageBlockParam = S.BetaRequestImageBlock;
-
-export type BetaInputJSONDelta = S.BetaInputJsonContentBlockDelta;
-
-export type BetaJSONOutputFormat = S.BetaJsonOutputFormat;
-
-export type BetaMCPToolResultBlock = S.BetaResponseMCPToolResultBlock;
-
-export type BetaMCPToolUseBlock = S.BetaResponseMCPToolUseBlock;
-
-export type BetaMCPToolUseBlockParam = S.BetaRequestMCPToolUseBlock;
-
-export type BetaMemoryTool20250818 = S.BetaMemoryTool_20250818;
-
-export type BetaMessageParam = S.BetaInputMessage;
-
-export type BetaRawContentBlockDeltaEvent = S.BetaContentBlockDeltaEvent;
-
-export type BetaRawContentBlockStartEvent = S.BetaContentBlockStartEvent;
-
-export type BetaRawContentBlockStopEvent = S.BetaContentBlockStopEvent;
-
-export type BetaRawMessageDeltaEvent = S.BetaMessageDeltaEvent;
-
-export type BetaRawMessageStartEvent = S.BetaMessageStartEvent;
-
-export type BetaRawMessageStopEvent = S.BetaMessageStopEvent;
-
-export type BetaRedactedThinkingBlock = S.BetaResponseRedactedThinkingBlock;
-
-export type BetaRedactedThinkingBlockParam = S.BetaRequestRedactedThinkingBlock;
-
-export type BetaSearchResultBlockParam = S.BetaRequestSearchResultBlock;
-
-export type BetaServerToolCaller20260120 = S.BetaServerToolCaller_20260120;
-
-export type BetaServerToolUseBlock = S.BetaResponseServerToolUseBlock;
-
-export type BetaServerToolUseBlockParam = S.BetaRequestServerToolUseBlock;
-
-export type BetaSignatureDelta = S.BetaSignatureContentBlockDelta;
-
-export type BetaTextBlock = S.BetaResponseTextBlock;
-
-export type BetaTextBlockParam = S.BetaRequestTextBlock;
-
-export type BetaTextDelta = S.BetaTextContentBlockDelta;
-
-export type BetaTextEditorCodeExecutionCreateResultBlock =
-  S.BetaResponseTextEditorCodeExecutionCreateResultBlock;
-
-export type BetaTextEditorCodeExecutionCreateResultBlockParam =
-  S.BetaRequestTextEditorCodeExecutionCreateResultBlock;
-
-export type BetaTextEditorCodeExecutionStrReplaceResultBlock =
-  S.BetaResponseTextEditorCodeExecutionStrReplaceResultBlock;
-
-export type BetaTextEditorCodeExecutionStrReplaceResultBlockParam =
-  S.BetaRequestTextEditorCodeExecutionStrReplaceResultBlock;
-
-export type BetaTextEditorCodeExecutionToolResultBlock = S.BetaResponseTextEditorCodeExecutionToolResultBlock;
-
-export type BetaTextEditorCodeExecutionToolResultBlockParam =
-  S.BetaRequestTextEditorCodeExecutionToolResultBlock;
-
-export type BetaTextEditorCodeExecutionToolResultError = S.BetaResponseTextEditorCodeExecutionToolResultError;
-
-export type BetaTextEditorCodeExecutionToolResultErrorParam =
-  S.BetaRequestTextEditorCodeExecutionToolResultError;
-
-export type BetaTextEditorCodeExecutionViewResultBlock = S.BetaResponseTextEditorCodeExecutionViewResultBlock;
-
-export type BetaTextEditorCodeExecutionViewResultBlockParam =
-  S.BetaRequestTextEditorCodeExecutionViewResultBlock;
-
-export type BetaThinkingBlock = S.BetaResponseThinkingBlock;
-
-export type BetaThinkingBlockParam = S.BetaRequestThinkingBlock;
-
-export type BetaThinkingDelta = S.BetaThinkingContentBlockDelta;
-
-export type BetaToolReferenceBlock = S.BetaResponseToolReferenceBlock;
-
-export type BetaToolReferenceBlockParam = S.BetaRequestToolReferenceBlock;
-
-export type BetaToolResultBlockParam = S.BetaRequestToolResultBlock;
-
-export type BetaToolSearchToolRegex20251119 = S.BetaToolSearchToolRegex_20251119;
-
-export type BetaToolSearchToolResultBlock = S.BetaResponseToolSearchToolResultBlock;
-
-export type BetaToolSearchToolResultBlockParam = S.BetaRequestToolSearchToolResultBlock;
-
-export type BetaToolSearchToolResultError = S.BetaResponseToolSearchToolResultError;
-
-export type BetaToolSearchToolResultErrorParam = S.BetaRequestToolSearchToolResultError;
-
-export type BetaToolSearchToolSearchResultBlock = S.BetaResponseToolSearchToolSearchResultBlock;
-
-export type BetaToolSearchToolSearchResultBlockParam = S.BetaRequestToolSearchToolSearchResultBlock;
-
-export type BetaToolUseBlock = S.BetaResponseToolUseBlock;
-
-export type BetaToolUseBlockParam = S.BetaRequestToolUseBlock;
-
-export type BetaWebFetchTool20250910 = S.BetaWebFetchTool_20250910;
-
-export type BetaWebFetchTool20260209 = S.BetaWebFetchTool_20260209;
-
-export type BetaWebFetchTool20260309 = S.BetaWebFetchTool_20260309;
-
-export type BetaWebFetchToolResultBlock = S.BetaResponseWebFetchToolResultBlock;
-
-export type BetaWebFetchToolResultBlockParam = S.BetaRequestWebFetchToolResultBlock;
-
-export type BetaWebSearchResultBlock = S.BetaResponseWebSearchResultBlock;
-
-export type BetaWebSearchResultBlockParam = S.BetaRequestWebSearchResultBlock;
-
-export type BetaWebSearchTool20250305 = S.BetaWebSearchTool_20250305;
-
-export type BetaWebSearchTool20260209 = S.BetaWebSearchTool_20260209;
-
-export type BetaWebSearchToolResultBlock = S.BetaResponseWebSearchToolResultBlock;
-
-export type BetaWebSearchToolResultBlockParam = S.BetaRequestWebSearchToolResultBlock;
-
-export type BetaWebSearchToolResultError = S.BetaResponseWebSearchToolResultError;
-
-export type BetaAdvisorMessageIterationUsage = S.BetaAdvisorMessageIterationUsage;
-
-export type BetaAllThinkingTurns = S.BetaAllThinkingTurns;
-
-export type BetaBase64ImageSource = S.BetaBase64ImageSource;
-
-export type BetaBase64PDFSource = S.BetaBase64PDFSource;
-
-export type BetaCacheControlEphemeral = S.BetaCacheControlEphemeral;
-
-export type BetaCacheCreation = S.BetaCacheCreation;
-
-export type BetaCitationsDelta = S.BetaCitationsDelta;
-
-export type BetaCodeExecutionToolResultErrorCode = S.BetaCodeExecutionToolResultErrorCode;
-
-export type BetaCompactionContentBlockDelta = S.BetaCompactionContentBlockDelta;
-
-export type BetaCompactionIterationUsage = S.BetaCompactionIterationUsage;
-
-export type BetaContainer = S.BetaContainer;
-
-export type BetaContainerParams = S.BetaContainerParams;
-
-export type BetaContentBlock = S.BetaContentBlock;
-
-export type BetaContentBlockSource = S.BetaContentBlockSource;
-
-export type BetaContextManagementConfig = S.BetaContextManagementConfig;
-
-export type BetaContextManagementResponse = S.BetaContextManagementResponse;
-
-export type BetaDirectCaller = S.BetaDirectCaller;
-
-export type BetaFileDocumentSource = S.BetaFileDocumentSource;
-
-export type BetaFileImageSource = S.BetaFileImageSource;
-
-export type BetaInputTokensClearAtLeast = S.BetaInputTokensClearAtLeast;
-
-export type BetaInputTokensTrigger = S.BetaInputTokensTrigger;
-
-export type BetaIterationsUsage = S.BetaIterationsUsage;
-
-export type BetaMCPToolConfig = S.BetaMCPToolConfig;
-
-export type BetaMCPToolDefaultConfig = S.BetaMCPToolDefaultConfig;
-
-export type BetaMCPToolset = S.BetaMCPToolset;
-
-export type BetaMessageDeltaUsage = S.BetaMessageDeltaUsage;
-
-export type BetaMessageIterationUsage = S.BetaMessageIterationUsage;
-
-export type BetaMetadata = S.BetaMetadata;
-
-export type BetaOutputConfig = S.BetaOutputConfig;
-
-export type BetaPlainTextSource = S.BetaPlainTextSource;
-
-export type BetaRefusalStopDetails = S.BetaRefusalStopDetails;
-
-export type BetaRequestDocumentBlock = S.BetaRequestDocumentBlock;
-
-export type BetaRequestMCPServerToolConfiguration = S.BetaRequestMCPServerToolConfiguration;
-
-export type BetaRequestMCPServerURLDefinition = S.BetaRequestMCPServerURLDefinition;
-
-export type BetaServerToolCaller = S.BetaServerToolCaller;
-
-export type BetaServerToolUsage = S.BetaServerToolUsage;
-
-export type BetaSkill = S.BetaSkill;
-
-export type BetaSkillParams = S.BetaSkillParams;
-
-export type BetaStopReason = S.BetaStopReason;
-
-export type BetaThinkingConfigAdaptive = S.BetaThinkingConfigAdaptive;
-
-export type BetaThinkingConfigDisabled = S.BetaThinkingConfigDisabled;
-
-export type BetaThinkingConfigEnabled = S.BetaThinkingConfigEnabled;
-
-export type BetaThinkingConfigParam = S.BetaThinkingConfigParam;
-
-export type BetaThinkingTurns = S.BetaThinkingTurns;
-
-export type BetaTokenTaskBudget = S.BetaTokenTaskBudget;
-
-export type BetaTool = S.BetaTool;
-
-export type BetaToolChoice = S.BetaToolChoice;
-
-export type BetaToolChoiceAny = S.BetaToolChoiceAny;
-
-export type BetaToolChoiceAuto = S.BetaToolChoiceAuto;
-
-export type BetaToolChoiceNone = S.BetaToolChoiceNone;
-
-export type BetaToolChoiceTool = S.BetaToolChoiceTool;
-
-export type BetaToolUsesKeep = S.BetaToolUsesKeep;
-
-export type BetaToolUsesTrigger = S.BetaToolUsesTrigger;
-
-export type BetaURLImageSource = S.BetaURLImageSource;
-
-export type BetaURLPDFSource = S.BetaURLPDFSource;
-
-export type BetaUsage = S.BetaUsage;
-
-export type BetaUserLocation = S.BetaUserLocation;
-
-export type BetaWebFetchToolResultErrorCode = S.BetaWebFetchToolResultErrorCode;
-
-export type BetaWebSearchToolResultErrorCode = S.BetaWebSearchToolResultErrorCode;
+import type * as T from './messages.types.js';
+import type {
+  BetaMessage,
+  BetaMessageTokensCount,
+  BetaRawMessageStreamEvent,
+  MessageCountTokensParams,
+  MessageCreateParams,
+  MessageCreateParamsBase,
+  MessageCreateParamsNonStreaming,
+  MessageCreateParamsStreaming,
+} from './messages.types.js';
+
+export * from './messages.types.js';
 
 /**
  * `client.beta.messages`: 2 operations.
@@ -436,174 +97,178 @@ export class Messages extends APIResource {
 }
 
 export declare namespace Messages {
-  export {
-    Batches,
-    type BetaAdvisorMessageIterationUsage,
-    type BetaAdvisorRedactedResultBlock,
-    type BetaAdvisorRedactedResultBlockParam,
-    type BetaAdvisorResultBlock,
-    type BetaAdvisorResultBlockParam,
-    type BetaAdvisorTool20260301,
-    type BetaAdvisorToolResultBlock,
-    type BetaAdvisorToolResultBlockParam,
-    type BetaAdvisorToolResultError,
-    type BetaAdvisorToolResultErrorParam,
-    type BetaAllThinkingTurns,
-    type BetaBase64ImageSource,
-    type BetaBase64PDFSource,
-    type BetaBashCodeExecutionOutputBlock,
-    type BetaBashCodeExecutionOutputBlockParam,
-    type BetaBashCodeExecutionResultBlock,
-    type BetaBashCodeExecutionResultBlockParam,
-    type BetaBashCodeExecutionToolResultBlock,
-    type BetaBashCodeExecutionToolResultBlockParam,
-    type BetaBashCodeExecutionToolResultError,
-    type BetaBashCodeExecutionToolResultErrorParam,
-    type BetaCacheControlEphemeral,
-    type BetaCacheCreation,
-    type BetaCitationsConfigParam,
-    type BetaCitationsDelta,
-    type BetaClearThinking20251015Edit,
-    type BetaClearToolUses20250919Edit,
-    type BetaCodeExecutionOutputBlock,
-    type BetaCodeExecutionOutputBlockParam,
-    type BetaCodeExecutionResultBlock,
-    type BetaCodeExecutionResultBlockParam,
-    type BetaCodeExecutionTool20250522,
-    type BetaCodeExecutionTool20250825,
-    type BetaCodeExecutionTool20260120,
-    type BetaCodeExecutionToolResultBlock,
-    type BetaCodeExecutionToolResultBlockParam,
-    type BetaCodeExecutionToolResultError,
-    type BetaCodeExecutionToolResultErrorCode,
-    type BetaCodeExecutionToolResultErrorParam,
-    type BetaCompactionBlock,
-    type BetaCompactionBlockParam,
-    type BetaCompactionContentBlockDelta,
-    type BetaCompactionIterationUsage,
-    type BetaContainer,
-    type BetaContainerParams,
-    type BetaContainerUploadBlock,
-    type BetaContainerUploadBlockParam,
-    type BetaContentBlock,
-    type BetaContentBlockParam,
-    type BetaContentBlockSource,
-    type BetaContextManagementConfig,
-    type BetaContextManagementResponse,
-    type BetaDirectCaller,
-    type BetaDocumentBlock,
-    type BetaEncryptedCodeExecutionResultBlock,
-    type BetaEncryptedCodeExecutionResultBlockParam,
-    type BetaFileDocumentSource,
-    type BetaFileImageSource,
-    type BetaImageBlockParam,
-    type BetaInputJSONDelta,
-    type BetaInputTokensClearAtLeast,
-    type BetaInputTokensTrigger,
-    type BetaIterationsUsage,
-    type BetaJSONOutputFormat,
-    type BetaMCPToolConfig,
-    type BetaMCPToolDefaultConfig,
-    type BetaMCPToolResultBlock,
-    type BetaMCPToolset,
-    type BetaMCPToolUseBlock,
-    type BetaMCPToolUseBlockParam,
-    type BetaMemoryTool20250818,
-    type BetaMessage,
-    type BetaMessageDeltaUsage,
-    type BetaMessageIterationUsage,
-    type BetaMessageParam,
-    type BetaMessageTokensCount,
-    type BetaMetadata,
-    type BetaOutputConfig,
-    type BetaPlainTextSource,
-    type BetaRawContentBlockDeltaEvent,
-    type BetaRawContentBlockStartEvent,
-    type BetaRawContentBlockStopEvent,
-    type BetaRawMessageDeltaEvent,
-    type BetaRawMessageStartEvent,
-    type BetaRawMessageStopEvent,
-    type BetaRawMessageStreamEvent,
-    type BetaRedactedThinkingBlock,
-    type BetaRedactedThinkingBlockParam,
-    type BetaRefusalStopDetails,
-    type BetaRequestDocumentBlock,
-    type BetaRequestMCPServerToolConfiguration,
-    type BetaRequestMCPServerURLDefinition,
-    type BetaSearchResultBlockParam,
-    type BetaServerToolCaller,
-    type BetaServerToolCaller20260120,
-    type BetaServerToolUsage,
-    type BetaServerToolUseBlock,
-    type BetaServerToolUseBlockParam,
-    type BetaSignatureDelta,
-    type BetaSkill,
-    type BetaSkillParams,
-    type BetaStopReason,
-    type BetaTextBlock,
-    type BetaTextBlockParam,
-    type BetaTextDelta,
-    type BetaTextEditorCodeExecutionCreateResultBlock,
-    type BetaTextEditorCodeExecutionCreateResultBlockParam,
-    type BetaTextEditorCodeExecutionStrReplaceResultBlock,
-    type BetaTextEditorCodeExecutionStrReplaceResultBlockParam,
-    type BetaTextEditorCodeExecutionToolResultBlock,
-    type BetaTextEditorCodeExecutionToolResultBlockParam,
-    type BetaTextEditorCodeExecutionToolResultError,
-    type BetaTextEditorCodeExecutionToolResultErrorParam,
-    type BetaTextEditorCodeExecutionViewResultBlock,
-    type BetaTextEditorCodeExecutionViewResultBlockParam,
-    type BetaThinkingBlock,
-    type BetaThinkingBlockParam,
-    type BetaThinkingConfigAdaptive,
-    type BetaThinkingConfigDisabled,
-    type BetaThinkingConfigEnabled,
-    type BetaThinkingConfigParam,
-    type BetaThinkingDelta,
-    type BetaThinkingTurns,
-    type BetaTokenTaskBudget,
-    type BetaTool,
-    type BetaToolChoice,
-    type BetaToolChoiceAny,
-    type BetaToolChoiceAuto,
-    type BetaToolChoiceNone,
-    type BetaToolChoiceTool,
-    type BetaToolReferenceBlock,
-    type BetaToolReferenceBlockParam,
-    type BetaToolResultBlockParam,
-    type BetaToolSearchToolRegex20251119,
-    type BetaToolSearchToolResultBlock,
-    type BetaToolSearchToolResultBlockParam,
-    type BetaToolSearchToolResultError,
-    type BetaToolSearchToolResultErrorParam,
-    type BetaToolSearchToolSearchResultBlock,
-    type BetaToolSearchToolSearchResultBlockParam,
-    type BetaToolUseBlock,
-    type BetaToolUseBlockParam,
-    type BetaToolUsesKeep,
-    type BetaToolUsesTrigger,
-    type BetaURLImageSource,
-    type BetaURLPDFSource,
-    type BetaUsage,
-    type BetaUserLocation,
-    type BetaWebFetchTool20250910,
-    type BetaWebFetchTool20260209,
-    type BetaWebFetchTool20260309,
-    type BetaWebFetchToolResultBlock,
-    type BetaWebFetchToolResultBlockParam,
-    type BetaWebFetchToolResultErrorCode,
-    type BetaWebSearchResultBlock,
-    type BetaWebSearchResultBlockParam,
-    type BetaWebSearchTool20250305,
-    type BetaWebSearchTool20260209,
-    type BetaWebSearchToolResultBlock,
-    type BetaWebSearchToolResultBlockParam,
-    type BetaWebSearchToolResultError,
-    type BetaWebSearchToolResultErrorCode,
-    type MessageCountTokensParams,
-    type MessageCreateParams,
-    type MessageCreateParamsBase,
-    type MessageCreateParamsNonStreaming,
-    type MessageCreateParamsStreaming,
-  };
+  export { Batches };
+  export type BetaMessage = T.BetaMessage;
+  export type BetaRawMessageStreamEvent = T.BetaRawMessageStreamEvent;
+  export type MessageCreateParamsBase = T.MessageCreateParamsBase;
+  export type MessageCreateParamsStreaming = T.MessageCreateParamsStreaming;
+  export type MessageCreateParamsNonStreaming = T.MessageCreateParamsNonStreaming;
+  export type MessageCreateParams = T.MessageCreateParams;
+  export type BetaMessageTokensCount = T.BetaMessageTokensCount;
+  export type MessageCountTokensParams = T.MessageCountTokensParams;
+  export type BetaAdvisorRedactedResultBlock = T.BetaAdvisorRedactedResultBlock;
+  export type BetaAdvisorRedactedResultBlockParam = T.BetaAdvisorRedactedResultBlockParam;
+  export type BetaAdvisorResultBlock = T.BetaAdvisorResultBlock;
+  export type BetaAdvisorResultBlockParam = T.BetaAdvisorResultBlockParam;
+  export type BetaAdvisorTool20260301 = T.BetaAdvisorTool20260301;
+  export type BetaAdvisorToolResultBlock = T.BetaAdvisorToolResultBlock;
+  export type BetaAdvisorToolResultBlockParam = T.BetaAdvisorToolResultBlockParam;
+  export type BetaAdvisorToolResultError = T.BetaAdvisorToolResultError;
+  export type BetaAdvisorToolResultErrorParam = T.BetaAdvisorToolResultErrorParam;
+  export type BetaBashCodeExecutionOutputBlock = T.BetaBashCodeExecutionOutputBlock;
+  export type BetaBashCodeExecutionOutputBlockParam = T.BetaBashCodeExecutionOutputBlockParam;
+  export type BetaBashCodeExecutionResultBlock = T.BetaBashCodeExecutionResultBlock;
+  export type BetaBashCodeExecutionResultBlockParam = T.BetaBashCodeExecutionResultBlockParam;
+  export type BetaBashCodeExecutionToolResultBlock = T.BetaBashCodeExecutionToolResultBlock;
+  export type BetaBashCodeExecutionToolResultBlockParam = T.BetaBashCodeExecutionToolResultBlockParam;
+  export type BetaBashCodeExecutionToolResultError = T.BetaBashCodeExecutionToolResultError;
+  export type BetaBashCodeExecutionToolResultErrorParam = T.BetaBashCodeExecutionToolResultErrorParam;
+  export type BetaCitationsConfigParam = T.BetaCitationsConfigParam;
+  export type BetaClearThinking20251015Edit = T.BetaClearThinking20251015Edit;
+  export type BetaClearToolUses20250919Edit = T.BetaClearToolUses20250919Edit;
+  export type BetaCodeExecutionOutputBlock = T.BetaCodeExecutionOutputBlock;
+  export type BetaCodeExecutionOutputBlockParam = T.BetaCodeExecutionOutputBlockParam;
+  export type BetaCodeExecutionResultBlock = T.BetaCodeExecutionResultBlock;
+  export type BetaCodeExecutionResultBlockParam = T.BetaCodeExecutionResultBlockParam;
+  export type BetaCodeExecutionTool20250522 = T.BetaCodeExecutionTool20250522;
+  export type BetaCodeExecutionTool20250825 = T.BetaCodeExecutionTool20250825;
+  export type BetaCodeExecutionTool20260120 = T.BetaCodeExecutionTool20260120;
+  export type BetaCodeExecutionToolResultBlock = T.BetaCodeExecutionToolResultBlock;
+  export type BetaCodeExecutionToolResultBlockParam = T.BetaCodeExecutionToolResultBlockParam;
+  export type BetaCodeExecutionToolResultError = T.BetaCodeExecutionToolResultError;
+  export type BetaCodeExecutionToolResultErrorParam = T.BetaCodeExecutionToolResultErrorParam;
+  export type BetaCompactionBlock = T.BetaCompactionBlock;
+  export type BetaCompactionBlockParam = T.BetaCompactionBlockParam;
+  export type BetaContainerUploadBlock = T.BetaContainerUploadBlock;
+  export type BetaContainerUploadBlockParam = T.BetaContainerUploadBlockParam;
+  export type BetaContentBlockParam = T.BetaContentBlockParam;
+  export type BetaDocumentBlock = T.BetaDocumentBlock;
+  export type BetaEncryptedCodeExecutionResultBlock = T.BetaEncryptedCodeExecutionResultBlock;
+  export type BetaEncryptedCodeExecutionResultBlockParam = T.BetaEncryptedCodeExecutionResultBlockParam;
+  export type BetaImageBlockParam = T.BetaImageBlockParam;
+  export type BetaInputJSONDelta = T.BetaInputJSONDelta;
+  export type BetaJSONOutputFormat = T.BetaJSONOutputFormat;
+  export type BetaMCPToolResultBlock = T.BetaMCPToolResultBlock;
+  export type BetaMCPToolUseBlock = T.BetaMCPToolUseBlock;
+  export type BetaMCPToolUseBlockParam = T.BetaMCPToolUseBlockParam;
+  export type BetaMemoryTool20250818 = T.BetaMemoryTool20250818;
+  export type BetaMessageParam = T.BetaMessageParam;
+  export type BetaRawContentBlockDeltaEvent = T.BetaRawContentBlockDeltaEvent;
+  export type BetaRawContentBlockStartEvent = T.BetaRawContentBlockStartEvent;
+  export type BetaRawContentBlockStopEvent = T.BetaRawContentBlockStopEvent;
+  export type BetaRawMessageDeltaEvent = T.BetaRawMessageDeltaEvent;
+  export type BetaRawMessageStartEvent = T.BetaRawMessageStartEvent;
+  export type BetaRawMessageStopEvent = T.BetaRawMessageStopEvent;
+  export type BetaRedactedThinkingBlock = T.BetaRedactedThinkingBlock;
+  export type BetaRedactedThinkingBlockParam = T.BetaRedactedThinkingBlockParam;
+  export type BetaSearchResultBlockParam = T.BetaSearchResultBlockParam;
+  export type BetaServerToolCaller20260120 = T.BetaServerToolCaller20260120;
+  export type BetaServerToolUseBlock = T.BetaServerToolUseBlock;
+  export type BetaServerToolUseBlockParam = T.BetaServerToolUseBlockParam;
+  export type BetaSignatureDelta = T.BetaSignatureDelta;
+  export type BetaTextBlock = T.BetaTextBlock;
+  export type BetaTextBlockParam = T.BetaTextBlockParam;
+  export type BetaTextDelta = T.BetaTextDelta;
+  export type BetaTextEditorCodeExecutionCreateResultBlock = T.BetaTextEditorCodeExecutionCreateResultBlock;
+  export type BetaTextEditorCodeExecutionCreateResultBlockParam =
+    T.BetaTextEditorCodeExecutionCreateResultBlockParam;
+  export type BetaTextEditorCodeExecutionStrReplaceResultBlock =
+    T.BetaTextEditorCodeExecutionStrReplaceResultBlock;
+  export type BetaTextEditorCodeExecutionStrReplaceResultBlockParam =
+    T.BetaTextEditorCodeExecutionStrReplaceResultBlockParam;
+  export type BetaTextEditorCodeExecutionToolResultBlock = T.BetaTextEditorCodeExecutionToolResultBlock;
+  export type BetaTextEditorCodeExecutionToolResultBlockParam =
+    T.BetaTextEditorCodeExecutionToolResultBlockParam;
+  export type BetaTextEditorCodeExecutionToolResultError = T.BetaTextEditorCodeExecutionToolResultError;
+  export type BetaTextEditorCodeExecutionToolResultErrorParam =
+    T.BetaTextEditorCodeExecutionToolResultErrorParam;
+  export type BetaTextEditorCodeExecutionViewResultBlock = T.BetaTextEditorCodeExecutionViewResultBlock;
+  export type BetaTextEditorCodeExecutionViewResultBlockParam =
+    T.BetaTextEditorCodeExecutionViewResultBlockParam;
+  export type BetaThinkingBlock = T.BetaThinkingBlock;
+  export type BetaThinkingBlockParam = T.BetaThinkingBlockParam;
+  export type BetaThinkingDelta = T.BetaThinkingDelta;
+  export type BetaToolReferenceBlock = T.BetaToolReferenceBlock;
+  export type BetaToolReferenceBlockParam = T.BetaToolReferenceBlockParam;
+  export type BetaToolResultBlockParam = T.BetaToolResultBlockParam;
+  export type BetaToolSearchToolRegex20251119 = T.BetaToolSearchToolRegex20251119;
+  export type BetaToolSearchToolResultBlock = T.BetaToolSearchToolResultBlock;
+  export type BetaToolSearchToolResultBlockParam = T.BetaToolSearchToolResultBlockParam;
+  export type BetaToolSearchToolResultError = T.BetaToolSearchToolResultError;
+  export type BetaToolSearchToolResultErrorParam = T.BetaToolSearchToolResultErrorParam;
+  export type BetaToolSearchToolSearchResultBlock = T.BetaToolSearchToolSearchResultBlock;
+  export type BetaToolSearchToolSearchResultBlockParam = T.BetaToolSearchToolSearchResultBlockParam;
+  export type BetaToolUseBlock = T.BetaToolUseBlock;
+  export type BetaToolUseBlockParam = T.BetaToolUseBlockParam;
+  export type BetaWebFetchTool20250910 = T.BetaWebFetchTool20250910;
+  export type BetaWebFetchTool20260209 = T.BetaWebFetchTool20260209;
+  export type BetaWebFetchTool20260309 = T.BetaWebFetchTool20260309;
+  export type BetaWebFetchToolResultBlock = T.BetaWebFetchToolResultBlock;
+  export type BetaWebFetchToolResultBlockParam = T.BetaWebFetchToolResultBlockParam;
+  export type BetaWebSearchResultBlock = T.BetaWebSearchResultBlock;
+  export type BetaWebSearchResultBlockParam = T.BetaWebSearchResultBlockParam;
+  export type BetaWebSearchTool20250305 = T.BetaWebSearchTool20250305;
+  export type BetaWebSearchTool20260209 = T.BetaWebSearchTool20260209;
+  export type BetaWebSearchToolResultBlock = T.BetaWebSearchToolResultBlock;
+  export type BetaWebSearchToolResultBlockParam = T.BetaWebSearchToolResultBlockParam;
+  export type BetaWebSearchToolResultError = T.BetaWebSearchToolResultError;
+  export type BetaAdvisorMessageIterationUsage = T.BetaAdvisorMessageIterationUsage;
+  export type BetaAllThinkingTurns = T.BetaAllThinkingTurns;
+  export type BetaBase64ImageSource = T.BetaBase64ImageSource;
+  export type BetaBase64PDFSource = T.BetaBase64PDFSource;
+  export type BetaCacheControlEphemeral = T.BetaCacheControlEphemeral;
+  export type BetaCacheCreation = T.BetaCacheCreation;
+  export type BetaCitationsDelta = T.BetaCitationsDelta;
+  export type BetaCodeExecutionToolResultErrorCode = T.BetaCodeExecutionToolResultErrorCode;
+  export type BetaCompactionContentBlockDelta = T.BetaCompactionContentBlockDelta;
+  export type BetaCompactionIterationUsage = T.BetaCompactionIterationUsage;
+  export type BetaContainer = T.BetaContainer;
+  export type BetaContainerParams = T.BetaContainerParams;
+  export type BetaContentBlock = T.BetaContentBlock;
+  export type BetaContentBlockSource = T.BetaContentBlockSource;
+  export type BetaContextManagementConfig = T.BetaContextManagementConfig;
+  export type BetaContextManagementResponse = T.BetaContextManagementResponse;
+  export type BetaDirectCaller = T.BetaDirectCaller;
+  export type BetaFileDocumentSource = T.BetaFileDocumentSource;
+  export type BetaFileImageSource = T.BetaFileImageSource;
+  export type BetaInputTokensClearAtLeast = T.BetaInputTokensClearAtLeast;
+  export type BetaInputTokensTrigger = T.BetaInputTokensTrigger;
+  export type BetaIterationsUsage = T.BetaIterationsUsage;
+  export type BetaMCPToolConfig = T.BetaMCPToolConfig;
+  export type BetaMCPToolDefaultConfig = T.BetaMCPToolDefaultConfig;
+  export type BetaMCPToolset = T.BetaMCPToolset;
+  export type BetaMessageDeltaUsage = T.BetaMessageDeltaUsage;
+  export type BetaMessageIterationUsage = T.BetaMessageIterationUsage;
+  export type BetaMetadata = T.BetaMetadata;
+  export type BetaOutputConfig = T.BetaOutputConfig;
+  export type BetaPlainTextSource = T.BetaPlainTextSource;
+  export type BetaRefusalStopDetails = T.BetaRefusalStopDetails;
+  export type BetaRequestDocumentBlock = T.BetaRequestDocumentBlock;
+  export type BetaRequestMCPServerToolConfiguration = T.BetaRequestMCPServerToolConfiguration;
+  export type BetaRequestMCPServerURLDefinition = T.BetaRequestMCPServerURLDefinition;
+  export type BetaServerToolCaller = T.BetaServerToolCaller;
+  export type BetaServerToolUsage = T.BetaServerToolUsage;
+  export type BetaSkill = T.BetaSkill;
+  export type BetaSkillParams = T.BetaSkillParams;
+  export type BetaStopReason = T.BetaStopReason;
+  export type BetaThinkingConfigAdaptive = T.BetaThinkingConfigAdaptive;
+  export type BetaThinkingConfigDisabled = T.BetaThinkingConfigDisabled;
+  export type BetaThinkingConfigEnabled = T.BetaThinkingConfigEnabled;
+  export type BetaThinkingConfigParam = T.BetaThinkingConfigParam;
+  export type BetaThinkingTurns = T.BetaThinkingTurns;
+  export type BetaTokenTaskBudget = T.BetaTokenTaskBudget;
+  export type BetaTool = T.BetaTool;
+  export type BetaToolChoice = T.BetaToolChoice;
+  export type BetaToolChoiceAny = T.BetaToolChoiceAny;
+  export type BetaToolChoiceAuto = T.BetaToolChoiceAuto;
+  export type BetaToolChoiceNone = T.BetaToolChoiceNone;
+  export type BetaToolChoiceTool = T.BetaToolChoiceTool;
+  export type BetaToolUsesKeep = T.BetaToolUsesKeep;
+  export type BetaToolUsesTrigger = T.BetaToolUsesTrigger;
+  export type BetaURLImageSource = T.BetaURLImageSource;
+  export type BetaURLPDFSource = T.BetaURLPDFSource;
+  export type BetaUsage = T.BetaUsage;
+  export type BetaUserLocation = T.BetaUserLocation;
+  export type BetaWebFetchToolResultErrorCode = T.BetaWebFetchToolResultErrorCode;
+  export type BetaWebSearchToolResultErrorCode = T.BetaWebSearchToolResultErrorCode;
 }

@@ -8,405 +8,24 @@ import {
   type RequestOptions,
   type Stream,
 } from '../../../../core/kit.js';
-import type * as S from '../../generated/schemas.js';
-import type { InputItemListParams } from './responses/input-items.js';
 import { InputItems } from './responses/input-items.js';
-import type { InputTokenCountParams, InputTokenCountResponse } from './responses/input-tokens.js';
 import { InputTokens } from './responses/input-tokens.js';
-
-export type { InputItemListParams, InputTokenCountParams, InputTokenCountResponse };
-
-export type BetaResponse = S.BetaResponse;
-
-export type BetaResponseStreamEvent = S.BetaResponseStreamEvent;
-
-export type ResponseCreateParamsBase = S.BetaCreateResponse & {
-  /**
-   * Optional beta features to enable for this request.
-   */
-  betas?: Array<'responses_multi_agent=v1'>;
-};
-
-export type ResponseCreateParamsStreaming = ResponseCreateParamsBase & { stream: true };
-
-export type ResponseCreateParamsNonStreaming = ResponseCreateParamsBase & { stream?: false | null };
-
-export type ResponseCreateParams = ResponseCreateParamsStreaming | ResponseCreateParamsNonStreaming;
-
-export interface ResponseRetrieveParams {
-  /**
-   * Optional beta features to enable for this request.
-   */
-  betas?: Array<'responses_multi_agent=v1'>;
-  /**
-   * Additional fields to include in the response. See the `include`
-   * parameter for Response creation above for more information.
-   */
-  include?: Array<S.BetaIncludeEnum>;
-  /**
-   * If set to true, the model response data will be streamed to the client
-   * as it is generated using [server-sent events](https://developer.mozilla.org/en-US/docs/Web/API/Server-sent_events/Using_server-sent_events#Event_stream_format).
-   * See the [Streaming section below](/docs/api-reference/responses-streaming)
-   * for more information.
-   */
-  stream?: boolean;
-  /**
-   * The sequence number of the event after which to start streaming.
-   */
-  starting_after?: number;
-  /**
-   * When true, stream obfuscation will be enabled. Stream obfuscation adds
-   * random characters to an `obfuscation` field on streaming delta events
-   * to normalize payload sizes as a mitigation to certain side-channel
-   * attacks. These obfuscation fields are included by default, but add a
-   * small amount of overhead to the data stream. You can set
-   * `include_obfuscation` to false to optimize for bandwidth if you trust
-   * the network links between your application and the OpenAI API.
-   */
-  include_obfuscation?: boolean;
-}
-
-export interface ResponseDeleteParams {
-  /**
-   * Optional beta features to enable for this request.
-   */
-  betas?: Array<'responses_multi_agent=v1'>;
-}
-
-export interface ResponseCancelParams {
-  /**
-   * Optional beta features to enable for this request.
-   */
-  betas?: Array<'responses_multi_agent=v1'>;
-}
-
-export type BetaCompactedResponse = S.BetaCompactResource;
-
-export type ResponseCompactParams = S.BetaCompactResponseMethodPublicBody & {
-  /**
-   * Optional beta features to enable for this request.
-   */
-  betas?: Array<'responses_multi_agent=v1'>;
-};
-
-export type BetaApplyPatchTool = S.BetaApplyPatchToolParam;
-
-export type BetaContainerAuto = S.BetaContainerAutoParam;
-
-export type BetaContainerNetworkPolicyAllowlist = S.BetaContainerNetworkPolicyAllowlistParam;
-
-export type BetaContainerNetworkPolicyDisabled = S.BetaContainerNetworkPolicyDisabledParam;
-
-export type BetaContainerNetworkPolicyDomainSecret = S.BetaContainerNetworkPolicyDomainSecretParam;
-
-export type BetaContainerReference = S.BetaContainerReferenceParam;
-
-export type BetaCustomTool = S.BetaCustomToolParam;
-
-export type BetaFunctionShellTool = S.BetaFunctionShellToolParam;
-
-export type BetaInlineSkill = S.BetaInlineSkillParam;
-
-export type BetaInlineSkillSource = S.BetaInlineSkillSourceParam;
-
-export type BetaLocalEnvironment = S.BetaLocalEnvironmentParam;
-
-export type BetaLocalSkill = S.BetaLocalSkillParam;
-
-export type BetaMcpToolCallError = S.BetaMCPToolCallError;
-
-export type BetaNamespaceTool = S.BetaNamespaceToolParam;
-
-export type BetaResponseApplyPatchToolCall = S.BetaApplyPatchToolCall;
-
-export type BetaResponseApplyPatchToolCallOutput = S.BetaApplyPatchToolCallOutput;
-
-export type BetaResponseCodeInterpreterToolCall = S.BetaCodeInterpreterToolCall;
-
-export type BetaResponseCompactionItem = S.BetaCompactionBody;
-
-export type BetaResponseCompactionItemParam = S.BetaCompactionSummaryItemParam;
-
-export type BetaResponseComputerToolCall = S.BetaComputerToolCall;
-
-export type BetaResponseComputerToolCallOutputItem = S.BetaComputerToolCallOutputResource;
-
-export type BetaResponseComputerToolCallOutputScreenshot = S.BetaComputerScreenshotImage;
-
-export type BetaResponseContainerReference = S.BetaContainerReferenceResource;
-
-export type BetaResponseContent = S.BetaContent;
-
-export type BetaResponseConversationParam = S.BetaConversationParam2;
-
-export type BetaResponseCustomToolCall = S.BetaCustomToolCall;
-
-export type BetaResponseCustomToolCallItem = S.BetaCustomToolCallResource;
-
-export type BetaResponseCustomToolCallOutput = S.BetaCustomToolCallOutput;
-
-export type BetaResponseCustomToolCallOutputItem = S.BetaCustomToolCallOutputResource;
-
-export type BetaResponseFileSearchToolCall = S.BetaFileSearchToolCall;
-
-export type BetaResponseFormatTextConfig = S.BetaTextResponseFormatConfiguration;
-
-export type BetaResponseFormatTextJSONSchemaConfig = S.BetaTextResponseFormatJsonSchema;
-
-export type BetaResponseFunctionCallOutputItem = S.BetaFunctionAndCustomToolCallOutput;
-
-export type BetaResponseFunctionCallOutputItemList = Array<S.BetaFunctionAndCustomToolCallOutput>;
-
-export type BetaResponseFunctionShellCallOutputContent = S.BetaFunctionShellCallOutputContent;
-
-export type BetaResponseFunctionShellToolCall = S.BetaFunctionShellCall;
-
-export type BetaResponseFunctionShellToolCallOutput = S.BetaFunctionShellCallOutput;
-
-export type BetaResponseFunctionToolCall = S.BetaFunctionToolCall;
-
-export type BetaResponseFunctionToolCallItem = S.BetaFunctionToolCallResource;
-
-export type BetaResponseFunctionToolCallOutputItem = S.BetaFunctionToolCallOutputResource;
-
-export type BetaResponseFunctionWebSearch = S.BetaWebSearchToolCall;
-
-export type BetaResponseIncludable = S.BetaIncludeEnum;
-
-export type BetaResponseInput = Array<S.BetaInputItem>;
-
-export type BetaResponseInputAudio = S.BetaInputAudio;
-
-export type BetaResponseInputContent = S.BetaInputContent;
-
-export type BetaResponseInputFile = S.BetaInputFileContent;
-
-export type BetaResponseInputFileContent = S.BetaInputFileContentParam;
-
-export type BetaResponseInputImage = S.BetaInputImageContent;
-
-export type BetaResponseInputImageContent = S.BetaInputImageContentParamAutoParam;
-
-export type BetaResponseInputItem = S.BetaInputItem;
-
-export type BetaResponseInputMessageContentList = S.BetaInputMessageContentList;
-
-export type BetaResponseInputMessageItem = S.BetaInputMessageResource;
-
-export type BetaResponseInputText = S.BetaInputTextContent;
-
-export type BetaResponseInputTextContent = S.BetaInputTextContentParam;
-
-export type BetaResponseItem = S.BetaItemResource;
-
-export type BetaResponseLocalEnvironment = S.BetaLocalEnvironmentResource;
-
-export type BetaResponseMcpCallArgumentsDeltaEvent = S.BetaResponseMCPCallArgumentsDeltaEvent;
-
-export type BetaResponseMcpCallArgumentsDoneEvent = S.BetaResponseMCPCallArgumentsDoneEvent;
-
-export type BetaResponseMcpCallCompletedEvent = S.BetaResponseMCPCallCompletedEvent;
-
-export type BetaResponseMcpCallFailedEvent = S.BetaResponseMCPCallFailedEvent;
-
-export type BetaResponseMcpCallInProgressEvent = S.BetaResponseMCPCallInProgressEvent;
-
-export type BetaResponseMcpListToolsCompletedEvent = S.BetaResponseMCPListToolsCompletedEvent;
-
-export type BetaResponseMcpListToolsFailedEvent = S.BetaResponseMCPListToolsFailedEvent;
-
-export type BetaResponseMcpListToolsInProgressEvent = S.BetaResponseMCPListToolsInProgressEvent;
-
-export type BetaResponseOutputAudio = S.BetaOutputAudio;
-
-export type BetaResponseOutputItem = S.BetaOutputItem;
-
-export type BetaResponseOutputMessage = S.BetaOutputMessage;
-
-export type BetaResponseOutputRefusal = S.BetaRefusalContent;
-
-export type BetaResponseOutputText = S.BetaOutputTextContent;
-
-export type BetaResponsePrompt = S.BetaPrompt;
-
-export type BetaResponseReasoningItem = S.BetaReasoningItem;
-
-export type BetaResponseShellCallCommandAddedEvent = S.BetaResponseShellCallCommandAddedStreamingEvent;
-
-export type BetaResponseShellCallCommandDeltaEvent = S.BetaResponseShellCallCommandDeltaStreamingEvent;
-
-export type BetaResponseShellCallCommandDoneEvent = S.BetaResponseShellCallCommandDoneStreamingEvent;
-
-export type BetaResponseShellCallOutputContentDeltaEvent =
-  S.BetaResponseShellCallOutputContentDeltaStreamingEvent;
-
-export type BetaResponseShellCallOutputContentDoneEvent =
-  S.BetaResponseShellCallOutputContentDoneStreamingEvent;
-
-export type BetaResponseStatus =
-  | 'completed'
-  | 'failed'
-  | 'in_progress'
-  | 'cancelled'
-  | 'queued'
-  | 'incomplete';
-
-export type BetaResponseTextConfig = S.BetaResponseTextParam;
-
-export type BetaResponseToolSearchCall = S.BetaToolSearchCall;
-
-export type BetaResponseToolSearchOutputItem = S.BetaToolSearchOutput;
-
-export type BetaResponseToolSearchOutputItemParam = S.BetaToolSearchOutputItemParam;
-
-export type BetaSkillReference = S.BetaSkillReferenceParam;
-
-export type BetaToolChoiceApplyPatch = S.BetaSpecificApplyPatchParam;
-
-export type BetaToolChoiceMcp = S.BetaToolChoiceMCP;
-
-export type BetaToolChoiceShell = S.BetaSpecificFunctionShellParam;
-
-export type BetaToolSearchTool = S.BetaToolSearchToolParam;
-
-export type BetaComputerAction = S.BetaComputerAction;
-
-export type BetaComputerActionList = S.BetaComputerActionList;
-
-export type BetaComputerTool = S.BetaComputerTool;
-
-export type BetaComputerUsePreviewTool = S.BetaComputerUsePreviewTool;
-
-export type BetaEasyInputMessage = S.BetaEasyInputMessage;
-
-export type BetaFileSearchTool = S.BetaFileSearchTool;
-
-export type BetaFunctionTool = S.BetaFunctionTool;
-
-export type BetaImageDetail = S.BetaImageDetail;
-
-export type BetaResponseAudioDeltaEvent = S.BetaResponseAudioDeltaEvent;
-
-export type BetaResponseAudioDoneEvent = S.BetaResponseAudioDoneEvent;
-
-export type BetaResponseAudioTranscriptDeltaEvent = S.BetaResponseAudioTranscriptDeltaEvent;
-
-export type BetaResponseAudioTranscriptDoneEvent = S.BetaResponseAudioTranscriptDoneEvent;
-
-export type BetaResponseCodeInterpreterCallCodeDeltaEvent = S.BetaResponseCodeInterpreterCallCodeDeltaEvent;
-
-export type BetaResponseCodeInterpreterCallCodeDoneEvent = S.BetaResponseCodeInterpreterCallCodeDoneEvent;
-
-export type BetaResponseCodeInterpreterCallCompletedEvent = S.BetaResponseCodeInterpreterCallCompletedEvent;
-
-export type BetaResponseCodeInterpreterCallInProgressEvent = S.BetaResponseCodeInterpreterCallInProgressEvent;
-
-export type BetaResponseCodeInterpreterCallInterpretingEvent =
-  S.BetaResponseCodeInterpreterCallInterpretingEvent;
-
-export type BetaResponseCompletedEvent = S.BetaResponseCompletedEvent;
-
-export type BetaResponseContentPartAddedEvent = S.BetaResponseContentPartAddedEvent;
-
-export type BetaResponseContentPartDoneEvent = S.BetaResponseContentPartDoneEvent;
-
-export type BetaResponseCreatedEvent = S.BetaResponseCreatedEvent;
-
-export type BetaResponseCustomToolCallInputDeltaEvent = S.BetaResponseCustomToolCallInputDeltaEvent;
-
-export type BetaResponseCustomToolCallInputDoneEvent = S.BetaResponseCustomToolCallInputDoneEvent;
-
-export type BetaResponseError = S.BetaResponseError;
-
-export type BetaResponseErrorEvent = S.BetaResponseErrorEvent;
-
-export type BetaResponseFailedEvent = S.BetaResponseFailedEvent;
-
-export type BetaResponseFileSearchCallCompletedEvent = S.BetaResponseFileSearchCallCompletedEvent;
-
-export type BetaResponseFileSearchCallInProgressEvent = S.BetaResponseFileSearchCallInProgressEvent;
-
-export type BetaResponseFileSearchCallSearchingEvent = S.BetaResponseFileSearchCallSearchingEvent;
-
-export type BetaResponseFunctionCallArgumentsDeltaEvent = S.BetaResponseFunctionCallArgumentsDeltaEvent;
-
-export type BetaResponseFunctionCallArgumentsDoneEvent = S.BetaResponseFunctionCallArgumentsDoneEvent;
-
-export type BetaResponseImageGenCallCompletedEvent = S.BetaResponseImageGenCallCompletedEvent;
-
-export type BetaResponseImageGenCallGeneratingEvent = S.BetaResponseImageGenCallGeneratingEvent;
-
-export type BetaResponseImageGenCallInProgressEvent = S.BetaResponseImageGenCallInProgressEvent;
-
-export type BetaResponseImageGenCallPartialImageEvent = S.BetaResponseImageGenCallPartialImageEvent;
-
-export type BetaResponseInProgressEvent = S.BetaResponseInProgressEvent;
-
-export type BetaResponseIncompleteEvent = S.BetaResponseIncompleteEvent;
-
-export type BetaResponseInjectCreatedEvent = S.BetaResponseInjectCreatedEvent;
-
-export type BetaResponseInjectEvent = S.BetaResponseInjectEvent;
-
-export type BetaResponseInjectFailedEvent = S.BetaResponseInjectFailedEvent;
-
-export type BetaResponseOutputItemAddedEvent = S.BetaResponseOutputItemAddedEvent;
-
-export type BetaResponseOutputItemDoneEvent = S.BetaResponseOutputItemDoneEvent;
-
-export type BetaResponseOutputTextAnnotationAddedEvent = S.BetaResponseOutputTextAnnotationAddedEvent;
-
-export type BetaResponseQueuedEvent = S.BetaResponseQueuedEvent;
-
-export type BetaResponseReasoningSummaryPartAddedEvent = S.BetaResponseReasoningSummaryPartAddedEvent;
-
-export type BetaResponseReasoningSummaryPartDoneEvent = S.BetaResponseReasoningSummaryPartDoneEvent;
-
-export type BetaResponseReasoningSummaryTextDeltaEvent = S.BetaResponseReasoningSummaryTextDeltaEvent;
-
-export type BetaResponseReasoningSummaryTextDoneEvent = S.BetaResponseReasoningSummaryTextDoneEvent;
-
-export type BetaResponseReasoningTextDeltaEvent = S.BetaResponseReasoningTextDeltaEvent;
-
-export type BetaResponseReasoningTextDoneEvent = S.BetaResponseReasoningTextDoneEvent;
-
-export type BetaResponseRefusalDeltaEvent = S.BetaResponseRefusalDeltaEvent;
-
-export type BetaResponseRefusalDoneEvent = S.BetaResponseRefusalDoneEvent;
-
-export type BetaResponseTextDeltaEvent = S.BetaResponseTextDeltaEvent;
-
-export type BetaResponseTextDoneEvent = S.BetaResponseTextDoneEvent;
-
-export type BetaResponseUsage = S.BetaResponseUsage;
-
-export type BetaResponseWebSearchCallCompletedEvent = S.BetaResponseWebSearchCallCompletedEvent;
-
-export type BetaResponseWebSearchCallInProgressEvent = S.BetaResponseWebSearchCallInProgressEvent;
-
-export type BetaResponseWebSearchCallSearchingEvent = S.BetaResponseWebSearchCallSearchingEvent;
-
-export type BetaResponsesClientEvent = S.BetaResponsesClientEvent;
-
-export type BetaResponsesServerEvent = S.BetaResponsesServerEvent;
-
-export type BetaTool = S.BetaTool;
-
-export type BetaToolChoiceAllowed = S.BetaToolChoiceAllowed;
-
-export type BetaToolChoiceCustom = S.BetaToolChoiceCustom;
-
-export type BetaToolChoiceFunction = S.BetaToolChoiceFunction;
-
-export type BetaToolChoiceOptions = S.BetaToolChoiceOptions;
-
-export type BetaToolChoiceTypes = S.BetaToolChoiceTypes;
-
-export type BetaWebSearchPreviewTool = S.BetaWebSearchPreviewTool;
-
-export type BetaWebSearchTool = S.BetaWebSearchTool;
-
-export type BetaResponseItemList = S.BetaResponseItemList;
+import type * as T from './responses.types.js';
+import type {
+  BetaCompactedResponse,
+  BetaResponse,
+  BetaResponseStreamEvent,
+  ResponseCancelParams,
+  ResponseCompactParams,
+  ResponseCreateParams,
+  ResponseCreateParamsBase,
+  ResponseCreateParamsNonStreaming,
+  ResponseCreateParamsStreaming,
+  ResponseDeleteParams,
+  ResponseRetrieveParams,
+} from './responses.types.js';
+
+export * from './responses.types.js';
 
 /**
  * `client.beta.responses`: 5 operations.
@@ -537,177 +156,176 @@ export class Responses extends APIResource {
 }
 
 export declare namespace Responses {
-  export {
-    type BetaApplyPatchTool,
-    type BetaCompactedResponse,
-    type BetaComputerAction,
-    type BetaComputerActionList,
-    type BetaComputerTool,
-    type BetaComputerUsePreviewTool,
-    type BetaContainerAuto,
-    type BetaContainerNetworkPolicyAllowlist,
-    type BetaContainerNetworkPolicyDisabled,
-    type BetaContainerNetworkPolicyDomainSecret,
-    type BetaContainerReference,
-    type BetaCustomTool,
-    type BetaEasyInputMessage,
-    type BetaFileSearchTool,
-    type BetaFunctionShellTool,
-    type BetaFunctionTool,
-    type BetaImageDetail,
-    type BetaInlineSkill,
-    type BetaInlineSkillSource,
-    type BetaLocalEnvironment,
-    type BetaLocalSkill,
-    type BetaMcpToolCallError,
-    type BetaNamespaceTool,
-    type BetaResponse,
-    type BetaResponseApplyPatchToolCall,
-    type BetaResponseApplyPatchToolCallOutput,
-    type BetaResponseAudioDeltaEvent,
-    type BetaResponseAudioDoneEvent,
-    type BetaResponseAudioTranscriptDeltaEvent,
-    type BetaResponseAudioTranscriptDoneEvent,
-    type BetaResponseCodeInterpreterCallCodeDeltaEvent,
-    type BetaResponseCodeInterpreterCallCodeDoneEvent,
-    type BetaResponseCodeInterpreterCallCompletedEvent,
-    type BetaResponseCodeInterpreterCallInProgressEvent,
-    type BetaResponseCodeInterpreterCallInterpretingEvent,
-    type BetaResponseCodeInterpreterToolCall,
-    type BetaResponseCompactionItem,
-    type BetaResponseCompactionItemParam,
-    type BetaResponseCompletedEvent,
-    type BetaResponseComputerToolCall,
-    type BetaResponseComputerToolCallOutputItem,
-    type BetaResponseComputerToolCallOutputScreenshot,
-    type BetaResponseContainerReference,
-    type BetaResponseContent,
-    type BetaResponseContentPartAddedEvent,
-    type BetaResponseContentPartDoneEvent,
-    type BetaResponseConversationParam,
-    type BetaResponseCreatedEvent,
-    type BetaResponseCustomToolCall,
-    type BetaResponseCustomToolCallInputDeltaEvent,
-    type BetaResponseCustomToolCallInputDoneEvent,
-    type BetaResponseCustomToolCallItem,
-    type BetaResponseCustomToolCallOutput,
-    type BetaResponseCustomToolCallOutputItem,
-    type BetaResponseError,
-    type BetaResponseErrorEvent,
-    type BetaResponseFailedEvent,
-    type BetaResponseFileSearchCallCompletedEvent,
-    type BetaResponseFileSearchCallInProgressEvent,
-    type BetaResponseFileSearchCallSearchingEvent,
-    type BetaResponseFileSearchToolCall,
-    type BetaResponseFormatTextConfig,
-    type BetaResponseFormatTextJSONSchemaConfig,
-    type BetaResponseFunctionCallArgumentsDeltaEvent,
-    type BetaResponseFunctionCallArgumentsDoneEvent,
-    type BetaResponseFunctionCallOutputItem,
-    type BetaResponseFunctionCallOutputItemList,
-    type BetaResponseFunctionShellCallOutputContent,
-    type BetaResponseFunctionShellToolCall,
-    type BetaResponseFunctionShellToolCallOutput,
-    type BetaResponseFunctionToolCall,
-    type BetaResponseFunctionToolCallItem,
-    type BetaResponseFunctionToolCallOutputItem,
-    type BetaResponseFunctionWebSearch,
-    type BetaResponseImageGenCallCompletedEvent,
-    type BetaResponseImageGenCallGeneratingEvent,
-    type BetaResponseImageGenCallInProgressEvent,
-    type BetaResponseImageGenCallPartialImageEvent,
-    type BetaResponseIncludable,
-    type BetaResponseIncompleteEvent,
-    type BetaResponseInjectCreatedEvent,
-    type BetaResponseInjectEvent,
-    type BetaResponseInjectFailedEvent,
-    type BetaResponseInProgressEvent,
-    type BetaResponseInput,
-    type BetaResponseInputAudio,
-    type BetaResponseInputContent,
-    type BetaResponseInputFile,
-    type BetaResponseInputFileContent,
-    type BetaResponseInputImage,
-    type BetaResponseInputImageContent,
-    type BetaResponseInputItem,
-    type BetaResponseInputMessageContentList,
-    type BetaResponseInputMessageItem,
-    type BetaResponseInputText,
-    type BetaResponseInputTextContent,
-    type BetaResponseItem,
-    type BetaResponseItemList,
-    type BetaResponseLocalEnvironment,
-    type BetaResponseMcpCallArgumentsDeltaEvent,
-    type BetaResponseMcpCallArgumentsDoneEvent,
-    type BetaResponseMcpCallCompletedEvent,
-    type BetaResponseMcpCallFailedEvent,
-    type BetaResponseMcpCallInProgressEvent,
-    type BetaResponseMcpListToolsCompletedEvent,
-    type BetaResponseMcpListToolsFailedEvent,
-    type BetaResponseMcpListToolsInProgressEvent,
-    type BetaResponseOutputAudio,
-    type BetaResponseOutputItem,
-    type BetaResponseOutputItemAddedEvent,
-    type BetaResponseOutputItemDoneEvent,
-    type BetaResponseOutputMessage,
-    type BetaResponseOutputRefusal,
-    type BetaResponseOutputText,
-    type BetaResponseOutputTextAnnotationAddedEvent,
-    type BetaResponsePrompt,
-    type BetaResponseQueuedEvent,
-    type BetaResponseReasoningItem,
-    type BetaResponseReasoningSummaryPartAddedEvent,
-    type BetaResponseReasoningSummaryPartDoneEvent,
-    type BetaResponseReasoningSummaryTextDeltaEvent,
-    type BetaResponseReasoningSummaryTextDoneEvent,
-    type BetaResponseReasoningTextDeltaEvent,
-    type BetaResponseReasoningTextDoneEvent,
-    type BetaResponseRefusalDeltaEvent,
-    type BetaResponseRefusalDoneEvent,
-    type BetaResponseShellCallCommandAddedEvent,
-    type BetaResponseShellCallCommandDeltaEvent,
-    type BetaResponseShellCallCommandDoneEvent,
-    type BetaResponseShellCallOutputContentDeltaEvent,
-    type BetaResponseShellCallOutputContentDoneEvent,
-    type BetaResponseStatus,
-    type BetaResponseStreamEvent,
-    type BetaResponsesClientEvent,
-    type BetaResponsesServerEvent,
-    type BetaResponseTextConfig,
-    type BetaResponseTextDeltaEvent,
-    type BetaResponseTextDoneEvent,
-    type BetaResponseToolSearchCall,
-    type BetaResponseToolSearchOutputItem,
-    type BetaResponseToolSearchOutputItemParam,
-    type BetaResponseUsage,
-    type BetaResponseWebSearchCallCompletedEvent,
-    type BetaResponseWebSearchCallInProgressEvent,
-    type BetaResponseWebSearchCallSearchingEvent,
-    type BetaSkillReference,
-    type BetaTool,
-    type BetaToolChoiceAllowed,
-    type BetaToolChoiceApplyPatch,
-    type BetaToolChoiceCustom,
-    type BetaToolChoiceFunction,
-    type BetaToolChoiceMcp,
-    type BetaToolChoiceOptions,
-    type BetaToolChoiceShell,
-    type BetaToolChoiceTypes,
-    type BetaToolSearchTool,
-    type BetaWebSearchPreviewTool,
-    type BetaWebSearchTool,
-    type InputItemListParams,
-    InputItems,
-    type InputTokenCountParams,
-    type InputTokenCountResponse,
-    InputTokens,
-    type ResponseCancelParams,
-    type ResponseCompactParams,
-    type ResponseCreateParams,
-    type ResponseCreateParamsBase,
-    type ResponseCreateParamsNonStreaming,
-    type ResponseCreateParamsStreaming,
-    type ResponseDeleteParams,
-    type ResponseRetrieveParams,
-  };
+  export { InputItems, InputTokens };
+  export type BetaResponse = T.BetaResponse;
+  export type BetaResponseStreamEvent = T.BetaResponseStreamEvent;
+  export type ResponseCreateParamsBase = T.ResponseCreateParamsBase;
+  export type ResponseCreateParamsStreaming = T.ResponseCreateParamsStreaming;
+  export type ResponseCreateParamsNonStreaming = T.ResponseCreateParamsNonStreaming;
+  export type ResponseCreateParams = T.ResponseCreateParams;
+  export type ResponseRetrieveParams = T.ResponseRetrieveParams;
+  export type ResponseDeleteParams = T.ResponseDeleteParams;
+  export type ResponseCancelParams = T.ResponseCancelParams;
+  export type BetaCompactedResponse = T.BetaCompactedResponse;
+  export type ResponseCompactParams = T.ResponseCompactParams;
+  export type BetaApplyPatchTool = T.BetaApplyPatchTool;
+  export type BetaContainerAuto = T.BetaContainerAuto;
+  export type BetaContainerNetworkPolicyAllowlist = T.BetaContainerNetworkPolicyAllowlist;
+  export type BetaContainerNetworkPolicyDisabled = T.BetaContainerNetworkPolicyDisabled;
+  export type BetaContainerNetworkPolicyDomainSecret = T.BetaContainerNetworkPolicyDomainSecret;
+  export type BetaContainerReference = T.BetaContainerReference;
+  export type BetaCustomTool = T.BetaCustomTool;
+  export type BetaFunctionShellTool = T.BetaFunctionShellTool;
+  export type BetaInlineSkill = T.BetaInlineSkill;
+  export type BetaInlineSkillSource = T.BetaInlineSkillSource;
+  export type BetaLocalEnvironment = T.BetaLocalEnvironment;
+  export type BetaLocalSkill = T.BetaLocalSkill;
+  export type BetaMcpToolCallError = T.BetaMcpToolCallError;
+  export type BetaNamespaceTool = T.BetaNamespaceTool;
+  export type BetaResponseApplyPatchToolCall = T.BetaResponseApplyPatchToolCall;
+  export type BetaResponseApplyPatchToolCallOutput = T.BetaResponseApplyPatchToolCallOutput;
+  export type BetaResponseCodeInterpreterToolCall = T.BetaResponseCodeInterpreterToolCall;
+  export type BetaResponseCompactionItem = T.BetaResponseCompactionItem;
+  export type BetaResponseCompactionItemParam = T.BetaResponseCompactionItemParam;
+  export type BetaResponseComputerToolCall = T.BetaResponseComputerToolCall;
+  export type BetaResponseComputerToolCallOutputItem = T.BetaResponseComputerToolCallOutputItem;
+  export type BetaResponseComputerToolCallOutputScreenshot = T.BetaResponseComputerToolCallOutputScreenshot;
+  export type BetaResponseContainerReference = T.BetaResponseContainerReference;
+  export type BetaResponseContent = T.BetaResponseContent;
+  export type BetaResponseConversationParam = T.BetaResponseConversationParam;
+  export type BetaResponseCustomToolCall = T.BetaResponseCustomToolCall;
+  export type BetaResponseCustomToolCallItem = T.BetaResponseCustomToolCallItem;
+  export type BetaResponseCustomToolCallOutput = T.BetaResponseCustomToolCallOutput;
+  export type BetaResponseCustomToolCallOutputItem = T.BetaResponseCustomToolCallOutputItem;
+  export type BetaResponseFileSearchToolCall = T.BetaResponseFileSearchToolCall;
+  export type BetaResponseFormatTextConfig = T.BetaResponseFormatTextConfig;
+  export type BetaResponseFormatTextJSONSchemaConfig = T.BetaResponseFormatTextJSONSchemaConfig;
+  export type BetaResponseFunctionCallOutputItem = T.BetaResponseFunctionCallOutputItem;
+  export type BetaResponseFunctionCallOutputItemList = T.BetaResponseFunctionCallOutputItemList;
+  export type BetaResponseFunctionShellCallOutputContent = T.BetaResponseFunctionShellCallOutputContent;
+  export type BetaResponseFunctionShellToolCall = T.BetaResponseFunctionShellToolCall;
+  export type BetaResponseFunctionShellToolCallOutput = T.BetaResponseFunctionShellToolCallOutput;
+  export type BetaResponseFunctionToolCall = T.BetaResponseFunctionToolCall;
+  export type BetaResponseFunctionToolCallItem = T.BetaResponseFunctionToolCallItem;
+  export type BetaResponseFunctionToolCallOutputItem = T.BetaResponseFunctionToolCallOutputItem;
+  export type BetaResponseFunctionWebSearch = T.BetaResponseFunctionWebSearch;
+  export type BetaResponseIncludable = T.BetaResponseIncludable;
+  export type BetaResponseInput = T.BetaResponseInput;
+  export type BetaResponseInputAudio = T.BetaResponseInputAudio;
+  export type BetaResponseInputContent = T.BetaResponseInputContent;
+  export type BetaResponseInputFile = T.BetaResponseInputFile;
+  export type BetaResponseInputFileContent = T.BetaResponseInputFileContent;
+  export type BetaResponseInputImage = T.BetaResponseInputImage;
+  export type BetaResponseInputImageContent = T.BetaResponseInputImageContent;
+  export type BetaResponseInputItem = T.BetaResponseInputItem;
+  export type BetaResponseInputMessageContentList = T.BetaResponseInputMessageContentList;
+  export type BetaResponseInputMessageItem = T.BetaResponseInputMessageItem;
+  export type BetaResponseInputText = T.BetaResponseInputText;
+  export type BetaResponseInputTextContent = T.BetaResponseInputTextContent;
+  export type BetaResponseItem = T.BetaResponseItem;
+  export type BetaResponseLocalEnvironment = T.BetaResponseLocalEnvironment;
+  export type BetaResponseMcpCallArgumentsDeltaEvent = T.BetaResponseMcpCallArgumentsDeltaEvent;
+  export type BetaResponseMcpCallArgumentsDoneEvent = T.BetaResponseMcpCallArgumentsDoneEvent;
+  export type BetaResponseMcpCallCompletedEvent = T.BetaResponseMcpCallCompletedEvent;
+  export type BetaResponseMcpCallFailedEvent = T.BetaResponseMcpCallFailedEvent;
+  export type BetaResponseMcpCallInProgressEvent = T.BetaResponseMcpCallInProgressEvent;
+  export type BetaResponseMcpListToolsCompletedEvent = T.BetaResponseMcpListToolsCompletedEvent;
+  export type BetaResponseMcpListToolsFailedEvent = T.BetaResponseMcpListToolsFailedEvent;
+  export type BetaResponseMcpListToolsInProgressEvent = T.BetaResponseMcpListToolsInProgressEvent;
+  export type BetaResponseOutputAudio = T.BetaResponseOutputAudio;
+  export type BetaResponseOutputItem = T.BetaResponseOutputItem;
+  export type BetaResponseOutputMessage = T.BetaResponseOutputMessage;
+  export type BetaResponseOutputRefusal = T.BetaResponseOutputRefusal;
+  export type BetaResponseOutputText = T.BetaResponseOutputText;
+  export type BetaResponsePrompt = T.BetaResponsePrompt;
+  export type BetaResponseReasoningItem = T.BetaResponseReasoningItem;
+  export type BetaResponseShellCallCommandAddedEvent = T.BetaResponseShellCallCommandAddedEvent;
+  export type BetaResponseShellCallCommandDeltaEvent = T.BetaResponseShellCallCommandDeltaEvent;
+  export type BetaResponseShellCallCommandDoneEvent = T.BetaResponseShellCallCommandDoneEvent;
+  export type BetaResponseShellCallOutputContentDeltaEvent = T.BetaResponseShellCallOutputContentDeltaEvent;
+  export type BetaResponseShellCallOutputContentDoneEvent = T.BetaResponseShellCallOutputContentDoneEvent;
+  export type BetaResponseStatus = T.BetaResponseStatus;
+  export type BetaResponseTextConfig = T.BetaResponseTextConfig;
+  export type BetaResponseToolSearchCall = T.BetaResponseToolSearchCall;
+  export type BetaResponseToolSearchOutputItem = T.BetaResponseToolSearchOutputItem;
+  export type BetaResponseToolSearchOutputItemParam = T.BetaResponseToolSearchOutputItemParam;
+  export type BetaSkillReference = T.BetaSkillReference;
+  export type BetaToolChoiceApplyPatch = T.BetaToolChoiceApplyPatch;
+  export type BetaToolChoiceMcp = T.BetaToolChoiceMcp;
+  export type BetaToolChoiceShell = T.BetaToolChoiceShell;
+  export type BetaToolSearchTool = T.BetaToolSearchTool;
+  export type BetaComputerAction = T.BetaComputerAction;
+  export type BetaComputerActionList = T.BetaComputerActionList;
+  export type BetaComputerTool = T.BetaComputerTool;
+  export type BetaComputerUsePreviewTool = T.BetaComputerUsePreviewTool;
+  export type BetaEasyInputMessage = T.BetaEasyInputMessage;
+  export type BetaFileSearchTool = T.BetaFileSearchTool;
+  export type BetaFunctionTool = T.BetaFunctionTool;
+  export type BetaImageDetail = T.BetaImageDetail;
+  export type BetaResponseAudioDeltaEvent = T.BetaResponseAudioDeltaEvent;
+  export type BetaResponseAudioDoneEvent = T.BetaResponseAudioDoneEvent;
+  export type BetaResponseAudioTranscriptDeltaEvent = T.BetaResponseAudioTranscriptDeltaEvent;
+  export type BetaResponseAudioTranscriptDoneEvent = T.BetaResponseAudioTranscriptDoneEvent;
+  export type BetaResponseCodeInterpreterCallCodeDeltaEvent = T.BetaResponseCodeInterpreterCallCodeDeltaEvent;
+  export type BetaResponseCodeInterpreterCallCodeDoneEvent = T.BetaResponseCodeInterpreterCallCodeDoneEvent;
+  export type BetaResponseCodeInterpreterCallCompletedEvent = T.BetaResponseCodeInterpreterCallCompletedEvent;
+  export type BetaResponseCodeInterpreterCallInProgressEvent =
+    T.BetaResponseCodeInterpreterCallInProgressEvent;
+  export type BetaResponseCodeInterpreterCallInterpretingEvent =
+    T.BetaResponseCodeInterpreterCallInterpretingEvent;
+  export type BetaResponseCompletedEvent = T.BetaResponseCompletedEvent;
+  export type BetaResponseContentPartAddedEvent = T.BetaResponseContentPartAddedEvent;
+  export type BetaResponseContentPartDoneEvent = T.BetaResponseContentPartDoneEvent;
+  export type BetaResponseCreatedEvent = T.BetaResponseCreatedEvent;
+  export type BetaResponseCustomToolCallInputDeltaEvent = T.BetaResponseCustomToolCallInputDeltaEvent;
+  export type BetaResponseCustomToolCallInputDoneEvent = T.BetaResponseCustomToolCallInputDoneEvent;
+  export type BetaResponseError = T.BetaResponseError;
+  export type BetaResponseErrorEvent = T.BetaResponseErrorEvent;
+  export type BetaResponseFailedEvent = T.BetaResponseFailedEvent;
+  export type BetaResponseFileSearchCallCompletedEvent = T.BetaResponseFileSearchCallCompletedEvent;
+  export type BetaResponseFileSearchCallInProgressEvent = T.BetaResponseFileSearchCallInProgressEvent;
+  export type BetaResponseFileSearchCallSearchingEvent = T.BetaResponseFileSearchCallSearchingEvent;
+  export type BetaResponseFunctionCallArgumentsDeltaEvent = T.BetaResponseFunctionCallArgumentsDeltaEvent;
+  export type BetaResponseFunctionCallArgumentsDoneEvent = T.BetaResponseFunctionCallArgumentsDoneEvent;
+  export type BetaResponseImageGenCallCompletedEvent = T.BetaResponseImageGenCallCompletedEvent;
+  export type BetaResponseImageGenCallGeneratingEvent = T.BetaResponseImageGenCallGeneratingEvent;
+  export type BetaResponseImageGenCallInProgressEvent = T.BetaResponseImageGenCallInProgressEvent;
+  export type BetaResponseImageGenCallPartialImageEvent = T.BetaResponseImageGenCallPartialImageEvent;
+  export type BetaResponseInProgressEvent = T.BetaResponseInProgressEvent;
+  export type BetaResponseIncompleteEvent = T.BetaResponseIncompleteEvent;
+  export type BetaResponseInjectCreatedEvent = T.BetaResponseInjectCreatedEvent;
+  export type BetaResponseInjectEvent = T.BetaResponseInjectEvent;
+  export type BetaResponseInjectFailedEvent = T.BetaResponseInjectFailedEvent;
+  export type BetaResponseOutputItemAddedEvent = T.BetaResponseOutputItemAddedEvent;
+  export type BetaResponseOutputItemDoneEvent = T.BetaResponseOutputItemDoneEvent;
+  export type BetaResponseOutputTextAnnotationAddedEvent = T.BetaResponseOutputTextAnnotationAddedEvent;
+  export type BetaResponseQueuedEvent = T.BetaResponseQueuedEvent;
+  export type BetaResponseReasoningSummaryPartAddedEvent = T.BetaResponseReasoningSummaryPartAddedEvent;
+  export type BetaResponseReasoningSummaryPartDoneEvent = T.BetaResponseReasoningSummaryPartDoneEvent;
+  export type BetaResponseReasoningSummaryTextDeltaEvent = T.BetaResponseReasoningSummaryTextDeltaEvent;
+  export type BetaResponseReasoningSummaryTextDoneEvent = T.BetaResponseReasoningSummaryTextDoneEvent;
+  export type BetaResponseReasoningTextDeltaEvent = T.BetaResponseReasoningTextDeltaEvent;
+  export type BetaResponseReasoningTextDoneEvent = T.BetaResponseReasoningTextDoneEvent;
+  export type BetaResponseRefusalDeltaEvent = T.BetaResponseRefusalDeltaEvent;
+  export type BetaResponseRefusalDoneEvent = T.BetaResponseRefusalDoneEvent;
+  export type BetaResponseTextDeltaEvent = T.BetaResponseTextDeltaEvent;
+  export type BetaResponseTextDoneEvent = T.BetaResponseTextDoneEvent;
+  export type BetaResponseUsage = T.BetaResponseUsage;
+  export type BetaResponseWebSearchCallCompletedEvent = T.BetaResponseWebSearchCallCompletedEvent;
+  export type BetaResponseWebSearchCallInProgressEvent = T.BetaResponseWebSearchCallInProgressEvent;
+  export type BetaResponseWebSearchCallSearchingEvent = T.BetaResponseWebSearchCallSearchingEvent;
+  export type BetaResponsesClientEvent = T.BetaResponsesClientEvent;
+  export type BetaResponsesServerEvent = T.BetaResponsesServerEvent;
+  export type BetaTool = T.BetaTool;
+  export type BetaToolChoiceAllowed = T.BetaToolChoiceAllowed;
+  export type BetaToolChoiceCustom = T.BetaToolChoiceCustom;
+  export type BetaToolChoiceFunction = T.BetaToolChoiceFunction;
+  export type BetaToolChoiceOptions = T.BetaToolChoiceOptions;
+  export type BetaToolChoiceTypes = T.BetaToolChoiceTypes;
+  export type BetaWebSearchPreviewTool = T.BetaWebSearchPreviewTool;
+  export type BetaWebSearchTool = T.BetaWebSearchTool;
+  export type BetaResponseItemList = T.BetaResponseItemList;
+  export type InputItemListParams = T.InputItemListParams;
+  export type InputTokenCountResponse = T.InputTokenCountResponse;
+  export type InputTokenCountParams = T.InputTokenCountParams;
 }
