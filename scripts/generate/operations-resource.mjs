@@ -413,7 +413,7 @@ export function resourceFile(r, tw) {
     lineCount([...types.values()].join('\n')) + lineCount(classBody) + 2 * types.size + 3 * childTypes.length;
   if (estimate > SPLIT_LINES) {
     // Many types: they go to a companion `<name>.types.ts` (re-exported whole), so neither file grows past
-    // ~600 lines; the class file imports the ones its methods name and lists all in its namespace.
+    // ~600 lines; the class file imports them all and lists them in its namespace.
     const typesFile = r.file.replace(/\.ts$/, '.types.ts');
     const typesRel = `./${typesFile.split('/').pop().replace(/\.ts$/, '.js')}`;
     const tOut = [HEADER('resource types')];
@@ -436,7 +436,6 @@ export function resourceFile(r, tw) {
     tOut.push('');
     for (const [, decl] of types) tOut.push(`${decl}\n`);
     r.companion = { file: typesFile, text: tOut.join('\n') };
-    const used = [...types.keys()].filter((n) => mentions(classBody, n));
     const mKit = kitVals.filter((k) => k === 'APIResource' || mentions(classBody, k));
     const mKitT = kitT.filter((k) => mentions(classBody, k));
     const mainImports = [
@@ -447,14 +446,14 @@ export function resourceFile(r, tw) {
     for (const c of r.children)
       mainImports.push(`import { ${c.className} } from '${relImport(r.file, c.file)}';`);
     for (const i of [...extraImports].sort()) mainImports.push(i);
-    mainImports.push(`import type * as T from '${typesRel}';`);
-    if (used.length) mainImports.push(`import type { ${used.join(', ')} } from '${typesRel}';`);
+    // every name in scope for the namespace (`export { type X }`; an alias through a namespace import,
+    // `type X = T.X`, becomes `type X = X` in the bundled .d.ts)
+    mainImports.push(`import type { ${r.definedTypes.join(', ')} } from '${typesRel}';`);
     out.push(mainImports.join('\n'), '');
     out.push(`export * from '${typesRel}';\n`);
     out.push(`${doc(classDoc)}export class ${r.className} extends APIResource {`, classBody, '}\n');
-    out.push(
-      `export declare namespace ${r.className} {\n${childItems.length ? `  export { ${childItems.join(', ')} };\n` : ''}${r.definedTypes.map((n) => `  export type ${n} = T.${n};`).join('\n')}\n}\n`,
-    );
+    const items = [...r.definedTypes.map((n) => `type ${n}`), ...childItems];
+    out.push(`export declare namespace ${r.className} {\n  export { ${items.join(', ')} };\n}\n`);
     return out.join('\n');
   }
   out.push(importsOut.join('\n'));

@@ -5,16 +5,146 @@ import { type APIPromise, APIResource, type RequestOptions, type Stream } from '
 import { MessageStream } from '../lib/message-stream.js';
 import { warnModelDeprecations } from '../lib/model-warnings.js';
 import { Batches } from './messages/batches.js';
-import type * as T from './messages.types.js';
 import type {
+  Base64ImageSource,
+  Base64PDFSource,
+  BashCodeExecutionOutputBlock,
+  BashCodeExecutionOutputBlockParam,
+  BashCodeExecutionResultBlock,
+  BashCodeExecutionResultBlockParam,
+  BashCodeExecutionToolResultBlock,
+  BashCodeExecutionToolResultBlockParam,
+  BashCodeExecutionToolResultError,
+  BashCodeExecutionToolResultErrorCode,
+  BashCodeExecutionToolResultErrorParam,
+  CacheControlEphemeral,
+  CacheCreation,
+  CitationsConfig,
+  CitationsConfigParam,
+  CitationsDelta,
+  CodeExecutionOutputBlock,
+  CodeExecutionOutputBlockParam,
+  CodeExecutionResultBlock,
+  CodeExecutionResultBlockParam,
+  CodeExecutionTool20250522,
+  CodeExecutionTool20250825,
+  CodeExecutionTool20260120,
+  CodeExecutionToolResultBlock,
+  CodeExecutionToolResultBlockParam,
+  CodeExecutionToolResultError,
+  CodeExecutionToolResultErrorCode,
+  CodeExecutionToolResultErrorParam,
+  Container,
+  ContainerUploadBlock,
+  ContainerUploadBlockParam,
+  ContentBlock,
+  ContentBlockDeltaEvent,
+  ContentBlockParam,
+  ContentBlockSource,
+  ContentBlockStartEvent,
+  ContentBlockStopEvent,
+  DirectCaller,
+  DocumentBlock,
+  DocumentBlockParam,
+  EncryptedCodeExecutionResultBlock,
+  EncryptedCodeExecutionResultBlockParam,
+  ImageBlockParam,
+  InputJSONDelta,
+  JSONOutputFormat,
+  MemoryTool20250818,
   Message,
   MessageCountTokensParams,
   MessageCreateParams,
   MessageCreateParamsBase,
   MessageCreateParamsNonStreaming,
   MessageCreateParamsStreaming,
+  MessageDeltaEvent,
+  MessageDeltaUsage,
+  MessageParam,
+  MessageStartEvent,
+  MessageStopEvent,
+  MessageStreamEvent,
   MessageTokensCount,
+  Metadata,
+  Model,
+  OutputConfig,
+  PlainTextSource,
+  RawContentBlockDeltaEvent,
+  RawContentBlockStartEvent,
+  RawContentBlockStopEvent,
+  RawMessageDeltaEvent,
+  RawMessageStartEvent,
+  RawMessageStopEvent,
   RawMessageStreamEvent,
+  RedactedThinkingBlock,
+  RedactedThinkingBlockParam,
+  RefusalStopDetails,
+  SearchResultBlockParam,
+  ServerToolCaller,
+  ServerToolCaller20260120,
+  ServerToolUsage,
+  ServerToolUseBlock,
+  ServerToolUseBlockParam,
+  SignatureDelta,
+  StopReason,
+  TextBlock,
+  TextBlockParam,
+  TextDelta,
+  TextEditorCodeExecutionCreateResultBlock,
+  TextEditorCodeExecutionCreateResultBlockParam,
+  TextEditorCodeExecutionStrReplaceResultBlock,
+  TextEditorCodeExecutionStrReplaceResultBlockParam,
+  TextEditorCodeExecutionToolResultBlock,
+  TextEditorCodeExecutionToolResultBlockParam,
+  TextEditorCodeExecutionToolResultError,
+  TextEditorCodeExecutionToolResultErrorCode,
+  TextEditorCodeExecutionToolResultErrorParam,
+  TextEditorCodeExecutionViewResultBlock,
+  TextEditorCodeExecutionViewResultBlockParam,
+  ThinkingBlock,
+  ThinkingBlockParam,
+  ThinkingConfigAdaptive,
+  ThinkingConfigDisabled,
+  ThinkingConfigEnabled,
+  ThinkingConfigParam,
+  ThinkingDelta,
+  Tool,
+  ToolChoice,
+  ToolChoiceAny,
+  ToolChoiceAuto,
+  ToolChoiceNone,
+  ToolChoiceTool,
+  ToolReferenceBlock,
+  ToolReferenceBlockParam,
+  ToolResultBlockParam,
+  ToolSearchToolRegex20251119,
+  ToolSearchToolResultBlock,
+  ToolSearchToolResultBlockParam,
+  ToolSearchToolResultError,
+  ToolSearchToolResultErrorCode,
+  ToolSearchToolResultErrorParam,
+  ToolSearchToolSearchResultBlock,
+  ToolSearchToolSearchResultBlockParam,
+  ToolUseBlock,
+  ToolUseBlockParam,
+  URLImageSource,
+  URLPDFSource,
+  Usage,
+  UserLocation,
+  WebFetchTool20250910,
+  WebFetchTool20260209,
+  WebFetchTool20260309,
+  WebFetchToolResultBlock,
+  WebFetchToolResultBlockParam,
+  WebFetchToolResultErrorCode,
+  WebSearchResultBlock,
+  WebSearchResultBlockParam,
+  WebSearchTool20250305,
+  WebSearchTool20260209,
+  WebSearchToolResultBlock,
+  WebSearchToolResultBlockParam,
+  WebSearchToolResultError,
+  WebSearchToolResultErrorCode,
 } from './messages.types.js';
 
 export * from './messages.types.js';
@@ -84,145 +214,146 @@ export class Messages extends APIResource {
 }
 
 export declare namespace Messages {
-  export { Batches };
-  export type Message = T.Message;
-  export type RawMessageStreamEvent = T.RawMessageStreamEvent;
-  export type MessageCreateParamsBase = T.MessageCreateParamsBase;
-  export type MessageCreateParamsStreaming = T.MessageCreateParamsStreaming;
-  export type MessageCreateParamsNonStreaming = T.MessageCreateParamsNonStreaming;
-  export type MessageCreateParams = T.MessageCreateParams;
-  export type MessageTokensCount = T.MessageTokensCount;
-  export type MessageCountTokensParams = T.MessageCountTokensParams;
-  export type BashCodeExecutionOutputBlock = T.BashCodeExecutionOutputBlock;
-  export type BashCodeExecutionOutputBlockParam = T.BashCodeExecutionOutputBlockParam;
-  export type BashCodeExecutionResultBlock = T.BashCodeExecutionResultBlock;
-  export type BashCodeExecutionResultBlockParam = T.BashCodeExecutionResultBlockParam;
-  export type BashCodeExecutionToolResultBlock = T.BashCodeExecutionToolResultBlock;
-  export type BashCodeExecutionToolResultBlockParam = T.BashCodeExecutionToolResultBlockParam;
-  export type BashCodeExecutionToolResultError = T.BashCodeExecutionToolResultError;
-  export type BashCodeExecutionToolResultErrorParam = T.BashCodeExecutionToolResultErrorParam;
-  export type CitationsConfig = T.CitationsConfig;
-  export type CitationsConfigParam = T.CitationsConfigParam;
-  export type CodeExecutionOutputBlock = T.CodeExecutionOutputBlock;
-  export type CodeExecutionOutputBlockParam = T.CodeExecutionOutputBlockParam;
-  export type CodeExecutionResultBlock = T.CodeExecutionResultBlock;
-  export type CodeExecutionResultBlockParam = T.CodeExecutionResultBlockParam;
-  export type CodeExecutionTool20250522 = T.CodeExecutionTool20250522;
-  export type CodeExecutionTool20250825 = T.CodeExecutionTool20250825;
-  export type CodeExecutionTool20260120 = T.CodeExecutionTool20260120;
-  export type CodeExecutionToolResultBlock = T.CodeExecutionToolResultBlock;
-  export type CodeExecutionToolResultBlockParam = T.CodeExecutionToolResultBlockParam;
-  export type CodeExecutionToolResultError = T.CodeExecutionToolResultError;
-  export type CodeExecutionToolResultErrorParam = T.CodeExecutionToolResultErrorParam;
-  export type ContainerUploadBlock = T.ContainerUploadBlock;
-  export type ContainerUploadBlockParam = T.ContainerUploadBlockParam;
-  export type ContentBlockParam = T.ContentBlockParam;
-  export type DocumentBlock = T.DocumentBlock;
-  export type DocumentBlockParam = T.DocumentBlockParam;
-  export type EncryptedCodeExecutionResultBlock = T.EncryptedCodeExecutionResultBlock;
-  export type EncryptedCodeExecutionResultBlockParam = T.EncryptedCodeExecutionResultBlockParam;
-  export type ImageBlockParam = T.ImageBlockParam;
-  export type InputJSONDelta = T.InputJSONDelta;
-  export type JSONOutputFormat = T.JSONOutputFormat;
-  export type MemoryTool20250818 = T.MemoryTool20250818;
-  export type MessageParam = T.MessageParam;
-  export type RawContentBlockDeltaEvent = T.RawContentBlockDeltaEvent;
-  export type RawContentBlockStartEvent = T.RawContentBlockStartEvent;
-  export type RawContentBlockStopEvent = T.RawContentBlockStopEvent;
-  export type RawMessageDeltaEvent = T.RawMessageDeltaEvent;
-  export type RawMessageStartEvent = T.RawMessageStartEvent;
-  export type RawMessageStopEvent = T.RawMessageStopEvent;
-  export type RedactedThinkingBlock = T.RedactedThinkingBlock;
-  export type RedactedThinkingBlockParam = T.RedactedThinkingBlockParam;
-  export type SearchResultBlockParam = T.SearchResultBlockParam;
-  export type ServerToolCaller20260120 = T.ServerToolCaller20260120;
-  export type ServerToolUseBlock = T.ServerToolUseBlock;
-  export type ServerToolUseBlockParam = T.ServerToolUseBlockParam;
-  export type SignatureDelta = T.SignatureDelta;
-  export type TextBlock = T.TextBlock;
-  export type TextBlockParam = T.TextBlockParam;
-  export type TextDelta = T.TextDelta;
-  export type TextEditorCodeExecutionCreateResultBlock = T.TextEditorCodeExecutionCreateResultBlock;
-  export type TextEditorCodeExecutionCreateResultBlockParam = T.TextEditorCodeExecutionCreateResultBlockParam;
-  export type TextEditorCodeExecutionStrReplaceResultBlock = T.TextEditorCodeExecutionStrReplaceResultBlock;
-  export type TextEditorCodeExecutionStrReplaceResultBlockParam =
-    T.TextEditorCodeExecutionStrReplaceResultBlockParam;
-  export type TextEditorCodeExecutionToolResultBlock = T.TextEditorCodeExecutionToolResultBlock;
-  export type TextEditorCodeExecutionToolResultBlockParam = T.TextEditorCodeExecutionToolResultBlockParam;
-  export type TextEditorCodeExecutionToolResultError = T.TextEditorCodeExecutionToolResultError;
-  export type TextEditorCodeExecutionToolResultErrorParam = T.TextEditorCodeExecutionToolResultErrorParam;
-  export type TextEditorCodeExecutionViewResultBlock = T.TextEditorCodeExecutionViewResultBlock;
-  export type TextEditorCodeExecutionViewResultBlockParam = T.TextEditorCodeExecutionViewResultBlockParam;
-  export type ThinkingBlock = T.ThinkingBlock;
-  export type ThinkingBlockParam = T.ThinkingBlockParam;
-  export type ThinkingDelta = T.ThinkingDelta;
-  export type ToolReferenceBlock = T.ToolReferenceBlock;
-  export type ToolReferenceBlockParam = T.ToolReferenceBlockParam;
-  export type ToolResultBlockParam = T.ToolResultBlockParam;
-  export type ToolSearchToolRegex20251119 = T.ToolSearchToolRegex20251119;
-  export type ToolSearchToolResultBlock = T.ToolSearchToolResultBlock;
-  export type ToolSearchToolResultBlockParam = T.ToolSearchToolResultBlockParam;
-  export type ToolSearchToolResultError = T.ToolSearchToolResultError;
-  export type ToolSearchToolResultErrorParam = T.ToolSearchToolResultErrorParam;
-  export type ToolSearchToolSearchResultBlock = T.ToolSearchToolSearchResultBlock;
-  export type ToolSearchToolSearchResultBlockParam = T.ToolSearchToolSearchResultBlockParam;
-  export type ToolUseBlock = T.ToolUseBlock;
-  export type ToolUseBlockParam = T.ToolUseBlockParam;
-  export type WebFetchTool20250910 = T.WebFetchTool20250910;
-  export type WebFetchTool20260209 = T.WebFetchTool20260209;
-  export type WebFetchTool20260309 = T.WebFetchTool20260309;
-  export type WebFetchToolResultBlock = T.WebFetchToolResultBlock;
-  export type WebFetchToolResultBlockParam = T.WebFetchToolResultBlockParam;
-  export type WebSearchResultBlock = T.WebSearchResultBlock;
-  export type WebSearchResultBlockParam = T.WebSearchResultBlockParam;
-  export type WebSearchTool20250305 = T.WebSearchTool20250305;
-  export type WebSearchTool20260209 = T.WebSearchTool20260209;
-  export type WebSearchToolResultBlock = T.WebSearchToolResultBlock;
-  export type WebSearchToolResultBlockParam = T.WebSearchToolResultBlockParam;
-  export type WebSearchToolResultError = T.WebSearchToolResultError;
-  export type Base64ImageSource = T.Base64ImageSource;
-  export type Base64PDFSource = T.Base64PDFSource;
-  export type BashCodeExecutionToolResultErrorCode = T.BashCodeExecutionToolResultErrorCode;
-  export type CacheControlEphemeral = T.CacheControlEphemeral;
-  export type CacheCreation = T.CacheCreation;
-  export type CitationsDelta = T.CitationsDelta;
-  export type CodeExecutionToolResultErrorCode = T.CodeExecutionToolResultErrorCode;
-  export type Container = T.Container;
-  export type ContentBlock = T.ContentBlock;
-  export type ContentBlockDeltaEvent = T.ContentBlockDeltaEvent;
-  export type ContentBlockSource = T.ContentBlockSource;
-  export type ContentBlockStartEvent = T.ContentBlockStartEvent;
-  export type ContentBlockStopEvent = T.ContentBlockStopEvent;
-  export type DirectCaller = T.DirectCaller;
-  export type MessageDeltaEvent = T.MessageDeltaEvent;
-  export type MessageDeltaUsage = T.MessageDeltaUsage;
-  export type MessageStartEvent = T.MessageStartEvent;
-  export type MessageStopEvent = T.MessageStopEvent;
-  export type MessageStreamEvent = T.MessageStreamEvent;
-  export type Metadata = T.Metadata;
-  export type Model = T.Model;
-  export type OutputConfig = T.OutputConfig;
-  export type PlainTextSource = T.PlainTextSource;
-  export type RefusalStopDetails = T.RefusalStopDetails;
-  export type ServerToolCaller = T.ServerToolCaller;
-  export type ServerToolUsage = T.ServerToolUsage;
-  export type StopReason = T.StopReason;
-  export type TextEditorCodeExecutionToolResultErrorCode = T.TextEditorCodeExecutionToolResultErrorCode;
-  export type ThinkingConfigAdaptive = T.ThinkingConfigAdaptive;
-  export type ThinkingConfigDisabled = T.ThinkingConfigDisabled;
-  export type ThinkingConfigEnabled = T.ThinkingConfigEnabled;
-  export type ThinkingConfigParam = T.ThinkingConfigParam;
-  export type Tool = T.Tool;
-  export type ToolChoice = T.ToolChoice;
-  export type ToolChoiceAny = T.ToolChoiceAny;
-  export type ToolChoiceAuto = T.ToolChoiceAuto;
-  export type ToolChoiceNone = T.ToolChoiceNone;
-  export type ToolChoiceTool = T.ToolChoiceTool;
-  export type ToolSearchToolResultErrorCode = T.ToolSearchToolResultErrorCode;
-  export type URLImageSource = T.URLImageSource;
-  export type URLPDFSource = T.URLPDFSource;
-  export type Usage = T.Usage;
-  export type UserLocation = T.UserLocation;
-  export type WebFetchToolResultErrorCode = T.WebFetchToolResultErrorCode;
-  export type WebSearchToolResultErrorCode = T.WebSearchToolResultErrorCode;
+  export {
+    type Base64ImageSource,
+    type Base64PDFSource,
+    type BashCodeExecutionOutputBlock,
+    type BashCodeExecutionOutputBlockParam,
+    type BashCodeExecutionResultBlock,
+    type BashCodeExecutionResultBlockParam,
+    type BashCodeExecutionToolResultBlock,
+    type BashCodeExecutionToolResultBlockParam,
+    type BashCodeExecutionToolResultError,
+    type BashCodeExecutionToolResultErrorCode,
+    type BashCodeExecutionToolResultErrorParam,
+    Batches,
+    type CacheControlEphemeral,
+    type CacheCreation,
+    type CitationsConfig,
+    type CitationsConfigParam,
+    type CitationsDelta,
+    type CodeExecutionOutputBlock,
+    type CodeExecutionOutputBlockParam,
+    type CodeExecutionResultBlock,
+    type CodeExecutionResultBlockParam,
+    type CodeExecutionTool20250522,
+    type CodeExecutionTool20250825,
+    type CodeExecutionTool20260120,
+    type CodeExecutionToolResultBlock,
+    type CodeExecutionToolResultBlockParam,
+    type CodeExecutionToolResultError,
+    type CodeExecutionToolResultErrorCode,
+    type CodeExecutionToolResultErrorParam,
+    type Container,
+    type ContainerUploadBlock,
+    type ContainerUploadBlockParam,
+    type ContentBlock,
+    type ContentBlockDeltaEvent,
+    type ContentBlockParam,
+    type ContentBlockSource,
+    type ContentBlockStartEvent,
+    type ContentBlockStopEvent,
+    type DirectCaller,
+    type DocumentBlock,
+    type DocumentBlockParam,
+    type EncryptedCodeExecutionResultBlock,
+    type EncryptedCodeExecutionResultBlockParam,
+    type ImageBlockParam,
+    type InputJSONDelta,
+    type JSONOutputFormat,
+    type MemoryTool20250818,
+    type Message,
+    type MessageCountTokensParams,
+    type MessageCreateParams,
+    type MessageCreateParamsBase,
+    type MessageCreateParamsNonStreaming,
+    type MessageCreateParamsStreaming,
+    type MessageDeltaEvent,
+    type MessageDeltaUsage,
+    type MessageParam,
+    type MessageStartEvent,
+    type MessageStopEvent,
+    type MessageStreamEvent,
+    type MessageTokensCount,
+    type Metadata,
+    type Model,
+    type OutputConfig,
+    type PlainTextSource,
+    type RawContentBlockDeltaEvent,
+    type RawContentBlockStartEvent,
+    type RawContentBlockStopEvent,
+    type RawMessageDeltaEvent,
+    type RawMessageStartEvent,
+    type RawMessageStopEvent,
+    type RawMessageStreamEvent,
+    type RedactedThinkingBlock,
+    type RedactedThinkingBlockParam,
+    type RefusalStopDetails,
+    type SearchResultBlockParam,
+    type ServerToolCaller,
+    type ServerToolCaller20260120,
+    type ServerToolUsage,
+    type ServerToolUseBlock,
+    type ServerToolUseBlockParam,
+    type SignatureDelta,
+    type StopReason,
+    type TextBlock,
+    type TextBlockParam,
+    type TextDelta,
+    type TextEditorCodeExecutionCreateResultBlock,
+    type TextEditorCodeExecutionCreateResultBlockParam,
+    type TextEditorCodeExecutionStrReplaceResultBlock,
+    type TextEditorCodeExecutionStrReplaceResultBlockParam,
+    type TextEditorCodeExecutionToolResultBlock,
+    type TextEditorCodeExecutionToolResultBlockParam,
+    type TextEditorCodeExecutionToolResultError,
+    type TextEditorCodeExecutionToolResultErrorCode,
+    type TextEditorCodeExecutionToolResultErrorParam,
+    type TextEditorCodeExecutionViewResultBlock,
+    type TextEditorCodeExecutionViewResultBlockParam,
+    type ThinkingBlock,
+    type ThinkingBlockParam,
+    type ThinkingConfigAdaptive,
+    type ThinkingConfigDisabled,
+    type ThinkingConfigEnabled,
+    type ThinkingConfigParam,
+    type ThinkingDelta,
+    type Tool,
+    type ToolChoice,
+    type ToolChoiceAny,
+    type ToolChoiceAuto,
+    type ToolChoiceNone,
+    type ToolChoiceTool,
+    type ToolReferenceBlock,
+    type ToolReferenceBlockParam,
+    type ToolResultBlockParam,
+    type ToolSearchToolRegex20251119,
+    type ToolSearchToolResultBlock,
+    type ToolSearchToolResultBlockParam,
+    type ToolSearchToolResultError,
+    type ToolSearchToolResultErrorCode,
+    type ToolSearchToolResultErrorParam,
+    type ToolSearchToolSearchResultBlock,
+    type ToolSearchToolSearchResultBlockParam,
+    type ToolUseBlock,
+    type ToolUseBlockParam,
+    type URLImageSource,
+    type URLPDFSource,
+    type Usage,
+    type UserLocation,
+    type WebFetchTool20250910,
+    type WebFetchTool20260209,
+    type WebFetchTool20260309,
+    type WebFetchToolResultBlock,
+    type WebFetchToolResultBlockParam,
+    type WebFetchToolResultErrorCode,
+    type WebSearchResultBlock,
+    type WebSearchResultBlockParam,
+    type WebSearchTool20250305,
+    type WebSearchTool20260209,
+    type WebSearchToolResultBlock,
+    type WebSearchToolResultBlockParam,
+    type WebSearchToolResultError,
+    type WebSearchToolResultErrorCode,
+  };
 }

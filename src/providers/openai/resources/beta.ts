@@ -7,7 +7,243 @@ import { ChatKit } from './beta/chatkit.js';
 import { Realtime } from './beta/realtime.js';
 import { Responses } from './beta/responses.js';
 import { Threads } from './beta/threads.js';
-import type * as T from './beta.types.js';
+import type {
+  Assistant,
+  AssistantCreateParams,
+  AssistantDeleted,
+  AssistantListParams,
+  AssistantResponseFormatOption,
+  AssistantStreamEvent,
+  AssistantsPage,
+  AssistantTool,
+  AssistantToolChoice,
+  AssistantToolChoiceFunction,
+  AssistantToolChoiceOption,
+  AssistantUpdateParams,
+  BetaApplyPatchTool,
+  BetaCompactedResponse,
+  BetaComputerAction,
+  BetaComputerActionList,
+  BetaComputerTool,
+  BetaComputerUsePreviewTool,
+  BetaContainerAuto,
+  BetaContainerNetworkPolicyAllowlist,
+  BetaContainerNetworkPolicyDisabled,
+  BetaContainerNetworkPolicyDomainSecret,
+  BetaContainerReference,
+  BetaCustomTool,
+  BetaEasyInputMessage,
+  BetaFileSearchTool,
+  BetaFunctionShellTool,
+  BetaFunctionTool,
+  BetaImageDetail,
+  BetaInlineSkill,
+  BetaInlineSkillSource,
+  BetaLocalEnvironment,
+  BetaLocalSkill,
+  BetaMcpToolCallError,
+  BetaNamespaceTool,
+  BetaResponse,
+  BetaResponseApplyPatchToolCall,
+  BetaResponseApplyPatchToolCallOutput,
+  BetaResponseAudioDeltaEvent,
+  BetaResponseAudioDoneEvent,
+  BetaResponseAudioTranscriptDeltaEvent,
+  BetaResponseAudioTranscriptDoneEvent,
+  BetaResponseCodeInterpreterCallCodeDeltaEvent,
+  BetaResponseCodeInterpreterCallCodeDoneEvent,
+  BetaResponseCodeInterpreterCallCompletedEvent,
+  BetaResponseCodeInterpreterCallInProgressEvent,
+  BetaResponseCodeInterpreterCallInterpretingEvent,
+  BetaResponseCodeInterpreterToolCall,
+  BetaResponseCompactionItem,
+  BetaResponseCompactionItemParam,
+  BetaResponseCompletedEvent,
+  BetaResponseComputerToolCall,
+  BetaResponseComputerToolCallOutputItem,
+  BetaResponseComputerToolCallOutputScreenshot,
+  BetaResponseContainerReference,
+  BetaResponseContent,
+  BetaResponseContentPartAddedEvent,
+  BetaResponseContentPartDoneEvent,
+  BetaResponseConversationParam,
+  BetaResponseCreatedEvent,
+  BetaResponseCustomToolCall,
+  BetaResponseCustomToolCallInputDeltaEvent,
+  BetaResponseCustomToolCallInputDoneEvent,
+  BetaResponseCustomToolCallItem,
+  BetaResponseCustomToolCallOutput,
+  BetaResponseCustomToolCallOutputItem,
+  BetaResponseError,
+  BetaResponseErrorEvent,
+  BetaResponseFailedEvent,
+  BetaResponseFileSearchCallCompletedEvent,
+  BetaResponseFileSearchCallInProgressEvent,
+  BetaResponseFileSearchCallSearchingEvent,
+  BetaResponseFileSearchToolCall,
+  BetaResponseFormatTextConfig,
+  BetaResponseFormatTextJSONSchemaConfig,
+  BetaResponseFunctionCallArgumentsDeltaEvent,
+  BetaResponseFunctionCallArgumentsDoneEvent,
+  BetaResponseFunctionCallOutputItem,
+  BetaResponseFunctionCallOutputItemList,
+  BetaResponseFunctionShellCallOutputContent,
+  BetaResponseFunctionShellToolCall,
+  BetaResponseFunctionShellToolCallOutput,
+  BetaResponseFunctionToolCall,
+  BetaResponseFunctionToolCallItem,
+  BetaResponseFunctionToolCallOutputItem,
+  BetaResponseFunctionWebSearch,
+  BetaResponseImageGenCallCompletedEvent,
+  BetaResponseImageGenCallGeneratingEvent,
+  BetaResponseImageGenCallInProgressEvent,
+  BetaResponseImageGenCallPartialImageEvent,
+  BetaResponseIncludable,
+  BetaResponseIncompleteEvent,
+  BetaResponseInjectCreatedEvent,
+  BetaResponseInjectEvent,
+  BetaResponseInjectFailedEvent,
+  BetaResponseInProgressEvent,
+  BetaResponseInput,
+  BetaResponseInputAudio,
+  BetaResponseInputContent,
+  BetaResponseInputFile,
+  BetaResponseInputFileContent,
+  BetaResponseInputImage,
+  BetaResponseInputImageContent,
+  BetaResponseInputItem,
+  BetaResponseInputMessageContentList,
+  BetaResponseInputMessageItem,
+  BetaResponseInputText,
+  BetaResponseInputTextContent,
+  BetaResponseItem,
+  BetaResponseLocalEnvironment,
+  BetaResponseMcpCallArgumentsDeltaEvent,
+  BetaResponseMcpCallArgumentsDoneEvent,
+  BetaResponseMcpCallCompletedEvent,
+  BetaResponseMcpCallFailedEvent,
+  BetaResponseMcpCallInProgressEvent,
+  BetaResponseMcpListToolsCompletedEvent,
+  BetaResponseMcpListToolsFailedEvent,
+  BetaResponseMcpListToolsInProgressEvent,
+  BetaResponseOutputAudio,
+  BetaResponseOutputItem,
+  BetaResponseOutputItemAddedEvent,
+  BetaResponseOutputItemDoneEvent,
+  BetaResponseOutputMessage,
+  BetaResponseOutputRefusal,
+  BetaResponseOutputText,
+  BetaResponseOutputTextAnnotationAddedEvent,
+  BetaResponsePrompt,
+  BetaResponseQueuedEvent,
+  BetaResponseReasoningItem,
+  BetaResponseReasoningSummaryPartAddedEvent,
+  BetaResponseReasoningSummaryPartDoneEvent,
+  BetaResponseReasoningSummaryTextDeltaEvent,
+  BetaResponseReasoningSummaryTextDoneEvent,
+  BetaResponseReasoningTextDeltaEvent,
+  BetaResponseReasoningTextDoneEvent,
+  BetaResponseRefusalDeltaEvent,
+  BetaResponseRefusalDoneEvent,
+  BetaResponseShellCallCommandAddedEvent,
+  BetaResponseShellCallCommandDeltaEvent,
+  BetaResponseShellCallCommandDoneEvent,
+  BetaResponseShellCallOutputContentDeltaEvent,
+  BetaResponseShellCallOutputContentDoneEvent,
+  BetaResponseStatus,
+  BetaResponseStreamEvent,
+  BetaResponsesClientEvent,
+  BetaResponsesServerEvent,
+  BetaResponseTextConfig,
+  BetaResponseTextDeltaEvent,
+  BetaResponseTextDoneEvent,
+  BetaResponseToolSearchCall,
+  BetaResponseToolSearchOutputItem,
+  BetaResponseToolSearchOutputItemParam,
+  BetaResponseUsage,
+  BetaResponseWebSearchCallCompletedEvent,
+  BetaResponseWebSearchCallInProgressEvent,
+  BetaResponseWebSearchCallSearchingEvent,
+  BetaSkillReference,
+  BetaTool,
+  BetaToolChoiceAllowed,
+  BetaToolChoiceApplyPatch,
+  BetaToolChoiceCustom,
+  BetaToolChoiceFunction,
+  BetaToolChoiceMcp,
+  BetaToolChoiceOptions,
+  BetaToolChoiceShell,
+  BetaToolChoiceTypes,
+  BetaToolSearchTool,
+  BetaWebSearchPreviewTool,
+  BetaWebSearchTool,
+  ChatKitWorkflow,
+  CodeInterpreterTool,
+  ConversationItem,
+  ConversationItemCreatedEvent,
+  ConversationItemCreateEvent,
+  ConversationItemDeletedEvent,
+  ConversationItemDeleteEvent,
+  ConversationItemInputAudioTranscriptionCompletedEvent,
+  ConversationItemInputAudioTranscriptionDeltaEvent,
+  ConversationItemInputAudioTranscriptionFailedEvent,
+  ConversationItemRetrieveEvent,
+  ConversationItemTruncatedEvent,
+  ConversationItemTruncateEvent,
+  ErrorEvent,
+  FileSearchTool,
+  FunctionTool,
+  InputAudioBufferAppendEvent,
+  InputAudioBufferClearEvent,
+  InputAudioBufferClearedEvent,
+  InputAudioBufferCommitEvent,
+  InputAudioBufferCommittedEvent,
+  InputAudioBufferSpeechStartedEvent,
+  InputAudioBufferSpeechStoppedEvent,
+  MessageStreamEvent,
+  RateLimitsUpdatedEvent,
+  RealtimeClientEvent,
+  RealtimeResponse,
+  RealtimeResponseStatus,
+  RealtimeResponseUsage,
+  RealtimeServerEvent,
+  ResponseAudioDeltaEvent,
+  ResponseAudioDoneEvent,
+  ResponseAudioTranscriptDeltaEvent,
+  ResponseAudioTranscriptDoneEvent,
+  ResponseCancelEvent,
+  ResponseCancelParams,
+  ResponseCompactParams,
+  ResponseContentPartAddedEvent,
+  ResponseContentPartDoneEvent,
+  ResponseCreatedEvent,
+  ResponseCreateEvent,
+  ResponseCreateParams,
+  ResponseCreateParamsNonStreaming,
+  ResponseCreateParamsStreaming,
+  ResponseDeleteParams,
+  ResponseDoneEvent,
+  ResponseFunctionCallArgumentsDeltaEvent,
+  ResponseFunctionCallArgumentsDoneEvent,
+  ResponseOutputItemAddedEvent,
+  ResponseOutputItemDoneEvent,
+  ResponseRetrieveParams,
+  ResponseTextDeltaEvent,
+  ResponseTextDoneEvent,
+  RunStepStreamEvent,
+  RunStreamEvent,
+  SessionCreatedEvent,
+  SessionUpdatedEvent,
+  SessionUpdateEvent,
+  Thread,
+  ThreadCreateAndRunParams,
+  ThreadCreateParams,
+  ThreadDeleted,
+  ThreadStreamEvent,
+  ThreadUpdateParams,
+  TranscriptionSessionUpdate,
+  TranscriptionSessionUpdatedEvent,
+} from './beta.types.js';
 
 export * from './beta.types.js';
 
@@ -43,245 +279,246 @@ export class Beta extends APIResource {
 }
 
 export declare namespace Beta {
-  export { Assistants, ChatKit, Realtime, Responses, Threads };
-  export type ConversationItem = T.ConversationItem;
-  export type ErrorEvent = T.ErrorEvent;
-  export type RealtimeClientEvent = T.RealtimeClientEvent;
-  export type RealtimeResponse = T.RealtimeResponse;
-  export type RealtimeServerEvent = T.RealtimeServerEvent;
-  export type ResponseAudioDeltaEvent = T.ResponseAudioDeltaEvent;
-  export type ResponseAudioDoneEvent = T.ResponseAudioDoneEvent;
-  export type ResponseAudioTranscriptDeltaEvent = T.ResponseAudioTranscriptDeltaEvent;
-  export type ResponseAudioTranscriptDoneEvent = T.ResponseAudioTranscriptDoneEvent;
-  export type ResponseContentPartAddedEvent = T.ResponseContentPartAddedEvent;
-  export type ResponseContentPartDoneEvent = T.ResponseContentPartDoneEvent;
-  export type ResponseCreatedEvent = T.ResponseCreatedEvent;
-  export type ResponseFunctionCallArgumentsDeltaEvent = T.ResponseFunctionCallArgumentsDeltaEvent;
-  export type ResponseFunctionCallArgumentsDoneEvent = T.ResponseFunctionCallArgumentsDoneEvent;
-  export type ResponseOutputItemAddedEvent = T.ResponseOutputItemAddedEvent;
-  export type ResponseOutputItemDoneEvent = T.ResponseOutputItemDoneEvent;
-  export type ResponseTextDeltaEvent = T.ResponseTextDeltaEvent;
-  export type ResponseTextDoneEvent = T.ResponseTextDoneEvent;
-  export type BetaComputerAction = T.BetaComputerAction;
-  export type BetaComputerActionList = T.BetaComputerActionList;
-  export type BetaComputerTool = T.BetaComputerTool;
-  export type BetaComputerUsePreviewTool = T.BetaComputerUsePreviewTool;
-  export type BetaEasyInputMessage = T.BetaEasyInputMessage;
-  export type BetaFileSearchTool = T.BetaFileSearchTool;
-  export type BetaFunctionTool = T.BetaFunctionTool;
-  export type BetaImageDetail = T.BetaImageDetail;
-  export type BetaResponse = T.BetaResponse;
-  export type BetaResponseAudioDeltaEvent = T.BetaResponseAudioDeltaEvent;
-  export type BetaResponseAudioDoneEvent = T.BetaResponseAudioDoneEvent;
-  export type BetaResponseAudioTranscriptDeltaEvent = T.BetaResponseAudioTranscriptDeltaEvent;
-  export type BetaResponseAudioTranscriptDoneEvent = T.BetaResponseAudioTranscriptDoneEvent;
-  export type BetaResponseCodeInterpreterCallCodeDeltaEvent = T.BetaResponseCodeInterpreterCallCodeDeltaEvent;
-  export type BetaResponseCodeInterpreterCallCodeDoneEvent = T.BetaResponseCodeInterpreterCallCodeDoneEvent;
-  export type BetaResponseCodeInterpreterCallCompletedEvent = T.BetaResponseCodeInterpreterCallCompletedEvent;
-  export type BetaResponseCodeInterpreterCallInProgressEvent =
-    T.BetaResponseCodeInterpreterCallInProgressEvent;
-  export type BetaResponseCodeInterpreterCallInterpretingEvent =
-    T.BetaResponseCodeInterpreterCallInterpretingEvent;
-  export type BetaResponseCompletedEvent = T.BetaResponseCompletedEvent;
-  export type BetaResponseContentPartAddedEvent = T.BetaResponseContentPartAddedEvent;
-  export type BetaResponseContentPartDoneEvent = T.BetaResponseContentPartDoneEvent;
-  export type BetaResponseCreatedEvent = T.BetaResponseCreatedEvent;
-  export type BetaResponseCustomToolCallInputDeltaEvent = T.BetaResponseCustomToolCallInputDeltaEvent;
-  export type BetaResponseCustomToolCallInputDoneEvent = T.BetaResponseCustomToolCallInputDoneEvent;
-  export type BetaResponseError = T.BetaResponseError;
-  export type BetaResponseErrorEvent = T.BetaResponseErrorEvent;
-  export type BetaResponseFailedEvent = T.BetaResponseFailedEvent;
-  export type BetaResponseFileSearchCallCompletedEvent = T.BetaResponseFileSearchCallCompletedEvent;
-  export type BetaResponseFileSearchCallInProgressEvent = T.BetaResponseFileSearchCallInProgressEvent;
-  export type BetaResponseFileSearchCallSearchingEvent = T.BetaResponseFileSearchCallSearchingEvent;
-  export type BetaResponseFunctionCallArgumentsDeltaEvent = T.BetaResponseFunctionCallArgumentsDeltaEvent;
-  export type BetaResponseFunctionCallArgumentsDoneEvent = T.BetaResponseFunctionCallArgumentsDoneEvent;
-  export type BetaResponseImageGenCallCompletedEvent = T.BetaResponseImageGenCallCompletedEvent;
-  export type BetaResponseImageGenCallGeneratingEvent = T.BetaResponseImageGenCallGeneratingEvent;
-  export type BetaResponseImageGenCallInProgressEvent = T.BetaResponseImageGenCallInProgressEvent;
-  export type BetaResponseImageGenCallPartialImageEvent = T.BetaResponseImageGenCallPartialImageEvent;
-  export type BetaResponseInProgressEvent = T.BetaResponseInProgressEvent;
-  export type BetaResponseIncompleteEvent = T.BetaResponseIncompleteEvent;
-  export type BetaResponseInjectCreatedEvent = T.BetaResponseInjectCreatedEvent;
-  export type BetaResponseInjectEvent = T.BetaResponseInjectEvent;
-  export type BetaResponseInjectFailedEvent = T.BetaResponseInjectFailedEvent;
-  export type BetaResponseOutputItemAddedEvent = T.BetaResponseOutputItemAddedEvent;
-  export type BetaResponseOutputItemDoneEvent = T.BetaResponseOutputItemDoneEvent;
-  export type BetaResponseOutputTextAnnotationAddedEvent = T.BetaResponseOutputTextAnnotationAddedEvent;
-  export type BetaResponseQueuedEvent = T.BetaResponseQueuedEvent;
-  export type BetaResponseReasoningSummaryPartAddedEvent = T.BetaResponseReasoningSummaryPartAddedEvent;
-  export type BetaResponseReasoningSummaryPartDoneEvent = T.BetaResponseReasoningSummaryPartDoneEvent;
-  export type BetaResponseReasoningSummaryTextDeltaEvent = T.BetaResponseReasoningSummaryTextDeltaEvent;
-  export type BetaResponseReasoningSummaryTextDoneEvent = T.BetaResponseReasoningSummaryTextDoneEvent;
-  export type BetaResponseReasoningTextDeltaEvent = T.BetaResponseReasoningTextDeltaEvent;
-  export type BetaResponseReasoningTextDoneEvent = T.BetaResponseReasoningTextDoneEvent;
-  export type BetaResponseRefusalDeltaEvent = T.BetaResponseRefusalDeltaEvent;
-  export type BetaResponseRefusalDoneEvent = T.BetaResponseRefusalDoneEvent;
-  export type BetaResponseStreamEvent = T.BetaResponseStreamEvent;
-  export type BetaResponseTextDeltaEvent = T.BetaResponseTextDeltaEvent;
-  export type BetaResponseTextDoneEvent = T.BetaResponseTextDoneEvent;
-  export type BetaResponseUsage = T.BetaResponseUsage;
-  export type BetaResponseWebSearchCallCompletedEvent = T.BetaResponseWebSearchCallCompletedEvent;
-  export type BetaResponseWebSearchCallInProgressEvent = T.BetaResponseWebSearchCallInProgressEvent;
-  export type BetaResponseWebSearchCallSearchingEvent = T.BetaResponseWebSearchCallSearchingEvent;
-  export type BetaResponsesClientEvent = T.BetaResponsesClientEvent;
-  export type BetaResponsesServerEvent = T.BetaResponsesServerEvent;
-  export type BetaTool = T.BetaTool;
-  export type BetaToolChoiceAllowed = T.BetaToolChoiceAllowed;
-  export type BetaToolChoiceCustom = T.BetaToolChoiceCustom;
-  export type BetaToolChoiceFunction = T.BetaToolChoiceFunction;
-  export type BetaToolChoiceOptions = T.BetaToolChoiceOptions;
-  export type BetaToolChoiceTypes = T.BetaToolChoiceTypes;
-  export type BetaWebSearchPreviewTool = T.BetaWebSearchPreviewTool;
-  export type BetaWebSearchTool = T.BetaWebSearchTool;
-  export type AssistantStreamEvent = T.AssistantStreamEvent;
-  export type CodeInterpreterTool = T.CodeInterpreterTool;
-  export type FileSearchTool = T.FileSearchTool;
-  export type FunctionTool = T.FunctionTool;
-  export type MessageStreamEvent = T.MessageStreamEvent;
-  export type RunStepStreamEvent = T.RunStepStreamEvent;
-  export type RunStreamEvent = T.RunStreamEvent;
-  export type ThreadStreamEvent = T.ThreadStreamEvent;
-  export type Assistant = T.Assistant;
-  export type AssistantDeleted = T.AssistantDeleted;
-  export type AssistantTool = T.AssistantTool;
-  export type AssistantsPage = T.AssistantsPage;
-  export type AssistantCreateParams = T.AssistantCreateParams;
-  export type AssistantUpdateParams = T.AssistantUpdateParams;
-  export type AssistantListParams = T.AssistantListParams;
-  export type ChatKitWorkflow = T.ChatKitWorkflow;
-  export type ConversationItemCreateEvent = T.ConversationItemCreateEvent;
-  export type ConversationItemCreatedEvent = T.ConversationItemCreatedEvent;
-  export type ConversationItemDeleteEvent = T.ConversationItemDeleteEvent;
-  export type ConversationItemDeletedEvent = T.ConversationItemDeletedEvent;
-  export type ConversationItemInputAudioTranscriptionCompletedEvent =
-    T.ConversationItemInputAudioTranscriptionCompletedEvent;
-  export type ConversationItemInputAudioTranscriptionDeltaEvent =
-    T.ConversationItemInputAudioTranscriptionDeltaEvent;
-  export type ConversationItemInputAudioTranscriptionFailedEvent =
-    T.ConversationItemInputAudioTranscriptionFailedEvent;
-  export type ConversationItemRetrieveEvent = T.ConversationItemRetrieveEvent;
-  export type ConversationItemTruncateEvent = T.ConversationItemTruncateEvent;
-  export type ConversationItemTruncatedEvent = T.ConversationItemTruncatedEvent;
-  export type InputAudioBufferAppendEvent = T.InputAudioBufferAppendEvent;
-  export type InputAudioBufferClearEvent = T.InputAudioBufferClearEvent;
-  export type InputAudioBufferClearedEvent = T.InputAudioBufferClearedEvent;
-  export type InputAudioBufferCommitEvent = T.InputAudioBufferCommitEvent;
-  export type InputAudioBufferCommittedEvent = T.InputAudioBufferCommittedEvent;
-  export type InputAudioBufferSpeechStartedEvent = T.InputAudioBufferSpeechStartedEvent;
-  export type InputAudioBufferSpeechStoppedEvent = T.InputAudioBufferSpeechStoppedEvent;
-  export type RateLimitsUpdatedEvent = T.RateLimitsUpdatedEvent;
-  export type RealtimeResponseStatus = T.RealtimeResponseStatus;
-  export type RealtimeResponseUsage = T.RealtimeResponseUsage;
-  export type ResponseCancelEvent = T.ResponseCancelEvent;
-  export type ResponseCreateEvent = T.ResponseCreateEvent;
-  export type ResponseDoneEvent = T.ResponseDoneEvent;
-  export type SessionCreatedEvent = T.SessionCreatedEvent;
-  export type SessionUpdateEvent = T.SessionUpdateEvent;
-  export type SessionUpdatedEvent = T.SessionUpdatedEvent;
-  export type TranscriptionSessionUpdate = T.TranscriptionSessionUpdate;
-  export type TranscriptionSessionUpdatedEvent = T.TranscriptionSessionUpdatedEvent;
-  export type BetaApplyPatchTool = T.BetaApplyPatchTool;
-  export type BetaCompactedResponse = T.BetaCompactedResponse;
-  export type BetaContainerAuto = T.BetaContainerAuto;
-  export type BetaContainerNetworkPolicyAllowlist = T.BetaContainerNetworkPolicyAllowlist;
-  export type BetaContainerNetworkPolicyDisabled = T.BetaContainerNetworkPolicyDisabled;
-  export type BetaContainerNetworkPolicyDomainSecret = T.BetaContainerNetworkPolicyDomainSecret;
-  export type BetaContainerReference = T.BetaContainerReference;
-  export type BetaCustomTool = T.BetaCustomTool;
-  export type BetaFunctionShellTool = T.BetaFunctionShellTool;
-  export type BetaInlineSkill = T.BetaInlineSkill;
-  export type BetaInlineSkillSource = T.BetaInlineSkillSource;
-  export type BetaLocalEnvironment = T.BetaLocalEnvironment;
-  export type BetaLocalSkill = T.BetaLocalSkill;
-  export type BetaMcpToolCallError = T.BetaMcpToolCallError;
-  export type BetaNamespaceTool = T.BetaNamespaceTool;
-  export type BetaResponseApplyPatchToolCall = T.BetaResponseApplyPatchToolCall;
-  export type BetaResponseApplyPatchToolCallOutput = T.BetaResponseApplyPatchToolCallOutput;
-  export type BetaResponseCodeInterpreterToolCall = T.BetaResponseCodeInterpreterToolCall;
-  export type BetaResponseCompactionItem = T.BetaResponseCompactionItem;
-  export type BetaResponseCompactionItemParam = T.BetaResponseCompactionItemParam;
-  export type BetaResponseComputerToolCall = T.BetaResponseComputerToolCall;
-  export type BetaResponseComputerToolCallOutputItem = T.BetaResponseComputerToolCallOutputItem;
-  export type BetaResponseComputerToolCallOutputScreenshot = T.BetaResponseComputerToolCallOutputScreenshot;
-  export type BetaResponseContainerReference = T.BetaResponseContainerReference;
-  export type BetaResponseContent = T.BetaResponseContent;
-  export type BetaResponseConversationParam = T.BetaResponseConversationParam;
-  export type BetaResponseCustomToolCall = T.BetaResponseCustomToolCall;
-  export type BetaResponseCustomToolCallItem = T.BetaResponseCustomToolCallItem;
-  export type BetaResponseCustomToolCallOutput = T.BetaResponseCustomToolCallOutput;
-  export type BetaResponseCustomToolCallOutputItem = T.BetaResponseCustomToolCallOutputItem;
-  export type BetaResponseFileSearchToolCall = T.BetaResponseFileSearchToolCall;
-  export type BetaResponseFormatTextConfig = T.BetaResponseFormatTextConfig;
-  export type BetaResponseFormatTextJSONSchemaConfig = T.BetaResponseFormatTextJSONSchemaConfig;
-  export type BetaResponseFunctionCallOutputItem = T.BetaResponseFunctionCallOutputItem;
-  export type BetaResponseFunctionCallOutputItemList = T.BetaResponseFunctionCallOutputItemList;
-  export type BetaResponseFunctionShellCallOutputContent = T.BetaResponseFunctionShellCallOutputContent;
-  export type BetaResponseFunctionShellToolCall = T.BetaResponseFunctionShellToolCall;
-  export type BetaResponseFunctionShellToolCallOutput = T.BetaResponseFunctionShellToolCallOutput;
-  export type BetaResponseFunctionToolCall = T.BetaResponseFunctionToolCall;
-  export type BetaResponseFunctionToolCallItem = T.BetaResponseFunctionToolCallItem;
-  export type BetaResponseFunctionToolCallOutputItem = T.BetaResponseFunctionToolCallOutputItem;
-  export type BetaResponseFunctionWebSearch = T.BetaResponseFunctionWebSearch;
-  export type BetaResponseIncludable = T.BetaResponseIncludable;
-  export type BetaResponseInput = T.BetaResponseInput;
-  export type BetaResponseInputAudio = T.BetaResponseInputAudio;
-  export type BetaResponseInputContent = T.BetaResponseInputContent;
-  export type BetaResponseInputFile = T.BetaResponseInputFile;
-  export type BetaResponseInputFileContent = T.BetaResponseInputFileContent;
-  export type BetaResponseInputImage = T.BetaResponseInputImage;
-  export type BetaResponseInputImageContent = T.BetaResponseInputImageContent;
-  export type BetaResponseInputItem = T.BetaResponseInputItem;
-  export type BetaResponseInputMessageContentList = T.BetaResponseInputMessageContentList;
-  export type BetaResponseInputMessageItem = T.BetaResponseInputMessageItem;
-  export type BetaResponseInputText = T.BetaResponseInputText;
-  export type BetaResponseInputTextContent = T.BetaResponseInputTextContent;
-  export type BetaResponseItem = T.BetaResponseItem;
-  export type BetaResponseLocalEnvironment = T.BetaResponseLocalEnvironment;
-  export type BetaResponseMcpCallArgumentsDeltaEvent = T.BetaResponseMcpCallArgumentsDeltaEvent;
-  export type BetaResponseMcpCallArgumentsDoneEvent = T.BetaResponseMcpCallArgumentsDoneEvent;
-  export type BetaResponseMcpCallCompletedEvent = T.BetaResponseMcpCallCompletedEvent;
-  export type BetaResponseMcpCallFailedEvent = T.BetaResponseMcpCallFailedEvent;
-  export type BetaResponseMcpCallInProgressEvent = T.BetaResponseMcpCallInProgressEvent;
-  export type BetaResponseMcpListToolsCompletedEvent = T.BetaResponseMcpListToolsCompletedEvent;
-  export type BetaResponseMcpListToolsFailedEvent = T.BetaResponseMcpListToolsFailedEvent;
-  export type BetaResponseMcpListToolsInProgressEvent = T.BetaResponseMcpListToolsInProgressEvent;
-  export type BetaResponseOutputAudio = T.BetaResponseOutputAudio;
-  export type BetaResponseOutputItem = T.BetaResponseOutputItem;
-  export type BetaResponseOutputMessage = T.BetaResponseOutputMessage;
-  export type BetaResponseOutputRefusal = T.BetaResponseOutputRefusal;
-  export type BetaResponseOutputText = T.BetaResponseOutputText;
-  export type BetaResponsePrompt = T.BetaResponsePrompt;
-  export type BetaResponseReasoningItem = T.BetaResponseReasoningItem;
-  export type BetaResponseShellCallCommandAddedEvent = T.BetaResponseShellCallCommandAddedEvent;
-  export type BetaResponseShellCallCommandDeltaEvent = T.BetaResponseShellCallCommandDeltaEvent;
-  export type BetaResponseShellCallCommandDoneEvent = T.BetaResponseShellCallCommandDoneEvent;
-  export type BetaResponseShellCallOutputContentDeltaEvent = T.BetaResponseShellCallOutputContentDeltaEvent;
-  export type BetaResponseShellCallOutputContentDoneEvent = T.BetaResponseShellCallOutputContentDoneEvent;
-  export type BetaResponseStatus = T.BetaResponseStatus;
-  export type BetaResponseTextConfig = T.BetaResponseTextConfig;
-  export type BetaResponseToolSearchCall = T.BetaResponseToolSearchCall;
-  export type BetaResponseToolSearchOutputItem = T.BetaResponseToolSearchOutputItem;
-  export type BetaResponseToolSearchOutputItemParam = T.BetaResponseToolSearchOutputItemParam;
-  export type BetaSkillReference = T.BetaSkillReference;
-  export type BetaToolChoiceApplyPatch = T.BetaToolChoiceApplyPatch;
-  export type BetaToolChoiceMcp = T.BetaToolChoiceMcp;
-  export type BetaToolChoiceShell = T.BetaToolChoiceShell;
-  export type BetaToolSearchTool = T.BetaToolSearchTool;
-  export type ResponseCreateParams = T.ResponseCreateParams;
-  export type ResponseCreateParamsNonStreaming = T.ResponseCreateParamsNonStreaming;
-  export type ResponseCreateParamsStreaming = T.ResponseCreateParamsStreaming;
-  export type ResponseRetrieveParams = T.ResponseRetrieveParams;
-  export type ResponseDeleteParams = T.ResponseDeleteParams;
-  export type ResponseCancelParams = T.ResponseCancelParams;
-  export type ResponseCompactParams = T.ResponseCompactParams;
-  export type AssistantResponseFormatOption = T.AssistantResponseFormatOption;
-  export type AssistantToolChoice = T.AssistantToolChoice;
-  export type AssistantToolChoiceFunction = T.AssistantToolChoiceFunction;
-  export type AssistantToolChoiceOption = T.AssistantToolChoiceOption;
-  export type Thread = T.Thread;
-  export type ThreadDeleted = T.ThreadDeleted;
-  export type ThreadCreateParams = T.ThreadCreateParams;
-  export type ThreadUpdateParams = T.ThreadUpdateParams;
-  export type ThreadCreateAndRunParams = T.ThreadCreateAndRunParams;
+  export {
+    type Assistant,
+    type AssistantCreateParams,
+    type AssistantDeleted,
+    type AssistantListParams,
+    type AssistantResponseFormatOption,
+    type AssistantStreamEvent,
+    Assistants,
+    type AssistantsPage,
+    type AssistantTool,
+    type AssistantToolChoice,
+    type AssistantToolChoiceFunction,
+    type AssistantToolChoiceOption,
+    type AssistantUpdateParams,
+    type BetaApplyPatchTool,
+    type BetaCompactedResponse,
+    type BetaComputerAction,
+    type BetaComputerActionList,
+    type BetaComputerTool,
+    type BetaComputerUsePreviewTool,
+    type BetaContainerAuto,
+    type BetaContainerNetworkPolicyAllowlist,
+    type BetaContainerNetworkPolicyDisabled,
+    type BetaContainerNetworkPolicyDomainSecret,
+    type BetaContainerReference,
+    type BetaCustomTool,
+    type BetaEasyInputMessage,
+    type BetaFileSearchTool,
+    type BetaFunctionShellTool,
+    type BetaFunctionTool,
+    type BetaImageDetail,
+    type BetaInlineSkill,
+    type BetaInlineSkillSource,
+    type BetaLocalEnvironment,
+    type BetaLocalSkill,
+    type BetaMcpToolCallError,
+    type BetaNamespaceTool,
+    type BetaResponse,
+    type BetaResponseApplyPatchToolCall,
+    type BetaResponseApplyPatchToolCallOutput,
+    type BetaResponseAudioDeltaEvent,
+    type BetaResponseAudioDoneEvent,
+    type BetaResponseAudioTranscriptDeltaEvent,
+    type BetaResponseAudioTranscriptDoneEvent,
+    type BetaResponseCodeInterpreterCallCodeDeltaEvent,
+    type BetaResponseCodeInterpreterCallCodeDoneEvent,
+    type BetaResponseCodeInterpreterCallCompletedEvent,
+    type BetaResponseCodeInterpreterCallInProgressEvent,
+    type BetaResponseCodeInterpreterCallInterpretingEvent,
+    type BetaResponseCodeInterpreterToolCall,
+    type BetaResponseCompactionItem,
+    type BetaResponseCompactionItemParam,
+    type BetaResponseCompletedEvent,
+    type BetaResponseComputerToolCall,
+    type BetaResponseComputerToolCallOutputItem,
+    type BetaResponseComputerToolCallOutputScreenshot,
+    type BetaResponseContainerReference,
+    type BetaResponseContent,
+    type BetaResponseContentPartAddedEvent,
+    type BetaResponseContentPartDoneEvent,
+    type BetaResponseConversationParam,
+    type BetaResponseCreatedEvent,
+    type BetaResponseCustomToolCall,
+    type BetaResponseCustomToolCallInputDeltaEvent,
+    type BetaResponseCustomToolCallInputDoneEvent,
+    type BetaResponseCustomToolCallItem,
+    type BetaResponseCustomToolCallOutput,
+    type BetaResponseCustomToolCallOutputItem,
+    type BetaResponseError,
+    type BetaResponseErrorEvent,
+    type BetaResponseFailedEvent,
+    type BetaResponseFileSearchCallCompletedEvent,
+    type BetaResponseFileSearchCallInProgressEvent,
+    type BetaResponseFileSearchCallSearchingEvent,
+    type BetaResponseFileSearchToolCall,
+    type BetaResponseFormatTextConfig,
+    type BetaResponseFormatTextJSONSchemaConfig,
+    type BetaResponseFunctionCallArgumentsDeltaEvent,
+    type BetaResponseFunctionCallArgumentsDoneEvent,
+    type BetaResponseFunctionCallOutputItem,
+    type BetaResponseFunctionCallOutputItemList,
+    type BetaResponseFunctionShellCallOutputContent,
+    type BetaResponseFunctionShellToolCall,
+    type BetaResponseFunctionShellToolCallOutput,
+    type BetaResponseFunctionToolCall,
+    type BetaResponseFunctionToolCallItem,
+    type BetaResponseFunctionToolCallOutputItem,
+    type BetaResponseFunctionWebSearch,
+    type BetaResponseImageGenCallCompletedEvent,
+    type BetaResponseImageGenCallGeneratingEvent,
+    type BetaResponseImageGenCallInProgressEvent,
+    type BetaResponseImageGenCallPartialImageEvent,
+    type BetaResponseIncludable,
+    type BetaResponseIncompleteEvent,
+    type BetaResponseInjectCreatedEvent,
+    type BetaResponseInjectEvent,
+    type BetaResponseInjectFailedEvent,
+    type BetaResponseInProgressEvent,
+    type BetaResponseInput,
+    type BetaResponseInputAudio,
+    type BetaResponseInputContent,
+    type BetaResponseInputFile,
+    type BetaResponseInputFileContent,
+    type BetaResponseInputImage,
+    type BetaResponseInputImageContent,
+    type BetaResponseInputItem,
+    type BetaResponseInputMessageContentList,
+    type BetaResponseInputMessageItem,
+    type BetaResponseInputText,
+    type BetaResponseInputTextContent,
+    type BetaResponseItem,
+    type BetaResponseLocalEnvironment,
+    type BetaResponseMcpCallArgumentsDeltaEvent,
+    type BetaResponseMcpCallArgumentsDoneEvent,
+    type BetaResponseMcpCallCompletedEvent,
+    type BetaResponseMcpCallFailedEvent,
+    type BetaResponseMcpCallInProgressEvent,
+    type BetaResponseMcpListToolsCompletedEvent,
+    type BetaResponseMcpListToolsFailedEvent,
+    type BetaResponseMcpListToolsInProgressEvent,
+    type BetaResponseOutputAudio,
+    type BetaResponseOutputItem,
+    type BetaResponseOutputItemAddedEvent,
+    type BetaResponseOutputItemDoneEvent,
+    type BetaResponseOutputMessage,
+    type BetaResponseOutputRefusal,
+    type BetaResponseOutputText,
+    type BetaResponseOutputTextAnnotationAddedEvent,
+    type BetaResponsePrompt,
+    type BetaResponseQueuedEvent,
+    type BetaResponseReasoningItem,
+    type BetaResponseReasoningSummaryPartAddedEvent,
+    type BetaResponseReasoningSummaryPartDoneEvent,
+    type BetaResponseReasoningSummaryTextDeltaEvent,
+    type BetaResponseReasoningSummaryTextDoneEvent,
+    type BetaResponseReasoningTextDeltaEvent,
+    type BetaResponseReasoningTextDoneEvent,
+    type BetaResponseRefusalDeltaEvent,
+    type BetaResponseRefusalDoneEvent,
+    type BetaResponseShellCallCommandAddedEvent,
+    type BetaResponseShellCallCommandDeltaEvent,
+    type BetaResponseShellCallCommandDoneEvent,
+    type BetaResponseShellCallOutputContentDeltaEvent,
+    type BetaResponseShellCallOutputContentDoneEvent,
+    type BetaResponseStatus,
+    type BetaResponseStreamEvent,
+    type BetaResponsesClientEvent,
+    type BetaResponsesServerEvent,
+    type BetaResponseTextConfig,
+    type BetaResponseTextDeltaEvent,
+    type BetaResponseTextDoneEvent,
+    type BetaResponseToolSearchCall,
+    type BetaResponseToolSearchOutputItem,
+    type BetaResponseToolSearchOutputItemParam,
+    type BetaResponseUsage,
+    type BetaResponseWebSearchCallCompletedEvent,
+    type BetaResponseWebSearchCallInProgressEvent,
+    type BetaResponseWebSearchCallSearchingEvent,
+    type BetaSkillReference,
+    type BetaTool,
+    type BetaToolChoiceAllowed,
+    type BetaToolChoiceApplyPatch,
+    type BetaToolChoiceCustom,
+    type BetaToolChoiceFunction,
+    type BetaToolChoiceMcp,
+    type BetaToolChoiceOptions,
+    type BetaToolChoiceShell,
+    type BetaToolChoiceTypes,
+    type BetaToolSearchTool,
+    type BetaWebSearchPreviewTool,
+    type BetaWebSearchTool,
+    ChatKit,
+    type ChatKitWorkflow,
+    type CodeInterpreterTool,
+    type ConversationItem,
+    type ConversationItemCreatedEvent,
+    type ConversationItemCreateEvent,
+    type ConversationItemDeletedEvent,
+    type ConversationItemDeleteEvent,
+    type ConversationItemInputAudioTranscriptionCompletedEvent,
+    type ConversationItemInputAudioTranscriptionDeltaEvent,
+    type ConversationItemInputAudioTranscriptionFailedEvent,
+    type ConversationItemRetrieveEvent,
+    type ConversationItemTruncatedEvent,
+    type ConversationItemTruncateEvent,
+    type ErrorEvent,
+    type FileSearchTool,
+    type FunctionTool,
+    type InputAudioBufferAppendEvent,
+    type InputAudioBufferClearEvent,
+    type InputAudioBufferClearedEvent,
+    type InputAudioBufferCommitEvent,
+    type InputAudioBufferCommittedEvent,
+    type InputAudioBufferSpeechStartedEvent,
+    type InputAudioBufferSpeechStoppedEvent,
+    type MessageStreamEvent,
+    type RateLimitsUpdatedEvent,
+    Realtime,
+    type RealtimeClientEvent,
+    type RealtimeResponse,
+    type RealtimeResponseStatus,
+    type RealtimeResponseUsage,
+    type RealtimeServerEvent,
+    type ResponseAudioDeltaEvent,
+    type ResponseAudioDoneEvent,
+    type ResponseAudioTranscriptDeltaEvent,
+    type ResponseAudioTranscriptDoneEvent,
+    type ResponseCancelEvent,
+    type ResponseCancelParams,
+    type ResponseCompactParams,
+    type ResponseContentPartAddedEvent,
+    type ResponseContentPartDoneEvent,
+    type ResponseCreatedEvent,
+    type ResponseCreateEvent,
+    type ResponseCreateParams,
+    type ResponseCreateParamsNonStreaming,
+    type ResponseCreateParamsStreaming,
+    type ResponseDeleteParams,
+    type ResponseDoneEvent,
+    type ResponseFunctionCallArgumentsDeltaEvent,
+    type ResponseFunctionCallArgumentsDoneEvent,
+    type ResponseOutputItemAddedEvent,
+    type ResponseOutputItemDoneEvent,
+    type ResponseRetrieveParams,
+    Responses,
+    type ResponseTextDeltaEvent,
+    type ResponseTextDoneEvent,
+    type RunStepStreamEvent,
+    type RunStreamEvent,
+    type SessionCreatedEvent,
+    type SessionUpdatedEvent,
+    type SessionUpdateEvent,
+    type Thread,
+    type ThreadCreateAndRunParams,
+    type ThreadCreateParams,
+    type ThreadDeleted,
+    type ThreadStreamEvent,
+    Threads,
+    type ThreadUpdateParams,
+    type TranscriptionSessionUpdate,
+    type TranscriptionSessionUpdatedEvent,
+  };
 }

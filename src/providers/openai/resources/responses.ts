@@ -16,16 +16,172 @@ import {
 } from '../lib/responses-parser.js';
 import { InputItems } from './responses/input-items.js';
 import { InputTokens } from './responses/input-tokens.js';
-import type * as T from './responses.types.js';
 import type {
+  ApplyPatchTool,
   CompactedResponse,
+  ComputerAction,
+  ComputerActionList,
+  ComputerTool,
+  ComputerUsePreviewTool,
+  ContainerAuto,
+  ContainerNetworkPolicyAllowlist,
+  ContainerNetworkPolicyDisabled,
+  ContainerNetworkPolicyDomainSecret,
+  ContainerReference,
+  CustomTool,
+  EasyInputMessage,
+  FileSearchTool,
+  FunctionShellTool,
+  FunctionTool,
+  ImageDetail,
+  InlineSkill,
+  InlineSkillSource,
+  InputItemListParams,
+  InputTokenCountParams,
+  InputTokenCountResponse,
+  LocalEnvironment,
+  LocalSkill,
+  McpToolCallError,
+  NamespaceTool,
+  Response,
+  ResponseApplyPatchToolCall,
+  ResponseApplyPatchToolCallOutput,
+  ResponseAudioDeltaEvent,
+  ResponseAudioDoneEvent,
+  ResponseAudioTranscriptDeltaEvent,
+  ResponseAudioTranscriptDoneEvent,
+  ResponseCodeInterpreterCallCodeDeltaEvent,
+  ResponseCodeInterpreterCallCodeDoneEvent,
+  ResponseCodeInterpreterCallCompletedEvent,
+  ResponseCodeInterpreterCallInProgressEvent,
+  ResponseCodeInterpreterCallInterpretingEvent,
+  ResponseCodeInterpreterToolCall,
+  ResponseCompactionItem,
+  ResponseCompactionItemParam,
   ResponseCompactParams,
+  ResponseCompletedEvent,
+  ResponseComputerToolCall,
+  ResponseComputerToolCallOutputItem,
+  ResponseComputerToolCallOutputScreenshot,
+  ResponseContainerReference,
+  ResponseContent,
+  ResponseContentPartAddedEvent,
+  ResponseContentPartDoneEvent,
+  ResponseConversationParam,
+  ResponseCreatedEvent,
   ResponseCreateParams,
   ResponseCreateParamsBase,
   ResponseCreateParamsNonStreaming,
   ResponseCreateParamsStreaming,
+  ResponseCustomToolCall,
+  ResponseCustomToolCallInputDeltaEvent,
+  ResponseCustomToolCallInputDoneEvent,
+  ResponseCustomToolCallItem,
+  ResponseCustomToolCallOutput,
+  ResponseCustomToolCallOutputItem,
+  ResponseError,
+  ResponseErrorEvent,
+  ResponseFailedEvent,
+  ResponseFileSearchCallCompletedEvent,
+  ResponseFileSearchCallInProgressEvent,
+  ResponseFileSearchCallSearchingEvent,
+  ResponseFileSearchToolCall,
+  ResponseFormatTextConfig,
+  ResponseFormatTextJSONSchemaConfig,
+  ResponseFunctionCallArgumentsDeltaEvent,
+  ResponseFunctionCallArgumentsDoneEvent,
+  ResponseFunctionCallOutputItem,
+  ResponseFunctionCallOutputItemList,
+  ResponseFunctionShellCallOutputContent,
+  ResponseFunctionShellToolCall,
+  ResponseFunctionShellToolCallOutput,
+  ResponseFunctionToolCall,
+  ResponseFunctionToolCallItem,
+  ResponseFunctionToolCallOutputItem,
+  ResponseFunctionWebSearch,
+  ResponseImageGenCallCompletedEvent,
+  ResponseImageGenCallGeneratingEvent,
+  ResponseImageGenCallInProgressEvent,
+  ResponseImageGenCallPartialImageEvent,
+  ResponseIncludable,
+  ResponseIncompleteEvent,
+  ResponseInProgressEvent,
+  ResponseInput,
+  ResponseInputAudio,
+  ResponseInputContent,
+  ResponseInputFile,
+  ResponseInputFileContent,
+  ResponseInputImage,
+  ResponseInputImageContent,
+  ResponseInputItem,
+  ResponseInputMessageContentList,
+  ResponseInputMessageItem,
+  ResponseInputText,
+  ResponseInputTextContent,
+  ResponseItem,
+  ResponseItemList,
+  ResponseLocalEnvironment,
+  ResponseMcpCallArgumentsDeltaEvent,
+  ResponseMcpCallArgumentsDoneEvent,
+  ResponseMcpCallCompletedEvent,
+  ResponseMcpCallFailedEvent,
+  ResponseMcpCallInProgressEvent,
+  ResponseMcpListToolsCompletedEvent,
+  ResponseMcpListToolsFailedEvent,
+  ResponseMcpListToolsInProgressEvent,
+  ResponseOutputAudio,
+  ResponseOutputItem,
+  ResponseOutputItemAddedEvent,
+  ResponseOutputItemDoneEvent,
+  ResponseOutputMessage,
+  ResponseOutputRefusal,
+  ResponseOutputText,
+  ResponseOutputTextAnnotationAddedEvent,
+  ResponsePrompt,
+  ResponseQueuedEvent,
+  ResponseReasoningItem,
+  ResponseReasoningSummaryPartAddedEvent,
+  ResponseReasoningSummaryPartDoneEvent,
+  ResponseReasoningSummaryTextDeltaEvent,
+  ResponseReasoningSummaryTextDoneEvent,
+  ResponseReasoningTextDeltaEvent,
+  ResponseReasoningTextDoneEvent,
+  ResponseRefusalDeltaEvent,
+  ResponseRefusalDoneEvent,
   ResponseRetrieveParams,
+  ResponseShellCallCommandAddedEvent,
+  ResponseShellCallCommandDeltaEvent,
+  ResponseShellCallCommandDoneEvent,
+  ResponseShellCallOutputContentDeltaEvent,
+  ResponseShellCallOutputContentDoneEvent,
+  ResponseStatus,
   ResponseStreamEvent,
+  ResponsesClientEvent,
+  ResponsesServerEvent,
+  ResponseTextConfig,
+  ResponseTextDeltaEvent,
+  ResponseTextDoneEvent,
+  ResponseToolSearchCall,
+  ResponseToolSearchOutputItem,
+  ResponseToolSearchOutputItemParam,
+  ResponseUsage,
+  ResponseWebSearchCallCompletedEvent,
+  ResponseWebSearchCallInProgressEvent,
+  ResponseWebSearchCallSearchingEvent,
+  ServiceTier,
+  SkillReference,
+  Tool,
+  ToolChoiceAllowed,
+  ToolChoiceApplyPatch,
+  ToolChoiceCustom,
+  ToolChoiceFunction,
+  ToolChoiceMcp,
+  ToolChoiceOptions,
+  ToolChoiceShell,
+  ToolChoiceTypes,
+  ToolSearchTool,
+  WebSearchPreviewTool,
+  WebSearchTool,
 } from './responses.types.js';
 
 export * from './responses.types.js';
@@ -166,170 +322,173 @@ export class Responses extends APIResource {
 }
 
 export declare namespace Responses {
-  export { InputItems, InputTokens };
-  export type ResponseStreamEvent = T.ResponseStreamEvent;
-  export type ResponseCreateParamsBase = T.ResponseCreateParamsBase;
-  export type ResponseCreateParamsStreaming = T.ResponseCreateParamsStreaming;
-  export type ResponseCreateParamsNonStreaming = T.ResponseCreateParamsNonStreaming;
-  export type ResponseCreateParams = T.ResponseCreateParams;
-  export type ResponseRetrieveParams = T.ResponseRetrieveParams;
-  export type CompactedResponse = T.CompactedResponse;
-  export type ResponseCompactParams = T.ResponseCompactParams;
-  export type ApplyPatchTool = T.ApplyPatchTool;
-  export type ContainerAuto = T.ContainerAuto;
-  export type ContainerNetworkPolicyAllowlist = T.ContainerNetworkPolicyAllowlist;
-  export type ContainerNetworkPolicyDisabled = T.ContainerNetworkPolicyDisabled;
-  export type ContainerNetworkPolicyDomainSecret = T.ContainerNetworkPolicyDomainSecret;
-  export type ContainerReference = T.ContainerReference;
-  export type CustomTool = T.CustomTool;
-  export type FunctionShellTool = T.FunctionShellTool;
-  export type InlineSkill = T.InlineSkill;
-  export type InlineSkillSource = T.InlineSkillSource;
-  export type LocalEnvironment = T.LocalEnvironment;
-  export type LocalSkill = T.LocalSkill;
-  export type McpToolCallError = T.McpToolCallError;
-  export type NamespaceTool = T.NamespaceTool;
-  export type ResponseApplyPatchToolCall = T.ResponseApplyPatchToolCall;
-  export type ResponseApplyPatchToolCallOutput = T.ResponseApplyPatchToolCallOutput;
-  export type ResponseCodeInterpreterToolCall = T.ResponseCodeInterpreterToolCall;
-  export type ResponseCompactionItem = T.ResponseCompactionItem;
-  export type ResponseCompactionItemParam = T.ResponseCompactionItemParam;
-  export type ResponseComputerToolCall = T.ResponseComputerToolCall;
-  export type ResponseComputerToolCallOutputItem = T.ResponseComputerToolCallOutputItem;
-  export type ResponseComputerToolCallOutputScreenshot = T.ResponseComputerToolCallOutputScreenshot;
-  export type ResponseContainerReference = T.ResponseContainerReference;
-  export type ResponseContent = T.ResponseContent;
-  export type ResponseConversationParam = T.ResponseConversationParam;
-  export type ResponseCustomToolCall = T.ResponseCustomToolCall;
-  export type ResponseCustomToolCallItem = T.ResponseCustomToolCallItem;
-  export type ResponseCustomToolCallOutput = T.ResponseCustomToolCallOutput;
-  export type ResponseCustomToolCallOutputItem = T.ResponseCustomToolCallOutputItem;
-  export type ResponseFileSearchToolCall = T.ResponseFileSearchToolCall;
-  export type ResponseFormatTextConfig = T.ResponseFormatTextConfig;
-  export type ResponseFormatTextJSONSchemaConfig = T.ResponseFormatTextJSONSchemaConfig;
-  export type ResponseFunctionCallOutputItem = T.ResponseFunctionCallOutputItem;
-  export type ResponseFunctionCallOutputItemList = T.ResponseFunctionCallOutputItemList;
-  export type ResponseFunctionShellCallOutputContent = T.ResponseFunctionShellCallOutputContent;
-  export type ResponseFunctionShellToolCall = T.ResponseFunctionShellToolCall;
-  export type ResponseFunctionShellToolCallOutput = T.ResponseFunctionShellToolCallOutput;
-  export type ResponseFunctionToolCall = T.ResponseFunctionToolCall;
-  export type ResponseFunctionToolCallItem = T.ResponseFunctionToolCallItem;
-  export type ResponseFunctionToolCallOutputItem = T.ResponseFunctionToolCallOutputItem;
-  export type ResponseFunctionWebSearch = T.ResponseFunctionWebSearch;
-  export type ResponseIncludable = T.ResponseIncludable;
-  export type ResponseInput = T.ResponseInput;
-  export type ResponseInputAudio = T.ResponseInputAudio;
-  export type ResponseInputContent = T.ResponseInputContent;
-  export type ResponseInputFile = T.ResponseInputFile;
-  export type ResponseInputFileContent = T.ResponseInputFileContent;
-  export type ResponseInputImage = T.ResponseInputImage;
-  export type ResponseInputImageContent = T.ResponseInputImageContent;
-  export type ResponseInputItem = T.ResponseInputItem;
-  export type ResponseInputMessageContentList = T.ResponseInputMessageContentList;
-  export type ResponseInputMessageItem = T.ResponseInputMessageItem;
-  export type ResponseInputText = T.ResponseInputText;
-  export type ResponseInputTextContent = T.ResponseInputTextContent;
-  export type ResponseItem = T.ResponseItem;
-  export type ResponseLocalEnvironment = T.ResponseLocalEnvironment;
-  export type ResponseMcpCallArgumentsDeltaEvent = T.ResponseMcpCallArgumentsDeltaEvent;
-  export type ResponseMcpCallArgumentsDoneEvent = T.ResponseMcpCallArgumentsDoneEvent;
-  export type ResponseMcpCallCompletedEvent = T.ResponseMcpCallCompletedEvent;
-  export type ResponseMcpCallFailedEvent = T.ResponseMcpCallFailedEvent;
-  export type ResponseMcpCallInProgressEvent = T.ResponseMcpCallInProgressEvent;
-  export type ResponseMcpListToolsCompletedEvent = T.ResponseMcpListToolsCompletedEvent;
-  export type ResponseMcpListToolsFailedEvent = T.ResponseMcpListToolsFailedEvent;
-  export type ResponseMcpListToolsInProgressEvent = T.ResponseMcpListToolsInProgressEvent;
-  export type ResponseOutputAudio = T.ResponseOutputAudio;
-  export type ResponseOutputItem = T.ResponseOutputItem;
-  export type ResponseOutputMessage = T.ResponseOutputMessage;
-  export type ResponseOutputRefusal = T.ResponseOutputRefusal;
-  export type ResponseOutputText = T.ResponseOutputText;
-  export type ResponsePrompt = T.ResponsePrompt;
-  export type ResponseReasoningItem = T.ResponseReasoningItem;
-  export type ResponseShellCallCommandAddedEvent = T.ResponseShellCallCommandAddedEvent;
-  export type ResponseShellCallCommandDeltaEvent = T.ResponseShellCallCommandDeltaEvent;
-  export type ResponseShellCallCommandDoneEvent = T.ResponseShellCallCommandDoneEvent;
-  export type ResponseShellCallOutputContentDeltaEvent = T.ResponseShellCallOutputContentDeltaEvent;
-  export type ResponseShellCallOutputContentDoneEvent = T.ResponseShellCallOutputContentDoneEvent;
-  export type ResponseStatus = T.ResponseStatus;
-  export type ResponseTextConfig = T.ResponseTextConfig;
-  export type ResponseToolSearchCall = T.ResponseToolSearchCall;
-  export type ResponseToolSearchOutputItem = T.ResponseToolSearchOutputItem;
-  export type ResponseToolSearchOutputItemParam = T.ResponseToolSearchOutputItemParam;
-  export type SkillReference = T.SkillReference;
-  export type ToolChoiceApplyPatch = T.ToolChoiceApplyPatch;
-  export type ToolChoiceMcp = T.ToolChoiceMcp;
-  export type ToolChoiceShell = T.ToolChoiceShell;
-  export type ToolSearchTool = T.ToolSearchTool;
-  export type ComputerAction = T.ComputerAction;
-  export type ComputerActionList = T.ComputerActionList;
-  export type ComputerTool = T.ComputerTool;
-  export type ComputerUsePreviewTool = T.ComputerUsePreviewTool;
-  export type EasyInputMessage = T.EasyInputMessage;
-  export type FileSearchTool = T.FileSearchTool;
-  export type FunctionTool = T.FunctionTool;
-  export type ImageDetail = T.ImageDetail;
-  export type Response = T.Response;
-  export type ResponseAudioDeltaEvent = T.ResponseAudioDeltaEvent;
-  export type ResponseAudioDoneEvent = T.ResponseAudioDoneEvent;
-  export type ResponseAudioTranscriptDeltaEvent = T.ResponseAudioTranscriptDeltaEvent;
-  export type ResponseAudioTranscriptDoneEvent = T.ResponseAudioTranscriptDoneEvent;
-  export type ResponseCodeInterpreterCallCodeDeltaEvent = T.ResponseCodeInterpreterCallCodeDeltaEvent;
-  export type ResponseCodeInterpreterCallCodeDoneEvent = T.ResponseCodeInterpreterCallCodeDoneEvent;
-  export type ResponseCodeInterpreterCallCompletedEvent = T.ResponseCodeInterpreterCallCompletedEvent;
-  export type ResponseCodeInterpreterCallInProgressEvent = T.ResponseCodeInterpreterCallInProgressEvent;
-  export type ResponseCodeInterpreterCallInterpretingEvent = T.ResponseCodeInterpreterCallInterpretingEvent;
-  export type ResponseCompletedEvent = T.ResponseCompletedEvent;
-  export type ResponseContentPartAddedEvent = T.ResponseContentPartAddedEvent;
-  export type ResponseContentPartDoneEvent = T.ResponseContentPartDoneEvent;
-  export type ResponseCreatedEvent = T.ResponseCreatedEvent;
-  export type ResponseCustomToolCallInputDeltaEvent = T.ResponseCustomToolCallInputDeltaEvent;
-  export type ResponseCustomToolCallInputDoneEvent = T.ResponseCustomToolCallInputDoneEvent;
-  export type ResponseError = T.ResponseError;
-  export type ResponseErrorEvent = T.ResponseErrorEvent;
-  export type ResponseFailedEvent = T.ResponseFailedEvent;
-  export type ResponseFileSearchCallCompletedEvent = T.ResponseFileSearchCallCompletedEvent;
-  export type ResponseFileSearchCallInProgressEvent = T.ResponseFileSearchCallInProgressEvent;
-  export type ResponseFileSearchCallSearchingEvent = T.ResponseFileSearchCallSearchingEvent;
-  export type ResponseFunctionCallArgumentsDeltaEvent = T.ResponseFunctionCallArgumentsDeltaEvent;
-  export type ResponseFunctionCallArgumentsDoneEvent = T.ResponseFunctionCallArgumentsDoneEvent;
-  export type ResponseImageGenCallCompletedEvent = T.ResponseImageGenCallCompletedEvent;
-  export type ResponseImageGenCallGeneratingEvent = T.ResponseImageGenCallGeneratingEvent;
-  export type ResponseImageGenCallInProgressEvent = T.ResponseImageGenCallInProgressEvent;
-  export type ResponseImageGenCallPartialImageEvent = T.ResponseImageGenCallPartialImageEvent;
-  export type ResponseInProgressEvent = T.ResponseInProgressEvent;
-  export type ResponseIncompleteEvent = T.ResponseIncompleteEvent;
-  export type ResponseOutputItemAddedEvent = T.ResponseOutputItemAddedEvent;
-  export type ResponseOutputItemDoneEvent = T.ResponseOutputItemDoneEvent;
-  export type ResponseOutputTextAnnotationAddedEvent = T.ResponseOutputTextAnnotationAddedEvent;
-  export type ResponseQueuedEvent = T.ResponseQueuedEvent;
-  export type ResponseReasoningSummaryPartAddedEvent = T.ResponseReasoningSummaryPartAddedEvent;
-  export type ResponseReasoningSummaryPartDoneEvent = T.ResponseReasoningSummaryPartDoneEvent;
-  export type ResponseReasoningSummaryTextDeltaEvent = T.ResponseReasoningSummaryTextDeltaEvent;
-  export type ResponseReasoningSummaryTextDoneEvent = T.ResponseReasoningSummaryTextDoneEvent;
-  export type ResponseReasoningTextDeltaEvent = T.ResponseReasoningTextDeltaEvent;
-  export type ResponseReasoningTextDoneEvent = T.ResponseReasoningTextDoneEvent;
-  export type ResponseRefusalDeltaEvent = T.ResponseRefusalDeltaEvent;
-  export type ResponseRefusalDoneEvent = T.ResponseRefusalDoneEvent;
-  export type ResponseTextDeltaEvent = T.ResponseTextDeltaEvent;
-  export type ResponseTextDoneEvent = T.ResponseTextDoneEvent;
-  export type ResponseUsage = T.ResponseUsage;
-  export type ResponseWebSearchCallCompletedEvent = T.ResponseWebSearchCallCompletedEvent;
-  export type ResponseWebSearchCallInProgressEvent = T.ResponseWebSearchCallInProgressEvent;
-  export type ResponseWebSearchCallSearchingEvent = T.ResponseWebSearchCallSearchingEvent;
-  export type ResponsesClientEvent = T.ResponsesClientEvent;
-  export type ResponsesServerEvent = T.ResponsesServerEvent;
-  export type ServiceTier = T.ServiceTier;
-  export type Tool = T.Tool;
-  export type ToolChoiceAllowed = T.ToolChoiceAllowed;
-  export type ToolChoiceCustom = T.ToolChoiceCustom;
-  export type ToolChoiceFunction = T.ToolChoiceFunction;
-  export type ToolChoiceOptions = T.ToolChoiceOptions;
-  export type ToolChoiceTypes = T.ToolChoiceTypes;
-  export type WebSearchPreviewTool = T.WebSearchPreviewTool;
-  export type WebSearchTool = T.WebSearchTool;
-  export type ResponseItemList = T.ResponseItemList;
-  export type InputItemListParams = T.InputItemListParams;
-  export type InputTokenCountResponse = T.InputTokenCountResponse;
-  export type InputTokenCountParams = T.InputTokenCountParams;
+  export {
+    type ApplyPatchTool,
+    type CompactedResponse,
+    type ComputerAction,
+    type ComputerActionList,
+    type ComputerTool,
+    type ComputerUsePreviewTool,
+    type ContainerAuto,
+    type ContainerNetworkPolicyAllowlist,
+    type ContainerNetworkPolicyDisabled,
+    type ContainerNetworkPolicyDomainSecret,
+    type ContainerReference,
+    type CustomTool,
+    type EasyInputMessage,
+    type FileSearchTool,
+    type FunctionShellTool,
+    type FunctionTool,
+    type ImageDetail,
+    type InlineSkill,
+    type InlineSkillSource,
+    type InputItemListParams,
+    InputItems,
+    type InputTokenCountParams,
+    type InputTokenCountResponse,
+    InputTokens,
+    type LocalEnvironment,
+    type LocalSkill,
+    type McpToolCallError,
+    type NamespaceTool,
+    type Response,
+    type ResponseApplyPatchToolCall,
+    type ResponseApplyPatchToolCallOutput,
+    type ResponseAudioDeltaEvent,
+    type ResponseAudioDoneEvent,
+    type ResponseAudioTranscriptDeltaEvent,
+    type ResponseAudioTranscriptDoneEvent,
+    type ResponseCodeInterpreterCallCodeDeltaEvent,
+    type ResponseCodeInterpreterCallCodeDoneEvent,
+    type ResponseCodeInterpreterCallCompletedEvent,
+    type ResponseCodeInterpreterCallInProgressEvent,
+    type ResponseCodeInterpreterCallInterpretingEvent,
+    type ResponseCodeInterpreterToolCall,
+    type ResponseCompactionItem,
+    type ResponseCompactionItemParam,
+    type ResponseCompactParams,
+    type ResponseCompletedEvent,
+    type ResponseComputerToolCall,
+    type ResponseComputerToolCallOutputItem,
+    type ResponseComputerToolCallOutputScreenshot,
+    type ResponseContainerReference,
+    type ResponseContent,
+    type ResponseContentPartAddedEvent,
+    type ResponseContentPartDoneEvent,
+    type ResponseConversationParam,
+    type ResponseCreatedEvent,
+    type ResponseCreateParams,
+    type ResponseCreateParamsBase,
+    type ResponseCreateParamsNonStreaming,
+    type ResponseCreateParamsStreaming,
+    type ResponseCustomToolCall,
+    type ResponseCustomToolCallInputDeltaEvent,
+    type ResponseCustomToolCallInputDoneEvent,
+    type ResponseCustomToolCallItem,
+    type ResponseCustomToolCallOutput,
+    type ResponseCustomToolCallOutputItem,
+    type ResponseError,
+    type ResponseErrorEvent,
+    type ResponseFailedEvent,
+    type ResponseFileSearchCallCompletedEvent,
+    type ResponseFileSearchCallInProgressEvent,
+    type ResponseFileSearchCallSearchingEvent,
+    type ResponseFileSearchToolCall,
+    type ResponseFormatTextConfig,
+    type ResponseFormatTextJSONSchemaConfig,
+    type ResponseFunctionCallArgumentsDeltaEvent,
+    type ResponseFunctionCallArgumentsDoneEvent,
+    type ResponseFunctionCallOutputItem,
+    type ResponseFunctionCallOutputItemList,
+    type ResponseFunctionShellCallOutputContent,
+    type ResponseFunctionShellToolCall,
+    type ResponseFunctionShellToolCallOutput,
+    type ResponseFunctionToolCall,
+    type ResponseFunctionToolCallItem,
+    type ResponseFunctionToolCallOutputItem,
+    type ResponseFunctionWebSearch,
+    type ResponseImageGenCallCompletedEvent,
+    type ResponseImageGenCallGeneratingEvent,
+    type ResponseImageGenCallInProgressEvent,
+    type ResponseImageGenCallPartialImageEvent,
+    type ResponseIncludable,
+    type ResponseIncompleteEvent,
+    type ResponseInProgressEvent,
+    type ResponseInput,
+    type ResponseInputAudio,
+    type ResponseInputContent,
+    type ResponseInputFile,
+    type ResponseInputFileContent,
+    type ResponseInputImage,
+    type ResponseInputImageContent,
+    type ResponseInputItem,
+    type ResponseInputMessageContentList,
+    type ResponseInputMessageItem,
+    type ResponseInputText,
+    type ResponseInputTextContent,
+    type ResponseItem,
+    type ResponseItemList,
+    type ResponseLocalEnvironment,
+    type ResponseMcpCallArgumentsDeltaEvent,
+    type ResponseMcpCallArgumentsDoneEvent,
+    type ResponseMcpCallCompletedEvent,
+    type ResponseMcpCallFailedEvent,
+    type ResponseMcpCallInProgressEvent,
+    type ResponseMcpListToolsCompletedEvent,
+    type ResponseMcpListToolsFailedEvent,
+    type ResponseMcpListToolsInProgressEvent,
+    type ResponseOutputAudio,
+    type ResponseOutputItem,
+    type ResponseOutputItemAddedEvent,
+    type ResponseOutputItemDoneEvent,
+    type ResponseOutputMessage,
+    type ResponseOutputRefusal,
+    type ResponseOutputText,
+    type ResponseOutputTextAnnotationAddedEvent,
+    type ResponsePrompt,
+    type ResponseQueuedEvent,
+    type ResponseReasoningItem,
+    type ResponseReasoningSummaryPartAddedEvent,
+    type ResponseReasoningSummaryPartDoneEvent,
+    type ResponseReasoningSummaryTextDeltaEvent,
+    type ResponseReasoningSummaryTextDoneEvent,
+    type ResponseReasoningTextDeltaEvent,
+    type ResponseReasoningTextDoneEvent,
+    type ResponseRefusalDeltaEvent,
+    type ResponseRefusalDoneEvent,
+    type ResponseRetrieveParams,
+    type ResponseShellCallCommandAddedEvent,
+    type ResponseShellCallCommandDeltaEvent,
+    type ResponseShellCallCommandDoneEvent,
+    type ResponseShellCallOutputContentDeltaEvent,
+    type ResponseShellCallOutputContentDoneEvent,
+    type ResponseStatus,
+    type ResponseStreamEvent,
+    type ResponsesClientEvent,
+    type ResponsesServerEvent,
+    type ResponseTextConfig,
+    type ResponseTextDeltaEvent,
+    type ResponseTextDoneEvent,
+    type ResponseToolSearchCall,
+    type ResponseToolSearchOutputItem,
+    type ResponseToolSearchOutputItemParam,
+    type ResponseUsage,
+    type ResponseWebSearchCallCompletedEvent,
+    type ResponseWebSearchCallInProgressEvent,
+    type ResponseWebSearchCallSearchingEvent,
+    type ServiceTier,
+    type SkillReference,
+    type Tool,
+    type ToolChoiceAllowed,
+    type ToolChoiceApplyPatch,
+    type ToolChoiceCustom,
+    type ToolChoiceFunction,
+    type ToolChoiceMcp,
+    type ToolChoiceOptions,
+    type ToolChoiceShell,
+    type ToolChoiceTypes,
+    type ToolSearchTool,
+    type WebSearchPreviewTool,
+    type WebSearchTool,
+  };
 }

@@ -12,7 +12,6 @@ import {
 import type * as S from '../generated/schemas.js';
 import { Predictions } from './models/predictions.js';
 import { Versions } from './models/versions.js';
-import type * as T from './models.types.js';
 import type {
   Model,
   ModelCreateParams,
@@ -389,11 +388,14 @@ export class Models extends APIResource {
 }
 
 export declare namespace Models {
-  export { Predictions, Versions };
-  export type Model = T.Model;
-  export type ModelListParams = T.ModelListParams;
-  export type ModelCreateParams = T.ModelCreateParams;
-  export type ModelUpdateParams = T.ModelUpdateParams;
-  export type SearchResponse = T.SearchResponse;
-  export type ModelSearchParams = T.ModelSearchParams;
+  export {
+    type Model,
+    type ModelCreateParams,
+    type ModelListParams,
+    type ModelSearchParams,
+    type ModelUpdateParams,
+    Predictions,
+    type SearchResponse,
+    Versions,
+  };
 }

@@ -5,11 +5,169 @@ import { type APIPromise, APIResource, type RequestOptions, type Stream } from '
 import { BetaMessageStream } from '../../lib/message-stream.js';
 import { warnModelDeprecations } from '../../lib/model-warnings.js';
 import { Batches } from './messages/batches.js';
-import type * as T from './messages.types.js';
 import type {
+  BetaAdvisorMessageIterationUsage,
+  BetaAdvisorRedactedResultBlock,
+  BetaAdvisorRedactedResultBlockParam,
+  BetaAdvisorResultBlock,
+  BetaAdvisorResultBlockParam,
+  BetaAdvisorTool20260301,
+  BetaAdvisorToolResultBlock,
+  BetaAdvisorToolResultBlockParam,
+  BetaAdvisorToolResultError,
+  BetaAdvisorToolResultErrorParam,
+  BetaAllThinkingTurns,
+  BetaBase64ImageSource,
+  BetaBase64PDFSource,
+  BetaBashCodeExecutionOutputBlock,
+  BetaBashCodeExecutionOutputBlockParam,
+  BetaBashCodeExecutionResultBlock,
+  BetaBashCodeExecutionResultBlockParam,
+  BetaBashCodeExecutionToolResultBlock,
+  BetaBashCodeExecutionToolResultBlockParam,
+  BetaBashCodeExecutionToolResultError,
+  BetaBashCodeExecutionToolResultErrorParam,
+  BetaCacheControlEphemeral,
+  BetaCacheCreation,
+  BetaCitationsConfigParam,
+  BetaCitationsDelta,
+  BetaClearThinking20251015Edit,
+  BetaClearToolUses20250919Edit,
+  BetaCodeExecutionOutputBlock,
+  BetaCodeExecutionOutputBlockParam,
+  BetaCodeExecutionResultBlock,
+  BetaCodeExecutionResultBlockParam,
+  BetaCodeExecutionTool20250522,
+  BetaCodeExecutionTool20250825,
+  BetaCodeExecutionTool20260120,
+  BetaCodeExecutionToolResultBlock,
+  BetaCodeExecutionToolResultBlockParam,
+  BetaCodeExecutionToolResultError,
+  BetaCodeExecutionToolResultErrorCode,
+  BetaCodeExecutionToolResultErrorParam,
+  BetaCompactionBlock,
+  BetaCompactionBlockParam,
+  BetaCompactionContentBlockDelta,
+  BetaCompactionIterationUsage,
+  BetaContainer,
+  BetaContainerParams,
+  BetaContainerUploadBlock,
+  BetaContainerUploadBlockParam,
+  BetaContentBlock,
+  BetaContentBlockParam,
+  BetaContentBlockSource,
+  BetaContextManagementConfig,
+  BetaContextManagementResponse,
+  BetaDirectCaller,
+  BetaDocumentBlock,
+  BetaEncryptedCodeExecutionResultBlock,
+  BetaEncryptedCodeExecutionResultBlockParam,
+  BetaFileDocumentSource,
+  BetaFileImageSource,
+  BetaImageBlockParam,
+  BetaInputJSONDelta,
+  BetaInputTokensClearAtLeast,
+  BetaInputTokensTrigger,
+  BetaIterationsUsage,
+  BetaJSONOutputFormat,
+  BetaMCPToolConfig,
+  BetaMCPToolDefaultConfig,
+  BetaMCPToolResultBlock,
+  BetaMCPToolset,
+  BetaMCPToolUseBlock,
+  BetaMCPToolUseBlockParam,
+  BetaMemoryTool20250818,
   BetaMessage,
+  BetaMessageDeltaUsage,
+  BetaMessageIterationUsage,
+  BetaMessageParam,
   BetaMessageTokensCount,
+  BetaMetadata,
+  BetaOutputConfig,
+  BetaPlainTextSource,
+  BetaRawContentBlockDeltaEvent,
+  BetaRawContentBlockStartEvent,
+  BetaRawContentBlockStopEvent,
+  BetaRawMessageDeltaEvent,
+  BetaRawMessageStartEvent,
+  BetaRawMessageStopEvent,
   BetaRawMessageStreamEvent,
+  BetaRedactedThinkingBlock,
+  BetaRedactedThinkingBlockParam,
+  BetaRefusalStopDetails,
+  BetaRequestDocumentBlock,
+  BetaRequestMCPServerToolConfiguration,
+  BetaRequestMCPServerURLDefinition,
+  BetaSearchResultBlockParam,
+  BetaServerToolCaller,
+  BetaServerToolCaller20260120,
+  BetaServerToolUsage,
+  BetaServerToolUseBlock,
+  BetaServerToolUseBlockParam,
+  BetaSignatureDelta,
+  BetaSkill,
+  BetaSkillParams,
+  BetaStopReason,
+  BetaTextBlock,
+  BetaTextBlockParam,
+  BetaTextDelta,
+  BetaTextEditorCodeExecutionCreateResultBlock,
+  BetaTextEditorCodeExecutionCreateResultBlockParam,
+  BetaTextEditorCodeExecutionStrReplaceResultBlock,
+  BetaTextEditorCodeExecutionStrReplaceResultBlockParam,
+  BetaTextEditorCodeExecutionToolResultBlock,
+  BetaTextEditorCodeExecutionToolResultBlockParam,
+  BetaTextEditorCodeExecutionToolResultError,
+  BetaTextEditorCodeExecutionToolResultErrorParam,
+  BetaTextEditorCodeExecutionViewResultBlock,
+  BetaTextEditorCodeExecutionViewResultBlockParam,
+  BetaThinkingBlock,
+  BetaThinkingBlockParam,
+  BetaThinkingConfigAdaptive,
+  BetaThinkingConfigDisabled,
+  BetaThinkingConfigEnabled,
+  BetaThinkingConfigParam,
+  BetaThinkingDelta,
+  BetaThinkingTurns,
+  BetaTokenTaskBudget,
+  BetaTool,
+  BetaToolChoice,
+  BetaToolChoiceAny,
+  BetaToolChoiceAuto,
+  BetaToolChoiceNone,
+  BetaToolChoiceTool,
+  BetaToolReferenceBlock,
+  BetaToolReferenceBlockParam,
+  BetaToolResultBlockParam,
+  BetaToolSearchToolRegex20251119,
+  BetaToolSearchToolResultBlock,
+  BetaToolSearchToolResultBlockParam,
+  BetaToolSearchToolResultError,
+  BetaToolSearchToolResultErrorParam,
+  BetaToolSearchToolSearchResultBlock,
+  BetaToolSearchToolSearchResultBlockParam,
+  BetaToolUseBlock,
+  BetaToolUseBlockParam,
+  BetaToolUsesKeep,
+  BetaToolUsesTrigger,
+  BetaURLImageSource,
+  BetaURLPDFSource,
+  BetaUsage,
+  BetaUserLocation,
+  BetaWebFetchTool20250910,
+  BetaWebFetchTool20260209,
+  BetaWebFetchTool20260309,
+  BetaWebFetchToolResultBlock,
+  BetaWebFetchToolResultBlockParam,
+  BetaWebFetchToolResultErrorCode,
+  BetaWebSearchResultBlock,
+  BetaWebSearchResultBlockParam,
+  BetaWebSearchTool20250305,
+  BetaWebSearchTool20260209,
+  BetaWebSearchToolResultBlock,
+  BetaWebSearchToolResultBlockParam,
+  BetaWebSearchToolResultError,
+  BetaWebSearchToolResultErrorCode,
   MessageCountTokensParams,
   MessageCreateParams,
   MessageCreateParamsBase,
@@ -97,178 +255,174 @@ export class Messages extends APIResource {
 }
 
 export declare namespace Messages {
-  export { Batches };
-  export type BetaMessage = T.BetaMessage;
-  export type BetaRawMessageStreamEvent = T.BetaRawMessageStreamEvent;
-  export type MessageCreateParamsBase = T.MessageCreateParamsBase;
-  export type MessageCreateParamsStreaming = T.MessageCreateParamsStreaming;
-  export type MessageCreateParamsNonStreaming = T.MessageCreateParamsNonStreaming;
-  export type MessageCreateParams = T.MessageCreateParams;
-  export type BetaMessageTokensCount = T.BetaMessageTokensCount;
-  export type MessageCountTokensParams = T.MessageCountTokensParams;
-  export type BetaAdvisorRedactedResultBlock = T.BetaAdvisorRedactedResultBlock;
-  export type BetaAdvisorRedactedResultBlockParam = T.BetaAdvisorRedactedResultBlockParam;
-  export type BetaAdvisorResultBlock = T.BetaAdvisorResultBlock;
-  export type BetaAdvisorResultBlockParam = T.BetaAdvisorResultBlockParam;
-  export type BetaAdvisorTool20260301 = T.BetaAdvisorTool20260301;
-  export type BetaAdvisorToolResultBlock = T.BetaAdvisorToolResultBlock;
-  export type BetaAdvisorToolResultBlockParam = T.BetaAdvisorToolResultBlockParam;
-  export type BetaAdvisorToolResultError = T.BetaAdvisorToolResultError;
-  export type BetaAdvisorToolResultErrorParam = T.BetaAdvisorToolResultErrorParam;
-  export type BetaBashCodeExecutionOutputBlock = T.BetaBashCodeExecutionOutputBlock;
-  export type BetaBashCodeExecutionOutputBlockParam = T.BetaBashCodeExecutionOutputBlockParam;
-  export type BetaBashCodeExecutionResultBlock = T.BetaBashCodeExecutionResultBlock;
-  export type BetaBashCodeExecutionResultBlockParam = T.BetaBashCodeExecutionResultBlockParam;
-  export type BetaBashCodeExecutionToolResultBlock = T.BetaBashCodeExecutionToolResultBlock;
-  export type BetaBashCodeExecutionToolResultBlockParam = T.BetaBashCodeExecutionToolResultBlockParam;
-  export type BetaBashCodeExecutionToolResultError = T.BetaBashCodeExecutionToolResultError;
-  export type BetaBashCodeExecutionToolResultErrorParam = T.BetaBashCodeExecutionToolResultErrorParam;
-  export type BetaCitationsConfigParam = T.BetaCitationsConfigParam;
-  export type BetaClearThinking20251015Edit = T.BetaClearThinking20251015Edit;
-  export type BetaClearToolUses20250919Edit = T.BetaClearToolUses20250919Edit;
-  export type BetaCodeExecutionOutputBlock = T.BetaCodeExecutionOutputBlock;
-  export type BetaCodeExecutionOutputBlockParam = T.BetaCodeExecutionOutputBlockParam;
-  export type BetaCodeExecutionResultBlock = T.BetaCodeExecutionResultBlock;
-  export type BetaCodeExecutionResultBlockParam = T.BetaCodeExecutionResultBlockParam;
-  export type BetaCodeExecutionTool20250522 = T.BetaCodeExecutionTool20250522;
-  export type BetaCodeExecutionTool20250825 = T.BetaCodeExecutionTool20250825;
-  export type BetaCodeExecutionTool20260120 = T.BetaCodeExecutionTool20260120;
-  export type BetaCodeExecutionToolResultBlock = T.BetaCodeExecutionToolResultBlock;
-  export type BetaCodeExecutionToolResultBlockParam = T.BetaCodeExecutionToolResultBlockParam;
-  export type BetaCodeExecutionToolResultError = T.BetaCodeExecutionToolResultError;
-  export type BetaCodeExecutionToolResultErrorParam = T.BetaCodeExecutionToolResultErrorParam;
-  export type BetaCompactionBlock = T.BetaCompactionBlock;
-  export type BetaCompactionBlockParam = T.BetaCompactionBlockParam;
-  export type BetaContainerUploadBlock = T.BetaContainerUploadBlock;
-  export type BetaContainerUploadBlockParam = T.BetaContainerUploadBlockParam;
-  export type BetaContentBlockParam = T.BetaContentBlockParam;
-  export type BetaDocumentBlock = T.BetaDocumentBlock;
-  export type BetaEncryptedCodeExecutionResultBlock = T.BetaEncryptedCodeExecutionResultBlock;
-  export type BetaEncryptedCodeExecutionResultBlockParam = T.BetaEncryptedCodeExecutionResultBlockParam;
-  export type BetaImageBlockParam = T.BetaImageBlockParam;
-  export type BetaInputJSONDelta = T.BetaInputJSONDelta;
-  export type BetaJSONOutputFormat = T.BetaJSONOutputFormat;
-  export type BetaMCPToolResultBlock = T.BetaMCPToolResultBlock;
-  export type BetaMCPToolUseBlock = T.BetaMCPToolUseBlock;
-  export type BetaMCPToolUseBlockParam = T.BetaMCPToolUseBlockParam;
-  export type BetaMemoryTool20250818 = T.BetaMemoryTool20250818;
-  export type BetaMessageParam = T.BetaMessageParam;
-  export type BetaRawContentBlockDeltaEvent = T.BetaRawContentBlockDeltaEvent;
-  export type BetaRawContentBlockStartEvent = T.BetaRawContentBlockStartEvent;
-  export type BetaRawContentBlockStopEvent = T.BetaRawContentBlockStopEvent;
-  export type BetaRawMessageDeltaEvent = T.BetaRawMessageDeltaEvent;
-  export type BetaRawMessageStartEvent = T.BetaRawMessageStartEvent;
-  export type BetaRawMessageStopEvent = T.BetaRawMessageStopEvent;
-  export type BetaRedactedThinkingBlock = T.BetaRedactedThinkingBlock;
-  export type BetaRedactedThinkingBlockParam = T.BetaRedactedThinkingBlockParam;
-  export type BetaSearchResultBlockParam = T.BetaSearchResultBlockParam;
-  export type BetaServerToolCaller20260120 = T.BetaServerToolCaller20260120;
-  export type BetaServerToolUseBlock = T.BetaServerToolUseBlock;
-  export type BetaServerToolUseBlockParam = T.BetaServerToolUseBlockParam;
-  export type BetaSignatureDelta = T.BetaSignatureDelta;
-  export type BetaTextBlock = T.BetaTextBlock;
-  export type BetaTextBlockParam = T.BetaTextBlockParam;
-  export type BetaTextDelta = T.BetaTextDelta;
-  export type BetaTextEditorCodeExecutionCreateResultBlock = T.BetaTextEditorCodeExecutionCreateResultBlock;
-  export type BetaTextEditorCodeExecutionCreateResultBlockParam =
-    T.BetaTextEditorCodeExecutionCreateResultBlockParam;
-  export type BetaTextEditorCodeExecutionStrReplaceResultBlock =
-    T.BetaTextEditorCodeExecutionStrReplaceResultBlock;
-  export type BetaTextEditorCodeExecutionStrReplaceResultBlockParam =
-    T.BetaTextEditorCodeExecutionStrReplaceResultBlockParam;
-  export type BetaTextEditorCodeExecutionToolResultBlock = T.BetaTextEditorCodeExecutionToolResultBlock;
-  export type BetaTextEditorCodeExecutionToolResultBlockParam =
-    T.BetaTextEditorCodeExecutionToolResultBlockParam;
-  export type BetaTextEditorCodeExecutionToolResultError = T.BetaTextEditorCodeExecutionToolResultError;
-  export type BetaTextEditorCodeExecutionToolResultErrorParam =
-    T.BetaTextEditorCodeExecutionToolResultErrorParam;
-  export type BetaTextEditorCodeExecutionViewResultBlock = T.BetaTextEditorCodeExecutionViewResultBlock;
-  export type BetaTextEditorCodeExecutionViewResultBlockParam =
-    T.BetaTextEditorCodeExecutionViewResultBlockParam;
-  export type BetaThinkingBlock = T.BetaThinkingBlock;
-  export type BetaThinkingBlockParam = T.BetaThinkingBlockParam;
-  export type BetaThinkingDelta = T.BetaThinkingDelta;
-  export type BetaToolReferenceBlock = T.BetaToolReferenceBlock;
-  export type BetaToolReferenceBlockParam = T.BetaToolReferenceBlockParam;
-  export type BetaToolResultBlockParam = T.BetaToolResultBlockParam;
-  export type BetaToolSearchToolRegex20251119 = T.BetaToolSearchToolRegex20251119;
-  export type BetaToolSearchToolResultBlock = T.BetaToolSearchToolResultBlock;
-  export type BetaToolSearchToolResultBlockParam = T.BetaToolSearchToolResultBlockParam;
-  export type BetaToolSearchToolResultError = T.BetaToolSearchToolResultError;
-  export type BetaToolSearchToolResultErrorParam = T.BetaToolSearchToolResultErrorParam;
-  export type BetaToolSearchToolSearchResultBlock = T.BetaToolSearchToolSearchResultBlock;
-  export type BetaToolSearchToolSearchResultBlockParam = T.BetaToolSearchToolSearchResultBlockParam;
-  export type BetaToolUseBlock = T.BetaToolUseBlock;
-  export type BetaToolUseBlockParam = T.BetaToolUseBlockParam;
-  export type BetaWebFetchTool20250910 = T.BetaWebFetchTool20250910;
-  export type BetaWebFetchTool20260209 = T.BetaWebFetchTool20260209;
-  export type BetaWebFetchTool20260309 = T.BetaWebFetchTool20260309;
-  export type BetaWebFetchToolResultBlock = T.BetaWebFetchToolResultBlock;
-  export type BetaWebFetchToolResultBlockParam = T.BetaWebFetchToolResultBlockParam;
-  export type BetaWebSearchResultBlock = T.BetaWebSearchResultBlock;
-  export type BetaWebSearchResultBlockParam = T.BetaWebSearchResultBlockParam;
-  export type BetaWebSearchTool20250305 = T.BetaWebSearchTool20250305;
-  export type BetaWebSearchTool20260209 = T.BetaWebSearchTool20260209;
-  export type BetaWebSearchToolResultBlock = T.BetaWebSearchToolResultBlock;
-  export type BetaWebSearchToolResultBlockParam = T.BetaWebSearchToolResultBlockParam;
-  export type BetaWebSearchToolResultError = T.BetaWebSearchToolResultError;
-  export type BetaAdvisorMessageIterationUsage = T.BetaAdvisorMessageIterationUsage;
-  export type BetaAllThinkingTurns = T.BetaAllThinkingTurns;
-  export type BetaBase64ImageSource = T.BetaBase64ImageSource;
-  export type BetaBase64PDFSource = T.BetaBase64PDFSource;
-  export type BetaCacheControlEphemeral = T.BetaCacheControlEphemeral;
-  export type BetaCacheCreation = T.BetaCacheCreation;
-  export type BetaCitationsDelta = T.BetaCitationsDelta;
-  export type BetaCodeExecutionToolResultErrorCode = T.BetaCodeExecutionToolResultErrorCode;
-  export type BetaCompactionContentBlockDelta = T.BetaCompactionContentBlockDelta;
-  export type BetaCompactionIterationUsage = T.BetaCompactionIterationUsage;
-  export type BetaContainer = T.BetaContainer;
-  export type BetaContainerParams = T.BetaContainerParams;
-  export type BetaContentBlock = T.BetaContentBlock;
-  export type BetaContentBlockSource = T.BetaContentBlockSource;
-  export type BetaContextManagementConfig = T.BetaContextManagementConfig;
-  export type BetaContextManagementResponse = T.BetaContextManagementResponse;
-  export type BetaDirectCaller = T.BetaDirectCaller;
-  export type BetaFileDocumentSource = T.BetaFileDocumentSource;
-  export type BetaFileImageSource = T.BetaFileImageSource;
-  export type BetaInputTokensClearAtLeast = T.BetaInputTokensClearAtLeast;
-  export type BetaInputTokensTrigger = T.BetaInputTokensTrigger;
-  export type BetaIterationsUsage = T.BetaIterationsUsage;
-  export type BetaMCPToolConfig = T.BetaMCPToolConfig;
-  export type BetaMCPToolDefaultConfig = T.BetaMCPToolDefaultConfig;
-  export type BetaMCPToolset = T.BetaMCPToolset;
-  export type BetaMessageDeltaUsage = T.BetaMessageDeltaUsage;
-  export type BetaMessageIterationUsage = T.BetaMessageIterationUsage;
-  export type BetaMetadata = T.BetaMetadata;
-  export type BetaOutputConfig = T.BetaOutputConfig;
-  export type BetaPlainTextSource = T.BetaPlainTextSource;
-  export type BetaRefusalStopDetails = T.BetaRefusalStopDetails;
-  export type BetaRequestDocumentBlock = T.BetaRequestDocumentBlock;
-  export type BetaRequestMCPServerToolConfiguration = T.BetaRequestMCPServerToolConfiguration;
-  export type BetaRequestMCPServerURLDefinition = T.BetaRequestMCPServerURLDefinition;
-  export type BetaServerToolCaller = T.BetaServerToolCaller;
-  export type BetaServerToolUsage = T.BetaServerToolUsage;
-  export type BetaSkill = T.BetaSkill;
-  export type BetaSkillParams = T.BetaSkillParams;
-  export type BetaStopReason = T.BetaStopReason;
-  export type BetaThinkingConfigAdaptive = T.BetaThinkingConfigAdaptive;
-  export type BetaThinkingConfigDisabled = T.BetaThinkingConfigDisabled;
-  export type BetaThinkingConfigEnabled = T.BetaThinkingConfigEnabled;
-  export type BetaThinkingConfigParam = T.BetaThinkingConfigParam;
-  export type BetaThinkingTurns = T.BetaThinkingTurns;
-  export type BetaTokenTaskBudget = T.BetaTokenTaskBudget;
-  export type BetaTool = T.BetaTool;
-  export type BetaToolChoice = T.BetaToolChoice;
-  export type BetaToolChoiceAny = T.BetaToolChoiceAny;
-  export type BetaToolChoiceAuto = T.BetaToolChoiceAuto;
-  export type BetaToolChoiceNone = T.BetaToolChoiceNone;
-  export type BetaToolChoiceTool = T.BetaToolChoiceTool;
-  export type BetaToolUsesKeep = T.BetaToolUsesKeep;
-  export type BetaToolUsesTrigger = T.BetaToolUsesTrigger;
-  export type BetaURLImageSource = T.BetaURLImageSource;
-  export type BetaURLPDFSource = T.BetaURLPDFSource;
-  export type BetaUsage = T.BetaUsage;
-  export type BetaUserLocation = T.BetaUserLocation;
-  export type BetaWebFetchToolResultErrorCode = T.BetaWebFetchToolResultErrorCode;
-  export type BetaWebSearchToolResultErrorCode = T.BetaWebSearchToolResultErrorCode;
+  export {
+    Batches,
+    type BetaAdvisorMessageIterationUsage,
+    type BetaAdvisorRedactedResultBlock,
+    type BetaAdvisorRedactedResultBlockParam,
+    type BetaAdvisorResultBlock,
+    type BetaAdvisorResultBlockParam,
+    type BetaAdvisorTool20260301,
+    type BetaAdvisorToolResultBlock,
+    type BetaAdvisorToolResultBlockParam,
+    type BetaAdvisorToolResultError,
+    type BetaAdvisorToolResultErrorParam,
+    type BetaAllThinkingTurns,
+    type BetaBase64ImageSource,
+    type BetaBase64PDFSource,
+    type BetaBashCodeExecutionOutputBlock,
+    type BetaBashCodeExecutionOutputBlockParam,
+    type BetaBashCodeExecutionResultBlock,
+    type BetaBashCodeExecutionResultBlockParam,
+    type BetaBashCodeExecutionToolResultBlock,
+    type BetaBashCodeExecutionToolResultBlockParam,
+    type BetaBashCodeExecutionToolResultError,
+    type BetaBashCodeExecutionToolResultErrorParam,
+    type BetaCacheControlEphemeral,
+    type BetaCacheCreation,
+    type BetaCitationsConfigParam,
+    type BetaCitationsDelta,
+    type BetaClearThinking20251015Edit,
+    type BetaClearToolUses20250919Edit,
+    type BetaCodeExecutionOutputBlock,
+    type BetaCodeExecutionOutputBlockParam,
+    type BetaCodeExecutionResultBlock,
+    type BetaCodeExecutionResultBlockParam,
+    type BetaCodeExecutionTool20250522,
+    type BetaCodeExecutionTool20250825,
+    type BetaCodeExecutionTool20260120,
+    type BetaCodeExecutionToolResultBlock,
+    type BetaCodeExecutionToolResultBlockParam,
+    type BetaCodeExecutionToolResultError,
+    type BetaCodeExecutionToolResultErrorCode,
+    type BetaCodeExecutionToolResultErrorParam,
+    type BetaCompactionBlock,
+    type BetaCompactionBlockParam,
+    type BetaCompactionContentBlockDelta,
+    type BetaCompactionIterationUsage,
+    type BetaContainer,
+    type BetaContainerParams,
+    type BetaContainerUploadBlock,
+    type BetaContainerUploadBlockParam,
+    type BetaContentBlock,
+    type BetaContentBlockParam,
+    type BetaContentBlockSource,
+    type BetaContextManagementConfig,
+    type BetaContextManagementResponse,
+    type BetaDirectCaller,
+    type BetaDocumentBlock,
+    type BetaEncryptedCodeExecutionResultBlock,
+    type BetaEncryptedCodeExecutionResultBlockParam,
+    type BetaFileDocumentSource,
+    type BetaFileImageSource,
+    type BetaImageBlockParam,
+    type BetaInputJSONDelta,
+    type BetaInputTokensClearAtLeast,
+    type BetaInputTokensTrigger,
+    type BetaIterationsUsage,
+    type BetaJSONOutputFormat,
+    type BetaMCPToolConfig,
+    type BetaMCPToolDefaultConfig,
+    type BetaMCPToolResultBlock,
+    type BetaMCPToolset,
+    type BetaMCPToolUseBlock,
+    type BetaMCPToolUseBlockParam,
+    type BetaMemoryTool20250818,
+    type BetaMessage,
+    type BetaMessageDeltaUsage,
+    type BetaMessageIterationUsage,
+    type BetaMessageParam,
+    type BetaMessageTokensCount,
+    type BetaMetadata,
+    type BetaOutputConfig,
+    type BetaPlainTextSource,
+    type BetaRawContentBlockDeltaEvent,
+    type BetaRawContentBlockStartEvent,
+    type BetaRawContentBlockStopEvent,
+    type BetaRawMessageDeltaEvent,
+    type BetaRawMessageStartEvent,
+    type BetaRawMessageStopEvent,
+    type BetaRawMessageStreamEvent,
+    type BetaRedactedThinkingBlock,
+    type BetaRedactedThinkingBlockParam,
+    type BetaRefusalStopDetails,
+    type BetaRequestDocumentBlock,
+    type BetaRequestMCPServerToolConfiguration,
+    type BetaRequestMCPServerURLDefinition,
+    type BetaSearchResultBlockParam,
+    type BetaServerToolCaller,
+    type BetaServerToolCaller20260120,
+    type BetaServerToolUsage,
+    type BetaServerToolUseBlock,
+    type BetaServerToolUseBlockParam,
+    type BetaSignatureDelta,
+    type BetaSkill,
+    type BetaSkillParams,
+    type BetaStopReason,
+    type BetaTextBlock,
+    type BetaTextBlockParam,
+    type BetaTextDelta,
+    type BetaTextEditorCodeExecutionCreateResultBlock,
+    type BetaTextEditorCodeExecutionCreateResultBlockParam,
+    type BetaTextEditorCodeExecutionStrReplaceResultBlock,
+    type BetaTextEditorCodeExecutionStrReplaceResultBlockParam,
+    type BetaTextEditorCodeExecutionToolResultBlock,
+    type BetaTextEditorCodeExecutionToolResultBlockParam,
+    type BetaTextEditorCodeExecutionToolResultError,
+    type BetaTextEditorCodeExecutionToolResultErrorParam,
+    type BetaTextEditorCodeExecutionViewResultBlock,
+    type BetaTextEditorCodeExecutionViewResultBlockParam,
+    type BetaThinkingBlock,
+    type BetaThinkingBlockParam,
+    type BetaThinkingConfigAdaptive,
+    type BetaThinkingConfigDisabled,
+    type BetaThinkingConfigEnabled,
+    type BetaThinkingConfigParam,
+    type BetaThinkingDelta,
+    type BetaThinkingTurns,
+    type BetaTokenTaskBudget,
+    type BetaTool,
+    type BetaToolChoice,
+    type BetaToolChoiceAny,
+    type BetaToolChoiceAuto,
+    type BetaToolChoiceNone,
+    type BetaToolChoiceTool,
+    type BetaToolReferenceBlock,
+    type BetaToolReferenceBlockParam,
+    type BetaToolResultBlockParam,
+    type BetaToolSearchToolRegex20251119,
+    type BetaToolSearchToolResultBlock,
+    type BetaToolSearchToolResultBlockParam,
+    type BetaToolSearchToolResultError,
+    type BetaToolSearchToolResultErrorParam,
+    type BetaToolSearchToolSearchResultBlock,
+    type BetaToolSearchToolSearchResultBlockParam,
+    type BetaToolUseBlock,
+    type BetaToolUseBlockParam,
+    type BetaToolUsesKeep,
+    type BetaToolUsesTrigger,
+    type BetaURLImageSource,
+    type BetaURLPDFSource,
+    type BetaUsage,
+    type BetaUserLocation,
+    type BetaWebFetchTool20250910,
+    type BetaWebFetchTool20260209,
+    type BetaWebFetchTool20260309,
+    type BetaWebFetchToolResultBlock,
+    type BetaWebFetchToolResultBlockParam,
+    type BetaWebFetchToolResultErrorCode,
+    type BetaWebSearchResultBlock,
+    type BetaWebSearchResultBlockParam,
+    type BetaWebSearchTool20250305,
+    type BetaWebSearchTool20260209,
+    type BetaWebSearchToolResultBlock,
+    type BetaWebSearchToolResultBlockParam,
+    type BetaWebSearchToolResultError,
+    type BetaWebSearchToolResultErrorCode,
+    type MessageCountTokensParams,
+    type MessageCreateParams,
+    type MessageCreateParamsBase,
+    type MessageCreateParamsNonStreaming,
+    type MessageCreateParamsStreaming,
+  };
 }

@@ -10,11 +10,168 @@ import {
 } from '../../../../core/kit.js';
 import { InputItems } from './responses/input-items.js';
 import { InputTokens } from './responses/input-tokens.js';
-import type * as T from './responses.types.js';
 import type {
+  BetaApplyPatchTool,
   BetaCompactedResponse,
+  BetaComputerAction,
+  BetaComputerActionList,
+  BetaComputerTool,
+  BetaComputerUsePreviewTool,
+  BetaContainerAuto,
+  BetaContainerNetworkPolicyAllowlist,
+  BetaContainerNetworkPolicyDisabled,
+  BetaContainerNetworkPolicyDomainSecret,
+  BetaContainerReference,
+  BetaCustomTool,
+  BetaEasyInputMessage,
+  BetaFileSearchTool,
+  BetaFunctionShellTool,
+  BetaFunctionTool,
+  BetaImageDetail,
+  BetaInlineSkill,
+  BetaInlineSkillSource,
+  BetaLocalEnvironment,
+  BetaLocalSkill,
+  BetaMcpToolCallError,
+  BetaNamespaceTool,
   BetaResponse,
+  BetaResponseApplyPatchToolCall,
+  BetaResponseApplyPatchToolCallOutput,
+  BetaResponseAudioDeltaEvent,
+  BetaResponseAudioDoneEvent,
+  BetaResponseAudioTranscriptDeltaEvent,
+  BetaResponseAudioTranscriptDoneEvent,
+  BetaResponseCodeInterpreterCallCodeDeltaEvent,
+  BetaResponseCodeInterpreterCallCodeDoneEvent,
+  BetaResponseCodeInterpreterCallCompletedEvent,
+  BetaResponseCodeInterpreterCallInProgressEvent,
+  BetaResponseCodeInterpreterCallInterpretingEvent,
+  BetaResponseCodeInterpreterToolCall,
+  BetaResponseCompactionItem,
+  BetaResponseCompactionItemParam,
+  BetaResponseCompletedEvent,
+  BetaResponseComputerToolCall,
+  BetaResponseComputerToolCallOutputItem,
+  BetaResponseComputerToolCallOutputScreenshot,
+  BetaResponseContainerReference,
+  BetaResponseContent,
+  BetaResponseContentPartAddedEvent,
+  BetaResponseContentPartDoneEvent,
+  BetaResponseConversationParam,
+  BetaResponseCreatedEvent,
+  BetaResponseCustomToolCall,
+  BetaResponseCustomToolCallInputDeltaEvent,
+  BetaResponseCustomToolCallInputDoneEvent,
+  BetaResponseCustomToolCallItem,
+  BetaResponseCustomToolCallOutput,
+  BetaResponseCustomToolCallOutputItem,
+  BetaResponseError,
+  BetaResponseErrorEvent,
+  BetaResponseFailedEvent,
+  BetaResponseFileSearchCallCompletedEvent,
+  BetaResponseFileSearchCallInProgressEvent,
+  BetaResponseFileSearchCallSearchingEvent,
+  BetaResponseFileSearchToolCall,
+  BetaResponseFormatTextConfig,
+  BetaResponseFormatTextJSONSchemaConfig,
+  BetaResponseFunctionCallArgumentsDeltaEvent,
+  BetaResponseFunctionCallArgumentsDoneEvent,
+  BetaResponseFunctionCallOutputItem,
+  BetaResponseFunctionCallOutputItemList,
+  BetaResponseFunctionShellCallOutputContent,
+  BetaResponseFunctionShellToolCall,
+  BetaResponseFunctionShellToolCallOutput,
+  BetaResponseFunctionToolCall,
+  BetaResponseFunctionToolCallItem,
+  BetaResponseFunctionToolCallOutputItem,
+  BetaResponseFunctionWebSearch,
+  BetaResponseImageGenCallCompletedEvent,
+  BetaResponseImageGenCallGeneratingEvent,
+  BetaResponseImageGenCallInProgressEvent,
+  BetaResponseImageGenCallPartialImageEvent,
+  BetaResponseIncludable,
+  BetaResponseIncompleteEvent,
+  BetaResponseInjectCreatedEvent,
+  BetaResponseInjectEvent,
+  BetaResponseInjectFailedEvent,
+  BetaResponseInProgressEvent,
+  BetaResponseInput,
+  BetaResponseInputAudio,
+  BetaResponseInputContent,
+  BetaResponseInputFile,
+  BetaResponseInputFileContent,
+  BetaResponseInputImage,
+  BetaResponseInputImageContent,
+  BetaResponseInputItem,
+  BetaResponseInputMessageContentList,
+  BetaResponseInputMessageItem,
+  BetaResponseInputText,
+  BetaResponseInputTextContent,
+  BetaResponseItem,
+  BetaResponseItemList,
+  BetaResponseLocalEnvironment,
+  BetaResponseMcpCallArgumentsDeltaEvent,
+  BetaResponseMcpCallArgumentsDoneEvent,
+  BetaResponseMcpCallCompletedEvent,
+  BetaResponseMcpCallFailedEvent,
+  BetaResponseMcpCallInProgressEvent,
+  BetaResponseMcpListToolsCompletedEvent,
+  BetaResponseMcpListToolsFailedEvent,
+  BetaResponseMcpListToolsInProgressEvent,
+  BetaResponseOutputAudio,
+  BetaResponseOutputItem,
+  BetaResponseOutputItemAddedEvent,
+  BetaResponseOutputItemDoneEvent,
+  BetaResponseOutputMessage,
+  BetaResponseOutputRefusal,
+  BetaResponseOutputText,
+  BetaResponseOutputTextAnnotationAddedEvent,
+  BetaResponsePrompt,
+  BetaResponseQueuedEvent,
+  BetaResponseReasoningItem,
+  BetaResponseReasoningSummaryPartAddedEvent,
+  BetaResponseReasoningSummaryPartDoneEvent,
+  BetaResponseReasoningSummaryTextDeltaEvent,
+  BetaResponseReasoningSummaryTextDoneEvent,
+  BetaResponseReasoningTextDeltaEvent,
+  BetaResponseReasoningTextDoneEvent,
+  BetaResponseRefusalDeltaEvent,
+  BetaResponseRefusalDoneEvent,
+  BetaResponseShellCallCommandAddedEvent,
+  BetaResponseShellCallCommandDeltaEvent,
+  BetaResponseShellCallCommandDoneEvent,
+  BetaResponseShellCallOutputContentDeltaEvent,
+  BetaResponseShellCallOutputContentDoneEvent,
+  BetaResponseStatus,
   BetaResponseStreamEvent,
+  BetaResponsesClientEvent,
+  BetaResponsesServerEvent,
+  BetaResponseTextConfig,
+  BetaResponseTextDeltaEvent,
+  BetaResponseTextDoneEvent,
+  BetaResponseToolSearchCall,
+  BetaResponseToolSearchOutputItem,
+  BetaResponseToolSearchOutputItemParam,
+  BetaResponseUsage,
+  BetaResponseWebSearchCallCompletedEvent,
+  BetaResponseWebSearchCallInProgressEvent,
+  BetaResponseWebSearchCallSearchingEvent,
+  BetaSkillReference,
+  BetaTool,
+  BetaToolChoiceAllowed,
+  BetaToolChoiceApplyPatch,
+  BetaToolChoiceCustom,
+  BetaToolChoiceFunction,
+  BetaToolChoiceMcp,
+  BetaToolChoiceOptions,
+  BetaToolChoiceShell,
+  BetaToolChoiceTypes,
+  BetaToolSearchTool,
+  BetaWebSearchPreviewTool,
+  BetaWebSearchTool,
+  InputItemListParams,
+  InputTokenCountParams,
+  InputTokenCountResponse,
   ResponseCancelParams,
   ResponseCompactParams,
   ResponseCreateParams,
@@ -156,176 +313,177 @@ export class Responses extends APIResource {
 }
 
 export declare namespace Responses {
-  export { InputItems, InputTokens };
-  export type BetaResponse = T.BetaResponse;
-  export type BetaResponseStreamEvent = T.BetaResponseStreamEvent;
-  export type ResponseCreateParamsBase = T.ResponseCreateParamsBase;
-  export type ResponseCreateParamsStreaming = T.ResponseCreateParamsStreaming;
-  export type ResponseCreateParamsNonStreaming = T.ResponseCreateParamsNonStreaming;
-  export type ResponseCreateParams = T.ResponseCreateParams;
-  export type ResponseRetrieveParams = T.ResponseRetrieveParams;
-  export type ResponseDeleteParams = T.ResponseDeleteParams;
-  export type ResponseCancelParams = T.ResponseCancelParams;
-  export type BetaCompactedResponse = T.BetaCompactedResponse;
-  export type ResponseCompactParams = T.ResponseCompactParams;
-  export type BetaApplyPatchTool = T.BetaApplyPatchTool;
-  export type BetaContainerAuto = T.BetaContainerAuto;
-  export type BetaContainerNetworkPolicyAllowlist = T.BetaContainerNetworkPolicyAllowlist;
-  export type BetaContainerNetworkPolicyDisabled = T.BetaContainerNetworkPolicyDisabled;
-  export type BetaContainerNetworkPolicyDomainSecret = T.BetaContainerNetworkPolicyDomainSecret;
-  export type BetaContainerReference = T.BetaContainerReference;
-  export type BetaCustomTool = T.BetaCustomTool;
-  export type BetaFunctionShellTool = T.BetaFunctionShellTool;
-  export type BetaInlineSkill = T.BetaInlineSkill;
-  export type BetaInlineSkillSource = T.BetaInlineSkillSource;
-  export type BetaLocalEnvironment = T.BetaLocalEnvironment;
-  export type BetaLocalSkill = T.BetaLocalSkill;
-  export type BetaMcpToolCallError = T.BetaMcpToolCallError;
-  export type BetaNamespaceTool = T.BetaNamespaceTool;
-  export type BetaResponseApplyPatchToolCall = T.BetaResponseApplyPatchToolCall;
-  export type BetaResponseApplyPatchToolCallOutput = T.BetaResponseApplyPatchToolCallOutput;
-  export type BetaResponseCodeInterpreterToolCall = T.BetaResponseCodeInterpreterToolCall;
-  export type BetaResponseCompactionItem = T.BetaResponseCompactionItem;
-  export type BetaResponseCompactionItemParam = T.BetaResponseCompactionItemParam;
-  export type BetaResponseComputerToolCall = T.BetaResponseComputerToolCall;
-  export type BetaResponseComputerToolCallOutputItem = T.BetaResponseComputerToolCallOutputItem;
-  export type BetaResponseComputerToolCallOutputScreenshot = T.BetaResponseComputerToolCallOutputScreenshot;
-  export type BetaResponseContainerReference = T.BetaResponseContainerReference;
-  export type BetaResponseContent = T.BetaResponseContent;
-  export type BetaResponseConversationParam = T.BetaResponseConversationParam;
-  export type BetaResponseCustomToolCall = T.BetaResponseCustomToolCall;
-  export type BetaResponseCustomToolCallItem = T.BetaResponseCustomToolCallItem;
-  export type BetaResponseCustomToolCallOutput = T.BetaResponseCustomToolCallOutput;
-  export type BetaResponseCustomToolCallOutputItem = T.BetaResponseCustomToolCallOutputItem;
-  export type BetaResponseFileSearchToolCall = T.BetaResponseFileSearchToolCall;
-  export type BetaResponseFormatTextConfig = T.BetaResponseFormatTextConfig;
-  export type BetaResponseFormatTextJSONSchemaConfig = T.BetaResponseFormatTextJSONSchemaConfig;
-  export type BetaResponseFunctionCallOutputItem = T.BetaResponseFunctionCallOutputItem;
-  export type BetaResponseFunctionCallOutputItemList = T.BetaResponseFunctionCallOutputItemList;
-  export type BetaResponseFunctionShellCallOutputContent = T.BetaResponseFunctionShellCallOutputContent;
-  export type BetaResponseFunctionShellToolCall = T.BetaResponseFunctionShellToolCall;
-  export type BetaResponseFunctionShellToolCallOutput = T.BetaResponseFunctionShellToolCallOutput;
-  export type BetaResponseFunctionToolCall = T.BetaResponseFunctionToolCall;
-  export type BetaResponseFunctionToolCallItem = T.BetaResponseFunctionToolCallItem;
-  export type BetaResponseFunctionToolCallOutputItem = T.BetaResponseFunctionToolCallOutputItem;
-  export type BetaResponseFunctionWebSearch = T.BetaResponseFunctionWebSearch;
-  export type BetaResponseIncludable = T.BetaResponseIncludable;
-  export type BetaResponseInput = T.BetaResponseInput;
-  export type BetaResponseInputAudio = T.BetaResponseInputAudio;
-  export type BetaResponseInputContent = T.BetaResponseInputContent;
-  export type BetaResponseInputFile = T.BetaResponseInputFile;
-  export type BetaResponseInputFileContent = T.BetaResponseInputFileContent;
-  export type BetaResponseInputImage = T.BetaResponseInputImage;
-  export type BetaResponseInputImageContent = T.BetaResponseInputImageContent;
-  export type BetaResponseInputItem = T.BetaResponseInputItem;
-  export type BetaResponseInputMessageContentList = T.BetaResponseInputMessageContentList;
-  export type BetaResponseInputMessageItem = T.BetaResponseInputMessageItem;
-  export type BetaResponseInputText = T.BetaResponseInputText;
-  export type BetaResponseInputTextContent = T.BetaResponseInputTextContent;
-  export type BetaResponseItem = T.BetaResponseItem;
-  export type BetaResponseLocalEnvironment = T.BetaResponseLocalEnvironment;
-  export type BetaResponseMcpCallArgumentsDeltaEvent = T.BetaResponseMcpCallArgumentsDeltaEvent;
-  export type BetaResponseMcpCallArgumentsDoneEvent = T.BetaResponseMcpCallArgumentsDoneEvent;
-  export type BetaResponseMcpCallCompletedEvent = T.BetaResponseMcpCallCompletedEvent;
-  export type BetaResponseMcpCallFailedEvent = T.BetaResponseMcpCallFailedEvent;
-  export type BetaResponseMcpCallInProgressEvent = T.BetaResponseMcpCallInProgressEvent;
-  export type BetaResponseMcpListToolsCompletedEvent = T.BetaResponseMcpListToolsCompletedEvent;
-  export type BetaResponseMcpListToolsFailedEvent = T.BetaResponseMcpListToolsFailedEvent;
-  export type BetaResponseMcpListToolsInProgressEvent = T.BetaResponseMcpListToolsInProgressEvent;
-  export type BetaResponseOutputAudio = T.BetaResponseOutputAudio;
-  export type BetaResponseOutputItem = T.BetaResponseOutputItem;
-  export type BetaResponseOutputMessage = T.BetaResponseOutputMessage;
-  export type BetaResponseOutputRefusal = T.BetaResponseOutputRefusal;
-  export type BetaResponseOutputText = T.BetaResponseOutputText;
-  export type BetaResponsePrompt = T.BetaResponsePrompt;
-  export type BetaResponseReasoningItem = T.BetaResponseReasoningItem;
-  export type BetaResponseShellCallCommandAddedEvent = T.BetaResponseShellCallCommandAddedEvent;
-  export type BetaResponseShellCallCommandDeltaEvent = T.BetaResponseShellCallCommandDeltaEvent;
-  export type BetaResponseShellCallCommandDoneEvent = T.BetaResponseShellCallCommandDoneEvent;
-  export type BetaResponseShellCallOutputContentDeltaEvent = T.BetaResponseShellCallOutputContentDeltaEvent;
-  export type BetaResponseShellCallOutputContentDoneEvent = T.BetaResponseShellCallOutputContentDoneEvent;
-  export type BetaResponseStatus = T.BetaResponseStatus;
-  export type BetaResponseTextConfig = T.BetaResponseTextConfig;
-  export type BetaResponseToolSearchCall = T.BetaResponseToolSearchCall;
-  export type BetaResponseToolSearchOutputItem = T.BetaResponseToolSearchOutputItem;
-  export type BetaResponseToolSearchOutputItemParam = T.BetaResponseToolSearchOutputItemParam;
-  export type BetaSkillReference = T.BetaSkillReference;
-  export type BetaToolChoiceApplyPatch = T.BetaToolChoiceApplyPatch;
-  export type BetaToolChoiceMcp = T.BetaToolChoiceMcp;
-  export type BetaToolChoiceShell = T.BetaToolChoiceShell;
-  export type BetaToolSearchTool = T.BetaToolSearchTool;
-  export type BetaComputerAction = T.BetaComputerAction;
-  export type BetaComputerActionList = T.BetaComputerActionList;
-  export type BetaComputerTool = T.BetaComputerTool;
-  export type BetaComputerUsePreviewTool = T.BetaComputerUsePreviewTool;
-  export type BetaEasyInputMessage = T.BetaEasyInputMessage;
-  export type BetaFileSearchTool = T.BetaFileSearchTool;
-  export type BetaFunctionTool = T.BetaFunctionTool;
-  export type BetaImageDetail = T.BetaImageDetail;
-  export type BetaResponseAudioDeltaEvent = T.BetaResponseAudioDeltaEvent;
-  export type BetaResponseAudioDoneEvent = T.BetaResponseAudioDoneEvent;
-  export type BetaResponseAudioTranscriptDeltaEvent = T.BetaResponseAudioTranscriptDeltaEvent;
-  export type BetaResponseAudioTranscriptDoneEvent = T.BetaResponseAudioTranscriptDoneEvent;
-  export type BetaResponseCodeInterpreterCallCodeDeltaEvent = T.BetaResponseCodeInterpreterCallCodeDeltaEvent;
-  export type BetaResponseCodeInterpreterCallCodeDoneEvent = T.BetaResponseCodeInterpreterCallCodeDoneEvent;
-  export type BetaResponseCodeInterpreterCallCompletedEvent = T.BetaResponseCodeInterpreterCallCompletedEvent;
-  export type BetaResponseCodeInterpreterCallInProgressEvent =
-    T.BetaResponseCodeInterpreterCallInProgressEvent;
-  export type BetaResponseCodeInterpreterCallInterpretingEvent =
-    T.BetaResponseCodeInterpreterCallInterpretingEvent;
-  export type BetaResponseCompletedEvent = T.BetaResponseCompletedEvent;
-  export type BetaResponseContentPartAddedEvent = T.BetaResponseContentPartAddedEvent;
-  export type BetaResponseContentPartDoneEvent = T.BetaResponseContentPartDoneEvent;
-  export type BetaResponseCreatedEvent = T.BetaResponseCreatedEvent;
-  export type BetaResponseCustomToolCallInputDeltaEvent = T.BetaResponseCustomToolCallInputDeltaEvent;
-  export type BetaResponseCustomToolCallInputDoneEvent = T.BetaResponseCustomToolCallInputDoneEvent;
-  export type BetaResponseError = T.BetaResponseError;
-  export type BetaResponseErrorEvent = T.BetaResponseErrorEvent;
-  export type BetaResponseFailedEvent = T.BetaResponseFailedEvent;
-  export type BetaResponseFileSearchCallCompletedEvent = T.BetaResponseFileSearchCallCompletedEvent;
-  export type BetaResponseFileSearchCallInProgressEvent = T.BetaResponseFileSearchCallInProgressEvent;
-  export type BetaResponseFileSearchCallSearchingEvent = T.BetaResponseFileSearchCallSearchingEvent;
-  export type BetaResponseFunctionCallArgumentsDeltaEvent = T.BetaResponseFunctionCallArgumentsDeltaEvent;
-  export type BetaResponseFunctionCallArgumentsDoneEvent = T.BetaResponseFunctionCallArgumentsDoneEvent;
-  export type BetaResponseImageGenCallCompletedEvent = T.BetaResponseImageGenCallCompletedEvent;
-  export type BetaResponseImageGenCallGeneratingEvent = T.BetaResponseImageGenCallGeneratingEvent;
-  export type BetaResponseImageGenCallInProgressEvent = T.BetaResponseImageGenCallInProgressEvent;
-  export type BetaResponseImageGenCallPartialImageEvent = T.BetaResponseImageGenCallPartialImageEvent;
-  export type BetaResponseInProgressEvent = T.BetaResponseInProgressEvent;
-  export type BetaResponseIncompleteEvent = T.BetaResponseIncompleteEvent;
-  export type BetaResponseInjectCreatedEvent = T.BetaResponseInjectCreatedEvent;
-  export type BetaResponseInjectEvent = T.BetaResponseInjectEvent;
-  export type BetaResponseInjectFailedEvent = T.BetaResponseInjectFailedEvent;
-  export type BetaResponseOutputItemAddedEvent = T.BetaResponseOutputItemAddedEvent;
-  export type BetaResponseOutputItemDoneEvent = T.BetaResponseOutputItemDoneEvent;
-  export type BetaResponseOutputTextAnnotationAddedEvent = T.BetaResponseOutputTextAnnotationAddedEvent;
-  export type BetaResponseQueuedEvent = T.BetaResponseQueuedEvent;
-  export type BetaResponseReasoningSummaryPartAddedEvent = T.BetaResponseReasoningSummaryPartAddedEvent;
-  export type BetaResponseReasoningSummaryPartDoneEvent = T.BetaResponseReasoningSummaryPartDoneEvent;
-  export type BetaResponseReasoningSummaryTextDeltaEvent = T.BetaResponseReasoningSummaryTextDeltaEvent;
-  export type BetaResponseReasoningSummaryTextDoneEvent = T.BetaResponseReasoningSummaryTextDoneEvent;
-  export type BetaResponseReasoningTextDeltaEvent = T.BetaResponseReasoningTextDeltaEvent;
-  export type BetaResponseReasoningTextDoneEvent = T.BetaResponseReasoningTextDoneEvent;
-  export type BetaResponseRefusalDeltaEvent = T.BetaResponseRefusalDeltaEvent;
-  export type BetaResponseRefusalDoneEvent = T.BetaResponseRefusalDoneEvent;
-  export type BetaResponseTextDeltaEvent = T.BetaResponseTextDeltaEvent;
-  export type BetaResponseTextDoneEvent = T.BetaResponseTextDoneEvent;
-  export type BetaResponseUsage = T.BetaResponseUsage;
-  export type BetaResponseWebSearchCallCompletedEvent = T.BetaResponseWebSearchCallCompletedEvent;
-  export type BetaResponseWebSearchCallInProgressEvent = T.BetaResponseWebSearchCallInProgressEvent;
-  export type BetaResponseWebSearchCallSearchingEvent = T.BetaResponseWebSearchCallSearchingEvent;
-  export type BetaResponsesClientEvent = T.BetaResponsesClientEvent;
-  export type BetaResponsesServerEvent = T.BetaResponsesServerEvent;
-  export type BetaTool = T.BetaTool;
-  export type BetaToolChoiceAllowed = T.BetaToolChoiceAllowed;
-  export type BetaToolChoiceCustom = T.BetaToolChoiceCustom;
-  export type BetaToolChoiceFunction = T.BetaToolChoiceFunction;
-  export type BetaToolChoiceOptions = T.BetaToolChoiceOptions;
-  export type BetaToolChoiceTypes = T.BetaToolChoiceTypes;
-  export type BetaWebSearchPreviewTool = T.BetaWebSearchPreviewTool;
-  export type BetaWebSearchTool = T.BetaWebSearchTool;
-  export type BetaResponseItemList = T.BetaResponseItemList;
-  export type InputItemListParams = T.InputItemListParams;
-  export type InputTokenCountResponse = T.InputTokenCountResponse;
-  export type InputTokenCountParams = T.InputTokenCountParams;
+  export {
+    type BetaApplyPatchTool,
+    type BetaCompactedResponse,
+    type BetaComputerAction,
+    type BetaComputerActionList,
+    type BetaComputerTool,
+    type BetaComputerUsePreviewTool,
+    type BetaContainerAuto,
+    type BetaContainerNetworkPolicyAllowlist,
+    type BetaContainerNetworkPolicyDisabled,
+    type BetaContainerNetworkPolicyDomainSecret,
+    type BetaContainerReference,
+    type BetaCustomTool,
+    type BetaEasyInputMessage,
+    type BetaFileSearchTool,
+    type BetaFunctionShellTool,
+    type BetaFunctionTool,
+    type BetaImageDetail,
+    type BetaInlineSkill,
+    type BetaInlineSkillSource,
+    type BetaLocalEnvironment,
+    type BetaLocalSkill,
+    type BetaMcpToolCallError,
+    type BetaNamespaceTool,
+    type BetaResponse,
+    type BetaResponseApplyPatchToolCall,
+    type BetaResponseApplyPatchToolCallOutput,
+    type BetaResponseAudioDeltaEvent,
+    type BetaResponseAudioDoneEvent,
+    type BetaResponseAudioTranscriptDeltaEvent,
+    type BetaResponseAudioTranscriptDoneEvent,
+    type BetaResponseCodeInterpreterCallCodeDeltaEvent,
+    type BetaResponseCodeInterpreterCallCodeDoneEvent,
+    type BetaResponseCodeInterpreterCallCompletedEvent,
+    type BetaResponseCodeInterpreterCallInProgressEvent,
+    type BetaResponseCodeInterpreterCallInterpretingEvent,
+    type BetaResponseCodeInterpreterToolCall,
+    type BetaResponseCompactionItem,
+    type BetaResponseCompactionItemParam,
+    type BetaResponseCompletedEvent,
+    type BetaResponseComputerToolCall,
+    type BetaResponseComputerToolCallOutputItem,
+    type BetaResponseComputerToolCallOutputScreenshot,
+    type BetaResponseContainerReference,
+    type BetaResponseContent,
+    type BetaResponseContentPartAddedEvent,
+    type BetaResponseContentPartDoneEvent,
+    type BetaResponseConversationParam,
+    type BetaResponseCreatedEvent,
+    type BetaResponseCustomToolCall,
+    type BetaResponseCustomToolCallInputDeltaEvent,
+    type BetaResponseCustomToolCallInputDoneEvent,
+    type BetaResponseCustomToolCallItem,
+    type BetaResponseCustomToolCallOutput,
+    type BetaResponseCustomToolCallOutputItem,
+    type BetaResponseError,
+    type BetaResponseErrorEvent,
+    type BetaResponseFailedEvent,
+    type BetaResponseFileSearchCallCompletedEvent,
+    type BetaResponseFileSearchCallInProgressEvent,
+    type BetaResponseFileSearchCallSearchingEvent,
+    type BetaResponseFileSearchToolCall,
+    type BetaResponseFormatTextConfig,
+    type BetaResponseFormatTextJSONSchemaConfig,
+    type BetaResponseFunctionCallArgumentsDeltaEvent,
+    type BetaResponseFunctionCallArgumentsDoneEvent,
+    type BetaResponseFunctionCallOutputItem,
+    type BetaResponseFunctionCallOutputItemList,
+    type BetaResponseFunctionShellCallOutputContent,
+    type BetaResponseFunctionShellToolCall,
+    type BetaResponseFunctionShellToolCallOutput,
+    type BetaResponseFunctionToolCall,
+    type BetaResponseFunctionToolCallItem,
+    type BetaResponseFunctionToolCallOutputItem,
+    type BetaResponseFunctionWebSearch,
+    type BetaResponseImageGenCallCompletedEvent,
+    type BetaResponseImageGenCallGeneratingEvent,
+    type BetaResponseImageGenCallInProgressEvent,
+    type BetaResponseImageGenCallPartialImageEvent,
+    type BetaResponseIncludable,
+    type BetaResponseIncompleteEvent,
+    type BetaResponseInjectCreatedEvent,
+    type BetaResponseInjectEvent,
+    type BetaResponseInjectFailedEvent,
+    type BetaResponseInProgressEvent,
+    type BetaResponseInput,
+    type BetaResponseInputAudio,
+    type BetaResponseInputContent,
+    type BetaResponseInputFile,
+    type BetaResponseInputFileContent,
+    type BetaResponseInputImage,
+    type BetaResponseInputImageContent,
+    type BetaResponseInputItem,
+    type BetaResponseInputMessageContentList,
+    type BetaResponseInputMessageItem,
+    type BetaResponseInputText,
+    type BetaResponseInputTextContent,
+    type BetaResponseItem,
+    type BetaResponseItemList,
+    type BetaResponseLocalEnvironment,
+    type BetaResponseMcpCallArgumentsDeltaEvent,
+    type BetaResponseMcpCallArgumentsDoneEvent,
+    type BetaResponseMcpCallCompletedEvent,
+    type BetaResponseMcpCallFailedEvent,
+    type BetaResponseMcpCallInProgressEvent,
+    type BetaResponseMcpListToolsCompletedEvent,
+    type BetaResponseMcpListToolsFailedEvent,
+    type BetaResponseMcpListToolsInProgressEvent,
+    type BetaResponseOutputAudio,
+    type BetaResponseOutputItem,
+    type BetaResponseOutputItemAddedEvent,
+    type BetaResponseOutputItemDoneEvent,
+    type BetaResponseOutputMessage,
+    type BetaResponseOutputRefusal,
+    type BetaResponseOutputText,
+    type BetaResponseOutputTextAnnotationAddedEvent,
+    type BetaResponsePrompt,
+    type BetaResponseQueuedEvent,
+    type BetaResponseReasoningItem,
+    type BetaResponseReasoningSummaryPartAddedEvent,
+    type BetaResponseReasoningSummaryPartDoneEvent,
+    type BetaResponseReasoningSummaryTextDeltaEvent,
+    type BetaResponseReasoningSummaryTextDoneEvent,
+    type BetaResponseReasoningTextDeltaEvent,
+    type BetaResponseReasoningTextDoneEvent,
+    type BetaResponseRefusalDeltaEvent,
+    type BetaResponseRefusalDoneEvent,
+    type BetaResponseShellCallCommandAddedEvent,
+    type BetaResponseShellCallCommandDeltaEvent,
+    type BetaResponseShellCallCommandDoneEvent,
+    type BetaResponseShellCallOutputContentDeltaEvent,
+    type BetaResponseShellCallOutputContentDoneEvent,
+    type BetaResponseStatus,
+    type BetaResponseStreamEvent,
+    type BetaResponsesClientEvent,
+    type BetaResponsesServerEvent,
+    type BetaResponseTextConfig,
+    type BetaResponseTextDeltaEvent,
+    type BetaResponseTextDoneEvent,
+    type BetaResponseToolSearchCall,
+    type BetaResponseToolSearchOutputItem,
+    type BetaResponseToolSearchOutputItemParam,
+    type BetaResponseUsage,
+    type BetaResponseWebSearchCallCompletedEvent,
+    type BetaResponseWebSearchCallInProgressEvent,
+    type BetaResponseWebSearchCallSearchingEvent,
+    type BetaSkillReference,
+    type BetaTool,
+    type BetaToolChoiceAllowed,
+    type BetaToolChoiceApplyPatch,
+    type BetaToolChoiceCustom,
+    type BetaToolChoiceFunction,
+    type BetaToolChoiceMcp,
+    type BetaToolChoiceOptions,
+    type BetaToolChoiceShell,
+    type BetaToolChoiceTypes,
+    type BetaToolSearchTool,
+    type BetaWebSearchPreviewTool,
+    type BetaWebSearchTool,
+    type InputItemListParams,
+    InputItems,
+    type InputTokenCountParams,
+    type InputTokenCountResponse,
+    InputTokens,
+    type ResponseCancelParams,
+    type ResponseCompactParams,
+    type ResponseCreateParams,
+    type ResponseCreateParamsBase,
+    type ResponseCreateParamsNonStreaming,
+    type ResponseCreateParamsStreaming,
+    type ResponseDeleteParams,
+    type ResponseRetrieveParams,
+  };
 }

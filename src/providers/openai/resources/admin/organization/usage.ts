@@ -3,7 +3,6 @@
 
 import { APIResource, Page, type PagePromise, type RequestOptions } from '../../../../../core/kit.js';
 import type * as S from '../../../generated/schemas.js';
-import type * as T from './usage.types.js';
 import type {
   UsageAudioSpeechesParams,
   UsageAudioTranscriptionsParams,
@@ -199,15 +198,17 @@ export class Usage extends APIResource {
 }
 
 export declare namespace Usage {
-  export type UsageCostsParams = T.UsageCostsParams;
-  export type UsageAudioSpeechesParams = T.UsageAudioSpeechesParams;
-  export type UsageAudioTranscriptionsParams = T.UsageAudioTranscriptionsParams;
-  export type UsageCodeInterpreterSessionsParams = T.UsageCodeInterpreterSessionsParams;
-  export type UsageCompletionsParams = T.UsageCompletionsParams;
-  export type UsageEmbeddingsParams = T.UsageEmbeddingsParams;
-  export type UsageFileSearchCallsParams = T.UsageFileSearchCallsParams;
-  export type UsageImagesParams = T.UsageImagesParams;
-  export type UsageModerationsParams = T.UsageModerationsParams;
-  export type UsageVectorStoresParams = T.UsageVectorStoresParams;
-  export type UsageWebSearchCallsParams = T.UsageWebSearchCallsParams;
+  export type {
+    UsageAudioSpeechesParams,
+    UsageAudioTranscriptionsParams,
+    UsageCodeInterpreterSessionsParams,
+    UsageCompletionsParams,
+    UsageCostsParams,
+    UsageEmbeddingsParams,
+    UsageFileSearchCallsParams,
+    UsageImagesParams,
+    UsageModerationsParams,
+    UsageVectorStoresParams,
+    UsageWebSearchCallsParams,
+  };
 }
