@@ -41,6 +41,10 @@ export default defineConfig({
   platform: 'node',
   splitting: true,
   sourcemap: false,
+  // esbuild renames classes when it lowers static fields or dedupes names across chunks (CJS
+  // `OpenAI.name` was `_class4`, `APIError.name` `_APIError`); keepNames restores each class's
+  // own name, as openai-node has it. scripts/pack-check.mjs checks every exported class's `.name`.
+  keepNames: true,
   async onSuccess() {
     cjsClassExport('dist/aivillage.cjs', 'AIVillage');
     cjsClassExport('dist/index.cjs', 'OpenAI');

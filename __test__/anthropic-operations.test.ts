@@ -211,7 +211,7 @@ describe('every Anthropic operation', () => {
 describe('Anthropic errors', () => {
   it('a body the spec rejects surfaces as the typed 4xx with the server message (Prism)', async () => {
     const err = await viaPrism.messages
-      .create({ model: 'claude-sonnet-4-5', max_tokens: 'many' } as never)
+      .create({ model: 'claude-sonnet-4-6', max_tokens: 'many' } as never)
       .then(
         () => null,
         (e: unknown) => e,
@@ -224,7 +224,7 @@ describe('Anthropic errors', () => {
     expect(e.status).toBeLessThan(500);
     // Prism answers with problem+json (title 'Invalid request', the failed fields under `validation`)
     const wire = JSON.parse((proxy.last() as Seen).body.toString('utf8'));
-    expect(wire).toEqual({ model: 'claude-sonnet-4-5', max_tokens: 'many' });
+    expect(wire).toEqual({ model: 'claude-sonnet-4-6', max_tokens: 'many' });
     expect(e.message).toContain('Invalid request');
   });
 
@@ -239,7 +239,7 @@ describe('Anthropic errors', () => {
       }),
     };
     const err = await viaOwn.messages
-      .create({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'hi' }] } as never)
+      .create({ model: 'claude-sonnet-4-6', messages: [{ role: 'user', content: 'hi' }] } as never)
       .then(
         () => null,
         (e: unknown) => e,

@@ -109,7 +109,7 @@ describe('aiwire batch', () => {
       {
         ...chat('c'),
         url: '/v1/messages',
-        body: { model: 'claude-sonnet-4-5', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] },
+        body: { model: 'claude-sonnet-4-6', max_tokens: 8, messages: [{ role: 'user', content: 'hi' }] },
       },
     ]);
     const r = await aiwire(['batch', f.input, '-o', f.output, '--base-url', mock.url, '--concurrency', '2']);

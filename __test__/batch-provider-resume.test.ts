@@ -82,7 +82,7 @@ describe.each(['openai', 'anthropic'] as const)('%s-batch resume', (provider) =>
 describe("the mock's Message Batches routes", () => {
   it('refuses what the API refuses: bad custom_id, results before the end, delete while in progress; lists newest first', async () => {
     const params = {
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       max_tokens: 8,
       messages: [{ role: 'user' as const, content: 'hi' }],
     };
@@ -195,11 +195,11 @@ describe('runBatch: --via openai-batch / anthropic-batch give the lines --via lo
     ],
     anthropic: [
       message('plain', 'hello world'),
-      message('tools', 'find cats', 'claude-sonnet-4-5', {
+      message('tools', 'find cats', 'claude-sonnet-4-6', {
         tools: [{ name: 'lookup', input_schema: { type: 'object', properties: { q: { type: 'string' } } } }],
       }),
-      message('cut', 'one two three four', 'claude-sonnet-4-5', { max_tokens: 2 }),
-      message('stop', 'alpha STOP beta', 'claude-sonnet-4-5', { stop_sequences: ['STOP'] }),
+      message('cut', 'one two three four', 'claude-sonnet-4-6', { max_tokens: 2 }),
+      message('stop', 'alpha STOP beta', 'claude-sonnet-4-6', { stop_sequences: ['STOP'] }),
       message('e400', 'x', 'mock-error-400'),
       message('e529', 'x', 'mock-error-529'),
     ],

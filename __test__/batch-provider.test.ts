@@ -41,7 +41,7 @@ describe('openai-batch', () => {
       chat('c2', 'second question'),
       chat('bad', 'x', 'mock-error-400'),
       embed('e2', 'beta'),
-      item('claude', '/v1/messages', { model: 'claude-sonnet-4-5' }),
+      item('claude', '/v1/messages', { model: 'claude-sonnet-4-6' }),
       item('list', '/v1/models', undefined, 'GET'),
       item('get', '/v1/chat/completions', undefined, 'GET'),
     ]);

@@ -51,7 +51,7 @@ const chat = (id: string, content: string, model = 'gpt-4o-mini') => ({
   url: '/v1/chat/completions',
   body: { model, messages: [{ role: 'user', content }] },
 });
-const message = (id: string, content: string, model = 'claude-sonnet-4-5') => ({
+const message = (id: string, content: string, model = 'claude-sonnet-4-6') => ({
   custom_id: id,
   method: 'POST',
   url: '/v1/messages',

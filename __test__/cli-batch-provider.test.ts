@@ -28,12 +28,12 @@ const inputs = {
   ],
   anthropic: [
     line('msg', '/v1/messages', {
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       max_tokens: 16,
       messages: [{ role: 'user', content: 'hello cli' }],
     }),
     line('cut', '/v1/messages', {
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-4-6',
       max_tokens: 1,
       messages: [{ role: 'user', content: 'a b c' }],
     }),

@@ -15,7 +15,7 @@ describe('aiwire chat', () => {
         '--provider',
         'anthropic',
         '--model',
-        'claude-sonnet-4-5',
+        'claude-sonnet-4-6',
         '--system',
         'Be brief.',
         '--max-tokens',

@@ -52,7 +52,7 @@ describe('usage errors (exit 2)', () => {
     expect(o.code).toBe(2);
     expect(o.stderr).toContain('OPENAI_API_KEY is not set');
     const a = await aiwire(
-      ['chat', '-p', 'anthropic', '-m', 'claude-sonnet-4-5', '--base-url', mock.url, 'hi'],
+      ['chat', '-p', 'anthropic', '-m', 'claude-sonnet-4-6', '--base-url', mock.url, 'hi'],
       {
         env,
       },

@@ -140,7 +140,7 @@ describe('@anthropic-ai/sdk on aiwire fetch', () => {
     const [a, b] = await onBoth(async (fetch) =>
       plain(
         await anthropic(fetch).messages.create({
-          model: 'claude-sonnet-4-5',
+          model: 'claude-sonnet-4-6',
           max_tokens: 1024,
           messages: [{ role: 'user', content: 'Hello, Claude' }],
         }),
@@ -156,7 +156,7 @@ describe('@anthropic-ai/sdk on aiwire fetch', () => {
       const texts: string[] = [];
       const stream = anthropic(fetch)
         .messages.stream({
-          model: 'claude-sonnet-4-5',
+          model: 'claude-sonnet-4-6',
           max_tokens: 1024,
           messages: [{ role: 'user', content: 'Say hello there friend' }],
         })

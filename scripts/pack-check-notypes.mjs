@@ -34,7 +34,7 @@ export async function main(): Promise<void> {
   const tools: ChatCompletionTool[] = [];
   const anthropic = new Anthropic({ apiKey: 'k' });
   const messages = anthropic.messages.stream({
-    model: 'claude-sonnet-4-5',
+    model: 'claude-sonnet-4-6',
     max_tokens: 16,
     messages: [{ role: 'user', content: 'hi' }],
   });

@@ -14,15 +14,16 @@
  *     an ESM and a CJS consumer (one chat completion each, the addon must come from the platform
  *     package), a TypeScript consumer type-checked with `strict` under node16 (as .mts and .cts) and
  *     bundler resolution and then run, and `npx aiwire --help`; and (scripts/pack-check-notypes.mjs)
- *     a TypeScript consumer in a project without @types/node, type-checked only;
+ *     a TypeScript consumer in a project without @types/node, type-checked only; and
+ *     (scripts/pack-check-names.mjs) every exported class's `.name` in ESM and CJS;
  *  4. installs the root tarball alone with --omit=optional and checks the loader's error message;
  *  5. repeats the consumers on the oldest Node that package.json `engines.node` admits (from the
  *     registry's `node-<platform>-<arch>` package), so `engines` states a version that was tested;
  *  6. runs publint and @arethetypeswrong/cli on the tarballs;
  * and prints the tarball and .node sizes. Bounded in time; removes its folder (--keep keeps it).
+ * Helpers: pack-check-env.mjs (processes, the environment without Rust, the platform key),
+ * pack-check-programs.mjs (the consumer programs).
  */
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import {
   copyFileSync,
   cpSync,
@@ -30,29 +31,44 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
-  readFileSync,
   realpathSync,
   rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import {
+  children,
+  devBin,
+  IS_WIN,
+  kib,
+  killTree,
+  mib,
+  NPM,
+  NPX,
+  platformKey,
+  RUST_TOOLS,
+  readJson,
+  run,
+  sha256,
+  userEnv,
+  whichIn,
+} from './pack-check-env.mjs';
+import { checkClassNames } from './pack-check-names.mjs';
 import { checkWithoutNodeTypes } from './pack-check-notypes.mjs';
+import { CONSUMER_TS, SMOKE_CJS, SMOKE_ESM, TSCONFIG_BASE } from './pack-check-programs.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const KEEP = process.argv.includes('--keep');
 const TOTAL_BUDGET_MS = 12 * 60_000;
-const STEP_TIMEOUT_MS = 5 * 60_000;
 const RUN_TIMEOUT_MS = 60_000;
-const IS_WIN = process.platform === 'win32';
 
 const started = Date.now();
 let passed = 0;
 let tmp;
 let mock;
-const children = new Set();
 
 function log(message) {
   process.stdout.write(
@@ -78,318 +94,6 @@ function packedFiles(entry) {
     .map((name) => `${entry}/${String(name).split(sep).join('/')}`)
     .filter((rel) => statSync(join(repo, rel)).isFile());
 }
-
-function readJson(file) {
-  return JSON.parse(readFileSync(file, 'utf8'));
-}
-
-function sha256(file) {
-  return createHash('sha256').update(readFileSync(file)).digest('hex');
-}
-
-function kib(bytes) {
-  return `${(bytes / 1024).toFixed(1)} KiB`;
-}
-
-function mib(bytes) {
-  return `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Processes
-
-/**
- * Runs a command to completion; resolves `{ code, stdout, stderr }`, rejects on a non-zero exit
- * unless `allowFail`. Killed (with its process group) after `timeout` ms.
- */
-function run(command, args, { cwd, env, timeout = STEP_TIMEOUT_MS, allowFail = false, quiet = false } = {}) {
-  return new Promise((resolvePromise, reject) => {
-    const shell = IS_WIN && /\.(cmd|bat)$/i.test(command);
-    const child = spawn(command, args, {
-      cwd,
-      env,
-      shell,
-      detached: !IS_WIN,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      windowsHide: true,
-    });
-    children.add(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding('utf8').on('data', (d) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => {
-      killTree(child);
-      stderr += `\n[pack:check] killed after ${timeout} ms`;
-    }, timeout);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      children.delete(child);
-      reject(new Error(`${command} ${args.join(' ')}: ${e.message}`));
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      children.delete(child);
-      const result = { code: code ?? 1, signal, stdout, stderr };
-      if (result.code !== 0 && !allowFail) {
-        if (!quiet) process.stdout.write(`${stdout}\n${stderr}\n`);
-        reject(
-          new Error(
-            `${command} ${args.join(' ')} (in ${cwd ?? process.cwd()}) exited ${code ?? signal}:\n` +
-              stderr.trim().split('\n').slice(-30).join('\n'),
-          ),
-        );
-      } else {
-        resolvePromise(result);
-      }
-    });
-  });
-}
-
-function killTree(child) {
-  try {
-    if (!IS_WIN && child.pid) process.kill(-child.pid, 'SIGKILL');
-    else child.kill('SIGKILL');
-  } catch {
-    // already gone
-  }
-}
-
-const NPM = IS_WIN ? 'npm.cmd' : 'npm';
-const NPX = IS_WIN ? 'npx.cmd' : 'npx';
-
-/** `[node, [bin script of a devDependency of the checkout]]`: runs repo tools without npx. */
-function devBin(pkg, name) {
-  const dir = join(repo, 'node_modules', ...pkg.split('/'));
-  const manifest = readJson(join(dir, 'package.json'));
-  const rel = typeof manifest.bin === 'string' ? manifest.bin : manifest.bin?.[name];
-  if (!rel) fail(`${pkg} has no bin ${name}; run npm ci`);
-  return join(dir, rel);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Environment without a Rust toolchain
-
-const RUST_TOOLS = ['cargo', 'rustc', 'rustup'];
-
-function whichIn(pathValue, tool) {
-  const exts = IS_WIN ? ['.exe', '.cmd', '.bat', ''] : [''];
-  for (const dir of pathValue.split(delimiter)) {
-    if (!dir) continue;
-    for (const ext of exts) {
-      const candidate = join(dir, tool + ext);
-      try {
-        if (statSync(candidate).isFile()) return candidate;
-      } catch {
-        // not here
-      }
-    }
-  }
-  return null;
-}
-
-/**
- * The environment a user without Rust would have: PATH without any directory holding cargo,
- * rustc or rustup (e.g. ~/.cargo/bin) and without the checkout's node_modules/.bin, no
- * CARGO_ / RUSTUP_ variables, and none of the npm_* variables `npm run` sets for this script.
- */
-function userEnv() {
-  const env = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (/^(npm_|INIT_CWD$|CARGO|RUSTUP|RUSTC|RUSTFLAGS|NODE_OPTIONS$)/i.test(key)) continue;
-    env[key] = value;
-  }
-  const pathKey = Object.keys(process.env).find((k) => k.toUpperCase() === 'PATH') ?? 'PATH';
-  const kept = [];
-  const dropped = [];
-  for (const dir of (process.env[pathKey] ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const abs = resolve(dir);
-    const insideRepo = abs === repo || abs.startsWith(repo + sep);
-    const hasRust = RUST_TOOLS.some((tool) => whichIn(abs, tool));
-    if (insideRepo || hasRust || /[\\/]\.(cargo|rustup)([\\/]|$)/.test(abs)) dropped.push(dir);
-    else kept.push(dir);
-  }
-  // node and npm themselves must stay reachable
-  const nodeDir = dirname(process.execPath);
-  if (!kept.includes(nodeDir)) {
-    if (RUST_TOOLS.some((tool) => whichIn(nodeDir, tool))) {
-      fail(`node's own directory ${nodeDir} also holds a Rust tool; cannot hide the toolchain`);
-    }
-    kept.push(nodeDir);
-  }
-  env[pathKey] = kept.join(delimiter);
-  env.NO_UPDATE_NOTIFIER = '1';
-  env.npm_config_update_notifier = 'false';
-  env.npm_config_fund = 'false';
-  env.npm_config_audit = 'false';
-  return { env, pathKey, dropped };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Platform
-
-function isMusl() {
-  try {
-    return readFileSync('/usr/bin/ldd', 'utf8').includes('musl');
-  } catch {
-    return process.report ? !process.report.getReport().header.glibcVersionRuntime : false;
-  }
-}
-
-/** The napi-rs platform key, as src/native/index.ts computes it. */
-function platformKey() {
-  const { platform, arch } = process;
-  if (platform === 'linux') return `linux-${arch}-${isMusl() ? 'musl' : 'gnu'}`;
-  if (platform === 'win32') return `win32-${arch}-msvc`;
-  return `${platform}-${arch}`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Consumer programs (written into the temporary project)
-
-const SMOKE_ESM = `import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import OpenAIDefault, { APIError, OpenAI } from 'aiwire';
-import aiwireFetch, { createFetch, fetch } from 'aiwire/fetch';
-import { runBatch } from 'aiwire/batch';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
-assert.equal(OpenAIDefault, OpenAI);
-assert.equal(aiwireFetch, fetch);
-assert.equal(typeof createFetch, 'function');
-assert.equal(typeof APIError, 'function');
-const client = new OpenAI(); // OPENAI_API_KEY, OPENAI_BASE_URL from the environment
-const completion = await client.chat.completions.create({
-  model: 'gpt-4o-mini',
-  messages: [{ role: 'user', content: 'Say this is a test' }],
-});
-assert.equal(completion.object, 'chat.completion');
-const content = completion.choices[0].message.content;
-assert.ok(typeof content === 'string' && content.length > 0);
-// aiwire/fetch through the same engine binary: the mock's model list.
-const listed = await fetch(\`\${process.env.OPENAI_BASE_URL}/models\`, {
-  headers: { authorization: \`Bearer \${process.env.OPENAI_API_KEY}\` },
-});
-assert.equal(listed.status, 200);
-assert.equal((await listed.json()).object, 'list');
-// aiwire/batch: two lines through the same engine into a JSONL output.
-const batchDir = mkdtempSync(join(tmpdir(), 'aiwire-pack-batch-'));
-const line = (id) => ({ custom_id: id, method: 'POST', url: '/v1/chat/completions',
-  body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: id }] } });
-const summary = await runBatch({ input: [line('a'), line('b')], output: join(batchDir, 'out.jsonl') });
-assert.equal(summary.succeeded, 2);
-assert.deepEqual(readFileSync(join(batchDir, 'out.jsonl'), 'utf8').trim().split('\\n').map((l) => JSON.parse(l).custom_id).sort(), ['a', 'b']);
-rmSync(batchDir, { recursive: true, force: true });
-const addons = Object.keys(createRequire(import.meta.url).cache).filter((f) => f.endsWith('.node'));
-console.log(JSON.stringify({ format: 'esm', node: process.version, content, addons }));
-`;
-
-const SMOKE_CJS = `'use strict';
-const assert = require('node:assert/strict');
-const aiwire = require('aiwire');
-const { startMockServer } = require('aiwire/testing');
-const { fetch: aiwireFetch, createFetch } = require('aiwire/fetch');
-const { runBatch } = require('aiwire/batch');
-
-assert.equal(typeof startMockServer, 'function');
-assert.equal(typeof aiwireFetch, 'function');
-assert.equal(typeof createFetch, 'function');
-assert.equal(typeof runBatch, 'function');
-assert.equal(aiwire.default, aiwire.OpenAI);
-async function main() {
-  const client = new aiwire.OpenAI();
-  const completion = await client.chat.completions.create({
-    model: 'gpt-4o-mini',
-    messages: [{ role: 'user', content: 'Say this is a test' }],
-  });
-  assert.equal(completion.object, 'chat.completion');
-  const content = completion.choices[0].message.content;
-  assert.ok(typeof content === 'string' && content.length > 0);
-  const addons = Object.keys(require.cache).filter((f) => f.endsWith('.node'));
-  console.log(JSON.stringify({ format: 'cjs', node: process.version, content, addons }));
-}
-main().catch((err) => {
-  console.error(err);
-  process.exitCode = 1;
-});
-`;
-
-/** A TypeScript program as an openai-node user writes it: chat, stream, error handling. */
-const CONSUMER_TS = `import OpenAI from 'aiwire';
-import type { ChatCompletion, ChatCompletionChunk, ChatCompletionMessageParam } from 'aiwire';
-import type { ChatCompletionTool } from 'aiwire/resources/chat/completions';
-
-const client = new OpenAI(); // reads OPENAI_API_KEY and OPENAI_BASE_URL
-
-async function main(): Promise<void> {
-  const messages: ChatCompletionMessageParam[] = [
-    { role: 'system', content: 'You are a helpful assistant.' },
-    { role: 'user', content: 'Say this is a test' },
-  ];
-
-  const tools: ChatCompletionTool[] = [];
-  const typed: OpenAI.Chat.ChatCompletionMessageParam = { role: 'user', content: 'typed via the namespace' };
-  const completion: ChatCompletion = await client.chat.completions.create({
-    model: 'gpt-4o-mini',
-    messages,
-    temperature: 0,
-    ...(tools.length > 0 ? { tools } : {}),
-  });
-  if (typed.role !== 'user') throw new Error('namespace type');
-  const text: string | null = completion.choices[0]?.message.content ?? null;
-
-  const stream = await client.chat.completions.create({ model: 'gpt-4o-mini', messages, stream: true });
-  let streamed = '';
-  for await (const chunk of stream) {
-    const part: ChatCompletionChunk = chunk;
-    streamed += part.choices[0]?.delta?.content ?? '';
-  }
-
-  const { data, response } = await client.chat.completions
-    .create({ model: 'gpt-4o-mini', messages })
-    .withResponse();
-  const status: number = response.status;
-
-  let errorStatus: number | undefined;
-  try {
-    await client.models.retrieve('no-such-model');
-  } catch (err) {
-    if (err instanceof OpenAI.NotFoundError) {
-      errorStatus = err.status;
-    } else if (err instanceof OpenAI.APIError) {
-      console.error(err.status, err.name, err.message, err.requestID);
-      throw err;
-    } else {
-      throw err;
-    }
-  }
-
-  console.log(JSON.stringify({ text, streamed, id: data.id, status, errorStatus }));
-}
-
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
-`;
-
-const TSCONFIG_BASE = {
-  strict: true,
-  target: 'ES2022',
-  lib: ['ES2022'],
-  types: ['node'],
-  // also type-check aiwire's own .d.ts files, as a strict project without skipLibCheck does
-  skipLibCheck: false,
-  noUncheckedIndexedAccess: true,
-  exactOptionalPropertyTypes: true,
-};
 
 // ---------------------------------------------------------------------------------------------
 
@@ -641,6 +345,15 @@ async function main() {
   const noTypes = { dir: join(tmp, 'no-node-types'), rootTarball: rootPack.path, tsVersion, env, npm: NPM };
   await checkWithoutNodeTypes({ ...noTypes, run, ok, fail });
   await consumers(process.execPath, `node ${process.version}`);
+  await checkClassNames({
+    consumer,
+    nodeBin: process.execPath,
+    env: runEnv,
+    run,
+    ok,
+    fail,
+    timeout: RUN_TIMEOUT_MS,
+  });
 
   // exactly what a user types; npm_config_yes=false stops npx from fetching anything if the local bin is missing
   const npxEnv = { ...runEnv, npm_config_yes: 'false' };

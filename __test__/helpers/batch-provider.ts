@@ -49,7 +49,7 @@ export const chat = (id: string, text: string, model = 'gpt-4o-mini') =>
   item(id, '/v1/chat/completions', { model, messages: [{ role: 'user', content: text }] });
 export const embed = (id: string, text: string) =>
   item(id, '/v1/embeddings', { model: 'text-embedding-3-small', input: text, dimensions: 4 });
-export const message = (id: string, text: string, model = 'claude-sonnet-4-5', extra: object = {}) =>
+export const message = (id: string, text: string, model = 'claude-sonnet-4-6', extra: object = {}) =>
   item(id, '/v1/messages', { model, max_tokens: 64, messages: [{ role: 'user', content: text }], ...extra });
 
 /** Run `executor` over `items` as the runner would; returns the emitted lines by custom_id. */

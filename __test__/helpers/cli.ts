@@ -152,5 +152,5 @@ const request =
   });
 /** An OpenAI request file (gpt-4o-mini). */
 export const openaiRequest = request('openai', 'gpt-4o-mini');
-/** An Anthropic request file (claude-sonnet-4-5). */
-export const anthropicRequest = request('anthropic', 'claude-sonnet-4-5');
+/** An Anthropic request file (claude-sonnet-4-6). */
+export const anthropicRequest = request('anthropic', 'claude-sonnet-4-6');

@@ -2,20 +2,11 @@
  * Test helper: the machinery shared by __test__/{openai,anthropic,replicate}-operations.test.ts (read the
  * header of __test__/openai-operations.test.ts): the plan file, the spec with its sampler (openapi-sampler)
  * and validator (ajv, after converting OpenAPI schemas to JSON Schema 2020-12), the arguments of a call built
- * from the generated operation table, Prism behind a recording proxy, an own loopback server, the check of a
- * recorded request, the check of one operation's response, and the tested-list drift check. What differs
- * between providers comes in as parameters and hooks.
+ * from the generated operation table, Prism behind a recording proxy and an own loopback server (from
+ * helpers/recording-server.ts), the check of a recorded request, the check of one operation's response, and
+ * the tested-list drift check. What differs between providers comes in as parameters and hooks.
  */
 import { readFileSync } from 'node:fs';
-import {
-  createServer,
-  request as httpRequest,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Ajv2020 from 'ajv/dist/2020.js';
@@ -24,6 +15,7 @@ import sampler from 'openapi-sampler';
 import { expect } from 'vitest';
 import YAML from 'yaml';
 import { toFile } from '../../src/core/uploads.js';
+import type { OwnReply, OwnServer, Recording, Seen } from './recording-server.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -335,108 +327,9 @@ export function invoke(client: object, op: OperationBase, args: unknown[]): unkn
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// servers: Prism behind a recording proxy, and a test file's own server
-
-export interface Seen {
-  method: string;
-  url: URL;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-}
-
-/** A loopback server that records the last request it saw. */
-interface Recording {
-  url: string;
-  /** The last request seen (undefined after `clear()`). */
-  last(): Seen | undefined;
-  clear(): void;
-  close(): Promise<void>;
-}
-
-export interface OwnReply {
-  status: number;
-  type: string;
-  body: string | Buffer;
-}
-
-/** An own server: answers every request with `reply`. */
-export interface OwnServer extends Recording {
-  reply: OwnReply;
-}
-
-function listen(server: Server): Promise<string> {
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
-      resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
-    ),
-  );
-}
-
-function readBody(req: NodeJS.ReadableStream): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-function recording(
-  base: string,
-  respond: (req: IncomingMessage, res: ServerResponse, body: Buffer) => void,
-): Promise<Recording> {
-  let last: Seen | undefined;
-  const server = createServer(async (req, res) => {
-    const body = await readBody(req);
-    last = { method: req.method ?? '', url: new URL(req.url ?? '/', base), headers: req.headers, body };
-    respond(req, res, body);
-  });
-  return listen(server).then((url) => ({
-    url,
-    last: () => last,
-    clear: () => {
-      last = undefined;
-    },
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  }));
-}
-
-/**
- * A proxy in front of `target` (Prism) that records the last request; `route` maps the request path to the
- * one sent on.
- */
-export function recordingProxy(
-  target: string,
-  route: (url: string) => string = (u) => u,
-): Promise<Recording> {
-  const t = new URL(target);
-  return recording(target, (req, res, body) => {
-    const up = httpRequest(
-      {
-        host: t.hostname,
-        port: t.port,
-        method: req.method,
-        path: route(req.url ?? '/'),
-        headers: req.headers,
-      },
-      (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-      },
-    );
-    up.on('error', (e) => res.writeHead(502).end(String(e)));
-    up.end(body);
-  });
-}
-
-/** A server that records the last request and answers with its `reply` (JSON `{}` at first). */
-export async function ownServer(): Promise<OwnServer> {
-  const own: { reply: OwnReply } = { reply: { status: 200, type: 'application/json', body: '{}' } };
-  const rec = await recording('http://own', (_req, res) => {
-    res.writeHead(own.reply.status, { 'content-type': own.reply.type }).end(own.reply.body);
-  });
-  return Object.assign(own, rec);
-}
+// servers: Prism behind a recording proxy, and a test file's own server (helpers/recording-server.ts)
+export type { OwnReply, OwnServer, Seen } from './recording-server.js';
+export { ownServer, recordingProxy } from './recording-server.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // assertions

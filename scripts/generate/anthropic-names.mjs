@@ -8,6 +8,8 @@
 //   binary      true: the 2xx body is not JSON (JSONL results): the method resolves to a `Response`
 //   chunk       the streamed event type; chunkSchema: the spec schema of the events when the spec
 //               describes the stream nowhere (it declares only the JSON response of `stream: false`)
+//   before      { call(arg), imports }: a statement run before the request; call gets the name of the
+//               variable holding the request body (Messages' deprecation warnings)
 //   stream      'always': a GET the SDK reads as server-sent events although the spec says JSON; the
 //               method resolves to `Stream<chunk>` (chunk = the spec's 200 schema)
 // An operation absent from OPERATIONS is not in the SDK; the generator names it by rule (the /v1 prefix
@@ -54,6 +56,10 @@ export const OPERATIONS = {
     returns: 'Message',
     chunk: 'RawMessageStreamEvent',
     chunkSchema: 'MessageStreamEvent',
+    before: {
+      call: (arg) => `warnModelDeprecations(this._client, ${arg});`,
+      imports: "import { warnModelDeprecations } from '../lib/model-warnings.js';",
+    },
   },
   models_list: { resource: 'models', method: 'list', pageName: 'ModelInfosPage', item: 'ModelInfo' },
   models_get: { resource: 'models', method: 'retrieve', returns: 'ModelInfo' },
@@ -86,6 +92,10 @@ export const OPERATIONS = {
     returns: 'BetaMessage',
     chunk: 'BetaRawMessageStreamEvent',
     chunkSchema: 'BetaMessageStreamEvent',
+    before: {
+      call: (arg) => `warnModelDeprecations(this._client, ${arg});`,
+      imports: "import { warnModelDeprecations } from '../../lib/model-warnings.js';",
+    },
   },
   beta_models_list: {
     resource: 'beta.models',

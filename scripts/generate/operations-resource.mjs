@@ -44,7 +44,19 @@ function schemaDoc(schema) {
   return parts.join(' ');
 }
 
-/** Generates one resource file. */
+/**
+ * A resource whose file would be longer than about this many lines (estimated before formatting: its
+ * type declarations, its class, and a line per name in imports, re-exports and the namespace) is written
+ * as two files: `<name>.ts` (the class, its namespace, `export *` of the types) and `<name>.types.ts`
+ * (the type declarations and the re-exports of its children's types), so that no generated file grows
+ * past ~600 lines. The public import path (`resources/<name>`) exports the same names either way.
+ */
+export const SPLIT_LINES = 400;
+
+/**
+ * Generates one resource file (returned); a resource with many types also gets a companion types file
+ * (`r.companion`: { file, text }).
+ */
 export function resourceFile(r, tw) {
   const types = new Map(); // name -> declaration text (order of insertion)
   const own = new Set((RESOURCES[r.path]?.[1] ?? '').split(' ').filter(Boolean));
@@ -70,6 +82,7 @@ export function resourceFile(r, tw) {
   for (const o of r.ops) {
     const t = o.table;
     if (t.unwrap?.imports) extraImports.add(t.unwrap.imports);
+    if (t.before?.imports) extraImports.add(t.before.imports);
     const pName = t.params ?? `${singular}${pascal(o.name)}Params`;
     // replicate-javascript's style (CFG.signature 'positional'): every path parameter positional under its
     // spec name, then the lifted body/query fields; openai-node's: the last path parameter positional
@@ -263,6 +276,8 @@ export function resourceFile(r, tw) {
     const summary = [o.op.summary, o.op.description].filter(Boolean);
     const text = `${summary.length ? (summary[1] ?? summary[0]) : `${o.method.toUpperCase()} ${o.path}`}\n\nAPI reference: \`${o.method.toUpperCase()} ${o.path}\` (${o.operationId}).\n@throws APIError subclasses by status (e.g. NotFoundError 404, RateLimitError 429), APIConnectionError, APIUserAbortError${cps.length ? `; AiwireError when no ${cps.map((n) => `\`${n}\``).join(' or ')} is given and the client has none` : ''}.`;
     const d = doc(text, '  ');
+    // a statement run before the request, given the variable holding the body (e.g. a warning)
+    if (t.before) lines.push(t.before.call(argVar === 'params' ? 'params' : 'body'));
     if (o.kind === 'stream-or-json') {
       kitTypes.add('APIPromise');
       const head = positional ? `${argName(positional)}: string, ` : '';
@@ -386,26 +401,73 @@ export function resourceFile(r, tw) {
     : r.inOpenAI
       ? `\`client.${r.path}\`${r.ops.length ? `: ${r.ops.length} operation${r.ops.length > 1 ? 's' : ''}` : ''}.`
       : `\`client.${r.path}\`: not in ${CFG.sdk}; named by the rule of scripts/generate/operations.mjs.`;
+  const classBody = [...props, ...(props.length && methods.length ? [''] : []), methods.join('\n')]
+    .join('\n')
+    .replace(/\n+$/, '');
+  const childItems = r.children.map((c) => c.className);
+  r.definedTypes = [...types.keys(), ...childTypes.map((x) => x.n)];
   const out = [];
   out.push(HEADER('resource'));
+  const lineCount = (text) => text.split('\n').length;
+  const estimate =
+    lineCount([...types.values()].join('\n')) + lineCount(classBody) + 2 * types.size + 3 * childTypes.length;
+  if (estimate > SPLIT_LINES) {
+    // Many types: they go to a companion `<name>.types.ts` (re-exported whole), so neither file grows past
+    // ~600 lines; the class file imports them all and lists them in its namespace.
+    const typesFile = r.file.replace(/\.ts$/, '.types.ts');
+    const typesRel = `./${typesFile.split('/').pop().replace(/\.ts$/, '.js')}`;
+    const tOut = [HEADER('resource types')];
+    // code only: doc comments and `S.<schema>` names do not count as a use of a name
+    const code = (text) =>
+      text
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/\/\/.*$/gm, '')
+        .replace(/\bS\.\w+/g, 'S.');
+    const mentions = (text, n) => new RegExp(`(?<![.\\w])${n}\\b`).test(code(text));
+    const decls = [...types.values()].join('\n');
+    const tKit = [...kitVals, ...kitT].filter((k) => mentions(decls, k));
+    const tImports = [];
+    if (tKit.length) tImports.push(`import type { ${tKit.join(', ')} } from '${toSrc}core/kit.js';`);
+    if (code(decls).includes('S.'))
+      tImports.push(`import type * as S from '${'../'.repeat(depth)}generated/schemas.js';`);
+    tOut.push(tImports.join('\n'), '');
+    for (const [c, ns] of byChild)
+      tOut.push(`export type { ${ns.join(', ')} } from '${relImport(r.file, c.file)}';`);
+    tOut.push('');
+    for (const [, decl] of types) tOut.push(`${decl}\n`);
+    r.companion = { file: typesFile, text: tOut.join('\n') };
+    const mKit = kitVals.filter((k) => k === 'APIResource' || mentions(classBody, k));
+    const mKitT = kitT.filter((k) => mentions(classBody, k));
+    const mainImports = [
+      `import { ${[...mKit, ...mKitT.map((k) => `type ${k}`)].join(', ')} } from '${toSrc}core/kit.js';`,
+    ];
+    if (code(classBody).includes('S.'))
+      mainImports.push(`import type * as S from '${'../'.repeat(depth)}generated/schemas.js';`);
+    for (const c of r.children)
+      mainImports.push(`import { ${c.className} } from '${relImport(r.file, c.file)}';`);
+    for (const i of [...extraImports].sort()) mainImports.push(i);
+    // every name in scope for the namespace (`export { type X }`; an alias through a namespace import,
+    // `type X = T.X`, becomes `type X = X` in the bundled .d.ts)
+    mainImports.push(`import type { ${r.definedTypes.join(', ')} } from '${typesRel}';`);
+    out.push(mainImports.join('\n'), '');
+    out.push(`export * from '${typesRel}';\n`);
+    out.push(`${doc(classDoc)}export class ${r.className} extends APIResource {`, classBody, '}\n');
+    const items = [...r.definedTypes.map((n) => `type ${n}`), ...childItems];
+    out.push(`export declare namespace ${r.className} {\n  export { ${items.join(', ')} };\n}\n`);
+    return out.join('\n');
+  }
   out.push(importsOut.join('\n'));
   out.push('');
   if (reexports.length) out.push(`${reexports.join('\n')}\n`);
   for (const [, decl] of types) out.push(`${decl}\n`);
   out.push(`${doc(classDoc)}export class ${r.className} extends APIResource {`);
-  out.push(
-    [...props, ...(props.length && methods.length ? [''] : []), methods.join('\n')]
-      .join('\n')
-      .replace(/\n+$/, ''),
-  );
+  out.push(classBody);
   out.push('}\n');
   const nsItems = [...[...types.keys()].map((n) => `type ${n}`), ...childTypes.map(({ n }) => `type ${n}`)];
-  const childItems = r.children.map((c) => c.className);
   if (nsItems.length || childItems.length) {
     out.push(
       `export declare namespace ${r.className} {\n  export { ${[...nsItems, ...childItems].join(', ')} };\n}\n`,
     );
   }
-  r.definedTypes = [...types.keys(), ...childTypes.map((x) => x.n)];
   return out.join('\n');
 }

@@ -76,7 +76,10 @@ export function generateOperations(spec, opts) {
   const order = [...tree.values()].sort(
     (a, b) => b.segs.length - a.segs.length || a.path.localeCompare(b.path),
   );
-  for (const r of order) files.set(`${base}resources/${r.file}`, resourceFile(r, tw));
+  for (const r of order) {
+    files.set(`${base}resources/${r.file}`, resourceFile(r, tw));
+    if (r.companion) files.set(`${base}resources/${r.companion.file}`, r.companion.text);
+  }
   // duplicates check: two ops on one method name
   const seen = new Map();
   for (const o of ops) {
@@ -102,8 +105,13 @@ export function generateOperations(spec, opts) {
   }
   const byFile = new Map();
   for (const [n, r] of flat) (byFile.get(r) ?? byFile.set(r, []).get(r)).push(n);
-  for (const [r, ns] of byFile)
-    idx.push(`export type { ${ns.join(', ')} } from './${r.file.replace(/\.ts$/, '.js')}';`);
+  // a resource all of whose types are first exported here is re-exported whole (`export *`: one line, and
+  // no two such modules share a name); the others list the names they contribute
+  for (const [r, ns] of byFile) {
+    const from = `./${r.file.replace(/\.ts$/, '.js')}`;
+    const whole = top.includes(r) && ns.length === (r.definedTypes ?? []).length;
+    idx.push(whole ? `export * from '${from}';` : `export type { ${ns.join(', ')} } from '${from}';`);
+  }
   idx.push('');
   idx.push(
     '/** Every top-level resource: client property name -> class (`client.chat = new Chat(client)`). */',

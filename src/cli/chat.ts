@@ -21,7 +21,7 @@ Send one prompt and print the reply on stdout (usage and timing on stderr). The 
 arguments joined by spaces; without one (or with -) it is read from stdin.
 
   -p, --provider P       openai (default) or anthropic
-  -m, --model M          the model (required), e.g. gpt-4o-mini, claude-sonnet-4-5
+  -m, --model M          the model (required), e.g. gpt-4o-mini, claude-sonnet-4-6
       --system TEXT      a system prompt
       --max-tokens N     the reply's token limit (Anthropic requires one: default ${DEFAULT_ANTHROPIC_MAX_TOKENS})
       --temperature T    sampling temperature (OpenAI 0-2, Anthropic 0-1)
@@ -33,7 +33,7 @@ arguments joined by spaces; without one (or with -) it is read from stdin.
 
 Environment: OPENAI_API_KEY or ANTHROPIC_API_KEY.
 Exit codes: 0 success, 1 API or connection error, 2 usage error.
-Example: echo "Say hi" | aiwire chat --provider anthropic --model claude-sonnet-4-5 --stream
+Example: echo "Say hi" | aiwire chat --provider anthropic --model claude-sonnet-4-6 --stream
 `;
 
 async function readStdin(): Promise<string> {

@@ -2,22 +2,16 @@
  * The provider-neutral client base: options, the native engine, and the request methods resources
  * call (`get/post/put/patch/delete`, `getAPIList`). A provider's client (e.g. `OpenAI`) extends it
  * with its `ProviderSpec` (error envelope, stream decoding, request-id headers), auth headers and
- * resource tree. Nothing here knows a provider.
+ * resource tree. Nothing here knows a provider. How a request is built and sent (cancellation,
+ * buffered, binary, SSE, multipart) lives in `send.ts`; this file keeps the options, the engine and
+ * the public surface (verbs, JSON parsing and `_request_id`, metrics, cache, pagination).
  */
 
-import type { CancelToken, NativeEngine } from '../native/binding.js';
-import {
-  loadNative,
-  type NativeBinding,
-  type NativeRequest,
-  type NativeResult,
-  openStream,
-  sendRequest,
-} from '../native/index.js';
-import { APIPromise, type RawResponse, rawFromNative } from './api-promise.js';
-import { openBinaryResponse } from './binary.js';
+import type { NativeEngine } from '../native/binding.js';
+import { loadNative, type NativeBinding, type NativeResult } from '../native/index.js';
+import { APIPromise, type RawResponse } from './api-promise.js';
 import { type EndpointAuth, withEndpoints } from './endpoints.js';
-import { AiwireError, APIUserAbortError } from './errors.js';
+import { AiwireError } from './errors.js';
 import { LevelLogger, parseLogLevel } from './logger.js';
 import type { MetricsSnapshot } from './metrics.js';
 import { Observer } from './observe.js';
@@ -26,27 +20,16 @@ import type { PageConstructor, PageRequest } from './pagination/page.js';
 import { type AbstractPage, PagePromise } from './pagination/page.js';
 import { withPreset } from './presets.js';
 import { DEFAULT_REQUEST_ID_HEADERS, type ProviderSpec } from './provider.js';
-import {
-  appendQuery,
-  checkMs,
-  flatten,
-  nativeRequest,
-  resolveTarget,
-  withoutCredentials,
-} from './request.js';
-import { RequestLog } from './request-log.js';
+import { checkMs, flatten } from './request.js';
 import { resilienceText, warnSharedLimitFallback } from './resilience-metrics.js';
 import { engineResilienceOptions } from './resilience-options.js';
-import { errorFromNative, flatHeader, parseJSONBody, toResponse } from './response.js';
+import { flatHeader, parseJSONBody } from './response.js';
 import { type CacheStats, Reuse } from './reuse.js';
-import { Stream, type StreamDecoder } from './streaming.js';
+import { type Method, Sender } from './send.js';
+import type { Stream, StreamDecoder } from './streaming.js';
 import { engineTransportOptions, warnExtraCACerts, warnUnsupportedOptions } from './transport-options.js';
-import { multipartParts } from './uploads.js';
 
 export type { BaseClientOptions, EngineStats, FinalRequestOptions, RequestOptions } from './options.js';
-
-/** An HTTP method as resources name it. */
-type Method = PageRequest['method'];
 
 /** The options of a call that passed none (shared, never written to). */
 const NO_OPTIONS: FinalRequestOptions = Object.freeze({});
@@ -77,14 +60,8 @@ export abstract class BaseClient {
   private readonly engine: NativeEngine;
   /** @internal */
   protected readonly log: LevelLogger;
-  readonly #CancelToken: typeof CancelToken;
-  readonly #binding: NativeBinding;
-  /** Lower-case names of the credential headers, removed for foreign origins (see `foreignOrigin`). */
-  readonly #credentialHeaders: string[];
-  /** The `endpoints`' origins: absolute URLs on them (`next` pages) go to that endpoint, not refused. */
-  readonly #origins: string[] | undefined;
-  /** `close()` was called. */
-  #closed = false;
+  /** The send path: request building, cancellation, buffered/binary/SSE/multipart sends (send.ts). */
+  readonly #sender: Sender;
   /** Whether `stats()` already warned of a Redis outage (`rateLimit.redis`). */
   #warnedSharedLimit = false;
   /** Hooks, metrics, telemetry: undefined when none is on (the hot path checks only that). */
@@ -142,10 +119,8 @@ export abstract class BaseClient {
     const headers: string[] = ['accept', 'application/json'];
     flatten(options.defaultHeaders, headers);
     if (!endpoints) flatten(authHeaders, headers);
-    this.#origins = endpoints?.map((e) => new URL(e.baseUrl).origin);
     const credentials = new Set(['authorization']);
     for (const name in authHeaders) credentials.add(name.toLowerCase());
-    this.#credentialHeaders = [...credentials];
     const retryMinDelay = checkMs('retryMinDelay', options.retryMinDelay);
     const retryMaxDelay = checkMs('retryMaxDelay', options.retryMaxDelay);
     if ((retryMinDelay ?? 500) > (retryMaxDelay ?? 8_000)) {
@@ -164,8 +139,6 @@ export abstract class BaseClient {
       err.cause = e;
       throw err;
     }
-    this.#CancelToken = native.CancelToken;
-    this.#binding = native;
     try {
       this.engine = new native.NativeEngine({
         timeoutMs: this.timeout,
@@ -188,6 +161,20 @@ export abstract class BaseClient {
       throw new AiwireError(message.includes('runtime') ? message : `Invalid client options: ${message}`);
     }
     warnExtraCACerts(native.NativeEngine.extraCaCertsProblem(), this.log);
+    this.#sender = new Sender({
+      binding: native,
+      engine: this.engine,
+      spec,
+      log: this.log,
+      baseURL: this.baseURL,
+      maxRetries: this.maxRetries,
+      credentialHeaders: [...credentials],
+      origins: endpoints?.map((e) => new URL(e.baseUrl).origin),
+      observer: this.#observer,
+      reuse: this.#reuse,
+      route: (method, path, opts) => this.prepareRequest(method, path, opts),
+      requestID: (res) => this.requestID(res),
+    });
   }
 
   /**
@@ -197,13 +184,7 @@ export abstract class BaseClient {
    * Idempotent.
    */
   close(): void {
-    this.#closed = true;
-    this.engine.close();
-  }
-
-  /** The error of a call made after `close()`. */
-  #closedError(): AiwireError {
-    return new AiwireError('This client was closed (client.close()); create a new client to send requests.');
+    this.#sender.close();
   }
 
   /** `await using client = new OpenAI()`: `close()` at the end of the scope. */
@@ -298,11 +279,12 @@ export abstract class BaseClient {
   }
 
   #dispatch<R>(method: Method, path: string, opts: FinalRequestOptions): APIPromise<R> {
-    if (opts.stream) return this.#stream(method, path, opts, this._spec.streamDecoder) as APIPromise<R>;
+    if (opts.stream)
+      return this.#sender.stream(method, path, opts, this._spec.streamDecoder) as APIPromise<R>;
     if (opts.binaryResponse) {
-      return new APIPromise<R>(this.#send(method, path, opts), (raw) => raw.toResponse() as R);
+      return new APIPromise<R>(this.#sender.send(method, path, opts), (raw) => raw.toResponse() as R);
     }
-    return new APIPromise<R>(this.#send(method, path, opts), (raw) => this.#json(raw) as R);
+    return new APIPromise<R>(this.#sender.send(method, path, opts), (raw) => this.#json(raw) as R);
   }
 
   /**
@@ -323,7 +305,7 @@ export abstract class BaseClient {
     request: PageRequest,
   ): PagePromise<P, Item> {
     return new PagePromise<P, Item>(
-      this.#send(request.method, request.path, request),
+      this.#sender.send(request.method, request.path, request),
       (raw) => new Page(this, request, this.#json(raw)),
     );
   }
@@ -333,7 +315,7 @@ export abstract class BaseClient {
    * result themselves, e.g. engine-decoded vectors). Rejects with the typed error.
    */
   requestWith<T>(request: PageRequest, parse: (raw: RawResponse) => T): APIPromise<T> {
-    return new APIPromise<T>(this.#send(request.method, request.path, request), parse);
+    return new APIPromise<T>(this.#sender.send(request.method, request.path, request), parse);
   }
 
   /** The parsed JSON body, with the request id as a non-enumerable `_request_id` (openai-node). */
@@ -371,150 +353,6 @@ export abstract class BaseClient {
     return path;
   }
 
-  /** The engine's request; without `withBody`, no body (multipart fills it in). */
-  #native(method: Method, path: string, opts: FinalRequestOptions, withBody = true): NativeRequest {
-    const where = this.prepareRequest(method, path, opts);
-    const target = resolveTarget(this.baseURL, where, opts.foreignOrigin, this.#origins);
-    const url = appendQuery(target.url, opts.query, this._spec.queryArrayFormat);
-    const native = nativeRequest({
-      method,
-      url,
-      headers: opts.headers,
-      body: withBody && opts.bodyFile === undefined ? opts.body : undefined,
-      timeout: opts.timeout,
-      maxRetries: opts.maxRetries,
-      idempotencyKey: opts.idempotencyKey,
-      retryOn: opts.retryOn,
-      rateLimit: opts.rateLimit,
-      circuitBreaker: opts.circuitBreaker,
-    });
-    if (target.absolute) native.pinEndpoint = true;
-    if (target.withholdCredentials) withoutCredentials(native, this.#credentialHeaders);
-    if (withBody && opts.bodyFile !== undefined) native.bodyPath = opts.bodyFile;
-    if (opts.decode) {
-      native.decode = opts.decode.kind;
-      if (opts.decode.field) (native as { decodeField?: string }).decodeField = opts.decode.field;
-    }
-    return native;
-  }
-
-  /**
-   * Wire an AbortSignal to a native cancel token; the listener is removed when `settled` runs, so a
-   * long-lived signal shared by many requests holds none once they settle.
-   */
-  #cancellation(signal: AbortSignal | null | undefined): { token?: CancelToken; settled: () => void } {
-    if (!signal) return { settled: () => {} };
-    const token = new this.#CancelToken();
-    if (signal.aborted) {
-      token.cancel();
-      return { token, settled: () => {} };
-    }
-    const onAbort = () => token.cancel();
-    signal.addEventListener('abort', onAbort, { once: true });
-    return { token, settled: () => signal.removeEventListener('abort', onAbort) };
-  }
-
-  /** The raw 2xx response (for `binaryResponse`, its body unread), or rejects with the typed error. */
-  #send(method: Method, path: string, opts: FinalRequestOptions): Promise<RawResponse> {
-    if (this.#closed) return Promise.reject(this.#closedError());
-    const send = opts.binaryResponse ? this.#sendBinary : this.#sendBuffered;
-    if (opts.multipart) return this.#withMultipart(method, path, opts, send);
-    let native: NativeRequest;
-    try {
-      native = this.#native(method, path, opts);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    if (this.#reuse && send === this.#sendBuffered) {
-      const shareable = !opts.signal && !opts.decode && opts.bodyFile === undefined;
-      return this.#reuse.send(native, shareable, () => send.call(this, opts, native));
-    }
-    return send.call(this, opts, native);
-  }
-
-  /**
-   * Encode `opts.body` as multipart parts (files stream from disk or from their source: see
-   * `multipartParts`), start the request with them, then start pumping the streamed parts.
-   */
-  async #withMultipart(
-    method: Method,
-    path: string,
-    opts: FinalRequestOptions,
-    send: (opts: FinalRequestOptions, native: NativeRequest) => Promise<RawResponse>,
-  ): Promise<RawResponse> {
-    const body = opts.body ?? {};
-    if (typeof body !== 'object' || Array.isArray(body)) {
-      throw new AiwireError(
-        `A multipart body must be an object of fields, got ${Array.isArray(body) ? 'an array' : typeof body}`,
-      );
-    }
-    const native = this.#native(method, path, opts, false);
-    const prepared = await multipartParts(this.#binding, body as Record<string, unknown>);
-    Object.assign(native, prepared.fields);
-    let pending: Promise<RawResponse>;
-    try {
-      pending = send.call(this, opts, native);
-    } catch (e) {
-      prepared.abort();
-      throw e;
-    }
-    prepared.start();
-    return pending;
-  }
-
-  #sendBuffered(req: FinalRequestOptions, native: NativeRequest): Promise<RawResponse> {
-    const { token, settled } = this.#cancellation(req.signal);
-    const log = this.#requestLog(req, native);
-    const call = this.#observer?.begin(native, req.body, false);
-    return sendRequest(this.#binding, this.engine, native, token).then((res) => {
-      settled();
-      log?.settled(res, this.requestID(res));
-      // Aborted after the engine had the answer but before JS took it: still an abort (openai-node).
-      const error = req.signal?.aborted
-        ? new APIUserAbortError()
-        : res.ok
-          ? undefined
-          : errorFromNative(res, this._spec);
-      const parsed = call?.settled(res, call.wantsRequestId ? this.requestID(res) : null, error);
-      if (error) throw error;
-      const raw = rawFromNative(res);
-      if (parsed !== undefined) raw.parsed = parsed;
-      return raw;
-    });
-  }
-
-  /** A response whose body streams from the engine (raw bytes, pulled as read). */
-  #sendBinary(req: FinalRequestOptions, native: NativeRequest): Promise<RawResponse> {
-    // Accept whatever the operation produces (audio, octet-stream, SDP), unless the caller chose.
-    if (!req.headers || !Object.keys(req.headers).some((k) => k.toLowerCase() === 'accept')) {
-      native.headers?.push('accept', '*/*');
-    }
-    const { token, settled } = this.#cancellation(req.signal);
-    return openBinaryResponse(this.#binding, this.engine, native, token, settled, this._spec).then(
-      (response): RawResponse => {
-        if (req.signal?.aborted) {
-          void response.body?.cancel();
-          throw new APIUserAbortError();
-        }
-        const headers: string[] = [];
-        response.headers.forEach((value, name) => {
-          headers.push(name, value);
-        });
-        return {
-          native: { ok: true, status: response.status, headers, attempts: 1 },
-          toResponse: () => response,
-        };
-      },
-    );
-  }
-
-  /** With debug logging on: the request's log (and the engine records its failed attempts). */
-  #requestLog(req: FinalRequestOptions, native: NativeRequest): RequestLog | undefined {
-    if (!this.log.enabled('debug')) return undefined;
-    native.trace = true;
-    return new RequestLog(this.log, native.method, native.url, req.maxRetries ?? this.maxRetries);
-  }
-
   /**
    * Open a server-sent-events request and wrap it as a `Stream<Item>`, decoding events with
    * `decoder` instead of the provider's default (e.g. Replicate's `output`/`logs` events, which are
@@ -523,78 +361,6 @@ export abstract class BaseClient {
    * @throws (rejects with) the same typed errors as {@link BaseClient.request}.
    */
   streamWith<Item>(req: PageRequest, decoder: StreamDecoder<Item>): APIPromise<Stream<Item>> {
-    return this.#stream(req.method, req.path, req, decoder);
-  }
-
-  #stream<Item>(
-    method: Method,
-    path: string,
-    req: FinalRequestOptions,
-    decoder: StreamDecoder<Item>,
-  ): APIPromise<Stream<Item>> {
-    let stream: Stream<Item> | undefined;
-    let makeStream: (() => Stream<Item>) | undefined;
-    const open = (_req: FinalRequestOptions, native: NativeRequest): Promise<RawResponse> => {
-      native.headers?.push('accept', 'text/event-stream');
-      const { token, settled } = this.#cancellation(req.signal);
-      const log = this.#requestLog(req, native);
-      const call = this.#observer?.begin(native, req.body, true);
-      let opened: ReturnType<typeof openStream>;
-      try {
-        opened = openStream(
-          this.#binding,
-          this.engine,
-          native,
-          token,
-          decoder.mode === 'json' ? { jsonData: true, doneData: decoder.done } : undefined,
-        );
-      } catch (e) {
-        settled();
-        return Promise.reject(e);
-      }
-      let handle = log ? log.watch(opened.handle) : opened.handle;
-      if (call) handle = call.watch(handle);
-      const make = () => {
-        stream = Stream.fromNative(handle, decoder, settled, req.signal);
-        return stream;
-      };
-      makeStream = make;
-      return opened.head.then((res: NativeResult): RawResponse => {
-        log?.settled(res, this.requestID(res), 'stream');
-        if (req.signal?.aborted) {
-          const error = new APIUserAbortError();
-          call?.settled(res, this.requestID(res), error);
-          handle.cancel();
-          settled();
-          throw error;
-        }
-        if (!res.ok) {
-          settled();
-          const error = errorFromNative(res, this._spec);
-          call?.settled(res, this.requestID(res), error);
-          throw error;
-        }
-        call?.settled(res, this.requestID(res), undefined);
-        return {
-          native: res,
-          toResponse: () => toResponse(res, (stream ?? make()).toReadableStream()),
-          headResponse: () => toResponse(res, null),
-        };
-      });
-    };
-    let head: Promise<RawResponse>;
-    if (this.#closed) {
-      head = Promise.reject(this.#closedError());
-    } else if (req.multipart) {
-      head = this.#withMultipart(method, path, req, open);
-    } else {
-      try {
-        head = open(req, this.#native(method, path, req));
-      } catch (e) {
-        head = Promise.reject(e);
-      }
-    }
-    // The parse step runs only after `head` resolved, so `makeStream` is set by then.
-    return new APIPromise(head, () => stream ?? (makeStream as () => Stream<Item>)());
+    return this.#sender.stream(req.method, req.path, req, decoder);
   }
 }

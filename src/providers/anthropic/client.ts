@@ -4,6 +4,7 @@
  */
 import { BaseClient, type BaseClientOptions, type RequestOptions } from '../../core/client.js';
 import * as Errors from '../../core/errors.js';
+import { type ModelDeprecationWarnings, resolveModelDeprecationWarnings } from './lib/model-warnings.js';
 import { Beta, Completions, Messages, Models } from './resources/index.js';
 import { anthropicSpec } from './spec.js';
 
@@ -19,6 +20,13 @@ export interface ClientOptions extends BaseClientOptions {
   betas?: readonly string[] | undefined;
   /** `anthropic-version` header. Default `2023-06-01`. */
   apiVersion?: string | undefined;
+  /**
+   * Deprecation warnings (`console.warn`) of `messages.create()` / `.stream()` for a deprecated model
+   * or a deprecated `thinking.type`: `'once'` per model per process, `'always'` on every call (as
+   * @anthropic-ai/sdk), or `'off'`. Default `process.env.AIWIRE_MODEL_DEPRECATION_WARNINGS`, else
+   * `'once'`. The model list: src/providers/anthropic/lib/deprecated-models.ts.
+   */
+  modelDeprecationWarnings?: ModelDeprecationWarnings | undefined;
 }
 
 /**
@@ -28,13 +36,15 @@ export interface ClientOptions extends BaseClientOptions {
  *
  * @throws AnthropicError (an `AiwireError`) when neither an API key nor an auth token is given or
  *   found in `ANTHROPIC_API_KEY` / `ANTHROPIC_AUTH_TOKEN` (and no `endpoints` are given), or an option
- *   is invalid.
+ *   (or `AIWIRE_MODEL_DEPRECATION_WARNINGS`) is invalid.
  */
 export class Anthropic extends BaseClient {
   /** The API key in use, if any (not enumerable, so logging the client does not print it). */
   declare readonly apiKey: string | null;
   /** The auth token in use, if any (not enumerable). */
   declare readonly authToken: string | null;
+  /** How deprecation warnings are printed (the option, else the environment, else `'once'`). */
+  readonly modelDeprecationWarnings: ModelDeprecationWarnings;
   /** The options this client was built with (for `withOptions`). */
   readonly #options: ClientOptions;
 
@@ -65,7 +75,7 @@ export class Anthropic extends BaseClient {
 
   /**
    * @param options client options; the environment fills the gaps (`ANTHROPIC_API_KEY`,
-   *   `ANTHROPIC_AUTH_TOKEN`, `ANTHROPIC_BASE_URL`, `ANTHROPIC_LOG`).
+   *   `ANTHROPIC_AUTH_TOKEN`, `ANTHROPIC_BASE_URL`, `ANTHROPIC_LOG`, `AIWIRE_MODEL_DEPRECATION_WARNINGS`).
    */
   constructor(options: ClientOptions = {}) {
     const {
@@ -74,8 +84,10 @@ export class Anthropic extends BaseClient {
       baseURL = process.env.ANTHROPIC_BASE_URL,
       betas,
       apiVersion = '2023-06-01',
+      modelDeprecationWarnings,
       ...rest
     } = options;
+    const warnings = resolveModelDeprecationWarnings(modelDeprecationWarnings);
     if (!apiKey && !authToken && !rest.endpoints) {
       throw new Errors.AiwireError(
         'Could not resolve authentication method: set the ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN) environment variable, or pass new Anthropic({ apiKey }) or new Anthropic({ authToken }).',
@@ -95,6 +107,7 @@ export class Anthropic extends BaseClient {
     );
     Object.defineProperty(this, 'apiKey', { value: apiKey || null, enumerable: false });
     Object.defineProperty(this, 'authToken', { value: authToken || null, enumerable: false });
+    this.modelDeprecationWarnings = warnings;
     this.#options = options;
   }
 

@@ -6,15 +6,9 @@ import { DigitalTwin } from './digital-twin.js';
 import { P2P } from './p2p.js';
 import { TopLevel } from './top-level.js';
 
-export type {
-  Agent,
-  AgentListParams,
-  AgentTaskParams,
-  AgentTaskResponse,
-  ListAgentsResponse,
-} from './agents.js';
-export type { ListPeersResponse, P2PStatusResponse, Peer, PeerListParams } from './p2p.js';
-export type { ChatParams, ChatResponse, HealthResponse, QueryParams, QueryResponse } from './top-level.js';
+export * from './agents.js';
+export * from './p2p.js';
+export * from './top-level.js';
 export { Agents, DigitalTwin, P2P, TopLevel };
 
 /** Every top-level resource: client property name -> class (`client.chat = new Chat(client)`). */

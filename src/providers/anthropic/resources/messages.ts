@@ -2,289 +2,152 @@
 // scripts/generate/anthropic-names.mjs and run `npm run generate`.
 
 import { type APIPromise, APIResource, type RequestOptions, type Stream } from '../../../core/kit.js';
-import type * as S from '../generated/schemas.js';
 import { MessageStream } from '../lib/message-stream.js';
+import { warnModelDeprecations } from '../lib/model-warnings.js';
 import { Batches } from './messages/batches.js';
-
-export type Message = S.Message;
-
-export type RawMessageStreamEvent = S.MessageStreamEvent;
-
-export type MessageCreateParamsBase = S.CreateMessageParams;
-
-export type MessageCreateParamsStreaming = MessageCreateParamsBase & { stream: true };
-
-export type MessageCreateParamsNonStreaming = MessageCreateParamsBase & { stream?: false | null };
-
-export type MessageCreateParams = MessageCreateParamsStreaming | MessageCreateParamsNonStreaming;
-
-export type MessageTokensCount = S.CountMessageTokensResponse;
-
-export type MessageCountTokensParams = S.CountMessageTokensParams;
-
-export type BashCodeExecutionOutputBlock = S.ResponseBashCodeExecutionOutputBlock;
-
-export type BashCodeExecutionOutputBlockParam = S.RequestBashCodeExecutionOutputBlock;
-
-export type BashCodeExecutionResultBlock = S.ResponseBashCodeExecutionResultBlock;
-
-export type BashCodeExecutionResultBlockParam = S.RequestBashCodeExecutionResultBlock;
-
-export type BashCodeExecutionToolResultBlock = S.ResponseBashCodeExecutionToolResultBlock;
-
-export type BashCodeExecutionToolResultBlockParam = S.RequestBashCodeExecutionToolResultBlock;
-
-export type BashCodeExecutionToolResultError = S.ResponseBashCodeExecutionToolResultError;
-
-export type BashCodeExecutionToolResultErrorParam = S.RequestBashCodeExecutionToolResultError;
-
-export type CitationsConfig = S.ResponseCitationsConfig;
-
-export type CitationsConfigParam = S.RequestCitationsConfig;
-
-export type CodeExecutionOutputBlock = S.ResponseCodeExecutionOutputBlock;
-
-export type CodeExecutionOutputBlockParam = S.RequestCodeExecutionOutputBlock;
-
-export type CodeExecutionResultBlock = S.ResponseCodeExecutionResultBlock;
-
-export type CodeExecutionResultBlockParam = S.RequestCodeExecutionResultBlock;
-
-export type CodeExecutionTool20250522 = S.CodeExecutionTool_20250522;
-
-export type CodeExecutionTool20250825 = S.CodeExecutionTool_20250825;
-
-export type CodeExecutionTool20260120 = S.CodeExecutionTool_20260120;
-
-export type CodeExecutionToolResultBlock = S.ResponseCodeExecutionToolResultBlock;
-
-export type CodeExecutionToolResultBlockParam = S.RequestCodeExecutionToolResultBlock;
-
-export type CodeExecutionToolResultError = S.ResponseCodeExecutionToolResultError;
-
-export type CodeExecutionToolResultErrorParam = S.RequestCodeExecutionToolResultError;
-
-export type ContainerUploadBlock = S.ResponseContainerUploadBlock;
-
-export type ContainerUploadBlockParam = S.RequestContainerUploadBlock;
-
-export type ContentBlockParam = S.InputContentBlock;
-
-export type DocumentBlock = S.ResponseDocumentBlock;
-
-export type DocumentBlockParam = S.RequestDocumentBlock;
-
-export type EncryptedCodeExecutionResultBlock = S.ResponseEncryptedCodeExecutionResultBlock;
-
-export type EncryptedCodeExecutionResultBlockParam = S.RequestEncryptedCodeExecutionResultBlock;
-
-export type ImageBlockParam = S.RequestImageBlock;
-
-export type InputJSONDelta = S.InputJsonContentBlockDelta;
-
-export type JSONOutputFormat = S.JsonOutputFormat;
-
-export type MemoryTool20250818 = S.MemoryTool_20250818;
-
-export type MessageParam = S.InputMessage;
-
-export type RawContentBlockDeltaEvent = S.ContentBlockDeltaEvent;
-
-export type RawContentBlockStartEvent = S.ContentBlockStartEvent;
-
-export type RawContentBlockStopEvent = S.ContentBlockStopEvent;
-
-export type RawMessageDeltaEvent = S.MessageDeltaEvent;
-
-export type RawMessageStartEvent = S.MessageStartEvent;
-
-export type RawMessageStopEvent = S.MessageStopEvent;
-
-export type RedactedThinkingBlock = S.ResponseRedactedThinkingBlock;
-
-export type RedactedThinkingBlockParam = S.RequestRedactedThinkingBlock;
-
-export type SearchResultBlockParam = S.RequestSearchResultBlock;
-
-export type ServerToolCaller20260120 = S.ServerToolCaller_20260120;
-
-export type ServerToolUseBlock = S.ResponseServerToolUseBlock;
-
-export type ServerToolUseBlockParam = S.RequestServerToolUseBlock;
-
-export type SignatureDelta = S.SignatureContentBlockDelta;
-
-export type TextBlock = S.ResponseTextBlock;
-
-export type TextBlockParam = S.RequestTextBlock;
-
-export type TextDelta = S.TextContentBlockDelta;
-
-export type TextEditorCodeExecutionCreateResultBlock = S.ResponseTextEditorCodeExecutionCreateResultBlock;
-
-export type TextEditorCodeExecutionCreateResultBlockParam = S.RequestTextEditorCodeExecutionCreateResultBlock;
-
-export type TextEditorCodeExecutionStrReplaceResultBlock =
-  S.ResponseTextEditorCodeExecutionStrReplaceResultBlock;
-
-export type TextEditorCodeExecutionStrReplaceResultBlockParam =
-  S.RequestTextEditorCodeExecutionStrReplaceResultBlock;
-
-export type TextEditorCodeExecutionToolResultBlock = S.ResponseTextEditorCodeExecutionToolResultBlock;
-
-export type TextEditorCodeExecutionToolResultBlockParam = S.RequestTextEditorCodeExecutionToolResultBlock;
-
-export type TextEditorCodeExecutionToolResultError = S.ResponseTextEditorCodeExecutionToolResultError;
-
-export type TextEditorCodeExecutionToolResultErrorParam = S.RequestTextEditorCodeExecutionToolResultError;
-
-export type TextEditorCodeExecutionViewResultBlock = S.ResponseTextEditorCodeExecutionViewResultBlock;
-
-export type TextEditorCodeExecutionViewResultBlockParam = S.RequestTextEditorCodeExecutionViewResultBlock;
-
-export type ThinkingBlock = S.ResponseThinkingBlock;
-
-export type ThinkingBlockParam = S.RequestThinkingBlock;
-
-export type ThinkingDelta = S.ThinkingContentBlockDelta;
-
-export type ToolReferenceBlock = S.ResponseToolReferenceBlock;
-
-export type ToolReferenceBlockParam = S.RequestToolReferenceBlock;
-
-export type ToolResultBlockParam = S.RequestToolResultBlock;
-
-export type ToolSearchToolRegex20251119 = S.ToolSearchToolRegex_20251119;
-
-export type ToolSearchToolResultBlock = S.ResponseToolSearchToolResultBlock;
-
-export type ToolSearchToolResultBlockParam = S.RequestToolSearchToolResultBlock;
-
-export type ToolSearchToolResultError = S.ResponseToolSearchToolResultError;
-
-export type ToolSearchToolResultErrorParam = S.RequestToolSearchToolResultError;
-
-export type ToolSearchToolSearchResultBlock = S.ResponseToolSearchToolSearchResultBlock;
-
-export type ToolSearchToolSearchResultBlockParam = S.RequestToolSearchToolSearchResultBlock;
-
-export type ToolUseBlock = S.ResponseToolUseBlock;
-
-export type ToolUseBlockParam = S.RequestToolUseBlock;
-
-export type WebFetchTool20250910 = S.WebFetchTool_20250910;
-
-export type WebFetchTool20260209 = S.WebFetchTool_20260209;
-
-export type WebFetchTool20260309 = S.WebFetchTool_20260309;
-
-export type WebFetchToolResultBlock = S.ResponseWebFetchToolResultBlock;
-
-export type WebFetchToolResultBlockParam = S.RequestWebFetchToolResultBlock;
-
-export type WebSearchResultBlock = S.ResponseWebSearchResultBlock;
-
-export type WebSearchResultBlockParam = S.RequestWebSearchResultBlock;
-
-export type WebSearchTool20250305 = S.WebSearchTool_20250305;
-
-export type WebSearchTool20260209 = S.WebSearchTool_20260209;
-
-export type WebSearchToolResultBlock = S.ResponseWebSearchToolResultBlock;
-
-export type WebSearchToolResultBlockParam = S.RequestWebSearchToolResultBlock;
-
-export type WebSearchToolResultError = S.ResponseWebSearchToolResultError;
-
-export type Base64ImageSource = S.Base64ImageSource;
-
-export type Base64PDFSource = S.Base64PDFSource;
-
-export type BashCodeExecutionToolResultErrorCode = S.BashCodeExecutionToolResultErrorCode;
-
-export type CacheControlEphemeral = S.CacheControlEphemeral;
-
-export type CacheCreation = S.CacheCreation;
-
-export type CitationsDelta = S.CitationsDelta;
-
-export type CodeExecutionToolResultErrorCode = S.CodeExecutionToolResultErrorCode;
-
-export type Container = S.Container;
-
-export type ContentBlock = S.ContentBlock;
-
-export type ContentBlockDeltaEvent = S.ContentBlockDeltaEvent;
-
-export type ContentBlockSource = S.ContentBlockSource;
-
-export type ContentBlockStartEvent = S.ContentBlockStartEvent;
-
-export type ContentBlockStopEvent = S.ContentBlockStopEvent;
-
-export type DirectCaller = S.DirectCaller;
-
-export type MessageDeltaEvent = S.MessageDeltaEvent;
-
-export type MessageDeltaUsage = S.MessageDeltaUsage;
-
-export type MessageStartEvent = S.MessageStartEvent;
-
-export type MessageStopEvent = S.MessageStopEvent;
-
-export type MessageStreamEvent = S.MessageStreamEvent;
-
-export type Metadata = S.Metadata;
-
-export type Model = S.Model;
-
-export type OutputConfig = S.OutputConfig;
-
-export type PlainTextSource = S.PlainTextSource;
-
-export type RefusalStopDetails = S.RefusalStopDetails;
-
-export type ServerToolCaller = S.ServerToolCaller;
-
-export type ServerToolUsage = S.ServerToolUsage;
-
-export type StopReason = S.StopReason;
-
-export type TextEditorCodeExecutionToolResultErrorCode = S.TextEditorCodeExecutionToolResultErrorCode;
-
-export type ThinkingConfigAdaptive = S.ThinkingConfigAdaptive;
-
-export type ThinkingConfigDisabled = S.ThinkingConfigDisabled;
-
-export type ThinkingConfigEnabled = S.ThinkingConfigEnabled;
-
-export type ThinkingConfigParam = S.ThinkingConfigParam;
-
-export type Tool = S.Tool;
-
-export type ToolChoice = S.ToolChoice;
-
-export type ToolChoiceAny = S.ToolChoiceAny;
-
-export type ToolChoiceAuto = S.ToolChoiceAuto;
-
-export type ToolChoiceNone = S.ToolChoiceNone;
-
-export type ToolChoiceTool = S.ToolChoiceTool;
-
-export type ToolSearchToolResultErrorCode = S.ToolSearchToolResultErrorCode;
-
-export type URLImageSource = S.URLImageSource;
-
-export type URLPDFSource = S.URLPDFSource;
-
-export type Usage = S.Usage;
-
-export type UserLocation = S.UserLocation;
-
-export type WebFetchToolResultErrorCode = S.WebFetchToolResultErrorCode;
-
-export type WebSearchToolResultErrorCode = S.WebSearchToolResultErrorCode;
+import type {
+  Base64ImageSource,
+  Base64PDFSource,
+  BashCodeExecutionOutputBlock,
+  BashCodeExecutionOutputBlockParam,
+  BashCodeExecutionResultBlock,
+  BashCodeExecutionResultBlockParam,
+  BashCodeExecutionToolResultBlock,
+  BashCodeExecutionToolResultBlockParam,
+  BashCodeExecutionToolResultError,
+  BashCodeExecutionToolResultErrorCode,
+  BashCodeExecutionToolResultErrorParam,
+  CacheControlEphemeral,
+  CacheCreation,
+  CitationsConfig,
+  CitationsConfigParam,
+  CitationsDelta,
+  CodeExecutionOutputBlock,
+  CodeExecutionOutputBlockParam,
+  CodeExecutionResultBlock,
+  CodeExecutionResultBlockParam,
+  CodeExecutionTool20250522,
+  CodeExecutionTool20250825,
+  CodeExecutionTool20260120,
+  CodeExecutionToolResultBlock,
+  CodeExecutionToolResultBlockParam,
+  CodeExecutionToolResultError,
+  CodeExecutionToolResultErrorCode,
+  CodeExecutionToolResultErrorParam,
+  Container,
+  ContainerUploadBlock,
+  ContainerUploadBlockParam,
+  ContentBlock,
+  ContentBlockDeltaEvent,
+  ContentBlockParam,
+  ContentBlockSource,
+  ContentBlockStartEvent,
+  ContentBlockStopEvent,
+  DirectCaller,
+  DocumentBlock,
+  DocumentBlockParam,
+  EncryptedCodeExecutionResultBlock,
+  EncryptedCodeExecutionResultBlockParam,
+  ImageBlockParam,
+  InputJSONDelta,
+  JSONOutputFormat,
+  MemoryTool20250818,
+  Message,
+  MessageCountTokensParams,
+  MessageCreateParams,
+  MessageCreateParamsBase,
+  MessageCreateParamsNonStreaming,
+  MessageCreateParamsStreaming,
+  MessageDeltaEvent,
+  MessageDeltaUsage,
+  MessageParam,
+  MessageStartEvent,
+  MessageStopEvent,
+  MessageStreamEvent,
+  MessageTokensCount,
+  Metadata,
+  Model,
+  OutputConfig,
+  PlainTextSource,
+  RawContentBlockDeltaEvent,
+  RawContentBlockStartEvent,
+  RawContentBlockStopEvent,
+  RawMessageDeltaEvent,
+  RawMessageStartEvent,
+  RawMessageStopEvent,
+  RawMessageStreamEvent,
+  RedactedThinkingBlock,
+  RedactedThinkingBlockParam,
+  RefusalStopDetails,
+  SearchResultBlockParam,
+  ServerToolCaller,
+  ServerToolCaller20260120,
+  ServerToolUsage,
+  ServerToolUseBlock,
+  ServerToolUseBlockParam,
+  SignatureDelta,
+  StopReason,
+  TextBlock,
+  TextBlockParam,
+  TextDelta,
+  TextEditorCodeExecutionCreateResultBlock,
+  TextEditorCodeExecutionCreateResultBlockParam,
+  TextEditorCodeExecutionStrReplaceResultBlock,
+  TextEditorCodeExecutionStrReplaceResultBlockParam,
+  TextEditorCodeExecutionToolResultBlock,
+  TextEditorCodeExecutionToolResultBlockParam,
+  TextEditorCodeExecutionToolResultError,
+  TextEditorCodeExecutionToolResultErrorCode,
+  TextEditorCodeExecutionToolResultErrorParam,
+  TextEditorCodeExecutionViewResultBlock,
+  TextEditorCodeExecutionViewResultBlockParam,
+  ThinkingBlock,
+  ThinkingBlockParam,
+  ThinkingConfigAdaptive,
+  ThinkingConfigDisabled,
+  ThinkingConfigEnabled,
+  ThinkingConfigParam,
+  ThinkingDelta,
+  Tool,
+  ToolChoice,
+  ToolChoiceAny,
+  ToolChoiceAuto,
+  ToolChoiceNone,
+  ToolChoiceTool,
+  ToolReferenceBlock,
+  ToolReferenceBlockParam,
+  ToolResultBlockParam,
+  ToolSearchToolRegex20251119,
+  ToolSearchToolResultBlock,
+  ToolSearchToolResultBlockParam,
+  ToolSearchToolResultError,
+  ToolSearchToolResultErrorCode,
+  ToolSearchToolResultErrorParam,
+  ToolSearchToolSearchResultBlock,
+  ToolSearchToolSearchResultBlockParam,
+  ToolUseBlock,
+  ToolUseBlockParam,
+  URLImageSource,
+  URLPDFSource,
+  Usage,
+  UserLocation,
+  WebFetchTool20250910,
+  WebFetchTool20260209,
+  WebFetchTool20260309,
+  WebFetchToolResultBlock,
+  WebFetchToolResultBlockParam,
+  WebFetchToolResultErrorCode,
+  WebSearchResultBlock,
+  WebSearchResultBlockParam,
+  WebSearchTool20250305,
+  WebSearchTool20260209,
+  WebSearchToolResultBlock,
+  WebSearchToolResultBlockParam,
+  WebSearchToolResultError,
+  WebSearchToolResultErrorCode,
+} from './messages.types.js';
+
+export * from './messages.types.js';
 
 /**
  * `client.messages`: 2 operations.
@@ -319,6 +182,7 @@ export class Messages extends APIResource {
     body: MessageCreateParams,
     options?: RequestOptions,
   ): APIPromise<Message> | APIPromise<Stream<RawMessageStreamEvent>> {
+    warnModelDeprecations(this._client, body);
     return this._client.post('/v1/messages', { body, ...options, stream: body.stream ?? false }) as
       | APIPromise<Message>
       | APIPromise<Stream<RawMessageStreamEvent>>;

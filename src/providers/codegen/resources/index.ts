@@ -14,30 +14,17 @@ import { SetupCommands } from './setup-commands.js';
 import { SlackConnect } from './slack-connect.js';
 import { Users } from './users.js';
 
-export type {
-  AgentRun,
-  AgentRunBanParams,
-  AgentRunCreateParams,
-  AgentRunListParams,
-  AgentRunLogResponse,
-  AgentRunLogsParams,
-  AgentRunRemoveFromPRParams,
-  AgentRunResumeParams,
-  AgentRunRetrieveParams,
-  AgentRunUnbanParams,
-  AgentRunWithLogs,
-  GithubPullRequestResponse,
-} from './agent-runs.js';
-export type { CLIRules, CLIRulesParams } from './cli.js';
-export type { IntegrationListParams, IntegrationStatus, OrganizationIntegrations } from './integrations.js';
-export type { OAuthProviderResponse } from './mcp-providers.js';
-export type { Organization, OrganizationListParams, OrganizationSettings } from './organizations.js';
-export type { EditPRResponse, PullRequestUpdateParams } from './pull-requests.js';
-export type { Repo, RepoListParams } from './repos.js';
-export type { AnalyzeLogsResponse, SandboxAnalyzeLogsParams } from './sandbox.js';
-export type { SetupCommandGenerateParams, SetupCommandsResponse } from './setup-commands.js';
-export type { GenerateTokenResponse, SlackConnectGenerateTokenParams } from './slack-connect.js';
-export type { User, UserListParams, UserRetrieveParams } from './users.js';
+export * from './agent-runs.js';
+export * from './cli.js';
+export * from './integrations.js';
+export * from './mcp-providers.js';
+export * from './organizations.js';
+export * from './pull-requests.js';
+export * from './repos.js';
+export * from './sandbox.js';
+export * from './setup-commands.js';
+export * from './slack-connect.js';
+export * from './users.js';
 export {
   AgentRuns,
   CLI,

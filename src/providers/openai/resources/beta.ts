@@ -2,166 +2,18 @@
 // scripts/generate/openai-names.mjs and run `npm run generate`.
 
 import { APIResource } from '../../../core/kit.js';
-import type * as S from '../generated/schemas.js';
-import type {
-  Assistant,
-  AssistantCreateParams,
-  AssistantDeleted,
-  AssistantListParams,
-  AssistantsPage,
-  AssistantTool,
-  AssistantUpdateParams,
-} from './beta/assistants.js';
 import { Assistants } from './beta/assistants.js';
-import type { ChatKitWorkflow } from './beta/chatkit.js';
 import { ChatKit } from './beta/chatkit.js';
-import type {
-  ConversationItemCreatedEvent,
-  ConversationItemCreateEvent,
-  ConversationItemDeletedEvent,
-  ConversationItemDeleteEvent,
-  ConversationItemInputAudioTranscriptionCompletedEvent,
-  ConversationItemInputAudioTranscriptionDeltaEvent,
-  ConversationItemInputAudioTranscriptionFailedEvent,
-  ConversationItemRetrieveEvent,
-  ConversationItemTruncatedEvent,
-  ConversationItemTruncateEvent,
-  InputAudioBufferAppendEvent,
-  InputAudioBufferClearEvent,
-  InputAudioBufferClearedEvent,
-  InputAudioBufferCommitEvent,
-  InputAudioBufferCommittedEvent,
-  InputAudioBufferSpeechStartedEvent,
-  InputAudioBufferSpeechStoppedEvent,
-  RateLimitsUpdatedEvent,
-  RealtimeResponseStatus,
-  RealtimeResponseUsage,
-  ResponseCancelEvent,
-  ResponseCreateEvent,
-  ResponseDoneEvent,
-  SessionCreatedEvent,
-  SessionUpdatedEvent,
-  SessionUpdateEvent,
-  TranscriptionSessionUpdate,
-  TranscriptionSessionUpdatedEvent,
-} from './beta/realtime.js';
 import { Realtime } from './beta/realtime.js';
-import type {
-  BetaApplyPatchTool,
-  BetaCompactedResponse,
-  BetaContainerAuto,
-  BetaContainerNetworkPolicyAllowlist,
-  BetaContainerNetworkPolicyDisabled,
-  BetaContainerNetworkPolicyDomainSecret,
-  BetaContainerReference,
-  BetaCustomTool,
-  BetaFunctionShellTool,
-  BetaInlineSkill,
-  BetaInlineSkillSource,
-  BetaLocalEnvironment,
-  BetaLocalSkill,
-  BetaMcpToolCallError,
-  BetaNamespaceTool,
-  BetaResponseApplyPatchToolCall,
-  BetaResponseApplyPatchToolCallOutput,
-  BetaResponseCodeInterpreterToolCall,
-  BetaResponseCompactionItem,
-  BetaResponseCompactionItemParam,
-  BetaResponseComputerToolCall,
-  BetaResponseComputerToolCallOutputItem,
-  BetaResponseComputerToolCallOutputScreenshot,
-  BetaResponseContainerReference,
-  BetaResponseContent,
-  BetaResponseConversationParam,
-  BetaResponseCustomToolCall,
-  BetaResponseCustomToolCallItem,
-  BetaResponseCustomToolCallOutput,
-  BetaResponseCustomToolCallOutputItem,
-  BetaResponseFileSearchToolCall,
-  BetaResponseFormatTextConfig,
-  BetaResponseFormatTextJSONSchemaConfig,
-  BetaResponseFunctionCallOutputItem,
-  BetaResponseFunctionCallOutputItemList,
-  BetaResponseFunctionShellCallOutputContent,
-  BetaResponseFunctionShellToolCall,
-  BetaResponseFunctionShellToolCallOutput,
-  BetaResponseFunctionToolCall,
-  BetaResponseFunctionToolCallItem,
-  BetaResponseFunctionToolCallOutputItem,
-  BetaResponseFunctionWebSearch,
-  BetaResponseIncludable,
-  BetaResponseInput,
-  BetaResponseInputAudio,
-  BetaResponseInputContent,
-  BetaResponseInputFile,
-  BetaResponseInputFileContent,
-  BetaResponseInputImage,
-  BetaResponseInputImageContent,
-  BetaResponseInputItem,
-  BetaResponseInputMessageContentList,
-  BetaResponseInputMessageItem,
-  BetaResponseInputText,
-  BetaResponseInputTextContent,
-  BetaResponseItem,
-  BetaResponseLocalEnvironment,
-  BetaResponseMcpCallArgumentsDeltaEvent,
-  BetaResponseMcpCallArgumentsDoneEvent,
-  BetaResponseMcpCallCompletedEvent,
-  BetaResponseMcpCallFailedEvent,
-  BetaResponseMcpCallInProgressEvent,
-  BetaResponseMcpListToolsCompletedEvent,
-  BetaResponseMcpListToolsFailedEvent,
-  BetaResponseMcpListToolsInProgressEvent,
-  BetaResponseOutputAudio,
-  BetaResponseOutputItem,
-  BetaResponseOutputMessage,
-  BetaResponseOutputRefusal,
-  BetaResponseOutputText,
-  BetaResponsePrompt,
-  BetaResponseReasoningItem,
-  BetaResponseShellCallCommandAddedEvent,
-  BetaResponseShellCallCommandDeltaEvent,
-  BetaResponseShellCallCommandDoneEvent,
-  BetaResponseShellCallOutputContentDeltaEvent,
-  BetaResponseShellCallOutputContentDoneEvent,
-  BetaResponseStatus,
-  BetaResponseTextConfig,
-  BetaResponseToolSearchCall,
-  BetaResponseToolSearchOutputItem,
-  BetaResponseToolSearchOutputItemParam,
-  BetaSkillReference,
-  BetaToolChoiceApplyPatch,
-  BetaToolChoiceMcp,
-  BetaToolChoiceShell,
-  BetaToolSearchTool,
-  ResponseCancelParams,
-  ResponseCompactParams,
-  ResponseCreateParams,
-  ResponseCreateParamsNonStreaming,
-  ResponseCreateParamsStreaming,
-  ResponseDeleteParams,
-  ResponseRetrieveParams,
-} from './beta/responses.js';
 import { Responses } from './beta/responses.js';
-import type {
-  AssistantResponseFormatOption,
-  AssistantToolChoice,
-  AssistantToolChoiceFunction,
-  AssistantToolChoiceOption,
-  Thread,
-  ThreadCreateAndRunParams,
-  ThreadCreateParams,
-  ThreadDeleted,
-  ThreadUpdateParams,
-} from './beta/threads.js';
 import { Threads } from './beta/threads.js';
-
-export type {
+import type {
   Assistant,
   AssistantCreateParams,
   AssistantDeleted,
   AssistantListParams,
   AssistantResponseFormatOption,
+  AssistantStreamEvent,
   AssistantsPage,
   AssistantTool,
   AssistantToolChoice,
@@ -170,37 +22,69 @@ export type {
   AssistantUpdateParams,
   BetaApplyPatchTool,
   BetaCompactedResponse,
+  BetaComputerAction,
+  BetaComputerActionList,
+  BetaComputerTool,
+  BetaComputerUsePreviewTool,
   BetaContainerAuto,
   BetaContainerNetworkPolicyAllowlist,
   BetaContainerNetworkPolicyDisabled,
   BetaContainerNetworkPolicyDomainSecret,
   BetaContainerReference,
   BetaCustomTool,
+  BetaEasyInputMessage,
+  BetaFileSearchTool,
   BetaFunctionShellTool,
+  BetaFunctionTool,
+  BetaImageDetail,
   BetaInlineSkill,
   BetaInlineSkillSource,
   BetaLocalEnvironment,
   BetaLocalSkill,
   BetaMcpToolCallError,
   BetaNamespaceTool,
+  BetaResponse,
   BetaResponseApplyPatchToolCall,
   BetaResponseApplyPatchToolCallOutput,
+  BetaResponseAudioDeltaEvent,
+  BetaResponseAudioDoneEvent,
+  BetaResponseAudioTranscriptDeltaEvent,
+  BetaResponseAudioTranscriptDoneEvent,
+  BetaResponseCodeInterpreterCallCodeDeltaEvent,
+  BetaResponseCodeInterpreterCallCodeDoneEvent,
+  BetaResponseCodeInterpreterCallCompletedEvent,
+  BetaResponseCodeInterpreterCallInProgressEvent,
+  BetaResponseCodeInterpreterCallInterpretingEvent,
   BetaResponseCodeInterpreterToolCall,
   BetaResponseCompactionItem,
   BetaResponseCompactionItemParam,
+  BetaResponseCompletedEvent,
   BetaResponseComputerToolCall,
   BetaResponseComputerToolCallOutputItem,
   BetaResponseComputerToolCallOutputScreenshot,
   BetaResponseContainerReference,
   BetaResponseContent,
+  BetaResponseContentPartAddedEvent,
+  BetaResponseContentPartDoneEvent,
   BetaResponseConversationParam,
+  BetaResponseCreatedEvent,
   BetaResponseCustomToolCall,
+  BetaResponseCustomToolCallInputDeltaEvent,
+  BetaResponseCustomToolCallInputDoneEvent,
   BetaResponseCustomToolCallItem,
   BetaResponseCustomToolCallOutput,
   BetaResponseCustomToolCallOutputItem,
+  BetaResponseError,
+  BetaResponseErrorEvent,
+  BetaResponseFailedEvent,
+  BetaResponseFileSearchCallCompletedEvent,
+  BetaResponseFileSearchCallInProgressEvent,
+  BetaResponseFileSearchCallSearchingEvent,
   BetaResponseFileSearchToolCall,
   BetaResponseFormatTextConfig,
   BetaResponseFormatTextJSONSchemaConfig,
+  BetaResponseFunctionCallArgumentsDeltaEvent,
+  BetaResponseFunctionCallArgumentsDoneEvent,
   BetaResponseFunctionCallOutputItem,
   BetaResponseFunctionCallOutputItemList,
   BetaResponseFunctionShellCallOutputContent,
@@ -210,7 +94,16 @@ export type {
   BetaResponseFunctionToolCallItem,
   BetaResponseFunctionToolCallOutputItem,
   BetaResponseFunctionWebSearch,
+  BetaResponseImageGenCallCompletedEvent,
+  BetaResponseImageGenCallGeneratingEvent,
+  BetaResponseImageGenCallInProgressEvent,
+  BetaResponseImageGenCallPartialImageEvent,
   BetaResponseIncludable,
+  BetaResponseIncompleteEvent,
+  BetaResponseInjectCreatedEvent,
+  BetaResponseInjectEvent,
+  BetaResponseInjectFailedEvent,
+  BetaResponseInProgressEvent,
   BetaResponseInput,
   BetaResponseInputAudio,
   BetaResponseInputContent,
@@ -235,27 +128,58 @@ export type {
   BetaResponseMcpListToolsInProgressEvent,
   BetaResponseOutputAudio,
   BetaResponseOutputItem,
+  BetaResponseOutputItemAddedEvent,
+  BetaResponseOutputItemDoneEvent,
   BetaResponseOutputMessage,
   BetaResponseOutputRefusal,
   BetaResponseOutputText,
+  BetaResponseOutputTextAnnotationAddedEvent,
   BetaResponsePrompt,
+  BetaResponseQueuedEvent,
   BetaResponseReasoningItem,
+  BetaResponseReasoningSummaryPartAddedEvent,
+  BetaResponseReasoningSummaryPartDoneEvent,
+  BetaResponseReasoningSummaryTextDeltaEvent,
+  BetaResponseReasoningSummaryTextDoneEvent,
+  BetaResponseReasoningTextDeltaEvent,
+  BetaResponseReasoningTextDoneEvent,
+  BetaResponseRefusalDeltaEvent,
+  BetaResponseRefusalDoneEvent,
   BetaResponseShellCallCommandAddedEvent,
   BetaResponseShellCallCommandDeltaEvent,
   BetaResponseShellCallCommandDoneEvent,
   BetaResponseShellCallOutputContentDeltaEvent,
   BetaResponseShellCallOutputContentDoneEvent,
   BetaResponseStatus,
+  BetaResponseStreamEvent,
+  BetaResponsesClientEvent,
+  BetaResponsesServerEvent,
   BetaResponseTextConfig,
+  BetaResponseTextDeltaEvent,
+  BetaResponseTextDoneEvent,
   BetaResponseToolSearchCall,
   BetaResponseToolSearchOutputItem,
   BetaResponseToolSearchOutputItemParam,
+  BetaResponseUsage,
+  BetaResponseWebSearchCallCompletedEvent,
+  BetaResponseWebSearchCallInProgressEvent,
+  BetaResponseWebSearchCallSearchingEvent,
   BetaSkillReference,
+  BetaTool,
+  BetaToolChoiceAllowed,
   BetaToolChoiceApplyPatch,
+  BetaToolChoiceCustom,
+  BetaToolChoiceFunction,
   BetaToolChoiceMcp,
+  BetaToolChoiceOptions,
   BetaToolChoiceShell,
+  BetaToolChoiceTypes,
   BetaToolSearchTool,
+  BetaWebSearchPreviewTool,
+  BetaWebSearchTool,
   ChatKitWorkflow,
+  CodeInterpreterTool,
+  ConversationItem,
   ConversationItemCreatedEvent,
   ConversationItemCreateEvent,
   ConversationItemDeletedEvent,
@@ -266,6 +190,9 @@ export type {
   ConversationItemRetrieveEvent,
   ConversationItemTruncatedEvent,
   ConversationItemTruncateEvent,
+  ErrorEvent,
+  FileSearchTool,
+  FunctionTool,
   InputAudioBufferAppendEvent,
   InputAudioBufferClearEvent,
   InputAudioBufferClearedEvent,
@@ -273,19 +200,38 @@ export type {
   InputAudioBufferCommittedEvent,
   InputAudioBufferSpeechStartedEvent,
   InputAudioBufferSpeechStoppedEvent,
+  MessageStreamEvent,
   RateLimitsUpdatedEvent,
+  RealtimeClientEvent,
+  RealtimeResponse,
   RealtimeResponseStatus,
   RealtimeResponseUsage,
+  RealtimeServerEvent,
+  ResponseAudioDeltaEvent,
+  ResponseAudioDoneEvent,
+  ResponseAudioTranscriptDeltaEvent,
+  ResponseAudioTranscriptDoneEvent,
   ResponseCancelEvent,
   ResponseCancelParams,
   ResponseCompactParams,
+  ResponseContentPartAddedEvent,
+  ResponseContentPartDoneEvent,
+  ResponseCreatedEvent,
   ResponseCreateEvent,
   ResponseCreateParams,
   ResponseCreateParamsNonStreaming,
   ResponseCreateParamsStreaming,
   ResponseDeleteParams,
   ResponseDoneEvent,
+  ResponseFunctionCallArgumentsDeltaEvent,
+  ResponseFunctionCallArgumentsDoneEvent,
+  ResponseOutputItemAddedEvent,
+  ResponseOutputItemDoneEvent,
   ResponseRetrieveParams,
+  ResponseTextDeltaEvent,
+  ResponseTextDoneEvent,
+  RunStepStreamEvent,
+  RunStreamEvent,
   SessionCreatedEvent,
   SessionUpdatedEvent,
   SessionUpdateEvent,
@@ -293,203 +239,13 @@ export type {
   ThreadCreateAndRunParams,
   ThreadCreateParams,
   ThreadDeleted,
+  ThreadStreamEvent,
   ThreadUpdateParams,
   TranscriptionSessionUpdate,
   TranscriptionSessionUpdatedEvent,
-};
+} from './beta.types.js';
 
-export type ConversationItem = S.ConversationItem;
-
-export type ErrorEvent = S.ErrorEvent;
-
-export type RealtimeClientEvent = S.RealtimeClientEvent;
-
-export type RealtimeResponse = S.RealtimeResponse;
-
-export type RealtimeServerEvent = S.RealtimeServerEvent;
-
-export type ResponseAudioDeltaEvent = S.ResponseAudioDeltaEvent;
-
-export type ResponseAudioDoneEvent = S.ResponseAudioDoneEvent;
-
-export type ResponseAudioTranscriptDeltaEvent = S.ResponseAudioTranscriptDeltaEvent;
-
-export type ResponseAudioTranscriptDoneEvent = S.ResponseAudioTranscriptDoneEvent;
-
-export type ResponseContentPartAddedEvent = S.ResponseContentPartAddedEvent;
-
-export type ResponseContentPartDoneEvent = S.ResponseContentPartDoneEvent;
-
-export type ResponseCreatedEvent = S.ResponseCreatedEvent;
-
-export type ResponseFunctionCallArgumentsDeltaEvent = S.ResponseFunctionCallArgumentsDeltaEvent;
-
-export type ResponseFunctionCallArgumentsDoneEvent = S.ResponseFunctionCallArgumentsDoneEvent;
-
-export type ResponseOutputItemAddedEvent = S.ResponseOutputItemAddedEvent;
-
-export type ResponseOutputItemDoneEvent = S.ResponseOutputItemDoneEvent;
-
-export type ResponseTextDeltaEvent = S.ResponseTextDeltaEvent;
-
-export type ResponseTextDoneEvent = S.ResponseTextDoneEvent;
-
-export type BetaComputerAction = S.BetaComputerAction;
-
-export type BetaComputerActionList = S.BetaComputerActionList;
-
-export type BetaComputerTool = S.BetaComputerTool;
-
-export type BetaComputerUsePreviewTool = S.BetaComputerUsePreviewTool;
-
-export type BetaEasyInputMessage = S.BetaEasyInputMessage;
-
-export type BetaFileSearchTool = S.BetaFileSearchTool;
-
-export type BetaFunctionTool = S.BetaFunctionTool;
-
-export type BetaImageDetail = S.BetaImageDetail;
-
-export type BetaResponse = S.BetaResponse;
-
-export type BetaResponseAudioDeltaEvent = S.BetaResponseAudioDeltaEvent;
-
-export type BetaResponseAudioDoneEvent = S.BetaResponseAudioDoneEvent;
-
-export type BetaResponseAudioTranscriptDeltaEvent = S.BetaResponseAudioTranscriptDeltaEvent;
-
-export type BetaResponseAudioTranscriptDoneEvent = S.BetaResponseAudioTranscriptDoneEvent;
-
-export type BetaResponseCodeInterpreterCallCodeDeltaEvent = S.BetaResponseCodeInterpreterCallCodeDeltaEvent;
-
-export type BetaResponseCodeInterpreterCallCodeDoneEvent = S.BetaResponseCodeInterpreterCallCodeDoneEvent;
-
-export type BetaResponseCodeInterpreterCallCompletedEvent = S.BetaResponseCodeInterpreterCallCompletedEvent;
-
-export type BetaResponseCodeInterpreterCallInProgressEvent = S.BetaResponseCodeInterpreterCallInProgressEvent;
-
-export type BetaResponseCodeInterpreterCallInterpretingEvent =
-  S.BetaResponseCodeInterpreterCallInterpretingEvent;
-
-export type BetaResponseCompletedEvent = S.BetaResponseCompletedEvent;
-
-export type BetaResponseContentPartAddedEvent = S.BetaResponseContentPartAddedEvent;
-
-export type BetaResponseContentPartDoneEvent = S.BetaResponseContentPartDoneEvent;
-
-export type BetaResponseCreatedEvent = S.BetaResponseCreatedEvent;
-
-export type BetaResponseCustomToolCallInputDeltaEvent = S.BetaResponseCustomToolCallInputDeltaEvent;
-
-export type BetaResponseCustomToolCallInputDoneEvent = S.BetaResponseCustomToolCallInputDoneEvent;
-
-export type BetaResponseError = S.BetaResponseError;
-
-export type BetaResponseErrorEvent = S.BetaResponseErrorEvent;
-
-export type BetaResponseFailedEvent = S.BetaResponseFailedEvent;
-
-export type BetaResponseFileSearchCallCompletedEvent = S.BetaResponseFileSearchCallCompletedEvent;
-
-export type BetaResponseFileSearchCallInProgressEvent = S.BetaResponseFileSearchCallInProgressEvent;
-
-export type BetaResponseFileSearchCallSearchingEvent = S.BetaResponseFileSearchCallSearchingEvent;
-
-export type BetaResponseFunctionCallArgumentsDeltaEvent = S.BetaResponseFunctionCallArgumentsDeltaEvent;
-
-export type BetaResponseFunctionCallArgumentsDoneEvent = S.BetaResponseFunctionCallArgumentsDoneEvent;
-
-export type BetaResponseImageGenCallCompletedEvent = S.BetaResponseImageGenCallCompletedEvent;
-
-export type BetaResponseImageGenCallGeneratingEvent = S.BetaResponseImageGenCallGeneratingEvent;
-
-export type BetaResponseImageGenCallInProgressEvent = S.BetaResponseImageGenCallInProgressEvent;
-
-export type BetaResponseImageGenCallPartialImageEvent = S.BetaResponseImageGenCallPartialImageEvent;
-
-export type BetaResponseInProgressEvent = S.BetaResponseInProgressEvent;
-
-export type BetaResponseIncompleteEvent = S.BetaResponseIncompleteEvent;
-
-export type BetaResponseInjectCreatedEvent = S.BetaResponseInjectCreatedEvent;
-
-export type BetaResponseInjectEvent = S.BetaResponseInjectEvent;
-
-export type BetaResponseInjectFailedEvent = S.BetaResponseInjectFailedEvent;
-
-export type BetaResponseOutputItemAddedEvent = S.BetaResponseOutputItemAddedEvent;
-
-export type BetaResponseOutputItemDoneEvent = S.BetaResponseOutputItemDoneEvent;
-
-export type BetaResponseOutputTextAnnotationAddedEvent = S.BetaResponseOutputTextAnnotationAddedEvent;
-
-export type BetaResponseQueuedEvent = S.BetaResponseQueuedEvent;
-
-export type BetaResponseReasoningSummaryPartAddedEvent = S.BetaResponseReasoningSummaryPartAddedEvent;
-
-export type BetaResponseReasoningSummaryPartDoneEvent = S.BetaResponseReasoningSummaryPartDoneEvent;
-
-export type BetaResponseReasoningSummaryTextDeltaEvent = S.BetaResponseReasoningSummaryTextDeltaEvent;
-
-export type BetaResponseReasoningSummaryTextDoneEvent = S.BetaResponseReasoningSummaryTextDoneEvent;
-
-export type BetaResponseReasoningTextDeltaEvent = S.BetaResponseReasoningTextDeltaEvent;
-
-export type BetaResponseReasoningTextDoneEvent = S.BetaResponseReasoningTextDoneEvent;
-
-export type BetaResponseRefusalDeltaEvent = S.BetaResponseRefusalDeltaEvent;
-
-export type BetaResponseRefusalDoneEvent = S.BetaResponseRefusalDoneEvent;
-
-export type BetaResponseStreamEvent = S.BetaResponseStreamEvent;
-
-export type BetaResponseTextDeltaEvent = S.BetaResponseTextDeltaEvent;
-
-export type BetaResponseTextDoneEvent = S.BetaResponseTextDoneEvent;
-
-export type BetaResponseUsage = S.BetaResponseUsage;
-
-export type BetaResponseWebSearchCallCompletedEvent = S.BetaResponseWebSearchCallCompletedEvent;
-
-export type BetaResponseWebSearchCallInProgressEvent = S.BetaResponseWebSearchCallInProgressEvent;
-
-export type BetaResponseWebSearchCallSearchingEvent = S.BetaResponseWebSearchCallSearchingEvent;
-
-export type BetaResponsesClientEvent = S.BetaResponsesClientEvent;
-
-export type BetaResponsesServerEvent = S.BetaResponsesServerEvent;
-
-export type BetaTool = S.BetaTool;
-
-export type BetaToolChoiceAllowed = S.BetaToolChoiceAllowed;
-
-export type BetaToolChoiceCustom = S.BetaToolChoiceCustom;
-
-export type BetaToolChoiceFunction = S.BetaToolChoiceFunction;
-
-export type BetaToolChoiceOptions = S.BetaToolChoiceOptions;
-
-export type BetaToolChoiceTypes = S.BetaToolChoiceTypes;
-
-export type BetaWebSearchPreviewTool = S.BetaWebSearchPreviewTool;
-
-export type BetaWebSearchTool = S.BetaWebSearchTool;
-
-export type AssistantStreamEvent = S.AssistantStreamEvent;
-
-export type CodeInterpreterTool = S.CodeInterpreterTool;
-
-export type FileSearchTool = S.FileSearchTool;
-
-export type FunctionTool = S.FunctionTool;
-
-export type MessageStreamEvent = S.MessageStreamEvent;
-
-export type RunStepStreamEvent = S.RunStepStreamEvent;
-
-export type RunStreamEvent = S.RunStreamEvent;
-
-export type ThreadStreamEvent = S.ThreadStreamEvent;
+export * from './beta.types.js';
 
 /**
  * `client.beta`.

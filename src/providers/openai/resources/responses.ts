@@ -14,363 +14,177 @@ import {
   type ParsedResponse,
   parseResponses,
 } from '../lib/responses-parser.js';
-import type { InputItemListParams } from './responses/input-items.js';
 import { InputItems } from './responses/input-items.js';
-import type { InputTokenCountParams, InputTokenCountResponse } from './responses/input-tokens.js';
 import { InputTokens } from './responses/input-tokens.js';
-
-export type { InputItemListParams, InputTokenCountParams, InputTokenCountResponse };
-
-export type ResponseStreamEvent = S.ResponseStreamEvent;
-
-export type ResponseCreateParamsBase = S.CreateResponse;
-
-export type ResponseCreateParamsStreaming = ResponseCreateParamsBase & { stream: true };
-
-export type ResponseCreateParamsNonStreaming = ResponseCreateParamsBase & { stream?: false | null };
-
-export type ResponseCreateParams = ResponseCreateParamsStreaming | ResponseCreateParamsNonStreaming;
-
-export interface ResponseRetrieveParams {
-  /**
-   * Additional fields to include in the response. See the `include`
-   * parameter for Response creation above for more information.
-   */
-  include?: Array<S.IncludeEnum>;
-  /**
-   * If set to true, the model response data will be streamed to the client
-   * as it is generated using [server-sent events](https://developer.mozilla.org/en-US/docs/Web/API/Server-sent_events/Using_server-sent_events#Event_stream_format).
-   * See the [Streaming section below](/docs/api-reference/responses-streaming)
-   * for more information.
-   */
-  stream?: boolean;
-  /**
-   * The sequence number of the event after which to start streaming.
-   */
-  starting_after?: number;
-  /**
-   * When true, stream obfuscation will be enabled. Stream obfuscation adds
-   * random characters to an `obfuscation` field on streaming delta events
-   * to normalize payload sizes as a mitigation to certain side-channel
-   * attacks. These obfuscation fields are included by default, but add a
-   * small amount of overhead to the data stream. You can set
-   * `include_obfuscation` to false to optimize for bandwidth if you trust
-   * the network links between your application and the OpenAI API.
-   */
-  include_obfuscation?: boolean;
-}
-
-export type CompactedResponse = S.CompactResource;
-
-export type ResponseCompactParams = S.CompactResponseMethodPublicBody;
-
-export type ApplyPatchTool = S.ApplyPatchToolParam;
-
-export type ContainerAuto = S.ContainerAutoParam;
-
-export type ContainerNetworkPolicyAllowlist = S.ContainerNetworkPolicyAllowlistParam;
-
-export type ContainerNetworkPolicyDisabled = S.ContainerNetworkPolicyDisabledParam;
-
-export type ContainerNetworkPolicyDomainSecret = S.ContainerNetworkPolicyDomainSecretParam;
-
-export type ContainerReference = S.ContainerReferenceParam;
-
-export type CustomTool = S.CustomToolParam;
-
-export type FunctionShellTool = S.FunctionShellToolParam;
-
-export type InlineSkill = S.InlineSkillParam;
-
-export type InlineSkillSource = S.InlineSkillSourceParam;
-
-export type LocalEnvironment = S.LocalEnvironmentParam;
-
-export type LocalSkill = S.LocalSkillParam;
-
-export type McpToolCallError = S.MCPToolCallError;
-
-export type NamespaceTool = S.NamespaceToolParam;
-
-export type ResponseApplyPatchToolCall = S.ApplyPatchToolCall;
-
-export type ResponseApplyPatchToolCallOutput = S.ApplyPatchToolCallOutput;
-
-export type ResponseCodeInterpreterToolCall = S.CodeInterpreterToolCall;
-
-export type ResponseCompactionItem = S.CompactionBody;
-
-export type ResponseCompactionItemParam = S.CompactionSummaryItemParam;
-
-export type ResponseComputerToolCall = S.ComputerToolCall;
-
-export type ResponseComputerToolCallOutputItem = S.ComputerToolCallOutputResource;
-
-export type ResponseComputerToolCallOutputScreenshot = S.ComputerScreenshotImage;
-
-export type ResponseContainerReference = S.ContainerReferenceResource;
-
-export type ResponseContent = S.Content;
-
-export type ResponseConversationParam = S.ConversationParam2;
-
-export type ResponseCustomToolCall = S.CustomToolCall;
-
-export type ResponseCustomToolCallItem = S.CustomToolCallResource;
-
-export type ResponseCustomToolCallOutput = S.CustomToolCallOutput;
-
-export type ResponseCustomToolCallOutputItem = S.CustomToolCallOutputResource;
-
-export type ResponseFileSearchToolCall = S.FileSearchToolCall;
-
-export type ResponseFormatTextConfig = S.TextResponseFormatConfiguration;
-
-export type ResponseFormatTextJSONSchemaConfig = S.TextResponseFormatJsonSchema;
-
-export type ResponseFunctionCallOutputItem = S.FunctionAndCustomToolCallOutput;
-
-export type ResponseFunctionCallOutputItemList = Array<S.FunctionAndCustomToolCallOutput>;
-
-export type ResponseFunctionShellCallOutputContent = S.FunctionShellCallOutputContent;
-
-export type ResponseFunctionShellToolCall = S.FunctionShellCall;
-
-export type ResponseFunctionShellToolCallOutput = S.FunctionShellCallOutput;
-
-export type ResponseFunctionToolCall = S.FunctionToolCall;
-
-export type ResponseFunctionToolCallItem = S.FunctionToolCallResource;
-
-export type ResponseFunctionToolCallOutputItem = S.FunctionToolCallOutputResource;
-
-export type ResponseFunctionWebSearch = S.WebSearchToolCall;
-
-export type ResponseIncludable = S.IncludeEnum;
-
-export type ResponseInput = Array<S.InputItem>;
-
-export type ResponseInputAudio = S.InputAudio;
-
-export type ResponseInputContent = S.InputContent;
-
-export type ResponseInputFile = S.InputFileContent;
-
-export type ResponseInputFileContent = S.InputFileContentParam;
-
-export type ResponseInputImage = S.InputImageContent;
-
-export type ResponseInputImageContent = S.InputImageContentParamAutoParam;
-
-export type ResponseInputItem = S.InputItem;
-
-export type ResponseInputMessageContentList = S.InputMessageContentList;
-
-export type ResponseInputMessageItem = S.InputMessageResource;
-
-export type ResponseInputText = S.InputTextContent;
-
-export type ResponseInputTextContent = S.InputTextContentParam;
-
-export type ResponseItem = S.ItemResource;
-
-export type ResponseLocalEnvironment = S.LocalEnvironmentResource;
-
-export type ResponseMcpCallArgumentsDeltaEvent = S.ResponseMCPCallArgumentsDeltaEvent;
-
-export type ResponseMcpCallArgumentsDoneEvent = S.ResponseMCPCallArgumentsDoneEvent;
-
-export type ResponseMcpCallCompletedEvent = S.ResponseMCPCallCompletedEvent;
-
-export type ResponseMcpCallFailedEvent = S.ResponseMCPCallFailedEvent;
-
-export type ResponseMcpCallInProgressEvent = S.ResponseMCPCallInProgressEvent;
-
-export type ResponseMcpListToolsCompletedEvent = S.ResponseMCPListToolsCompletedEvent;
-
-export type ResponseMcpListToolsFailedEvent = S.ResponseMCPListToolsFailedEvent;
-
-export type ResponseMcpListToolsInProgressEvent = S.ResponseMCPListToolsInProgressEvent;
-
-export type ResponseOutputAudio = S.OutputAudio;
-
-export type ResponseOutputItem = S.OutputItem;
-
-export type ResponseOutputMessage = S.OutputMessage;
-
-export type ResponseOutputRefusal = S.RefusalContent;
-
-export type ResponseOutputText = S.OutputTextContent;
-
-export type ResponsePrompt = S.Prompt;
-
-export type ResponseReasoningItem = S.ReasoningItem;
-
-export type ResponseShellCallCommandAddedEvent = S.ResponseShellCallCommandAddedStreamingEvent;
-
-export type ResponseShellCallCommandDeltaEvent = S.ResponseShellCallCommandDeltaStreamingEvent;
-
-export type ResponseShellCallCommandDoneEvent = S.ResponseShellCallCommandDoneStreamingEvent;
-
-export type ResponseShellCallOutputContentDeltaEvent = S.ResponseShellCallOutputContentDeltaStreamingEvent;
-
-export type ResponseShellCallOutputContentDoneEvent = S.ResponseShellCallOutputContentDoneStreamingEvent;
-
-export type ResponseStatus = 'completed' | 'failed' | 'in_progress' | 'cancelled' | 'queued' | 'incomplete';
-
-export type ResponseTextConfig = S.ResponseTextParam;
-
-export type ResponseToolSearchCall = S.ToolSearchCall;
-
-export type ResponseToolSearchOutputItem = S.ToolSearchOutput;
-
-export type ResponseToolSearchOutputItemParam = S.ToolSearchOutputItemParam;
-
-export type SkillReference = S.SkillReferenceParam;
-
-export type ToolChoiceApplyPatch = S.SpecificApplyPatchParam;
-
-export type ToolChoiceMcp = S.ToolChoiceMCP;
-
-export type ToolChoiceShell = S.SpecificFunctionShellParam;
-
-export type ToolSearchTool = S.ToolSearchToolParam;
-
-export type ComputerAction = S.ComputerAction;
-
-export type ComputerActionList = S.ComputerActionList;
-
-export type ComputerTool = S.ComputerTool;
-
-export type ComputerUsePreviewTool = S.ComputerUsePreviewTool;
-
-export type EasyInputMessage = S.EasyInputMessage;
-
-export type FileSearchTool = S.FileSearchTool;
-
-export type FunctionTool = S.FunctionTool;
-
-export type ImageDetail = S.ImageDetail;
-
-export type Response = S.Response;
-
-export type ResponseAudioDeltaEvent = S.ResponseAudioDeltaEvent;
-
-export type ResponseAudioDoneEvent = S.ResponseAudioDoneEvent;
-
-export type ResponseAudioTranscriptDeltaEvent = S.ResponseAudioTranscriptDeltaEvent;
-
-export type ResponseAudioTranscriptDoneEvent = S.ResponseAudioTranscriptDoneEvent;
-
-export type ResponseCodeInterpreterCallCodeDeltaEvent = S.ResponseCodeInterpreterCallCodeDeltaEvent;
-
-export type ResponseCodeInterpreterCallCodeDoneEvent = S.ResponseCodeInterpreterCallCodeDoneEvent;
-
-export type ResponseCodeInterpreterCallCompletedEvent = S.ResponseCodeInterpreterCallCompletedEvent;
-
-export type ResponseCodeInterpreterCallInProgressEvent = S.ResponseCodeInterpreterCallInProgressEvent;
-
-export type ResponseCodeInterpreterCallInterpretingEvent = S.ResponseCodeInterpreterCallInterpretingEvent;
-
-export type ResponseCompletedEvent = S.ResponseCompletedEvent;
-
-export type ResponseContentPartAddedEvent = S.ResponseContentPartAddedEvent;
-
-export type ResponseContentPartDoneEvent = S.ResponseContentPartDoneEvent;
-
-export type ResponseCreatedEvent = S.ResponseCreatedEvent;
-
-export type ResponseCustomToolCallInputDeltaEvent = S.ResponseCustomToolCallInputDeltaEvent;
-
-export type ResponseCustomToolCallInputDoneEvent = S.ResponseCustomToolCallInputDoneEvent;
-
-export type ResponseError = S.ResponseError;
-
-export type ResponseErrorEvent = S.ResponseErrorEvent;
-
-export type ResponseFailedEvent = S.ResponseFailedEvent;
-
-export type ResponseFileSearchCallCompletedEvent = S.ResponseFileSearchCallCompletedEvent;
-
-export type ResponseFileSearchCallInProgressEvent = S.ResponseFileSearchCallInProgressEvent;
-
-export type ResponseFileSearchCallSearchingEvent = S.ResponseFileSearchCallSearchingEvent;
-
-export type ResponseFunctionCallArgumentsDeltaEvent = S.ResponseFunctionCallArgumentsDeltaEvent;
-
-export type ResponseFunctionCallArgumentsDoneEvent = S.ResponseFunctionCallArgumentsDoneEvent;
-
-export type ResponseImageGenCallCompletedEvent = S.ResponseImageGenCallCompletedEvent;
-
-export type ResponseImageGenCallGeneratingEvent = S.ResponseImageGenCallGeneratingEvent;
-
-export type ResponseImageGenCallInProgressEvent = S.ResponseImageGenCallInProgressEvent;
-
-export type ResponseImageGenCallPartialImageEvent = S.ResponseImageGenCallPartialImageEvent;
-
-export type ResponseInProgressEvent = S.ResponseInProgressEvent;
-
-export type ResponseIncompleteEvent = S.ResponseIncompleteEvent;
-
-export type ResponseOutputItemAddedEvent = S.ResponseOutputItemAddedEvent;
-
-export type ResponseOutputItemDoneEvent = S.ResponseOutputItemDoneEvent;
-
-export type ResponseOutputTextAnnotationAddedEvent = S.ResponseOutputTextAnnotationAddedEvent;
-
-export type ResponseQueuedEvent = S.ResponseQueuedEvent;
-
-export type ResponseReasoningSummaryPartAddedEvent = S.ResponseReasoningSummaryPartAddedEvent;
-
-export type ResponseReasoningSummaryPartDoneEvent = S.ResponseReasoningSummaryPartDoneEvent;
-
-export type ResponseReasoningSummaryTextDeltaEvent = S.ResponseReasoningSummaryTextDeltaEvent;
-
-export type ResponseReasoningSummaryTextDoneEvent = S.ResponseReasoningSummaryTextDoneEvent;
-
-export type ResponseReasoningTextDeltaEvent = S.ResponseReasoningTextDeltaEvent;
-
-export type ResponseReasoningTextDoneEvent = S.ResponseReasoningTextDoneEvent;
-
-export type ResponseRefusalDeltaEvent = S.ResponseRefusalDeltaEvent;
-
-export type ResponseRefusalDoneEvent = S.ResponseRefusalDoneEvent;
-
-export type ResponseTextDeltaEvent = S.ResponseTextDeltaEvent;
-
-export type ResponseTextDoneEvent = S.ResponseTextDoneEvent;
-
-export type ResponseUsage = S.ResponseUsage;
-
-export type ResponseWebSearchCallCompletedEvent = S.ResponseWebSearchCallCompletedEvent;
-
-export type ResponseWebSearchCallInProgressEvent = S.ResponseWebSearchCallInProgressEvent;
-
-export type ResponseWebSearchCallSearchingEvent = S.ResponseWebSearchCallSearchingEvent;
-
-export type ResponsesClientEvent = S.ResponsesClientEvent;
-
-export type ResponsesServerEvent = S.ResponsesServerEvent;
-
-export type ServiceTier = S.ServiceTier;
-
-export type Tool = S.Tool;
-
-export type ToolChoiceAllowed = S.ToolChoiceAllowed;
-
-export type ToolChoiceCustom = S.ToolChoiceCustom;
-
-export type ToolChoiceFunction = S.ToolChoiceFunction;
-
-export type ToolChoiceOptions = S.ToolChoiceOptions;
-
-export type ToolChoiceTypes = S.ToolChoiceTypes;
-
-export type WebSearchPreviewTool = S.WebSearchPreviewTool;
-
-export type WebSearchTool = S.WebSearchTool;
-
-export type ResponseItemList = S.ResponseItemList;
+import type {
+  ApplyPatchTool,
+  CompactedResponse,
+  ComputerAction,
+  ComputerActionList,
+  ComputerTool,
+  ComputerUsePreviewTool,
+  ContainerAuto,
+  ContainerNetworkPolicyAllowlist,
+  ContainerNetworkPolicyDisabled,
+  ContainerNetworkPolicyDomainSecret,
+  ContainerReference,
+  CustomTool,
+  EasyInputMessage,
+  FileSearchTool,
+  FunctionShellTool,
+  FunctionTool,
+  ImageDetail,
+  InlineSkill,
+  InlineSkillSource,
+  InputItemListParams,
+  InputTokenCountParams,
+  InputTokenCountResponse,
+  LocalEnvironment,
+  LocalSkill,
+  McpToolCallError,
+  NamespaceTool,
+  Response,
+  ResponseApplyPatchToolCall,
+  ResponseApplyPatchToolCallOutput,
+  ResponseAudioDeltaEvent,
+  ResponseAudioDoneEvent,
+  ResponseAudioTranscriptDeltaEvent,
+  ResponseAudioTranscriptDoneEvent,
+  ResponseCodeInterpreterCallCodeDeltaEvent,
+  ResponseCodeInterpreterCallCodeDoneEvent,
+  ResponseCodeInterpreterCallCompletedEvent,
+  ResponseCodeInterpreterCallInProgressEvent,
+  ResponseCodeInterpreterCallInterpretingEvent,
+  ResponseCodeInterpreterToolCall,
+  ResponseCompactionItem,
+  ResponseCompactionItemParam,
+  ResponseCompactParams,
+  ResponseCompletedEvent,
+  ResponseComputerToolCall,
+  ResponseComputerToolCallOutputItem,
+  ResponseComputerToolCallOutputScreenshot,
+  ResponseContainerReference,
+  ResponseContent,
+  ResponseContentPartAddedEvent,
+  ResponseContentPartDoneEvent,
+  ResponseConversationParam,
+  ResponseCreatedEvent,
+  ResponseCreateParams,
+  ResponseCreateParamsBase,
+  ResponseCreateParamsNonStreaming,
+  ResponseCreateParamsStreaming,
+  ResponseCustomToolCall,
+  ResponseCustomToolCallInputDeltaEvent,
+  ResponseCustomToolCallInputDoneEvent,
+  ResponseCustomToolCallItem,
+  ResponseCustomToolCallOutput,
+  ResponseCustomToolCallOutputItem,
+  ResponseError,
+  ResponseErrorEvent,
+  ResponseFailedEvent,
+  ResponseFileSearchCallCompletedEvent,
+  ResponseFileSearchCallInProgressEvent,
+  ResponseFileSearchCallSearchingEvent,
+  ResponseFileSearchToolCall,
+  ResponseFormatTextConfig,
+  ResponseFormatTextJSONSchemaConfig,
+  ResponseFunctionCallArgumentsDeltaEvent,
+  ResponseFunctionCallArgumentsDoneEvent,
+  ResponseFunctionCallOutputItem,
+  ResponseFunctionCallOutputItemList,
+  ResponseFunctionShellCallOutputContent,
+  ResponseFunctionShellToolCall,
+  ResponseFunctionShellToolCallOutput,
+  ResponseFunctionToolCall,
+  ResponseFunctionToolCallItem,
+  ResponseFunctionToolCallOutputItem,
+  ResponseFunctionWebSearch,
+  ResponseImageGenCallCompletedEvent,
+  ResponseImageGenCallGeneratingEvent,
+  ResponseImageGenCallInProgressEvent,
+  ResponseImageGenCallPartialImageEvent,
+  ResponseIncludable,
+  ResponseIncompleteEvent,
+  ResponseInProgressEvent,
+  ResponseInput,
+  ResponseInputAudio,
+  ResponseInputContent,
+  ResponseInputFile,
+  ResponseInputFileContent,
+  ResponseInputImage,
+  ResponseInputImageContent,
+  ResponseInputItem,
+  ResponseInputMessageContentList,
+  ResponseInputMessageItem,
+  ResponseInputText,
+  ResponseInputTextContent,
+  ResponseItem,
+  ResponseItemList,
+  ResponseLocalEnvironment,
+  ResponseMcpCallArgumentsDeltaEvent,
+  ResponseMcpCallArgumentsDoneEvent,
+  ResponseMcpCallCompletedEvent,
+  ResponseMcpCallFailedEvent,
+  ResponseMcpCallInProgressEvent,
+  ResponseMcpListToolsCompletedEvent,
+  ResponseMcpListToolsFailedEvent,
+  ResponseMcpListToolsInProgressEvent,
+  ResponseOutputAudio,
+  ResponseOutputItem,
+  ResponseOutputItemAddedEvent,
+  ResponseOutputItemDoneEvent,
+  ResponseOutputMessage,
+  ResponseOutputRefusal,
+  ResponseOutputText,
+  ResponseOutputTextAnnotationAddedEvent,
+  ResponsePrompt,
+  ResponseQueuedEvent,
+  ResponseReasoningItem,
+  ResponseReasoningSummaryPartAddedEvent,
+  ResponseReasoningSummaryPartDoneEvent,
+  ResponseReasoningSummaryTextDeltaEvent,
+  ResponseReasoningSummaryTextDoneEvent,
+  ResponseReasoningTextDeltaEvent,
+  ResponseReasoningTextDoneEvent,
+  ResponseRefusalDeltaEvent,
+  ResponseRefusalDoneEvent,
+  ResponseRetrieveParams,
+  ResponseShellCallCommandAddedEvent,
+  ResponseShellCallCommandDeltaEvent,
+  ResponseShellCallCommandDoneEvent,
+  ResponseShellCallOutputContentDeltaEvent,
+  ResponseShellCallOutputContentDoneEvent,
+  ResponseStatus,
+  ResponseStreamEvent,
+  ResponsesClientEvent,
+  ResponsesServerEvent,
+  ResponseTextConfig,
+  ResponseTextDeltaEvent,
+  ResponseTextDoneEvent,
+  ResponseToolSearchCall,
+  ResponseToolSearchOutputItem,
+  ResponseToolSearchOutputItemParam,
+  ResponseUsage,
+  ResponseWebSearchCallCompletedEvent,
+  ResponseWebSearchCallInProgressEvent,
+  ResponseWebSearchCallSearchingEvent,
+  ServiceTier,
+  SkillReference,
+  Tool,
+  ToolChoiceAllowed,
+  ToolChoiceApplyPatch,
+  ToolChoiceCustom,
+  ToolChoiceFunction,
+  ToolChoiceMcp,
+  ToolChoiceOptions,
+  ToolChoiceShell,
+  ToolChoiceTypes,
+  ToolSearchTool,
+  WebSearchPreviewTool,
+  WebSearchTool,
+} from './responses.types.js';
+
+export * from './responses.types.js';
 
 /**
  * `client.responses`: 5 operations.

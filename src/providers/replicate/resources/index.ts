@@ -11,20 +11,13 @@ import { Predictions } from './predictions.js';
 import { Trainings } from './trainings.js';
 import { Webhooks } from './webhooks.js';
 
-export type { Account } from './accounts.js';
-export type { Collection, CollectionSummary } from './collections.js';
-export type { Deployment, DeploymentCreateParams, DeploymentUpdateParams } from './deployments.js';
-export type { FileCreateParams, FileDownloadParams, FileObject } from './files.js';
-export type {
-  Model,
-  ModelCreateParams,
-  ModelListParams,
-  ModelSearchParams,
-  ModelUpdateParams,
-  SearchResponse,
-} from './models.js';
-export type { Prediction, PredictionCreateParams, PredictionListParams } from './predictions.js';
-export type { Training, TrainingCreateParams } from './trainings.js';
+export * from './accounts.js';
+export * from './collections.js';
+export * from './deployments.js';
+export * from './files.js';
+export * from './models.js';
+export * from './predictions.js';
+export * from './trainings.js';
 export { Accounts, Collections, Deployments, Files, Hardware, Models, Predictions, Trainings, Webhooks };
 
 /** Every top-level resource: client property name -> class (`client.chat = new Chat(client)`). */

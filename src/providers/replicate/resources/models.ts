@@ -12,97 +12,16 @@ import {
 import type * as S from '../generated/schemas.js';
 import { Predictions } from './models/predictions.js';
 import { Versions } from './models/versions.js';
+import type {
+  Model,
+  ModelCreateParams,
+  ModelListParams,
+  ModelSearchParams,
+  ModelUpdateParams,
+  SearchResponse,
+} from './models.types.js';
 
-export type Model = S.schemas_model_response;
-
-export interface ModelListParams {
-  /**
-   * Field to sort models by. Defaults to `latest_version_created_at`.
-   */
-  sort_by?: 'model_created_at' | 'latest_version_created_at';
-  /**
-   * Sort direction. Defaults to `desc` (descending, newest first).
-   */
-  sort_direction?: 'asc' | 'desc';
-}
-
-export type ModelCreateParams = Omit<
-  {
-    /**
-     * A URL for the model's cover image. This should be an image file.
-     */
-    cover_image_url?: string;
-    /**
-     * A description of the model.
-     */
-    description?: string;
-    /**
-     * A URL for the model's source code on GitHub.
-     */
-    github_url?: string;
-    /**
-     * The SKU for the hardware used to run the model. Possible values can be retrieved from the `hardware.list` endpoint.
-     */
-    hardware: string;
-    /**
-     * A URL for the model's license.
-     */
-    license_url?: string;
-    /**
-     * The name of the model. This must be unique among all models owned by the user or organization.
-     */
-    name: string;
-    /**
-     * The name of the user or organization that will own the model. This must be the same as the user or organization that is making the API request. In other words, the API token used in the request must belong to this user or organization.
-     */
-    owner: string;
-    /**
-     * A URL for the model's paper.
-     */
-    paper_url?: string;
-    /**
-     * Whether the model should be public or private. A public model can be viewed and run by anyone, whereas a private model can be viewed and run only by the user or organization members that own the model.
-     */
-    visibility: 'public' | 'private';
-  },
-  'owner' | 'name'
->;
-
-export type ModelUpdateParams = {
-  /**
-   * A description of the model.
-   */
-  description?: string;
-  /**
-   * A URL for the model's source code on GitHub.
-   */
-  github_url?: string;
-  /**
-   * A URL for the model's license.
-   */
-  license_url?: string;
-  /**
-   * A URL for the model's paper.
-   */
-  paper_url?: string;
-  /**
-   * The README content of the model.
-   */
-  readme?: string;
-  /**
-   * A URL for the model's weights.
-   */
-  weights_url?: string;
-};
-
-export type SearchResponse = S.schemas_search_response;
-
-export interface ModelSearchParams {
-  /**
-   * Maximum number of model results to return (1-50, defaults to 20)
-   */
-  limit?: number;
-}
+export * from './models.types.js';
 
 /**
  * `client.models`: 8 operations.

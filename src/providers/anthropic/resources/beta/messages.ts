@@ -2,360 +2,180 @@
 // scripts/generate/anthropic-names.mjs and run `npm run generate`.
 
 import { type APIPromise, APIResource, type RequestOptions, type Stream } from '../../../../core/kit.js';
-import type * as S from '../../generated/schemas.js';
 import { BetaMessageStream } from '../../lib/message-stream.js';
+import { warnModelDeprecations } from '../../lib/model-warnings.js';
 import { Batches } from './messages/batches.js';
-
-export type BetaMessage = S.BetaMessage;
-
-export type BetaRawMessageStreamEvent = S.BetaMessageStreamEvent;
-
-export type MessageCreateParamsBase = S.BetaCreateMessageParams & {
-  /**
-   * Optional header to specify the beta version(s) you want to use.
-   */
-  betas?: Array<S.AnthropicBeta>;
-};
-
-export type MessageCreateParamsStreaming = MessageCreateParamsBase & { stream: true };
-
-export type MessageCreateParamsNonStreaming = MessageCreateParamsBase & { stream?: false | null };
-
-export type MessageCreateParams = MessageCreateParamsStreaming | MessageCreateParamsNonStreaming;
-
-export type BetaMessageTokensCount = S.BetaCountMessageTokensResponse;
-
-export type MessageCountTokensParams = S.BetaCountMessageTokensParams & {
-  /**
-   * Optional header to specify the beta version(s) you want to use.
-   */
-  betas?: Array<S.AnthropicBeta>;
-};
-
-export type BetaAdvisorRedactedResultBlock = S.BetaResponseAdvisorRedactedResultBlock;
-
-export type BetaAdvisorRedactedResultBlockParam = S.BetaRequestAdvisorRedactedResultBlock;
-
-export type BetaAdvisorResultBlock = S.BetaResponseAdvisorResultBlock;
-
-export type BetaAdvisorResultBlockParam = S.BetaRequestAdvisorResultBlock;
-
-export type BetaAdvisorTool20260301 = S.BetaAdvisorTool_20260301;
-
-export type BetaAdvisorToolResultBlock = S.BetaResponseAdvisorToolResultBlock;
-
-export type BetaAdvisorToolResultBlockParam = S.BetaRequestAdvisorToolResultBlock;
-
-export type BetaAdvisorToolResultError = S.BetaResponseAdvisorToolResultError;
-
-export type BetaAdvisorToolResultErrorParam = S.BetaRequestAdvisorToolResultError;
-
-export type BetaBashCodeExecutionOutputBlock = S.BetaResponseBashCodeExecutionOutputBlock;
-
-export type BetaBashCodeExecutionOutputBlockParam = S.BetaRequestBashCodeExecutionOutputBlock;
-
-export type BetaBashCodeExecutionResultBlock = S.BetaResponseBashCodeExecutionResultBlock;
-
-export type BetaBashCodeExecutionResultBlockParam = S.BetaRequestBashCodeExecutionResultBlock;
-
-export type BetaBashCodeExecutionToolResultBlock = S.BetaResponseBashCodeExecutionToolResultBlock;
-
-export type BetaBashCodeExecutionToolResultBlockParam = S.BetaRequestBashCodeExecutionToolResultBlock;
-
-export type BetaBashCodeExecutionToolResultError = S.BetaResponseBashCodeExecutionToolResultError;
-
-export type BetaBashCodeExecutionToolResultErrorParam = S.BetaRequestBashCodeExecutionToolResultError;
-
-export type BetaCitationsConfigParam = S.BetaRequestCitationsConfig;
-
-export type BetaClearThinking20251015Edit = S.BetaResponseClearThinking20251015Edit;
-
-export type BetaClearToolUses20250919Edit = S.BetaResponseClearToolUses20250919Edit;
-
-export type BetaCodeExecutionOutputBlock = S.BetaResponseCodeExecutionOutputBlock;
-
-export type BetaCodeExecutionOutputBlockParam = S.BetaRequestCodeExecutionOutputBlock;
-
-export type BetaCodeExecutionResultBlock = S.BetaResponseCodeExecutionResultBlock;
-
-export type BetaCodeExecutionResultBlockParam = S.BetaRequestCodeExecutionResultBlock;
-
-export type BetaCodeExecutionTool20250522 = S.BetaCodeExecutionTool_20250522;
-
-export type BetaCodeExecutionTool20250825 = S.BetaCodeExecutionTool_20250825;
-
-export type BetaCodeExecutionTool20260120 = S.BetaCodeExecutionTool_20260120;
-
-export type BetaCodeExecutionToolResultBlock = S.BetaResponseCodeExecutionToolResultBlock;
-
-export type BetaCodeExecutionToolResultBlockParam = S.BetaRequestCodeExecutionToolResultBlock;
-
-export type BetaCodeExecutionToolResultError = S.BetaResponseCodeExecutionToolResultError;
-
-export type BetaCodeExecutionToolResultErrorParam = S.BetaRequestCodeExecutionToolResultError;
-
-export type BetaCompactionBlock = S.BetaResponseCompactionBlock;
-
-export type BetaCompactionBlockParam = S.BetaRequestCompactionBlock;
-
-export type BetaContainerUploadBlock = S.BetaResponseContainerUploadBlock;
-
-export type BetaContainerUploadBlockParam = S.BetaRequestContainerUploadBlock;
-
-export type BetaContentBlockParam = S.BetaInputContentBlock;
-
-export type BetaDocumentBlock = S.BetaResponseDocumentBlock;
-
-export type BetaEncryptedCodeExecutionResultBlock = S.BetaResponseEncryptedCodeExecutionResultBlock;
-
-export type BetaEncryptedCodeExecutionResultBlockParam = S.BetaRequestEncryptedCodeExecutionResultBlock;
-
-export type BetaImageBlockParam = S.BetaRequestImageBlock;
-
-export type BetaInputJSONDelta = S.BetaInputJsonContentBlockDelta;
-
-export type BetaJSONOutputFormat = S.BetaJsonOutputFormat;
-
-export type BetaMCPToolResultBlock = S.BetaResponseMCPToolResultBlock;
-
-export type BetaMCPToolUseBlock = S.BetaResponseMCPToolUseBlock;
-
-export type BetaMCPToolUseBlockParam = S.BetaRequestMCPToolUseBlock;
-
-export type BetaMemoryTool20250818 = S.BetaMemoryTool_20250818;
-
-export type BetaMessageParam = S.BetaInputMessage;
-
-export type BetaRawContentBlockDeltaEvent = S.BetaContentBlockDeltaEvent;
-
-export type BetaRawContentBlockStartEvent = S.BetaContentBlockStartEvent;
-
-export type BetaRawContentBlockStopEvent = S.BetaContentBlockStopEvent;
-
-export type BetaRawMessageDeltaEvent = S.BetaMessageDeltaEvent;
-
-export type BetaRawMessageStartEvent = S.BetaMessageStartEvent;
-
-export type BetaRawMessageStopEvent = S.BetaMessageStopEvent;
-
-export type BetaRedactedThinkingBlock = S.BetaResponseRedactedThinkingBlock;
-
-export type BetaRedactedThinkingBlockParam = S.BetaRequestRedactedThinkingBlock;
-
-export type BetaSearchResultBlockParam = S.BetaRequestSearchResultBlock;
-
-export type BetaServerToolCaller20260120 = S.BetaServerToolCaller_20260120;
-
-export type BetaServerToolUseBlock = S.BetaResponseServerToolUseBlock;
-
-export type BetaServerToolUseBlockParam = S.BetaRequestServerToolUseBlock;
-
-export type BetaSignatureDelta = S.BetaSignatureContentBlockDelta;
-
-export type BetaTextBlock = S.BetaResponseTextBlock;
-
-export type BetaTextBlockParam = S.BetaRequestTextBlock;
-
-export type BetaTextDelta = S.BetaTextContentBlockDelta;
-
-export type BetaTextEditorCodeExecutionCreateResultBlock =
-  S.BetaResponseTextEditorCodeExecutionCreateResultBlock;
-
-export type BetaTextEditorCodeExecutionCreateResultBlockParam =
-  S.BetaRequestTextEditorCodeExecutionCreateResultBlock;
-
-export type BetaTextEditorCodeExecutionStrReplaceResultBlock =
-  S.BetaResponseTextEditorCodeExecutionStrReplaceResultBlock;
-
-export type BetaTextEditorCodeExecutionStrReplaceResultBlockParam =
-  S.BetaRequestTextEditorCodeExecutionStrReplaceResultBlock;
-
-export type BetaTextEditorCodeExecutionToolResultBlock = S.BetaResponseTextEditorCodeExecutionToolResultBlock;
-
-export type BetaTextEditorCodeExecutionToolResultBlockParam =
-  S.BetaRequestTextEditorCodeExecutionToolResultBlock;
-
-export type BetaTextEditorCodeExecutionToolResultError = S.BetaResponseTextEditorCodeExecutionToolResultError;
-
-export type BetaTextEditorCodeExecutionToolResultErrorParam =
-  S.BetaRequestTextEditorCodeExecutionToolResultError;
-
-export type BetaTextEditorCodeExecutionViewResultBlock = S.BetaResponseTextEditorCodeExecutionViewResultBlock;
-
-export type BetaTextEditorCodeExecutionViewResultBlockParam =
-  S.BetaRequestTextEditorCodeExecutionViewResultBlock;
-
-export type BetaThinkingBlock = S.BetaResponseThinkingBlock;
-
-export type BetaThinkingBlockParam = S.BetaRequestThinkingBlock;
-
-export type BetaThinkingDelta = S.BetaThinkingContentBlockDelta;
-
-export type BetaToolReferenceBlock = S.BetaResponseToolReferenceBlock;
-
-export type BetaToolReferenceBlockParam = S.BetaRequestToolReferenceBlock;
-
-export type BetaToolResultBlockParam = S.BetaRequestToolResultBlock;
-
-export type BetaToolSearchToolRegex20251119 = S.BetaToolSearchToolRegex_20251119;
-
-export type BetaToolSearchToolResultBlock = S.BetaResponseToolSearchToolResultBlock;
-
-export type BetaToolSearchToolResultBlockParam = S.BetaRequestToolSearchToolResultBlock;
-
-export type BetaToolSearchToolResultError = S.BetaResponseToolSearchToolResultError;
-
-export type BetaToolSearchToolResultErrorParam = S.BetaRequestToolSearchToolResultError;
-
-export type BetaToolSearchToolSearchResultBlock = S.BetaResponseToolSearchToolSearchResultBlock;
-
-export type BetaToolSearchToolSearchResultBlockParam = S.BetaRequestToolSearchToolSearchResultBlock;
-
-export type BetaToolUseBlock = S.BetaResponseToolUseBlock;
-
-export type BetaToolUseBlockParam = S.BetaRequestToolUseBlock;
-
-export type BetaWebFetchTool20250910 = S.BetaWebFetchTool_20250910;
-
-export type BetaWebFetchTool20260209 = S.BetaWebFetchTool_20260209;
-
-export type BetaWebFetchTool20260309 = S.BetaWebFetchTool_20260309;
-
-export type BetaWebFetchToolResultBlock = S.BetaResponseWebFetchToolResultBlock;
-
-export type BetaWebFetchToolResultBlockParam = S.BetaRequestWebFetchToolResultBlock;
-
-export type BetaWebSearchResultBlock = S.BetaResponseWebSearchResultBlock;
-
-export type BetaWebSearchResultBlockParam = S.BetaRequestWebSearchResultBlock;
-
-export type BetaWebSearchTool20250305 = S.BetaWebSearchTool_20250305;
-
-export type BetaWebSearchTool20260209 = S.BetaWebSearchTool_20260209;
-
-export type BetaWebSearchToolResultBlock = S.BetaResponseWebSearchToolResultBlock;
-
-export type BetaWebSearchToolResultBlockParam = S.BetaRequestWebSearchToolResultBlock;
-
-export type BetaWebSearchToolResultError = S.BetaResponseWebSearchToolResultError;
-
-export type BetaAdvisorMessageIterationUsage = S.BetaAdvisorMessageIterationUsage;
-
-export type BetaAllThinkingTurns = S.BetaAllThinkingTurns;
-
-export type BetaBase64ImageSource = S.BetaBase64ImageSource;
-
-export type BetaBase64PDFSource = S.BetaBase64PDFSource;
-
-export type BetaCacheControlEphemeral = S.BetaCacheControlEphemeral;
-
-export type BetaCacheCreation = S.BetaCacheCreation;
-
-export type BetaCitationsDelta = S.BetaCitationsDelta;
-
-export type BetaCodeExecutionToolResultErrorCode = S.BetaCodeExecutionToolResultErrorCode;
-
-export type BetaCompactionContentBlockDelta = S.BetaCompactionContentBlockDelta;
-
-export type BetaCompactionIterationUsage = S.BetaCompactionIterationUsage;
-
-export type BetaContainer = S.BetaContainer;
-
-export type BetaContainerParams = S.BetaContainerParams;
-
-export type BetaContentBlock = S.BetaContentBlock;
-
-export type BetaContentBlockSource = S.BetaContentBlockSource;
-
-export type BetaContextManagementConfig = S.BetaContextManagementConfig;
-
-export type BetaContextManagementResponse = S.BetaContextManagementResponse;
-
-export type BetaDirectCaller = S.BetaDirectCaller;
-
-export type BetaFileDocumentSource = S.BetaFileDocumentSource;
-
-export type BetaFileImageSource = S.BetaFileImageSource;
-
-export type BetaInputTokensClearAtLeast = S.BetaInputTokensClearAtLeast;
-
-export type BetaInputTokensTrigger = S.BetaInputTokensTrigger;
-
-export type BetaIterationsUsage = S.BetaIterationsUsage;
-
-export type BetaMCPToolConfig = S.BetaMCPToolConfig;
-
-export type BetaMCPToolDefaultConfig = S.BetaMCPToolDefaultConfig;
-
-export type BetaMCPToolset = S.BetaMCPToolset;
-
-export type BetaMessageDeltaUsage = S.BetaMessageDeltaUsage;
-
-export type BetaMessageIterationUsage = S.BetaMessageIterationUsage;
-
-export type BetaMetadata = S.BetaMetadata;
-
-export type BetaOutputConfig = S.BetaOutputConfig;
-
-export type BetaPlainTextSource = S.BetaPlainTextSource;
-
-export type BetaRefusalStopDetails = S.BetaRefusalStopDetails;
-
-export type BetaRequestDocumentBlock = S.BetaRequestDocumentBlock;
-
-export type BetaRequestMCPServerToolConfiguration = S.BetaRequestMCPServerToolConfiguration;
-
-export type BetaRequestMCPServerURLDefinition = S.BetaRequestMCPServerURLDefinition;
-
-export type BetaServerToolCaller = S.BetaServerToolCaller;
-
-export type BetaServerToolUsage = S.BetaServerToolUsage;
-
-export type BetaSkill = S.BetaSkill;
-
-export type BetaSkillParams = S.BetaSkillParams;
-
-export type BetaStopReason = S.BetaStopReason;
-
-export type BetaThinkingConfigAdaptive = S.BetaThinkingConfigAdaptive;
-
-export type BetaThinkingConfigDisabled = S.BetaThinkingConfigDisabled;
-
-export type BetaThinkingConfigEnabled = S.BetaThinkingConfigEnabled;
-
-export type BetaThinkingConfigParam = S.BetaThinkingConfigParam;
-
-export type BetaThinkingTurns = S.BetaThinkingTurns;
-
-export type BetaTokenTaskBudget = S.BetaTokenTaskBudget;
-
-export type BetaTool = S.BetaTool;
-
-export type BetaToolChoice = S.BetaToolChoice;
-
-export type BetaToolChoiceAny = S.BetaToolChoiceAny;
-
-export type BetaToolChoiceAuto = S.BetaToolChoiceAuto;
-
-export type BetaToolChoiceNone = S.BetaToolChoiceNone;
-
-export type BetaToolChoiceTool = S.BetaToolChoiceTool;
-
-export type BetaToolUsesKeep = S.BetaToolUsesKeep;
-
-export type BetaToolUsesTrigger = S.BetaToolUsesTrigger;
-
-export type BetaURLImageSource = S.BetaURLImageSource;
-
-export type BetaURLPDFSource = S.BetaURLPDFSource;
-
-export type BetaUsage = S.BetaUsage;
-
-export type BetaUserLocation = S.BetaUserLocation;
-
-export type BetaWebFetchToolResultErrorCode = S.BetaWebFetchToolResultErrorCode;
-
-export type BetaWebSearchToolResultErrorCode = S.BetaWebSearchToolResultErrorCode;
+import type {
+  BetaAdvisorMessageIterationUsage,
+  BetaAdvisorRedactedResultBlock,
+  BetaAdvisorRedactedResultBlockParam,
+  BetaAdvisorResultBlock,
+  BetaAdvisorResultBlockParam,
+  BetaAdvisorTool20260301,
+  BetaAdvisorToolResultBlock,
+  BetaAdvisorToolResultBlockParam,
+  BetaAdvisorToolResultError,
+  BetaAdvisorToolResultErrorParam,
+  BetaAllThinkingTurns,
+  BetaBase64ImageSource,
+  BetaBase64PDFSource,
+  BetaBashCodeExecutionOutputBlock,
+  BetaBashCodeExecutionOutputBlockParam,
+  BetaBashCodeExecutionResultBlock,
+  BetaBashCodeExecutionResultBlockParam,
+  BetaBashCodeExecutionToolResultBlock,
+  BetaBashCodeExecutionToolResultBlockParam,
+  BetaBashCodeExecutionToolResultError,
+  BetaBashCodeExecutionToolResultErrorParam,
+  BetaCacheControlEphemeral,
+  BetaCacheCreation,
+  BetaCitationsConfigParam,
+  BetaCitationsDelta,
+  BetaClearThinking20251015Edit,
+  BetaClearToolUses20250919Edit,
+  BetaCodeExecutionOutputBlock,
+  BetaCodeExecutionOutputBlockParam,
+  BetaCodeExecutionResultBlock,
+  BetaCodeExecutionResultBlockParam,
+  BetaCodeExecutionTool20250522,
+  BetaCodeExecutionTool20250825,
+  BetaCodeExecutionTool20260120,
+  BetaCodeExecutionToolResultBlock,
+  BetaCodeExecutionToolResultBlockParam,
+  BetaCodeExecutionToolResultError,
+  BetaCodeExecutionToolResultErrorCode,
+  BetaCodeExecutionToolResultErrorParam,
+  BetaCompactionBlock,
+  BetaCompactionBlockParam,
+  BetaCompactionContentBlockDelta,
+  BetaCompactionIterationUsage,
+  BetaContainer,
+  BetaContainerParams,
+  BetaContainerUploadBlock,
+  BetaContainerUploadBlockParam,
+  BetaContentBlock,
+  BetaContentBlockParam,
+  BetaContentBlockSource,
+  BetaContextManagementConfig,
+  BetaContextManagementResponse,
+  BetaDirectCaller,
+  BetaDocumentBlock,
+  BetaEncryptedCodeExecutionResultBlock,
+  BetaEncryptedCodeExecutionResultBlockParam,
+  BetaFileDocumentSource,
+  BetaFileImageSource,
+  BetaImageBlockParam,
+  BetaInputJSONDelta,
+  BetaInputTokensClearAtLeast,
+  BetaInputTokensTrigger,
+  BetaIterationsUsage,
+  BetaJSONOutputFormat,
+  BetaMCPToolConfig,
+  BetaMCPToolDefaultConfig,
+  BetaMCPToolResultBlock,
+  BetaMCPToolset,
+  BetaMCPToolUseBlock,
+  BetaMCPToolUseBlockParam,
+  BetaMemoryTool20250818,
+  BetaMessage,
+  BetaMessageDeltaUsage,
+  BetaMessageIterationUsage,
+  BetaMessageParam,
+  BetaMessageTokensCount,
+  BetaMetadata,
+  BetaOutputConfig,
+  BetaPlainTextSource,
+  BetaRawContentBlockDeltaEvent,
+  BetaRawContentBlockStartEvent,
+  BetaRawContentBlockStopEvent,
+  BetaRawMessageDeltaEvent,
+  BetaRawMessageStartEvent,
+  BetaRawMessageStopEvent,
+  BetaRawMessageStreamEvent,
+  BetaRedactedThinkingBlock,
+  BetaRedactedThinkingBlockParam,
+  BetaRefusalStopDetails,
+  BetaRequestDocumentBlock,
+  BetaRequestMCPServerToolConfiguration,
+  BetaRequestMCPServerURLDefinition,
+  BetaSearchResultBlockParam,
+  BetaServerToolCaller,
+  BetaServerToolCaller20260120,
+  BetaServerToolUsage,
+  BetaServerToolUseBlock,
+  BetaServerToolUseBlockParam,
+  BetaSignatureDelta,
+  BetaSkill,
+  BetaSkillParams,
+  BetaStopReason,
+  BetaTextBlock,
+  BetaTextBlockParam,
+  BetaTextDelta,
+  BetaTextEditorCodeExecutionCreateResultBlock,
+  BetaTextEditorCodeExecutionCreateResultBlockParam,
+  BetaTextEditorCodeExecutionStrReplaceResultBlock,
+  BetaTextEditorCodeExecutionStrReplaceResultBlockParam,
+  BetaTextEditorCodeExecutionToolResultBlock,
+  BetaTextEditorCodeExecutionToolResultBlockParam,
+  BetaTextEditorCodeExecutionToolResultError,
+  BetaTextEditorCodeExecutionToolResultErrorParam,
+  BetaTextEditorCodeExecutionViewResultBlock,
+  BetaTextEditorCodeExecutionViewResultBlockParam,
+  BetaThinkingBlock,
+  BetaThinkingBlockParam,
+  BetaThinkingConfigAdaptive,
+  BetaThinkingConfigDisabled,
+  BetaThinkingConfigEnabled,
+  BetaThinkingConfigParam,
+  BetaThinkingDelta,
+  BetaThinkingTurns,
+  BetaTokenTaskBudget,
+  BetaTool,
+  BetaToolChoice,
+  BetaToolChoiceAny,
+  BetaToolChoiceAuto,
+  BetaToolChoiceNone,
+  BetaToolChoiceTool,
+  BetaToolReferenceBlock,
+  BetaToolReferenceBlockParam,
+  BetaToolResultBlockParam,
+  BetaToolSearchToolRegex20251119,
+  BetaToolSearchToolResultBlock,
+  BetaToolSearchToolResultBlockParam,
+  BetaToolSearchToolResultError,
+  BetaToolSearchToolResultErrorParam,
+  BetaToolSearchToolSearchResultBlock,
+  BetaToolSearchToolSearchResultBlockParam,
+  BetaToolUseBlock,
+  BetaToolUseBlockParam,
+  BetaToolUsesKeep,
+  BetaToolUsesTrigger,
+  BetaURLImageSource,
+  BetaURLPDFSource,
+  BetaUsage,
+  BetaUserLocation,
+  BetaWebFetchTool20250910,
+  BetaWebFetchTool20260209,
+  BetaWebFetchTool20260309,
+  BetaWebFetchToolResultBlock,
+  BetaWebFetchToolResultBlockParam,
+  BetaWebFetchToolResultErrorCode,
+  BetaWebSearchResultBlock,
+  BetaWebSearchResultBlockParam,
+  BetaWebSearchTool20250305,
+  BetaWebSearchTool20260209,
+  BetaWebSearchToolResultBlock,
+  BetaWebSearchToolResultBlockParam,
+  BetaWebSearchToolResultError,
+  BetaWebSearchToolResultErrorCode,
+  MessageCountTokensParams,
+  MessageCreateParams,
+  MessageCreateParamsBase,
+  MessageCreateParamsNonStreaming,
+  MessageCreateParamsStreaming,
+} from './messages.types.js';
+
+export * from './messages.types.js';
 
 /**
  * `client.beta.messages`: 2 operations.
@@ -391,6 +211,7 @@ export class Messages extends APIResource {
     options?: RequestOptions,
   ): APIPromise<BetaMessage> | APIPromise<Stream<BetaRawMessageStreamEvent>> {
     const { betas, ...body } = params;
+    warnModelDeprecations(this._client, params);
     return this._client.post('/v1/messages?beta=true', {
       body,
       ...options,

@@ -8,405 +8,181 @@ import {
   type RequestOptions,
   type Stream,
 } from '../../../../core/kit.js';
-import type * as S from '../../generated/schemas.js';
-import type { InputItemListParams } from './responses/input-items.js';
 import { InputItems } from './responses/input-items.js';
-import type { InputTokenCountParams, InputTokenCountResponse } from './responses/input-tokens.js';
 import { InputTokens } from './responses/input-tokens.js';
-
-export type { InputItemListParams, InputTokenCountParams, InputTokenCountResponse };
-
-export type BetaResponse = S.BetaResponse;
-
-export type BetaResponseStreamEvent = S.BetaResponseStreamEvent;
-
-export type ResponseCreateParamsBase = S.BetaCreateResponse & {
-  /**
-   * Optional beta features to enable for this request.
-   */
-  betas?: Array<'responses_multi_agent=v1'>;
-};
-
-export type ResponseCreateParamsStreaming = ResponseCreateParamsBase & { stream: true };
-
-export type ResponseCreateParamsNonStreaming = ResponseCreateParamsBase & { stream?: false | null };
-
-export type ResponseCreateParams = ResponseCreateParamsStreaming | ResponseCreateParamsNonStreaming;
-
-export interface ResponseRetrieveParams {
-  /**
-   * Optional beta features to enable for this request.
-   */
-  betas?: Array<'responses_multi_agent=v1'>;
-  /**
-   * Additional fields to include in the response. See the `include`
-   * parameter for Response creation above for more information.
-   */
-  include?: Array<S.BetaIncludeEnum>;
-  /**
-   * If set to true, the model response data will be streamed to the client
-   * as it is generated using [server-sent events](https://developer.mozilla.org/en-US/docs/Web/API/Server-sent_events/Using_server-sent_events#Event_stream_format).
-   * See the [Streaming section below](/docs/api-reference/responses-streaming)
-   * for more information.
-   */
-  stream?: boolean;
-  /**
-   * The sequence number of the event after which to start streaming.
-   */
-  starting_after?: number;
-  /**
-   * When true, stream obfuscation will be enabled. Stream obfuscation adds
-   * random characters to an `obfuscation` field on streaming delta events
-   * to normalize payload sizes as a mitigation to certain side-channel
-   * attacks. These obfuscation fields are included by default, but add a
-   * small amount of overhead to the data stream. You can set
-   * `include_obfuscation` to false to optimize for bandwidth if you trust
-   * the network links between your application and the OpenAI API.
-   */
-  include_obfuscation?: boolean;
-}
-
-export interface ResponseDeleteParams {
-  /**
-   * Optional beta features to enable for this request.
-   */
-  betas?: Array<'responses_multi_agent=v1'>;
-}
-
-export interface ResponseCancelParams {
-  /**
-   * Optional beta features to enable for this request.
-   */
-  betas?: Array<'responses_multi_agent=v1'>;
-}
-
-export type BetaCompactedResponse = S.BetaCompactResource;
-
-export type ResponseCompactParams = S.BetaCompactResponseMethodPublicBody & {
-  /**
-   * Optional beta features to enable for this request.
-   */
-  betas?: Array<'responses_multi_agent=v1'>;
-};
-
-export type BetaApplyPatchTool = S.BetaApplyPatchToolParam;
-
-export type BetaContainerAuto = S.BetaContainerAutoParam;
-
-export type BetaContainerNetworkPolicyAllowlist = S.BetaContainerNetworkPolicyAllowlistParam;
-
-export type BetaContainerNetworkPolicyDisabled = S.BetaContainerNetworkPolicyDisabledParam;
-
-export type BetaContainerNetworkPolicyDomainSecret = S.BetaContainerNetworkPolicyDomainSecretParam;
-
-export type BetaContainerReference = S.BetaContainerReferenceParam;
-
-export type BetaCustomTool = S.BetaCustomToolParam;
-
-export type BetaFunctionShellTool = S.BetaFunctionShellToolParam;
-
-export type BetaInlineSkill = S.BetaInlineSkillParam;
-
-export type BetaInlineSkillSource = S.BetaInlineSkillSourceParam;
-
-export type BetaLocalEnvironment = S.BetaLocalEnvironmentParam;
-
-export type BetaLocalSkill = S.BetaLocalSkillParam;
-
-export type BetaMcpToolCallError = S.BetaMCPToolCallError;
-
-export type BetaNamespaceTool = S.BetaNamespaceToolParam;
-
-export type BetaResponseApplyPatchToolCall = S.BetaApplyPatchToolCall;
-
-export type BetaResponseApplyPatchToolCallOutput = S.BetaApplyPatchToolCallOutput;
-
-export type BetaResponseCodeInterpreterToolCall = S.BetaCodeInterpreterToolCall;
-
-export type BetaResponseCompactionItem = S.BetaCompactionBody;
-
-export type BetaResponseCompactionItemParam = S.BetaCompactionSummaryItemParam;
-
-export type BetaResponseComputerToolCall = S.BetaComputerToolCall;
-
-export type BetaResponseComputerToolCallOutputItem = S.BetaComputerToolCallOutputResource;
-
-export type BetaResponseComputerToolCallOutputScreenshot = S.BetaComputerScreenshotImage;
-
-export type BetaResponseContainerReference = S.BetaContainerReferenceResource;
-
-export type BetaResponseContent = S.BetaContent;
-
-export type BetaResponseConversationParam = S.BetaConversationParam2;
-
-export type BetaResponseCustomToolCall = S.BetaCustomToolCall;
-
-export type BetaResponseCustomToolCallItem = S.BetaCustomToolCallResource;
-
-export type BetaResponseCustomToolCallOutput = S.BetaCustomToolCallOutput;
-
-export type BetaResponseCustomToolCallOutputItem = S.BetaCustomToolCallOutputResource;
-
-export type BetaResponseFileSearchToolCall = S.BetaFileSearchToolCall;
-
-export type BetaResponseFormatTextConfig = S.BetaTextResponseFormatConfiguration;
-
-export type BetaResponseFormatTextJSONSchemaConfig = S.BetaTextResponseFormatJsonSchema;
-
-export type BetaResponseFunctionCallOutputItem = S.BetaFunctionAndCustomToolCallOutput;
-
-export type BetaResponseFunctionCallOutputItemList = Array<S.BetaFunctionAndCustomToolCallOutput>;
-
-export type BetaResponseFunctionShellCallOutputContent = S.BetaFunctionShellCallOutputContent;
-
-export type BetaResponseFunctionShellToolCall = S.BetaFunctionShellCall;
-
-export type BetaResponseFunctionShellToolCallOutput = S.BetaFunctionShellCallOutput;
-
-export type BetaResponseFunctionToolCall = S.BetaFunctionToolCall;
-
-export type BetaResponseFunctionToolCallItem = S.BetaFunctionToolCallResource;
-
-export type BetaResponseFunctionToolCallOutputItem = S.BetaFunctionToolCallOutputResource;
-
-export type BetaResponseFunctionWebSearch = S.BetaWebSearchToolCall;
-
-export type BetaResponseIncludable = S.BetaIncludeEnum;
-
-export type BetaResponseInput = Array<S.BetaInputItem>;
-
-export type BetaResponseInputAudio = S.BetaInputAudio;
-
-export type BetaResponseInputContent = S.BetaInputContent;
-
-export type BetaResponseInputFile = S.BetaInputFileContent;
-
-export type BetaResponseInputFileContent = S.BetaInputFileContentParam;
-
-export type BetaResponseInputImage = S.BetaInputImageContent;
-
-export type BetaResponseInputImageContent = S.BetaInputImageContentParamAutoParam;
-
-export type BetaResponseInputItem = S.BetaInputItem;
-
-export type BetaResponseInputMessageContentList = S.BetaInputMessageContentList;
-
-export type BetaResponseInputMessageItem = S.BetaInputMessageResource;
-
-export type BetaResponseInputText = S.BetaInputTextContent;
-
-export type BetaResponseInputTextContent = S.BetaInputTextContentParam;
-
-export type BetaResponseItem = S.BetaItemResource;
-
-export type BetaResponseLocalEnvironment = S.BetaLocalEnvironmentResource;
-
-export type BetaResponseMcpCallArgumentsDeltaEvent = S.BetaResponseMCPCallArgumentsDeltaEvent;
-
-export type BetaResponseMcpCallArgumentsDoneEvent = S.BetaResponseMCPCallArgumentsDoneEvent;
-
-export type BetaResponseMcpCallCompletedEvent = S.BetaResponseMCPCallCompletedEvent;
-
-export type BetaResponseMcpCallFailedEvent = S.BetaResponseMCPCallFailedEvent;
-
-export type BetaResponseMcpCallInProgressEvent = S.BetaResponseMCPCallInProgressEvent;
-
-export type BetaResponseMcpListToolsCompletedEvent = S.BetaResponseMCPListToolsCompletedEvent;
-
-export type BetaResponseMcpListToolsFailedEvent = S.BetaResponseMCPListToolsFailedEvent;
-
-export type BetaResponseMcpListToolsInProgressEvent = S.BetaResponseMCPListToolsInProgressEvent;
-
-export type BetaResponseOutputAudio = S.BetaOutputAudio;
-
-export type BetaResponseOutputItem = S.BetaOutputItem;
-
-export type BetaResponseOutputMessage = S.BetaOutputMessage;
-
-export type BetaResponseOutputRefusal = S.BetaRefusalContent;
-
-export type BetaResponseOutputText = S.BetaOutputTextContent;
-
-export type BetaResponsePrompt = S.BetaPrompt;
-
-export type BetaResponseReasoningItem = S.BetaReasoningItem;
-
-export type BetaResponseShellCallCommandAddedEvent = S.BetaResponseShellCallCommandAddedStreamingEvent;
-
-export type BetaResponseShellCallCommandDeltaEvent = S.BetaResponseShellCallCommandDeltaStreamingEvent;
-
-export type BetaResponseShellCallCommandDoneEvent = S.BetaResponseShellCallCommandDoneStreamingEvent;
-
-export type BetaResponseShellCallOutputContentDeltaEvent =
-  S.BetaResponseShellCallOutputContentDeltaStreamingEvent;
-
-export type BetaResponseShellCallOutputContentDoneEvent =
-  S.BetaResponseShellCallOutputContentDoneStreamingEvent;
-
-export type BetaResponseStatus =
-  | 'completed'
-  | 'failed'
-  | 'in_progress'
-  | 'cancelled'
-  | 'queued'
-  | 'incomplete';
-
-export type BetaResponseTextConfig = S.BetaResponseTextParam;
-
-export type BetaResponseToolSearchCall = S.BetaToolSearchCall;
-
-export type BetaResponseToolSearchOutputItem = S.BetaToolSearchOutput;
-
-export type BetaResponseToolSearchOutputItemParam = S.BetaToolSearchOutputItemParam;
-
-export type BetaSkillReference = S.BetaSkillReferenceParam;
-
-export type BetaToolChoiceApplyPatch = S.BetaSpecificApplyPatchParam;
-
-export type BetaToolChoiceMcp = S.BetaToolChoiceMCP;
-
-export type BetaToolChoiceShell = S.BetaSpecificFunctionShellParam;
-
-export type BetaToolSearchTool = S.BetaToolSearchToolParam;
-
-export type BetaComputerAction = S.BetaComputerAction;
-
-export type BetaComputerActionList = S.BetaComputerActionList;
-
-export type BetaComputerTool = S.BetaComputerTool;
-
-export type BetaComputerUsePreviewTool = S.BetaComputerUsePreviewTool;
-
-export type BetaEasyInputMessage = S.BetaEasyInputMessage;
-
-export type BetaFileSearchTool = S.BetaFileSearchTool;
-
-export type BetaFunctionTool = S.BetaFunctionTool;
-
-export type BetaImageDetail = S.BetaImageDetail;
-
-export type BetaResponseAudioDeltaEvent = S.BetaResponseAudioDeltaEvent;
-
-export type BetaResponseAudioDoneEvent = S.BetaResponseAudioDoneEvent;
-
-export type BetaResponseAudioTranscriptDeltaEvent = S.BetaResponseAudioTranscriptDeltaEvent;
-
-export type BetaResponseAudioTranscriptDoneEvent = S.BetaResponseAudioTranscriptDoneEvent;
-
-export type BetaResponseCodeInterpreterCallCodeDeltaEvent = S.BetaResponseCodeInterpreterCallCodeDeltaEvent;
-
-export type BetaResponseCodeInterpreterCallCodeDoneEvent = S.BetaResponseCodeInterpreterCallCodeDoneEvent;
-
-export type BetaResponseCodeInterpreterCallCompletedEvent = S.BetaResponseCodeInterpreterCallCompletedEvent;
-
-export type BetaResponseCodeInterpreterCallInProgressEvent = S.BetaResponseCodeInterpreterCallInProgressEvent;
-
-export type BetaResponseCodeInterpreterCallInterpretingEvent =
-  S.BetaResponseCodeInterpreterCallInterpretingEvent;
-
-export type BetaResponseCompletedEvent = S.BetaResponseCompletedEvent;
-
-export type BetaResponseContentPartAddedEvent = S.BetaResponseContentPartAddedEvent;
-
-export type BetaResponseContentPartDoneEvent = S.BetaResponseContentPartDoneEvent;
-
-export type BetaResponseCreatedEvent = S.BetaResponseCreatedEvent;
-
-export type BetaResponseCustomToolCallInputDeltaEvent = S.BetaResponseCustomToolCallInputDeltaEvent;
-
-export type BetaResponseCustomToolCallInputDoneEvent = S.BetaResponseCustomToolCallInputDoneEvent;
-
-export type BetaResponseError = S.BetaResponseError;
-
-export type BetaResponseErrorEvent = S.BetaResponseErrorEvent;
-
-export type BetaResponseFailedEvent = S.BetaResponseFailedEvent;
-
-export type BetaResponseFileSearchCallCompletedEvent = S.BetaResponseFileSearchCallCompletedEvent;
-
-export type BetaResponseFileSearchCallInProgressEvent = S.BetaResponseFileSearchCallInProgressEvent;
-
-export type BetaResponseFileSearchCallSearchingEvent = S.BetaResponseFileSearchCallSearchingEvent;
-
-export type BetaResponseFunctionCallArgumentsDeltaEvent = S.BetaResponseFunctionCallArgumentsDeltaEvent;
-
-export type BetaResponseFunctionCallArgumentsDoneEvent = S.BetaResponseFunctionCallArgumentsDoneEvent;
-
-export type BetaResponseImageGenCallCompletedEvent = S.BetaResponseImageGenCallCompletedEvent;
-
-export type BetaResponseImageGenCallGeneratingEvent = S.BetaResponseImageGenCallGeneratingEvent;
-
-export type BetaResponseImageGenCallInProgressEvent = S.BetaResponseImageGenCallInProgressEvent;
-
-export type BetaResponseImageGenCallPartialImageEvent = S.BetaResponseImageGenCallPartialImageEvent;
-
-export type BetaResponseInProgressEvent = S.BetaResponseInProgressEvent;
-
-export type BetaResponseIncompleteEvent = S.BetaResponseIncompleteEvent;
-
-export type BetaResponseInjectCreatedEvent = S.BetaResponseInjectCreatedEvent;
-
-export type BetaResponseInjectEvent = S.BetaResponseInjectEvent;
-
-export type BetaResponseInjectFailedEvent = S.BetaResponseInjectFailedEvent;
-
-export type BetaResponseOutputItemAddedEvent = S.BetaResponseOutputItemAddedEvent;
-
-export type BetaResponseOutputItemDoneEvent = S.BetaResponseOutputItemDoneEvent;
-
-export type BetaResponseOutputTextAnnotationAddedEvent = S.BetaResponseOutputTextAnnotationAddedEvent;
-
-export type BetaResponseQueuedEvent = S.BetaResponseQueuedEvent;
-
-export type BetaResponseReasoningSummaryPartAddedEvent = S.BetaResponseReasoningSummaryPartAddedEvent;
-
-export type BetaResponseReasoningSummaryPartDoneEvent = S.BetaResponseReasoningSummaryPartDoneEvent;
-
-export type BetaResponseReasoningSummaryTextDeltaEvent = S.BetaResponseReasoningSummaryTextDeltaEvent;
-
-export type BetaResponseReasoningSummaryTextDoneEvent = S.BetaResponseReasoningSummaryTextDoneEvent;
-
-export type BetaResponseReasoningTextDeltaEvent = S.BetaResponseReasoningTextDeltaEvent;
-
-export type BetaResponseReasoningTextDoneEvent = S.BetaResponseReasoningTextDoneEvent;
-
-export type BetaResponseRefusalDeltaEvent = S.BetaResponseRefusalDeltaEvent;
-
-export type BetaResponseRefusalDoneEvent = S.BetaResponseRefusalDoneEvent;
-
-export type BetaResponseTextDeltaEvent = S.BetaResponseTextDeltaEvent;
-
-export type BetaResponseTextDoneEvent = S.BetaResponseTextDoneEvent;
-
-export type BetaResponseUsage = S.BetaResponseUsage;
-
-export type BetaResponseWebSearchCallCompletedEvent = S.BetaResponseWebSearchCallCompletedEvent;
-
-export type BetaResponseWebSearchCallInProgressEvent = S.BetaResponseWebSearchCallInProgressEvent;
-
-export type BetaResponseWebSearchCallSearchingEvent = S.BetaResponseWebSearchCallSearchingEvent;
-
-export type BetaResponsesClientEvent = S.BetaResponsesClientEvent;
-
-export type BetaResponsesServerEvent = S.BetaResponsesServerEvent;
-
-export type BetaTool = S.BetaTool;
-
-export type BetaToolChoiceAllowed = S.BetaToolChoiceAllowed;
-
-export type BetaToolChoiceCustom = S.BetaToolChoiceCustom;
-
-export type BetaToolChoiceFunction = S.BetaToolChoiceFunction;
-
-export type BetaToolChoiceOptions = S.BetaToolChoiceOptions;
-
-export type BetaToolChoiceTypes = S.BetaToolChoiceTypes;
-
-export type BetaWebSearchPreviewTool = S.BetaWebSearchPreviewTool;
-
-export type BetaWebSearchTool = S.BetaWebSearchTool;
-
-export type BetaResponseItemList = S.BetaResponseItemList;
+import type {
+  BetaApplyPatchTool,
+  BetaCompactedResponse,
+  BetaComputerAction,
+  BetaComputerActionList,
+  BetaComputerTool,
+  BetaComputerUsePreviewTool,
+  BetaContainerAuto,
+  BetaContainerNetworkPolicyAllowlist,
+  BetaContainerNetworkPolicyDisabled,
+  BetaContainerNetworkPolicyDomainSecret,
+  BetaContainerReference,
+  BetaCustomTool,
+  BetaEasyInputMessage,
+  BetaFileSearchTool,
+  BetaFunctionShellTool,
+  BetaFunctionTool,
+  BetaImageDetail,
+  BetaInlineSkill,
+  BetaInlineSkillSource,
+  BetaLocalEnvironment,
+  BetaLocalSkill,
+  BetaMcpToolCallError,
+  BetaNamespaceTool,
+  BetaResponse,
+  BetaResponseApplyPatchToolCall,
+  BetaResponseApplyPatchToolCallOutput,
+  BetaResponseAudioDeltaEvent,
+  BetaResponseAudioDoneEvent,
+  BetaResponseAudioTranscriptDeltaEvent,
+  BetaResponseAudioTranscriptDoneEvent,
+  BetaResponseCodeInterpreterCallCodeDeltaEvent,
+  BetaResponseCodeInterpreterCallCodeDoneEvent,
+  BetaResponseCodeInterpreterCallCompletedEvent,
+  BetaResponseCodeInterpreterCallInProgressEvent,
+  BetaResponseCodeInterpreterCallInterpretingEvent,
+  BetaResponseCodeInterpreterToolCall,
+  BetaResponseCompactionItem,
+  BetaResponseCompactionItemParam,
+  BetaResponseCompletedEvent,
+  BetaResponseComputerToolCall,
+  BetaResponseComputerToolCallOutputItem,
+  BetaResponseComputerToolCallOutputScreenshot,
+  BetaResponseContainerReference,
+  BetaResponseContent,
+  BetaResponseContentPartAddedEvent,
+  BetaResponseContentPartDoneEvent,
+  BetaResponseConversationParam,
+  BetaResponseCreatedEvent,
+  BetaResponseCustomToolCall,
+  BetaResponseCustomToolCallInputDeltaEvent,
+  BetaResponseCustomToolCallInputDoneEvent,
+  BetaResponseCustomToolCallItem,
+  BetaResponseCustomToolCallOutput,
+  BetaResponseCustomToolCallOutputItem,
+  BetaResponseError,
+  BetaResponseErrorEvent,
+  BetaResponseFailedEvent,
+  BetaResponseFileSearchCallCompletedEvent,
+  BetaResponseFileSearchCallInProgressEvent,
+  BetaResponseFileSearchCallSearchingEvent,
+  BetaResponseFileSearchToolCall,
+  BetaResponseFormatTextConfig,
+  BetaResponseFormatTextJSONSchemaConfig,
+  BetaResponseFunctionCallArgumentsDeltaEvent,
+  BetaResponseFunctionCallArgumentsDoneEvent,
+  BetaResponseFunctionCallOutputItem,
+  BetaResponseFunctionCallOutputItemList,
+  BetaResponseFunctionShellCallOutputContent,
+  BetaResponseFunctionShellToolCall,
+  BetaResponseFunctionShellToolCallOutput,
+  BetaResponseFunctionToolCall,
+  BetaResponseFunctionToolCallItem,
+  BetaResponseFunctionToolCallOutputItem,
+  BetaResponseFunctionWebSearch,
+  BetaResponseImageGenCallCompletedEvent,
+  BetaResponseImageGenCallGeneratingEvent,
+  BetaResponseImageGenCallInProgressEvent,
+  BetaResponseImageGenCallPartialImageEvent,
+  BetaResponseIncludable,
+  BetaResponseIncompleteEvent,
+  BetaResponseInjectCreatedEvent,
+  BetaResponseInjectEvent,
+  BetaResponseInjectFailedEvent,
+  BetaResponseInProgressEvent,
+  BetaResponseInput,
+  BetaResponseInputAudio,
+  BetaResponseInputContent,
+  BetaResponseInputFile,
+  BetaResponseInputFileContent,
+  BetaResponseInputImage,
+  BetaResponseInputImageContent,
+  BetaResponseInputItem,
+  BetaResponseInputMessageContentList,
+  BetaResponseInputMessageItem,
+  BetaResponseInputText,
+  BetaResponseInputTextContent,
+  BetaResponseItem,
+  BetaResponseItemList,
+  BetaResponseLocalEnvironment,
+  BetaResponseMcpCallArgumentsDeltaEvent,
+  BetaResponseMcpCallArgumentsDoneEvent,
+  BetaResponseMcpCallCompletedEvent,
+  BetaResponseMcpCallFailedEvent,
+  BetaResponseMcpCallInProgressEvent,
+  BetaResponseMcpListToolsCompletedEvent,
+  BetaResponseMcpListToolsFailedEvent,
+  BetaResponseMcpListToolsInProgressEvent,
+  BetaResponseOutputAudio,
+  BetaResponseOutputItem,
+  BetaResponseOutputItemAddedEvent,
+  BetaResponseOutputItemDoneEvent,
+  BetaResponseOutputMessage,
+  BetaResponseOutputRefusal,
+  BetaResponseOutputText,
+  BetaResponseOutputTextAnnotationAddedEvent,
+  BetaResponsePrompt,
+  BetaResponseQueuedEvent,
+  BetaResponseReasoningItem,
+  BetaResponseReasoningSummaryPartAddedEvent,
+  BetaResponseReasoningSummaryPartDoneEvent,
+  BetaResponseReasoningSummaryTextDeltaEvent,
+  BetaResponseReasoningSummaryTextDoneEvent,
+  BetaResponseReasoningTextDeltaEvent,
+  BetaResponseReasoningTextDoneEvent,
+  BetaResponseRefusalDeltaEvent,
+  BetaResponseRefusalDoneEvent,
+  BetaResponseShellCallCommandAddedEvent,
+  BetaResponseShellCallCommandDeltaEvent,
+  BetaResponseShellCallCommandDoneEvent,
+  BetaResponseShellCallOutputContentDeltaEvent,
+  BetaResponseShellCallOutputContentDoneEvent,
+  BetaResponseStatus,
+  BetaResponseStreamEvent,
+  BetaResponsesClientEvent,
+  BetaResponsesServerEvent,
+  BetaResponseTextConfig,
+  BetaResponseTextDeltaEvent,
+  BetaResponseTextDoneEvent,
+  BetaResponseToolSearchCall,
+  BetaResponseToolSearchOutputItem,
+  BetaResponseToolSearchOutputItemParam,
+  BetaResponseUsage,
+  BetaResponseWebSearchCallCompletedEvent,
+  BetaResponseWebSearchCallInProgressEvent,
+  BetaResponseWebSearchCallSearchingEvent,
+  BetaSkillReference,
+  BetaTool,
+  BetaToolChoiceAllowed,
+  BetaToolChoiceApplyPatch,
+  BetaToolChoiceCustom,
+  BetaToolChoiceFunction,
+  BetaToolChoiceMcp,
+  BetaToolChoiceOptions,
+  BetaToolChoiceShell,
+  BetaToolChoiceTypes,
+  BetaToolSearchTool,
+  BetaWebSearchPreviewTool,
+  BetaWebSearchTool,
+  InputItemListParams,
+  InputTokenCountParams,
+  InputTokenCountResponse,
+  ResponseCancelParams,
+  ResponseCompactParams,
+  ResponseCreateParams,
+  ResponseCreateParamsBase,
+  ResponseCreateParamsNonStreaming,
+  ResponseCreateParamsStreaming,
+  ResponseDeleteParams,
+  ResponseRetrieveParams,
+} from './responses.types.js';
+
+export * from './responses.types.js';
 
 /**
  * `client.beta.responses`: 5 operations.

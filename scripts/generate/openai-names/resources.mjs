@@ -1,0 +1,347 @@
+// Part of the OpenAI naming table (scripts/generate/openai-names.mjs): RESOURCES.
+
+/**
+ * resource path -> [openai-node class name, the public type names openai-node exports from that resource's
+ * namespace (space separated)]. A name is emitted when the generator can tie it to the spec: the types of
+ * the resource's operations (params, responses, list items, stream chunks), a spec schema of the same name,
+ * or TYPE_ALIASES below; the rest are not emitted yet (add them to TYPE_ALIASES).
+ */
+export const RESOURCES = {
+  completions: [
+    'Completions',
+    'Completion CompletionChoice CompletionUsage CompletionCreateParams CompletionCreateParamsNonStreaming CompletionCreateParamsStreaming',
+  ],
+  chat: [
+    'Chat',
+    'ChatModel ChatCompletion ChatCompletionAllowedToolChoice ChatCompletionAssistantMessageParam ChatCompletionAudio ChatCompletionAudioParam ChatCompletionChunk ChatCompletionContentPart ChatCompletionContentPartImage ChatCompletionContentPartInputAudio ChatCompletionContentPartRefusal ChatCompletionContentPartText ChatCompletionCustomTool ChatCompletionDeleted ChatCompletionDeveloperMessageParam ChatCompletionFunctionCallOption ChatCompletionFunctionMessageParam ChatCompletionFunctionTool ChatCompletionMessage ChatCompletionMessageCustomToolCall ChatCompletionMessageFunctionToolCall ChatCompletionMessageParam ChatCompletionMessageToolCall ChatCompletionModality ChatCompletionNamedToolChoice ChatCompletionNamedToolChoiceCustom ChatCompletionPredictionContent ChatCompletionRole ChatCompletionStoreMessage ChatCompletionStreamOptions ChatCompletionSystemMessageParam ChatCompletionTokenLogprob ChatCompletionTool ChatCompletionToolChoiceOption ChatCompletionToolMessageParam ChatCompletionUserMessageParam ChatCompletionAllowedTools ChatCompletionReasoningEffort ChatCompletionsPage ChatCompletionCreateParams ChatCompletionCreateParamsNonStreaming ChatCompletionCreateParamsStreaming ChatCompletionUpdateParams ChatCompletionListParams',
+  ],
+  'chat.completions': [
+    'Completions',
+    'ChatCompletion ChatCompletionAllowedToolChoice ChatCompletionAssistantMessageParam ChatCompletionAudio ChatCompletionAudioParam ChatCompletionChunk ChatCompletionContentPart ChatCompletionContentPartImage ChatCompletionContentPartInputAudio ChatCompletionContentPartRefusal ChatCompletionContentPartText ChatCompletionCustomTool ChatCompletionDeleted ChatCompletionDeveloperMessageParam ChatCompletionFunctionCallOption ChatCompletionFunctionMessageParam ChatCompletionFunctionTool ChatCompletionMessage ChatCompletionMessageCustomToolCall ChatCompletionMessageFunctionToolCall ChatCompletionMessageParam ChatCompletionMessageToolCall ChatCompletionModality ChatCompletionNamedToolChoice ChatCompletionNamedToolChoiceCustom ChatCompletionPredictionContent ChatCompletionRole ChatCompletionStoreMessage ChatCompletionStreamOptions ChatCompletionSystemMessageParam ChatCompletionTokenLogprob ChatCompletionTool ChatCompletionToolChoiceOption ChatCompletionToolMessageParam ChatCompletionUserMessageParam ChatCompletionAllowedTools ChatCompletionReasoningEffort ChatCompletionsPage ChatCompletionCreateParams ChatCompletionCreateParamsNonStreaming ChatCompletionCreateParamsStreaming ChatCompletionUpdateParams ChatCompletionListParams MessageListParams',
+  ],
+  'chat.completions.messages': ['Messages', 'MessageListParams'],
+  embeddings: ['Embeddings', 'CreateEmbeddingResponse Embedding EmbeddingModel EmbeddingCreateParams'],
+  files: [
+    'Files',
+    'FileContent FileDeleted FileObject FilePurpose FileObjectsPage FileCreateParams FileListParams',
+  ],
+  images: [
+    'Images',
+    'Image ImageEditCompletedEvent ImageEditPartialImageEvent ImageEditStreamEvent ImageGenCompletedEvent ImageGenPartialImageEvent ImageGenStreamEvent ImageModel ImagesResponse ImageCreateVariationParams ImageEditParams ImageEditParamsNonStreaming ImageEditParamsStreaming ImageGenerateParams ImageGenerateParamsNonStreaming ImageGenerateParamsStreaming',
+  ],
+  contentProvenanceChecks: [
+    'ContentProvenanceChecks',
+    'ContentProvenanceCheck ContentProvenanceCheckCreateParams',
+  ],
+  audio: [
+    'Audio',
+    'AudioModel AudioResponseFormat Transcription TranscriptionDiarized TranscriptionDiarizedSegment TranscriptionInclude TranscriptionLanguage TranscriptionSegment TranscriptionStreamEvent TranscriptionTextDeltaEvent TranscriptionTextDoneEvent TranscriptionTextSegmentEvent TranscriptionVerbose TranscriptionWord TranscriptionCreateResponse TranscriptionCreateParams TranscriptionCreateParamsNonStreaming TranscriptionCreateParamsStreaming Translation TranslationVerbose TranslationCreateResponse TranslationCreateParams SpeechModel SpeechCreateParams',
+  ],
+  'audio.transcriptions': [
+    'Transcriptions',
+    'Transcription TranscriptionDiarized TranscriptionDiarizedSegment TranscriptionInclude TranscriptionLanguage TranscriptionSegment TranscriptionStreamEvent TranscriptionTextDeltaEvent TranscriptionTextDoneEvent TranscriptionTextSegmentEvent TranscriptionVerbose TranscriptionWord TranscriptionCreateResponse TranscriptionCreateParams TranscriptionCreateParamsNonStreaming TranscriptionCreateParamsStreaming',
+  ],
+  'audio.translations': [
+    'Translations',
+    'Translation TranslationVerbose TranslationCreateResponse TranslationCreateParams',
+  ],
+  'audio.speech': ['Speech', 'SpeechModel SpeechCreateParams'],
+  moderations: [
+    'Moderations',
+    'Moderation ModerationImageURLInput ModerationModel ModerationMultiModalInput ModerationTextInput ModerationCreateResponse ModerationCreateParams',
+  ],
+  models: ['Models', 'Model ModelDeleted ModelsPage'],
+  fineTuning: [
+    'FineTuning',
+    'DpoHyperparameters DpoMethod ReinforcementHyperparameters ReinforcementMethod SupervisedHyperparameters SupervisedMethod FineTuningJob FineTuningJobEvent FineTuningJobWandbIntegration FineTuningJobWandbIntegrationObject FineTuningJobIntegration FineTuningJobsPage FineTuningJobEventsPage JobCreateParams JobListParams JobListEventsParams',
+  ],
+  'fineTuning.methods': [
+    'Methods',
+    'DpoHyperparameters DpoMethod ReinforcementHyperparameters ReinforcementMethod SupervisedHyperparameters SupervisedMethod',
+  ],
+  'fineTuning.jobs': [
+    'Jobs',
+    'FineTuningJob FineTuningJobEvent FineTuningJobWandbIntegration FineTuningJobWandbIntegrationObject FineTuningJobIntegration FineTuningJobsPage FineTuningJobEventsPage JobCreateParams JobListParams JobListEventsParams FineTuningJobCheckpoint FineTuningJobCheckpointsPage CheckpointListParams',
+  ],
+  'fineTuning.jobs.checkpoints': [
+    'Checkpoints',
+    'FineTuningJobCheckpoint FineTuningJobCheckpointsPage CheckpointListParams',
+  ],
+  'fineTuning.checkpoints': [
+    'Checkpoints',
+    'PermissionCreateResponse PermissionRetrieveResponse PermissionListResponse PermissionDeleteResponse PermissionCreateResponsesPage PermissionListResponsesPage PermissionCreateParams PermissionRetrieveParams PermissionListParams PermissionDeleteParams',
+  ],
+  'fineTuning.checkpoints.permissions': [
+    'Permissions',
+    'PermissionCreateResponse PermissionRetrieveResponse PermissionListResponse PermissionDeleteResponse PermissionCreateResponsesPage PermissionListResponsesPage PermissionCreateParams PermissionRetrieveParams PermissionListParams PermissionDeleteParams',
+  ],
+  'fineTuning.alpha': [
+    'Alpha',
+    'GraderRunResponse GraderValidateResponse GraderRunParams GraderValidateParams',
+  ],
+  'fineTuning.alpha.graders': [
+    'Graders',
+    'GraderRunResponse GraderValidateResponse GraderRunParams GraderValidateParams',
+  ],
+  graders: [
+    'Graders',
+    'GraderInputs LabelModelGrader MultiGrader PythonGrader ScoreModelGrader StringCheckGrader TextSimilarityGrader',
+  ],
+  'graders.graderModels': [
+    'GraderModels',
+    'GraderInputs LabelModelGrader MultiGrader PythonGrader ScoreModelGrader StringCheckGrader TextSimilarityGrader',
+  ],
+  vectorStores: [
+    'VectorStores',
+    'AutoFileChunkingStrategyParam FileChunkingStrategy FileChunkingStrategyParam OtherFileChunkingStrategyObject StaticFileChunkingStrategy StaticFileChunkingStrategyObject StaticFileChunkingStrategyObjectParam VectorStore VectorStoreDeleted VectorStoreSearchResponse VectorStoresPage VectorStoreSearchResponsesPage VectorStoreCreateParams VectorStoreUpdateParams VectorStoreListParams VectorStoreSearchParams VectorStoreFile VectorStoreFileDeleted FileContentResponse VectorStoreFilesPage FileContentResponsesPage FileCreateParams FileRetrieveParams FileUpdateParams FileListParams FileDeleteParams FileContentParams VectorStoreFileBatch FileBatchCreateParams FileBatchRetrieveParams FileBatchCancelParams FileBatchListFilesParams',
+  ],
+  'vectorStores.files': [
+    'Files',
+    'VectorStoreFile VectorStoreFileDeleted FileContentResponse VectorStoreFilesPage FileContentResponsesPage FileCreateParams FileRetrieveParams FileUpdateParams FileListParams FileDeleteParams FileContentParams',
+  ],
+  'vectorStores.fileBatches': [
+    'FileBatches',
+    'VectorStoreFileBatch FileBatchCreateParams FileBatchRetrieveParams FileBatchCancelParams FileBatchListFilesParams',
+  ],
+  webhooks: [
+    'Webhooks',
+    'BatchCancelledWebhookEvent BatchCompletedWebhookEvent BatchExpiredWebhookEvent BatchFailedWebhookEvent EvalRunCanceledWebhookEvent EvalRunFailedWebhookEvent EvalRunSucceededWebhookEvent FineTuningJobCancelledWebhookEvent FineTuningJobFailedWebhookEvent FineTuningJobSucceededWebhookEvent LiveCallIncomingWebhookEvent RealtimeCallIncomingWebhookEvent ResponseCancelledWebhookEvent ResponseCompletedWebhookEvent ResponseFailedWebhookEvent ResponseIncompleteWebhookEvent UnwrapWebhookEvent',
+  ],
+  beta: [
+    'Beta',
+    'ConversationCreatedEvent ConversationItem ConversationItemContent ConversationItemCreateEvent ConversationItemCreatedEvent ConversationItemDeleteEvent ConversationItemDeletedEvent ConversationItemInputAudioTranscriptionCompletedEvent ConversationItemInputAudioTranscriptionDeltaEvent ConversationItemInputAudioTranscriptionFailedEvent ConversationItemRetrieveEvent ConversationItemTruncateEvent ConversationItemTruncatedEvent ConversationItemWithReference ErrorEvent InputAudioBufferAppendEvent InputAudioBufferClearEvent InputAudioBufferClearedEvent InputAudioBufferCommitEvent InputAudioBufferCommittedEvent InputAudioBufferSpeechStartedEvent InputAudioBufferSpeechStoppedEvent RateLimitsUpdatedEvent RealtimeClientEvent RealtimeResponse RealtimeResponseStatus RealtimeResponseUsage RealtimeServerEvent ResponseAudioDeltaEvent ResponseAudioDoneEvent ResponseAudioTranscriptDeltaEvent ResponseAudioTranscriptDoneEvent ResponseCancelEvent ResponseContentPartAddedEvent ResponseContentPartDoneEvent ResponseCreateEvent ResponseCreatedEvent ResponseDoneEvent ResponseFunctionCallArgumentsDeltaEvent ResponseFunctionCallArgumentsDoneEvent ResponseOutputItemAddedEvent ResponseOutputItemDoneEvent ResponseTextDeltaEvent ResponseTextDoneEvent SessionCreatedEvent SessionUpdateEvent SessionUpdatedEvent TranscriptionSessionUpdate TranscriptionSessionUpdatedEvent BetaApplyPatchTool BetaCompactedResponse BetaComputerAction BetaComputerActionList BetaComputerTool BetaComputerUsePreviewTool BetaContainerAuto BetaContainerNetworkPolicyAllowlist BetaContainerNetworkPolicyDisabled BetaContainerNetworkPolicyDomainSecret BetaContainerReference BetaCustomTool BetaEasyInputMessage BetaFileSearchTool BetaFunctionShellTool BetaFunctionTool BetaImageDetail BetaInlineSkill BetaInlineSkillSource BetaLocalEnvironment BetaLocalSkill BetaMcpToolCallError BetaNamespaceTool BetaResponse BetaResponseApplyPatchToolCall BetaResponseApplyPatchToolCallOutput BetaResponseAudioDeltaEvent BetaResponseAudioDoneEvent BetaResponseAudioTranscriptDeltaEvent BetaResponseAudioTranscriptDoneEvent BetaResponseCodeInterpreterCallCodeDeltaEvent BetaResponseCodeInterpreterCallCodeDoneEvent BetaResponseCodeInterpreterCallCompletedEvent BetaResponseCodeInterpreterCallInProgressEvent BetaResponseCodeInterpreterCallInterpretingEvent BetaResponseCodeInterpreterToolCall BetaResponseCompactionItem BetaResponseCompactionItemParam BetaResponseCompletedEvent BetaResponseComputerToolCall BetaResponseComputerToolCallOutputItem BetaResponseComputerToolCallOutputScreenshot BetaResponseContainerReference BetaResponseContent BetaResponseContentPartAddedEvent BetaResponseContentPartDoneEvent BetaResponseConversationParam BetaResponseCreatedEvent BetaResponseCustomToolCall BetaResponseCustomToolCallInputDeltaEvent BetaResponseCustomToolCallInputDoneEvent BetaResponseCustomToolCallItem BetaResponseCustomToolCallOutput BetaResponseCustomToolCallOutputItem BetaResponseError BetaResponseErrorEvent BetaResponseFailedEvent BetaResponseFileSearchCallCompletedEvent BetaResponseFileSearchCallInProgressEvent BetaResponseFileSearchCallSearchingEvent BetaResponseFileSearchToolCall BetaResponseFormatTextConfig BetaResponseFormatTextJSONSchemaConfig BetaResponseFunctionCallArgumentsDeltaEvent BetaResponseFunctionCallArgumentsDoneEvent BetaResponseFunctionCallOutputItem BetaResponseFunctionCallOutputItemList BetaResponseFunctionShellCallOutputContent BetaResponseFunctionShellToolCall BetaResponseFunctionShellToolCallOutput BetaResponseFunctionToolCall BetaResponseFunctionToolCallItem BetaResponseFunctionToolCallOutputItem BetaResponseFunctionWebSearch BetaResponseImageGenCallCompletedEvent BetaResponseImageGenCallGeneratingEvent BetaResponseImageGenCallInProgressEvent BetaResponseImageGenCallPartialImageEvent BetaResponseInProgressEvent BetaResponseIncludable BetaResponseIncompleteEvent BetaResponseInjectCreatedEvent BetaResponseInjectEvent BetaResponseInjectFailedEvent BetaResponseInput BetaResponseInputAudio BetaResponseInputContent BetaResponseInputFile BetaResponseInputFileContent BetaResponseInputImage BetaResponseInputImageContent BetaResponseInputItem BetaResponseInputMessageContentList BetaResponseInputMessageItem BetaResponseInputText BetaResponseInputTextContent BetaResponseItem BetaResponseLocalEnvironment BetaResponseMcpCallArgumentsDeltaEvent BetaResponseMcpCallArgumentsDoneEvent BetaResponseMcpCallCompletedEvent BetaResponseMcpCallFailedEvent BetaResponseMcpCallInProgressEvent BetaResponseMcpListToolsCompletedEvent BetaResponseMcpListToolsFailedEvent BetaResponseMcpListToolsInProgressEvent BetaResponseOutputAudio BetaResponseOutputItem BetaResponseOutputItemAddedEvent BetaResponseOutputItemDoneEvent BetaResponseOutputMessage BetaResponseOutputRefusal BetaResponseOutputText BetaResponseOutputTextAnnotationAddedEvent BetaResponsePrompt BetaResponseQueuedEvent BetaResponseReasoningItem BetaResponseReasoningSummaryPartAddedEvent BetaResponseReasoningSummaryPartDoneEvent BetaResponseReasoningSummaryTextDeltaEvent BetaResponseReasoningSummaryTextDoneEvent BetaResponseReasoningTextDeltaEvent BetaResponseReasoningTextDoneEvent BetaResponseRefusalDeltaEvent BetaResponseRefusalDoneEvent BetaResponseShellCallCommandAddedEvent BetaResponseShellCallCommandDeltaEvent BetaResponseShellCallCommandDoneEvent BetaResponseShellCallOutputContentDeltaEvent BetaResponseShellCallOutputContentDoneEvent BetaResponseStatus BetaResponseStreamEvent BetaResponseTextConfig BetaResponseTextDeltaEvent BetaResponseTextDoneEvent BetaResponseToolSearchCall BetaResponseToolSearchOutputItem BetaResponseToolSearchOutputItemParam BetaResponseUsage BetaResponseWebSearchCallCompletedEvent BetaResponseWebSearchCallInProgressEvent BetaResponseWebSearchCallSearchingEvent BetaResponsesClientEvent BetaResponsesServerEvent BetaServiceTier BetaSkillReference BetaTool BetaToolChoiceAllowed BetaToolChoiceApplyPatch BetaToolChoiceCustom BetaToolChoiceFunction BetaToolChoiceMcp BetaToolChoiceOptions BetaToolChoiceShell BetaToolChoiceTypes BetaToolSearchTool BetaWebSearchPreviewTool BetaWebSearchTool ResponseCreateParams ResponseCreateParamsNonStreaming ResponseCreateParamsStreaming ResponseRetrieveParams ResponseRetrieveParamsNonStreaming ResponseRetrieveParamsStreaming ResponseDeleteParams ResponseCancelParams ResponseCompactParams ChatKitWorkflow Assistant AssistantDeleted AssistantStreamEvent AssistantTool CodeInterpreterTool FileSearchTool FunctionTool MessageStreamEvent RunStepStreamEvent RunStreamEvent ThreadStreamEvent AssistantsPage AssistantCreateParams AssistantUpdateParams AssistantListParams AssistantResponseFormatOption AssistantToolChoice AssistantToolChoiceFunction AssistantToolChoiceOption Thread ThreadDeleted ThreadCreateParams ThreadUpdateParams ThreadCreateAndRunParams ThreadCreateAndRunParamsNonStreaming ThreadCreateAndRunParamsStreaming ThreadCreateAndRunPollParams ThreadCreateAndRunStreamParams',
+  ],
+  'beta.realtime': [
+    'Realtime',
+    'ConversationCreatedEvent ConversationItem ConversationItemContent ConversationItemCreateEvent ConversationItemCreatedEvent ConversationItemDeleteEvent ConversationItemDeletedEvent ConversationItemInputAudioTranscriptionCompletedEvent ConversationItemInputAudioTranscriptionDeltaEvent ConversationItemInputAudioTranscriptionFailedEvent ConversationItemRetrieveEvent ConversationItemTruncateEvent ConversationItemTruncatedEvent ConversationItemWithReference ErrorEvent InputAudioBufferAppendEvent InputAudioBufferClearEvent InputAudioBufferClearedEvent InputAudioBufferCommitEvent InputAudioBufferCommittedEvent InputAudioBufferSpeechStartedEvent InputAudioBufferSpeechStoppedEvent RateLimitsUpdatedEvent RealtimeClientEvent RealtimeResponse RealtimeResponseStatus RealtimeResponseUsage RealtimeServerEvent ResponseAudioDeltaEvent ResponseAudioDoneEvent ResponseAudioTranscriptDeltaEvent ResponseAudioTranscriptDoneEvent ResponseCancelEvent ResponseContentPartAddedEvent ResponseContentPartDoneEvent ResponseCreateEvent ResponseCreatedEvent ResponseDoneEvent ResponseFunctionCallArgumentsDeltaEvent ResponseFunctionCallArgumentsDoneEvent ResponseOutputItemAddedEvent ResponseOutputItemDoneEvent ResponseTextDeltaEvent ResponseTextDoneEvent SessionCreatedEvent SessionUpdateEvent SessionUpdatedEvent TranscriptionSessionUpdate TranscriptionSessionUpdatedEvent Session SessionCreateResponse SessionCreateParams TranscriptionSession TranscriptionSessionCreateParams',
+  ],
+  'beta.realtime.sessions': ['Sessions', 'Session SessionCreateResponse SessionCreateParams'],
+  'beta.realtime.transcriptionSessions': [
+    'TranscriptionSessions',
+    'TranscriptionSession TranscriptionSessionCreateParams',
+  ],
+  'beta.responses': [
+    'Responses',
+    'BetaApplyPatchTool BetaCompactedResponse BetaComputerAction BetaComputerActionList BetaComputerTool BetaComputerUsePreviewTool BetaContainerAuto BetaContainerNetworkPolicyAllowlist BetaContainerNetworkPolicyDisabled BetaContainerNetworkPolicyDomainSecret BetaContainerReference BetaCustomTool BetaEasyInputMessage BetaFileSearchTool BetaFunctionShellTool BetaFunctionTool BetaImageDetail BetaInlineSkill BetaInlineSkillSource BetaLocalEnvironment BetaLocalSkill BetaMcpToolCallError BetaNamespaceTool BetaResponse BetaResponseApplyPatchToolCall BetaResponseApplyPatchToolCallOutput BetaResponseAudioDeltaEvent BetaResponseAudioDoneEvent BetaResponseAudioTranscriptDeltaEvent BetaResponseAudioTranscriptDoneEvent BetaResponseCodeInterpreterCallCodeDeltaEvent BetaResponseCodeInterpreterCallCodeDoneEvent BetaResponseCodeInterpreterCallCompletedEvent BetaResponseCodeInterpreterCallInProgressEvent BetaResponseCodeInterpreterCallInterpretingEvent BetaResponseCodeInterpreterToolCall BetaResponseCompactionItem BetaResponseCompactionItemParam BetaResponseCompletedEvent BetaResponseComputerToolCall BetaResponseComputerToolCallOutputItem BetaResponseComputerToolCallOutputScreenshot BetaResponseContainerReference BetaResponseContent BetaResponseContentPartAddedEvent BetaResponseContentPartDoneEvent BetaResponseConversationParam BetaResponseCreatedEvent BetaResponseCustomToolCall BetaResponseCustomToolCallInputDeltaEvent BetaResponseCustomToolCallInputDoneEvent BetaResponseCustomToolCallItem BetaResponseCustomToolCallOutput BetaResponseCustomToolCallOutputItem BetaResponseError BetaResponseErrorEvent BetaResponseFailedEvent BetaResponseFileSearchCallCompletedEvent BetaResponseFileSearchCallInProgressEvent BetaResponseFileSearchCallSearchingEvent BetaResponseFileSearchToolCall BetaResponseFormatTextConfig BetaResponseFormatTextJSONSchemaConfig BetaResponseFunctionCallArgumentsDeltaEvent BetaResponseFunctionCallArgumentsDoneEvent BetaResponseFunctionCallOutputItem BetaResponseFunctionCallOutputItemList BetaResponseFunctionShellCallOutputContent BetaResponseFunctionShellToolCall BetaResponseFunctionShellToolCallOutput BetaResponseFunctionToolCall BetaResponseFunctionToolCallItem BetaResponseFunctionToolCallOutputItem BetaResponseFunctionWebSearch BetaResponseImageGenCallCompletedEvent BetaResponseImageGenCallGeneratingEvent BetaResponseImageGenCallInProgressEvent BetaResponseImageGenCallPartialImageEvent BetaResponseInProgressEvent BetaResponseIncludable BetaResponseIncompleteEvent BetaResponseInjectCreatedEvent BetaResponseInjectEvent BetaResponseInjectFailedEvent BetaResponseInput BetaResponseInputAudio BetaResponseInputContent BetaResponseInputFile BetaResponseInputFileContent BetaResponseInputImage BetaResponseInputImageContent BetaResponseInputItem BetaResponseInputMessageContentList BetaResponseInputMessageItem BetaResponseInputText BetaResponseInputTextContent BetaResponseItem BetaResponseLocalEnvironment BetaResponseMcpCallArgumentsDeltaEvent BetaResponseMcpCallArgumentsDoneEvent BetaResponseMcpCallCompletedEvent BetaResponseMcpCallFailedEvent BetaResponseMcpCallInProgressEvent BetaResponseMcpListToolsCompletedEvent BetaResponseMcpListToolsFailedEvent BetaResponseMcpListToolsInProgressEvent BetaResponseOutputAudio BetaResponseOutputItem BetaResponseOutputItemAddedEvent BetaResponseOutputItemDoneEvent BetaResponseOutputMessage BetaResponseOutputRefusal BetaResponseOutputText BetaResponseOutputTextAnnotationAddedEvent BetaResponsePrompt BetaResponseQueuedEvent BetaResponseReasoningItem BetaResponseReasoningSummaryPartAddedEvent BetaResponseReasoningSummaryPartDoneEvent BetaResponseReasoningSummaryTextDeltaEvent BetaResponseReasoningSummaryTextDoneEvent BetaResponseReasoningTextDeltaEvent BetaResponseReasoningTextDoneEvent BetaResponseRefusalDeltaEvent BetaResponseRefusalDoneEvent BetaResponseShellCallCommandAddedEvent BetaResponseShellCallCommandDeltaEvent BetaResponseShellCallCommandDoneEvent BetaResponseShellCallOutputContentDeltaEvent BetaResponseShellCallOutputContentDoneEvent BetaResponseStatus BetaResponseStreamEvent BetaResponseTextConfig BetaResponseTextDeltaEvent BetaResponseTextDoneEvent BetaResponseToolSearchCall BetaResponseToolSearchOutputItem BetaResponseToolSearchOutputItemParam BetaResponseUsage BetaResponseWebSearchCallCompletedEvent BetaResponseWebSearchCallInProgressEvent BetaResponseWebSearchCallSearchingEvent BetaResponsesClientEvent BetaResponsesServerEvent BetaServiceTier BetaSkillReference BetaTool BetaToolChoiceAllowed BetaToolChoiceApplyPatch BetaToolChoiceCustom BetaToolChoiceFunction BetaToolChoiceMcp BetaToolChoiceOptions BetaToolChoiceShell BetaToolChoiceTypes BetaToolSearchTool BetaWebSearchPreviewTool BetaWebSearchTool ResponseCreateParams ResponseCreateParamsNonStreaming ResponseCreateParamsStreaming ResponseRetrieveParams ResponseRetrieveParamsNonStreaming ResponseRetrieveParamsStreaming ResponseDeleteParams ResponseCancelParams ResponseCompactParams BetaResponseItemList InputItemListParams InputTokenCountResponse InputTokenCountParams',
+  ],
+  'beta.responses.inputItems': ['InputItems', 'BetaResponseItemList InputItemListParams'],
+  'beta.responses.inputTokens': ['InputTokens', 'InputTokenCountResponse InputTokenCountParams'],
+  'beta.chatkit': [
+    'ChatKit',
+    'ChatKitWorkflow SessionCreateParams ChatSession ChatSessionAutomaticThreadTitling ChatSessionChatKitConfiguration ChatSessionChatKitConfigurationParam ChatSessionExpiresAfterParam ChatSessionFileUpload ChatSessionHistory ChatSessionRateLimits ChatSessionRateLimitsParam ChatSessionStatus ChatSessionWorkflowParam ChatKitAttachment ChatKitResponseOutputText ChatKitThread ChatKitThreadAssistantMessageItem ChatKitThreadItemList ChatKitThreadUserMessageItem ChatKitWidgetItem ThreadDeleteResponse ChatKitThreadsPage ChatKitThreadItemListDataPage ThreadListParams ThreadListItemsParams',
+  ],
+  'beta.chatkit.sessions': ['Sessions', 'SessionCreateParams'],
+  'beta.chatkit.threads': [
+    'Threads',
+    'ChatSession ChatSessionAutomaticThreadTitling ChatSessionChatKitConfiguration ChatSessionChatKitConfigurationParam ChatSessionExpiresAfterParam ChatSessionFileUpload ChatSessionHistory ChatSessionRateLimits ChatSessionRateLimitsParam ChatSessionStatus ChatSessionWorkflowParam ChatKitAttachment ChatKitResponseOutputText ChatKitThread ChatKitThreadAssistantMessageItem ChatKitThreadItemList ChatKitThreadUserMessageItem ChatKitWidgetItem ThreadDeleteResponse ChatKitThreadsPage ChatKitThreadItemListDataPage ThreadListParams ThreadListItemsParams',
+  ],
+  'beta.assistants': [
+    'Assistants',
+    'Assistant AssistantDeleted AssistantStreamEvent AssistantTool CodeInterpreterTool FileSearchTool FunctionTool MessageStreamEvent RunStepStreamEvent RunStreamEvent ThreadStreamEvent AssistantsPage AssistantCreateParams AssistantUpdateParams AssistantListParams',
+  ],
+  'beta.threads': [
+    'Threads',
+    'AssistantResponseFormatOption AssistantToolChoice AssistantToolChoiceFunction AssistantToolChoiceOption Thread ThreadDeleted ThreadCreateParams ThreadUpdateParams ThreadCreateAndRunParams ThreadCreateAndRunParamsNonStreaming ThreadCreateAndRunParamsStreaming ThreadCreateAndRunPollParams ThreadCreateAndRunStreamParams RequiredActionFunctionToolCall Run RunStatus RunsPage RunCreateParams RunCreateParamsNonStreaming RunCreateParamsStreaming RunRetrieveParams RunUpdateParams RunListParams RunCancelParams RunCreateAndPollParams RunCreateAndStreamParams RunStreamParams RunSubmitToolOutputsParams RunSubmitToolOutputsParamsNonStreaming RunSubmitToolOutputsParamsStreaming RunSubmitToolOutputsAndPollParams RunSubmitToolOutputsStreamParams Annotation AnnotationDelta FileCitationAnnotation FileCitationDeltaAnnotation FilePathAnnotation FilePathDeltaAnnotation ImageFile ImageFileContentBlock ImageFileDelta ImageFileDeltaBlock ImageURL ImageURLContentBlock ImageURLDelta ImageURLDeltaBlock Message MessageContent MessageContentDelta MessageContentPartParam MessageDeleted MessageDelta MessageDeltaEvent RefusalContentBlock RefusalDeltaBlock Text TextContentBlock TextContentBlockParam TextDelta TextDeltaBlock MessagesPage MessageCreateParams MessageRetrieveParams MessageUpdateParams MessageListParams MessageDeleteParams',
+  ],
+  'beta.threads.runs': [
+    'Runs',
+    'RequiredActionFunctionToolCall Run RunStatus RunsPage RunCreateParams RunCreateParamsNonStreaming RunCreateParamsStreaming RunRetrieveParams RunUpdateParams RunListParams RunCreateAndPollParams RunCreateAndStreamParams RunStreamParams RunSubmitToolOutputsParams RunSubmitToolOutputsParamsNonStreaming RunSubmitToolOutputsParamsStreaming RunSubmitToolOutputsAndPollParams RunSubmitToolOutputsStreamParams CodeInterpreterLogs CodeInterpreterOutputImage CodeInterpreterToolCall CodeInterpreterToolCallDelta FileSearchToolCall FileSearchToolCallDelta FunctionToolCall FunctionToolCallDelta MessageCreationStepDetails RunStep RunStepDelta RunStepDeltaEvent RunStepDeltaMessageDelta RunStepInclude ToolCall ToolCallDelta ToolCallDeltaObject ToolCallsStepDetails RunStepsPage StepRetrieveParams StepListParams',
+  ],
+  'beta.threads.runs.steps': [
+    'Steps',
+    'CodeInterpreterLogs CodeInterpreterOutputImage CodeInterpreterToolCall CodeInterpreterToolCallDelta FileSearchToolCall FileSearchToolCallDelta FunctionToolCall FunctionToolCallDelta MessageCreationStepDetails RunStep RunStepDelta RunStepDeltaEvent RunStepDeltaMessageDelta RunStepInclude ToolCall ToolCallDelta ToolCallDeltaObject ToolCallsStepDetails RunStepsPage StepRetrieveParams StepListParams',
+  ],
+  'beta.threads.messages': [
+    'Messages',
+    'Annotation AnnotationDelta FileCitationAnnotation FileCitationDeltaAnnotation FilePathAnnotation FilePathDeltaAnnotation ImageFile ImageFileContentBlock ImageFileDelta ImageFileDeltaBlock ImageURL ImageURLContentBlock ImageURLDelta ImageURLDeltaBlock Message MessageContent MessageContentDelta MessageContentPartParam MessageDeleted MessageDelta MessageDeltaEvent RefusalContentBlock RefusalDeltaBlock Text TextContentBlock TextContentBlockParam TextDelta TextDeltaBlock MessagesPage MessageCreateParams MessageRetrieveParams MessageUpdateParams MessageListParams MessageDeleteParams',
+  ],
+  batches: [
+    'Batches',
+    'Batch BatchError BatchRequestCounts BatchUsage BatchesPage BatchCreateParams BatchListParams',
+  ],
+  uploads: ['Uploads', 'Upload UploadCreateParams UploadCompleteParams UploadPart PartCreateParams'],
+  'uploads.parts': ['Parts', 'UploadPart PartCreateParams'],
+  admin: ['Admin', ''],
+  'admin.organization': [
+    'Organization',
+    'AuditLogListResponse AuditLogListResponsesPage AuditLogListParams AdminAPIKey AdminAPIKeyCreateResponse AdminAPIKeyDeleteResponse AdminAPIKeysPage AdminAPIKeyCreateParams AdminAPIKeyListParams UsageAudioSpeechesResponse UsageAudioTranscriptionsResponse UsageCodeInterpreterSessionsResponse UsageCompletionsResponse UsageCostsResponse UsageEmbeddingsResponse UsageFileSearchCallsResponse UsageImagesResponse UsageModerationsResponse UsageVectorStoresResponse UsageWebSearchCallsResponse UsageAudioSpeechesParams UsageAudioTranscriptionsParams UsageCodeInterpreterSessionsParams UsageCompletionsParams UsageCostsParams UsageEmbeddingsParams UsageFileSearchCallsParams UsageImagesParams UsageModerationsParams UsageVectorStoresParams UsageWebSearchCallsParams Invite InviteDeleteResponse InvitesPage InviteCreateParams InviteListParams OrganizationUser UserDeleteResponse OrganizationUsersPage UserUpdateParams UserListParams Group GroupUpdateResponse GroupDeleteResponse GroupsPage GroupCreateParams GroupUpdateParams GroupListParams Role RoleDeleteResponse RolesPage RoleCreateParams RoleUpdateParams RoleListParams OrganizationDataRetention DataRetentionUpdateParams OrganizationSpendLimit OrganizationSpendLimitDeleted SpendLimitUpdateParams OrganizationSpendAlert OrganizationSpendAlertDeleted OrganizationSpendAlertsPage SpendAlertCreateParams SpendAlertUpdateParams SpendAlertListParams Certificate CertificateListResponse CertificateDeleteResponse CertificateActivateResponse CertificateDeactivateResponse CertificateListResponsesPage CertificateActivateResponsesPage CertificateDeactivateResponsesPage CertificateCreateParams CertificateRetrieveParams CertificateUpdateParams CertificateListParams CertificateActivateParams CertificateDeactivateParams Project ProjectsPage ProjectCreateParams ProjectUpdateParams ProjectListParams',
+  ],
+  'admin.organization.auditLogs': [
+    'AuditLogs',
+    'AuditLogListResponse AuditLogListResponsesPage AuditLogListParams',
+  ],
+  'admin.organization.adminAPIKeys': [
+    'AdminAPIKeys',
+    'AdminAPIKey AdminAPIKeyCreateResponse AdminAPIKeyDeleteResponse AdminAPIKeysPage AdminAPIKeyCreateParams AdminAPIKeyListParams',
+  ],
+  'admin.organization.usage': [
+    'Usage',
+    'UsageAudioSpeechesResponse UsageAudioTranscriptionsResponse UsageCodeInterpreterSessionsResponse UsageCompletionsResponse UsageCostsResponse UsageEmbeddingsResponse UsageFileSearchCallsResponse UsageImagesResponse UsageModerationsResponse UsageVectorStoresResponse UsageWebSearchCallsResponse UsageAudioSpeechesParams UsageAudioTranscriptionsParams UsageCodeInterpreterSessionsParams UsageCompletionsParams UsageCostsParams UsageEmbeddingsParams UsageFileSearchCallsParams UsageImagesParams UsageModerationsParams UsageVectorStoresParams UsageWebSearchCallsParams',
+  ],
+  'admin.organization.invites': [
+    'Invites',
+    'Invite InviteDeleteResponse InvitesPage InviteCreateParams InviteListParams',
+  ],
+  'admin.organization.users': [
+    'Users',
+    'OrganizationUser UserDeleteResponse OrganizationUsersPage UserUpdateParams UserListParams RoleCreateResponse RoleRetrieveResponse RoleListResponse RoleDeleteResponse RoleListResponsesPage RoleCreateParams RoleRetrieveParams RoleListParams RoleDeleteParams',
+  ],
+  'admin.organization.users.roles': [
+    'Roles',
+    'RoleCreateResponse RoleRetrieveResponse RoleListResponse RoleDeleteResponse RoleListResponsesPage RoleCreateParams RoleRetrieveParams RoleListParams RoleDeleteParams',
+  ],
+  'admin.organization.groups': [
+    'Groups',
+    'Group GroupUpdateResponse GroupDeleteResponse GroupsPage GroupCreateParams GroupUpdateParams GroupListParams OrganizationGroupUser UserCreateResponse UserRetrieveResponse UserDeleteResponse OrganizationGroupUsersPage UserCreateParams UserRetrieveParams UserListParams UserDeleteParams RoleCreateResponse RoleRetrieveResponse RoleListResponse RoleDeleteResponse RoleListResponsesPage RoleCreateParams RoleRetrieveParams RoleListParams RoleDeleteParams',
+  ],
+  'admin.organization.groups.users': [
+    'Users',
+    'OrganizationGroupUser UserCreateResponse UserRetrieveResponse UserDeleteResponse OrganizationGroupUsersPage UserCreateParams UserRetrieveParams UserListParams UserDeleteParams',
+  ],
+  'admin.organization.groups.roles': [
+    'Roles',
+    'RoleCreateResponse RoleRetrieveResponse RoleListResponse RoleDeleteResponse RoleListResponsesPage RoleCreateParams RoleRetrieveParams RoleListParams RoleDeleteParams',
+  ],
+  'admin.organization.roles': [
+    'Roles',
+    'Role RoleDeleteResponse RolesPage RoleCreateParams RoleUpdateParams RoleListParams',
+  ],
+  'admin.organization.dataRetention': [
+    'DataRetention',
+    'OrganizationDataRetention DataRetentionUpdateParams',
+  ],
+  'admin.organization.spendLimit': [
+    'SpendLimit',
+    'OrganizationSpendLimit OrganizationSpendLimitDeleted SpendLimitUpdateParams',
+  ],
+  'admin.organization.spendAlerts': [
+    'SpendAlerts',
+    'OrganizationSpendAlert OrganizationSpendAlertDeleted OrganizationSpendAlertsPage SpendAlertCreateParams SpendAlertUpdateParams SpendAlertListParams',
+  ],
+  'admin.organization.certificates': [
+    'Certificates',
+    'Certificate CertificateListResponse CertificateDeleteResponse CertificateActivateResponse CertificateDeactivateResponse CertificateListResponsesPage CertificateActivateResponsesPage CertificateDeactivateResponsesPage CertificateCreateParams CertificateRetrieveParams CertificateUpdateParams CertificateListParams CertificateActivateParams CertificateDeactivateParams',
+  ],
+  'admin.organization.projects': [
+    'Projects',
+    'Project ProjectsPage ProjectCreateParams ProjectUpdateParams ProjectListParams ProjectUser UserDeleteResponse ProjectUsersPage UserCreateParams UserRetrieveParams UserUpdateParams UserListParams UserDeleteParams ProjectServiceAccount ServiceAccountCreateResponse ServiceAccountDeleteResponse ProjectServiceAccountsPage ServiceAccountCreateParams ServiceAccountRetrieveParams ServiceAccountUpdateParams ServiceAccountListParams ServiceAccountDeleteParams ProjectAPIKey APIKeyDeleteResponse ProjectAPIKeysPage APIKeyRetrieveParams APIKeyListParams APIKeyDeleteParams ProjectRateLimit ProjectRateLimitsPage RateLimitListRateLimitsParams RateLimitUpdateRateLimitParams ProjectModelPermissions ProjectModelPermissionsDeleted ModelPermissionUpdateParams ProjectHostedToolPermissions HostedToolPermissionUpdateParams ProjectGroup GroupDeleteResponse ProjectGroupsPage GroupCreateParams GroupRetrieveParams GroupListParams GroupDeleteParams RoleDeleteResponse RoleCreateParams RoleRetrieveParams RoleUpdateParams RoleListParams RoleDeleteParams ProjectDataRetention DataRetentionUpdateParams ProjectSpendLimit ProjectSpendLimitDeleted SpendLimitUpdateParams ProjectSpendAlert ProjectSpendAlertDeleted ProjectSpendAlertsPage SpendAlertCreateParams SpendAlertRetrieveParams SpendAlertUpdateParams SpendAlertListParams SpendAlertDeleteParams CertificateListResponse CertificateActivateResponse CertificateDeactivateResponse CertificateListResponsesPage CertificateActivateResponsesPage CertificateDeactivateResponsesPage CertificateListParams CertificateActivateParams CertificateDeactivateParams',
+  ],
+  'admin.organization.projects.users': [
+    'Users',
+    'ProjectUser UserDeleteResponse ProjectUsersPage UserCreateParams UserRetrieveParams UserUpdateParams UserListParams UserDeleteParams RoleCreateResponse RoleRetrieveResponse RoleListResponse RoleDeleteResponse RoleListResponsesPage RoleCreateParams RoleRetrieveParams RoleListParams RoleDeleteParams',
+  ],
+  'admin.organization.projects.users.roles': [
+    'Roles',
+    'RoleCreateResponse RoleRetrieveResponse RoleListResponse RoleDeleteResponse RoleListResponsesPage RoleCreateParams RoleRetrieveParams RoleListParams RoleDeleteParams',
+  ],
+  'admin.organization.projects.serviceAccounts': [
+    'ServiceAccounts',
+    'ProjectServiceAccount ServiceAccountCreateResponse ServiceAccountDeleteResponse ProjectServiceAccountsPage ServiceAccountCreateParams ServiceAccountRetrieveParams ServiceAccountUpdateParams ServiceAccountListParams ServiceAccountDeleteParams APIKeyCreateResponse APIKeyCreateParams',
+  ],
+  'admin.organization.projects.serviceAccounts.apiKeys': [
+    'APIKeys',
+    'APIKeyCreateResponse APIKeyCreateParams',
+  ],
+  'admin.organization.projects.apiKeys': [
+    'APIKeys',
+    'ProjectAPIKey APIKeyDeleteResponse ProjectAPIKeysPage APIKeyRetrieveParams APIKeyListParams APIKeyDeleteParams',
+  ],
+  'admin.organization.projects.rateLimits': [
+    'RateLimits',
+    'ProjectRateLimit ProjectRateLimitsPage RateLimitListRateLimitsParams RateLimitUpdateRateLimitParams',
+  ],
+  'admin.organization.projects.modelPermissions': [
+    'ModelPermissions',
+    'ProjectModelPermissions ProjectModelPermissionsDeleted ModelPermissionUpdateParams',
+  ],
+  'admin.organization.projects.hostedToolPermissions': [
+    'HostedToolPermissions',
+    'ProjectHostedToolPermissions HostedToolPermissionUpdateParams',
+  ],
+  'admin.organization.projects.groups': [
+    'Groups',
+    'ProjectGroup GroupDeleteResponse ProjectGroupsPage GroupCreateParams GroupRetrieveParams GroupListParams GroupDeleteParams RoleCreateResponse RoleRetrieveResponse RoleListResponse RoleDeleteResponse RoleListResponsesPage RoleCreateParams RoleRetrieveParams RoleListParams RoleDeleteParams',
+  ],
+  'admin.organization.projects.groups.roles': [
+    'Roles',
+    'RoleCreateResponse RoleRetrieveResponse RoleListResponse RoleDeleteResponse RoleListResponsesPage RoleCreateParams RoleRetrieveParams RoleListParams RoleDeleteParams',
+  ],
+  'admin.organization.projects.roles': [
+    'Roles',
+    'RoleDeleteResponse RoleCreateParams RoleRetrieveParams RoleUpdateParams RoleListParams RoleDeleteParams',
+  ],
+  'admin.organization.projects.dataRetention': [
+    'DataRetention',
+    'ProjectDataRetention DataRetentionUpdateParams',
+  ],
+  'admin.organization.projects.spendLimit': [
+    'SpendLimit',
+    'ProjectSpendLimit ProjectSpendLimitDeleted SpendLimitUpdateParams',
+  ],
+  'admin.organization.projects.spendAlerts': [
+    'SpendAlerts',
+    'ProjectSpendAlert ProjectSpendAlertDeleted ProjectSpendAlertsPage SpendAlertCreateParams SpendAlertRetrieveParams SpendAlertUpdateParams SpendAlertListParams SpendAlertDeleteParams',
+  ],
+  'admin.organization.projects.certificates': [
+    'Certificates',
+    'CertificateListResponse CertificateActivateResponse CertificateDeactivateResponse CertificateListResponsesPage CertificateActivateResponsesPage CertificateDeactivateResponsesPage CertificateListParams CertificateActivateParams CertificateDeactivateParams',
+  ],
+  responses: [
+    'Responses',
+    'ApplyPatchTool CompactedResponse ComputerAction ComputerActionList ComputerTool ComputerUsePreviewTool ContainerAuto ContainerNetworkPolicyAllowlist ContainerNetworkPolicyDisabled ContainerNetworkPolicyDomainSecret ContainerReference CustomTool EasyInputMessage FileSearchTool FunctionShellTool FunctionTool ImageDetail InlineSkill InlineSkillSource LocalEnvironment LocalSkill McpToolCallError NamespaceTool Response ResponseApplyPatchToolCall ResponseApplyPatchToolCallOutput ResponseAudioDeltaEvent ResponseAudioDoneEvent ResponseAudioTranscriptDeltaEvent ResponseAudioTranscriptDoneEvent ResponseCodeInterpreterCallCodeDeltaEvent ResponseCodeInterpreterCallCodeDoneEvent ResponseCodeInterpreterCallCompletedEvent ResponseCodeInterpreterCallInProgressEvent ResponseCodeInterpreterCallInterpretingEvent ResponseCodeInterpreterToolCall ResponseCompactionItem ResponseCompactionItemParam ResponseCompletedEvent ResponseComputerToolCall ResponseComputerToolCallOutputItem ResponseComputerToolCallOutputScreenshot ResponseContainerReference ResponseContent ResponseContentPartAddedEvent ResponseContentPartDoneEvent ResponseConversationParam ResponseCreatedEvent ResponseCustomToolCall ResponseCustomToolCallInputDeltaEvent ResponseCustomToolCallInputDoneEvent ResponseCustomToolCallItem ResponseCustomToolCallOutput ResponseCustomToolCallOutputItem ResponseError ResponseErrorEvent ResponseFailedEvent ResponseFileSearchCallCompletedEvent ResponseFileSearchCallInProgressEvent ResponseFileSearchCallSearchingEvent ResponseFileSearchToolCall ResponseFormatTextConfig ResponseFormatTextJSONSchemaConfig ResponseFunctionCallArgumentsDeltaEvent ResponseFunctionCallArgumentsDoneEvent ResponseFunctionCallOutputItem ResponseFunctionCallOutputItemList ResponseFunctionShellCallOutputContent ResponseFunctionShellToolCall ResponseFunctionShellToolCallOutput ResponseFunctionToolCall ResponseFunctionToolCallItem ResponseFunctionToolCallOutputItem ResponseFunctionWebSearch ResponseImageGenCallCompletedEvent ResponseImageGenCallGeneratingEvent ResponseImageGenCallInProgressEvent ResponseImageGenCallPartialImageEvent ResponseInProgressEvent ResponseIncludable ResponseIncompleteEvent ResponseInput ResponseInputAudio ResponseInputContent ResponseInputFile ResponseInputFileContent ResponseInputImage ResponseInputImageContent ResponseInputItem ResponseInputMessageContentList ResponseInputMessageItem ResponseInputText ResponseInputTextContent ResponseItem ResponseLocalEnvironment ResponseMcpCallArgumentsDeltaEvent ResponseMcpCallArgumentsDoneEvent ResponseMcpCallCompletedEvent ResponseMcpCallFailedEvent ResponseMcpCallInProgressEvent ResponseMcpListToolsCompletedEvent ResponseMcpListToolsFailedEvent ResponseMcpListToolsInProgressEvent ResponseOutputAudio ResponseOutputItem ResponseOutputItemAddedEvent ResponseOutputItemDoneEvent ResponseOutputMessage ResponseOutputRefusal ResponseOutputText ResponseOutputTextAnnotationAddedEvent ResponsePrompt ResponseQueuedEvent ResponseReasoningItem ResponseReasoningSummaryPartAddedEvent ResponseReasoningSummaryPartDoneEvent ResponseReasoningSummaryTextDeltaEvent ResponseReasoningSummaryTextDoneEvent ResponseReasoningTextDeltaEvent ResponseReasoningTextDoneEvent ResponseRefusalDeltaEvent ResponseRefusalDoneEvent ResponseShellCallCommandAddedEvent ResponseShellCallCommandDeltaEvent ResponseShellCallCommandDoneEvent ResponseShellCallOutputContentDeltaEvent ResponseShellCallOutputContentDoneEvent ResponseStatus ResponseStreamEvent ResponseTextConfig ResponseTextDeltaEvent ResponseTextDoneEvent ResponseToolSearchCall ResponseToolSearchOutputItem ResponseToolSearchOutputItemParam ResponseUsage ResponseWebSearchCallCompletedEvent ResponseWebSearchCallInProgressEvent ResponseWebSearchCallSearchingEvent ResponsesClientEvent ResponsesServerEvent ServiceTier SkillReference Tool ToolChoiceAllowed ToolChoiceApplyPatch ToolChoiceCustom ToolChoiceFunction ToolChoiceMcp ToolChoiceOptions ToolChoiceShell ToolChoiceTypes ToolSearchTool WebSearchPreviewTool WebSearchTool ResponseCreateParams ResponseCreateParamsNonStreaming ResponseCreateParamsStreaming ResponseRetrieveParams ResponseRetrieveParamsNonStreaming ResponseRetrieveParamsStreaming ResponseCompactParams ResponseItemList InputItemListParams InputTokenCountResponse InputTokenCountParams',
+  ],
+  'responses.inputItems': ['InputItems', 'ResponseItemList InputItemListParams'],
+  'responses.inputTokens': ['InputTokens', 'InputTokenCountResponse InputTokenCountParams'],
+  realtime: [
+    'Realtime',
+    'AudioTranscription ConversationCreatedEvent ConversationItem ConversationItemAdded ConversationItemCreateEvent ConversationItemCreatedEvent ConversationItemDeleteEvent ConversationItemDeletedEvent ConversationItemDone ConversationItemInputAudioTranscriptionCompletedEvent ConversationItemInputAudioTranscriptionDeltaEvent ConversationItemInputAudioTranscriptionFailedEvent ConversationItemInputAudioTranscriptionSegment ConversationItemRetrieveEvent ConversationItemTruncateEvent ConversationItemTruncatedEvent ConversationItemWithReference InputAudioBufferAppendEvent InputAudioBufferClearEvent InputAudioBufferClearedEvent InputAudioBufferCommitEvent InputAudioBufferCommittedEvent InputAudioBufferDtmfEventReceivedEvent InputAudioBufferSpeechStartedEvent InputAudioBufferSpeechStoppedEvent InputAudioBufferTimeoutTriggered LogProbProperties McpListToolsCompleted McpListToolsFailed McpListToolsInProgress NoiseReductionType OutputAudioBufferClearEvent RateLimitsUpdatedEvent RealtimeAudioConfig RealtimeAudioConfigInput RealtimeAudioConfigOutput RealtimeAudioFormats RealtimeAudioInputTurnDetection RealtimeClientEvent RealtimeConversationItemAssistantMessage RealtimeConversationItemFunctionCall RealtimeConversationItemFunctionCallOutput RealtimeConversationItemSystemMessage RealtimeConversationItemUserMessage RealtimeError RealtimeErrorEvent RealtimeFunctionTool RealtimeMcpApprovalRequest RealtimeMcpApprovalResponse RealtimeMcpListTools RealtimeMcpProtocolError RealtimeMcpToolCall RealtimeMcpToolExecutionError RealtimeMcphttpError RealtimeReasoning RealtimeReasoningEffort RealtimeResponse RealtimeResponseCreateAudioOutput RealtimeResponseCreateMcpTool RealtimeResponseCreateParams RealtimeResponseStatus RealtimeResponseUsage RealtimeResponseUsageInputTokenDetails RealtimeResponseUsageOutputTokenDetails RealtimeServerEvent RealtimeSession RealtimeSessionCreateRequest RealtimeToolChoiceConfig RealtimeToolsConfig RealtimeToolsConfigUnion RealtimeTracingConfig RealtimeTranscriptionSessionAudio RealtimeTranscriptionSessionAudioInput RealtimeTranscriptionSessionAudioInputTurnDetection RealtimeTranscriptionSessionCreateRequest RealtimeTranslationClientEvent RealtimeTranslationClientSecretCreateRequest RealtimeTranslationClientSecretCreateResponse RealtimeTranslationInputAudioBufferAppendEvent RealtimeTranslationInputTranscriptDeltaEvent RealtimeTranslationOutputAudioDeltaEvent RealtimeTranslationOutputTranscriptDeltaEvent RealtimeTranslationServerEvent RealtimeTranslationSession RealtimeTranslationSessionCloseEvent RealtimeTranslationSessionClosedEvent RealtimeTranslationSessionCreateRequest RealtimeTranslationSessionCreatedEvent RealtimeTranslationSessionUpdateEvent RealtimeTranslationSessionUpdateRequest RealtimeTranslationSessionUpdatedEvent RealtimeTruncation RealtimeTruncationRetentionRatio ResponseAudioDeltaEvent ResponseAudioDoneEvent ResponseAudioTranscriptDeltaEvent ResponseAudioTranscriptDoneEvent ResponseCancelEvent ResponseContentPartAddedEvent ResponseContentPartDoneEvent ResponseCreateEvent ResponseCreatedEvent ResponseDoneEvent ResponseFunctionCallArgumentsDeltaEvent ResponseFunctionCallArgumentsDoneEvent ResponseMcpCallArgumentsDelta ResponseMcpCallArgumentsDone ResponseMcpCallCompleted ResponseMcpCallFailed ResponseMcpCallInProgress ResponseOutputItemAddedEvent ResponseOutputItemDoneEvent ResponseTextDeltaEvent ResponseTextDoneEvent SessionCreatedEvent SessionUpdateEvent SessionUpdatedEvent TranscriptionSessionUpdate TranscriptionSessionUpdatedEvent RealtimeSessionCreateResponse RealtimeTranscriptionSessionCreateResponse RealtimeTranscriptionSessionTurnDetection ClientSecretCreateResponse ClientSecretCreateParams CallAcceptParams CallReferParams CallRejectParams',
+  ],
+  'realtime.clientSecrets': [
+    'ClientSecrets',
+    'RealtimeSessionCreateResponse RealtimeTranscriptionSessionCreateResponse RealtimeTranscriptionSessionTurnDetection ClientSecretCreateResponse ClientSecretCreateParams',
+  ],
+  'realtime.calls': ['Calls', 'CallAcceptParams CallReferParams CallRejectParams'],
+  conversations: [
+    'Conversations',
+    'ComputerScreenshotContent Conversation ConversationDeleted ConversationDeletedResource Message SummaryTextContent TextContent InputTextContent OutputTextContent RefusalContent InputImageContent InputFileContent ConversationCreateParams ConversationUpdateParams ConversationItem ConversationItemList ConversationItemsPage ItemCreateParams ItemRetrieveParams ItemListParams ItemDeleteParams',
+  ],
+  'conversations.items': [
+    'Items',
+    'ConversationItem ConversationItemList ConversationItemsPage ItemCreateParams ItemRetrieveParams ItemListParams ItemDeleteParams',
+  ],
+  evals: [
+    'Evals',
+    'EvalCustomDataSourceConfig EvalStoredCompletionsDataSourceConfig EvalCreateResponse EvalRetrieveResponse EvalUpdateResponse EvalListResponse EvalDeleteResponse EvalListResponsesPage EvalCreateParams EvalUpdateParams EvalListParams CreateEvalCompletionsRunDataSource CreateEvalJSONLRunDataSource EvalAPIError RunCreateResponse RunRetrieveResponse RunListResponse RunDeleteResponse RunCancelResponse RunListResponsesPage RunCreateParams RunRetrieveParams RunListParams RunDeleteParams RunCancelParams',
+  ],
+  'evals.runs': [
+    'Runs',
+    'CreateEvalCompletionsRunDataSource CreateEvalJSONLRunDataSource EvalAPIError RunCreateResponse RunRetrieveResponse RunListResponse RunDeleteResponse RunCancelResponse RunListResponsesPage RunCreateParams RunRetrieveParams RunListParams RunDeleteParams RunCancelParams OutputItemRetrieveResponse OutputItemListResponse OutputItemListResponsesPage OutputItemRetrieveParams OutputItemListParams',
+  ],
+  'evals.runs.outputItems': [
+    'OutputItems',
+    'OutputItemRetrieveResponse OutputItemListResponse OutputItemListResponsesPage OutputItemRetrieveParams OutputItemListParams',
+  ],
+  containers: [
+    'Containers',
+    'ContainerCreateResponse ContainerRetrieveResponse ContainerListResponse ContainerListResponsesPage ContainerCreateParams ContainerListParams FileCreateResponse FileRetrieveResponse FileListResponse FileListResponsesPage FileCreateParams FileRetrieveParams FileListParams FileDeleteParams',
+  ],
+  'containers.files': [
+    'Files',
+    'FileCreateResponse FileRetrieveResponse FileListResponse FileListResponsesPage FileCreateParams FileRetrieveParams FileListParams FileDeleteParams ContentRetrieveParams',
+  ],
+  'containers.files.content': ['Content', 'ContentRetrieveParams'],
+  skills: [
+    'Skills',
+    'DeletedSkill Skill SkillList SkillsPage SkillCreateParams SkillUpdateParams SkillListParams DeletedSkillVersion SkillVersion SkillVersionList SkillVersionsPage VersionCreateParams VersionRetrieveParams VersionListParams VersionDeleteParams',
+  ],
+  'skills.content': ['Content', ''],
+  'skills.versions': [
+    'Versions',
+    'DeletedSkillVersion SkillVersion SkillVersionList SkillVersionsPage VersionCreateParams VersionRetrieveParams VersionListParams VersionDeleteParams ContentRetrieveParams',
+  ],
+  'skills.versions.content': ['Content', 'ContentRetrieveParams'],
+  videos: [
+    'Videos',
+    'ImageInputReferenceParam Video VideoCreateError VideoModel VideoSeconds VideoSize VideoDeleteResponse VideoCreateCharacterResponse VideoGetCharacterResponse VideosPage VideoCreateParams VideoListParams VideoCreateCharacterParams VideoDownloadContentParams VideoEditParams VideoExtendParams VideoRemixParams',
+  ],
+};
