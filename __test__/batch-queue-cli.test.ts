@@ -3,84 +3,36 @@
 // 127.0.0.1: the worker says on stderr which job it skipped and why (a job that is not an aiwire item)
 // and goes on; a batch whose Redis never answers exits 1 after --redis-down-timeout, naming the Redis
 // (password hidden) and the command that resumes; --redis-down-timeout goes with --via queue only.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
-import { build } from 'esbuild';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { platformKey } from '../src/native/index.js';
+import { bundleCli, type CliChild, startCli as startBundledCli } from './helpers/bundled-cli.js';
 import { freePort, startRedis } from './helpers/redis.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let work: string;
 let cli: string;
+let bundled: { path: string; remove: () => void } | undefined;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'aiwire-batch-queue-cli-'));
-  // Inside node_modules so that the packages the bundle keeps external (bullmq, ioredis) resolve.
-  const dir = join(root, 'node_modules', '.cache', 'aiwire-batch-queue-cli');
-  mkdirSync(dir, { recursive: true });
-  cli = join(dir, `cli-${process.pid}.mjs`);
-  const result = await build({
-    entryPoints: [join(root, 'src', 'cli', 'index.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    write: false,
-    logLevel: 'silent',
-  });
-  writeFileSync(cli, result.outputFiles[0]?.text ?? '');
+  bundled = await bundleCli('aiwire-batch-queue-cli');
+  cli = bundled.path;
 }, 60_000);
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
-  if (cli) rmSync(cli, { force: true });
+  bundled?.remove();
 });
 
-interface Child {
-  child: ChildProcess;
-  stdout: string;
-  stderr: string;
-  /** Resolves with the exit code and signal (the child is SIGKILLed after 60 s). */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+type Child = CliChild;
 
-/** `aiwire <args…>` (the CLI bundled from src). */
+/** `aiwire <args…>` (the CLI bundled from src), SIGKILLed after 60 s. */
 function startCli(args: string[]): Child {
-  const child = spawn(process.execPath, [cli, ...args], {
-    env: {
-      ...process.env,
-      OPENAI_API_KEY: 'sk-test',
-      AIWIRE_NATIVE_PATH: join(root, 'src', 'native', `aiwire.${platformKey()}.node`),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const c: Child = {
-    child,
-    stdout: '',
-    stderr: '',
-    exited: new Promise((resolve) => {
-      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        resolve({ code, signal });
-      });
-    }),
-  };
-  child.stdout?.on('data', (d: Buffer) => {
-    c.stdout += d.toString('utf8');
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    c.stderr += d.toString('utf8');
-  });
-  return c;
+  return startBundledCli(cli, args, {}, 60_000);
 }
 
 /** Waits until `cond()` holds, checking every 50 ms; throws after `ms`. */

@@ -6,12 +6,9 @@
 // while no collector ran (nothing sent twice, a line published twice written once); failed items get
 // their typed error; SIGTERM lets a worker finish its items in flight; a second collector on the same
 // output is refused at once (the output's lock); bad options are refused.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -23,80 +20,32 @@ import {
   type WorkerSummary,
 } from '../src/batch/index.js';
 import { AiwireError } from '../src/index.js';
-import { platformKey } from '../src/native/index.js';
 import { startMockServer } from '../src/testing/index.js';
+import { bundleCli, type CliChild, startCli as startBundledCli } from './helpers/bundled-cli.js';
 import { startRedis } from './helpers/redis.js';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
-const root = join(here, '..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let work: string;
 let cli: string;
+let bundled: { path: string; remove: () => void } | undefined;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'aiwire-batch-queue-'));
-  // The CLI bundled from src; inside node_modules so that the packages it imports (kept external:
-  // bullmq, ioredis, cli-progress) resolve from there as installed.
-  const dir = join(root, 'node_modules', '.cache', 'aiwire-batch-queue');
-  mkdirSync(dir, { recursive: true });
-  cli = join(dir, `cli-${process.pid}.mjs`);
-  const result = await build({
-    entryPoints: [join(root, 'src', 'cli', 'index.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    write: false,
-    logLevel: 'silent',
-  });
-  writeFileSync(cli, result.outputFiles[0]?.text ?? '');
+  bundled = await bundleCli('aiwire-batch-queue');
+  cli = bundled.path;
 });
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
-  if (cli) rmSync(cli, { force: true });
+  bundled?.remove();
 });
 
-interface Child {
-  child: ChildProcess;
-  stdout: string;
-  stderr: string;
-  /** Resolves with the exit code and signal (the child is SIGKILLed after `timeoutMs`). */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+type Child = CliChild;
 type Worker = Child;
 
 /** `aiwire <args…>` (the CLI bundled from src) with the mock at `baseURL` as OpenAI's base URL. */
 function startCli(args: string[], baseURL: string, timeoutMs = 220_000): Child {
-  const child = spawn(process.execPath, [cli, ...args], {
-    env: {
-      ...process.env,
-      OPENAI_API_KEY: 'sk-test',
-      OPENAI_BASE_URL: baseURL,
-      AIWIRE_NATIVE_PATH: join(root, 'src', 'native', `aiwire.${platformKey()}.node`),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const c: Child = {
-    child,
-    stdout: '',
-    stderr: '',
-    exited: new Promise((resolve) => {
-      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        resolve({ code, signal });
-      });
-    }),
-  };
-  child.stdout?.on('data', (d: Buffer) => {
-    c.stdout += d.toString('utf8');
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    c.stderr += d.toString('utf8');
-  });
-  return c;
+  return startBundledCli(cli, args, { OPENAI_BASE_URL: baseURL }, timeoutMs);
 }
 
 /** `aiwire worker …` against the mock at `baseURL`. */
