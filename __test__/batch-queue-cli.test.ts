@@ -9,10 +9,9 @@ import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from './helpers/batch-queue.js';
 import { bundleCli, type CliChild, startCli as startBundledCli } from './helpers/bundled-cli.js';
 import { freePort, startRedis } from './helpers/redis.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let work: string;
 let cli: string;
@@ -33,15 +32,6 @@ type Child = CliChild;
 /** `aiwire <args…>` (the CLI bundled from src), SIGKILLed after 60 s. */
 function startCli(args: string[]): Child {
   return startBundledCli(cli, args, {}, 60_000);
-}
-
-/** Waits until `cond()` holds, checking every 50 ms; throws after `ms`. */
-async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 describe('aiwire worker / aiwire batch --via queue on the command line', () => {

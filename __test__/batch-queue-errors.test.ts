@@ -7,25 +7,16 @@
 // - one collector per run: a second collector of the same run is refused at once with BatchLockedError
 //   naming the Redis key and its holder; the lock is released at the end; a dead local holder's lock is
 //   taken over.
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  BatchLockedError,
-  type BatchOutputLine,
-  jobIdOf,
-  QueueJobError,
-  runBatch,
-  runWorker,
-} from '../src/batch/index.js';
+import { BatchLockedError, jobIdOf, QueueJobError, runBatch, runWorker } from '../src/batch/index.js';
 import { startMockServer } from '../src/testing/index.js';
+import { hashOf, readOutput, until } from './helpers/batch-queue.js';
 import { startRedis } from './helpers/redis.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let work: string;
 beforeAll(() => {
@@ -34,15 +25,6 @@ beforeAll(() => {
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
-
-/** Waits until `cond()` holds, checking every 50 ms; throws after `ms`. */
-async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 function item(i: number) {
   return {
@@ -57,13 +39,6 @@ function writeInput(name: string, n: number): string {
   const file = join(work, name);
   writeFileSync(file, `${Array.from({ length: n }, (_, i) => JSON.stringify(item(i))).join('\n')}\n`);
   return file;
-}
-
-function readOutput(file: string): BatchOutputLine[] {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as BatchOutputLine);
 }
 
 /** A worker in this process, sending to the mock; stop it with the returned `stop`. */
@@ -98,10 +73,7 @@ describe('batch via queue: what the user gets when the queue fails', () => {
       // method this worker does not know), under the id the collector gives r1 (its input line's hash
       // included): its own adds nothing.
       const runId = 'qerr';
-      const r1Hash = createHash('sha256')
-        .update(JSON.stringify(item(1)))
-        .digest('hex')
-        .slice(0, 16);
+      const r1Hash = hashOf(JSON.stringify(item(1)));
       await queue.add(
         'item',
         { run: runId, item: { ...item(1), method: 'QUERY', line: 2 } },

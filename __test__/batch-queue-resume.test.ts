@@ -6,8 +6,7 @@
 // - an `onItem` callback that throws does not make a second (queue_error) line: one line per item;
 // - a collector whose Redis dies (or never answers) fails after `redisDownTimeoutMs` with
 //   QueueRedisDownError naming the URL, password hidden, and how to resume.
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue, Worker } from 'bullmq';
@@ -21,9 +20,8 @@ import {
   runWorker,
 } from '../src/batch/index.js';
 import { startMockServer } from '../src/testing/index.js';
+import { hashOf, readOutput, until } from './helpers/batch-queue.js';
 import { freePort, startRedis } from './helpers/redis.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let work: string;
 beforeAll(() => {
@@ -33,15 +31,6 @@ afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-/** Waits until `cond()` holds, checking every 50 ms; throws after `ms`. */
-async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
 /** The input line of item `i`, asking the mock to echo `text`. */
 function lineOf(i: number, text = `item ${i}`): string {
   return JSON.stringify({
@@ -50,16 +39,6 @@ function lineOf(i: number, text = `item ${i}`): string {
     url: '/v1/chat/completions',
     body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content: text }] },
   });
-}
-
-/** The output line's `input_hash` of an input line: the first 16 hex digits of its SHA-256. */
-const hashOf = (line: string) => createHash('sha256').update(line).digest('hex').slice(0, 16);
-
-function readOutput(file: string): BatchOutputLine[] {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as BatchOutputLine);
 }
 
 /** The echoed text of a mock chat completion line. */

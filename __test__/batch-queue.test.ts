@@ -6,7 +6,7 @@
 // while no collector ran (nothing sent twice, a line published twice written once); failed items get
 // their typed error; SIGTERM lets a worker finish its items in flight; a second collector on the same
 // output is refused at once (the output's lock); bad options are refused.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -21,10 +21,9 @@ import {
 } from '../src/batch/index.js';
 import { AiwireError } from '../src/index.js';
 import { startMockServer } from '../src/testing/index.js';
+import { readOutput, until } from './helpers/batch-queue.js';
 import { bundleCli, type CliChild, startCli as startBundledCli } from './helpers/bundled-cli.js';
 import { startRedis } from './helpers/redis.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let work: string;
 let cli: string;
@@ -53,15 +52,6 @@ function startWorker(args: string[], baseURL: string, timeoutMs = 220_000): Work
   return startCli(['worker', ...args], baseURL, timeoutMs);
 }
 
-/** Waits until `cond()` holds, checking every 50 ms; throws after `ms`. */
-async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
 function writeInput(name: string, n: number, model: (i: number) => string = () => 'gpt-4o-mini'): string {
   const file = join(work, name);
   const lines: string[] = [];
@@ -77,13 +67,6 @@ function writeInput(name: string, n: number, model: (i: number) => string = () =
   }
   writeFileSync(file, `${lines.join('\n')}\n`);
   return file;
-}
-
-function readOutput(file: string): BatchOutputLine[] {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as BatchOutputLine);
 }
 
 /** Every `r0 … r<n-1>` exactly once. */
