@@ -4,6 +4,7 @@
 // - an input line edited while the job of an earlier (stopped) run is still queued or running is
 //   answered with its new request, once: the waiting job is removed, the running one's line dropped;
 // - an `onItem` callback that throws does not make a second (queue_error) line: one line per item;
+// - a job the collector no longer wants (its item's line already taken, or its line edited) is not sent;
 // - a collector whose Redis dies (or never answers) fails after `redisDownTimeoutMs` with
 //   QueueRedisDownError naming the URL, password hidden, and how to resume.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -185,6 +186,52 @@ describe('batch via queue: resuming and failing cleanly', () => {
       const published = entries.map(([, f]) => JSON.parse(f[1] as string) as BatchOutputLine);
       expect(published.map((l) => l.custom_id).sort()).toEqual(['r0', 'r1']);
       expect(published.every((l) => l.error === null)).toBe(true);
+    } finally {
+      ac.abort();
+      await running?.catch(() => {});
+      await queue.close();
+      conn.disconnect();
+      await mock.close();
+      await redis.kill();
+    }
+  }, 60_000);
+
+  it('a job the collector no longer wants (its line already taken, or its input line edited since) is done without sending it', async () => {
+    const redis = await startRedis();
+    const mock = await startMockServer();
+    const conn = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const queue = new Queue('aiwire-batch', { connection: conn, prefix: 'aiwire' });
+    const ac = new AbortController();
+    let running: ReturnType<typeof runWorker> | undefined;
+    try {
+      const hashes = 'aiwire:aiwire-batch:hashes:gone';
+      const add = async (i: number, line: string) => {
+        const item = { ...(JSON.parse(line) as object), line: i + 1 };
+        const hash = hashOf(line);
+        await queue.add('item', { run: 'gone', item, hash }, { jobId: jobIdOf('gone', `r${i}`, hash) });
+      };
+      // r0: still wanted (the collector recorded its hash). r1: its line was taken already (no hash
+      // left: a copy enqueued again after the first had finished). r2: made from a line edited since.
+      await conn.hset(hashes, 'r0', hashOf(lineOf(0)), 'r2', hashOf(lineOf(2, 'edited')));
+      for (const i of [0, 1, 2]) await add(i, lineOf(i));
+      running = runWorker({
+        redis: redis.url,
+        concurrency: 2,
+        clientOptions: { openai: { apiKey: 'sk-test', baseURL: `${mock.url}/v1` } },
+        signal: ac.signal,
+      });
+      await until(
+        'the three jobs to be done',
+        async () => (await queue.getJobCounts('wait', 'active')).wait === 0,
+      );
+      await until('no job active', async () => (await queue.getJobCounts('active')).active === 0);
+      ac.abort();
+      expect(await running).toMatchObject({ succeeded: 1, failed: 0, skipped: 2 });
+      expect(mock.requests).toBe(1);
+      const entries = await conn.xrange('aiwire:aiwire-batch:results:gone', '-', '+');
+      expect(entries.map(([, f]) => (JSON.parse(f[1] as string) as BatchOutputLine).custom_id)).toEqual([
+        'r0',
+      ]);
     } finally {
       ac.abort();
       await running?.catch(() => {});

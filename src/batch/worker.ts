@@ -20,6 +20,7 @@ import { type BatchClientOptions, BatchClients } from './clients.js';
 import {
   checkJobData,
   connectRedis,
+  hashesKey,
   loadQueueModules,
   type QueueConnectionOptions,
   type QueueJobData,
@@ -79,6 +80,12 @@ export interface WorkerSummary {
    */
   sharedLimitOutages: number;
   sharedLimitFallbackCalls: number;
+  /**
+   * Jobs done without sending their request: the collector already had the item's line (a job an
+   * earlier run left queued, enqueued again after its first copy had finished) or the item's input
+   * line was edited since the job was made. Nothing is published for them.
+   */
+  skipped: number;
 }
 
 function positiveInt(name: string, v: number | undefined, fallback: number): number {
@@ -112,6 +119,7 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     failed: 0,
     sharedLimitOutages: 0,
     sharedLimitFallbackCalls: 0,
+    skipped: 0,
   };
   const used = new Set<BaseClient>();
   /** `worker_lost` / `queue_error` lines being published (awaited before disconnecting). */
@@ -143,6 +151,14 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
     async (job) => {
       // Outside the `try`: a job that is not an aiwire item fails in BullMQ (a `queue_error` line).
       const { run, item, hash } = checkJobData(job.id, job.data);
+      // Still wanted? The collector records the hash of the item's input line before it enqueues the
+      // job and deletes it once it has the item's line: a job left over from an earlier run whose line
+      // came in meanwhile (the collector enqueued it again after the old job had finished and gone), or
+      // one made from a line edited since, is done without sending its request again.
+      if (hash !== undefined && (await conn.hget(hashesKey(q, run), item.custom_id)) !== hash) {
+        summary.skipped += 1;
+        return;
+      }
       let line: BatchOutputLine;
       try {
         const client = clients.for(item);

@@ -249,13 +249,18 @@ export function queueExecutor(options: QueueExecutorOptions): BatchExecutor {
             if (old === null || old === undefined || old === (j.data.hash ?? '')) continue;
             await queue.remove(jobIdOf(runId, j.data.item.custom_id, old || undefined)).catch(onError);
           }
+          // Only items still pending: a line taken meanwhile (from a job an earlier run left) answers
+          // its item. Filtered in the same tick as the HSET is sent, so a line taken later has its
+          // HDEL sent after it, and the worker, finding no hash, does not send that job again.
+          const wanted = jobs.filter((j) => pending.get(j.data.item.custom_id) === (j.data.hash ?? ''));
+          if (wanted.length === 0) return;
           await conn
             .multi()
-            .hset(hashes, ...jobs.flatMap((j) => [j.data.item.custom_id, j.data.hash ?? '']))
+            .hset(hashes, ...wanted.flatMap((j) => [j.data.item.custom_id, j.data.hash ?? '']))
             .expire(hashes, RESULTS_TTL_S)
             .exec();
           await queue.addBulk(
-            jobs.map((j) => ({
+            wanted.map((j) => ({
               ...j,
               opts: { ...j.opts, removeOnComplete: true, removeOnFail: true, attempts: 1 },
             })),
