@@ -2,31 +2,13 @@
 // request's `rateLimit: { maxQueueMs }` bounds their wait (every endpoint further away: an immediate
 // LocalRateLimitError with retryAfterMs), `rateLimit: false` takes no turn in them, and their figures
 // in `stats().endpoints[i].rateLimit` and the Prometheus text (labelled `endpoint`, never a key).
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { LocalRateLimitError, OpenAI } from '../src/index.js';
-import { type FaultServer, startFaultServer } from '../src/testing/index.js';
-import { completion, messages } from './helpers/client.js';
+import { messages } from './helpers/client.js';
+import { failure, useFaultServers } from './helpers/faults.js';
 import { parsePrometheus } from './helpers/prometheus.js';
 
-const servers: FaultServer[] = [];
-async function start(n: number): Promise<FaultServer[]> {
-  const started = await Promise.all(Array.from({ length: n }, () => startFaultServer()));
-  for (const s of started) s.setFallback({ kind: 'json', body: completion });
-  servers.push(...started);
-  return started;
-}
-afterEach(async () => {
-  vi.unstubAllEnvs();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-/** The error `p` rejects with (fails the test when it resolves). */
-async function failure(p: Promise<unknown>): Promise<Error> {
-  return p.then(
-    () => new Error('expected a failure'),
-    (e: unknown) => e as Error,
-  );
-}
+const start = useFaultServers();
 
 describe('endpoint budgets', () => {
   it('a request’s own maxQueueMs bounds their wait; rateLimit: false takes no turn in them', async () => {

@@ -1,21 +1,13 @@
 // Pagination over `endpoints` through the real addon with two loopback servers: a `next` page URL
 // absolute on a non-first endpoint's origin (Replicate's `NextURLPage`) is followed on that endpoint
 // with its own key, not refused as foreign; a `next` URL on any other origin still is.
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AiwireError } from '../src/index.js';
 import { Replicate } from '../src/replicate.js';
-import { type FaultServer, startFaultServer } from '../src/testing/index.js';
+import type { FaultServer } from '../src/testing/index.js';
+import { useFaultServers } from './helpers/faults.js';
 
-const servers: FaultServer[] = [];
-async function start(n: number): Promise<FaultServer[]> {
-  const started = await Promise.all(Array.from({ length: n }, () => startFaultServer()));
-  servers.push(...started);
-  return started;
-}
-afterEach(async () => {
-  vi.unstubAllEnvs();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const start = useFaultServers(false);
 
 /** A Replicate collections page of `slugs`, its `next` URL `next`. */
 function page(slugs: string[], next: string | null) {

@@ -2,26 +2,17 @@
 // endpoint killed mid-run (every call completes on the others, its breaker opens), a spent budget,
 // each provider's credentials per endpoint (a client built from endpoints alone needs no key), and
 // the option's errors.
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AIVillage } from '../src/aivillage.js';
 import { Anthropic } from '../src/anthropic.js';
 import { Codegen } from '../src/codegen.js';
 import { AiwireError, APIConnectionError, AzureOpenAI, LocalRateLimitError, OpenAI } from '../src/index.js';
 import { Replicate } from '../src/replicate.js';
-import { type FaultServer, startFaultServer } from '../src/testing/index.js';
-import { completion, messages } from './helpers/client.js';
+import type { FaultServer } from '../src/testing/index.js';
+import { messages } from './helpers/client.js';
+import { useFaultServers } from './helpers/faults.js';
 
-const servers: FaultServer[] = [];
-async function start(n: number): Promise<FaultServer[]> {
-  const started = await Promise.all(Array.from({ length: n }, () => startFaultServer()));
-  for (const s of started) s.setFallback({ kind: 'json', body: completion });
-  servers.push(...started);
-  return started;
-}
-afterEach(async () => {
-  vi.unstubAllEnvs();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const start = useFaultServers();
 
 /** Run `total` calls, at most `concurrency` at once; `onDone(n)` after the n-th completes. */
 async function run(

@@ -3,7 +3,7 @@
 // which starts the fault server for a file and checks after each test that no client left a task running.
 import { createServer as createTcpServer, type Socket, connect as tcpConnect } from 'node:net';
 import { Worker } from 'node:worker_threads';
-import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, vi } from 'vitest';
 import type { Stream } from '../../src/core/streaming.js';
 import type { OpenAI } from '../../src/index.js';
 import type {
@@ -36,6 +36,25 @@ export async function failure(p: Promise<unknown>): Promise<Error> {
     return e as Error;
   }
   throw new Error('expected a rejection, the promise resolved');
+}
+
+/**
+ * For a file whose tests each start their own fault servers (failover): `start(n)` starts `n` of them,
+ * answering `completion` unless `answer` is false; after each test they are closed and stubbed
+ * environment variables restored.
+ */
+export function useFaultServers(answer = true): (n: number) => Promise<FaultServer[]> {
+  const servers: FaultServer[] = [];
+  afterEach(async () => {
+    vi.unstubAllEnvs();
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+  return async (n) => {
+    const started = await Promise.all(Array.from({ length: n }, () => startFaultServer()));
+    if (answer) for (const s of started) s.setFallback({ kind: 'json', body: completion });
+    servers.push(...started);
+    return started;
+  };
 }
 
 /** The engine's task counters are back to zero (streams end asynchronously after a cancel). */
